@@ -1,0 +1,117 @@
+/* libsymclone: symmetry groups and how they act on feature maps.
+ *
+ * Fields are float32 arrays in C order.  A planar field has shape
+ * [C][H][W]; a group field (regular representation of a cyclic group of
+ * order n) has shape [C][n][H][W], the second axis being the orientation s.
+ *
+ * Groups:
+ *  - T2 on an H x W torus: element g encodes the shift (dy, dx) as
+ *    g = dy * W + dx with 0 <= dy < H, 0 <= dx < W;
+ *    (g f)[c][y][x] = f[c][(y - dy) mod H][(x - dx) mod W].  On a group field
+ *    every orientation is shifted alike.  Composition adds shifts mod (H, W).
+ *  - Cn, cyclic rotations: element r in [0, n) is the rotation by 2*pi*r/n
+ *    counter-clockwise as the field is displayed (row 0 at the top), about
+ *    the grid centre ((H-1)/2, (W-1)/2).  For quarter turns on a square grid
+ *    this is an exact pixel permutation: (R f)[y][x] = f[x][W-1-y] (numpy's
+ *    rot90).  Every rotation by a multiple of 90 degrees is computed exactly
+ *    (so C1, C2, C4 and the quarter-turn elements of C8 are permutations);
+ *    other angles use bilinear interpolation with zeros outside the grid and
+ *    are only approximately equivariant (values outside the inscribed disc
+ *    are not to be trusted; see docs/conventions.md for measured errors).
+ *    On a group field r also cycles the orientations:
+ *    (r f)[c][s] = R_r f[c][(s - r) mod n].
+ *
+ * Composition is g*h ("apply h, then g"); act(g*h) = act(g) o act(h).
+ *
+ * Thread safety: a group is immutable after creation and may be shared by
+ * any number of threads.  The last-error message is per handle; when several
+ * threads make failing calls on one handle at once, it holds one of them.
+ */
+#ifndef SYMCLONE_GROUP_H
+#define SYMCLONE_GROUP_H
+
+#include <symclone/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct symclone_group symclone_group;
+
+typedef enum symclone_group_kind {
+  SYMCLONE_GROUP_T2 = 1,     /* translations of an H x W torus */
+  SYMCLONE_GROUP_CYCLIC = 2  /* rotations Cn */
+} symclone_group_kind;
+
+/* Create the translation group of an height x width torus.
+ * Returns SYMCLONE_ERR_NULL if out is NULL, SYMCLONE_ERR_SIZE if a size is
+ * < 1, SYMCLONE_ERR_OVERFLOW if height*width does not fit an int,
+ * SYMCLONE_ERR_NOMEM.  *out is written only on success; free with
+ * symclone_group_free(). */
+SYMCLONE_API symclone_status symclone_group_create_t2(symclone_group **out, int height, int width);
+
+/* Create the cyclic rotation group Cn, n >= 1 (n = 4 is C4).
+ * Returns SYMCLONE_ERR_GROUP for n < 1 (n > 360 is refused too). */
+SYMCLONE_API symclone_status symclone_group_create_cyclic(symclone_group **out, int n);
+
+/* Free a group; NULL is accepted. */
+SYMCLONE_API void symclone_group_free(symclone_group *group);
+
+/* Kind of the group, or 0 for NULL. */
+SYMCLONE_API symclone_group_kind symclone_group_kind_of(const symclone_group *group);
+
+/* Number of elements (H*W for T2, n for Cn), or 0 for NULL. */
+SYMCLONE_API int symclone_group_order(const symclone_group *group);
+
+/* The identity element (always 0). */
+SYMCLONE_API int symclone_group_identity(const symclone_group *group);
+
+/* 1 if every element acts as an exact permutation of pixels (T2, C1, C2,
+ * C4), 0 if some elements interpolate, -1 for NULL. */
+SYMCLONE_API int symclone_group_is_exact(const symclone_group *group);
+
+/* *out = a * b (apply b first).  SYMCLONE_ERR_GROUP if a or b is not an
+ * element. */
+SYMCLONE_API symclone_status symclone_group_compose(const symclone_group *group, int a, int b,
+                                                    int *out);
+
+/* *out = a^-1. */
+SYMCLONE_API symclone_status symclone_group_inverse(const symclone_group *group, int a, int *out);
+
+/* For T2: the element of the shift (dy, dx); any integers, taken modulo
+ * (H, W).  SYMCLONE_ERR_UNSUPPORTED on a cyclic group. */
+SYMCLONE_API symclone_status symclone_group_t2_element(const symclone_group *group, int dy, int dx,
+                                                       int *out);
+
+/* For T2: the shift (dy, dx) of element g, 0 <= dy < H, 0 <= dx < W
+ * (either pointer may be NULL).  SYMCLONE_ERR_UNSUPPORTED on a cyclic
+ * group. */
+SYMCLONE_API symclone_status symclone_group_t2_shift(const symclone_group *group, int g, int *dy,
+                                                     int *dx);
+
+/* Apply element g to a planar field in[channels][height][width], writing
+ * out (same shape; in and out must not overlap).
+ * T2 requires (height, width) to be the torus' size (SYMCLONE_ERR_SHAPE
+ * otherwise).  Cn accepts any size for angles that are multiples of 180
+ * degrees and requires height == width for quarter turns; interpolated
+ * rotations accept any size. */
+SYMCLONE_API symclone_status symclone_group_act_planar(const symclone_group *group, int g,
+                                                       int channels, int height, int width,
+                                                       const float *in, float *out);
+
+/* Apply element g to a group field in[channels][orientations][height][width].
+ * For Cn, orientations must equal n (SYMCLONE_ERR_GROUP otherwise); for T2
+ * any orientations >= 1 is accepted and each is shifted alike. */
+SYMCLONE_API symclone_status symclone_group_act_group(const symclone_group *group, int g,
+                                                      int channels, int orientations, int height,
+                                                      int width, const float *in, float *out);
+
+/* The message of the last failing call on this handle ("" if none). The
+ * string belongs to the handle. */
+SYMCLONE_API const char *symclone_group_last_error(const symclone_group *group);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

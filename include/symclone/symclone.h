@@ -1,0 +1,12 @@
+/* libsymclone: the umbrella header.  Include this one; it pulls in every
+ * public part of the library.  See docs/ for the mathematics and the
+ * conventions, and each header for its API. */
+#ifndef SYMCLONE_SYMCLONE_H
+#define SYMCLONE_SYMCLONE_H
+
+#include <symclone/version.h>
+#include <symclone/common.h>
+#include <symclone/group.h>
+#include <symclone/layer.h>
+
+#endif

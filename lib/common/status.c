@@ -1,0 +1,73 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+const char *symclone_strerror(int status) {
+  switch (status) {
+  case SYMCLONE_OK: return "success";
+  case SYMCLONE_ERR_NULL: return "a required pointer argument is NULL";
+  case SYMCLONE_ERR_SIZE: return "a size or count is zero, negative or out of range";
+  case SYMCLONE_ERR_OVERFLOW: return "the product of the sizes overflows";
+  case SYMCLONE_ERR_KERNEL: return "kernel size even, < 1, or larger than the input";
+  case SYMCLONE_ERR_SHAPE: return "shapes do not match";
+  case SYMCLONE_ERR_GROUP: return "invalid group, group element, or group/field mismatch";
+  case SYMCLONE_ERR_NOMEM: return "out of memory";
+  case SYMCLONE_ERR_ARG: return "an argument has an invalid value";
+  case SYMCLONE_ERR_SETTING: return "a setting value is outside its bounds";
+  case SYMCLONE_ERR_UNSUPPORTED: return "operation not supported by this object";
+  case SYMCLONE_ERR_IO: return "input/output error";
+  case SYMCLONE_ERR_FORMAT: return "not a file of the expected format";
+  case SYMCLONE_ERR_VERSION: return "unsupported file format version";
+  case SYMCLONE_ERR_TRUNCATED: return "file or stream truncated";
+  case SYMCLONE_ERR_CORRUPT: return "corrupt content (checksum or consistency)";
+  case SYMCLONE_ERR_DIVERGED: return "training diverged (NaN or Inf)";
+  case SYMCLONE_ERR_STATE: return "call not valid in the object's current state";
+  case SYMCLONE_ERR_NOT_AVAILABLE: return "feature not compiled into this build";
+  case SYMCLONE_ERR_CANCELLED: return "cancelled by a callback";
+  case SYMCLONE_ERR_DATA: return "invalid data content";
+  default: return "unknown status";
+  }
+}
+
+const char *symclone_version_string(void) { return SYMCLONE_VERSION_STRING; }
+
+unsigned symclone_version_number(void) { return (unsigned)SYMCLONE_VERSION_NUMBER; }
+
+void sym_err_init(sym_err *e) {
+  atomic_flag_clear(&e->lock);
+  e->msg[0] = '\0';
+}
+
+static void err_write(const sym_err *ce, const char *fmt, va_list ap) {
+  /* The message buffer is the only mutable part of otherwise immutable
+   * handles; it is written under its own lock. */
+  sym_err *e = (sym_err *)ce;
+  while (atomic_flag_test_and_set_explicit(&e->lock, memory_order_acquire)) {
+  }
+  if (fmt)
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+  else
+    e->msg[0] = '\0';
+  atomic_flag_clear_explicit(&e->lock, memory_order_release);
+}
+
+symclone_status sym_fail(const sym_err *e, symclone_status status, const char *fmt, ...) {
+  if (e) {
+    va_list ap;
+    va_start(ap, fmt);
+    err_write(e, fmt, ap);
+    va_end(ap);
+  }
+  return status;
+}
+
+void sym_err_clear(const sym_err *e) {
+  if (e) {
+    sym_err *m = (sym_err *)e;
+    while (atomic_flag_test_and_set_explicit(&m->lock, memory_order_acquire)) {
+    }
+    m->msg[0] = '\0';
+    atomic_flag_clear_explicit(&m->lock, memory_order_release);
+  }
+}

@@ -1,0 +1,20 @@
+/* Private: rotations of planes and filters, shared by the group actions
+ * and the lifting/group convolutions so that both use one convention. */
+#ifndef SYMCLONE_ROTATE_H
+#define SYMCLONE_ROTATE_H
+
+/* If rotation r of Cn is a multiple of a quarter turn, the number of quarter
+ * turns in [0, 4); otherwise -1. */
+int sym_rot_quarter(int r, int n);
+
+/* out = R_r in for one height x width plane (no overlap).  Quarter turns are
+ * exact permutations (odd ones need height == width: the caller checks);
+ * other angles use bilinear interpolation with zeros outside. */
+void sym_rotate_plane(const float *in, float *out, int height, int width, int r, int n);
+
+/* Like sym_rotate_plane but ADDS the transpose of the rotation applied to
+ * in into out (out += R_r^T in): the adjoint, for gradients. */
+void sym_rotate_plane_adjoint_add(const float *in, float *out, int height, int width, int r,
+                                  int n);
+
+#endif
