@@ -8,5 +8,10 @@
 #include <symclone/common.h>
 #include <symclone/group.h>
 #include <symclone/layer.h>
+#include <symclone/data.h>
+#include <symclone/student.h>
+#include <symclone/trainer.h>
+#include <symclone/picture.h>
+#include <symclone/diag.h>
 
 #endif

@@ -44,10 +44,10 @@ static symclone_status conv_common(symclone_layer **out, symclone_layer_kind kin
   if (pad != SYMCLONE_PAD_VALID && pad != SYMCLONE_PAD_ZERO && pad != SYMCLONE_PAD_CIRCULAR)
     return SYMCLONE_ERR_ARG;
   if (k < 1 || k % 2 == 0 || k > h || k > w) return SYMCLONE_ERR_KERNEL;
-  int ex_out, ex_in, ckk;
+  int ex_out, ex_in, kk, ckk;
   if (sym_mul_int(out_c, kind == SYMCLONE_LAYER_CONV2D ? 1 : n, &ex_out) ||
       sym_mul_int(in_c, kind == SYMCLONE_LAYER_GROUP_CONV ? n : 1, &ex_in) ||
-      sym_mul_int(ex_in, k * k, &ckk))
+      sym_mul_int(k, k, &kk) || sym_mul_int(ex_in, kk, &ckk))
     return SYMCLONE_ERR_OVERFLOW;
   symclone_layer *l = sym_layer_alloc(kind);
   if (!l) return SYMCLONE_ERR_NOMEM;

@@ -1,0 +1,178 @@
+/* libsymclone: dense students that clone a family of teacher operators.
+ *
+ * A student clones one channel pair of a teacher family: a planar
+ * convolution (conv2d, 1 -> 1 channel), a lifting convolution Z2 -> Cn
+ * (1 -> 1 channel, n output orientations) or a group convolution Cn -> Cn
+ * (1 -> 1 channel, n orientations in and out).  Its input is one field of
+ * the teacher's input shape, its output one field of the teacher's output
+ * shape, and it takes the teacher's parameters theta as an argument:
+ *
+ *   P  = teacher parameters (k*k planar and lifting, n*k*k group conv)
+ *   Pc = k*k, the size of a planar kernel
+ *   core:     S(x; phi) = sum_b (A phi)_b W_b x        W_b: out_hw x in_hw
+ *   planar:   y = S(x; theta)
+ *   lifting:  y_r = S(x; T_r theta)                     T_r: Pc x Pc
+ *   group:    y_r = sum_s S(x_s; T_{r,s} theta)         T_{r,s}: Pc x P
+ *
+ * with B dense blocks W_b (B = Pc admits the exact solution: W_b the 0/1
+ * shift matrices of kernel tap b, A = I and the T's the filter rotations),
+ * a coefficient map A (B x Pc) and, for lifting and group students, the
+ * learned parameter transforms.  For a lifting student T_0 is fixed to the
+ * identity (it anchors A, so that the other T_r converge to the rotation
+ * permutations); for a group student every T_{r,s} is learned and only the
+ * products A T_{r,s} are determined by the teacher.
+ *
+ * Learnable parameters are one flat float array owned by the student, in
+ * the order blocks W[B][out_hw][in_hw], coefficients A[B][Pc], transforms
+ * T[t][Pc][P] (t = r for lifting, t = r*n + s for group students), where
+ * out_hw = Ho*Wo and in_hw = H*W.  Initialisation: blocks zero, A small
+ * random (N(0, 1/Pc)), transforms identity (lifting) or random (group).
+ *
+ * Thread safety: a student may be read (forward, effective matrix) from
+ * several threads at once; any call that changes it (training, set, load
+ * into) needs exclusive access.
+ */
+#ifndef SYMCLONE_STUDENT_H
+#define SYMCLONE_STUDENT_H
+
+#include <stdint.h>
+
+#include <symclone/common.h>
+#include <symclone/layer.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct symclone_student symclone_student;
+
+typedef enum symclone_student_kind {
+  SYMCLONE_STUDENT_PLANAR = 1,  /* clones conv2d */
+  SYMCLONE_STUDENT_LIFTING = 2, /* clones the lifting convolution Z2 -> Cn */
+  SYMCLONE_STUDENT_GROUP = 3    /* clones the group convolution Cn -> Cn */
+} symclone_student_kind;
+
+/* Parts of the flat parameter array. */
+typedef enum symclone_student_part {
+  SYMCLONE_PART_ALL = 0,
+  SYMCLONE_PART_BLOCKS = 1,
+  SYMCLONE_PART_COEFFS = 2,
+  SYMCLONE_PART_TRANSFORMS = 3
+} symclone_student_part;
+
+/* Create a student for the teacher family of the given geometry (kernel k
+ * odd, input height x width, padding as for the teacher layer; orientations
+ * n is ignored (taken as 1) for PLANAR) with `blocks` dense blocks
+ * (1 <= blocks; blocks = k*k admits the exact solution).  The parameters are
+ * initialised from `seed` as documented above.  *out is written only on
+ * success.  Errors as for the teacher layers, plus SYMCLONE_ERR_SIZE for
+ * blocks < 1 and SYMCLONE_ERR_ARG for an unknown kind. */
+SYMCLONE_API symclone_status symclone_student_create(symclone_student **out,
+                                                     symclone_student_kind kind, int orientations,
+                                                     int kernel, int height, int width,
+                                                     symclone_padding padding, int blocks,
+                                                     uint64_t seed);
+
+/* A deep copy. */
+SYMCLONE_API symclone_status symclone_student_clone(const symclone_student *student,
+                                                    symclone_student **out);
+
+SYMCLONE_API void symclone_student_free(symclone_student *student);
+
+/* Geometry. */
+SYMCLONE_API symclone_student_kind symclone_student_kind_of(const symclone_student *student);
+SYMCLONE_API int symclone_student_blocks(const symclone_student *student);
+SYMCLONE_API int symclone_student_kernel(const symclone_student *student);
+SYMCLONE_API int symclone_student_orientations(const symclone_student *student);
+SYMCLONE_API int symclone_student_padding(const symclone_student *student);
+/* {channels = 1, orientations, height, width} of one input / output field. */
+SYMCLONE_API symclone_status symclone_student_input_shape(const symclone_student *student,
+                                                          int shape[4]);
+SYMCLONE_API symclone_status symclone_student_output_shape(const symclone_student *student,
+                                                           int shape[4]);
+SYMCLONE_API size_t symclone_student_input_size(const symclone_student *student);
+SYMCLONE_API size_t symclone_student_output_size(const symclone_student *student);
+/* P, the number of teacher parameters theta. */
+SYMCLONE_API size_t symclone_student_theta_size(const symclone_student *student);
+
+/* Number of floats in a part of the parameters (SYMCLONE_PART_ALL: all). */
+SYMCLONE_API size_t symclone_student_param_count(const symclone_student *student,
+                                                 symclone_student_part part);
+
+/* The flat parameter array (layout above), owned by the student and valid
+ * until it is freed.  Writing through it changes the student. */
+SYMCLONE_API float *symclone_student_params(symclone_student *student);
+
+/* Copy a part out / in (count must equal the part's size). */
+SYMCLONE_API symclone_status symclone_student_get(const symclone_student *student,
+                                                  symclone_student_part part, float *dst,
+                                                  size_t count);
+SYMCLONE_API symclone_status symclone_student_set(symclone_student *student,
+                                                  symclone_student_part part, const float *src,
+                                                  size_t count);
+
+/* Set the exact solution: blocks = shift matrices, A = identity,
+ * transforms = filter rotations.  Needs blocks == k*k
+ * (SYMCLONE_ERR_STATE otherwise). */
+SYMCLONE_API symclone_status symclone_student_init_exact(symclone_student *student);
+
+/* Re-initialise from a seed as at creation. */
+SYMCLONE_API symclone_status symclone_student_init_random(symclone_student *student,
+                                                          uint64_t seed);
+
+/* A new teacher layer (1 -> 1 channel, no bias) of the student's family;
+ * its parameters are theta.  Free with symclone_layer_free(). */
+SYMCLONE_API symclone_status symclone_student_teacher(const symclone_student *student,
+                                                      symclone_layer **teacher);
+
+/* y = S(x; theta) for a batch of inputs x[batch][input_size] and one theta
+ * (theta_size floats); y[batch][output_size]. */
+SYMCLONE_API symclone_status symclone_student_forward(const symclone_student *student,
+                                                      const float *theta, size_t batch,
+                                                      const float *x, float *y);
+
+/* Backward of symclone_student_forward: given dy = dL/dy, ADDS dL/dparams
+ * into dparams (param_count(ALL) floats, may be NULL) and dL/dtheta into
+ * dtheta (may be NULL), and writes dL/dx into dx (may be NULL). */
+SYMCLONE_API symclone_status symclone_student_backward(const symclone_student *student,
+                                                       const float *theta, size_t batch,
+                                                       const float *x, const float *dy, float *dx,
+                                                       float *dparams, float *dtheta);
+
+/* The effective matrix M(theta)[output_size][input_size], row-major: the
+ * dense operator the student applies for this theta. */
+SYMCLONE_API symclone_status symclone_student_effective_matrix(const symclone_student *student,
+                                                               const float *theta, float *matrix);
+
+/* Relative Toeplitz distance ||M(theta) - K(theta)||_F / ||K(theta)||_F
+ * between the student's effective matrix and the teacher's unrolled matrix,
+ * averaged over `draws` theta ~ N(0, I) drawn from seed.  per_orientation,
+ * if not NULL, receives one average per output orientation (n values; 1
+ * for planar students), computed on that orientation's rows. */
+SYMCLONE_API symclone_status symclone_student_toeplitz_distance(const symclone_student *student,
+                                                                int draws, uint64_t seed,
+                                                                double *mean,
+                                                                double *per_orientation);
+
+/* Save to a file (format in docs/file-format.md: magic, version, geometry,
+ * little-endian floats, CRC-32).  Written to a temporary file in the same
+ * directory and renamed into place: a failure never leaves a partial file
+ * behind `path`, and an existing file is replaced only on success. */
+SYMCLONE_API symclone_status symclone_student_save(const symclone_student *student,
+                                                   const char *path);
+
+/* Load a student saved by symclone_student_save().  A truncated, corrupt or
+ * foreign file is refused (SYMCLONE_ERR_TRUNCATED, _CORRUPT, _FORMAT,
+ * _VERSION, _IO); errbuf (may be NULL) receives a message.  *out is written
+ * only on success. */
+SYMCLONE_API symclone_status symclone_student_load(symclone_student **out, const char *path,
+                                                   char *errbuf, size_t errlen);
+
+/* Message of the last failing call on this handle ("" if none). */
+SYMCLONE_API const char *symclone_student_last_error(const symclone_student *student);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,431 @@
+/* Pictures: validation, layout, colour scales, the PGM writer and the
+ * write-to-temporary-then-rename file handling. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#ifndef _WIN32
+#include <unistd.h>
+#endif
+
+#include "picture_priv.h"
+
+/* How many temporary names path.tmp0, path.tmp1, ... are tried before giving
+ * up (an existing one is never overwritten: another writer may own it). */
+#define TEMP_TRIES 1000
+
+symclone_status sym_picture_fail(char *msg, size_t msglen, symclone_status status,
+                                 const char *fmt, ...) {
+  if (msg && msglen > 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, msglen, fmt, ap);
+    va_end(ap);
+  }
+  return status;
+}
+
+/* ---- layout ------------------------------------------------------------ */
+
+static symclone_status layout(sym_canvas *c, int down, int across, int rows, int cols, int up,
+                              int dn, int gap, char *msg, size_t msglen) {
+  if (down < 1 || across < 1)
+    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_SIZE,
+                            "panel grid %d x %d: both counts must be >= 1", down, across);
+  if (rows < 1 || cols < 1)
+    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_SIZE,
+                            "panel size %d x %d: both sizes must be >= 1", rows, cols);
+  if (up < 1 || dn < 1)
+    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_SIZE,
+                            "upscale %d, downscale %d: both must be >= 1", up, dn);
+  if (gap < 0)
+    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_SIZE, "gap %d must be >= 0", gap);
+  size_t count, values;
+  if (sym_mul_size((size_t)down, (size_t)across, &count) ||
+      sym_mul_size((size_t)rows, (size_t)cols, &values))
+    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_OVERFLOW,
+                            "%d x %d panels of %d x %d values overflow", down, across, rows,
+                            cols);
+  /* Every factor is below 2^31, so no product of two below overflows a
+   * long long, nor does the sum of two such products. */
+  c->down = down;
+  c->across = across;
+  c->rows = rows;
+  c->cols = cols;
+  c->up = up;
+  c->dn = dn;
+  c->gap = gap;
+  c->cell_rows = ((long long)rows + dn - 1) / dn;
+  c->cell_cols = ((long long)cols + dn - 1) / dn;
+  c->panel_h = c->cell_rows * up;
+  c->panel_w = c->cell_cols * up;
+  long long h = -1, w = -1;
+  if (c->panel_h <= INT_MAX) h = c->panel_h * down + (long long)(down - 1) * gap;
+  if (c->panel_w <= INT_MAX) w = c->panel_w * across + (long long)(across - 1) * gap;
+  if (h < 0 || w < 0 || h > INT_MAX || w > INT_MAX)
+    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_OVERFLOW,
+                            "%d x %d panels of %d x %d values (upscale %d, downscale %d, gap %d)"
+                            " exceed INT_MAX pixels",
+                            down, across, rows, cols, up, dn, gap);
+  c->height = (int)h;
+  c->width = (int)w;
+  return SYMCLONE_OK;
+}
+
+size_t sym_canvas_row_bytes(const sym_canvas *c) {
+  return (size_t)c->width * (size_t)c->channels;
+}
+
+/* ---- values and colours ------------------------------------------------ */
+
+/* Background and gaps: white in PGM; light grey in PNG, a colour neither
+ * map uses, so that panels stay apart where white means zero. */
+
+/* Value of cell (i, j) of panel p: one entry, or the mean of a dn x dn
+ * block (clipped at the panel's edges).  NaN and infinities propagate. */
+static double cell_value(const sym_canvas *c, const float *p, long long i, long long j) {
+  if (c->dn == 1) return p[(size_t)i * (size_t)c->cols + (size_t)j];
+  long long r0 = i * c->dn, c0 = j * c->dn;
+  long long r1 = r0 + c->dn < c->rows ? r0 + c->dn : c->rows;
+  long long c1 = c0 + c->dn < c->cols ? c0 + c->dn : c->cols;
+  double s = 0.0;
+  for (long long r = r0; r < r1; r++) {
+    const float *src = p + (size_t)r * (size_t)c->cols;
+    for (long long k = c0; k < c1; k++) s += src[k];
+  }
+  return s / (double)((r1 - r0) * (c1 - c0));
+}
+
+/* Smallest and largest finite cell value of panel p; 0 if it has none. */
+static int panel_range(const sym_canvas *c, const float *p, double *lo, double *hi) {
+  int any = 0;
+  double a = 0.0, b = 0.0;
+  for (long long i = 0; i < c->cell_rows; i++)
+    for (long long j = 0; j < c->cell_cols; j++) {
+      double v = cell_value(c, p, i, j);
+      if (!isfinite(v)) continue;
+      if (!any || v < a) a = v;
+      if (!any || v > b) b = v;
+      any = 1;
+    }
+  *lo = a;
+  *hi = b;
+  return any;
+}
+
+/* Fill c->low and c->high for every non-blank panel under scale. */
+static void scale_ranges(sym_canvas *c, symclone_picture_scale scale, size_t count) {
+  int per_panel = scale == SYMCLONE_SCALE_SYMMETRIC_PER_PANEL ||
+                  scale == SYMCLONE_SCALE_MINMAX_PER_PANEL;
+  int any_all = 0;
+  double lo_all = 0.0, hi_all = 0.0;
+  for (size_t k = 0; k < count; k++) {
+    double lo = 0.0, hi = 0.0;
+    int any = c->panels[k] ? panel_range(c, c->panels[k], &lo, &hi) : 0;
+    if (c->symmetric) {
+      double m = fabs(lo) > fabs(hi) ? fabs(lo) : fabs(hi);
+      lo = -m;
+      hi = m;
+    }
+    c->low[k] = lo;
+    c->high[k] = hi;
+    if (any) {
+      if (!any_all || lo < lo_all) lo_all = lo;
+      if (!any_all || hi > hi_all) hi_all = hi;
+      any_all = 1;
+    }
+  }
+  if (!per_panel)
+    for (size_t k = 0; k < count; k++) {
+      c->low[k] = lo_all;
+      c->high[k] = hi_all;
+    }
+}
+
+static unsigned char level(double t) { return (unsigned char)floor(255.0 * t + 0.5); }
+
+/* Viridis sampled at 9 evenly spaced points. */
+static const unsigned char viridis[9][3] = {
+    {68, 1, 84},    {71, 45, 123},  {59, 82, 139},  {44, 114, 142}, {33, 145, 140},
+    {34, 168, 132}, {94, 201, 98},  {168, 219, 52}, {253, 231, 37},
+};
+
+static void colour(const sym_canvas *c, double v, double lo, double hi, unsigned char *px) {
+  if (isnan(v)) {
+    if (c->channels == 1) {
+      px[0] = 128;
+    } else {
+      px[0] = 255;
+      px[1] = 0;
+      px[2] = 255;
+    }
+    return;
+  }
+  double t;
+  if (v == INFINITY)
+    t = 1.0;
+  else if (v == -INFINITY)
+    t = 0.0;
+  else if (hi > lo) {
+    t = (v - lo) / (hi - lo);
+    t = t < 0.0 ? 0.0 : t > 1.0 ? 1.0 : t;
+  } else
+    t = 0.5;
+  if (c->channels == 1) {
+    px[0] = level(t);
+  } else if (c->symmetric) {
+    if (t < 0.5) {
+      px[0] = px[1] = level(2.0 * t);
+      px[2] = 255;
+    } else {
+      px[0] = 255;
+      px[1] = px[2] = level(2.0 * (1.0 - t));
+    }
+  } else {
+    double pos = t * 8.0;
+    int k = (int)pos;
+    if (k > 7) k = 7;
+    double f = pos - k;
+    for (int ch = 0; ch < 3; ch++) {
+      double a = viridis[k][ch], b = viridis[k + 1][ch];
+      px[ch] = (unsigned char)floor(a + f * (b - a) + 0.5);
+    }
+  }
+}
+
+void sym_canvas_row(const sym_canvas *c, int y, unsigned char *row, long long *cached) {
+  long long stride = c->panel_h + c->gap;
+  long long pr = y / stride, within = y - pr * stride;
+  long long i = within / c->up;
+  long long key = within >= c->panel_h ? -1 : pr * c->cell_rows + i;
+  if (key == *cached) return;
+  *cached = key;
+  size_t ch = (size_t)c->channels;
+  memset(row, c->channels == 1 ? 255 : 192, sym_canvas_row_bytes(c));
+  if (key < 0) return;
+  unsigned char *out = row;
+  for (int pc = 0; pc < c->across; pc++) {
+    if (pc > 0) out += (size_t)c->gap * ch;
+    size_t k = (size_t)pr * (size_t)c->across + (size_t)pc;
+    const float *p = c->panels[k];
+    if (!p) {
+      out += (size_t)c->panel_w * ch;
+      continue;
+    }
+    for (long long j = 0; j < c->cell_cols; j++) {
+      unsigned char px[3];
+      colour(c, cell_value(c, p, i, j), c->low[k], c->high[k], px);
+      for (int u = 0; u < c->up; u++) {
+        memcpy(out, px, ch);
+        out += ch;
+      }
+    }
+  }
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+static int write_pgm(FILE *f, const sym_canvas *c, unsigned char *row) {
+  if (fprintf(f, "P5\n%d %d\n255\n", c->width, c->height) < 0) return -1;
+  size_t n = sym_canvas_row_bytes(c);
+  long long cached = -2;
+  for (int y = 0; y < c->height; y++) {
+    sym_canvas_row(c, y, row, &cached);
+    if (fwrite(row, 1, n, f) != n) return -1;
+  }
+  return 0;
+}
+
+/* Extension of the last component of path after its last dot, or "". */
+static const char *extension(const char *path) {
+  const char *base = path, *dot = NULL;
+  for (const char *s = path; *s; s++) {
+    if (*s == '/' || *s == '\\') {
+      base = s + 1;
+      dot = NULL;
+    } else if (*s == '.' && s != base) {
+      dot = s;
+    }
+  }
+  return dot ? dot + 1 : "";
+}
+
+static int same_ignoring_case(const char *a, const char *b) {
+  for (; *a && *b; a++, b++)
+    if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
+  return *a == *b;
+}
+
+/* Create a new temporary file beside path; *tmp receives its name
+ * (sym_malloc'd).  Never opens an existing file. */
+static symclone_status open_temp(const char *path, FILE **out, char **tmp, char *msg,
+                                 size_t msglen) {
+  size_t len = strlen(path), size;
+  if (sym_add_size(len, 16, &size))
+    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_OVERFLOW, "path too long");
+  char *name = sym_malloc(size);
+  if (!name)
+    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_NOMEM, "no memory for the file name");
+  for (int k = 0; k < TEMP_TRIES; k++) {
+    snprintf(name, size, "%s.tmp%d", path, k);
+    errno = 0;
+    FILE *f = fopen(name, "wbx");
+    if (f) {
+      *out = f;
+      *tmp = name;
+      return SYMCLONE_OK;
+    }
+    if (errno != EEXIST) {
+      int e = errno;
+      symclone_status st =
+          sym_picture_fail(msg, msglen, SYMCLONE_ERR_IO, "cannot create '%s': %s", name,
+                           e ? strerror(e) : "unknown error");
+      sym_free(name);
+      return st;
+    }
+  }
+  symclone_status st = sym_picture_fail(msg, msglen, SYMCLONE_ERR_IO,
+                                        "cannot create a temporary file beside '%s': "
+                                        "%d names taken",
+                                        path, TEMP_TRIES);
+  sym_free(name);
+  return st;
+}
+
+/* Flush, sync and close f, then rename tmp onto path. */
+static symclone_status commit_file(FILE *f, const char *tmp, const char *path, char *msg,
+                                   size_t msglen) {
+  int bad = fflush(f) != 0 || ferror(f);
+#ifndef _WIN32
+  if (!bad && fsync(fileno(f)) != 0) bad = 1;
+#endif
+  int e = errno;
+  if (fclose(f) != 0 && !bad) {
+    bad = 1;
+    e = errno;
+  }
+  if (bad)
+    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_IO, "cannot write '%s': %s", tmp,
+                            strerror(e));
+  if (rename(tmp, path) != 0)
+    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_IO, "cannot rename '%s' to '%s': %s",
+                            tmp, path, strerror(errno));
+  return SYMCLONE_OK;
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+symclone_status symclone_picture_write(const char *path, symclone_picture_format format,
+                                       const float *const *panels, int panels_down,
+                                       int panels_across, int rows, int cols,
+                                       symclone_picture_scale scale, int upscale, int downscale,
+                                       int gap, char *errbuf, size_t errlen) {
+  if (errbuf && errlen > 0) errbuf[0] = '\0';
+  if (!path) return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "path is NULL");
+  if (!panels) return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "panels is NULL");
+  if (format != SYMCLONE_PICTURE_AUTO && format != SYMCLONE_PICTURE_PGM &&
+      format != SYMCLONE_PICTURE_PNG)
+    return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_ARG, "unknown picture format %d",
+                            (int)format);
+  if (scale != SYMCLONE_SCALE_SYMMETRIC && scale != SYMCLONE_SCALE_MINMAX &&
+      scale != SYMCLONE_SCALE_SYMMETRIC_PER_PANEL && scale != SYMCLONE_SCALE_MINMAX_PER_PANEL)
+    return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_ARG, "unknown colour scale %d",
+                            (int)scale);
+
+  sym_canvas c;
+  memset(&c, 0, sizeof c);
+  symclone_status st =
+      layout(&c, panels_down, panels_across, rows, cols, upscale, downscale, gap, errbuf, errlen);
+  if (st) return st;
+  size_t count = (size_t)panels_down * (size_t)panels_across;
+  size_t filled = 0;
+  for (size_t k = 0; k < count; k++) filled += panels[k] != NULL;
+  if (!filled)
+    return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "every panel is NULL");
+
+  if (format == SYMCLONE_PICTURE_AUTO) {
+    const char *ext = extension(path);
+    if (same_ignoring_case(ext, "png"))
+      format = SYMCLONE_PICTURE_PNG;
+    else if (same_ignoring_case(ext, "pgm"))
+      format = SYMCLONE_PICTURE_PGM;
+    else
+      return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_ARG,
+                              "'%s': extension must be .png or .pgm for an automatic format",
+                              path);
+  }
+  if (format == SYMCLONE_PICTURE_PNG && !symclone_picture_png_available())
+    return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_NOT_AVAILABLE,
+                            "'%s': this build has no PNG support (libpng); write PGM instead",
+                            path);
+  c.panels = panels;
+  c.channels = format == SYMCLONE_PICTURE_PNG ? 3 : 1;
+  c.symmetric = scale == SYMCLONE_SCALE_SYMMETRIC || scale == SYMCLONE_SCALE_SYMMETRIC_PER_PANEL;
+
+  size_t row_bytes;
+  if (sym_mul_size((size_t)c.width, (size_t)c.channels, &row_bytes))
+    return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_OVERFLOW, "canvas row too wide");
+  c.low = sym_malloc_array(count, sizeof *c.low);
+  c.high = sym_malloc_array(count, sizeof *c.high);
+  unsigned char *row = sym_malloc(row_bytes);
+  FILE *f = NULL;
+  char *tmp = NULL;
+  if (!c.low || !c.high || !row) {
+    st = sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_NOMEM,
+                          "no memory for a %d-pixel canvas row", c.width);
+    goto done;
+  }
+  scale_ranges(&c, scale, count);
+
+  st = open_temp(path, &f, &tmp, errbuf, errlen);
+  if (st) goto done;
+  if (format == SYMCLONE_PICTURE_PNG) {
+    st = sym_picture_write_png(f, &c, row, errbuf, errlen);
+  } else if (write_pgm(f, &c, row) != 0) {
+    st = sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_IO, "cannot write '%s': %s", tmp,
+                          strerror(errno));
+  }
+  if (!st) {
+    st = commit_file(f, tmp, path, errbuf, errlen);
+    f = NULL; /* closed by commit_file, whatever the outcome */
+  }
+
+done:
+  if (f) fclose(f);
+  if (tmp) {
+    if (st) remove(tmp);
+    sym_free(tmp);
+  }
+  sym_free(row);
+  sym_free(c.high);
+  sym_free(c.low);
+  return st;
+}
+
+symclone_status symclone_picture_write_matrix(const char *path, symclone_picture_format format,
+                                              const float *matrix, int rows, int cols,
+                                              symclone_picture_scale scale, int upscale,
+                                              int downscale, char *errbuf, size_t errlen) {
+  if (!matrix) return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "matrix is NULL");
+  const float *panels[1] = {matrix};
+  return symclone_picture_write(path, format, panels, 1, 1, rows, cols, scale, upscale,
+                                downscale, 0, errbuf, errlen);
+}
+
+symclone_status symclone_picture_size(int panels_down, int panels_across, int rows, int cols,
+                                      int upscale, int downscale, int gap, int *width,
+                                      int *height) {
+  if (!width || !height) return SYMCLONE_ERR_NULL;
+  sym_canvas c;
+  symclone_status st =
+      layout(&c, panels_down, panels_across, rows, cols, upscale, downscale, gap, NULL, 0);
+  if (st) return st;
+  *width = c.width;
+  *height = c.height;
+  return SYMCLONE_OK;
+}
+
+int symclone_picture_png_available(void) { return SYMCLONE_HAVE_PNG ? 1 : 0; }

@@ -1,0 +1,538 @@
+/* The n-block cloned operator: creation, forward/backward, effective
+ * matrix, exact construction and the Toeplitz distance. */
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "../group/rotate.h"
+#include "student_priv.h"
+
+#define MAX_BLOCKS 4096
+
+static float *blocks_of(const symclone_student *s) { return s->params; }
+static float *coeffs_of(const symclone_student *s) { return s->params + s->off_coeffs; }
+static float *trans_of(const symclone_student *s) { return s->params + s->off_trans; }
+static size_t trans_size(const symclone_student *s) { return (size_t)s->pc * (size_t)s->p; }
+
+symclone_status symclone_student_create(symclone_student **out, symclone_student_kind kind,
+                                        int orientations, int kernel, int height, int width,
+                                        symclone_padding padding, int blocks, uint64_t seed) {
+  if (!out) return SYMCLONE_ERR_NULL;
+  if (kind != SYMCLONE_STUDENT_PLANAR && kind != SYMCLONE_STUDENT_LIFTING &&
+      kind != SYMCLONE_STUDENT_GROUP)
+    return SYMCLONE_ERR_ARG;
+  if (blocks < 1 || blocks > MAX_BLOCKS) return SYMCLONE_ERR_SIZE;
+  int n = kind == SYMCLONE_STUDENT_PLANAR ? 1 : orientations;
+  /* validate the geometry exactly as the teacher layer does */
+  symclone_layer *probe;
+  symclone_status st;
+  if (kind == SYMCLONE_STUDENT_PLANAR)
+    st = symclone_conv2d_create(&probe, 1, 1, kernel, height, width, padding, 0);
+  else if (kind == SYMCLONE_STUDENT_LIFTING)
+    st = symclone_lifting_create(&probe, n, 1, 1, kernel, height, width, padding, 0);
+  else
+    st = symclone_group_conv_create(&probe, n, 1, 1, kernel, height, width, padding, 0);
+  if (st) return st;
+  int oshape[4];
+  symclone_layer_output_shape(probe, oshape);
+  symclone_layer_free(probe);
+
+  symclone_student *s = sym_calloc(1, sizeof *s);
+  if (!s) return SYMCLONE_ERR_NOMEM;
+  sym_err_init(&s->err);
+  s->kind = kind;
+  s->n = n;
+  s->k = kernel;
+  s->h = height;
+  s->w = width;
+  s->pad = padding;
+  s->nblocks = blocks;
+  s->ho = oshape[2];
+  s->wo = oshape[3];
+  s->in_n = kind == SYMCLONE_STUDENT_GROUP ? n : 1;
+  s->out_n = kind == SYMCLONE_STUDENT_PLANAR ? 1 : n;
+  s->in_hw = (size_t)height * (size_t)width;
+  s->out_hw = (size_t)s->ho * (size_t)s->wo;
+  s->in_size = s->in_hw * (size_t)s->in_n;
+  s->out_size = s->out_hw * (size_t)s->out_n;
+  s->pc = kernel * kernel;
+  s->p = s->pc * s->in_n;
+  s->tcount = s->in_n * s->out_n;
+  s->tfirst = kind == SYMCLONE_STUDENT_LIFTING ? 1 : (kind == SYMCLONE_STUDENT_PLANAR ? 1 : 0);
+  size_t nb, nt;
+  if (sym_mul3_size((size_t)blocks, s->out_hw, s->in_hw, &nb) ||
+      sym_mul_size((size_t)(s->tcount - s->tfirst), trans_size(s), &nt) ||
+      sym_add_size(nb, (size_t)blocks * s->pc, &s->off_trans) ||
+      sym_add_size(s->off_trans, nt, &s->nparams) || s->nparams > SIZE_MAX / sizeof(float) ||
+      (size_t)blocks * s->out_hw > (size_t)INT32_MAX) {
+    sym_free(s);
+    return SYMCLONE_ERR_OVERFLOW;
+  }
+  s->off_coeffs = nb;
+  s->params = sym_malloc_array(s->nparams, sizeof(float));
+  if (!s->params) {
+    sym_free(s);
+    return SYMCLONE_ERR_NOMEM;
+  }
+  symclone_student_init_random(s, seed);
+  *out = s;
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_student_clone(const symclone_student *src, symclone_student **out) {
+  if (!src || !out) return SYMCLONE_ERR_NULL;
+  symclone_student *s = sym_malloc(sizeof *s);
+  if (!s) return SYMCLONE_ERR_NOMEM;
+  *s = *src;
+  sym_err_init(&s->err);
+  s->params = sym_malloc_array(src->nparams, sizeof(float));
+  if (!s->params) {
+    sym_free(s);
+    return SYMCLONE_ERR_NOMEM;
+  }
+  memcpy(s->params, src->params, src->nparams * sizeof(float));
+  *out = s;
+  return SYMCLONE_OK;
+}
+
+void symclone_student_free(symclone_student *s) {
+  if (!s) return;
+  sym_free(s->params);
+  sym_free(s);
+}
+
+symclone_student_kind symclone_student_kind_of(const symclone_student *s) {
+  return s ? s->kind : (symclone_student_kind)0;
+}
+int symclone_student_blocks(const symclone_student *s) { return s ? s->nblocks : 0; }
+int symclone_student_kernel(const symclone_student *s) { return s ? s->k : 0; }
+int symclone_student_orientations(const symclone_student *s) { return s ? s->n : 0; }
+int symclone_student_padding(const symclone_student *s) { return s ? s->pad : -1; }
+size_t symclone_student_input_size(const symclone_student *s) { return s ? s->in_size : 0; }
+size_t symclone_student_output_size(const symclone_student *s) { return s ? s->out_size : 0; }
+size_t symclone_student_theta_size(const symclone_student *s) { return s ? (size_t)s->p : 0; }
+
+symclone_status symclone_student_input_shape(const symclone_student *s, int shape[4]) {
+  if (!s) return SYMCLONE_ERR_NULL;
+  if (!shape) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "shape is NULL");
+  shape[0] = 1;
+  shape[1] = s->in_n;
+  shape[2] = s->h;
+  shape[3] = s->w;
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_student_output_shape(const symclone_student *s, int shape[4]) {
+  if (!s) return SYMCLONE_ERR_NULL;
+  if (!shape) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "shape is NULL");
+  shape[0] = 1;
+  shape[1] = s->out_n;
+  shape[2] = s->ho;
+  shape[3] = s->wo;
+  return SYMCLONE_OK;
+}
+
+static int part_range(const symclone_student *s, symclone_student_part part, size_t *off,
+                      size_t *len) {
+  switch (part) {
+  case SYMCLONE_PART_ALL: *off = 0; *len = s->nparams; return 0;
+  case SYMCLONE_PART_BLOCKS: *off = 0; *len = s->off_coeffs; return 0;
+  case SYMCLONE_PART_COEFFS: *off = s->off_coeffs; *len = s->off_trans - s->off_coeffs; return 0;
+  case SYMCLONE_PART_TRANSFORMS: *off = s->off_trans; *len = s->nparams - s->off_trans; return 0;
+  default: return -1;
+  }
+}
+
+size_t symclone_student_param_count(const symclone_student *s, symclone_student_part part) {
+  size_t off, len;
+  if (!s || part_range(s, part, &off, &len)) return 0;
+  return len;
+}
+
+float *symclone_student_params(symclone_student *s) { return s ? s->params : NULL; }
+
+symclone_status symclone_student_get(const symclone_student *s, symclone_student_part part,
+                                     float *dst, size_t count) {
+  if (!s) return SYMCLONE_ERR_NULL;
+  size_t off, len;
+  if (part_range(s, part, &off, &len))
+    return sym_fail(&s->err, SYMCLONE_ERR_ARG, "part=%d is not a student part", (int)part);
+  if (!dst) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "dst is NULL");
+  if (count != len)
+    return sym_fail(&s->err, SYMCLONE_ERR_SIZE, "count=%zu but the part has %zu floats", count,
+                    len);
+  memcpy(dst, s->params + off, len * sizeof(float));
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_student_set(symclone_student *s, symclone_student_part part,
+                                     const float *src, size_t count) {
+  if (!s) return SYMCLONE_ERR_NULL;
+  size_t off, len;
+  if (part_range(s, part, &off, &len))
+    return sym_fail(&s->err, SYMCLONE_ERR_ARG, "part=%d is not a student part", (int)part);
+  if (!src) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "src is NULL");
+  if (count != len)
+    return sym_fail(&s->err, SYMCLONE_ERR_SIZE, "count=%zu but the part has %zu floats", count,
+                    len);
+  memmove(s->params + off, src, len * sizeof(float));
+  return SYMCLONE_OK;
+}
+
+/* The transform T_t (Pc x P) of an exact solution, for kinds with
+ * transforms: lifting T_r = R_r; group T_{r,s} = R_r o select((s-r) mod n). */
+static void exact_transform(const symclone_student *s, int t, float *tm) {
+  int pc = s->pc, p = s->p, k = s->k, n = s->n;
+  int r = t / s->in_n, sidx = t % s->in_n;
+  int slice = s->kind == SYMCLONE_STUDENT_GROUP ? ((sidx - r) % n + n) % n : 0;
+  float e[1024], col[1024]; /* k*k <= 1024 is checked by the caller */
+  memset(tm, 0, (size_t)pc * p * sizeof *tm);
+  for (int tap = 0; tap < pc; tap++) {
+    memset(e, 0, (size_t)pc * sizeof *e);
+    e[tap] = 1.0f;
+    sym_rotate_plane(e, col, k, k, r, n);
+    int pcol = slice * pc + tap;
+    for (int q = 0; q < pc; q++) tm[(size_t)q * p + pcol] = col[q];
+  }
+}
+
+symclone_status symclone_student_init_random(symclone_student *s, uint64_t seed) {
+  if (!s) return SYMCLONE_ERR_NULL;
+  sym_rng rng;
+  sym_rng_seed(&rng, seed);
+  memset(blocks_of(s), 0, s->off_coeffs * sizeof(float));
+  sym_rng_fill_normal(&rng, coeffs_of(s), (size_t)s->nblocks * s->pc,
+                      (float)(1.0 / sqrt((double)s->pc)));
+  float *t = trans_of(s);
+  size_t ts = trans_size(s);
+  for (int ti = s->tfirst; ti < s->tcount; ti++, t += ts) {
+    if (s->kind == SYMCLONE_STUDENT_LIFTING) {
+      memset(t, 0, ts * sizeof *t);
+      for (int q = 0; q < s->pc; q++) t[(size_t)q * s->p + q] = 1.0f;
+    } else {
+      sym_rng_fill_normal(&rng, t, ts, (float)(1.0 / sqrt((double)s->p)));
+    }
+  }
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_student_teacher(const symclone_student *s, symclone_layer **teacher) {
+  if (!s) return SYMCLONE_ERR_NULL;
+  if (!teacher) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "teacher is NULL");
+  symclone_status st;
+  if (s->kind == SYMCLONE_STUDENT_PLANAR)
+    st = symclone_conv2d_create(teacher, 1, 1, s->k, s->h, s->w, s->pad, 0);
+  else if (s->kind == SYMCLONE_STUDENT_LIFTING)
+    st = symclone_lifting_create(teacher, s->n, 1, 1, s->k, s->h, s->w, s->pad, 0);
+  else
+    st = symclone_group_conv_create(teacher, s->n, 1, 1, s->k, s->h, s->w, s->pad, 0);
+  return st ? sym_fail(&s->err, st, "cannot create the teacher layer") : SYMCLONE_OK;
+}
+
+symclone_status sym_student_unit_teacher(const symclone_student *s, symclone_layer **out,
+                                         float **params_out) {
+  symclone_layer *l;
+  symclone_status st;
+  if (s->kind == SYMCLONE_STUDENT_PLANAR)
+    st = symclone_conv2d_create(&l, 1, s->p, s->k, s->h, s->w, s->pad, 0);
+  else if (s->kind == SYMCLONE_STUDENT_LIFTING)
+    st = symclone_lifting_create(&l, s->n, 1, s->p, s->k, s->h, s->w, s->pad, 0);
+  else
+    st = symclone_group_conv_create(&l, s->n, 1, s->p, s->k, s->h, s->w, s->pad, 0);
+  if (st) return st;
+  float *prm = sym_calloc((size_t)s->p * s->p, sizeof *prm);
+  if (!prm) {
+    symclone_layer_free(l);
+    return SYMCLONE_ERR_NOMEM;
+  }
+  for (int q = 0; q < s->p; q++) prm[(size_t)q * s->p + q] = 1.0f;
+  *out = l;
+  *params_out = prm;
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_student_init_exact(symclone_student *s) {
+  if (!s) return SYMCLONE_ERR_NULL;
+  if (s->nblocks != s->pc)
+    return sym_fail(&s->err, SYMCLONE_ERR_STATE,
+                    "the exact solution needs blocks = k*k = %d, the student has %d", s->pc,
+                    s->nblocks);
+  if (s->pc > 1024)
+    return sym_fail(&s->err, SYMCLONE_ERR_KERNEL, "kernel %d too large for the exact solution",
+                    s->k);
+  /* W_b: the unrolled planar teacher of unit kernel e_b (a 0/1 shift matrix) */
+  symclone_layer *conv;
+  symclone_status st = symclone_conv2d_create(&conv, 1, 1, s->k, s->h, s->w, s->pad, 0);
+  if (st) return sym_fail(&s->err, st, "cannot create the planar teacher");
+  float e[1024];
+  size_t bsz = s->out_hw * s->in_hw;
+  for (int b = 0; b < s->nblocks && !st; b++) {
+    memset(e, 0, sizeof e);
+    e[b] = 1.0f;
+    st = symclone_layer_unroll(conv, e, blocks_of(s) + (size_t)b * bsz);
+  }
+  symclone_layer_free(conv);
+  if (st) return sym_fail(&s->err, st, "unrolling the shift matrices failed");
+  float *a = coeffs_of(s);
+  memset(a, 0, (size_t)s->nblocks * s->pc * sizeof *a);
+  for (int b = 0; b < s->nblocks; b++) a[(size_t)b * s->pc + b] = 1.0f;
+  float *t = trans_of(s);
+  for (int ti = s->tfirst; ti < s->tcount; ti++, t += trans_size(s)) exact_transform(s, ti, t);
+  return SYMCLONE_OK;
+}
+
+/* ---- building blocks ---------------------------------------------------- */
+
+void sym_student_phi(const symclone_student *s, const float *theta, size_t kc, float *phi) {
+  int pc = s->pc, p = s->p, tc = s->tcount;
+  const float *t = trans_of(s);
+  for (int ti = 0; ti < tc; ti++) {
+    float *dst = phi + (size_t)ti * pc; /* rows k with stride tc*pc */
+    if (ti < s->tfirst) {
+      for (size_t k = 0; k < kc; k++)
+        memcpy(dst + k * (size_t)tc * pc, theta + k * (size_t)p, (size_t)pc * sizeof *dst);
+      continue;
+    }
+    const float *tm = t + (size_t)(ti - s->tfirst) * trans_size(s);
+    /* Phi_t (K x Pc) = Theta (K x P) T_t^T */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)kc, pc, p, 1.0f, theta, p, tm, p,
+                0.0f, dst, tc * pc);
+  }
+}
+
+void sym_student_coeffs(const symclone_student *s, const float *phi, size_t kc, float *c) {
+  int rows = (int)(kc * (size_t)s->tcount);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, s->nblocks, s->pc, 1.0f, phi, s->pc,
+              coeffs_of(s), s->pc, 0.0f, c, s->nblocks);
+}
+
+void sym_student_project(const symclone_student *s, const float *x, size_t nx, float *v) {
+  int rows = (int)(nx * (size_t)s->in_n);
+  int cols = (int)((size_t)s->nblocks * s->out_hw);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cols, (int)s->in_hw, 1.0f, x,
+              (int)s->in_hw, blocks_of(s), (int)s->in_hw, 0.0f, v, cols);
+}
+
+void sym_student_combine(const symclone_student *s, const float *c, size_t kc, const float *v,
+                         size_t nx, float *y) {
+  int m = (int)(kc * (size_t)s->out_n), kd = s->in_n * s->nblocks, how = (int)s->out_hw;
+  size_t vstride = (size_t)kd * s->out_hw, ystride = (size_t)m * s->out_hw;
+  if (m == 1) {
+    for (size_t xi = 0; xi < nx; xi++)
+      cblas_sgemv(CblasRowMajor, CblasTrans, kd, how, 1.0f, v + xi * vstride, how, c, 1, 0.0f,
+                  y + xi * ystride, 1);
+    return;
+  }
+  for (size_t xi = 0; xi < nx; xi++)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, how, kd, 1.0f, c, kd,
+                v + xi * vstride, how, 0.0f, y + xi * ystride, how);
+}
+
+void sym_student_combine_backward(const symclone_student *s, const float *c, size_t kc,
+                                  const float *v, size_t nx, const float *e, float *dc,
+                                  float *dv) {
+  int m = (int)(kc * (size_t)s->out_n), kd = s->in_n * s->nblocks, how = (int)s->out_hw;
+  size_t vstride = (size_t)kd * s->out_hw, estride = (size_t)m * s->out_hw;
+  for (size_t xi = 0; xi < nx; xi++) {
+    if (dc)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, kd, how, 1.0f, e + xi * estride, how,
+                  v + xi * vstride, how, 1.0f, dc, kd);
+    if (dv)
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kd, how, m, 1.0f, c, kd,
+                  e + xi * estride, how, 0.0f, dv + xi * vstride, how);
+  }
+}
+
+void sym_student_project_backward(const symclone_student *s, const float *x, size_t nx,
+                                  const float *dv, float *dblocks) {
+  int rows = (int)(nx * (size_t)s->in_n);
+  int cols = (int)((size_t)s->nblocks * s->out_hw);
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cols, (int)s->in_hw, rows, 1.0f, dv, cols,
+              x, (int)s->in_hw, 1.0f, dblocks, (int)s->in_hw);
+}
+
+void sym_student_coeffs_backward(const symclone_student *s, const float *theta, const float *phi,
+                                 size_t kc, const float *dc, float *dparams, float *dtheta,
+                                 float *dphi) {
+  int rows = (int)(kc * (size_t)s->tcount), pc = s->pc, p = s->p, tc = s->tcount;
+  /* dA (B x Pc) += dC^T (B x rows) Phi (rows x Pc) */
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s->nblocks, pc, rows, 1.0f, dc, s->nblocks,
+              phi, pc, 1.0f, dparams + s->off_coeffs, pc);
+  if (s->tcount == s->tfirst && !dtheta) return;
+  /* dPhi (rows x Pc) = dC (rows x B) A (B x Pc) */
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, pc, s->nblocks, 1.0f, dc,
+              s->nblocks, coeffs_of(s), pc, 0.0f, dphi, pc);
+  const float *t = trans_of(s);
+  for (int ti = 0; ti < tc; ti++) {
+    const float *dp_t = dphi + (size_t)ti * pc; /* K x Pc, ld tc*pc */
+    if (ti < s->tfirst) {
+      if (dtheta)
+        for (size_t k = 0; k < kc; k++)
+          for (int q = 0; q < pc; q++) dtheta[k * p + q] += dp_t[k * (size_t)tc * pc + q];
+      continue;
+    }
+    size_t toff = (size_t)(ti - s->tfirst) * trans_size(s);
+    /* dT_t (Pc x P) += dPhi_t^T (Pc x K) Theta (K x P) */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, pc, p, (int)kc, 1.0f, dp_t, tc * pc,
+                theta, p, 1.0f, dparams + s->off_trans + toff, p);
+    if (dtheta) /* dTheta (K x P) += dPhi_t (K x Pc) T_t (Pc x P) */
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)kc, p, pc, 1.0f, dp_t, tc * pc,
+                  t + toff, p, 1.0f, dtheta, p);
+  }
+}
+
+/* ---- public forward / backward ----------------------------------------- */
+
+static symclone_status check_batch(const symclone_student *s, const float *theta, size_t batch,
+                                   const float *x, const void *y, const char *yname) {
+  if (!theta) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "theta is NULL");
+  if (!x) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "x is NULL");
+  if (!y) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "%s is NULL", yname);
+  if (batch == 0) return sym_fail(&s->err, SYMCLONE_ERR_SIZE, "batch is 0");
+  size_t t;
+  if (sym_mul3_size(batch, (size_t)s->in_n * s->nblocks, s->out_hw, &t) ||
+      t > SIZE_MAX / sizeof(float) || batch * (size_t)s->in_n > (size_t)INT32_MAX)
+    return sym_fail(&s->err, SYMCLONE_ERR_OVERFLOW, "batch=%zu overflows", batch);
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_student_forward(const symclone_student *s, const float *theta,
+                                         size_t batch, const float *x, float *y) {
+  if (!s) return SYMCLONE_ERR_NULL;
+  symclone_status st = check_batch(s, theta, batch, x, y, "y");
+  if (st) return st;
+  size_t nv = batch * (size_t)s->in_n * s->nblocks * s->out_hw;
+  size_t nphi = (size_t)s->tcount * s->pc, nc = (size_t)s->tcount * s->nblocks;
+  float *buf = sym_malloc_array(nv + nphi + nc, sizeof(float));
+  if (!buf) return sym_fail(&s->err, SYMCLONE_ERR_NOMEM, "cannot allocate the scratch");
+  float *v = buf, *phi = v + nv, *c = phi + nphi;
+  sym_student_phi(s, theta, 1, phi);
+  sym_student_coeffs(s, phi, 1, c);
+  sym_student_project(s, x, batch, v);
+  sym_student_combine(s, c, 1, v, batch, y);
+  sym_free(buf);
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_student_backward(const symclone_student *s, const float *theta,
+                                          size_t batch, const float *x, const float *dy, float *dx,
+                                          float *dparams, float *dtheta) {
+  if (!s) return SYMCLONE_ERR_NULL;
+  symclone_status st = check_batch(s, theta, batch, x, dy, "dy");
+  if (st) return st;
+  size_t nv = batch * (size_t)s->in_n * s->nblocks * s->out_hw;
+  size_t nphi = (size_t)s->tcount * s->pc, nc = (size_t)s->tcount * s->nblocks;
+  float *buf = sym_malloc_array(2 * nv + 2 * nphi + 2 * nc, sizeof(float));
+  if (!buf) return sym_fail(&s->err, SYMCLONE_ERR_NOMEM, "cannot allocate the scratch");
+  float *v = buf, *dv = v + nv, *phi = dv + nv, *dphi = phi + nphi, *c = dphi + nphi,
+        *dc = c + nc;
+  sym_student_phi(s, theta, 1, phi);
+  sym_student_coeffs(s, phi, 1, c);
+  sym_student_project(s, x, batch, v);
+  memset(dc, 0, nc * sizeof *dc);
+  sym_student_combine_backward(s, c, 1, v, batch, dy, dc, dv);
+  if (dparams) sym_student_project_backward(s, x, batch, dv, dparams);
+  if (dx) /* dX = dV W */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(batch * (size_t)s->in_n),
+                (int)s->in_hw, (int)((size_t)s->nblocks * s->out_hw), 1.0f, dv,
+                (int)((size_t)s->nblocks * s->out_hw), blocks_of(s), (int)s->in_hw, 0.0f, dx,
+                (int)s->in_hw);
+  if (dparams || dtheta) {
+    if (dparams) {
+      sym_student_coeffs_backward(s, theta, phi, 1, dc, dparams, dtheta, dphi);
+    } else {
+      /* dtheta only: use a zero scratch for the parameter gradient */
+      float *tmp = sym_calloc(s->nparams, sizeof(float));
+      if (!tmp) {
+        sym_free(buf);
+        return sym_fail(&s->err, SYMCLONE_ERR_NOMEM, "cannot allocate the scratch");
+      }
+      sym_student_coeffs_backward(s, theta, phi, 1, dc, tmp, dtheta, dphi);
+      sym_free(tmp);
+    }
+  }
+  sym_free(buf);
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_student_effective_matrix(const symclone_student *s, const float *theta,
+                                                  float *m) {
+  if (!s) return SYMCLONE_ERR_NULL;
+  if (!theta) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "theta is NULL");
+  if (!m) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "matrix is NULL");
+  size_t nphi = (size_t)s->tcount * s->pc, nc = (size_t)s->tcount * s->nblocks;
+  size_t bsz = s->out_hw * s->in_hw;
+  float *buf = sym_malloc_array(nphi + nc + bsz, sizeof(float));
+  if (!buf) return sym_fail(&s->err, SYMCLONE_ERR_NOMEM, "cannot allocate the scratch");
+  float *phi = buf, *c = phi + nphi, *blk = c + nc;
+  sym_student_phi(s, theta, 1, phi);
+  sym_student_coeffs(s, phi, 1, c);
+  for (int r = 0; r < s->out_n; r++)
+    for (int si = 0; si < s->in_n; si++) {
+      int t = r * s->in_n + si;
+      /* blk = sum_b c[t][b] W_b */
+      cblas_sgemv(CblasRowMajor, CblasTrans, s->nblocks, (int)bsz, 1.0f, blocks_of(s), (int)bsz,
+                  c + (size_t)t * s->nblocks, 1, 0.0f, blk, 1);
+      for (size_t row = 0; row < s->out_hw; row++)
+        memcpy(m + ((size_t)r * s->out_hw + row) * s->in_size + (size_t)si * s->in_hw,
+               blk + row * s->in_hw, s->in_hw * sizeof *m);
+    }
+  sym_free(buf);
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_student_toeplitz_distance(const symclone_student *s, int draws,
+                                                   uint64_t seed, double *mean,
+                                                   double *per_orientation) {
+  if (!s) return SYMCLONE_ERR_NULL;
+  if (!mean) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "mean is NULL");
+  if (draws < 1) return sym_fail(&s->err, SYMCLONE_ERR_SIZE, "draws=%d must be >= 1", draws);
+  symclone_layer *teacher;
+  symclone_status st = symclone_student_teacher(s, &teacher);
+  if (st) return st;
+  size_t cells = s->out_size * s->in_size;
+  float *buf = sym_malloc_array(2 * cells + (size_t)s->p, sizeof(float));
+  double *acc = sym_calloc((size_t)s->out_n, sizeof(double));
+  if (!buf || !acc) {
+    sym_free(buf);
+    sym_free(acc);
+    symclone_layer_free(teacher);
+    return sym_fail(&s->err, SYMCLONE_ERR_NOMEM, "cannot allocate two %zux%zu matrices",
+                    s->out_size, s->in_size);
+  }
+  float *ms = buf, *mk = ms + cells, *theta = mk + cells;
+  sym_rng rng;
+  sym_rng_seed(&rng, seed);
+  double total = 0.0;
+  for (int d = 0; d < draws && !st; d++) {
+    sym_rng_fill_normal(&rng, theta, (size_t)s->p, 1.0f);
+    st = symclone_student_effective_matrix(s, theta, ms);
+    if (!st) st = symclone_layer_unroll(teacher, theta, mk);
+    if (st) break;
+    double num_all = 0.0, den_all = 0.0;
+    size_t rows_per = s->out_hw * s->in_size;
+    for (int r = 0; r < s->out_n; r++) {
+      double num = 0.0, den = 0.0;
+      for (size_t j = (size_t)r * rows_per; j < (size_t)(r + 1) * rows_per; j++) {
+        double dlt = (double)ms[j] - (double)mk[j];
+        num += dlt * dlt;
+        den += (double)mk[j] * mk[j];
+      }
+      acc[r] += den > 0 ? sqrt(num / den) : 0.0;
+      num_all += num;
+      den_all += den;
+    }
+    total += den_all > 0 ? sqrt(num_all / den_all) : 0.0;
+  }
+  if (!st) {
+    *mean = total / draws;
+    if (per_orientation)
+      for (int r = 0; r < s->out_n; r++) per_orientation[r] = acc[r] / draws;
+  }
+  sym_free(buf);
+  sym_free(acc);
+  symclone_layer_free(teacher);
+  return st;
+}
+
+const char *symclone_student_last_error(const symclone_student *s) { return s ? s->err.msg : ""; }

@@ -1,0 +1,56 @@
+/* Private: the student handle and its building blocks, shared with the
+ * trainer (lib/train).  Layouts (see student.h):
+ *   X  [N][in_n][in_hw]            inputs, rows (x, s)
+ *   V  [N][in_n][B][out_hw]        V = W_b x_s, one GEMM for the batch
+ *   Phi[K][tcount][Pc]             Phi = T_t theta_k
+ *   C  [K][tcount][B]              C = Phi A^T
+ *   Y  [N][K][out_n][out_hw]       per sample: rows (k, r) = C (K*out_n x in_n*B) V_x
+ * with t = r * in_n + s.  Labels of the trainer use the same Y layout. */
+#ifndef SYMCLONE_STUDENT_PRIV_H
+#define SYMCLONE_STUDENT_PRIV_H
+
+#include "../common/internal.h"
+#include <symclone/student.h>
+
+struct symclone_student {
+  symclone_student_kind kind;
+  int n, k, h, w, pad, nblocks;
+  int ho, wo;
+  int in_n, out_n;
+  size_t in_hw, out_hw, in_size, out_size;
+  int pc, p;          /* Pc = k*k, P = theta size */
+  int tcount;         /* transforms used: 1 planar, n lifting, n*n group */
+  int tfirst;         /* first stored transform (lifting: T_0 = I is implicit) */
+  size_t off_coeffs, off_trans, nparams;
+  float *params;
+  sym_err err;
+};
+
+/* Phi[K][tcount][Pc] = T_t theta_k (theta[K][P]). */
+void sym_student_phi(const symclone_student *s, const float *theta, size_t kcount, float *phi);
+/* C[K][tcount][B] = Phi A^T. */
+void sym_student_coeffs(const symclone_student *s, const float *phi, size_t kcount, float *c);
+/* V = X W^T for N samples. */
+void sym_student_project(const symclone_student *s, const float *x, size_t nx, float *v);
+/* Y[N][K][out_n][out_hw] from C and V. */
+void sym_student_combine(const symclone_student *s, const float *c, size_t kcount, const float *v,
+                         size_t nx, float *y);
+/* Backward through combine: dC += sum_x E_x V_x^T (if dc), dV = C^T E_x (if dv). */
+void sym_student_combine_backward(const symclone_student *s, const float *c, size_t kcount,
+                                  const float *v, size_t nx, const float *e, float *dc, float *dv);
+/* dW += dV^T X (dparams blocks part). */
+void sym_student_project_backward(const symclone_student *s, const float *x, size_t nx,
+                                  const float *dv, float *dblocks);
+/* From dC: dA += dC^T Phi, dT += dPhi^T theta (stored transforms only),
+ * dtheta += dPhi T (if dtheta).  scratch: kcount*tcount*Pc floats. */
+void sym_student_coeffs_backward(const symclone_student *s, const float *theta, const float *phi,
+                                 size_t kcount, const float *dc, float *dparams, float *dtheta,
+                                 float *scratch);
+
+/* The teacher with P output channels whose channel p has the unit kernel
+ * e_p, and its parameters (identity): labels for any theta are linear
+ * combinations of its outputs.  params_out receives P*P floats. */
+symclone_status sym_student_unit_teacher(const symclone_student *s, symclone_layer **out,
+                                         float **params_out);
+
+#endif

@@ -1,0 +1,116 @@
+/* Layer-by-layer cloning of a stack of teacher layers. */
+#include <string.h>
+
+#include "trainer_priv.h"
+
+static int student_kind_of(const symclone_layer *l, symclone_student_kind *kind) {
+  switch (symclone_layer_kind_of(l)) {
+  case SYMCLONE_LAYER_CONV2D: *kind = SYMCLONE_STUDENT_PLANAR; return 1;
+  case SYMCLONE_LAYER_LIFTING: *kind = SYMCLONE_STUDENT_LIFTING; return 1;
+  case SYMCLONE_LAYER_GROUP_CONV: *kind = SYMCLONE_STUDENT_GROUP; return 1;
+  default: return 0;
+  }
+}
+
+static symclone_status clone_one(const symclone_layer *l, const float *features, size_t nfeat,
+                                 const symclone_trainer *settings, int blocks, int index,
+                                 symclone_student **out) {
+  symclone_student_kind kind = SYMCLONE_STUDENT_PLANAR;
+  student_kind_of(l, &kind);
+  int shape[4];
+  symclone_layer_input_shape(l, shape);
+  uint64_t seed = (uint64_t)settings->set[SYMCLONE_SET_SEED] + (uint64_t)index;
+  symclone_student *s;
+  symclone_status st = symclone_student_create(&s, kind, symclone_layer_orientations(l),
+                                               symclone_layer_kernel(l), shape[2], shape[3],
+                                               (symclone_padding)symclone_layer_padding(l),
+                                               blocks, seed);
+  if (st) return st;
+  symclone_trainer *tr;
+  if ((st = symclone_trainer_create(&tr, s))) {
+    symclone_student_free(s);
+    return st;
+  }
+  for (int k = 1; k < SYM_NSETTINGS; k++)
+    if (sym_setting_info_of((symclone_setting)k)) tr->set[k] = settings->set[k];
+  tr->set[SYMCLONE_SET_SEED] = (double)seed;
+  sym_rng_seed(&tr->rng, seed);
+  tr->progress = settings->progress;
+  tr->progress_user = settings->progress_user;
+  if (features) {
+    /* one field per (sample, channel): the feature array is already laid
+     * out as consecutive per-channel fields */
+    symclone_trainer_set_samples(tr, features, nfeat * (size_t)shape[0]);
+    if ((int)tr->set[SYMCLONE_SET_INPUT_SOURCE] != SYMCLONE_INPUT_SAMPLES_TRANSFORMED)
+      tr->set[SYMCLONE_SET_INPUT_SOURCE] = SYMCLONE_INPUT_SAMPLES;
+    if ((int)tr->set[SYMCLONE_SET_OBJECTIVE] == SYMCLONE_OBJECTIVE_MOMENT)
+      tr->set[SYMCLONE_SET_OBJECTIVE] = SYMCLONE_OBJECTIVE_UNIT_KERNELS;
+  } else {
+    tr->set[SYMCLONE_SET_INPUT_SOURCE] = SYMCLONE_INPUT_GAUSSIAN;
+  }
+  st = symclone_trainer_run(tr);
+  symclone_trainer_free(tr);
+  if (st) {
+    symclone_student_free(s);
+    return st;
+  }
+  *out = s;
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_clone_stack(const symclone_layer *const *layers,
+                                     const float *const *params, int count, const float *inputs,
+                                     size_t n_inputs, const symclone_trainer *settings,
+                                     int blocks, symclone_student **students) {
+  if (!layers || !params || !settings || !students) return SYMCLONE_ERR_NULL;
+  if (count < 1) return sym_fail(&settings->err, SYMCLONE_ERR_SIZE, "count=%d < 1", count);
+  if (inputs && n_inputs == 0)
+    return sym_fail(&settings->err, SYMCLONE_ERR_SIZE, "n_inputs is 0 with inputs given");
+  for (int i = 0; i < count; i++) {
+    students[i] = NULL;
+    if (!layers[i]) return sym_fail(&settings->err, SYMCLONE_ERR_NULL, "layers[%d] is NULL", i);
+    if (symclone_layer_param_count(layers[i]) && !params[i])
+      return sym_fail(&settings->err, SYMCLONE_ERR_NULL, "params[%d] is NULL", i);
+    if (i > 0 && symclone_layer_input_size(layers[i]) != symclone_layer_output_size(layers[i - 1]))
+      return sym_fail(&settings->err, SYMCLONE_ERR_SHAPE,
+                      "layers[%d] takes %zu floats but layers[%d] gives %zu", i,
+                      symclone_layer_input_size(layers[i]), i - 1,
+                      symclone_layer_output_size(layers[i - 1]));
+  }
+  symclone_status st = SYMCLONE_OK;
+  float *cur = NULL, *next = NULL;
+  if (inputs) {
+    cur = sym_malloc_array(n_inputs * symclone_layer_input_size(layers[0]), sizeof(float));
+    if (!cur) return sym_fail(&settings->err, SYMCLONE_ERR_NOMEM, "cannot copy the inputs");
+    memcpy(cur, inputs, n_inputs * symclone_layer_input_size(layers[0]) * sizeof(float));
+  }
+  for (int i = 0; i < count && !st; i++) {
+    symclone_student_kind kind;
+    if (student_kind_of(layers[i], &kind)) {
+      st = clone_one(layers[i], cur, n_inputs, settings, blocks, i, &students[i]);
+      if (st) {
+        sym_fail(&settings->err, st, "cloning layers[%d] failed: %s", i, symclone_strerror(st));
+        break;
+      }
+    }
+    if (inputs && i + 1 < count) {
+      next = sym_malloc_array(n_inputs * symclone_layer_output_size(layers[i]), sizeof(float));
+      if (!next) {
+        st = sym_fail(&settings->err, SYMCLONE_ERR_NOMEM, "cannot allocate the features");
+        break;
+      }
+      st = symclone_layer_forward(layers[i], params[i], n_inputs, cur, next, NULL);
+      if (st) sym_fail(&settings->err, st, "forward of layers[%d] failed", i);
+      sym_free(cur);
+      cur = next;
+      next = NULL;
+    }
+  }
+  sym_free(cur);
+  if (st)
+    for (int i = 0; i < count; i++) {
+      symclone_student_free(students[i]);
+      students[i] = NULL;
+    }
+  return st;
+}

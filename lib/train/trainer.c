@@ -1,0 +1,552 @@
+/* The cloning trainer: family and instance mode, three objectives, AdamW
+ * and SGD with a fused update, schedules, clipping, accumulation. */
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "trainer_priv.h"
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static symclone_trainer *trainer_alloc(void) {
+  symclone_trainer *tr = sym_calloc(1, sizeof *tr);
+  if (!tr) return NULL;
+  sym_err_init(&tr->err);
+  for (int k = 1; k < SYM_NSETTINGS; k++) {
+    const sym_setting_info *in = sym_setting_info_of((symclone_setting)k);
+    if (in) tr->set[k] = in->def;
+  }
+  sym_rng_seed(&tr->rng, 0);
+  return tr;
+}
+
+static symclone_status alloc_optimizer(symclone_trainer *tr) {
+  tr->grad = sym_calloc(tr->nparams, sizeof(float));
+  tr->m1 = sym_calloc(tr->nparams, sizeof(float));
+  tr->m2 = sym_calloc(tr->nparams, sizeof(float));
+  return tr->grad && tr->m1 && tr->m2 ? SYMCLONE_OK : SYMCLONE_ERR_NOMEM;
+}
+
+symclone_status symclone_trainer_create(symclone_trainer **out, symclone_student *student) {
+  if (!out || !student) return SYMCLONE_ERR_NULL;
+  symclone_trainer *tr = trainer_alloc();
+  if (!tr) return SYMCLONE_ERR_NOMEM;
+  tr->st = student;
+  tr->in_size = student->in_size;
+  tr->out_size = student->out_size;
+  tr->p = (size_t)student->p;
+  tr->nparams = student->nparams;
+  tr->params = student->params;
+  symclone_status st = sym_student_unit_teacher(student, &tr->unit_teacher, &tr->unit_params);
+  if (!st) st = alloc_optimizer(tr);
+  if (st) {
+    symclone_trainer_free(tr);
+    return st;
+  }
+  *out = tr;
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_trainer_create_instance(symclone_trainer **out,
+                                                 const symclone_layer *teacher,
+                                                 const float *teacher_params,
+                                                 const symclone_layer *dense,
+                                                 float *dense_params) {
+  if (!out || !teacher || !dense || !dense_params) return SYMCLONE_ERR_NULL;
+  if (symclone_layer_param_count(teacher) && !teacher_params) return SYMCLONE_ERR_NULL;
+  if (symclone_layer_kind_of(dense) != SYMCLONE_LAYER_DENSE) return SYMCLONE_ERR_ARG;
+  if (symclone_layer_input_size(dense) != symclone_layer_input_size(teacher) ||
+      symclone_layer_output_size(dense) != symclone_layer_output_size(teacher))
+    return SYMCLONE_ERR_SHAPE;
+  symclone_trainer *tr = trainer_alloc();
+  if (!tr) return SYMCLONE_ERR_NOMEM;
+  tr->instance = 1;
+  tr->teacher = teacher;
+  tr->teacher_params = teacher_params;
+  tr->dense = dense;
+  tr->in_size = symclone_layer_input_size(teacher);
+  tr->out_size = symclone_layer_output_size(teacher);
+  tr->p = 0;
+  tr->nparams = symclone_layer_param_count(dense);
+  tr->params = dense_params;
+  tr->set[SYMCLONE_SET_KERNELS] = 1;
+  if (alloc_optimizer(tr)) {
+    symclone_trainer_free(tr);
+    return SYMCLONE_ERR_NOMEM;
+  }
+  *out = tr;
+  return SYMCLONE_OK;
+}
+
+static void free_scratch(symclone_trainer *tr) {
+  float **bufs[] = {&tr->x, &tr->theta, &tr->u,   &tr->labels, &tr->ys,  &tr->v,
+                    &tr->dv, &tr->phi,  &tr->dphi, &tr->c,     &tr->dc,  &tr->tmpf,
+                    &tr->kappa, &tr->smat};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
+    sym_free(*bufs[i]);
+    *bufs[i] = NULL;
+  }
+  sym_free(tr->work);
+  tr->work = NULL;
+  sym_free(tr->tapidx);
+  tr->tapidx = NULL;
+  tr->cap_k = tr->cap_n = 0;
+  tr->scratch_ready = 0;
+}
+
+void symclone_trainer_free(symclone_trainer *tr) {
+  if (!tr) return;
+  free_scratch(tr);
+  symclone_layer_free(tr->unit_teacher);
+  sym_free(tr->unit_params);
+  sym_free(tr->grad);
+  sym_free(tr->m1);
+  sym_free(tr->m2);
+  symclone_group_free(tr->tgroup);
+  sym_free(tr);
+}
+
+symclone_status symclone_trainer_set_samples(symclone_trainer *tr, const float *samples,
+                                             size_t count) {
+  if (!tr) return SYMCLONE_ERR_NULL;
+  if (!samples && count) return sym_fail(&tr->err, SYMCLONE_ERR_NULL, "samples is NULL");
+  tr->samples = samples;
+  tr->nsamples = samples ? count : 0;
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_trainer_set_progress(symclone_trainer *tr, symclone_progress_fn fn,
+                                              void *user) {
+  if (!tr) return SYMCLONE_ERR_NULL;
+  tr->progress = fn;
+  tr->progress_user = user;
+  return SYMCLONE_OK;
+}
+
+long long symclone_trainer_steps_done(const symclone_trainer *tr) { return tr ? tr->steps : 0; }
+double symclone_trainer_loss(const symclone_trainer *tr) { return tr ? tr->loss : NAN; }
+double symclone_trainer_rel_loss(const symclone_trainer *tr) { return tr ? tr->rel : NAN; }
+double symclone_trainer_seconds(const symclone_trainer *tr) { return tr ? tr->seconds : 0.0; }
+const char *symclone_trainer_last_error(const symclone_trainer *tr) {
+  return tr ? tr->err.msg : "";
+}
+
+/* ---- scratch ------------------------------------------------------------- */
+
+static int grow(float **p, size_t count) {
+  sym_free(*p);
+  *p = sym_malloc_array(count ? count : 1, sizeof(float));
+  return *p ? 0 : -1;
+}
+
+static symclone_status ensure_moment(symclone_trainer *tr) {
+  const symclone_student *s = tr->st;
+  size_t bsz = s->out_hw * s->in_hw, pc = (size_t)s->pc, P = (size_t)s->p;
+  size_t tc = (size_t)s->tcount;
+  tr->tapidx = sym_malloc_array(s->out_hw * pc, sizeof(int));
+  if (!tr->tapidx || grow(&tr->kappa, P * tc * pc) || grow(&tr->smat, tc * bsz) ||
+      grow(&tr->phi, P * tc * pc) || grow(&tr->dphi, P * tc * pc) || grow(&tr->c, P * tc * s->nblocks) ||
+      grow(&tr->dc, P * tc * s->nblocks) || grow(&tr->theta, P * P))
+    return SYMCLONE_ERR_NOMEM;
+  /* tap table: column of tap q in each row of the planar shift matrix */
+  symclone_layer *conv;
+  symclone_status st = symclone_conv2d_create(&conv, 1, 1, s->k, s->h, s->w, s->pad, 0);
+  if (st) return st;
+  float *e = tr->theta; /* P*P >= Pc floats of scratch */
+  for (size_t q = 0; q < pc && !st; q++) {
+    memset(e, 0, pc * sizeof *e);
+    e[q] = 1.0f;
+    st = symclone_layer_unroll(conv, e, tr->smat);
+    for (size_t row = 0; row < s->out_hw && !st; row++) {
+      int col = -1;
+      for (size_t j = 0; j < s->in_hw; j++)
+        if (tr->smat[row * s->in_hw + j] != 0.0f) col = (int)j;
+      tr->tapidx[row * pc + q] = col;
+    }
+  }
+  symclone_layer_free(conv);
+  if (st) return st;
+  /* kappa[p][t] = the teacher's planar kernel of block t for theta = e_p:
+   * the exact transforms' columns (identity for planar students) */
+  symclone_student *ex;
+  st = symclone_student_create(&ex, s->kind, s->n, s->k, s->h, s->w, (symclone_padding)s->pad,
+                               s->pc, 0);
+  if (st) return st;
+  st = symclone_student_init_exact(ex);
+  if (!st) {
+    memset(tr->theta, 0, P * P * sizeof(float));
+    for (size_t q = 0; q < P; q++) tr->theta[q * P + q] = 1.0f;
+    sym_student_phi(ex, tr->theta, P, tr->kappa);
+  }
+  symclone_student_free(ex);
+  if (st) return st;
+  /* Phi of the unit kernels and the label norm */
+  double norm = 0.0;
+  for (size_t j = 0; j < P * tc; j++) {
+    const float *kap = tr->kappa + j * pc;
+    /* a row of an unrolled block holds distinct columns for distinct taps
+     * (k <= H, W rules out two taps wrapping onto one pixel) */
+    for (size_t row = 0; row < s->out_hw; row++)
+      for (size_t q = 0; q < pc; q++)
+        if (tr->tapidx[row * pc + q] >= 0) norm += (double)kap[q] * kap[q];
+  }
+  tr->moment_label_norm = norm / (double)s->out_size;
+  return SYMCLONE_OK;
+}
+
+static symclone_status alloc_sampling(symclone_trainer *tr, size_t K, size_t N);
+
+/* Scratch is (re)allocated only when the objective changes or K, N grow:
+ * never in steady state. */
+static symclone_status ensure_scratch(symclone_trainer *tr, size_t K, size_t N) {
+  int obj = (int)tr->set[SYMCLONE_SET_OBJECTIVE];
+  int moment = !tr->instance && obj == SYMCLONE_OBJECTIVE_MOMENT;
+  if (tr->scratch_ready && tr->cap_objective == obj &&
+      (moment || (tr->cap_k >= K && tr->cap_n >= N)))
+    return SYMCLONE_OK;
+  free_scratch(tr);
+  tr->cap_objective = obj;
+  symclone_status st = moment ? ensure_moment(tr) : alloc_sampling(tr, K, N);
+  if (st) {
+    free_scratch(tr);
+    return st;
+  }
+  tr->cap_k = K;
+  tr->cap_n = N;
+  tr->scratch_ready = 1;
+  return SYMCLONE_OK;
+}
+
+static symclone_status alloc_sampling(symclone_trainer *tr, size_t K, size_t N) {
+  size_t in = tr->in_size, out = tr->out_size;
+  if (grow(&tr->x, N * in) || grow(&tr->labels, N * K * out) || grow(&tr->ys, N * K * out) ||
+      grow(&tr->tmpf, in))
+    return SYMCLONE_ERR_NOMEM;
+  const symclone_layer *tl = tr->instance ? tr->teacher : tr->unit_teacher;
+  size_t ws = symclone_layer_workspace_size(tl, N);
+  if (tr->instance) {
+    size_t w2 = symclone_layer_workspace_size(tr->dense, N);
+    if (w2 > ws) ws = w2;
+  }
+  if (ws && !(tr->work = sym_malloc(ws))) return SYMCLONE_ERR_NOMEM;
+  if (!tr->instance) {
+    const symclone_student *s = tr->st;
+    size_t nv = N * (size_t)s->in_n * s->nblocks * s->out_hw;
+    size_t tc = (size_t)s->tcount;
+    if (grow(&tr->theta, K * tr->p) || grow(&tr->u, N * tr->p * out) || grow(&tr->v, nv) ||
+        grow(&tr->dv, nv) || grow(&tr->phi, K * tc * s->pc) || grow(&tr->dphi, K * tc * s->pc) ||
+        grow(&tr->c, K * tc * s->nblocks) || grow(&tr->dc, K * tc * s->nblocks))
+      return SYMCLONE_ERR_NOMEM;
+  }
+  return SYMCLONE_OK;
+}
+
+/* ---- inputs ---------------------------------------------------------------- */
+
+static symclone_status ensure_group(symclone_trainer *tr) {
+  if (tr->tgroup) return SYMCLONE_OK;
+  int shape[4];
+  if (tr->instance) {
+    symclone_layer_input_shape(tr->teacher, shape);
+    return symclone_group_create_t2(&tr->tgroup, shape[2], shape[3]);
+  }
+  const symclone_student *s = tr->st;
+  if (s->kind == SYMCLONE_STUDENT_PLANAR) return symclone_group_create_t2(&tr->tgroup, s->h, s->w);
+  return symclone_group_create_cyclic(&tr->tgroup, s->n);
+}
+
+static symclone_status draw_inputs(symclone_trainer *tr, size_t N) {
+  int src = (int)tr->set[SYMCLONE_SET_INPUT_SOURCE];
+  size_t in = tr->in_size;
+  if (src == SYMCLONE_INPUT_GAUSSIAN) {
+    sym_rng_fill_normal(&tr->rng, tr->x, N * in, 1.0f);
+    return SYMCLONE_OK;
+  }
+  if (!tr->samples || tr->nsamples == 0)
+    return sym_fail(&tr->err, SYMCLONE_ERR_STATE,
+                    "input_source asks for samples but none were set (set_samples)");
+  symclone_status st = SYMCLONE_OK;
+  if (src == SYMCLONE_INPUT_SAMPLES_TRANSFORMED && (st = ensure_group(tr)))
+    return sym_fail(&tr->err, st, "cannot create the group of the input transforms");
+  int shape[4] = {1, 1, 1, 1};
+  if (tr->instance)
+    symclone_layer_input_shape(tr->teacher, shape);
+  else
+    symclone_student_input_shape(tr->st, shape);
+  for (size_t i = 0; i < N; i++) {
+    const float *smp = tr->samples + (size_t)sym_rng_below(&tr->rng, tr->nsamples) * in;
+    float *dst = tr->x + i * in;
+    if (src == SYMCLONE_INPUT_SAMPLES) {
+      memcpy(dst, smp, in * sizeof *dst);
+      continue;
+    }
+    int g = (int)sym_rng_below(&tr->rng, (uint64_t)symclone_group_order(tr->tgroup));
+    if (symclone_group_kind_of(tr->tgroup) == SYMCLONE_GROUP_CYCLIC && shape[1] > 1)
+      st = symclone_group_act_group(tr->tgroup, g, shape[0], shape[1], shape[2], shape[3], smp,
+                                    dst);
+    else
+      st = symclone_group_act_planar(tr->tgroup, g, shape[0] * shape[1], shape[2], shape[3], smp,
+                                     dst);
+    if (st)
+      return sym_fail(&tr->err, st, "transforming a sample failed: %s",
+                      symclone_group_last_error(tr->tgroup));
+  }
+  return SYMCLONE_OK;
+}
+
+/* ---- one micro-batch: adds the gradient, returns loss and label power ------ */
+
+static double sq_error(const float *ys, const float *yt, float *e, size_t n, float scale,
+                       double *label_power) {
+  double loss = 0.0, lp = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    float d = ys[i] - yt[i];
+    loss += (double)d * d;
+    lp += (double)yt[i] * yt[i];
+    e[i] = scale * d;
+  }
+  *label_power = lp;
+  return loss;
+}
+
+static symclone_status micro_family(symclone_trainer *tr, double *loss, double *lpow) {
+  symclone_student *s = tr->st;
+  int obj = (int)tr->set[SYMCLONE_SET_OBJECTIVE];
+  size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS];
+  size_t K = obj == SYMCLONE_OBJECTIVE_UNIT_KERNELS ? tr->p : (size_t)tr->set[SYMCLONE_SET_KERNELS];
+  size_t P = tr->p, out = tr->out_size;
+  symclone_status st = ensure_scratch(tr, K, N);
+  if (st) return sym_fail(&tr->err, st, "cannot allocate the step's scratch");
+  if ((st = draw_inputs(tr, N))) return st;
+  /* theta */
+  if (obj == SYMCLONE_OBJECTIVE_UNIT_KERNELS) {
+    memset(tr->theta, 0, K * P * sizeof(float));
+    for (size_t q = 0; q < P; q++) tr->theta[q * P + q] = 1.0f;
+  } else {
+    sym_rng_fill_normal(&tr->rng, tr->theta, K * P, 1.0f);
+  }
+  /* labels: U[x][p][out] from the unit teacher; Y[x][k] = Theta U_x */
+  st = symclone_layer_forward(tr->unit_teacher, tr->unit_params, N, tr->x, tr->u, tr->work);
+  if (st) return sym_fail(&tr->err, st, "teacher forward failed");
+  const float *labels = tr->u;
+  if (obj != SYMCLONE_OBJECTIVE_UNIT_KERNELS) {
+    for (size_t xi = 0; xi < N; xi++)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)K, (int)out, (int)P, 1.0f,
+                  tr->theta, (int)P, tr->u + xi * P * out, (int)out, 0.0f,
+                  tr->labels + xi * K * out, (int)out);
+    labels = tr->labels;
+  }
+  /* student */
+  sym_student_phi(s, tr->theta, K, tr->phi);
+  sym_student_coeffs(s, tr->phi, K, tr->c);
+  sym_student_project(s, tr->x, N, tr->v);
+  sym_student_combine(s, tr->c, K, tr->v, N, tr->ys);
+  size_t total = N * K * out;
+  float scale = (float)(2.0 / (double)total);
+  *loss = sq_error(tr->ys, labels, tr->ys, total, scale, lpow) / (double)total;
+  *lpow /= (double)total;
+  /* backward (tr->ys now holds the scaled error) */
+  memset(tr->dc, 0, K * (size_t)s->tcount * s->nblocks * sizeof(float));
+  sym_student_combine_backward(s, tr->c, K, tr->v, N, tr->ys, tr->dc, tr->dv);
+  sym_student_project_backward(s, tr->x, N, tr->dv, tr->grad);
+  sym_student_coeffs_backward(s, tr->theta, tr->phi, K, tr->dc, tr->grad, NULL, tr->dphi);
+  return SYMCLONE_OK;
+}
+
+static symclone_status micro_moment(symclone_trainer *tr, double *loss, double *lpow) {
+  symclone_student *s = tr->st;
+  symclone_status st = ensure_scratch(tr, 0, 0);
+  if (st) return sym_fail(&tr->err, st, "cannot prepare the moment objective");
+  size_t P = tr->p, tc = (size_t)s->tcount, pc = (size_t)s->pc, B = (size_t)s->nblocks;
+  size_t bsz = s->out_hw * s->in_hw;
+  memset(tr->theta, 0, P * P * sizeof(float));
+  for (size_t q = 0; q < P; q++) tr->theta[q * P + q] = 1.0f;
+  sym_student_phi(s, tr->theta, P, tr->phi);
+  sym_student_coeffs(s, tr->phi, P, tr->c);
+  double l = 0.0;
+  float scale = (float)(2.0 / (double)s->out_size);
+  const float *wall = s->params;
+  for (size_t p = 0; p < P; p++) {
+    const float *cp = tr->c + p * tc * B;
+    /* S (tc x bsz) = C_p (tc x B) W (B x bsz) */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)tc, (int)bsz, (int)B, 1.0f, cp,
+                (int)B, wall, (int)bsz, 0.0f, tr->smat, (int)bsz);
+    for (size_t t = 0; t < tc; t++) {
+      float *sm = tr->smat + t * bsz;
+      const float *kap = tr->kappa + (p * tc + t) * pc;
+      for (size_t row = 0; row < s->out_hw; row++)
+        for (size_t q = 0; q < pc; q++) {
+          int col = tr->tapidx[row * pc + q];
+          if (col >= 0) sm[row * s->in_hw + (size_t)col] -= kap[q];
+        }
+    }
+    double part = 0.0;
+    for (size_t j = 0; j < tc * bsz; j++) part += (double)tr->smat[j] * tr->smat[j];
+    l += part;
+    /* dC_p = scale * D W^T ; dW += scale * C_p^T D */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)tc, (int)B, (int)bsz, scale,
+                tr->smat, (int)bsz, wall, (int)bsz, 0.0f, tr->dc + p * tc * B, (int)B);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)B, (int)bsz, (int)tc, scale, cp,
+                (int)B, tr->smat, (int)bsz, 1.0f, tr->grad, (int)bsz);
+  }
+  sym_student_coeffs_backward(s, tr->theta, tr->phi, P, tr->dc, tr->grad, NULL, tr->dphi);
+  *loss = l / (double)s->out_size;
+  *lpow = tr->moment_label_norm;
+  return SYMCLONE_OK;
+}
+
+static symclone_status micro_instance(symclone_trainer *tr, double *loss, double *lpow) {
+  size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS], out = tr->out_size;
+  symclone_status st = ensure_scratch(tr, 1, N);
+  if (st) return sym_fail(&tr->err, st, "cannot allocate the step's scratch");
+  if ((st = draw_inputs(tr, N))) return st;
+  st = symclone_layer_forward(tr->teacher, tr->teacher_params, N, tr->x, tr->labels, tr->work);
+  if (!st) st = symclone_layer_forward(tr->dense, tr->params, N, tr->x, tr->ys, tr->work);
+  if (st) return sym_fail(&tr->err, st, "forward failed");
+  size_t total = N * out;
+  *loss = sq_error(tr->ys, tr->labels, tr->ys, total, (float)(2.0 / (double)total), lpow) /
+          (double)total;
+  *lpow /= (double)total;
+  st = symclone_layer_backward(tr->dense, tr->params, N, tr->x, tr->ys, NULL, tr->grad, tr->work);
+  return st ? sym_fail(&tr->err, st, "dense backward failed") : SYMCLONE_OK;
+}
+
+/* ---- the update ------------------------------------------------------------ */
+
+static double lr_at(const symclone_trainer *tr, long long step) {
+  double lr = tr->set[SYMCLONE_SET_LEARNING_RATE];
+  switch ((int)tr->set[SYMCLONE_SET_SCHEDULE]) {
+  case SYMCLONE_SCHEDULE_STEP:
+    return lr * pow(tr->set[SYMCLONE_SET_SCHEDULE_GAMMA],
+                    floor((double)step / tr->set[SYMCLONE_SET_SCHEDULE_STEPS]));
+  case SYMCLONE_SCHEDULE_COSINE: {
+    double total = tr->set[SYMCLONE_SET_MAX_STEPS];
+    double frac = total > 0 ? fmin((double)step / total, 1.0) : 1.0;
+    double fl = tr->set[SYMCLONE_SET_LR_FLOOR];
+    return lr * (fl + (1.0 - fl) * 0.5 * (1.0 + cos(3.14159265358979323846 * frac)));
+  }
+  default:
+    return lr;
+  }
+}
+
+static size_t apply_update(symclone_trainer *tr, double gscale) {
+  size_t n = tr->nparams, bad = 0;
+  float *p = tr->params, *g = tr->grad, *m = tr->m1, *v = tr->m2;
+  double lr = lr_at(tr, tr->steps);
+  double wd = tr->set[SYMCLONE_SET_WEIGHT_DECAY];
+  if ((int)tr->set[SYMCLONE_SET_OPTIMIZER] == SYMCLONE_OPT_ADAMW) {
+    double b1 = tr->set[SYMCLONE_SET_BETA1], b2 = tr->set[SYMCLONE_SET_BETA2];
+    double eps = tr->set[SYMCLONE_SET_EPSILON];
+    tr->adam_t++;
+    double bc1 = 1.0 - pow(b1, (double)tr->adam_t), bc2 = 1.0 - pow(b2, (double)tr->adam_t);
+    float fb1 = (float)b1, fb2 = (float)b2, f1b1 = (float)(1.0 - b1), f1b2 = (float)(1.0 - b2);
+    float step = (float)(lr / bc1), rbc2 = (float)(1.0 / sqrt(bc2)), feps = (float)eps;
+    float decay = (float)(1.0 - lr * wd), gs = (float)gscale;
+    for (size_t i = 0; i < n; i++) {
+      float gi = g[i] * gs;
+      float mi = fb1 * m[i] + f1b1 * gi;
+      float vi = fb2 * v[i] + f1b2 * gi * gi;
+      float np = p[i] * decay - step * mi / (sqrtf(vi) * rbc2 + feps);
+      m[i] = mi;
+      v[i] = vi;
+      if (isfinite(np))
+        p[i] = np;
+      else
+        bad++;
+    }
+  } else {
+    float mu = (float)tr->set[SYMCLONE_SET_MOMENTUM], flr = (float)lr, fwd = (float)wd;
+    float gs = (float)gscale;
+    for (size_t i = 0; i < n; i++) {
+      float gi = g[i] * gs + fwd * p[i];
+      float bi = mu * m[i] + gi;
+      float np = p[i] - flr * bi;
+      m[i] = bi;
+      if (isfinite(np))
+        p[i] = np;
+      else
+        bad++;
+    }
+  }
+  return bad;
+}
+
+symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, double *rel_out) {
+  if (!tr) return SYMCLONE_ERR_NULL;
+  double t0 = now_seconds();
+  int obj = (int)tr->set[SYMCLONE_SET_OBJECTIVE];
+  if (!tr->instance && obj == SYMCLONE_OBJECTIVE_MOMENT &&
+      (int)tr->set[SYMCLONE_SET_INPUT_SOURCE] != SYMCLONE_INPUT_GAUSSIAN)
+    return sym_fail(&tr->err, SYMCLONE_ERR_SETTING,
+                    "objective=moment is defined for standard normal inputs only "
+                    "(input_source=gaussian)");
+  memset(tr->grad, 0, tr->nparams * sizeof(float));
+  int acc = (int)tr->set[SYMCLONE_SET_ACCUMULATE];
+  double loss = 0.0, lpow = 0.0;
+  for (int a = 0; a < acc; a++) {
+    double l = 0.0, lp = 0.0;
+    symclone_status st;
+    if (tr->instance)
+      st = micro_instance(tr, &l, &lp);
+    else if (obj == SYMCLONE_OBJECTIVE_MOMENT)
+      st = micro_moment(tr, &l, &lp);
+    else
+      st = micro_family(tr, &l, &lp);
+    if (st) {
+      tr->seconds += now_seconds() - t0;
+      return st;
+    }
+    loss += l;
+    lpow += lp;
+  }
+  loss /= acc;
+  lpow /= acc;
+  double gnorm2 = 0.0;
+  for (size_t i = 0; i < tr->nparams; i++) gnorm2 += (double)tr->grad[i] * tr->grad[i];
+  double gscale = 1.0 / acc, gnorm = sqrt(gnorm2) * gscale;
+  if (!isfinite(loss) || !isfinite(gnorm)) {
+    tr->seconds += now_seconds() - t0;
+    return sym_fail(&tr->err, SYMCLONE_ERR_DIVERGED,
+                    "step %lld: loss %g, gradient norm %g; the update was not applied",
+                    tr->steps + 1, loss, gnorm);
+  }
+  double clip = tr->set[SYMCLONE_SET_CLIP_NORM];
+  if (clip > 0 && gnorm > clip) gscale *= clip / gnorm;
+  size_t bad = apply_update(tr, gscale);
+  tr->steps++;
+  tr->loss = loss;
+  tr->rel = lpow > 0 ? loss / lpow : (loss > 0 ? INFINITY : 0.0);
+  tr->seconds += now_seconds() - t0;
+  if (loss_out) *loss_out = tr->loss;
+  if (rel_out) *rel_out = tr->rel;
+  if (bad)
+    return sym_fail(&tr->err, SYMCLONE_ERR_DIVERGED,
+                    "step %lld: the update overflowed for %zu parameters, which kept their "
+                    "previous values",
+                    tr->steps, bad);
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_trainer_run(symclone_trainer *tr) {
+  if (!tr) return SYMCLONE_ERR_NULL;
+  long long max_steps = (long long)tr->set[SYMCLONE_SET_MAX_STEPS];
+  long long every = (long long)tr->set[SYMCLONE_SET_PROGRESS_EVERY];
+  double target = tr->set[SYMCLONE_SET_TARGET_REL_LOSS];
+  while (tr->steps < max_steps) {
+    symclone_status st = symclone_trainer_step(tr, NULL, NULL);
+    if (st) return st;
+    int done = tr->steps >= max_steps || (target > 0 && tr->rel <= target);
+    if (tr->progress && (tr->steps % every == 0 || done) &&
+        tr->progress(tr->progress_user, tr->steps, tr->loss, tr->rel, tr->seconds))
+      return sym_fail(&tr->err, SYMCLONE_ERR_CANCELLED, "stopped by the progress callback at step %lld",
+                      tr->steps);
+    if (done) break;
+  }
+  return SYMCLONE_OK;
+}

@@ -1,0 +1,56 @@
+/* Private: the trainer handle (lib/train). */
+#ifndef SYMCLONE_TRAINER_PRIV_H
+#define SYMCLONE_TRAINER_PRIV_H
+
+#include "../common/internal.h"
+#include "../student/student_priv.h"
+#include <symclone/group.h>
+#include <symclone/trainer.h>
+
+#define SYM_NSETTINGS 22
+
+typedef struct sym_setting_info {
+  const char *name;
+  double lo, hi, def;
+  int integer; /* value must be a whole number */
+} sym_setting_info;
+
+const sym_setting_info *sym_setting_info_of(symclone_setting key);
+
+struct symclone_trainer {
+  int instance;
+  symclone_student *st;
+  const symclone_layer *teacher; /* instance mode */
+  const float *teacher_params;
+  const symclone_layer *dense;
+  symclone_layer *unit_teacher; /* family mode: P output channels, unit kernels */
+  float *unit_params;
+  size_t in_size, out_size, p;
+  size_t nparams;
+  float *params; /* the trained parameters (student's or caller's dense) */
+  float *grad, *m1, *m2;
+  double set[SYM_NSETTINGS];
+  long long adam_t;
+  const float *samples;
+  size_t nsamples;
+  symclone_group *tgroup;
+  /* scratch for the step, grown when K or N grow (never in steady state) */
+  size_t cap_k, cap_n;
+  int cap_objective;
+  int scratch_ready;
+  float *x, *theta, *u, *labels, *ys, *v, *dv, *phi, *dphi, *c, *dc, *tmpf;
+  void *work;
+  /* moment objective */
+  int *tapidx;   /* [out_hw][Pc] input index of tap q, -1 outside */
+  float *kappa;  /* [P][tcount][Pc] planar kernel of block t for theta = e_p */
+  float *smat;   /* [tcount][out_hw*in_hw] */
+  double moment_label_norm;
+  sym_rng rng;
+  symclone_progress_fn progress;
+  void *progress_user;
+  long long steps;
+  double loss, rel, seconds;
+  sym_err err;
+};
+
+#endif

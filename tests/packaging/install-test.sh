@@ -1,0 +1,98 @@
+#!/bin/sh
+# Install test: `meson install --destdir` into a temporary folder, check
+# what was installed, then build a C and a C++ program against it with
+# pkg-config and run them.
+#
+# usage: install-test.sh BUILD_ROOT PREFIX LIBDIR INCLUDEDIR SOURCE_HEADER_DIR APP_C APP_CPP
+# environment: CC and CXX (command lines; CXX empty skips the C++ part),
+# MESON (optional, default `meson`).
+set -eu
+
+build_root=$1
+prefix=$2
+libdir=$3
+includedir=$4
+source_headers=$5
+app_c=$6
+app_cpp=$7
+meson_cmd=${MESON:-meson}
+
+case $libdir in /*) ;; *) libdir=$prefix/$libdir ;; esac
+case $includedir in /*) ;; *) includedir=$prefix/$includedir ;; esac
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/symclone-install.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+dest=$tmp/dest
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+echo "installing into $dest"
+$meson_cmd install -C "$build_root" --destdir "$dest" --no-rebuild --quiet
+
+# What was installed.
+lib=$dest$libdir/libsymclone.so
+[ -e "$lib" ] || fail "no $libdir/libsymclone.so"
+soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+[ -n "$soname" ] || fail "libsymclone.so has no SONAME"
+[ -e "$dest$libdir/$soname" ] || fail "SONAME $soname is not installed"
+if readelf -d "$lib" | grep -E '\((RPATH|RUNPATH)\)' | grep -F "$build_root" >/dev/null; then
+  fail "the installed library keeps a run path into the build tree"
+fi
+echo "ok: library $libdir/$soname"
+
+for h in "$source_headers"/*.h version.h; do
+  name=$(basename "$h")
+  [ -f "$dest$includedir/symclone/$name" ] || fail "header $name is not installed"
+done
+echo "ok: headers in $includedir/symclone"
+
+pcdir=$dest$libdir/pkgconfig
+[ -f "$pcdir/symclone.pc" ] || fail "no $libdir/pkgconfig/symclone.pc"
+
+# pkg-config as a user of the destdir sees it: the sysroot prefixes every
+# -I and -L path with the destdir.  System paths are kept so that even
+# prefix=/usr gives flags that point into the destdir.
+PKG_CONFIG_PATH=$pcdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+PKG_CONFIG_SYSROOT_DIR=$dest
+PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1
+PKG_CONFIG_ALLOW_SYSTEM_LIBS=1
+export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_ALLOW_SYSTEM_CFLAGS PKG_CONFIG_ALLOW_SYSTEM_LIBS
+flags=$(pkg-config --cflags --libs symclone) || fail "pkg-config --cflags --libs symclone"
+modversion=$(pkg-config --modversion symclone)
+echo "pkg-config: $flags (version $modversion)"
+case " $flags " in *" -I$dest"*) ;; *) fail "pkg-config --cflags does not point into the destdir" ;; esac
+case " $flags " in *" -L$dest"*) ;; *) fail "pkg-config --libs does not point into the destdir" ;; esac
+
+# Build, check which library is loaded, run.
+run_app() {
+  label=$1
+  exe=$2
+  deps=$(LD_LIBRARY_PATH=$dest$libdir ldd "$exe") || fail "ldd $label"
+  echo "$deps" | grep 'libsymclone' | grep -F "$dest" >/dev/null ||
+    fail "$label does not load the installed library: $deps"
+  out=$(LD_LIBRARY_PATH=$dest$libdir "$exe") || fail "$label exited with an error: $out"
+  echo "$out" | sed "s/^/$label: /"
+  echo "$out" | grep -x "run-time version $modversion" >/dev/null ||
+    fail "$label: run-time version differs from pkg-config's $modversion"
+  echo "$out" | grep -x "compile-time version $modversion" >/dev/null ||
+    fail "$label: compile-time version differs from pkg-config's $modversion"
+}
+
+# shellcheck disable=SC2086 # CC, CXX and flags are command lines
+$CC -std=c11 -Wall -Wextra -pedantic -Werror -o "$tmp/app" "$app_c" $flags ||
+  fail "compiling app.c against the installed library"
+run_app "C app" "$tmp/app"
+
+if [ -n "${CXX:-}" ]; then
+  # shellcheck disable=SC2086
+  $CXX -std=c++11 -Wall -Wextra -pedantic -Werror -o "$tmp/app++" "$app_cpp" $flags ||
+    fail "compiling app.cpp against the installed library"
+  run_app "C++ app" "$tmp/app++"
+else
+  echo "no C++ compiler: C++ part skipped"
+fi
+echo "install test passed"

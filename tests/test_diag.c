@@ -1,0 +1,856 @@
+/* Diagnostics: equivariance errors of operators and layers under T2 and Cn
+ * (exact where the theory says so, with the documented masks), the Reynolds
+ * projection onto the equivariant matrices, relative distances, and the
+ * refusal of bad input. */
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <symclone/symclone.h>
+
+#define OK(call)                                                                                   \
+  do {                                                                                             \
+    symclone_status st_ = (call);                                                                  \
+    ck_assert_msg(st_ == SYMCLONE_OK, "%s -> %d (%s)", #call, (int)st_, symclone_strerror(st_)); \
+  } while (0)
+
+/* ---- helpers, independent of the library ---- */
+
+static uint64_t rng_state;
+
+static double uniform01(void) {
+  uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return (double)(z >> 11) * 0x1.0p-53;
+}
+
+static float *normal_floats(size_t n, uint64_t seed) {
+  rng_state = seed * 0x2545F4914F6CDD1Dull + 17;
+  float *a = malloc(n * sizeof *a);
+  ck_assert_ptr_nonnull(a);
+  for (size_t i = 0; i < n; i++) {
+    double u = uniform01(), v = uniform01();
+    if (u < 1e-300) u = 1e-300;
+    a[i] = (float)(sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v));
+  }
+  return a;
+}
+
+static float *floats(size_t n) {
+  float *a = calloc(n ? n : 1, sizeof *a);
+  ck_assert_ptr_nonnull(a);
+  return a;
+}
+
+static symclone_group *t2(int h, int w) {
+  symclone_group *g = NULL;
+  OK(symclone_group_create_t2(&g, h, w));
+  return g;
+}
+
+static symclone_group *cyclic(int n) {
+  symclone_group *g = NULL;
+  OK(symclone_group_create_cyclic(&g, n));
+  return g;
+}
+
+/* A layer with He-initialised weights and a non-zero bias. */
+static float *layer_params(const symclone_layer *l, uint64_t seed) {
+  size_t np = symclone_layer_param_count(l);
+  float *p = floats(np);
+  OK(symclone_layer_init_params(l, seed, p));
+  for (size_t j = symclone_layer_weight_count(l); j < np; j++) p[j] = 0.25f * (float)(j % 3) - 0.2f;
+  return p;
+}
+
+/* Operator: y = M x with plain loops in double. */
+typedef struct matrix_op {
+  const float *m;
+  size_t rows, cols;
+} matrix_op;
+
+static symclone_status matrix_forward(void *user, size_t batch, const float *x, float *y) {
+  const matrix_op *o = user;
+  for (size_t b = 0; b < batch; b++)
+    for (size_t r = 0; r < o->rows; r++) {
+      double acc = 0.0;
+      for (size_t c = 0; c < o->cols; c++)
+        acc += (double)o->m[r * o->cols + c] * x[b * o->cols + c];
+      y[b * o->rows + r] = (float)acc;
+    }
+  return SYMCLONE_OK;
+}
+
+/* Operator: a layer's forward pass. */
+typedef struct layer_op {
+  const symclone_layer *l;
+  const float *p;
+} layer_op;
+
+static symclone_status layer_forward(void *user, size_t batch, const float *x, float *y) {
+  const layer_op *o = user;
+  return symclone_layer_forward(o->l, o->p, batch, x, y, NULL);
+}
+
+static symclone_status failing_op(void *user, size_t batch, const float *x, float *y) {
+  (void)user;
+  (void)x;
+  (void)batch;
+  y[0] = 0.0f;
+  return SYMCLONE_ERR_CANCELLED;
+}
+
+static symclone_status zero_op(void *user, size_t batch, const float *x, float *y) {
+  (void)x;
+  memset(y, 0, batch * *(const size_t *)user * sizeof *y);
+  return SYMCLONE_OK;
+}
+
+/* Layer equivariance error over every element; returns the mean, checks
+ * max >= mean. */
+static double layer_err(const symclone_group *g, const symclone_layer *l, const float *p,
+                        int samples, double *max_out) {
+  double mean = -1.0, max = -1.0;
+  char eb[256];
+  symclone_status st = symclone_layer_equivariance_error(g, l, p, NULL, 0, samples, 0, 7, &mean,
+                                                         &max, eb, sizeof eb);
+  ck_assert_msg(st == SYMCLONE_OK, "status %d: %s", (int)st, eb);
+  ck_assert(mean >= 0.0 && max >= mean);
+  if (max_out) *max_out = max;
+  return mean;
+}
+
+/* Generic equivariance error of a layer's forward pass with a chosen mask. */
+static double generic_layer_err(const symclone_group *g, const symclone_layer *l, const float *p,
+                                symclone_mask mask, int margin, const float *inputs,
+                                size_t n_inputs, int samples, double *max_out) {
+  int is[4], os[4];
+  OK(symclone_layer_input_shape(l, is));
+  OK(symclone_layer_output_shape(l, os));
+  layer_op o = {l, p};
+  double mean = -1.0, max = -1.0;
+  char eb[256];
+  symclone_status st = symclone_equivariance_error(g, layer_forward, &o, is, os, mask, margin,
+                                                   inputs, n_inputs, samples, 0, 11, &mean, &max,
+                                                   eb, sizeof eb);
+  ck_assert_msg(st == SYMCLONE_OK, "status %d: %s", (int)st, eb);
+  if (max_out) *max_out = max;
+  return mean;
+}
+
+static double matrix_err(const symclone_group *g, const float *m, const int is[4],
+                         const int os[4], symclone_mask mask, int margin, double *max_out) {
+  size_t in = (size_t)is[0] * is[1] * is[2] * is[3], out = (size_t)os[0] * os[1] * os[2] * os[3];
+  matrix_op o = {m, out, in};
+  double mean = -1.0, max = -1.0;
+  char eb[256];
+  symclone_status st = symclone_equivariance_error(g, matrix_forward, &o, is, os, mask, margin,
+                                                   NULL, 0, 3, 0, 5, &mean, &max, eb, sizeof eb);
+  ck_assert_msg(st == SYMCLONE_OK, "status %d: %s", (int)st, eb);
+  if (max_out) *max_out = max;
+  return mean;
+}
+
+static double rel_dist(const float *a, const float *b, size_t n) {
+  double d = -1.0;
+  OK(symclone_relative_distance(a, b, n, &d));
+  return d;
+}
+
+/* ---- equivariance of the teachers ---- */
+
+START_TEST(circular_conv2d_is_t2_equivariant_under_every_shift) {
+  symclone_group *g = t2(8, 7);
+  symclone_layer *l = NULL;
+  OK(symclone_conv2d_create(&l, 2, 3, 3, 8, 7, SYMCLONE_PAD_CIRCULAR, 1));
+  float *p = layer_params(l, 3);
+  double max;
+  double mean = layer_err(g, l, p, 3, &max);
+  ck_assert_msg(max < 1e-5, "circular conv2d under T2: mean %g max %g", mean, max);
+  mean = generic_layer_err(g, l, p, SYMCLONE_MASK_NONE, 0, NULL, 0, 2, &max);
+  ck_assert_msg(max < 1e-5, "generic: mean %g max %g", mean, max);
+  /* a circular lifting layer: T2 shifts every orientation alike */
+  symclone_layer *lift = NULL;
+  OK(symclone_lifting_create(&lift, 4, 1, 2, 3, 8, 7, SYMCLONE_PAD_CIRCULAR, 1));
+  float *q = layer_params(lift, 4);
+  mean = layer_err(g, lift, q, 2, &max);
+  ck_assert_msg(max < 1e-5, "circular lifting under T2: mean %g max %g", mean, max);
+  free(q);
+  free(p);
+  symclone_layer_free(lift);
+  symclone_layer_free(l);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(c4_lifting_and_group_conv_are_c4_equivariant_for_every_padding) {
+  symclone_padding pad = (symclone_padding)_i;
+  symclone_group *g = cyclic(4);
+  symclone_layer *lift = NULL, *gc = NULL;
+  OK(symclone_lifting_create(&lift, 4, 2, 3, 3, 9, 9, pad, 1));
+  OK(symclone_group_conv_create(&gc, 4, 2, 2, 3, 9, 9, pad, 1));
+  float *p = layer_params(lift, 5), *q = layer_params(gc, 6);
+  double max;
+  double mean = layer_err(g, lift, p, 3, &max);
+  ck_assert_msg(max < 1e-5, "C4 lifting, padding %d: mean %g max %g", _i, mean, max);
+  mean = layer_err(g, gc, q, 3, &max);
+  ck_assert_msg(max < 1e-5, "C4 group conv, padding %d: mean %g max %g", _i, mean, max);
+  /* and the planar conv2d with a generic (non-symmetric) filter is not */
+  symclone_layer *c = NULL;
+  OK(symclone_conv2d_create(&c, 1, 1, 3, 9, 9, pad, 0));
+  float *r = layer_params(c, 7);
+  mean = layer_err(g, c, r, 3, NULL);
+  ck_assert_msg(mean > 0.1, "conv2d under C4 should not be equivariant: %g", mean);
+  free(r);
+  free(q);
+  free(p);
+  symclone_layer_free(c);
+  symclone_layer_free(gc);
+  symclone_layer_free(lift);
+  symclone_group_free(g);
+}
+END_TEST
+
+/* The interior rule of SYMCLONE_MASK_SHIFT_INTERIOR is exact for valid
+ * (margin 0) and zero padding (margin k/2) under every shift, while
+ * comparing every pixel is clearly wrong and a smaller margin is not
+ * enough. */
+START_TEST(interior_mask_makes_valid_and_zero_padded_conv2d_t2_equivariant) {
+  symclone_group *g = t2(10, 9);
+  symclone_layer *valid = NULL, *zero = NULL;
+  OK(symclone_conv2d_create(&valid, 2, 2, 3, 10, 9, SYMCLONE_PAD_VALID, 1));
+  OK(symclone_conv2d_create(&zero, 2, 2, 5, 10, 9, SYMCLONE_PAD_ZERO, 1));
+  float *pv = layer_params(valid, 8), *pz = layer_params(zero, 9);
+  double max, mean;
+
+  mean = layer_err(g, valid, pv, 3, &max);
+  ck_assert_msg(max < 1e-5, "valid conv2d, interior: mean %g max %g", mean, max);
+  mean = generic_layer_err(g, valid, pv, SYMCLONE_MASK_SHIFT_INTERIOR, 0, NULL, 0, 3, &max);
+  ck_assert_msg(max < 1e-5, "valid conv2d, generic interior: mean %g max %g", mean, max);
+  mean = generic_layer_err(g, valid, pv, SYMCLONE_MASK_NONE, 0, NULL, 0, 3, &max);
+  fprintf(stderr, "valid conv2d under T2, every pixel: mean %.4f max %.4f\n", mean, max);
+  ck_assert_msg(mean > 0.3, "valid conv2d, every pixel: mean %g", mean);
+
+  mean = layer_err(g, zero, pz, 3, &max);
+  ck_assert_msg(max < 1e-5, "zero-padded conv2d, interior: mean %g max %g", mean, max);
+  mean = generic_layer_err(g, zero, pz, SYMCLONE_MASK_SHIFT_INTERIOR, 1, NULL, 0, 3, &max);
+  fprintf(stderr, "zero-padded conv2d under T2, margin 1: mean %.4f max %.4f\n", mean, max);
+  ck_assert_msg(max > 1e-2, "zero-padded k=5 with margin 1 < k/2: max %g", max);
+  mean = generic_layer_err(g, zero, pz, SYMCLONE_MASK_NONE, 0, NULL, 0, 3, &max);
+  fprintf(stderr, "zero-padded conv2d under T2, every pixel: mean %.4f max %.4f\n", mean, max);
+  ck_assert_msg(mean > 0.3, "zero-padded conv2d, every pixel: mean %g", mean);
+
+  /* a valid lifting layer: the output torus is smaller and carries orientations */
+  symclone_layer *lift = NULL;
+  OK(symclone_lifting_create(&lift, 4, 1, 2, 3, 10, 9, SYMCLONE_PAD_VALID, 0));
+  float *pl = layer_params(lift, 10);
+  mean = layer_err(g, lift, pl, 2, &max);
+  ck_assert_msg(max < 1e-5, "valid lifting, interior: mean %g max %g", mean, max);
+  free(pl);
+  symclone_layer_free(lift);
+  free(pv);
+  free(pz);
+  symclone_layer_free(valid);
+  symclone_layer_free(zero);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(random_dense_layer_is_far_from_equivariant) {
+  symclone_layer *d = NULL;
+  OK(symclone_dense_create(&d, 64, 64, 0));
+  float *p = layer_params(d, 12);
+  int sh[4] = {1, 1, 8, 8};
+  symclone_group *g = t2(8, 8), *c4 = cyclic(4);
+  double max;
+  double mean = matrix_err(g, p, sh, sh, SYMCLONE_MASK_NONE, 0, &max);
+  fprintf(stderr, "random dense 64x64 under T2: mean %.4f max %.4f\n", mean, max);
+  ck_assert_msg(mean > 0.5, "random dense under T2: %g", mean);
+  mean = matrix_err(c4, p, sh, sh, SYMCLONE_MASK_NONE, 0, &max);
+  fprintf(stderr, "random dense 64x64 under C4: mean %.4f max %.4f\n", mean, max);
+  ck_assert_msg(mean > 0.5, "random dense under C4: %g", mean);
+  /* the same through the layer's own forward pass, with explicit shapes */
+  layer_op lo = {d, p};
+  double lm = -1, lmax = -1;
+  OK(symclone_equivariance_error(g, layer_forward, &lo, sh, sh, SYMCLONE_MASK_NONE, 0, NULL, 0, 2,
+                                 0, 5, &lm, &lmax, NULL, 0));
+  ck_assert_msg(lm > 0.5, "dense layer under T2: %g", lm);
+  /* the layer convenience refuses a dense layer: it has no field shape */
+  double a = 0, b = 0;
+  char eb[256] = "";
+  ck_assert_int_eq(
+      symclone_layer_equivariance_error(g, d, p, NULL, 0, 1, 0, 1, &a, &b, eb, sizeof eb),
+      SYMCLONE_ERR_UNSUPPORTED);
+  ck_assert(strlen(eb) > 0);
+  free(p);
+  symclone_layer_free(d);
+  symclone_group_free(g);
+  symclone_group_free(c4);
+}
+END_TEST
+
+/* ---- Reynolds projection ---- */
+
+static void check_projection(const symclone_group *g, const int is[4], const int os[4],
+                             uint64_t seed) {
+  size_t in = (size_t)is[0] * is[1] * is[2] * is[3], out = (size_t)os[0] * os[1] * os[2] * os[3];
+  float *w = normal_floats(in * out, seed);
+  float *p = floats(in * out), *pp = floats(in * out), *inplace = floats(in * out);
+  char eb[256];
+  symclone_status st = symclone_reynolds_project(g, is, os, w, p, eb, sizeof eb);
+  ck_assert_msg(st == SYMCLONE_OK, "%d: %s", (int)st, eb);
+  double max;
+  double mean = matrix_err(g, p, is, os, SYMCLONE_MASK_NONE, 0, &max);
+  ck_assert_msg(max < 1e-5, "projected matrix: mean %g max %g", mean, max);
+  OK(symclone_reynolds_project(g, is, os, p, pp, NULL, 0));
+  ck_assert_msg(rel_dist(pp, p, in * out) < 1e-6, "not idempotent");
+  memcpy(inplace, w, in * out * sizeof *w);
+  OK(symclone_reynolds_project(g, is, os, inplace, inplace, NULL, 0));
+  ck_assert(memcmp(inplace, p, in * out * sizeof *p) == 0);
+  double d = -1;
+  OK(symclone_equivariant_distance(g, is, os, p, &d, NULL, 0));
+  ck_assert_msg(d < 1e-6, "distance of P(W): %g", d);
+  OK(symclone_equivariant_distance(g, is, os, w, &d, NULL, 0));
+  /* ||W||^2 = ||P W||^2 + ||W - P W||^2 (orthogonal projection) */
+  double nw = 0, np = 0;
+  for (size_t k = 0; k < in * out; k++) {
+    nw += (double)w[k] * w[k];
+    np += (double)p[k] * p[k];
+  }
+  ck_assert_msg(fabs(d * d + np / nw - 1.0) < 1e-5, "Pythagoras: %g + %g", d * d, np / nw);
+  fprintf(stderr, "random %zux%zu matrix under a group of order %d: distance %.4f\n", out, in,
+          symclone_group_order(g), d);
+  ck_assert_msg(d > 0.5, "a random matrix is far from equivariant: %g", d);
+  free(w);
+  free(p);
+  free(pp);
+  free(inplace);
+}
+
+START_TEST(reynolds_projection_is_equivariant_idempotent_and_orthogonal) {
+  symclone_group *g = t2(6, 5);
+  int is[4] = {2, 1, 6, 5}, os[4] = {1, 1, 6, 5};
+  check_projection(g, is, os, 21);
+  /* a group field under T2 */
+  int is2[4] = {1, 3, 6, 5}, os2[4] = {2, 2, 6, 5};
+  check_projection(g, is2, os2, 22);
+  symclone_group_free(g);
+
+  g = cyclic(4);
+  int is3[4] = {1, 1, 5, 5}, os3[4] = {2, 4, 5, 5};  /* lifting-like */
+  check_projection(g, is3, os3, 23);
+  int is4[4] = {1, 4, 4, 4}, os4[4] = {1, 4, 4, 4};  /* group-conv-like, even grid */
+  check_projection(g, is4, os4, 24);
+  symclone_group_free(g);
+
+  g = cyclic(2);
+  int is5[4] = {1, 2, 3, 6}, os5[4] = {1, 1, 4, 5}; /* non-square, different sizes */
+  check_projection(g, is5, os5, 25);
+  symclone_group_free(g);
+}
+END_TEST
+
+/* Independent check: the T2 projection of a matrix between planar fields
+ * on one torus is doubly block circulant, P[(y,x)][(y',x')] depending only
+ * on ((y - y') mod H, (x - x') mod W), and it is the mean of W over the
+ * diagonals. */
+START_TEST(t2_projection_is_the_circulant_diagonal_mean) {
+  const int h = 4, w = 5, hw = 20;
+  symclone_group *g = t2(h, w);
+  int sh[4] = {1, 1, h, w};
+  float *m = normal_floats((size_t)hw * hw, 31), *p = floats((size_t)hw * hw);
+  OK(symclone_reynolds_project(g, sh, sh, m, p, NULL, 0));
+  for (int dy = 0; dy < h; dy++)
+    for (int dx = 0; dx < w; dx++) {
+      double mean = 0.0;
+      for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+          int o = y * w + x, i = ((y - dy + h) % h) * w + (x - dx + w) % w;
+          mean += m[o * hw + i];
+        }
+      mean /= hw;
+      for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+          int o = y * w + x, i = ((y - dy + h) % h) * w + (x - dx + w) % w;
+          ck_assert_msg(fabs(p[o * hw + i] - mean) < 1e-6, "P[%d][%d] = %g, diagonal mean %g", o,
+                        i, p[o * hw + i], mean);
+        }
+    }
+  free(m);
+  free(p);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(projection_leaves_unrolled_equivariant_layers_unchanged) {
+  /* circular conv2d under T2 */
+  symclone_group *g = t2(7, 6);
+  symclone_layer *c = NULL;
+  OK(symclone_conv2d_create(&c, 2, 3, 3, 7, 6, SYMCLONE_PAD_CIRCULAR, 0));
+  float *p = layer_params(c, 41);
+  size_t in = symclone_layer_input_size(c), out = symclone_layer_output_size(c);
+  float *k = floats(in * out), *pk = floats(in * out);
+  OK(symclone_layer_unroll(c, p, k));
+  int is[4], os[4];
+  OK(symclone_layer_input_shape(c, is));
+  OK(symclone_layer_output_shape(c, os));
+  OK(symclone_reynolds_project(g, is, os, k, pk, NULL, 0));
+  double d = rel_dist(pk, k, in * out);
+  ck_assert_msg(d < 1e-6, "circular conv matrix moved by %g", d);
+  OK(symclone_equivariant_distance(g, is, os, k, &d, NULL, 0));
+  ck_assert_msg(d < 1e-6, "circular conv distance %g", d);
+  free(k);
+  free(pk);
+  free(p);
+  symclone_layer_free(c);
+
+  /* a valid conv2d: documented as not a fixed point (different tori) */
+  OK(symclone_conv2d_create(&c, 1, 1, 3, 7, 6, SYMCLONE_PAD_VALID, 0));
+  p = layer_params(c, 42);
+  in = symclone_layer_input_size(c);
+  out = symclone_layer_output_size(c);
+  k = floats(in * out);
+  OK(symclone_layer_unroll(c, p, k));
+  OK(symclone_layer_input_shape(c, is));
+  OK(symclone_layer_output_shape(c, os));
+  OK(symclone_equivariant_distance(g, is, os, k, &d, NULL, 0));
+  fprintf(stderr, "valid conv2d matrix, distance to the T2 projection: %.4f\n", d);
+  ck_assert_msg(d > 0.1, "valid conv distance %g", d);
+  free(k);
+  free(p);
+  symclone_layer_free(c);
+  symclone_group_free(g);
+
+  /* C4 lifting (valid) and group conv (zero padding) under C4 */
+  g = cyclic(4);
+  symclone_layer *ls[2] = {NULL, NULL};
+  OK(symclone_lifting_create(&ls[0], 4, 2, 2, 3, 7, 7, SYMCLONE_PAD_VALID, 0));
+  OK(symclone_group_conv_create(&ls[1], 4, 1, 2, 3, 5, 5, SYMCLONE_PAD_ZERO, 0));
+  for (int j = 0; j < 2; j++) {
+    p = layer_params(ls[j], 43 + (uint64_t)j);
+    in = symclone_layer_input_size(ls[j]);
+    out = symclone_layer_output_size(ls[j]);
+    k = floats(in * out);
+    pk = floats(in * out);
+    OK(symclone_layer_unroll(ls[j], p, k));
+    OK(symclone_layer_input_shape(ls[j], is));
+    OK(symclone_layer_output_shape(ls[j], os));
+    OK(symclone_reynolds_project(g, is, os, k, pk, NULL, 0));
+    d = rel_dist(pk, k, in * out);
+    ck_assert_msg(d < 1e-6, "C4 layer %d matrix moved by %g", j, d);
+    free(k);
+    free(pk);
+    free(p);
+    symclone_layer_free(ls[j]);
+  }
+  symclone_group_free(g);
+}
+END_TEST
+
+/* C8 uses bilinear rotations: the projection is approximate, but the
+ * quarter turns of C8 are exact and commute with every C8 element, so the
+ * projected matrix is exactly C4-equivariant. */
+START_TEST(c8_projection_matches_dense_reference_and_is_exactly_c4_equivariant) {
+  symclone_group *c8 = cyclic(8), *c4 = cyclic(4);
+  int sh[4] = {1, 1, 9, 9};
+  size_t n = 81;
+  float *w = normal_floats(n * n, 51), *p = floats(n * n);
+  char eb[256];
+  symclone_status st = symclone_reynolds_project(c8, sh, sh, w, p, eb, sizeof eb);
+  ck_assert_msg(st == SYMCLONE_OK, "%s", eb);
+  /* independent: dense rho(g) from the planar action on basis fields,
+   * 1/8 sum_g rho(g^-1) W rho(g) by plain loops in double */
+  double *ref = calloc(n * n, sizeof *ref), *t = calloc(n * n, sizeof *t);
+  float *rho = floats(n * n), *rhoi = floats(n * n), *e = floats(n), *img = floats(n);
+  ck_assert_ptr_nonnull(ref);
+  ck_assert_ptr_nonnull(t);
+  for (int r = 0; r < 8; r++) {
+    for (size_t j = 0; j < n; j++) { /* column j = action on e_j */
+      e[j] = 1.0f;
+      OK(symclone_group_act_planar(c8, r, 1, 9, 9, e, img));
+      for (size_t i = 0; i < n; i++) rho[i * n + j] = img[i];
+      OK(symclone_group_act_planar(c8, (8 - r) % 8, 1, 9, 9, e, img));
+      for (size_t i = 0; i < n; i++) rhoi[i * n + j] = img[i];
+      e[j] = 0.0f;
+    }
+    for (size_t o = 0; o < n; o++)
+      for (size_t j = 0; j < n; j++) {
+        double s = 0.0;
+        for (size_t i = 0; i < n; i++) s += (double)w[o * n + i] * rho[i * n + j];
+        t[o * n + j] = s;
+      }
+    for (size_t o = 0; o < n; o++)
+      for (size_t m = 0; m < n; m++) {
+        double v = rhoi[o * n + m] / 8.0;
+        if (v != 0.0)
+          for (size_t j = 0; j < n; j++) ref[o * n + j] += v * t[m * n + j];
+      }
+  }
+  float *reff = floats(n * n);
+  for (size_t k = 0; k < n * n; k++) reff[k] = (float)ref[k];
+  double dref = rel_dist(p, reff, n * n);
+  ck_assert_msg(dref < 1e-6, "C8 projection against the dense reference: %g", dref);
+  free(ref);
+  free(t);
+  free(rho);
+  free(rhoi);
+  free(e);
+  free(img);
+  free(reff);
+
+  double max;
+  double mean = matrix_err(c4, p, sh, sh, SYMCLONE_MASK_NONE, 0, &max);
+  ck_assert_msg(max < 1e-5, "C8-projected matrix under C4: mean %g max %g", mean, max);
+  double d8 = -1, draw = -1;
+  OK(symclone_equivariant_distance(c8, sh, sh, w, &draw, NULL, 0));
+  OK(symclone_equivariant_distance(c8, sh, sh, p, &d8, NULL, 0));
+  /* measured: random W 0.91, its projection 0.41: the bilinear rotations
+   * smooth, rho(g^-1) rho(g) is not the identity, and P is far from
+   * idempotent on a white-noise matrix; it still removes most of the
+   * non-equivariant part */
+  fprintf(stderr, "C8 distance: random W %.4f, its projection %.4f\n", draw, d8);
+  ck_assert_msg(draw > 0.8, "random W under C8: %g", draw);
+  ck_assert_msg(d8 < 0.75 * draw, "projected W under C8: %g (random %g)", d8, draw);
+  free(w);
+  free(p);
+  symclone_group_free(c8);
+  symclone_group_free(c4);
+}
+END_TEST
+
+/* ---- interpolated rotations ---- */
+
+/* Smooth inputs: a few Gaussian blobs of width 2.5 pixels. */
+static float *smooth_fields(int count, int h, int w, uint64_t seed) {
+  float *f = floats((size_t)count * h * w);
+  rng_state = seed;
+  for (int s = 0; s < count; s++)
+    for (int b = 0; b < 4; b++) {
+      double cy = 3 + uniform01() * (h - 7), cx = 3 + uniform01() * (w - 7);
+      double amp = uniform01() * 2.0 - 1.0, sg = 2.5;
+      for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+          f[((size_t)s * h + y) * w + x] +=
+              (float)(amp * exp(-((y - cy) * (y - cy) + (x - cx) * (x - cx)) / (2 * sg * sg)));
+    }
+  return f;
+}
+
+/* Smooth filters for a lifting layer with one input channel: output
+ * channel 0 an isotropic Gaussian, channel 1 its x-derivative (oriented, so
+ * that the orientation channels differ). */
+static void smooth_filters(float *p, int out_channels, int k) {
+  double c = 0.5 * (k - 1), sg = k / 4.0;
+  for (int o = 0; o < out_channels; o++)
+    for (int y = 0; y < k; y++)
+      for (int x = 0; x < k; x++) {
+        double r2 = (y - c) * (y - c) + (x - c) * (x - c);
+        p[(o * k + y) * k + x] = (float)((o % 2 ? x - c : 1.0) * exp(-r2 / (2 * sg * sg)));
+      }
+}
+
+/* C8 rotates by 45 degrees with bilinear interpolation, both the inputs
+ * and the filters: the lifting layer is only approximately equivariant.
+ * Measured on 21x21 fields, k = 5, zero padding, four Gaussian-blob inputs:
+ *   smooth filters, disc margin 0 (the layer default): mean 0.038, max 0.073
+ *   smooth filters, disc margin k/2 = 2:               mean 0.034, max 0.072
+ *   smooth filters, no mask:                           mean 0.049, max 0.095
+ *   smooth filters, white-noise inputs, disc:          mean 0.115, max 0.214
+ *   He-uniform random filters, smooth inputs, disc:    mean 0.253, max 0.461
+ * The error comes from interpolating the filters rather than from the rim
+ * of the disc: a 5x5 random filter rotated by 45 degrees loses its corners
+ * and much of its detail, and the margin barely changes the figure. */
+START_TEST(c8_lifting_disc_error_on_smooth_inputs_is_bounded) {
+  const int hw = 21, k = 5;
+  symclone_group *g = cyclic(8);
+  symclone_layer *l = NULL;
+  OK(symclone_lifting_create(&l, 8, 1, 2, k, hw, hw, SYMCLONE_PAD_ZERO, 0));
+  float *he = layer_params(l, 61);
+  float *p = floats(symclone_layer_param_count(l));
+  smooth_filters(p, 2, k);
+  float *x = smooth_fields(4, hw, hw, 62);
+  double max, mean;
+  char eb[256];
+  OK(symclone_layer_equivariance_error(g, l, p, x, 4, 4, 0, 1, &mean, &max, eb, sizeof eb));
+  fprintf(stderr, "c8 lifting, smooth filters and inputs, disc margin 0: mean %.4f max %.4f\n",
+          mean, max);
+  ck_assert_msg(mean < 0.08 && max < 0.15, "C8 disc: mean %g max %g", mean, max);
+  double mean_in = generic_layer_err(g, l, p, SYMCLONE_MASK_DISC, k / 2, x, 4, 4, &max);
+  fprintf(stderr, "c8 lifting, smooth filters and inputs, disc margin 2: mean %.4f max %.4f\n",
+          mean_in, max);
+  ck_assert_msg(mean_in < 0.08, "C8 disc margin 2: %g", mean_in);
+  double mean_all = generic_layer_err(g, l, p, SYMCLONE_MASK_NONE, 0, x, 4, 4, &max);
+  fprintf(stderr, "c8 lifting, smooth filters and inputs, no mask: mean %.4f max %.4f\n",
+          mean_all, max);
+  ck_assert_msg(mean_all > mean, "no mask %g should exceed the disc %g", mean_all, mean);
+  double mean_noise = layer_err(g, l, p, 4, &max);
+  fprintf(stderr, "c8 lifting, smooth filters, white noise, disc: mean %.4f max %.4f\n",
+          mean_noise, max);
+  ck_assert_msg(mean_noise > 2 * mean && mean_noise < 0.3, "noise %g vs smooth %g", mean_noise,
+                mean);
+  double mean_he = 0;
+  OK(symclone_layer_equivariance_error(g, l, he, x, 4, 4, 0, 1, &mean_he, &max, eb, sizeof eb));
+  fprintf(stderr, "c8 lifting, random filters, smooth inputs, disc: mean %.4f max %.4f\n",
+          mean_he, max);
+  ck_assert_msg(mean_he > 2 * mean && mean_he < 0.5, "random filters %g", mean_he);
+  free(x);
+  free(p);
+  free(he);
+  symclone_layer_free(l);
+  symclone_group_free(g);
+}
+END_TEST
+
+/* ---- sampling, inputs, trivial groups ---- */
+
+START_TEST(sampled_elements_and_caller_inputs_are_reproducible) {
+  symclone_group *g = t2(8, 8);
+  int sh[4] = {1, 1, 8, 8};
+  float *m = normal_floats(64 * 64, 71);
+  matrix_op o = {m, 64, 64};
+  double a1, b1, a2, b2, a3, b3;
+  OK(symclone_equivariance_error(g, matrix_forward, &o, sh, sh, SYMCLONE_MASK_NONE, 0, NULL, 0, 3,
+                                 5, 99, &a1, &b1, NULL, 0));
+  OK(symclone_equivariance_error(g, matrix_forward, &o, sh, sh, SYMCLONE_MASK_NONE, 0, NULL, 0, 3,
+                                 5, 99, &a2, &b2, NULL, 0));
+  ck_assert(a1 == a2 && b1 == b2);
+  OK(symclone_equivariance_error(g, matrix_forward, &o, sh, sh, SYMCLONE_MASK_NONE, 0, NULL, 0, 3,
+                                 5, 100, &a3, &b3, NULL, 0));
+  ck_assert(a1 != a3);
+  /* max_elements beyond the order means every non-identity element */
+  OK(symclone_equivariance_error(g, matrix_forward, &o, sh, sh, SYMCLONE_MASK_NONE, 0, NULL, 0, 2,
+                                 0, 5, &a1, &b1, NULL, 0));
+  OK(symclone_equivariance_error(g, matrix_forward, &o, sh, sh, SYMCLONE_MASK_NONE, 0, NULL, 0, 2,
+                                 1000, 5, &a2, &b2, NULL, 0));
+  ck_assert(a1 == a2 && b1 == b2);
+  /* caller inputs: only the first `samples` are used */
+  float *x = normal_floats(3 * 64, 72);
+  OK(symclone_equivariance_error(g, matrix_forward, &o, sh, sh, SYMCLONE_MASK_NONE, 0, x, 3, 2,
+                                 0, 5, &a1, &b1, NULL, 0));
+  OK(symclone_equivariance_error(g, matrix_forward, &o, sh, sh, SYMCLONE_MASK_NONE, 0, x, 2, 2,
+                                 0, 6, &a2, &b2, NULL, 0));
+  ck_assert(a1 == a2 && b1 == b2);
+  free(x);
+  free(m);
+  symclone_group_free(g);
+
+  /* C1 and the 1x1 torus have only the identity: error 0 */
+  g = cyclic(1);
+  int one[4] = {1, 1, 3, 3};
+  float id[81] = {0};
+  for (int i = 0; i < 9; i++) id[i * 9 + (8 - i)] = 1.0f; /* not equivariant to anything */
+  matrix_op flip = {id, 9, 9};
+  a1 = b1 = -1;
+  OK(symclone_equivariance_error(g, matrix_forward, &flip, one, one, SYMCLONE_MASK_NONE, 0, NULL,
+                                 0, 1, 0, 1, &a1, &b1, NULL, 0));
+  ck_assert(a1 == 0.0 && b1 == 0.0);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(relative_distance_is_computed_in_double) {
+  float a[4] = {1.1f, 2.2f, 3.3f, 4.4f}, b[4] = {1, 2, 3, 4};
+  double d = rel_dist(a, b, 4);
+  ck_assert_msg(fabs(d - 0.1) < 1e-6, "%g", d);
+  ck_assert(rel_dist(b, b, 4) == 0.0);
+  float z[4] = {0};
+  ck_assert_int_eq(symclone_relative_distance(a, z, 4, &d), SYMCLONE_ERR_DATA);
+  ck_assert_int_eq(symclone_relative_distance(a, b, 0, &d), SYMCLONE_ERR_SIZE);
+  ck_assert_int_eq(symclone_relative_distance(NULL, b, 4, &d), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_relative_distance(a, NULL, 4, &d), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_relative_distance(a, b, 4, NULL), SYMCLONE_ERR_NULL);
+  float inf[1] = {INFINITY}, one[1] = {1.0f};
+  ck_assert_int_eq(symclone_relative_distance(inf, one, 1, &d), SYMCLONE_ERR_DATA);
+}
+END_TEST
+
+/* ---- bad input ---- */
+
+#define EXPECT(code, call)                                                                         \
+  do {                                                                                             \
+    eb[0] = '\0';                                                                                  \
+    symclone_status st_ = (call);                                                                  \
+    ck_assert_msg(st_ == (code), "%s -> %d, expected %d", #call, (int)st_, (int)(code));           \
+    ck_assert_msg(eb[0] != '\0', "%s left no message", #call);                                     \
+    ck_assert(mean == -7.0 && max == -7.0);                                                        \
+  } while (0)
+
+START_TEST(bad_equivariance_arguments_return_the_documented_codes) {
+  symclone_group *g = t2(4, 4), *c4 = cyclic(4), *c8 = cyclic(8);
+  int sh[4] = {1, 1, 4, 4}, wrong[4] = {1, 1, 4, 5}, zero[4] = {1, 0, 4, 4};
+  int three[4] = {1, 3, 4, 4}, rect[4] = {1, 1, 4, 5};
+  float m[256] = {0};
+  for (int i = 0; i < 16; i++) m[i * 16 + i] = 1.0f;
+  matrix_op o = {m, 16, 16};
+  double mean = -7.0, max = -7.0;
+  char eb[256];
+  symclone_mask none = SYMCLONE_MASK_NONE;
+  EXPECT(SYMCLONE_ERR_NULL, symclone_equivariance_error(NULL, matrix_forward, &o, sh, sh, none, 0,
+                                                        NULL, 0, 1, 0, 1, &mean, &max, eb, 256));
+  EXPECT(SYMCLONE_ERR_NULL, symclone_equivariance_error(g, NULL, &o, sh, sh, none, 0, NULL, 0, 1,
+                                                        0, 1, &mean, &max, eb, 256));
+  EXPECT(SYMCLONE_ERR_NULL, symclone_equivariance_error(g, matrix_forward, &o, NULL, sh, none, 0,
+                                                        NULL, 0, 1, 0, 1, &mean, &max, eb, 256));
+  EXPECT(SYMCLONE_ERR_NULL, symclone_equivariance_error(g, matrix_forward, &o, sh, NULL, none, 0,
+                                                        NULL, 0, 1, 0, 1, &mean, &max, eb, 256));
+  EXPECT(SYMCLONE_ERR_NULL, symclone_equivariance_error(g, matrix_forward, &o, sh, sh, none, 0,
+                                                        NULL, 0, 1, 0, 1, NULL, &max, eb, 256));
+  EXPECT(SYMCLONE_ERR_NULL, symclone_equivariance_error(g, matrix_forward, &o, sh, sh, none, 0,
+                                                        NULL, 0, 1, 0, 1, &mean, NULL, eb, 256));
+  /* the field is not the torus' size */
+  EXPECT(SYMCLONE_ERR_SHAPE, symclone_equivariance_error(g, matrix_forward, &o, wrong, sh, none, 0,
+                                                         NULL, 0, 1, 0, 1, &mean, &max, eb, 256));
+  EXPECT(SYMCLONE_ERR_SIZE, symclone_equivariance_error(g, matrix_forward, &o, zero, sh, none, 0,
+                                                        NULL, 0, 1, 0, 1, &mean, &max, eb, 256));
+  /* orientations neither 1 nor the order of Cn */
+  EXPECT(SYMCLONE_ERR_GROUP, symclone_equivariance_error(c4, matrix_forward, &o, three, sh, none,
+                                                         0, NULL, 0, 1, 0, 1,
+                                                         &mean, &max, eb, 256));
+  EXPECT(SYMCLONE_ERR_GROUP, symclone_equivariance_error(c8, matrix_forward, &o, sh, three, none,
+                                                         0, NULL, 0, 1, 0, 1,
+                                                         &mean, &max, eb, 256));
+  /* quarter turns need square fields */
+  EXPECT(SYMCLONE_ERR_SHAPE, symclone_equivariance_error(c4, matrix_forward, &o, rect, sh, none,
+                                                         0, NULL, 0, 1, 0, 1,
+                                                         &mean, &max, eb, 256));
+  /* counts */
+  EXPECT(SYMCLONE_ERR_SIZE, symclone_equivariance_error(g, matrix_forward, &o, sh, sh, none, 0,
+                                                        NULL, 0, 0, 0, 1, &mean, &max, eb, 256));
+  EXPECT(SYMCLONE_ERR_SIZE, symclone_equivariance_error(g, matrix_forward, &o, sh, sh, none, 0,
+                                                        m, 1, 2, 0, 1, &mean, &max, eb, 256));
+  EXPECT(SYMCLONE_ERR_SIZE, symclone_equivariance_error(g, matrix_forward, &o, sh, sh, none, 0,
+                                                        NULL, 0, 1, -1, 1, &mean, &max, eb, 256));
+  EXPECT(SYMCLONE_ERR_SIZE,
+         symclone_equivariance_error(g, matrix_forward, &o, sh, sh, SYMCLONE_MASK_DISC, -1, NULL,
+                                     0, 1, 0, 1, &mean, &max, eb, 256));
+  /* masks */
+  EXPECT(SYMCLONE_ERR_ARG,
+         symclone_equivariance_error(g, matrix_forward, &o, sh, sh, (symclone_mask)7, 0, NULL, 0,
+                                     1, 0, 1, &mean, &max, eb, 256));
+  EXPECT(SYMCLONE_ERR_ARG,
+         symclone_equivariance_error(c4, matrix_forward, &o, sh, sh, SYMCLONE_MASK_SHIFT_INTERIOR,
+                                     0, NULL, 0, 1, 0, 1, &mean, &max, eb, 256));
+  /* the operator's status is returned */
+  EXPECT(SYMCLONE_ERR_CANCELLED, symclone_equivariance_error(g, failing_op, NULL, sh, sh, none, 0,
+                                                             NULL, 0, 1, 0, 1, &mean, &max, eb,
+                                                             256));
+  /* an operator that is zero everywhere leaves nothing to compare */
+  size_t out16 = 16;
+  EXPECT(SYMCLONE_ERR_DATA, symclone_equivariance_error(g, zero_op, &out16, sh, sh, none, 0, NULL,
+                                                        0, 1, 0, 1, &mean, &max, eb, 256));
+  /* a buffer is optional */
+  ck_assert_int_eq(symclone_equivariance_error(g, matrix_forward, &o, sh, sh, none, 0, NULL, 0, 0,
+                                               0, 1, &mean, &max, NULL, 0),
+                   SYMCLONE_ERR_SIZE);
+  /* and a success clears it */
+  strcpy(eb, "stale");
+  OK(symclone_equivariance_error(g, matrix_forward, &o, sh, sh, none, 0, NULL, 0, 1, 0, 1, &mean,
+                                 &max, eb, sizeof eb));
+  ck_assert_str_eq(eb, "");
+  ck_assert(max < 1e-12); /* the identity matrix is equivariant */
+
+  /* the layer convenience */
+  mean = max = -7.0;
+  symclone_layer *l = NULL;
+  OK(symclone_conv2d_create(&l, 1, 1, 3, 5, 5, SYMCLONE_PAD_CIRCULAR, 0));
+  float *p = layer_params(l, 81);
+  EXPECT(SYMCLONE_ERR_NULL, symclone_layer_equivariance_error(g, NULL, p, NULL, 0, 1, 0, 1, &mean,
+                                                              &max, eb, 256));
+  EXPECT(SYMCLONE_ERR_NULL, symclone_layer_equivariance_error(NULL, l, p, NULL, 0, 1, 0, 1, &mean,
+                                                              &max, eb, 256));
+  /* a 4x4 torus for a 5x5 layer */
+  EXPECT(SYMCLONE_ERR_SHAPE, symclone_layer_equivariance_error(g, l, p, NULL, 0, 1, 0, 1, &mean,
+                                                               &max, eb, 256));
+  /* the forward pass fails: parameters missing, with the layer's message */
+  symclone_group *g5 = t2(5, 5);
+  EXPECT(SYMCLONE_ERR_NULL, symclone_layer_equivariance_error(g5, l, NULL, NULL, 0, 1, 0, 1, &mean,
+                                                              &max, eb, 256));
+  ck_assert_msg(strstr(eb, "params") != NULL, "message: %s", eb);
+  symclone_layer *lift = NULL;
+  OK(symclone_lifting_create(&lift, 4, 1, 1, 3, 5, 5, SYMCLONE_PAD_ZERO, 0));
+  float *q = layer_params(lift, 82);
+  /* a C4 lifting layer under C8: 4 orientations are not 8 */
+  EXPECT(SYMCLONE_ERR_GROUP, symclone_layer_equivariance_error(c8, lift, q, NULL, 0, 1, 0, 1,
+                                                               &mean, &max, eb, 256));
+  free(q);
+  free(p);
+  symclone_layer_free(lift);
+  symclone_layer_free(l);
+  symclone_group_free(g5);
+  symclone_group_free(g);
+  symclone_group_free(c4);
+  symclone_group_free(c8);
+}
+END_TEST
+
+START_TEST(bad_projection_arguments_return_the_documented_codes) {
+  symclone_group *g = t2(3, 3), *c4 = cyclic(4);
+  int sh[4] = {1, 1, 3, 3}, wrong[4] = {1, 1, 3, 4}, three[4] = {1, 3, 3, 3};
+  float w[81], pr[81];
+  for (int i = 0; i < 81; i++) w[i] = (float)i;
+  char eb[256];
+  double mean = -7.0, max = -7.0, d = -7.0;
+#define EXPECT_P(code, call)                                                                       \
+  do {                                                                                             \
+    eb[0] = '\0';                                                                                  \
+    symclone_status st_ = (call);                                                                  \
+    ck_assert_msg(st_ == (code), "%s -> %d, expected %d", #call, (int)st_, (int)(code));           \
+    ck_assert_msg(eb[0] != '\0', "%s left no message", #call);                                     \
+  } while (0)
+  EXPECT_P(SYMCLONE_ERR_NULL, symclone_reynolds_project(NULL, sh, sh, w, pr, eb, 256));
+  EXPECT_P(SYMCLONE_ERR_NULL, symclone_reynolds_project(g, NULL, sh, w, pr, eb, 256));
+  EXPECT_P(SYMCLONE_ERR_NULL, symclone_reynolds_project(g, sh, sh, NULL, pr, eb, 256));
+  EXPECT_P(SYMCLONE_ERR_NULL, symclone_reynolds_project(g, sh, sh, w, NULL, eb, 256));
+  EXPECT_P(SYMCLONE_ERR_SHAPE, symclone_reynolds_project(g, wrong, sh, w, pr, eb, 256));
+  EXPECT_P(SYMCLONE_ERR_GROUP, symclone_reynolds_project(c4, sh, three, w, pr, eb, 256));
+  EXPECT_P(SYMCLONE_ERR_SHAPE, symclone_reynolds_project(c4, wrong, sh, w, pr, eb, 256));
+  int big[4] = {65536, 1, 65536, 1};
+  EXPECT_P(SYMCLONE_ERR_OVERFLOW, symclone_reynolds_project(c4, big, big, w, pr, eb, 256));
+  EXPECT_P(SYMCLONE_ERR_NULL, symclone_equivariant_distance(g, sh, sh, w, NULL, eb, 256));
+  float z[81] = {0};
+  EXPECT_P(SYMCLONE_ERR_DATA, symclone_equivariant_distance(g, sh, sh, z, &d, eb, 256));
+  ck_assert(d == -7.0);
+  (void)mean;
+  (void)max;
+#undef EXPECT_P
+  symclone_group_free(g);
+  symclone_group_free(c4);
+}
+END_TEST
+
+static Suite *diag_suite(void) {
+  Suite *s = suite_create("diag");
+  TCase *tc = tcase_create("equivariance");
+  tcase_add_test(tc, circular_conv2d_is_t2_equivariant_under_every_shift);
+  tcase_add_loop_test(tc, c4_lifting_and_group_conv_are_c4_equivariant_for_every_padding, 0, 3);
+  tcase_add_test(tc, interior_mask_makes_valid_and_zero_padded_conv2d_t2_equivariant);
+  tcase_add_test(tc, random_dense_layer_is_far_from_equivariant);
+  tcase_add_test(tc, c8_lifting_disc_error_on_smooth_inputs_is_bounded);
+  tcase_add_test(tc, sampled_elements_and_caller_inputs_are_reproducible);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("projection");
+  tcase_add_test(tc, reynolds_projection_is_equivariant_idempotent_and_orthogonal);
+  tcase_add_test(tc, t2_projection_is_the_circulant_diagonal_mean);
+  tcase_add_test(tc, projection_leaves_unrolled_equivariant_layers_unchanged);
+  tcase_add_test(tc, c8_projection_matches_dense_reference_and_is_exactly_c4_equivariant);
+  tcase_add_test(tc, relative_distance_is_computed_in_double);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("bad input");
+  tcase_add_test(tc, bad_equivariance_arguments_return_the_documented_codes);
+  tcase_add_test(tc, bad_projection_arguments_return_the_documented_codes);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(diag_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,504 @@
+/* Groups: the axioms of T2 and Cn, and how elements act on planar and group
+ * fields, checked against independent formulas (shifts, numpy's rot90, an
+ * analytically rotated Gaussian). */
+#include "testutil.h"
+
+static symclone_group *make_t2(int h, int w) {
+  symclone_group *g = NULL;
+  TU_OK(symclone_group_create_t2(&g, h, w));
+  ck_assert_ptr_nonnull(g);
+  return g;
+}
+
+static symclone_group *make_cyclic(int n) {
+  symclone_group *g = NULL;
+  TU_OK(symclone_group_create_cyclic(&g, n));
+  ck_assert_ptr_nonnull(g);
+  return g;
+}
+
+static int compose(const symclone_group *g, int a, int b) {
+  int out = -12345;
+  TU_OK_GROUP(g, symclone_group_compose(g, a, b, &out));
+  return out;
+}
+
+static int inverse(const symclone_group *g, int a) {
+  int out = -12345;
+  TU_OK_GROUP(g, symclone_group_inverse(g, a, &out));
+  return out;
+}
+
+/* Identity, closure, associativity over all triples, two-sided inverses. */
+static void check_axioms(const symclone_group *g) {
+  int n = symclone_group_order(g);
+  int e = symclone_group_identity(g);
+  ck_assert_int_ge(n, 1);
+  ck_assert_int_eq(e, 0);
+  for (int a = 0; a < n; a++) {
+    ck_assert_int_eq(compose(g, e, a), a);
+    ck_assert_int_eq(compose(g, a, e), a);
+    int ai = inverse(g, a);
+    ck_assert_int_ge(ai, 0);
+    ck_assert_int_lt(ai, n);
+    ck_assert_int_eq(compose(g, a, ai), e);
+    ck_assert_int_eq(compose(g, ai, a), e);
+    ck_assert_int_eq(inverse(g, ai), a);
+  }
+  for (int a = 0; a < n; a++)
+    for (int b = 0; b < n; b++) {
+      int ab = compose(g, a, b);
+      ck_assert_int_ge(ab, 0);
+      ck_assert_int_lt(ab, n);
+      for (int c = 0; c < n; c++)
+        ck_assert_int_eq(compose(g, ab, c), compose(g, a, compose(g, b, c)));
+    }
+  /* each row of the multiplication table is a permutation (Latin square) */
+  char *seen = calloc((size_t)n, 1);
+  ck_assert_ptr_nonnull(seen);
+  for (int a = 0; a < n; a++) {
+    memset(seen, 0, (size_t)n);
+    for (int b = 0; b < n; b++) seen[compose(g, a, b)]++;
+    for (int c = 0; c < n; c++) ck_assert_int_eq(seen[c], 1);
+  }
+  free(seen);
+}
+
+static const int t2_sizes[][2] = {{3, 4}, {5, 5}, {1, 6}, {2, 1}};
+
+START_TEST(t2_satisfies_group_axioms_and_adds_shifts_mod_torus) {
+  int h = t2_sizes[_i][0], w = t2_sizes[_i][1];
+  symclone_group *g = make_t2(h, w);
+  ck_assert_int_eq(symclone_group_kind_of(g), SYMCLONE_GROUP_T2);
+  ck_assert_int_eq(symclone_group_order(g), h * w);
+  ck_assert_int_eq(symclone_group_is_exact(g), 1);
+  check_axioms(g);
+  /* composition is addition of shifts modulo (h, w) */
+  for (int a = 0; a < h * w; a++)
+    for (int b = 0; b < h * w; b++) {
+      int ay = -1, ax = -1, by = -1, bx = -1, cy = -1, cx = -1;
+      TU_OK_GROUP(g, symclone_group_t2_shift(g, a, &ay, &ax));
+      TU_OK_GROUP(g, symclone_group_t2_shift(g, b, &by, &bx));
+      TU_OK_GROUP(g, symclone_group_t2_shift(g, compose(g, a, b), &cy, &cx));
+      ck_assert_int_eq(cy, (ay + by) % h);
+      ck_assert_int_eq(cx, (ax + bx) % w);
+    }
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(t2_element_and_shift_round_trip_with_any_integers) {
+  symclone_group *g = make_t2(3, 4);
+  for (int dy = -7; dy <= 7; dy++)
+    for (int dx = -9; dx <= 9; dx++) {
+      int e = -1, sy = -1, sx = -1;
+      TU_OK_GROUP(g, symclone_group_t2_element(g, dy, dx, &e));
+      ck_assert_int_eq(e, (((dy % 3) + 3) % 3) * 4 + ((dx % 4) + 4) % 4);
+      TU_OK_GROUP(g, symclone_group_t2_shift(g, e, &sy, &sx));
+      ck_assert_int_eq(sy, ((dy % 3) + 3) % 3);
+      ck_assert_int_eq(sx, ((dx % 4) + 4) % 4);
+    }
+  /* either output pointer may be NULL */
+  int sy = -1, sx = -1;
+  TU_OK_GROUP(g, symclone_group_t2_shift(g, 7, &sy, NULL));
+  TU_OK_GROUP(g, symclone_group_t2_shift(g, 7, NULL, &sx));
+  ck_assert_int_eq(sy, 1);
+  ck_assert_int_eq(sx, 3);
+  symclone_group_free(g);
+}
+END_TEST
+
+static const int cyclic_orders[] = {1, 2, 3, 4, 8, 6};
+
+START_TEST(cyclic_satisfies_group_axioms_and_adds_angles_mod_n) {
+  int n = cyclic_orders[_i];
+  symclone_group *g = make_cyclic(n);
+  ck_assert_int_eq(symclone_group_kind_of(g), SYMCLONE_GROUP_CYCLIC);
+  ck_assert_int_eq(symclone_group_order(g), n);
+  ck_assert_int_eq(symclone_group_is_exact(g), (n == 1 || n == 2 || n == 4) ? 1 : 0);
+  check_axioms(g);
+  for (int a = 0; a < n; a++) {
+    ck_assert_int_eq(inverse(g, a), (n - a) % n);
+    for (int b = 0; b < n; b++) ck_assert_int_eq(compose(g, a, b), (a + b) % n);
+  }
+  symclone_group_free(g);
+}
+END_TEST
+
+/* act(a)(act(b) f) == act(a*b) f bit for bit, on a planar field and on a
+ * group field with `orient` orientations (n for Cn). */
+static void check_actions_compose_exactly(const symclone_group *g, int channels, int orient,
+                                          int h, int w, const int *elems, int nelems) {
+  size_t np = (size_t)channels * h * w, ng = np * orient;
+  float *f = tu_normal_floats(ng, 11);
+  float *t1 = tu_floats(ng), *t2 = tu_floats(ng), *t3 = tu_floats(ng);
+  for (int ia = 0; ia < nelems; ia++)
+    for (int ib = 0; ib < nelems; ib++) {
+      int a = elems[ia], b = elems[ib], ab = compose(g, a, b);
+      TU_OK_GROUP(g, symclone_group_act_planar(g, b, channels, h, w, f, t1));
+      TU_OK_GROUP(g, symclone_group_act_planar(g, a, channels, h, w, t1, t2));
+      TU_OK_GROUP(g, symclone_group_act_planar(g, ab, channels, h, w, f, t3));
+      ck_assert_msg(tu_equal(t2, t3, np), "planar: act(%d) o act(%d) != act(%d)", a, b, ab);
+      TU_OK_GROUP(g, symclone_group_act_group(g, b, channels, orient, h, w, f, t1));
+      TU_OK_GROUP(g, symclone_group_act_group(g, a, channels, orient, h, w, t1, t2));
+      TU_OK_GROUP(g, symclone_group_act_group(g, ab, channels, orient, h, w, f, t3));
+      ck_assert_msg(tu_equal(t2, t3, ng), "group field: act(%d) o act(%d) != act(%d)", a, b, ab);
+    }
+  free(f);
+  free(t1);
+  free(t2);
+  free(t3);
+}
+
+START_TEST(t2_actions_compose_like_the_group_exactly) {
+  symclone_group *g = make_t2(3, 4);
+  int elems[12];
+  for (int i = 0; i < 12; i++) elems[i] = i;
+  check_actions_compose_exactly(g, 2, 3, 3, 4, elems, 12);
+  symclone_group_free(g);
+  g = make_t2(5, 5);
+  int e25[25];
+  for (int i = 0; i < 25; i++) e25[i] = i;
+  check_actions_compose_exactly(g, 1, 2, 5, 5, e25, 25);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(c2_c4_actions_compose_like_the_group_exactly) {
+  int all[4] = {0, 1, 2, 3};
+  symclone_group *g = make_cyclic(2);
+  check_actions_compose_exactly(g, 2, 2, 5, 7, all, 2); /* C2 on a non-square field */
+  check_actions_compose_exactly(g, 2, 2, 6, 6, all, 2);
+  symclone_group_free(g);
+  g = make_cyclic(4);
+  check_actions_compose_exactly(g, 2, 4, 5, 5, all, 4); /* odd side */
+  check_actions_compose_exactly(g, 3, 4, 6, 6, all, 4); /* even side */
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(c8_quarter_turn_elements_compose_exactly) {
+  int quarters[4] = {0, 2, 4, 6};
+  symclone_group *g = make_cyclic(8);
+  check_actions_compose_exactly(g, 2, 8, 5, 5, quarters, 4);
+  check_actions_compose_exactly(g, 1, 8, 6, 6, quarters, 4);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(identity_acts_as_identity_for_every_group) {
+  symclone_group *gs[6] = {make_t2(4, 6),  make_cyclic(1), make_cyclic(2),
+                           make_cyclic(3), make_cyclic(4), make_cyclic(8)};
+  for (int j = 0; j < 6; j++) {
+    symclone_group *g = gs[j];
+    int n = symclone_group_kind_of(g) == SYMCLONE_GROUP_T2 ? 3 : symclone_group_order(g);
+    size_t np = 2 * 4 * 6, ng = np * n;
+    float *f = tu_normal_floats(ng, 5 + j), *o = tu_floats(ng);
+    TU_OK_GROUP(g, symclone_group_act_planar(g, symclone_group_identity(g), 2, 4, 6, f, o));
+    ck_assert(tu_equal(o, f, np));
+    TU_OK_GROUP(g, symclone_group_act_group(g, symclone_group_identity(g), 2, n, 4, 6, f, o));
+    ck_assert(tu_equal(o, f, ng));
+    free(f);
+    free(o);
+    symclone_group_free(g);
+  }
+}
+END_TEST
+
+START_TEST(c4_quarter_turn_is_numpy_rot90) {
+  symclone_group *g = make_cyclic(4);
+  /* a literal example: np.rot90([[1,2,3],[4,5,6],[7,8,9]]) */
+  const float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  const float want[9] = {3, 6, 9, 2, 5, 8, 1, 4, 7};
+  float out[9];
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 1, 1, 3, 3, in, out));
+  ck_assert(tu_equal(out, want, 9));
+  /* np.rot90(..., 2) and np.rot90(..., 3) */
+  const float want2[9] = {9, 8, 7, 6, 5, 4, 3, 2, 1};
+  const float want3[9] = {7, 4, 1, 8, 5, 2, 9, 6, 3};
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 2, 1, 3, 3, in, out));
+  ck_assert(tu_equal(out, want2, 9));
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 3, 1, 3, 3, in, out));
+  ck_assert(tu_equal(out, want3, 9));
+  /* every element on random square fields of odd and even side, each
+   * channel separately, against out[y][x] = in[x][n-1-y] repeated */
+  for (int side = 4; side <= 7; side++) {
+    size_t nn = (size_t)side * side;
+    float *f = tu_normal_floats(3 * nn, (uint64_t)side), *o = tu_floats(3 * nn);
+    float *ref = tu_floats(3 * nn);
+    for (int r = 0; r < 4; r++) {
+      TU_OK_GROUP(g, symclone_group_act_planar(g, r, 3, side, side, f, o));
+      for (int c = 0; c < 3; c++) tu_rotq(f + c * nn, ref + c * nn, side, r);
+      ck_assert_msg(tu_equal(o, ref, 3 * nn), "r=%d side=%d", r, side);
+    }
+    free(f);
+    free(o);
+    free(ref);
+  }
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(c2_and_c8_half_turn_reverse_rows_and_columns_on_any_field) {
+  symclone_group *g2 = make_cyclic(2), *g8 = make_cyclic(8);
+  int h = 4, w = 7;
+  float *f = tu_normal_floats(2 * h * w, 3), *o = tu_floats(2 * h * w), *o8 = tu_floats(2 * h * w);
+  TU_OK_GROUP(g2, symclone_group_act_planar(g2, 1, 2, h, w, f, o));
+  TU_OK_GROUP(g8, symclone_group_act_planar(g8, 4, 2, h, w, f, o8));
+  for (int c = 0; c < 2; c++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++) {
+        float want = f[(c * h + (h - 1 - y)) * w + (w - 1 - x)];
+        ck_assert(o[(c * h + y) * w + x] == want);
+        ck_assert(o8[(c * h + y) * w + x] == want);
+      }
+  free(f);
+  free(o);
+  free(o8);
+  symclone_group_free(g2);
+  symclone_group_free(g8);
+}
+END_TEST
+
+START_TEST(t2_action_is_the_documented_torus_shift) {
+  int h = 3, w = 5, ch = 2, orient = 3;
+  symclone_group *g = make_t2(h, w);
+  size_t np = (size_t)ch * h * w, ng = np * orient;
+  float *f = tu_normal_floats(ng, 9), *o = tu_floats(ng), *ref = tu_floats(ng);
+  for (int e = 0; e < h * w; e++) {
+    int dy = e / w, dx = e % w;
+    TU_OK_GROUP(g, symclone_group_act_planar(g, e, ch, h, w, f, o));
+    tu_shift(f, ref, (size_t)ch, h, w, dy, dx);
+    ck_assert_msg(tu_equal(o, ref, np), "planar shift (%d,%d)", dy, dx);
+    TU_OK_GROUP(g, symclone_group_act_group(g, e, ch, orient, h, w, f, o));
+    tu_shift(f, ref, (size_t)ch * orient, h, w, dy, dx); /* every orientation alike */
+    ck_assert_msg(tu_equal(o, ref, ng), "group field shift (%d,%d)", dy, dx);
+  }
+  free(f);
+  free(o);
+  free(ref);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(cyclic_group_field_action_rotates_and_cycles_orientations) {
+  /* C4: out[c][s] = rot90^r(in[c][(s - r) mod 4]) */
+  int n = 5, ch = 2;
+  size_t nn = (size_t)n * n;
+  symclone_group *g = make_cyclic(4);
+  float *f = tu_normal_floats(ch * 4 * nn, 21), *o = tu_floats(ch * 4 * nn);
+  float *ref = tu_floats(ch * 4 * nn);
+  for (int r = 0; r < 4; r++) {
+    TU_OK_GROUP(g, symclone_group_act_group(g, r, ch, 4, n, n, f, o));
+    tu_c4_group_act(f, ref, ch, n, r);
+    ck_assert_msg(tu_equal(o, ref, ch * 4 * nn), "C4 r=%d", r);
+  }
+  symclone_group_free(g);
+  free(f);
+  free(o);
+  free(ref);
+  /* C8, quarter-turn element r=2: one rot90, orientations shifted by 2 */
+  g = make_cyclic(8);
+  f = tu_normal_floats(ch * 8 * nn, 22);
+  o = tu_floats(ch * 8 * nn);
+  ref = tu_floats(ch * 8 * nn);
+  TU_OK_GROUP(g, symclone_group_act_group(g, 2, ch, 8, n, n, f, o));
+  for (int c = 0; c < ch; c++)
+    for (int s = 0; s < 8; s++)
+      tu_rot90(f + ((size_t)c * 8 + (s + 6) % 8) * nn, ref + ((size_t)c * 8 + s) * nn, n);
+  ck_assert(tu_equal(o, ref, ch * 8 * nn));
+  /* C8, r=1: orientation s of the result is the 45-degree rotation of
+   * orientation s-1, i.e. the planar action applied slice by slice */
+  TU_OK_GROUP(g, symclone_group_act_group(g, 1, ch, 8, n, n, f, o));
+  for (int c = 0; c < ch; c++)
+    for (int s = 0; s < 8; s++)
+      TU_OK_GROUP(g, symclone_group_act_planar(g, 1, 1, n, n, f + ((size_t)c * 8 + (s + 7) % 8) * nn,
+                                               ref + ((size_t)c * 8 + s) * nn));
+  ck_assert(tu_equal(o, ref, ch * 8 * nn));
+  symclone_group_free(g);
+  free(f);
+  free(o);
+  free(ref);
+}
+END_TEST
+
+/* An anisotropic Gaussian off the centre, evaluated at (y, x) after a
+ * counter-clockwise rotation by `angle` (as displayed, row 0 at the top)
+ * about the grid centre: g(p) = f(R^-1 p). */
+static double blob_rotated(int y, int x, int side, double angle) {
+  double c0 = 0.5 * (side - 1);
+  double u = x - c0, v = c0 - y; /* v points up */
+  double us = u * cos(angle) + v * sin(angle), vs = -u * sin(angle) + v * cos(angle);
+  double a = us - 3.0, b = vs - 1.5; /* blob centre at (+3, +1.5) */
+  return exp(-0.5 * (a * a / (2.6 * 2.6) + b * b / (1.4 * 1.4)));
+}
+
+START_TEST(c8_bilinear_45_degree_rotation_matches_analytic_rotation_inside_disc) {
+  const int side = 33;
+  const double radius = 0.5 * (side - 1);
+  const double q = 0.7853981633974483; /* 45 degrees */
+  size_t nn = (size_t)side * side;
+  symclone_group *g = make_cyclic(8);
+  float *f = tu_floats(nn), *o = tu_floats(nn), *ccw = tu_floats(nn), *cw = tu_floats(nn);
+  for (int y = 0; y < side; y++)
+    for (int x = 0; x < side; x++) {
+      f[y * side + x] = (float)blob_rotated(y, x, side, 0.0);
+      ccw[y * side + x] = (float)blob_rotated(y, x, side, q);
+      cw[y * side + x] = (float)blob_rotated(y, x, side, -q);
+    }
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 1, 1, side, side, f, o));
+  double err = tu_rel_err_disc(o, ccw, 1, side, side, radius);
+  double wrong = tu_rel_err_disc(o, cw, 1, side, side, radius);
+  /* Measured: 4.7e-2 against the analytic counter-clockwise rotation,
+   * 1.2 against the clockwise one.  Bilinear interpolation errs by about
+   * f''/8 per pixel squared (see the next test for the 1/sigma^2 law); here
+   * the narrow axis of the blob is 1.4 pixels.  The bound 0.1 leaves a
+   * factor of two, far below the wrong-direction figure, so it pins both
+   * accuracy and direction. */
+  fprintf(stderr, "measured: C8 45-degree rotation vs analytic %.3g (clockwise %.3g)\n", err,
+          wrong);
+  ck_assert_msg(err < 0.1, "45-degree rotation vs analytic: %g", err);
+  ck_assert_msg(wrong > 0.5, "rotation direction not distinguishable: %g", wrong);
+  free(f);
+  free(o);
+  free(ccw);
+  free(cw);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(c8_bilinear_rotation_error_falls_as_inverse_square_of_feature_width) {
+  /* An elongated Gaussian (widths sigma and sigma * sqrt 2) centred off the
+   * grid centre, rotated by 45 degrees, against its analytic rotation.
+   * Bilinear interpolation errs by about f''/8 per pixel squared, so the
+   * relative error falls as 1/sigma^2: a factor of 4 per doubling of sigma.
+   * A misplaced rotation centre (say by half a pixel) would add an error
+   * falling only as 1/sigma, a factor of 2.  Measured: 8.0e-2, 2.4e-2,
+   * 6.1e-3, 1.5e-3 for sigma = 1, 2, 4, 8 (ratios 3.4, 3.9, 4.0). */
+  const int side = 65;
+  const double c0 = 0.5 * (side - 1), q = 0.7853981633974483;
+  size_t nn = (size_t)side * side;
+  symclone_group *g = make_cyclic(8);
+  float *f = tu_floats(nn), *o = tu_floats(nn), *ref = tu_floats(nn);
+  double err[4];
+  for (int j = 0; j < 4; j++) {
+    double sigma = (double)(1 << j);
+    for (int y = 0; y < side; y++)
+      for (int x = 0; x < side; x++) {
+        double u = x - c0, v = c0 - y;
+        double a = u - 5.0, b = v - 3.0;
+        f[y * side + x] = (float)exp(-0.5 * (a * a + 0.5 * b * b) / (sigma * sigma));
+        double us = u * cos(q) + v * sin(q), vs = -u * sin(q) + v * cos(q);
+        a = us - 5.0;
+        b = vs - 3.0;
+        ref[y * side + x] = (float)exp(-0.5 * (a * a + 0.5 * b * b) / (sigma * sigma));
+      }
+    TU_OK_GROUP(g, symclone_group_act_planar(g, 1, 1, side, side, f, o));
+    err[j] = tu_rel_err_disc(o, ref, 1, side, side, c0);
+  }
+  fprintf(stderr, "measured: C8 45-degree rotation vs analytic, sigma 1 2 4 8: %.2g %.2g %.2g %.2g\n",
+          err[0], err[1], err[2], err[3]);
+  ck_assert_msg(err[0] < 0.12, "sigma 1: %g", err[0]);
+  for (int j = 0; j < 3; j++)
+    ck_assert_msg(err[j] / err[j + 1] > 3.0, "sigma %d -> %d: error only fell by %g", 1 << j,
+                  2 << j, err[j] / err[j + 1]);
+  free(f);
+  free(o);
+  free(ref);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(c8_two_45_degree_rotations_approximate_a_quarter_turn_inside_disc) {
+  const int side = 33;
+  const double radius = 0.5 * (side - 1);
+  size_t nn = (size_t)side * side;
+  symclone_group *g = make_cyclic(8);
+  float *f = tu_floats(nn), *t = tu_floats(nn), *twice = tu_floats(nn), *once = tu_floats(nn);
+  /* a smooth Gaussian blob (sigma 3 pixels) off the centre */
+  for (int y = 0; y < side; y++)
+    for (int x = 0; x < side; x++) {
+      double dy = y - 12.0, dx = x - 20.0;
+      f[y * side + x] = (float)exp(-(dy * dy + dx * dx) / (2.0 * 3.0 * 3.0));
+    }
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 1, 1, side, side, f, t));
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 1, 1, side, side, t, twice));
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 2, 1, side, side, f, once));
+  double err = tu_rel_err_disc(twice, once, 1, side, side, radius);
+  /* Measured: 2.6e-2.  Each bilinear step smooths by about 1/(8 sigma^2)
+   * relative (1.4e-2 for sigma = 3 pixels); two steps against an exact
+   * permutation give about twice that.  Bound 5e-2: a factor of two. */
+  fprintf(stderr, "measured: C8 R45 o R45 vs R90 %.3g\n", err);
+  ck_assert_msg(err < 5e-2, "R45 o R45 vs R90: %g", err);
+  ck_assert_msg(err > 0.0, "two bilinear rotations cannot be exact here");
+  /* and the rest of C8 composes to interpolation accuracy: eight steps of
+   * 45 degrees come back to the start */
+  memcpy(t, f, nn * sizeof *t);
+  for (int step = 0; step < 8; step++) {
+    TU_OK_GROUP(g, symclone_group_act_planar(g, 1, 1, side, side, t, twice));
+    memcpy(t, twice, nn * sizeof *t);
+  }
+  double full = tu_rel_err_disc(t, f, 1, side, side, radius);
+  /* Measured: 9.0e-2 after eight steps (the smoothing adds up, about
+   * four times the two-step figure); bound 0.2. */
+  fprintf(stderr, "measured: C8 eight 45-degree steps vs identity %.3g\n", full);
+  ck_assert_msg(full < 0.2, "eight 45-degree rotations vs identity: %g", full);
+  free(f);
+  free(t);
+  free(twice);
+  free(once);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(c3_three_bilinear_rotations_return_close_to_the_start) {
+  const int side = 31;
+  size_t nn = (size_t)side * side;
+  symclone_group *g = make_cyclic(3);
+  float *f = tu_floats(nn), *a = tu_floats(nn), *b = tu_floats(nn);
+  tu_smooth_field(f, 1, side, side, 3, 3.0, 77);
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 1, 1, side, side, f, a));
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 2, 1, side, side, a, b));
+  double err = tu_rel_err_disc(b, f, 1, side, side, 0.5 * (side - 1));
+  /* Measured: 2.0e-2 (two bilinear rotations of a sigma = 3 field, as
+   * for C8 above); bound 5e-2. */
+  fprintf(stderr, "measured: C3 R240 o R120 vs identity %.3g\n", err);
+  ck_assert_msg(err < 5e-2, "R240 o R120 vs identity: %g", err);
+  free(f);
+  free(a);
+  free(b);
+  symclone_group_free(g);
+}
+END_TEST
+
+static Suite *group_suite(void) {
+  Suite *s = suite_create("group");
+  TCase *tc = tcase_create("axioms");
+  tcase_add_loop_test(tc, t2_satisfies_group_axioms_and_adds_shifts_mod_torus, 0,
+                      (int)(sizeof t2_sizes / sizeof t2_sizes[0]));
+  tcase_add_test(tc, t2_element_and_shift_round_trip_with_any_integers);
+  tcase_add_loop_test(tc, cyclic_satisfies_group_axioms_and_adds_angles_mod_n, 0,
+                      (int)(sizeof cyclic_orders / sizeof cyclic_orders[0]));
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("actions");
+  tcase_add_test(tc, t2_actions_compose_like_the_group_exactly);
+  tcase_add_test(tc, c2_c4_actions_compose_like_the_group_exactly);
+  tcase_add_test(tc, c8_quarter_turn_elements_compose_exactly);
+  tcase_add_test(tc, identity_acts_as_identity_for_every_group);
+  tcase_add_test(tc, c4_quarter_turn_is_numpy_rot90);
+  tcase_add_test(tc, c2_and_c8_half_turn_reverse_rows_and_columns_on_any_field);
+  tcase_add_test(tc, t2_action_is_the_documented_torus_shift);
+  tcase_add_test(tc, cyclic_group_field_action_rotates_and_cycles_orientations);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("interpolation");
+  tcase_add_test(tc, c8_bilinear_45_degree_rotation_matches_analytic_rotation_inside_disc);
+  tcase_add_test(tc, c8_bilinear_rotation_error_falls_as_inverse_square_of_feature_width);
+  tcase_add_test(tc, c8_two_45_degree_rotations_approximate_a_quarter_turn_inside_disc);
+  tcase_add_test(tc, c3_three_bilinear_rotations_return_close_to_the_start);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return tu_run(group_suite()); }

@@ -1,0 +1,742 @@
+/* Pictures: the PGM pixels of each colour scale read back byte for byte,
+ * the panel layout (gaps, upscaling, blank cells, downscaling), NaN and
+ * infinities, the PNG stream's structure (signature, IHDR, chunk CRCs), and
+ * bad input: NULL, zero, negative and overflowing sizes, unknown enums,
+ * unwritable places, and no temporary file left behind. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <symclone/picture.h>
+
+#include "testutil.h"
+
+/* ---- scratch directories ---- */
+
+typedef struct scratch {
+  char dir[64];
+} scratch;
+
+static void scratch_make(scratch *s) {
+  snprintf(s->dir, sizeof s->dir, "/tmp/symclone-picture-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(s->dir));
+}
+
+static void scratch_path(const scratch *s, const char *name, char *out, size_t len) {
+  snprintf(out, len, "%s/%s", s->dir, name);
+}
+
+/* Names in a directory other than "." and "..", up to max, and their count. */
+static int list_dir(const char *dir, char names[][256], int max) {
+  DIR *d = opendir(dir);
+  ck_assert_ptr_nonnull(d);
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    if (n < max) snprintf(names[n], 256, "%.255s", e->d_name);
+    n++;
+  }
+  closedir(d);
+  return n;
+}
+
+static void scratch_remove(scratch *s) {
+  char names[64][256];
+  int n = list_dir(s->dir, names, 64);
+  ck_assert_int_le(n, 64);
+  for (int i = 0; i < n; i++) {
+    char p[400];
+    snprintf(p, sizeof p, "%s/%.255s", s->dir, names[i]);
+    if (remove(p) != 0) rmdir(p);
+  }
+  ck_assert_int_eq(rmdir(s->dir), 0);
+}
+
+/* ---- reading files back ---- */
+
+static unsigned char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  ck_assert_msg(f != NULL, "cannot open %s", path);
+  ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+  long n = ftell(f);
+  ck_assert_int_ge(n, 0);
+  rewind(f);
+  unsigned char *b = malloc((size_t)n + 1);
+  ck_assert_ptr_nonnull(b);
+  ck_assert_uint_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+  fclose(f);
+  *len = (size_t)n;
+  return b;
+}
+
+/* Parses a binary PGM (P5, maxval 255) independently of the writer: the
+ * header is whitespace-separated and exactly one whitespace byte precedes
+ * the pixels.  Returns the w * h pixel bytes (malloc'd). */
+static unsigned char *read_pgm(const char *path, int *w, int *h) {
+  size_t len;
+  unsigned char *b = read_file(path, &len);
+  ck_assert_uint_ge(len, 2);
+  ck_assert_msg(b[0] == 'P' && b[1] == '5', "not a P5 file");
+  size_t pos = 2;
+  long v[3];
+  for (int k = 0; k < 3; k++) {
+    while (pos < len && (b[pos] == ' ' || b[pos] == '\n' || b[pos] == '\t' || b[pos] == '\r'))
+      pos++;
+    ck_assert_msg(pos < len && b[pos] >= '0' && b[pos] <= '9', "bad PGM header");
+    v[k] = 0;
+    while (pos < len && b[pos] >= '0' && b[pos] <= '9') v[k] = v[k] * 10 + (b[pos++] - '0');
+  }
+  ck_assert_uint_lt(pos, len);
+  pos++; /* the single whitespace byte */
+  ck_assert_int_eq(v[2], 255);
+  ck_assert_uint_eq(len - pos, (size_t)(v[0] * v[1]));
+  *w = (int)v[0];
+  *h = (int)v[1];
+  unsigned char *px = malloc(len - pos + 1);
+  ck_assert_ptr_nonnull(px);
+  memcpy(px, b + pos, len - pos);
+  free(b);
+  return px;
+}
+
+/* The PGM level the documentation promises for t in [0, 1]. */
+static int doc_level(double t) { return (int)floor(255.0 * t + 0.5); }
+
+static int file_exists(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+/* ---- PGM levels ---- */
+
+START_TEST(symmetric_scale_maps_minus_max_zero_plus_max_to_0_128_255) {
+  scratch s;
+  scratch_make(&s);
+  char path[128];
+  scratch_path(&s, "m.pgm", path, sizeof path);
+  const float m[6] = {-2.0f, -1.0f, 0.0f, 1.0f, 2.0f, 0.5f};
+  char err[128] = "untouched";
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, m, 2, 3,
+                                      SYMCLONE_SCALE_SYMMETRIC, 1, 1, err, sizeof err));
+  ck_assert_str_eq(err, "");
+  int w, h;
+  unsigned char *px = read_pgm(path, &w, &h);
+  ck_assert_int_eq(w, 3);
+  ck_assert_int_eq(h, 2);
+  const int want[6] = {0, 64, 128, 191, 255, 159};
+  for (int i = 0; i < 6; i++) ck_assert_int_eq(px[i], want[i]);
+  free(px);
+  scratch_remove(&s);
+}
+END_TEST
+
+START_TEST(minmax_scale_maps_min_to_black_and_max_to_white) {
+  scratch s;
+  scratch_make(&s);
+  char path[128];
+  scratch_path(&s, "m.pgm", path, sizeof path);
+  const float m[4] = {1.0f, 2.0f, 3.0f, 5.0f};
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, m, 1, 4,
+                                      SYMCLONE_SCALE_MINMAX, 1, 1, NULL, 0));
+  int w, h;
+  unsigned char *px = read_pgm(path, &w, &h);
+  ck_assert_int_eq(w, 4);
+  ck_assert_int_eq(h, 1);
+  ck_assert_int_eq(px[0], 0);
+  ck_assert_int_eq(px[1], 64);
+  ck_assert_int_eq(px[2], 128);
+  ck_assert_int_eq(px[3], 255);
+  free(px);
+  scratch_remove(&s);
+}
+END_TEST
+
+START_TEST(constant_and_zero_matrices_are_mid_grey) {
+  scratch s;
+  scratch_make(&s);
+  char path[128];
+  scratch_path(&s, "c.pgm", path, sizeof path);
+  const float zero[4] = {0}, five[4] = {5, 5, 5, 5};
+  const struct {
+    const float *m;
+    symclone_picture_scale scale;
+  } cases[] = {{zero, SYMCLONE_SCALE_SYMMETRIC}, {zero, SYMCLONE_SCALE_MINMAX},
+               {five, SYMCLONE_SCALE_MINMAX}, {five, SYMCLONE_SCALE_MINMAX_PER_PANEL}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, cases[c].m, 2, 2,
+                                        cases[c].scale, 1, 1, NULL, 0));
+    int w, h;
+    unsigned char *px = read_pgm(path, &w, &h);
+    for (int i = 0; i < 4; i++) ck_assert_int_eq(px[i], 128);
+    free(px);
+  }
+  /* symmetric: 5 is the top of [-5, 5] */
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, five, 2, 2,
+                                      SYMCLONE_SCALE_SYMMETRIC, 1, 1, NULL, 0));
+  int w, h;
+  unsigned char *px = read_pgm(path, &w, &h);
+  for (int i = 0; i < 4; i++) ck_assert_int_eq(px[i], 255);
+  free(px);
+  scratch_remove(&s);
+}
+END_TEST
+
+START_TEST(nan_is_mid_grey_and_infinities_saturate_without_entering_the_range) {
+  scratch s;
+  scratch_make(&s);
+  char path[128];
+  scratch_path(&s, "n.pgm", path, sizeof path);
+  const float m[6] = {NAN, INFINITY, -INFINITY, 1.0f, -1.0f, 0.0f};
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, m, 2, 3,
+                                      SYMCLONE_SCALE_SYMMETRIC, 1, 1, NULL, 0));
+  int w, h;
+  unsigned char *px = read_pgm(path, &w, &h);
+  const int want[6] = {128, 255, 0, 255, 0, 128};
+  for (int i = 0; i < 6; i++) ck_assert_int_eq(px[i], want[i]);
+  free(px);
+
+  /* min-max: the range is [-1, 1] from the finite values only */
+  const float q[4] = {-1.0f, NAN, 1.0f, 0.0f};
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, q, 2, 2,
+                                      SYMCLONE_SCALE_MINMAX, 1, 1, NULL, 0));
+  px = read_pgm(path, &w, &h);
+  ck_assert_int_eq(px[0], 0);
+  ck_assert_int_eq(px[1], 128);
+  ck_assert_int_eq(px[2], 255);
+  ck_assert_int_eq(px[3], 128);
+  free(px);
+
+  /* nothing finite at all */
+  const float all_nan[3] = {NAN, NAN, NAN};
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, all_nan, 1, 3,
+                                      SYMCLONE_SCALE_MINMAX, 2, 1, NULL, 0));
+  px = read_pgm(path, &w, &h);
+  ck_assert_int_eq(w, 6);
+  ck_assert_int_eq(h, 2);
+  for (int i = 0; i < 12; i++) ck_assert_int_eq(px[i], 128);
+  free(px);
+  scratch_remove(&s);
+}
+END_TEST
+
+/* ---- layout ---- */
+
+/* A 2 x 3 grid of 2 x 2 panels, upscale 3, gap 2, one blank cell: every
+ * pixel is checked against the grid arithmetic done here independently. */
+START_TEST(grid_places_panels_with_gaps_upscaling_and_blank_cells) {
+  scratch s;
+  scratch_make(&s);
+  char path[128];
+  scratch_path(&s, "grid.pgm", path, sizeof path);
+  enum { DOWN = 2, ACROSS = 3, R = 2, C = 2, UP = 3, GAP = 2 };
+  float data[DOWN * ACROSS][R * C];
+  const float *panels[DOWN * ACROSS];
+  double m = 0.0;
+  for (int k = 0; k < DOWN * ACROSS; k++) {
+    for (int t = 0; t < R * C; t++) {
+      data[k][t] = (float)(k * R * C + t) - 9.5f;
+      if (k != 4 && fabs(data[k][t]) > m) m = fabs(data[k][t]);
+    }
+    panels[k] = k == 4 ? NULL : data[k];
+  }
+  int w = 0, h = 0;
+  TU_OK(symclone_picture_size(DOWN, ACROSS, R, C, UP, 1, GAP, &w, &h));
+  ck_assert_int_eq(w, ACROSS * C * UP + (ACROSS - 1) * GAP);
+  ck_assert_int_eq(h, DOWN * R * UP + (DOWN - 1) * GAP);
+  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, panels, DOWN, ACROSS, R, C,
+                               SYMCLONE_SCALE_SYMMETRIC, UP, 1, GAP, NULL, 0));
+  int fw, fh;
+  unsigned char *px = read_pgm(path, &fw, &fh);
+  ck_assert_int_eq(fw, w);
+  ck_assert_int_eq(fh, h);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      int pr = y / (R * UP + GAP), yy = y % (R * UP + GAP);
+      int pc = x / (C * UP + GAP), xx = x % (C * UP + GAP);
+      int want = 255; /* gap or blank */
+      if (yy < R * UP && xx < C * UP && panels[pr * ACROSS + pc]) {
+        double v = panels[pr * ACROSS + pc][(yy / UP) * C + xx / UP];
+        want = doc_level((v + m) / (2.0 * m));
+      }
+      ck_assert_msg(px[y * w + x] == want, "pixel (%d, %d) = %d, want %d", y, x,
+                    px[y * w + x], want);
+    }
+  free(px);
+  scratch_remove(&s);
+}
+END_TEST
+
+START_TEST(per_panel_scales_use_each_panels_own_range) {
+  scratch s;
+  scratch_make(&s);
+  char path[128];
+  scratch_path(&s, "pp.pgm", path, sizeof path);
+  const float small[2] = {-1.0f, 1.0f}, big[2] = {-100.0f, 100.0f};
+  const float *panels[2] = {small, big};
+  int w, h;
+  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, panels, 1, 2, 1, 2,
+                               SYMCLONE_SCALE_SYMMETRIC_PER_PANEL, 1, 1, 1, NULL, 0));
+  unsigned char *px = read_pgm(path, &w, &h);
+  ck_assert_int_eq(w, 5);
+  const int per[5] = {0, 255, 255, 0, 255};
+  for (int i = 0; i < 5; i++) ck_assert_int_eq(px[i], per[i]);
+  free(px);
+
+  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, panels, 1, 2, 1, 2,
+                               SYMCLONE_SCALE_SYMMETRIC, 1, 1, 1, NULL, 0));
+  px = read_pgm(path, &w, &h);
+  const int shared[5] = {doc_level(0.495), doc_level(0.505), 255, 0, 255};
+  for (int i = 0; i < 5; i++) ck_assert_int_eq(px[i], shared[i]);
+  free(px);
+
+  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, panels, 2, 1, 1, 2,
+                               SYMCLONE_SCALE_MINMAX_PER_PANEL, 1, 1, 0, NULL, 0));
+  px = read_pgm(path, &w, &h);
+  ck_assert_int_eq(w, 2);
+  ck_assert_int_eq(h, 2);
+  const int mm[4] = {0, 255, 0, 255};
+  for (int i = 0; i < 4; i++) ck_assert_int_eq(px[i], mm[i]);
+  free(px);
+  scratch_remove(&s);
+}
+END_TEST
+
+/* downscale 2 of a 5 x 7 matrix: 3 x 4 block means, edge blocks partial */
+START_TEST(downscale_averages_blocks_including_partial_edge_blocks) {
+  scratch s;
+  scratch_make(&s);
+  char path[128];
+  scratch_path(&s, "d.pgm", path, sizeof path);
+  enum { R = 5, C = 7, D = 2, UP = 2 };
+  float m[R * C];
+  tu_fill_normal(m, R * C, 7);
+  double mean[3][4];
+  double lo = INFINITY, hi = -INFINITY;
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 4; j++) {
+      double sum = 0.0;
+      int n = 0;
+      for (int r = i * D; r < i * D + D && r < R; r++)
+        for (int c = j * D; c < j * D + D && c < C; c++) {
+          sum += m[r * C + c];
+          n++;
+        }
+      mean[i][j] = sum / n;
+      lo = fmin(lo, mean[i][j]);
+      hi = fmax(hi, mean[i][j]);
+    }
+  int w, h;
+  TU_OK(symclone_picture_size(1, 1, R, C, UP, D, 5, &w, &h));
+  ck_assert_int_eq(w, 4 * UP);
+  ck_assert_int_eq(h, 3 * UP);
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, m, R, C,
+                                      SYMCLONE_SCALE_MINMAX, UP, D, NULL, 0));
+  int fw, fh;
+  unsigned char *px = read_pgm(path, &fw, &fh);
+  ck_assert_int_eq(fw, w);
+  ck_assert_int_eq(fh, h);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      int want = doc_level((mean[y / UP][x / UP] - lo) / (hi - lo));
+      ck_assert_msg(px[y * w + x] == want, "pixel (%d, %d) = %d, want %d", y, x,
+                    px[y * w + x], want);
+    }
+  free(px);
+
+  /* a block with a NaN is NaN (mid-grey); the others keep the range */
+  float q[4] = {NAN, 1.0f, -1.0f, 3.0f};
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, q, 2, 2,
+                                      SYMCLONE_SCALE_SYMMETRIC, 1, 2, NULL, 0));
+  px = read_pgm(path, &fw, &fh);
+  ck_assert_int_eq(fw, 1);
+  ck_assert_int_eq(fh, 1);
+  ck_assert_int_eq(px[0], 128);
+  free(px);
+  scratch_remove(&s);
+}
+END_TEST
+
+START_TEST(size_query_covers_the_matrix_comparison_and_feature_map_grid) {
+  int w, h;
+  TU_OK(symclone_picture_size(1, 2, 676, 784, 1, 1, 8, &w, &h));
+  ck_assert_int_eq(w, 2 * 784 + 8);
+  ck_assert_int_eq(h, 676);
+  TU_OK(symclone_picture_size(4, 3, 26, 26, 4, 1, 6, &w, &h));
+  ck_assert_int_eq(w, 3 * 104 + 2 * 6);
+  ck_assert_int_eq(h, 4 * 104 + 3 * 6);
+  TU_OK(symclone_picture_size(1, 1, 6272, 784, 1, 4, 0, &w, &h));
+  ck_assert_int_eq(w, 196);
+  ck_assert_int_eq(h, 1568);
+  /* the largest canvas that fits */
+  TU_OK(symclone_picture_size(1, 1, INT_MAX, 1, 1, 1, 0, &w, &h));
+  ck_assert_int_eq(h, INT_MAX);
+  /* gap between a single row of panels does not count vertically */
+  TU_OK(symclone_picture_size(1, 2, 3, 3, 1, 1, INT_MAX / 2, &w, &h));
+  ck_assert_int_eq(h, 3);
+  ck_assert_int_eq(w, 6 + INT_MAX / 2);
+}
+END_TEST
+
+/* ---- formats ---- */
+
+static uint32_t be32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t crc32_of(const unsigned char *p, size_t n) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; i++) {
+    c ^= p[i];
+    for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+  }
+  return c ^ 0xFFFFFFFFu;
+}
+
+START_TEST(png_has_signature_rgb_header_valid_chunks_or_is_not_available) {
+  scratch s;
+  scratch_make(&s);
+  char path[128];
+  scratch_path(&s, "p.png", path, sizeof path);
+  float a[12], b[12];
+  tu_fill_normal(a, 12, 1);
+  tu_fill_normal(b, 12, 2);
+  a[0] = NAN;
+  const float *panels[2] = {a, b};
+  char err[128];
+  symclone_status st = symclone_picture_write(path, SYMCLONE_PICTURE_PNG, panels, 1, 2, 3, 4,
+                                              SYMCLONE_SCALE_SYMMETRIC, 2, 1, 1, err,
+                                              sizeof err);
+  if (!symclone_picture_png_available()) {
+    ck_assert_int_eq(st, SYMCLONE_ERR_NOT_AVAILABLE);
+    ck_assert_int_eq(file_exists(path), 0);
+    ck_assert_uint_gt(strlen(err), 0);
+    scratch_remove(&s);
+    return;
+  }
+  ck_assert_msg(st == SYMCLONE_OK, "%s", err);
+  size_t len;
+  unsigned char *f = read_file(path, &len);
+  static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  ck_assert_uint_gt(len, 8 + 25 + 12);
+  ck_assert_int_eq(memcmp(f, sig, 8), 0);
+  /* IHDR first: 17 x 6 pixels (2 panels of 4 columns upscaled 2, gap 1),
+   * 8 bits, colour type 2 (RGB), no interlace */
+  ck_assert_uint_eq(be32(f + 8), 13);
+  ck_assert_int_eq(memcmp(f + 12, "IHDR", 4), 0);
+  ck_assert_uint_eq(be32(f + 16), 17);
+  ck_assert_uint_eq(be32(f + 20), 6);
+  ck_assert_int_eq(f[24], 8);
+  ck_assert_int_eq(f[25], 2);
+  ck_assert_int_eq(f[28], 0);
+  /* every chunk's CRC, IDAT present, IEND last */
+  size_t pos = 8;
+  int idat = 0, iend = 0;
+  while (pos + 12 <= len && !iend) {
+    uint32_t n = be32(f + pos);
+    ck_assert_uint_le(pos + 12 + n, len);
+    ck_assert_uint_eq(crc32_of(f + pos + 4, 4 + n), be32(f + pos + 8 + n));
+    if (!memcmp(f + pos + 4, "IDAT", 4)) idat++;
+    if (!memcmp(f + pos + 4, "IEND", 4)) iend = 1;
+    pos += 12 + n;
+  }
+  ck_assert_int_ge(idat, 1);
+  ck_assert_int_eq(iend, 1);
+  ck_assert_uint_eq(pos, len);
+  free(f);
+
+  /* the min-max (viridis) map too */
+  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_AUTO, panels, 2, 1, 3, 4,
+                               SYMCLONE_SCALE_MINMAX_PER_PANEL, 1, 1, 0, NULL, 0));
+  f = read_file(path, &len);
+  ck_assert_int_eq(memcmp(f, sig, 8), 0);
+  ck_assert_uint_eq(be32(f + 16), 4);
+  ck_assert_uint_eq(be32(f + 20), 6);
+  free(f);
+  scratch_remove(&s);
+}
+END_TEST
+
+START_TEST(auto_format_follows_the_extension_in_any_case) {
+  scratch s;
+  scratch_make(&s);
+  char path[128];
+  const float m[4] = {1, 2, 3, 4};
+  scratch_path(&s, "a.PGM", path, sizeof path);
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_AUTO, m, 2, 2,
+                                      SYMCLONE_SCALE_MINMAX, 1, 1, NULL, 0));
+  int w, h;
+  free(read_pgm(path, &w, &h));
+
+  scratch_path(&s, "b.Png", path, sizeof path);
+  symclone_status st = symclone_picture_write_matrix(path, SYMCLONE_PICTURE_AUTO, m, 2, 2,
+                                                     SYMCLONE_SCALE_MINMAX, 1, 1, NULL, 0);
+  if (symclone_picture_png_available()) {
+    ck_assert_int_eq(st, SYMCLONE_OK);
+    size_t len;
+    unsigned char *f = read_file(path, &len);
+    ck_assert_int_eq(f[1], 'P');
+    ck_assert_int_eq(f[2], 'N');
+    free(f);
+  } else {
+    ck_assert_int_eq(st, SYMCLONE_ERR_NOT_AVAILABLE);
+  }
+
+  const char *bad[] = {"c.txt", "noext", "dir.png/file", ".pgm"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    scratch_path(&s, bad[i], path, sizeof path);
+    char err[128] = "";
+    ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_AUTO, m, 2, 2,
+                                                   SYMCLONE_SCALE_MINMAX, 1, 1, err,
+                                                   sizeof err),
+                     SYMCLONE_ERR_ARG);
+    ck_assert_uint_gt(strlen(err), 0);
+  }
+  char names[8][256];
+  ck_assert_int_eq(list_dir(s.dir, names, 8), symclone_picture_png_available() ? 2 : 1);
+  scratch_remove(&s);
+}
+END_TEST
+
+/* ---- files ---- */
+
+START_TEST(rewrite_replaces_the_file_and_never_clobbers_a_foreign_temp_name) {
+  scratch s;
+  scratch_make(&s);
+  char path[128], foreign[160];
+  scratch_path(&s, "r.pgm", path, sizeof path);
+  snprintf(foreign, sizeof foreign, "%s.tmp0", path);
+  FILE *f = fopen(foreign, "wb");
+  ck_assert_ptr_nonnull(f);
+  fputs("keep", f);
+  fclose(f);
+
+  const float one[1] = {1.0f}, two[4] = {-1, 1, -1, 1};
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, one, 1, 1,
+                                      SYMCLONE_SCALE_SYMMETRIC, 1, 1, NULL, 0));
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, two, 2, 2,
+                                      SYMCLONE_SCALE_SYMMETRIC, 1, 1, NULL, 0));
+  int w, h;
+  unsigned char *px = read_pgm(path, &w, &h);
+  ck_assert_int_eq(w, 2);
+  ck_assert_int_eq(h, 2);
+  ck_assert_int_eq(px[0], 0);
+  ck_assert_int_eq(px[1], 255);
+  free(px);
+  size_t len;
+  unsigned char *k = read_file(foreign, &len);
+  ck_assert_uint_eq(len, 4);
+  ck_assert_int_eq(memcmp(k, "keep", 4), 0);
+  free(k);
+  char names[8][256];
+  ck_assert_int_eq(list_dir(s.dir, names, 8), 2); /* r.pgm and the foreign file */
+  scratch_remove(&s);
+}
+END_TEST
+
+START_TEST(unwritable_places_fail_with_io_and_leave_nothing_behind) {
+  scratch s;
+  scratch_make(&s);
+  char path[160], err[256];
+  const float m[4] = {1, 2, 3, 4};
+
+  /* a missing directory */
+  scratch_path(&s, "missing/x.pgm", path, sizeof path);
+  err[0] = '\0';
+  ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, m, 2, 2,
+                                                 SYMCLONE_SCALE_MINMAX, 1, 1, err, sizeof err),
+                   SYMCLONE_ERR_IO);
+  ck_assert_ptr_nonnull(strstr(err, "missing"));
+
+  /* the target is a directory: the rename fails after the data are written,
+   * and the temporary file must go */
+  scratch_path(&s, "target.pgm", path, sizeof path);
+  ck_assert_int_eq(mkdir(path, 0700), 0);
+  ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, m, 2, 2,
+                                                 SYMCLONE_SCALE_MINMAX, 1, 1, err, sizeof err),
+                   SYMCLONE_ERR_IO);
+  char names[8][256];
+  ck_assert_int_eq(list_dir(s.dir, names, 8), 1);
+  ck_assert_str_eq(names[0], "target.pgm");
+  ck_assert_int_eq(rmdir(path), 0);
+
+  /* a read-only directory (meaningless for a privileged user) */
+  if (geteuid() != 0) {
+    char ro[128];
+    scratch_path(&s, "ro", ro, sizeof ro);
+    ck_assert_int_eq(mkdir(ro, 0500), 0);
+    snprintf(path, sizeof path, "%s/x.pgm", ro);
+    ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, m, 2, 2,
+                                                   SYMCLONE_SCALE_MINMAX, 1, 1, NULL, 0),
+                     SYMCLONE_ERR_IO);
+    ck_assert_int_eq(list_dir(ro, names, 8), 0);
+    ck_assert_int_eq(rmdir(ro), 0);
+  }
+  ck_assert_int_eq(list_dir(s.dir, names, 8), 0);
+  scratch_remove(&s);
+}
+END_TEST
+
+/* ---- bad arguments ---- */
+
+START_TEST(null_arguments_are_refused_with_a_message) {
+  scratch s;
+  scratch_make(&s);
+  char path[128], err[128];
+  scratch_path(&s, "x.pgm", path, sizeof path);
+  const float m[4] = {1, 2, 3, 4};
+  const float *panels[2] = {NULL, NULL};
+  const float *one[1] = {m};
+  int w, h;
+  err[0] = '\0';
+  ck_assert_int_eq(symclone_picture_write_matrix(NULL, SYMCLONE_PICTURE_PGM, m, 2, 2,
+                                                 SYMCLONE_SCALE_MINMAX, 1, 1, err, sizeof err),
+                   SYMCLONE_ERR_NULL);
+  ck_assert_uint_gt(strlen(err), 0);
+  ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, NULL, 2, 2,
+                                                 SYMCLONE_SCALE_MINMAX, 1, 1, NULL, 0),
+                   SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, NULL, 1, 1, 2, 2,
+                                          SYMCLONE_SCALE_MINMAX, 1, 1, 0, NULL, 0),
+                   SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, panels, 1, 2, 2, 2,
+                                          SYMCLONE_SCALE_MINMAX, 1, 1, 0, err, sizeof err),
+                   SYMCLONE_ERR_NULL);
+  ck_assert_ptr_nonnull(strstr(err, "panel"));
+  ck_assert_int_eq(symclone_picture_write(NULL, SYMCLONE_PICTURE_PGM, one, 1, 1, 2, 2,
+                                          SYMCLONE_SCALE_MINMAX, 1, 1, 0, NULL, 0),
+                   SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_picture_size(1, 1, 2, 2, 1, 1, 0, NULL, &h), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_picture_size(1, 1, 2, 2, 1, 1, 0, &w, NULL), SYMCLONE_ERR_NULL);
+  /* a short message buffer is truncated, never overrun */
+  char tiny[6];
+  memset(tiny, 'z', sizeof tiny);
+  ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, panels, 1, 2, 2, 2,
+                                          SYMCLONE_SCALE_MINMAX, 1, 1, 0, tiny, 4),
+                   SYMCLONE_ERR_NULL);
+  ck_assert_uint_eq(strlen(tiny), 3);
+  ck_assert_int_eq(tiny[4], 'z');
+  char names[4][256];
+  ck_assert_int_eq(list_dir(s.dir, names, 4), 0);
+  scratch_remove(&s);
+}
+END_TEST
+
+START_TEST(zero_and_negative_sizes_are_refused) {
+  scratch s;
+  scratch_make(&s);
+  char path[128];
+  scratch_path(&s, "x.pgm", path, sizeof path);
+  const float m[4] = {1, 2, 3, 4};
+  const float *p[1] = {m};
+  /* down, across, rows, cols, up, dn, gap */
+  const int bad[][7] = {{0, 1, 2, 2, 1, 1, 0},  {1, 0, 2, 2, 1, 1, 0},  {1, 1, 0, 2, 1, 1, 0},
+                        {1, 1, 2, 0, 1, 1, 0},  {1, 1, 2, 2, 0, 1, 0},  {1, 1, 2, 2, 1, 0, 0},
+                        {1, 1, 2, 2, 1, 1, -1}, {-1, 1, 2, 2, 1, 1, 0}, {1, 1, -2, 2, 1, 1, 0},
+                        {1, 1, 2, 2, -3, 1, 0}, {1, 1, 2, 2, 1, INT_MIN, 0}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    const int *b = bad[i];
+    char err[128] = "";
+    ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, p, b[0], b[1], b[2],
+                                            b[3], SYMCLONE_SCALE_SYMMETRIC, b[4], b[5], b[6],
+                                            err, sizeof err),
+                     SYMCLONE_ERR_SIZE);
+    ck_assert_uint_gt(strlen(err), 0);
+    int w, h;
+    ck_assert_int_eq(symclone_picture_size(b[0], b[1], b[2], b[3], b[4], b[5], b[6], &w, &h),
+                     SYMCLONE_ERR_SIZE);
+  }
+  char names[4][256];
+  ck_assert_int_eq(list_dir(s.dir, names, 4), 0);
+  scratch_remove(&s);
+}
+END_TEST
+
+/* The sizes are refused before any panel value is read, so a tiny matrix
+ * stands in for the huge ones. */
+START_TEST(overflowing_canvas_sizes_are_refused) {
+  scratch s;
+  scratch_make(&s);
+  char path[128];
+  scratch_path(&s, "x.pgm", path, sizeof path);
+  const float m[4] = {1, 2, 3, 4};
+  const float *p[4] = {m, m, m, m};
+  /* down, across, rows, cols, up, dn, gap */
+  const int over[][7] = {{1, 1, INT_MAX, 1, 2, 1, 0},       {1, 1, 1, INT_MAX, 2, 1, 0},
+                         {2, 1, INT_MAX / 2 + 1, 1, 1, 1, 0}, {1, 2, 2, 2, 1, 1, INT_MAX},
+                         {2, 2, 2, 2, 1, 1, INT_MAX - 3},     {1, 1, 46341, 46341, 46341, 1, 0},
+                         {1, 1, INT_MAX, INT_MAX, INT_MAX, 1, 0}};
+  for (size_t i = 0; i < sizeof over / sizeof over[0]; i++) {
+    const int *b = over[i];
+    ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, p, b[0], b[1], b[2],
+                                            b[3], SYMCLONE_SCALE_SYMMETRIC, b[4], b[5], b[6],
+                                            NULL, 0),
+                     SYMCLONE_ERR_OVERFLOW);
+    int w, h;
+    ck_assert_int_eq(symclone_picture_size(b[0], b[1], b[2], b[3], b[4], b[5], b[6], &w, &h),
+                     SYMCLONE_ERR_OVERFLOW);
+  }
+  char names[4][256];
+  ck_assert_int_eq(list_dir(s.dir, names, 4), 0);
+  scratch_remove(&s);
+}
+END_TEST
+
+START_TEST(unknown_format_and_scale_are_refused) {
+  scratch s;
+  scratch_make(&s);
+  char path[128];
+  scratch_path(&s, "x.pgm", path, sizeof path);
+  const float m[4] = {1, 2, 3, 4};
+  ck_assert_int_eq(symclone_picture_write_matrix(path, (symclone_picture_format)7, m, 2, 2,
+                                                 SYMCLONE_SCALE_MINMAX, 1, 1, NULL, 0),
+                   SYMCLONE_ERR_ARG);
+  ck_assert_int_eq(symclone_picture_write_matrix(path, (symclone_picture_format)-1, m, 2, 2,
+                                                 SYMCLONE_SCALE_MINMAX, 1, 1, NULL, 0),
+                   SYMCLONE_ERR_ARG);
+  ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, m, 2, 2,
+                                                 (symclone_picture_scale)4, 1, 1, NULL, 0),
+                   SYMCLONE_ERR_ARG);
+  ck_assert_int_eq(file_exists(path), 0);
+  scratch_remove(&s);
+}
+END_TEST
+
+static Suite *picture_suite(void) {
+  Suite *s = suite_create("picture");
+  TCase *tc = tcase_create("levels");
+  tcase_add_test(tc, symmetric_scale_maps_minus_max_zero_plus_max_to_0_128_255);
+  tcase_add_test(tc, minmax_scale_maps_min_to_black_and_max_to_white);
+  tcase_add_test(tc, constant_and_zero_matrices_are_mid_grey);
+  tcase_add_test(tc, nan_is_mid_grey_and_infinities_saturate_without_entering_the_range);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("layout");
+  tcase_add_test(tc, grid_places_panels_with_gaps_upscaling_and_blank_cells);
+  tcase_add_test(tc, per_panel_scales_use_each_panels_own_range);
+  tcase_add_test(tc, downscale_averages_blocks_including_partial_edge_blocks);
+  tcase_add_test(tc, size_query_covers_the_matrix_comparison_and_feature_map_grid);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("formats");
+  tcase_add_test(tc, png_has_signature_rgb_header_valid_chunks_or_is_not_available);
+  tcase_add_test(tc, auto_format_follows_the_extension_in_any_case);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("files");
+  tcase_add_test(tc, rewrite_replaces_the_file_and_never_clobbers_a_foreign_temp_name);
+  tcase_add_test(tc, unwritable_places_fail_with_io_and_leave_nothing_behind);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("errors");
+  tcase_add_test(tc, null_arguments_are_refused_with_a_message);
+  tcase_add_test(tc, zero_and_negative_sizes_are_refused);
+  tcase_add_test(tc, overflowing_canvas_sizes_are_refused);
+  tcase_add_test(tc, unknown_format_and_scale_are_refused);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return tu_run(picture_suite()); }

@@ -1,0 +1,411 @@
+/* Students: the exact B = P construction against the teacher, gradients
+ * against central finite differences, the effective matrix, the Toeplitz
+ * distance, save/load and damaged files, bad input. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <symclone/symclone.h>
+
+static float *randv(size_t n, unsigned seed) {
+  float *v = malloc(n * sizeof *v);
+  srand(seed);
+  for (size_t i = 0; i < n; i++) v[i] = (float)rand() / (float)RAND_MAX * 2.0f - 1.0f;
+  return v;
+}
+
+static double rel_err(const float *a, const float *b, size_t n) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < n; i++) {
+    double d = (double)a[i] - b[i];
+    num += d * d;
+    den += (double)b[i] * b[i];
+  }
+  return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+typedef struct {
+  symclone_student_kind kind;
+  int n, k, h, w;
+  symclone_padding pad;
+} geom;
+
+static const geom geoms[] = {
+    {SYMCLONE_STUDENT_PLANAR, 1, 3, 7, 6, SYMCLONE_PAD_VALID},
+    {SYMCLONE_STUDENT_PLANAR, 1, 3, 6, 6, SYMCLONE_PAD_ZERO},
+    {SYMCLONE_STUDENT_PLANAR, 1, 5, 7, 7, SYMCLONE_PAD_CIRCULAR},
+    {SYMCLONE_STUDENT_LIFTING, 4, 3, 7, 7, SYMCLONE_PAD_VALID},
+    {SYMCLONE_STUDENT_LIFTING, 4, 3, 6, 6, SYMCLONE_PAD_CIRCULAR},
+    {SYMCLONE_STUDENT_LIFTING, 8, 3, 6, 6, SYMCLONE_PAD_ZERO},
+    {SYMCLONE_STUDENT_GROUP, 4, 3, 6, 6, SYMCLONE_PAD_VALID},
+    {SYMCLONE_STUDENT_GROUP, 4, 3, 5, 5, SYMCLONE_PAD_ZERO},
+    {SYMCLONE_STUDENT_GROUP, 2, 3, 5, 6, SYMCLONE_PAD_CIRCULAR},
+};
+#define NGEOMS ((int)(sizeof geoms / sizeof geoms[0]))
+
+static symclone_student *make(const geom *g, int blocks) {
+  symclone_student *s = NULL;
+  ck_assert_int_eq(symclone_student_create(&s, g->kind, g->n, g->k, g->h, g->w, g->pad, blocks, 7),
+                   SYMCLONE_OK);
+  return s;
+}
+
+START_TEST(exact_construction_reproduces_teacher) {
+  const geom *g = &geoms[_i];
+  symclone_student *s = make(g, g->k * g->k);
+  ck_assert_int_eq(symclone_student_init_exact(s), SYMCLONE_OK);
+  symclone_layer *t;
+  ck_assert_int_eq(symclone_student_teacher(s, &t), SYMCLONE_OK);
+  size_t in = symclone_student_input_size(s), out = symclone_student_output_size(s);
+  ck_assert_uint_eq(in, symclone_layer_input_size(t));
+  ck_assert_uint_eq(out, symclone_layer_output_size(t));
+  size_t P = symclone_student_theta_size(s);
+  ck_assert_uint_eq(P, symclone_layer_param_count(t));
+  const size_t batch = 3;
+  float *theta = randv(P, 1), *x = randv(batch * in, 2);
+  float *ys = malloc(batch * out * sizeof *ys), *yt = malloc(batch * out * sizeof *yt);
+  ck_assert_int_eq(symclone_student_forward(s, theta, batch, x, ys), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_layer_forward(t, theta, batch, x, yt, NULL), SYMCLONE_OK);
+  ck_assert_double_le(rel_err(ys, yt, batch * out), 1e-5);
+  /* effective matrix == unrolled teacher */
+  float *m = malloc(in * out * sizeof *m), *k = malloc(in * out * sizeof *k);
+  ck_assert_int_eq(symclone_student_effective_matrix(s, theta, m), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_layer_unroll(t, theta, k), SYMCLONE_OK);
+  ck_assert_double_le(rel_err(m, k, in * out), 1e-5);
+  double d, per[8];
+  ck_assert_int_eq(symclone_student_toeplitz_distance(s, 3, 5, &d, per), SYMCLONE_OK);
+  ck_assert_double_le(d, 1e-5);
+  for (int r = 0; r < symclone_student_output_shape(s, (int[4]){0}) + g->n && r < g->n; r++)
+    if (g->kind != SYMCLONE_STUDENT_PLANAR) ck_assert_double_le(per[r], 1e-5);
+  free(theta), free(x), free(ys), free(yt), free(m), free(k);
+  symclone_layer_free(t);
+  symclone_student_free(s);
+}
+END_TEST
+
+START_TEST(effective_matrix_matches_forward) {
+  const geom *g = &geoms[_i];
+  symclone_student *s = make(g, 4);
+  /* random parameters everywhere so that every part contributes */
+  float *prm = symclone_student_params(s);
+  size_t np = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+  float *r = randv(np, 3);
+  memcpy(prm, r, np * sizeof *prm);
+  size_t in = symclone_student_input_size(s), out = symclone_student_output_size(s);
+  size_t P = symclone_student_theta_size(s);
+  float *theta = randv(P, 4), *x = randv(2 * in, 5);
+  float *y = malloc(2 * out * sizeof *y), *ym = calloc(2 * out, sizeof *ym);
+  float *m = malloc(in * out * sizeof *m);
+  ck_assert_int_eq(symclone_student_forward(s, theta, 2, x, y), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_effective_matrix(s, theta, m), SYMCLONE_OK);
+  for (size_t b = 0; b < 2; b++)
+    for (size_t o = 0; o < out; o++) {
+      double acc = 0;
+      for (size_t i = 0; i < in; i++) acc += (double)m[o * in + i] * x[b * in + i];
+      ym[b * out + o] = (float)acc;
+    }
+  ck_assert_double_le(rel_err(y, ym, 2 * out), 1e-5);
+  free(r), free(theta), free(x), free(y), free(ym), free(m);
+  symclone_student_free(s);
+}
+END_TEST
+
+/* L = sum(w * y) for fixed random w; checks d/dparams, d/dtheta, d/dx. */
+static double objective(symclone_student *s, const float *theta, const float *x, size_t batch,
+                        const float *w) {
+  size_t out = symclone_student_output_size(s);
+  float *y = malloc(batch * out * sizeof *y);
+  ck_assert_int_eq(symclone_student_forward(s, theta, batch, x, y), SYMCLONE_OK);
+  double l = 0;
+  for (size_t i = 0; i < batch * out; i++) l += (double)w[i] * y[i];
+  free(y);
+  return l;
+}
+
+static void check_fd(const char *what, float *v, size_t n, const float *grad,
+                     symclone_student *s, const float *theta, const float *x, size_t batch,
+                     const float *w) {
+  const float eps = 1e-2f;
+  size_t stride = n / 23 + 1;
+  for (size_t i = 0; i < n; i += stride) {
+    float keep = v[i];
+    v[i] = keep + eps;
+    double lp = objective(s, theta, x, batch, w);
+    v[i] = keep - eps;
+    double lm = objective(s, theta, x, batch, w);
+    v[i] = keep;
+    double fd = (lp - lm) / (2.0 * eps);
+    double tol = 2e-3 * (1.0 + fabs(fd));
+    if (fabs(fd - grad[i]) > tol)
+      ck_abort_msg("%s[%zu]: analytic %g, finite difference %g", what, i, (double)grad[i], fd);
+  }
+}
+
+START_TEST(gradients_match_finite_differences) {
+  const geom *g = &geoms[_i];
+  symclone_student *s = make(g, 5);
+  float *prm = symclone_student_params(s);
+  size_t np = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+  float *r = randv(np, 11);
+  for (size_t i = 0; i < np; i++) prm[i] = 0.5f * r[i];
+  size_t in = symclone_student_input_size(s), out = symclone_student_output_size(s);
+  size_t P = symclone_student_theta_size(s), batch = 2;
+  float *theta = randv(P, 12), *x = randv(batch * in, 13), *w = randv(batch * out, 14);
+  float *dp = calloc(np, sizeof *dp), *dth = calloc(P, sizeof *dth),
+        *dx = malloc(batch * in * sizeof *dx);
+  ck_assert_int_eq(symclone_student_backward(s, theta, batch, x, w, dx, dp, dth), SYMCLONE_OK);
+  check_fd("params", prm, np, dp, s, theta, x, batch, w);
+  check_fd("theta", theta, P, dth, s, theta, x, batch, w);
+  check_fd("x", x, batch * in, dx, s, theta, x, batch, w);
+  /* gradients accumulate */
+  float *dp2 = malloc(np * sizeof *dp2);
+  memcpy(dp2, dp, np * sizeof *dp2);
+  ck_assert_int_eq(symclone_student_backward(s, theta, batch, x, w, NULL, dp2, NULL), SYMCLONE_OK);
+  for (size_t i = 0; i < np; i++) ck_assert_float_eq_tol(dp2[i], 2 * dp[i], 1e-4 + 1e-4 * fabsf(dp[i]));
+  free(r), free(theta), free(x), free(w), free(dp), free(dth), free(dx), free(dp2);
+  symclone_student_free(s);
+}
+END_TEST
+
+START_TEST(random_student_is_far_from_teacher) {
+  symclone_student *s = make(&geoms[0], 9);
+  double d;
+  ck_assert_int_eq(symclone_student_toeplitz_distance(s, 2, 1, &d, NULL), SYMCLONE_OK);
+  ck_assert_double_ge(d, 0.99); /* blocks start at zero: M = 0 */
+  symclone_student_free(s);
+}
+END_TEST
+
+START_TEST(exact_needs_p_blocks) {
+  symclone_student *s = make(&geoms[0], 7);
+  ck_assert_int_eq(symclone_student_init_exact(s), SYMCLONE_ERR_STATE);
+  ck_assert_str_ne(symclone_student_last_error(s), "");
+  symclone_student_free(s);
+}
+END_TEST
+
+START_TEST(parts_get_set_round_trip) {
+  symclone_student *s = make(&geoms[3], 5);
+  size_t nb = symclone_student_param_count(s, SYMCLONE_PART_BLOCKS);
+  size_t na = symclone_student_param_count(s, SYMCLONE_PART_COEFFS);
+  size_t nt = symclone_student_param_count(s, SYMCLONE_PART_TRANSFORMS);
+  ck_assert_uint_eq(nb, 5u * 25 * 49);
+  ck_assert_uint_eq(na, 5u * 9);
+  ck_assert_uint_eq(nt, 3u * 9 * 9); /* T_1..T_3; T_0 = I is implicit */
+  ck_assert_uint_eq(nb + na + nt, symclone_student_param_count(s, SYMCLONE_PART_ALL));
+  float *a = randv(na, 3), *b = malloc(na * sizeof *b);
+  ck_assert_int_eq(symclone_student_set(s, SYMCLONE_PART_COEFFS, a, na), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_get(s, SYMCLONE_PART_COEFFS, b, na), SYMCLONE_OK);
+  ck_assert_mem_eq(a, b, na * sizeof *a);
+  ck_assert_mem_eq(symclone_student_params(s) + nb, a, na * sizeof *a);
+  ck_assert_int_eq(symclone_student_set(s, SYMCLONE_PART_COEFFS, a, na - 1), SYMCLONE_ERR_SIZE);
+  ck_assert_int_eq(symclone_student_get(s, (symclone_student_part)9, b, na), SYMCLONE_ERR_ARG);
+  free(a), free(b);
+  symclone_student_free(s);
+}
+END_TEST
+
+/* ---- files -------------------------------------------------------------- */
+
+static char dir[256];
+
+static void make_dir(void) {
+  snprintf(dir, sizeof dir, "/tmp/symclone-test-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void remove_dir(void) {
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+static unsigned char *slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  ck_assert_ptr_nonnull(f);
+  fseek(f, 0, SEEK_END);
+  *len = (size_t)ftell(f);
+  fseek(f, 0, SEEK_SET);
+  unsigned char *b = malloc(*len + 16);
+  ck_assert_uint_eq(fread(b, 1, *len, f), *len);
+  fclose(f);
+  return b;
+}
+
+static void spit(const char *path, const unsigned char *b, size_t len) {
+  FILE *f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(fwrite(b, 1, len, f), len);
+  fclose(f);
+}
+
+static int count_files(void) {
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
+  FILE *p = popen(cmd, "r");
+  int n = -1;
+  ck_assert_int_eq(fscanf(p, "%d", &n), 1);
+  pclose(p);
+  return n;
+}
+
+START_TEST(save_load_round_trip) {
+  make_dir();
+  for (int gi = 0; gi < NGEOMS; gi++) {
+    symclone_student *s = make(&geoms[gi], 3), *l = NULL;
+    float *prm = symclone_student_params(s);
+    size_t np = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+    float *r = randv(np, (unsigned)gi);
+    memcpy(prm, r, np * sizeof *prm);
+    char path[300];
+    snprintf(path, sizeof path, "%s/s.scs", dir);
+    ck_assert_int_eq(symclone_student_save(s, path), SYMCLONE_OK);
+    char msg[200];
+    ck_assert_int_eq(symclone_student_load(&l, path, msg, sizeof msg), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_student_kind_of(l), geoms[gi].kind);
+    ck_assert_int_eq(symclone_student_blocks(l), 3);
+    ck_assert_int_eq(symclone_student_kernel(l), geoms[gi].k);
+    ck_assert_int_eq(symclone_student_padding(l), (int)geoms[gi].pad);
+    ck_assert_uint_eq(symclone_student_param_count(l, SYMCLONE_PART_ALL), np);
+    ck_assert_mem_eq(symclone_student_params(l), r, np * sizeof *r);
+    ck_assert_int_eq(count_files(), 1); /* no temporary file left behind */
+    free(r);
+    symclone_student_free(s);
+    symclone_student_free(l);
+  }
+  remove_dir();
+}
+END_TEST
+
+static void expect_refused(const char *path, symclone_status want) {
+  symclone_student *l = (symclone_student *)0x1;
+  char msg[200] = "x";
+  symclone_status st = symclone_student_load(&l, path, msg, sizeof msg);
+  ck_assert_msg(st == want, "%s: got %d (%s), want %d", path, st, msg, want);
+  ck_assert_ptr_eq(l, (symclone_student *)0x1);
+  ck_assert_str_ne(msg, "");
+}
+
+START_TEST(damaged_files_are_refused) {
+  make_dir();
+  symclone_student *s = make(&geoms[3], 2);
+  char path[300], bad[300];
+  snprintf(path, sizeof path, "%s/good.scs", dir);
+  snprintf(bad, sizeof bad, "%s/bad.scs", dir);
+  ck_assert_int_eq(symclone_student_save(s, path), SYMCLONE_OK);
+  size_t len;
+  unsigned char *b = slurp(path, &len);
+  /* truncated at every interesting length */
+  size_t cuts[] = {0, 4, 8, 11, 30, 55, 56, 100, len / 2, len - 1};
+  for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+    spit(bad, b, cuts[i]);
+    expect_refused(bad, SYMCLONE_ERR_TRUNCATED); /* an empty file too */
+  }
+  /* a flipped bit anywhere in the data: checksum */
+  size_t spots[] = {60, len / 2, len - 5};
+  for (size_t i = 0; i < 3; i++) {
+    b[spots[i]] ^= 0x10;
+    spit(bad, b, len);
+    expect_refused(bad, SYMCLONE_ERR_CORRUPT);
+    b[spots[i]] ^= 0x10;
+  }
+  /* wrong checksum bytes themselves */
+  b[len - 1] ^= 1;
+  spit(bad, b, len);
+  expect_refused(bad, SYMCLONE_ERR_CORRUPT);
+  b[len - 1] ^= 1;
+  /* trailing garbage */
+  b[len] = 0;
+  spit(bad, b, len + 1);
+  expect_refused(bad, SYMCLONE_ERR_CORRUPT);
+  /* foreign file */
+  spit(bad, (const unsigned char *)"P5\n3 3\n255\n123456789", 20);
+  expect_refused(bad, SYMCLONE_ERR_FORMAT);
+  /* a future version */
+  b[8] = 2;
+  spit(bad, b, len);
+  expect_refused(bad, SYMCLONE_ERR_VERSION);
+  b[8] = 1;
+  /* missing file, directory */
+  snprintf(bad, sizeof bad, "%s/missing.scs", dir);
+  expect_refused(bad, SYMCLONE_ERR_IO);
+  expect_refused(dir, SYMCLONE_ERR_IO);
+  /* saving into a missing directory fails cleanly */
+  snprintf(bad, sizeof bad, "%s/no/such/dir.scs", dir);
+  ck_assert_int_eq(symclone_student_save(s, bad), SYMCLONE_ERR_IO);
+  ck_assert_str_ne(symclone_student_last_error(s), "");
+  /* the good file still loads after all that */
+  symclone_student *l;
+  ck_assert_int_eq(symclone_student_load(&l, path, NULL, 0), SYMCLONE_OK);
+  symclone_student_free(l);
+  free(b);
+  symclone_student_free(s);
+  remove_dir();
+}
+END_TEST
+
+START_TEST(bad_input_is_refused) {
+  symclone_student *s = (symclone_student *)0x1;
+  ck_assert_int_eq(symclone_student_create(NULL, SYMCLONE_STUDENT_PLANAR, 1, 3, 8, 8, 0, 9, 0),
+                   SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_student_create(&s, (symclone_student_kind)9, 1, 3, 8, 8, 0, 9, 0),
+                   SYMCLONE_ERR_ARG);
+  ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, 4, 8, 8, 0, 9, 0),
+                   SYMCLONE_ERR_KERNEL);
+  ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, 3, 8, 8, 0, 0, 0),
+                   SYMCLONE_ERR_SIZE);
+  ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_LIFTING, 0, 3, 8, 8, 0, 9, 0),
+                   SYMCLONE_ERR_GROUP);
+  ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, 3, 0, 8, 0, 9, 0),
+                   SYMCLONE_ERR_SIZE);
+  ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, 3, 1 << 20, 1 << 20,
+                                           0, 9, 0),
+                   SYMCLONE_ERR_OVERFLOW);
+  ck_assert_ptr_eq(s, (symclone_student *)0x1);
+  symclone_student_free(NULL);
+  ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, 3, 8, 8, 0, 9, 0),
+                   SYMCLONE_OK);
+  float th[9] = {0}, x[64] = {0}, y[36];
+  ck_assert_int_eq(symclone_student_forward(NULL, th, 1, x, y), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_student_forward(s, NULL, 1, x, y), SYMCLONE_ERR_NULL);
+  ck_assert_str_ne(symclone_student_last_error(s), "");
+  ck_assert_int_eq(symclone_student_forward(s, th, 0, x, y), SYMCLONE_ERR_SIZE);
+  ck_assert_int_eq(symclone_student_forward(s, th, 1, NULL, y), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_student_forward(s, th, (size_t)1 << 62, x, y), SYMCLONE_ERR_OVERFLOW);
+  ck_assert_int_eq(symclone_student_backward(s, th, 1, x, NULL, NULL, NULL, NULL),
+                   SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_student_effective_matrix(s, th, NULL), SYMCLONE_ERR_NULL);
+  double d;
+  ck_assert_int_eq(symclone_student_toeplitz_distance(s, 0, 0, &d, NULL), SYMCLONE_ERR_SIZE);
+  ck_assert_int_eq(symclone_student_save(s, NULL), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_student_load(NULL, "x", NULL, 0), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_student_clone(s, NULL), SYMCLONE_ERR_NULL);
+  symclone_student_free(s);
+}
+END_TEST
+
+int main(void) {
+  Suite *su = suite_create("student");
+  TCase *tc = tcase_create("operator");
+  tcase_set_timeout(tc, 600);
+  tcase_add_loop_test(tc, exact_construction_reproduces_teacher, 0, NGEOMS);
+  tcase_add_loop_test(tc, effective_matrix_matches_forward, 0, NGEOMS);
+  tcase_add_loop_test(tc, gradients_match_finite_differences, 0, NGEOMS);
+  tcase_add_test(tc, random_student_is_far_from_teacher);
+  tcase_add_test(tc, exact_needs_p_blocks);
+  tcase_add_test(tc, parts_get_set_round_trip);
+  suite_add_tcase(su, tc);
+  TCase *tf = tcase_create("files");
+  tcase_add_test(tf, save_load_round_trip);
+  tcase_add_test(tf, damaged_files_are_refused);
+  tcase_add_test(tf, bad_input_is_refused);
+  suite_add_tcase(su, tf);
+  SRunner *sr = srunner_create(su);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

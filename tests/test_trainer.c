@@ -1,0 +1,281 @@
+/* The cloning trainer: short clones on small grids reach a small Toeplitz
+ * distance for every student kind and objective; reproducibility; bad
+ * settings; divergence; instance mode; stacks; progress and cancelling. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <symclone/symclone.h>
+
+static symclone_student *student(symclone_student_kind kind, int n, int hw, int blocks) {
+  symclone_student *s;
+  ck_assert_int_eq(
+      symclone_student_create(&s, kind, n, 3, hw, hw, SYMCLONE_PAD_VALID, blocks, 1), SYMCLONE_OK);
+  return s;
+}
+
+static symclone_trainer *trainer(symclone_student *s, int objective, long steps) {
+  symclone_trainer *tr;
+  ck_assert_int_eq(symclone_trainer_create(&tr, s), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, objective), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_MAX_STEPS, (double)steps), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_SCHEDULE, SYMCLONE_SCHEDULE_COSINE),
+                   SYMCLONE_OK);
+  return tr;
+}
+
+static double distance(const symclone_student *s) {
+  double d;
+  ck_assert_int_eq(symclone_student_toeplitz_distance(s, 4, 99, &d, NULL), SYMCLONE_OK);
+  return d;
+}
+
+/* 10x10 grids, bounded steps: each kind and objective gets below 1e-2. */
+START_TEST(planar_clone_converges_each_objective) {
+  int objectives[3] = {SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_OBJECTIVE_UNIT_KERNELS,
+                       SYMCLONE_OBJECTIVE_STOCHASTIC};
+  long steps[3] = {600, 800, 1500};
+  symclone_student *s = student(SYMCLONE_STUDENT_PLANAR, 1, 10, 9);
+  symclone_trainer *tr = trainer(s, objectives[_i], steps[_i]);
+  ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_steps_done(tr), steps[_i]);
+  double d = distance(s);
+  ck_assert_msg(d < 1e-2, "objective %d: toeplitz distance %g after %ld steps", objectives[_i], d,
+                steps[_i]);
+  ck_assert_double_lt(symclone_trainer_rel_loss(tr), 1e-3);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+}
+END_TEST
+
+START_TEST(lifting_and_group_clones_converge) {
+  symclone_student_kind kinds[2] = {SYMCLONE_STUDENT_LIFTING, SYMCLONE_STUDENT_GROUP};
+  int hw[2] = {10, 8};
+  symclone_student *s = student(kinds[_i], 4, hw[_i], 9);
+  symclone_trainer *tr = trainer(s, SYMCLONE_OBJECTIVE_MOMENT, 1500);
+  ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_OK);
+  double d = distance(s);
+  ck_assert_msg(d < 1e-2, "kind %d: toeplitz distance %g", kinds[_i], d);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+}
+END_TEST
+
+START_TEST(fewer_blocks_only_approximate) {
+  symclone_student *s = student(SYMCLONE_STUDENT_PLANAR, 1, 10, 7);
+  symclone_trainer *tr = trainer(s, SYMCLONE_OBJECTIVE_MOMENT, 600);
+  ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_OK);
+  /* rank 7 < 9 kernels: a clear residual remains */
+  ck_assert_double_gt(distance(s), 0.1);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+}
+END_TEST
+
+START_TEST(same_seed_same_weights) {
+  float *w[2];
+  size_t np = 0;
+  for (int rep = 0; rep < 2; rep++) {
+    symclone_student *s = student(SYMCLONE_STUDENT_LIFTING, 4, 7, 5);
+    symclone_trainer *tr = trainer(s, SYMCLONE_OBJECTIVE_STOCHASTIC, 20);
+    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_SEED, 1234), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_ACCUMULATE, 2), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_OK);
+    np = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+    w[rep] = malloc(np * sizeof(float));
+    memcpy(w[rep], symclone_student_params(s), np * sizeof(float));
+    symclone_trainer_free(tr);
+    symclone_student_free(s);
+  }
+  ck_assert_mem_eq(w[0], w[1], np * sizeof(float));
+  free(w[0]);
+  free(w[1]);
+}
+END_TEST
+
+START_TEST(bad_settings_refused) {
+  symclone_student *s = student(SYMCLONE_STUDENT_PLANAR, 1, 6, 9);
+  symclone_trainer *tr = trainer(s, SYMCLONE_OBJECTIVE_STOCHASTIC, 10);
+  double v;
+  struct {
+    symclone_setting key;
+    double value;
+  } bad[] = {
+      {SYMCLONE_SET_LEARNING_RATE, -1e-3}, {SYMCLONE_SET_LEARNING_RATE, 0},
+      {SYMCLONE_SET_LEARNING_RATE, NAN},   {SYMCLONE_SET_INPUTS, 0},
+      {SYMCLONE_SET_KERNELS, 0},           {SYMCLONE_SET_KERNELS, 2.5},
+      {SYMCLONE_SET_BETA1, 1.0},           {SYMCLONE_SET_OPTIMIZER, 7},
+      {SYMCLONE_SET_ACCUMULATE, 0},        {SYMCLONE_SET_CLIP_NORM, -1},
+      {SYMCLONE_SET_WEIGHT_DECAY, INFINITY},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    double before;
+    ck_assert_int_eq(symclone_trainer_get(tr, bad[i].key, &before), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr, bad[i].key, bad[i].value), SYMCLONE_ERR_SETTING);
+    ck_assert_ptr_nonnull(strstr(symclone_trainer_last_error(tr),
+                                 symclone_setting_name(bad[i].key)));
+    ck_assert_int_eq(symclone_trainer_get(tr, bad[i].key, &v), SYMCLONE_OK);
+    ck_assert_double_eq(v, before);
+  }
+  ck_assert_int_eq(symclone_trainer_set(tr, (symclone_setting)999, 1), SYMCLONE_ERR_ARG);
+  ck_assert_int_eq(symclone_trainer_set(NULL, SYMCLONE_SET_SEED, 1), SYMCLONE_ERR_NULL);
+  double lo, hi, def;
+  ck_assert_int_eq(symclone_setting_bounds(SYMCLONE_SET_LEARNING_RATE, &lo, &hi, &def),
+                   SYMCLONE_OK);
+  ck_assert_double_eq(def, 1e-2);
+  ck_assert_int_eq(symclone_setting_bounds((symclone_setting)0, &lo, &hi, &def), SYMCLONE_ERR_ARG);
+  /* samples requested but not given */
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_INPUT_SOURCE, SYMCLONE_INPUT_SAMPLES),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_ERR_STATE);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+}
+END_TEST
+
+START_TEST(divergence_stops_and_keeps_weights) {
+  symclone_student *s = student(SYMCLONE_STUDENT_PLANAR, 1, 6, 9);
+  symclone_trainer *tr = trainer(s, SYMCLONE_OBJECTIVE_UNIT_KERNELS, 10);
+  float samples[2 * 36];
+  for (int i = 0; i < 72; i++) samples[i] = (float)i / 72.0f;
+  ck_assert_int_eq(symclone_trainer_set_samples(tr, samples, 2), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_INPUT_SOURCE, SYMCLONE_INPUT_SAMPLES),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_OK);
+  size_t np = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+  float *keep = malloc(np * sizeof *keep);
+  memcpy(keep, symclone_student_params(s), np * sizeof *keep);
+  samples[5] = NAN;
+  samples[36 + 5] = INFINITY;
+  ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_ERR_DIVERGED);
+  ck_assert_ptr_nonnull(strstr(symclone_trainer_last_error(tr), "step 2"));
+  ck_assert_mem_eq(symclone_student_params(s), keep, np * sizeof *keep);
+  ck_assert_int_eq(symclone_trainer_steps_done(tr), 1);
+  free(keep);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+}
+END_TEST
+
+START_TEST(instance_mode_clones_a_circular_conv) {
+  symclone_layer *conv, *dense;
+  ck_assert_int_eq(symclone_conv2d_create(&conv, 2, 3, 3, 6, 6, SYMCLONE_PAD_CIRCULAR, 1),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_dense_create(&dense, 72, 108, 1), SYMCLONE_OK);
+  float *cp = malloc(symclone_layer_param_count(conv) * sizeof *cp);
+  float *dp = calloc(symclone_layer_param_count(dense), sizeof *dp);
+  symclone_layer_init_params(conv, 3, cp);
+  for (int o = 0; o < 3; o++) cp[symclone_layer_weight_count(conv) + o] = 0.1f * (o + 1);
+  symclone_trainer *tr;
+  ck_assert_int_eq(symclone_trainer_create_instance(&tr, conv, cp, dense, dp), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, SYMCLONE_OBJECTIVE_MOMENT),
+                   SYMCLONE_ERR_SETTING);
+  symclone_trainer_set(tr, SYMCLONE_SET_MAX_STEPS, 1500);
+  symclone_trainer_set(tr, SYMCLONE_SET_SCHEDULE, SYMCLONE_SCHEDULE_COSINE);
+  symclone_trainer_set(tr, SYMCLONE_SET_WEIGHT_DECAY, 0);
+  ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_OK);
+  ck_assert_double_lt(symclone_trainer_rel_loss(tr), 1e-3);
+  /* the dense matrix is close to the unrolled convolution */
+  float *k = malloc(72 * 108 * sizeof *k);
+  ck_assert_int_eq(symclone_layer_unroll(conv, cp, k), SYMCLONE_OK);
+  double num = 0, den = 0;
+  for (int i = 0; i < 72 * 108; i++) {
+    num += ((double)dp[i] - k[i]) * ((double)dp[i] - k[i]);
+    den += (double)k[i] * k[i];
+  }
+  ck_assert_double_lt(sqrt(num / den), 5e-2);
+  symclone_layer *bad;
+  ck_assert_int_eq(symclone_dense_create(&bad, 72, 100, 1), SYMCLONE_OK);
+  symclone_trainer *tr2 = (symclone_trainer *)0x1;
+  ck_assert_int_eq(symclone_trainer_create_instance(&tr2, conv, cp, bad, dp), SYMCLONE_ERR_SHAPE);
+  ck_assert_ptr_eq(tr2, (symclone_trainer *)0x1);
+  symclone_layer_free(bad);
+  free(cp), free(dp), free(k);
+  symclone_trainer_free(tr);
+  symclone_layer_free(conv);
+  symclone_layer_free(dense);
+}
+END_TEST
+
+static int calls;
+static int cancel_at_third(void *user, long long step, double loss, double rel, double sec) {
+  (void)user, (void)loss, (void)rel, (void)sec;
+  calls++;
+  ck_assert_int_eq(step % 5, 0);
+  return calls == 3;
+}
+
+START_TEST(progress_reports_and_cancels) {
+  symclone_student *s = student(SYMCLONE_STUDENT_PLANAR, 1, 6, 9);
+  symclone_trainer *tr = trainer(s, SYMCLONE_OBJECTIVE_STOCHASTIC, 100);
+  symclone_trainer_set(tr, SYMCLONE_SET_PROGRESS_EVERY, 5);
+  symclone_trainer_set_progress(tr, cancel_at_third, NULL);
+  calls = 0;
+  ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_ERR_CANCELLED);
+  ck_assert_int_eq(calls, 3);
+  ck_assert_int_eq(symclone_trainer_steps_done(tr), 15);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+}
+END_TEST
+
+START_TEST(stack_cloned_layer_by_layer) {
+  symclone_layer *l[3];
+  ck_assert_int_eq(symclone_lifting_create(&l[0], 4, 1, 2, 3, 9, 9, SYMCLONE_PAD_VALID, 0), 0);
+  ck_assert_int_eq(symclone_relu_create(&l[1], 2, 4, 7, 7), 0);
+  ck_assert_int_eq(symclone_group_conv_create(&l[2], 4, 2, 1, 3, 7, 7, SYMCLONE_PAD_VALID, 0), 0);
+  float *p0 = malloc(symclone_layer_param_count(l[0]) * sizeof(float));
+  float *p2 = malloc(symclone_layer_param_count(l[2]) * sizeof(float));
+  symclone_layer_init_params(l[0], 1, p0);
+  symclone_layer_init_params(l[2], 2, p2);
+  const float *params[3] = {p0, NULL, p2};
+  size_t n = 16;
+  float *x = malloc(n * 81 * sizeof *x);
+  for (size_t i = 0; i < n * 81; i++) x[i] = (float)((i * 37) % 11) / 11.0f;
+  symclone_student *tmpl_s = student(SYMCLONE_STUDENT_PLANAR, 1, 6, 9);
+  symclone_trainer *tmpl = trainer(tmpl_s, SYMCLONE_OBJECTIVE_UNIT_KERNELS, 400);
+  symclone_student *st[3];
+  ck_assert_int_eq(symclone_clone_stack((const symclone_layer *const *)l, params, 3, x, n, tmpl, 9,
+                                        st),
+                   SYMCLONE_OK);
+  ck_assert_ptr_nonnull(st[0]);
+  ck_assert_ptr_null(st[1]);
+  ck_assert_ptr_nonnull(st[2]);
+  ck_assert_int_eq(symclone_student_kind_of(st[0]), SYMCLONE_STUDENT_LIFTING);
+  ck_assert_int_eq(symclone_student_kind_of(st[2]), SYMCLONE_STUDENT_GROUP);
+  ck_assert_uint_eq(symclone_student_input_size(st[2]), 4u * 49);
+  ck_assert_double_lt(distance(st[0]), 0.1);
+  ck_assert_double_lt(distance(st[2]), 0.3);
+  /* a shape mismatch is refused with every student slot NULL */
+  const symclone_layer *wrong[2] = {l[0], l[0]};
+  const float *wp[2] = {p0, p0};
+  symclone_student *st2[2];
+  ck_assert_int_eq(symclone_clone_stack(wrong, wp, 2, NULL, 0, tmpl, 9, st2), SYMCLONE_ERR_SHAPE);
+  for (int i = 0; i < 3; i++) symclone_student_free(st[i]), symclone_layer_free(l[i]);
+  free(p0), free(p2), free(x);
+  symclone_trainer_free(tmpl);
+  symclone_student_free(tmpl_s);
+}
+END_TEST
+
+int main(void) {
+  Suite *su = suite_create("trainer");
+  TCase *tc = tcase_create("cloning");
+  tcase_set_timeout(tc, 900);
+  tcase_add_loop_test(tc, planar_clone_converges_each_objective, 0, 3);
+  tcase_add_loop_test(tc, lifting_and_group_clones_converge, 0, 2);
+  tcase_add_test(tc, fewer_blocks_only_approximate);
+  tcase_add_test(tc, same_seed_same_weights);
+  tcase_add_test(tc, bad_settings_refused);
+  tcase_add_test(tc, divergence_stops_and_keeps_weights);
+  tcase_add_test(tc, instance_mode_clones_a_circular_conv);
+  tcase_add_test(tc, progress_reports_and_cancels);
+  tcase_add_test(tc, stack_cloned_layer_by_layer);
+  suite_add_tcase(su, tc);
+  SRunner *sr = srunner_create(su);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
