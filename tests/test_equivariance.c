@@ -221,10 +221,10 @@ START_TEST(c2_layers_are_equivariant_on_non_square_grids) {
 END_TEST
 
 START_TEST(c8_layers_are_exactly_equivariant_under_quarter_turn_elements) {
-  /* r = 2, 4, 6 of C8 rotate by exact quarter turns; the filters R_r w are
-   * then compositions of interpolations that still commute: R_{r+2} w =
-   * rot90(R_r w) exactly because the bilinear grid is invariant under the
-   * quarter turn on a square filter */
+  /* r = 2, 4, 6 of C8 rotate by exact quarter turns, and R_{r+2} w =
+   * rot90(R_r w) up to rounding of cos and sin, because the sampling grid
+   * of a square filter is invariant under a quarter turn: these elements
+   * are equivariant to float rounding even though R_1 interpolates */
   symclone_group *g = make_cyclic(8);
   for (int pad = 0; pad < 3; pad++) {
     symclone_layer *li = make_conv(SYMCLONE_LAYER_LIFTING, 8, 2, 2, 3, 7, 7, pad, 1);

@@ -68,7 +68,7 @@ typedef enum symclone_pool_mode {
 /* Every create function writes *out only on success; free with
  * symclone_layer_free().  Errors: SYMCLONE_ERR_NULL (out is NULL),
  * SYMCLONE_ERR_SIZE (a size < 1), SYMCLONE_ERR_KERNEL (kernel even, < 1,
- * or, for VALID padding, larger than the input), SYMCLONE_ERR_GROUP
+ * or larger than the input height or width, whatever the padding), SYMCLONE_ERR_GROUP
  * (orientations < 1, or a quarter-turn rotation needed on a non-square
  * field), SYMCLONE_ERR_ARG (unknown padding or mode), SYMCLONE_ERR_OVERFLOW
  * (the sizes do not fit), SYMCLONE_ERR_NOMEM. */

@@ -14,4 +14,5 @@
 #include <symclone/picture.h>
 #include <symclone/diag.h>
 
+
 #endif

@@ -149,7 +149,9 @@ static symclone_status ensure_moment(symclone_trainer *tr) {
   size_t bsz = s->out_hw * s->in_hw, pc = (size_t)s->pc, P = (size_t)s->p;
   size_t tc = (size_t)s->tcount;
   tr->tapidx = sym_malloc_array(s->out_hw * pc, sizeof(int));
-  if (!tr->tapidx || grow(&tr->kappa, P * tc * pc) || grow(&tr->smat, tc * bsz) ||
+  size_t B = (size_t)s->nblocks;
+  size_t small = 2 * B * B + 2 * B * pc + P * tc * B;
+  if (!tr->tapidx || grow(&tr->kappa, P * tc * pc) || grow(&tr->smat, bsz > small ? bsz : small) ||
       grow(&tr->phi, P * tc * pc) || grow(&tr->dphi, P * tc * pc) || grow(&tr->c, P * tc * s->nblocks) ||
       grow(&tr->dc, P * tc * s->nblocks) || grow(&tr->theta, P * P))
     return SYMCLONE_ERR_NOMEM;
@@ -358,41 +360,80 @@ static symclone_status micro_family(symclone_trainer *tr, double *loss, double *
   return SYMCLONE_OK;
 }
 
+/* The second-moment objective for C = I, through the Gram matrix of the
+ * blocks.  With rows j = (p, t) of the coefficients Cm (P*tcount x B) and
+ * the teacher's blocks K_j = sum_q kappa_j[q] Shift_q:
+ *   out * L = sum_j ||sum_b Cm[j][b] W_b - K_j||_F^2
+ *           = sum_j (c_j^T G c_j - 2 c_j^T h_j) + sum_j ||K_j||^2
+ * with G = W W^T (B x B) and h_j[b] = <W_b, K_j> = sum_q kappa_j[q] z[b][q],
+ * z[b][q] = sum over rows of W_b at tap q.  Gradients:
+ *   dW = (2/out) (Cm^T Cm W - E . Shift),  E[b][q] = sum_j Cm[j][b] kappa_j[q]
+ *   dCm[j] = (2/out) (G c_j - h_j)
+ * so the blocks are read about three times per step, whatever P and tcount. */
 static symclone_status micro_moment(symclone_trainer *tr, double *loss, double *lpow) {
   symclone_student *s = tr->st;
   symclone_status st = ensure_scratch(tr, 0, 0);
   if (st) return sym_fail(&tr->err, st, "cannot prepare the moment objective");
   size_t P = tr->p, tc = (size_t)s->tcount, pc = (size_t)s->pc, B = (size_t)s->nblocks;
-  size_t bsz = s->out_hw * s->in_hw;
+  size_t rows = P * tc, bsz = s->out_hw * s->in_hw;
   memset(tr->theta, 0, P * P * sizeof(float));
   for (size_t q = 0; q < P; q++) tr->theta[q * P + q] = 1.0f;
   sym_student_phi(s, tr->theta, P, tr->phi);
   sym_student_coeffs(s, tr->phi, P, tr->c);
+  const float *wall = s->params;
+  float *g = tr->smat;             /* B x B */
+  float *ctc = g + B * B;          /* B x B */
+  float *z = ctc + B * B;          /* B x Pc */
+  float *e = z + B * pc;           /* B x Pc */
+  float *h = e + B * pc;           /* rows x B */
+  /* G = W W^T */
+  cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)B, (int)bsz, 1.0f, wall, (int)bsz,
+              0.0f, g, (int)B);
+  for (size_t i = 0; i < B; i++)
+    for (size_t j = 0; j < i; j++) g[i * B + j] = g[j * B + i];
+  /* z[b][q] */
+  for (size_t b = 0; b < B; b++) {
+    const float *wb = wall + b * bsz;
+    for (size_t q = 0; q < pc; q++) {
+      double acc = 0.0;
+      for (size_t row = 0; row < s->out_hw; row++) {
+        int col = tr->tapidx[row * pc + q];
+        if (col >= 0) acc += wb[row * s->in_hw + (size_t)col];
+      }
+      z[b * pc + q] = (float)acc;
+    }
+  }
+  /* h = kappa z^T (rows x B) */
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)B, (int)pc, 1.0f,
+              tr->kappa, (int)pc, z, (int)pc, 0.0f, h, (int)B);
+  /* loss and dCm = scale (Cm G - h) */
   double l = 0.0;
   float scale = (float)(2.0 / (double)s->out_size);
-  const float *wall = s->params;
-  for (size_t p = 0; p < P; p++) {
-    const float *cp = tr->c + p * tc * B;
-    /* S (tc x bsz) = C_p (tc x B) W (B x bsz) */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)tc, (int)bsz, (int)B, 1.0f, cp,
-                (int)B, wall, (int)bsz, 0.0f, tr->smat, (int)bsz);
-    for (size_t t = 0; t < tc; t++) {
-      float *sm = tr->smat + t * bsz;
-      const float *kap = tr->kappa + (p * tc + t) * pc;
-      for (size_t row = 0; row < s->out_hw; row++)
-        for (size_t q = 0; q < pc; q++) {
-          int col = tr->tapidx[row * pc + q];
-          if (col >= 0) sm[row * s->in_hw + (size_t)col] -= kap[q];
-        }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)B, (int)B, 1.0f, tr->c,
+              (int)B, g, (int)B, 0.0f, tr->dc, (int)B);
+  for (size_t j = 0; j < rows; j++)
+    for (size_t b = 0; b < B; b++) {
+      double cg = tr->dc[j * B + b], cv = tr->c[j * B + b], hv = h[j * B + b];
+      l += cv * cg - 2.0 * cv * hv;
+      tr->dc[j * B + b] = (float)(scale * (cg - hv));
     }
-    double part = 0.0;
-    for (size_t j = 0; j < tc * bsz; j++) part += (double)tr->smat[j] * tr->smat[j];
-    l += part;
-    /* dC_p = scale * D W^T ; dW += scale * C_p^T D */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)tc, (int)B, (int)bsz, scale,
-                tr->smat, (int)bsz, wall, (int)bsz, 0.0f, tr->dc + p * tc * B, (int)B);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)B, (int)bsz, (int)tc, scale, cp,
-                (int)B, tr->smat, (int)bsz, 1.0f, tr->grad, (int)bsz);
+  l += tr->moment_label_norm * (double)s->out_size;
+  if (l < 0.0) l = 0.0; /* rounding near the exact solution */
+  /* dW += scale (Cm^T Cm) W */
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)B, (int)B, (int)rows, 1.0f, tr->c,
+              (int)B, tr->c, (int)B, 0.0f, ctc, (int)B);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)bsz, (int)B, scale, ctc,
+              (int)B, wall, (int)bsz, 1.0f, tr->grad, (int)bsz);
+  /* dW -= scale E . Shift, E = Cm^T kappa (B x Pc) */
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)B, (int)pc, (int)rows, 1.0f, tr->c,
+              (int)B, tr->kappa, (int)pc, 0.0f, e, (int)pc);
+  for (size_t b = 0; b < B; b++) {
+    float *gb = tr->grad + b * bsz;
+    for (size_t row = 0; row < s->out_hw; row++)
+      for (size_t q = 0; q < pc; q++) {
+        int col = tr->tapidx[row * pc + q];
+        if (col >= 0) gb[row * s->in_hw + (size_t)col] -= scale * e[b * pc + q];
+      }
   }
   sym_student_coeffs_backward(s, tr->theta, tr->phi, P, tr->dc, tr->grad, NULL, tr->dphi);
   *loss = l / (double)s->out_size;
@@ -418,15 +459,18 @@ static symclone_status micro_instance(symclone_trainer *tr, double *loss, double
 
 /* ---- the update ------------------------------------------------------------ */
 
-static double lr_at(const symclone_trainer *tr, long long step) {
+static double lr_at(const symclone_trainer *tr, long long step_done) {
   double lr = tr->set[SYMCLONE_SET_LEARNING_RATE];
+  double hold = tr->set[SYMCLONE_SET_HOLD_STEPS];
+  if ((double)step_done < hold) return lr;
+  double step = (double)step_done - hold;
   switch ((int)tr->set[SYMCLONE_SET_SCHEDULE]) {
   case SYMCLONE_SCHEDULE_STEP:
     return lr * pow(tr->set[SYMCLONE_SET_SCHEDULE_GAMMA],
-                    floor((double)step / tr->set[SYMCLONE_SET_SCHEDULE_STEPS]));
+                    floor(step / tr->set[SYMCLONE_SET_SCHEDULE_STEPS]));
   case SYMCLONE_SCHEDULE_COSINE: {
-    double total = tr->set[SYMCLONE_SET_MAX_STEPS];
-    double frac = total > 0 ? fmin((double)step / total, 1.0) : 1.0;
+    double total = tr->set[SYMCLONE_SET_MAX_STEPS] - hold;
+    double frac = total > 0 ? fmin(step / total, 1.0) : 1.0;
     double fl = tr->set[SYMCLONE_SET_LR_FLOOR];
     return lr * (fl + (1.0 - fl) * 0.5 * (1.0 + cos(3.14159265358979323846 * frac)));
   }

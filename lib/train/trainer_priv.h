@@ -7,7 +7,7 @@
 #include <symclone/group.h>
 #include <symclone/trainer.h>
 
-#define SYM_NSETTINGS 22
+#define SYM_NSETTINGS 23
 
 typedef struct sym_setting_info {
   const char *name;
@@ -43,7 +43,7 @@ struct symclone_trainer {
   /* moment objective */
   int *tapidx;   /* [out_hw][Pc] input index of tap q, -1 outside */
   float *kappa;  /* [P][tcount][Pc] planar kernel of block t for theta = e_p */
-  float *smat;   /* [tcount][out_hw*in_hw] */
+  float *smat;   /* one unrolled block, then the moment objective's small matrices */
   double moment_label_norm;
   sym_rng rng;
   symclone_progress_fn progress;

@@ -1,0 +1,130 @@
+/* clone_t2: clone the 3x3 valid convolution on 28x28 fields into dense
+ * students, a 9-block one (exact solution exists) and a 7-block one (only
+ * an approximation exists), and measure how well each carries the
+ * convolution's translation symmetry.
+ *
+ * For each student it prints, as name=value lines on stdout:
+ *   blocks, objective, steps, lr, seconds        how it was trained
+ *   train_rel_loss                               the trainer's last relative loss
+ *   rel_loss       exact E||S - K||^2 / E||K||^2 over theta ~ N(0,I), x ~ N(0,I)
+ *   toeplitz_rel_dist   ||M(theta) - K(theta)||_F / ||K(theta)||_F, 8 draws
+ *   equiv_err      T2 equivariance error of S(.; theta) on the interior
+ * and writes the picture of the learned effective matrix M(theta) beside
+ * the unrolled (Toeplitz) convolution K(theta) (PNG if built with libpng).
+ *
+ *   clone_t2                          # both students, moment objective
+ *   clone_t2 --objective stochastic --steps 4000   # the published trainer
+ *   clone_t2 --blocks 9 --save t2.scs && clone_t2 --load t2.scs
+ */
+#include "clone_util.h"
+
+#define SIZE 28
+#define KERNEL 3
+
+int main(int argc, char **argv) {
+  const char *prog = "clone_t2";
+  clone_options o;
+  if (parse_options(argc, argv, &o)) return 2;
+  long steps = o.steps > 0 ? o.steps : 800;
+  double lr = o.lr > 0 ? o.lr : 1e-2;
+  int rc = 1;
+  symclone_student *s = NULL;
+  symclone_layer *teacher = NULL;
+  symclone_group *t2 = NULL;
+  float *theta = NULL, *m = NULL, *k = NULL;
+  char errbuf[256] = "";
+
+  printf("library_version=%s\n", symclone_version_string());
+  CHECK(symclone_group_create_t2(&t2, SIZE, SIZE), NULL);
+  for (int i = 0; i < o.nblocks; i++) {
+    char name[32], path[512];
+    double seconds = 0.0, train_rel = NAN;
+    if (o.load) {
+      CHECK(symclone_student_load(&s, o.load, errbuf, sizeof errbuf), errbuf);
+      if (symclone_student_kind_of(s) != SYMCLONE_STUDENT_PLANAR ||
+          symclone_student_kernel(s) != KERNEL) {
+        fprintf(stderr, "%s: %s is not a 3x3 planar student\n", prog, o.load);
+        goto done;
+      }
+    } else {
+      CHECK(symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, KERNEL, SIZE, SIZE,
+                                    SYMCLONE_PAD_VALID, o.blocks[i], o.seed),
+            NULL);
+    }
+    int blocks = symclone_student_blocks(s);
+    snprintf(name, sizeof name, "t2-b%d", blocks);
+    if (!o.load) CHECK(train_student(s, &o, steps, lr, name, &seconds, &train_rel), NULL);
+
+    /* figures */
+    size_t in = symclone_student_input_size(s), out = symclone_student_output_size(s);
+    double rel = NAN, dist = NAN, eq_mean = NAN, eq_max = NAN, teacher_eq = NAN, teacher_eq_max;
+    CHECK(exact_rel_loss(s, &rel), symclone_student_last_error(s));
+    CHECK(symclone_student_toeplitz_distance(s, 8, 12345, &dist, NULL),
+          symclone_student_last_error(s));
+    theta = malloc(KERNEL * KERNEL * sizeof *theta);
+    m = malloc(in * out * sizeof *m);
+    k = malloc(in * out * sizeof *k);
+    if (!theta || !m || !k) goto done;
+    /* a fixed kernel for the equivariance test and the picture */
+    for (int j = 0; j < KERNEL * KERNEL; j++) theta[j] = (float)sin(1.7 * j + 0.3);
+    student_at op = {s, theta};
+    int in_shape[4] = {1, 1, SIZE, SIZE}, out_shape[4] = {1, 1, SIZE - KERNEL + 1,
+                                                          SIZE - KERNEL + 1};
+    CHECK(symclone_equivariance_error(t2, student_op, &op, in_shape, out_shape,
+                                      SYMCLONE_MASK_SHIFT_INTERIOR, 0, NULL, 0, 4, 64, 7,
+                                      &eq_mean, &eq_max, errbuf, sizeof errbuf),
+          errbuf);
+    CHECK(symclone_student_teacher(s, &teacher), NULL);
+    CHECK(symclone_layer_equivariance_error(t2, teacher, theta, NULL, 0, 4, 64, 7, &teacher_eq,
+                                            &teacher_eq_max, errbuf, sizeof errbuf),
+          errbuf);
+
+    printf("student=%s\n", name);
+    printf("blocks=%d\n", blocks);
+    printf("objective=%s\n", o.load ? "loaded" : objective_name(o.objective));
+    printf("steps=%ld\n", o.load ? 0L : steps);
+    printf("lr=%g\n", lr);
+    if (o.objective == SYMCLONE_OBJECTIVE_STOCHASTIC && !o.load)
+      printf("kernels_per_step=%d\ninputs_per_step=%d\n", o.kernels, o.inputs);
+    printf("train_rel_loss=%.3e\n", train_rel);
+    printf("rel_loss=%.3e\n", rel);
+    printf("toeplitz_rel_dist=%.3e\n", dist);
+    printf("equiv_err=%.3e\n", eq_mean);
+    printf("equiv_err_max=%.3e\n", eq_max);
+    printf("teacher_equiv_err=%.3e\n", teacher_eq);
+    printf("seconds=%.2f\n", seconds);
+
+    /* the picture: learned effective matrix | unrolled Toeplitz matrix */
+    CHECK(symclone_student_effective_matrix(s, theta, m), symclone_student_last_error(s));
+    CHECK(symclone_layer_unroll(teacher, theta, k), symclone_layer_last_error(teacher));
+    const float *panels[2] = {m, k};
+    const char *ext = symclone_picture_png_available() ? "png" : "pgm";
+    if (o.picture)
+      student_path(path, sizeof path, o.picture, blocks, o.nblocks > 1);
+    else
+      snprintf(path, sizeof path, "clone_t2-b%d.%s", blocks, ext);
+    CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_AUTO, panels, 1, 2, (int)out, (int)in,
+                                 SYMCLONE_SCALE_SYMMETRIC, 1, 1, 8, errbuf, sizeof errbuf),
+          errbuf);
+    printf("picture=%s\n", path);
+
+    if (o.save) {
+      student_path(path, sizeof path, o.save, blocks, o.nblocks > 1);
+      CHECK(symclone_student_save(s, path), symclone_student_last_error(s));
+      printf("saved=%s\n", path);
+    }
+    free(theta), free(m), free(k);
+    theta = m = k = NULL;
+    symclone_layer_free(teacher);
+    teacher = NULL;
+    symclone_student_free(s);
+    s = NULL;
+  }
+  rc = 0;
+done:
+  free(theta), free(m), free(k);
+  symclone_layer_free(teacher);
+  symclone_student_free(s);
+  symclone_group_free(t2);
+  return rc;
+}

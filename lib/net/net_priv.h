@@ -1,0 +1,75 @@
+/* Private: the network handle, its layers and the cloned convolution
+ * layer.  The cloned layer reuses the student's building blocks
+ * (lib/student/student_priv.h) with one "kernel draw" per channel pair:
+ *   X    [N][Cin][in_n][in_hw]          input
+ *   V    [N][Cin][in_n][B][out_hw]      W_b x, one GEMM for the whole batch
+ *   Phi  [Cout*Cin][tcount][Pc]         T_t theta[o][i]
+ *   C    [Cout][Cin][out_n][in_n][B]    Phi A^T (t = r*in_n + s)
+ *   Cbig [Cout][out_n][Cin][in_n][B]    C reordered: rows (o, r)
+ *   Y_x  = Cbig V_x + b                 one GEMM per sample
+ */
+#ifndef SYMCLONE_NET_PRIV_H
+#define SYMCLONE_NET_PRIV_H
+
+#include "../common/internal.h"
+#include "../student/student_priv.h"
+#include <symclone/net.h>
+
+#define SYM_NET_NSETTINGS 11
+
+typedef struct sym_net_layer {
+  int kind;                 /* symclone_layer_kind or SYMCLONE_NET_LAYER_CLONED */
+  symclone_layer *layer;    /* owned; NULL for a cloned layer */
+  int in_shape[4], out_shape[4];
+  size_t in_size, out_size;
+  size_t nparams, ntrain, nweights; /* first ntrain trained, first nweights decayed */
+  size_t offset;            /* in the flat parameter array */
+  float *params, *grad, *m, *v;
+  /* cloned layer */
+  struct symclone_student st; /* shallow copy; st.params points into params */
+  float *cloned;            /* the student's parameters as copied */
+  size_t ntheta, nstudent;
+  int mode, cin, cout;
+  double beta;
+  float *vcache, *phi, *c, *cbig; /* forward state kept for backward */
+  size_t vcap;              /* batch capacity of vcache */
+} sym_net_layer;
+
+struct symclone_net {
+  int in_shape[4];
+  size_t in_size;
+  sym_net_layer *layers;
+  int count, cap;
+  size_t nparams, ntrain;
+  double set[SYM_NET_NSETTINGS];
+  symclone_net_progress_fn progress;
+  void *user;
+  sym_rng rng;
+  long long epochs_done, adam_steps;
+  /* scratch, sized for `scap` samples */
+  size_t scap;
+  float **act;              /* act[l]: output of layer l */
+  float *dbuf[2];
+  void *work;
+  size_t work_bytes;
+  float *cscratch;          /* cloned backward: dV, dCbig, dC, dPhi */
+  sym_err err;
+};
+
+/* Cloned layer (cloned.c). */
+symclone_status sym_net_cloned_init(symclone_net *net, sym_net_layer *L,
+                                    const symclone_student *student, int cin, int cout, int mode,
+                                    double beta);
+void sym_net_cloned_free(sym_net_layer *L);
+/* Floats of scratch the backward pass needs for `batch` samples. */
+size_t sym_net_cloned_scratch(const sym_net_layer *L, size_t batch);
+symclone_status sym_net_cloned_reserve(symclone_net *net, sym_net_layer *L, size_t batch);
+void sym_net_cloned_forward(sym_net_layer *L, size_t batch, const float *x, float *y);
+/* Backward: dx (may be NULL), grads into L->grad (ADDED); the student's
+ * blocks gradient only if `student_grads`. */
+void sym_net_cloned_backward(sym_net_layer *L, size_t batch, const float *x, const float *dy,
+                             float *dx, int student_grads, float *scratch);
+/* beta * ||params - cloned||^2, and its gradient added into L->grad. */
+double sym_net_cloned_penalty(sym_net_layer *L, int grads);
+
+#endif
