@@ -25,7 +25,7 @@ int main(int argc, char **argv) {
   const char *prog = "clone_t2";
   clone_options o;
   if (parse_options(argc, argv, &o)) return 2;
-  long steps = o.steps > 0 ? o.steps : 800;
+  long steps = o.steps > 0 ? o.steps : 400;
   double lr = o.lr > 0 ? o.lr : 1e-2;
   int rc = 1;
   symclone_student *s = NULL;

@@ -194,7 +194,7 @@ START_TEST(parts_get_set_round_trip) {
   size_t nt = symclone_student_param_count(s, SYMCLONE_PART_TRANSFORMS);
   ck_assert_uint_eq(nb, 5u * 25 * 49);
   ck_assert_uint_eq(na, 5u * 9);
-  ck_assert_uint_eq(nt, 3u * 9 * 9); /* T_1..T_3; T_0 = I is implicit */
+  ck_assert_uint_eq(nt, 4u * 9 * 9); /* T_0..T_3 */
   ck_assert_uint_eq(nb + na + nt, symclone_student_param_count(s, SYMCLONE_PART_ALL));
   float *a = randv(na, 3), *b = malloc(na * sizeof *b);
   ck_assert_int_eq(symclone_student_set(s, SYMCLONE_PART_COEFFS, a, na), SYMCLONE_OK);

@@ -17,16 +17,17 @@
  * with B dense blocks W_b (B = Pc admits the exact solution: W_b the 0/1
  * shift matrices of kernel tap b, A = I and the T's the filter rotations),
  * a coefficient map A (B x Pc) and, for lifting and group students, the
- * learned parameter transforms.  For a lifting student T_0 is fixed to the
- * identity (it anchors A, so that the other T_r converge to the rotation
- * permutations); for a group student every T_{r,s} is learned and only the
- * products A T_{r,s} are determined by the teacher.
+ * learned parameter transforms.  Every transform is learned: only the
+ * products A T_t are determined by the teacher, so a converged lifting
+ * student has T_r = T_0 R_r (R_r the rotation permutation of the filter)
+ * whenever A T_0 is invertible.  (Pinning T_0 to the identity instead was
+ * measured to leave the optimisation on long plateaus.)
  *
  * Learnable parameters are one flat float array owned by the student, in
  * the order blocks W[B][out_hw][in_hw], coefficients A[B][Pc], transforms
- * T[t][Pc][P] (t = r for lifting, t = r*n + s for group students), where
- * out_hw = Ho*Wo and in_hw = H*W.  Initialisation: blocks zero, A small
- * random (N(0, 1/Pc)), transforms identity (lifting) or random (group).
+ * T[t][Pc][P] (t = r for lifting, t = r*n + s for group students; planar
+ * students have none), where out_hw = Ho*Wo and in_hw = H*W.
+ * Initialisation: blocks zero, A ~ N(0, 1/Pc), transforms ~ N(0, 1/P).
  *
  * Thread safety: a student may be read (forward, effective matrix) from
  * several threads at once; any call that changes it (training, set, load

@@ -58,7 +58,7 @@ symclone_status symclone_student_create(symclone_student **out, symclone_student
   s->pc = kernel * kernel;
   s->p = s->pc * s->in_n;
   s->tcount = s->in_n * s->out_n;
-  s->tfirst = kind == SYMCLONE_STUDENT_LIFTING ? 1 : (kind == SYMCLONE_STUDENT_PLANAR ? 1 : 0);
+  s->tfirst = kind == SYMCLONE_STUDENT_PLANAR ? 1 : 0; /* planar: phi = theta, no transform */
   size_t nb, nt;
   if (sym_mul3_size((size_t)blocks, s->out_hw, s->in_hw, &nb) ||
       sym_mul_size((size_t)(s->tcount - s->tfirst), trans_size(s), &nt) ||
@@ -206,12 +206,7 @@ symclone_status symclone_student_init_random(symclone_student *s, uint64_t seed)
   float *t = trans_of(s);
   size_t ts = trans_size(s);
   for (int ti = s->tfirst; ti < s->tcount; ti++, t += ts) {
-    if (s->kind == SYMCLONE_STUDENT_LIFTING) {
-      memset(t, 0, ts * sizeof *t);
-      for (int q = 0; q < s->pc; q++) t[(size_t)q * s->p + q] = 1.0f;
-    } else {
-      sym_rng_fill_normal(&rng, t, ts, (float)(1.0 / sqrt((double)s->p)));
-    }
+    sym_rng_fill_normal(&rng, t, ts, (float)(1.0 / sqrt((double)s->p)));
   }
   return SYMCLONE_OK;
 }
@@ -379,6 +374,67 @@ void sym_student_coeffs_backward(const symclone_student *s, const float *theta, 
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)kc, p, pc, 1.0f, dp_t, tc * pc,
                   t + toff, p, 1.0f, dtheta, p);
   }
+}
+
+/* ---- the trainer's sample-minor layout (student_priv.h) ------------------ */
+
+void sym_student_project_t(const symclone_student *s, const float *x, size_t nx, float *vt) {
+  int rows = (int)((size_t)s->nblocks * s->out_hw);
+  size_t vs = (size_t)rows * nx;
+  for (int si = 0; si < s->in_n; si++)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, (int)nx, (int)s->in_hw, 1.0f,
+                blocks_of(s), (int)s->in_hw, x + (size_t)si * s->in_hw, (int)s->in_size, 0.0f,
+                vt + (size_t)si * vs, (int)nx);
+}
+
+void sym_student_combine_t(const symclone_student *s, const float *c, size_t kc, const float *vt,
+                           size_t nx, float *yt) {
+  int m = (int)(kc * (size_t)s->out_n), b = s->nblocks, ldc = s->in_n * s->nblocks;
+  int cols = (int)(s->out_hw * nx);
+  size_t vs = (size_t)b * s->out_hw * nx;
+  for (int si = 0; si < s->in_n; si++)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, cols, b, 1.0f, c + (size_t)si * b,
+                ldc, vt + (size_t)si * vs, cols, si ? 1.0f : 0.0f, yt, cols);
+}
+
+void sym_student_combine_backward_t(const symclone_student *s, const float *c, size_t kc,
+                                    const float *vt, size_t nx, const float *e, float *dc,
+                                    float *dvt) {
+  int m = (int)(kc * (size_t)s->out_n), b = s->nblocks, ldc = s->in_n * s->nblocks;
+  int cols = (int)(s->out_hw * nx);
+  size_t vs = (size_t)b * s->out_hw * nx;
+  for (int si = 0; si < s->in_n; si++) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, b, cols, 1.0f, e, cols,
+                vt + (size_t)si * vs, cols, 0.0f, dc + (size_t)si * b, ldc);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, b, cols, m, 1.0f, c + (size_t)si * b, ldc,
+                e, cols, 0.0f, dvt + (size_t)si * vs, cols);
+  }
+}
+
+void sym_student_project_backward_t(const symclone_student *s, const float *x, size_t nx,
+                                    const float *dvt, float beta, float *dblocks) {
+  int rows = (int)((size_t)s->nblocks * s->out_hw);
+  size_t vs = (size_t)rows * nx;
+  for (int si = 0; si < s->in_n; si++)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, (int)s->in_hw, (int)nx, 1.0f,
+                dvt + (size_t)si * vs, (int)nx, x + (size_t)si * s->in_hw, (int)s->in_size,
+                si ? 1.0f : beta, dblocks, (int)s->in_hw);
+}
+
+symclone_status sym_student_exact_kernels(const symclone_student *s, float *kappa) {
+  if (s->pc > 1024) return SYMCLONE_ERR_KERNEL;
+  size_t P = (size_t)s->p, pc = (size_t)s->pc, tc = (size_t)s->tcount;
+  float *tm = sym_malloc_array(pc * P, sizeof *tm);
+  if (!tm) return SYMCLONE_ERR_NOMEM;
+  for (size_t t = 0; t < tc; t++) {
+    if ((int)t >= s->tfirst) exact_transform(s, (int)t, tm);
+    for (size_t p = 0; p < P; p++)
+      for (size_t q = 0; q < pc; q++)
+        kappa[(p * tc + t) * pc + q] =
+            (int)t < s->tfirst ? (p == q ? 1.0f : 0.0f) : tm[q * P + p];
+  }
+  sym_free(tm);
+  return SYMCLONE_OK;
 }
 
 /* ---- public forward / backward ----------------------------------------- */

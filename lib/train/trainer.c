@@ -32,6 +32,49 @@ static symclone_status alloc_optimizer(symclone_trainer *tr) {
   return tr->grad && tr->m1 && tr->m2 ? SYMCLONE_OK : SYMCLONE_ERR_NOMEM;
 }
 
+/* Family mode: the tap table of the planar correlation and the teacher's
+ * planar kernels of the unit parameter vectors (kappa), which give the
+ * labels of any theta (Kx = Theta kappa, labels = Kx im2col(x)) and the
+ * moment objective's label norm. */
+static symclone_status build_tables(symclone_trainer *tr) {
+  const symclone_student *s = tr->st;
+  size_t pc = (size_t)s->pc, P = (size_t)s->p, tc = (size_t)s->tcount;
+  tr->tapidx = sym_malloc_array(s->out_hw * pc, sizeof(int));
+  tr->kappa = sym_malloc_array(P * tc * pc, sizeof(float));
+  if (!tr->tapidx || !tr->kappa) return SYMCLONE_ERR_NOMEM;
+  int k = s->k, half = s->k / 2;
+  for (int oy = 0; oy < s->ho; oy++)
+    for (int ox = 0; ox < s->wo; ox++)
+      for (int ky = 0; ky < k; ky++)
+        for (int kx = 0; kx < k; kx++) {
+          int iy = oy + ky, ix = ox + kx, idx;
+          if (s->pad != SYMCLONE_PAD_VALID) {
+            iy -= half;
+            ix -= half;
+          }
+          if (s->pad == SYMCLONE_PAD_CIRCULAR) {
+            iy = ((iy % s->h) + s->h) % s->h;
+            ix = ((ix % s->w) + s->w) % s->w;
+          }
+          idx = iy < 0 || iy >= s->h || ix < 0 || ix >= s->w ? -1 : iy * s->w + ix;
+          tr->tapidx[((size_t)oy * s->wo + ox) * pc + (size_t)ky * k + kx] = idx;
+        }
+  symclone_status st = sym_student_exact_kernels(s, tr->kappa);
+  if (st) return st;
+  /* the label norm of the moment objective: a row of an unrolled block holds
+   * distinct columns for distinct taps (k <= H, W rules out two taps
+   * wrapping onto one pixel) */
+  double norm = 0.0;
+  for (size_t j = 0; j < P * tc; j++) {
+    const float *kap = tr->kappa + j * pc;
+    for (size_t row = 0; row < s->out_hw; row++)
+      for (size_t q = 0; q < pc; q++)
+        if (tr->tapidx[row * pc + q] >= 0) norm += (double)kap[q] * kap[q];
+  }
+  tr->moment_label_norm = norm / (double)s->out_size;
+  return SYMCLONE_OK;
+}
+
 symclone_status symclone_trainer_create(symclone_trainer **out, symclone_student *student) {
   if (!out || !student) return SYMCLONE_ERR_NULL;
   symclone_trainer *tr = trainer_alloc();
@@ -42,7 +85,7 @@ symclone_status symclone_trainer_create(symclone_trainer **out, symclone_student
   tr->p = (size_t)student->p;
   tr->nparams = student->nparams;
   tr->params = student->params;
-  symclone_status st = sym_student_unit_teacher(student, &tr->unit_teacher, &tr->unit_params);
+  symclone_status st = build_tables(tr);
   if (!st) st = alloc_optimizer(tr);
   if (st) {
     symclone_trainer_free(tr);
@@ -84,17 +127,14 @@ symclone_status symclone_trainer_create_instance(symclone_trainer **out,
 }
 
 static void free_scratch(symclone_trainer *tr) {
-  float **bufs[] = {&tr->x, &tr->theta, &tr->u,   &tr->labels, &tr->ys,  &tr->v,
-                    &tr->dv, &tr->phi,  &tr->dphi, &tr->c,     &tr->dc,  &tr->tmpf,
-                    &tr->kappa, &tr->smat};
+  float **bufs[] = {&tr->x,   &tr->xt,  &tr->theta, &tr->cols, &tr->kx, &tr->labels, &tr->ys,
+                    &tr->v,   &tr->dv,  &tr->phi,   &tr->dphi, &tr->c,  &tr->dc,     &tr->smat};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
     sym_free(*bufs[i]);
     *bufs[i] = NULL;
   }
   sym_free(tr->work);
   tr->work = NULL;
-  sym_free(tr->tapidx);
-  tr->tapidx = NULL;
   tr->cap_k = tr->cap_n = 0;
   tr->scratch_ready = 0;
 }
@@ -102,8 +142,8 @@ static void free_scratch(symclone_trainer *tr) {
 void symclone_trainer_free(symclone_trainer *tr) {
   if (!tr) return;
   free_scratch(tr);
-  symclone_layer_free(tr->unit_teacher);
-  sym_free(tr->unit_params);
+  sym_free(tr->tapidx);
+  sym_free(tr->kappa);
   sym_free(tr->grad);
   sym_free(tr->m1);
   sym_free(tr->m2);
@@ -146,58 +186,11 @@ static int grow(float **p, size_t count) {
 
 static symclone_status ensure_moment(symclone_trainer *tr) {
   const symclone_student *s = tr->st;
-  size_t bsz = s->out_hw * s->in_hw, pc = (size_t)s->pc, P = (size_t)s->p;
-  size_t tc = (size_t)s->tcount;
-  tr->tapidx = sym_malloc_array(s->out_hw * pc, sizeof(int));
-  size_t B = (size_t)s->nblocks;
+  size_t pc = (size_t)s->pc, P = (size_t)s->p, tc = (size_t)s->tcount, B = (size_t)s->nblocks;
   size_t small = 2 * B * B + 2 * B * pc + P * tc * B;
-  if (!tr->tapidx || grow(&tr->kappa, P * tc * pc) || grow(&tr->smat, bsz > small ? bsz : small) ||
-      grow(&tr->phi, P * tc * pc) || grow(&tr->dphi, P * tc * pc) || grow(&tr->c, P * tc * s->nblocks) ||
-      grow(&tr->dc, P * tc * s->nblocks) || grow(&tr->theta, P * P))
+  if (grow(&tr->smat, small) || grow(&tr->phi, P * tc * pc) || grow(&tr->dphi, P * tc * pc) ||
+      grow(&tr->c, P * tc * B) || grow(&tr->dc, P * tc * B) || grow(&tr->theta, P * P))
     return SYMCLONE_ERR_NOMEM;
-  /* tap table: column of tap q in each row of the planar shift matrix */
-  symclone_layer *conv;
-  symclone_status st = symclone_conv2d_create(&conv, 1, 1, s->k, s->h, s->w, s->pad, 0);
-  if (st) return st;
-  float *e = tr->theta; /* P*P >= Pc floats of scratch */
-  for (size_t q = 0; q < pc && !st; q++) {
-    memset(e, 0, pc * sizeof *e);
-    e[q] = 1.0f;
-    st = symclone_layer_unroll(conv, e, tr->smat);
-    for (size_t row = 0; row < s->out_hw && !st; row++) {
-      int col = -1;
-      for (size_t j = 0; j < s->in_hw; j++)
-        if (tr->smat[row * s->in_hw + j] != 0.0f) col = (int)j;
-      tr->tapidx[row * pc + q] = col;
-    }
-  }
-  symclone_layer_free(conv);
-  if (st) return st;
-  /* kappa[p][t] = the teacher's planar kernel of block t for theta = e_p:
-   * the exact transforms' columns (identity for planar students) */
-  symclone_student *ex;
-  st = symclone_student_create(&ex, s->kind, s->n, s->k, s->h, s->w, (symclone_padding)s->pad,
-                               s->pc, 0);
-  if (st) return st;
-  st = symclone_student_init_exact(ex);
-  if (!st) {
-    memset(tr->theta, 0, P * P * sizeof(float));
-    for (size_t q = 0; q < P; q++) tr->theta[q * P + q] = 1.0f;
-    sym_student_phi(ex, tr->theta, P, tr->kappa);
-  }
-  symclone_student_free(ex);
-  if (st) return st;
-  /* Phi of the unit kernels and the label norm */
-  double norm = 0.0;
-  for (size_t j = 0; j < P * tc; j++) {
-    const float *kap = tr->kappa + j * pc;
-    /* a row of an unrolled block holds distinct columns for distinct taps
-     * (k <= H, W rules out two taps wrapping onto one pixel) */
-    for (size_t row = 0; row < s->out_hw; row++)
-      for (size_t q = 0; q < pc; q++)
-        if (tr->tapidx[row * pc + q] >= 0) norm += (double)kap[q] * kap[q];
-  }
-  tr->moment_label_norm = norm / (double)s->out_size;
   return SYMCLONE_OK;
 }
 
@@ -226,25 +219,21 @@ static symclone_status ensure_scratch(symclone_trainer *tr, size_t K, size_t N) 
 
 static symclone_status alloc_sampling(symclone_trainer *tr, size_t K, size_t N) {
   size_t in = tr->in_size, out = tr->out_size;
-  if (grow(&tr->x, N * in) || grow(&tr->labels, N * K * out) || grow(&tr->ys, N * K * out) ||
-      grow(&tr->tmpf, in))
+  if (grow(&tr->x, N * in) || grow(&tr->labels, N * K * out) || grow(&tr->ys, N * K * out))
     return SYMCLONE_ERR_NOMEM;
-  const symclone_layer *tl = tr->instance ? tr->teacher : tr->unit_teacher;
-  size_t ws = symclone_layer_workspace_size(tl, N);
   if (tr->instance) {
-    size_t w2 = symclone_layer_workspace_size(tr->dense, N);
-    if (w2 > ws) ws = w2;
+    size_t ws = symclone_layer_workspace_size(tr->teacher, N);
+    if (ws && !(tr->work = sym_malloc(ws))) return SYMCLONE_ERR_NOMEM;
+    return SYMCLONE_OK;
   }
-  if (ws && !(tr->work = sym_malloc(ws))) return SYMCLONE_ERR_NOMEM;
-  if (!tr->instance) {
-    const symclone_student *s = tr->st;
-    size_t nv = N * (size_t)s->in_n * s->nblocks * s->out_hw;
-    size_t tc = (size_t)s->tcount;
-    if (grow(&tr->theta, K * tr->p) || grow(&tr->u, N * tr->p * out) || grow(&tr->v, nv) ||
-        grow(&tr->dv, nv) || grow(&tr->phi, K * tc * s->pc) || grow(&tr->dphi, K * tc * s->pc) ||
-        grow(&tr->c, K * tc * s->nblocks) || grow(&tr->dc, K * tc * s->nblocks))
-      return SYMCLONE_ERR_NOMEM;
-  }
+  const symclone_student *s = tr->st;
+  size_t nv = N * (size_t)s->in_n * s->nblocks * s->out_hw;
+  size_t tc = (size_t)s->tcount, pc = (size_t)s->pc;
+  if (grow(&tr->xt, N * in) || grow(&tr->cols, (size_t)s->in_n * pc * s->out_hw * N) ||
+      grow(&tr->kx, K * tc * pc) || grow(&tr->theta, K * tr->p) || grow(&tr->v, nv) ||
+      grow(&tr->dv, nv) || grow(&tr->phi, K * tc * pc) || grow(&tr->dphi, K * tc * pc) ||
+      grow(&tr->c, K * tc * s->nblocks) || grow(&tr->dc, K * tc * s->nblocks))
+    return SYMCLONE_ERR_NOMEM;
   return SYMCLONE_OK;
 }
 

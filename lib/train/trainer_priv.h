@@ -23,8 +23,6 @@ struct symclone_trainer {
   const symclone_layer *teacher; /* instance mode */
   const float *teacher_params;
   const symclone_layer *dense;
-  symclone_layer *unit_teacher; /* family mode: P output channels, unit kernels */
-  float *unit_params;
   size_t in_size, out_size, p;
   size_t nparams;
   float *params; /* the trained parameters (student's or caller's dense) */
@@ -34,16 +32,21 @@ struct symclone_trainer {
   const float *samples;
   size_t nsamples;
   symclone_group *tgroup;
-  /* scratch for the step, grown when K or N grow (never in steady state) */
+  /* scratch for the step, grown when K or N grow (never in steady state);
+   * family mode keeps the sample-minor layout of student_priv.h:
+   *   xt [in_n][in_hw][N]           the inputs transposed
+   *   cols [in_n*Pc][out_hw*N]      im2col of the inputs, rows (s, q)
+   *   kx [K][tcount][Pc]            the teacher's planar kernels of each theta
+   *   labels, ys [K*out_n][out_hw*N] */
   size_t cap_k, cap_n;
   int cap_objective;
   int scratch_ready;
-  float *x, *theta, *u, *labels, *ys, *v, *dv, *phi, *dphi, *c, *dc, *tmpf;
+  float *x, *xt, *theta, *cols, *kx, *labels, *ys, *v, *dv, *phi, *dphi, *c, *dc;
   void *work;
-  /* moment objective */
-  int *tapidx;   /* [out_hw][Pc] input index of tap q, -1 outside */
-  float *kappa;  /* [P][tcount][Pc] planar kernel of block t for theta = e_p */
-  float *smat;   /* one unrolled block, then the moment objective's small matrices */
+  /* family mode, built at creation */
+  int *tapidx;   /* [out_hw][Pc] input index of tap q, -1 outside (zero padding) */
+  float *kappa;  /* [P][tcount][Pc] the teacher's planar kernels for theta = e_p */
+  float *smat;   /* the moment objective's small matrices */
   double moment_label_norm;
   sym_rng rng;
   symclone_progress_fn progress;

@@ -1,0 +1,201 @@
+/* clone_c4: clone the C4 lifting convolution (Z2 -> C4, 3x3 kernel, valid
+ * padding, 28x28 inputs) into dense students with 9 and 7 blocks, and show
+ * that the clone rotates its feature maps with the input as the teacher
+ * does.
+ *
+ * For each student it prints (name=value lines on stdout):
+ *   blocks, objective, steps, lr, seconds, train_rel_loss, rel_loss
+ *   toeplitz_rel_dist and toeplitz_rel_dist_rN for each output orientation r
+ *   transform_dist   ||T_r - T_0 R_r|| / ||T_0 R_r|| averaged over r = 1..3:
+ *                    how close the learned parameter transforms are to the
+ *                    filter rotations R_r (up to the common basis T_0, which
+ *                    only A T_0 determines)
+ *   equiv_err        C4 equivariance error of S(.; theta), all elements
+ * and writes two pictures: the Figure-4 style effective matrix beside the
+ * unrolled teacher (downscaled by 2), and the Figure-6 style grid of feature
+ * maps (rows: teacher, 9-block student, 7-block student, an untrained dense
+ * layer; columns: a digit rotated by 0, 90 and 180 degrees; each map is the
+ * maximum over the four orientations, which an equivariant layer turns with
+ * its input).
+ *
+ *   clone_c4                      # moment objective, both students
+ *   clone_c4 --objective stochastic --steps 6000
+ *   clone_c4 --blocks 9 --save c4.scs && clone_c4 --load c4.scs
+ */
+#include "clone_util.h"
+
+#define SIZE 28
+#define KERNEL 3
+#define N 4
+#define OUT (SIZE - KERNEL + 1)
+
+/* The maximum over orientations of a lifting output [N][OUT][OUT]. */
+static void orientation_max(const float *y, float *map) {
+  for (int t = 0; t < OUT * OUT; t++) {
+    float m = y[t];
+    for (int r = 1; r < N; r++)
+      if (y[r * OUT * OUT + t] > m) m = y[r * OUT * OUT + t];
+    map[t] = m;
+  }
+}
+
+int main(int argc, char **argv) {
+  const char *prog = "clone_c4";
+  clone_options o;
+  if (parse_options(argc, argv, &o)) return 2;
+  long steps = o.steps > 0 ? o.steps : 600;
+  double lr = o.lr > 0 ? o.lr : 1e-2;
+  int rc = 1, nst = 0;
+  symclone_student *st[4] = {NULL, NULL, NULL, NULL}, *exact = NULL;
+  symclone_layer *teacher = NULL, *dense = NULL;
+  symclone_group *c4 = NULL;
+  float *m = NULL, *k = NULL, *rt = NULL, *ex = NULL, *digit = NULL, *dparams = NULL;
+  float *maps = NULL, *y = NULL, *rot = NULL;
+  char errbuf[256] = "", path[512];
+  /* an oriented edge detector as the teacher's kernel for the pictures */
+  const float sobel[9] = {-1, 0, 1, -2, 0, 2, -1, 0, 1};
+
+  printf("library_version=%s\n", symclone_version_string());
+  CHECK(symclone_group_create_cyclic(&c4, N), NULL);
+  CHECK(symclone_lifting_create(&teacher, N, 1, 1, KERNEL, SIZE, SIZE, SYMCLONE_PAD_VALID, 0),
+        NULL);
+  /* the exact transforms R_r, for comparing the learned T_r with */
+  CHECK(symclone_student_create(&exact, SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE, SIZE,
+                                SYMCLONE_PAD_VALID, KERNEL * KERNEL, 0),
+        NULL);
+  CHECK(symclone_student_init_exact(exact), symclone_student_last_error(exact));
+  size_t nt = symclone_student_param_count(exact, SYMCLONE_PART_TRANSFORMS);
+  rt = malloc(nt * sizeof *rt);
+  ex = malloc(nt * sizeof *ex);
+  if (!rt || !ex) goto done;
+  CHECK(symclone_student_get(exact, SYMCLONE_PART_TRANSFORMS, ex, nt), NULL);
+
+  for (int i = 0; i < o.nblocks; i++, nst++) {
+    char name[32];
+    double seconds = 0.0, train_rel = NAN;
+    if (o.load) {
+      CHECK(symclone_student_load(&st[i], o.load, errbuf, sizeof errbuf), errbuf);
+      if (symclone_student_kind_of(st[i]) != SYMCLONE_STUDENT_LIFTING ||
+          symclone_student_orientations(st[i]) != N || symclone_student_kernel(st[i]) != KERNEL) {
+        fprintf(stderr, "%s: %s is not a C4 lifting student with a 3x3 kernel\n", prog, o.load);
+        goto done;
+      }
+    } else {
+      CHECK(symclone_student_create(&st[i], SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE, SIZE,
+                                    SYMCLONE_PAD_VALID, o.blocks[i], o.seed),
+            NULL);
+    }
+    symclone_student *s = st[i];
+    int blocks = symclone_student_blocks(s);
+    snprintf(name, sizeof name, "c4-b%d", blocks);
+    if (!o.load) CHECK(train_student(s, &o, steps, lr, name, &seconds, &train_rel), NULL);
+
+    double rel = NAN, dist = NAN, per[N], eq_mean = NAN, eq_max = NAN, tdist = 0.0;
+    CHECK(exact_rel_loss(s, &rel), symclone_student_last_error(s));
+    CHECK(symclone_student_toeplitz_distance(s, 8, 12345, &dist, per),
+          symclone_student_last_error(s));
+    CHECK(symclone_student_get(s, SYMCLONE_PART_TRANSFORMS, rt, nt), NULL);
+    /* T_r (9x9) against T_0 R_r */
+    const int P = KERNEL * KERNEL;
+    for (int r = 1; r < N; r++) {
+      double num = 0, den = 0;
+      for (int a = 0; a < P; a++)
+        for (int b = 0; b < P; b++) {
+          double t0r = 0;
+          for (int c = 0; c < P; c++) t0r += (double)rt[a * P + c] * ex[(size_t)r * P * P + c * P + b];
+          double d = rt[(size_t)r * P * P + a * P + b] - t0r;
+          num += d * d;
+          den += t0r * t0r;
+        }
+      tdist += sqrt(num / den) / (N - 1);
+    }
+    student_at op = {s, sobel};
+    int in_shape[4] = {1, 1, SIZE, SIZE}, out_shape[4] = {1, N, OUT, OUT};
+    CHECK(symclone_equivariance_error(c4, student_op, &op, in_shape, out_shape, SYMCLONE_MASK_NONE,
+                                      0, NULL, 0, 8, 0, 7, &eq_mean, &eq_max, errbuf,
+                                      sizeof errbuf),
+          errbuf);
+
+    printf("student=%s\n", name);
+    printf("blocks=%d\n", blocks);
+    printf("objective=%s\n", o.load ? "loaded" : objective_name(o.objective));
+    printf("steps=%ld\n", o.load ? 0L : steps);
+    printf("lr=%g\n", lr);
+    if (o.objective == SYMCLONE_OBJECTIVE_STOCHASTIC && !o.load)
+      printf("kernels_per_step=%d\ninputs_per_step=%d\n", o.kernels, o.inputs);
+    printf("train_rel_loss=%.3e\n", train_rel);
+    printf("rel_loss=%.3e\n", rel);
+    printf("toeplitz_rel_dist=%.3e\n", dist);
+    for (int r = 0; r < N; r++) printf("toeplitz_rel_dist_r%d=%.3e\n", r, per[r]);
+    printf("transform_dist=%.3e\n", tdist);
+    printf("equiv_err=%.3e\n", eq_mean);
+    printf("equiv_err_max=%.3e\n", eq_max);
+    printf("seconds=%.2f\n", seconds);
+    if (o.save) {
+      student_path(path, sizeof path, o.save, blocks, o.nblocks > 1);
+      CHECK(symclone_student_save(s, path), symclone_student_last_error(s));
+      printf("saved=%s\n", path);
+    }
+  }
+
+  /* Figure 4 style: effective matrix of the first student | unrolled teacher */
+  size_t in = SIZE * SIZE, out = N * OUT * OUT;
+  const char *ext = symclone_picture_png_available() ? "png" : "pgm";
+  m = malloc(in * out * sizeof *m);
+  k = malloc(in * out * sizeof *k);
+  if (!m || !k) goto done;
+  CHECK(symclone_student_effective_matrix(st[0], sobel, m), symclone_student_last_error(st[0]));
+  CHECK(symclone_layer_unroll(teacher, sobel, k), symclone_layer_last_error(teacher));
+  const float *mats[2] = {m, k};
+  snprintf(path, sizeof path, "%s-matrix.%s", o.picture ? o.picture : "clone_c4", ext);
+  CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_AUTO, mats, 1, 2, (int)out, (int)in,
+                               SYMCLONE_SCALE_SYMMETRIC, 1, 2, 8, errbuf, sizeof errbuf),
+        errbuf);
+  printf("matrix_picture=%s\n", path);
+
+  /* Figure 6 style: feature maps under rotated inputs */
+  const char *source = NULL;
+  digit = example_digit(o.mnist, &source);
+  dparams = malloc((in * out + out) * sizeof *dparams);
+  int rows = 2 + nst; /* teacher, students, dense */
+  maps = malloc((size_t)rows * 3 * OUT * OUT * sizeof *maps);
+  y = malloc(out * sizeof *y);
+  rot = malloc(in * sizeof *rot);
+  if (!digit || !dparams || !maps || !y || !rot) goto done;
+  printf("input=%s\n", source);
+  CHECK(symclone_dense_create(&dense, (int)in, (int)out, 1), NULL);
+  CHECK(symclone_layer_init_params(dense, 1, dparams), NULL);
+  const float *panels[3 * 6];
+  for (int q = 0; q < 3; q++) {
+    CHECK(symclone_group_act_planar(c4, q, 1, SIZE, SIZE, digit, rot),
+          symclone_group_last_error(c4));
+    int row = 0;
+    CHECK(symclone_layer_forward(teacher, sobel, 1, rot, y, NULL), NULL);
+    orientation_max(y, maps + ((size_t)row * 3 + q) * OUT * OUT);
+    for (row = 1; row <= nst; row++) {
+      CHECK(symclone_student_forward(st[row - 1], sobel, 1, rot, y), NULL);
+      orientation_max(y, maps + ((size_t)row * 3 + q) * OUT * OUT);
+    }
+    CHECK(symclone_layer_forward(dense, dparams, 1, rot, y, NULL), NULL);
+    orientation_max(y, maps + ((size_t)row * 3 + q) * OUT * OUT);
+  }
+  for (int j = 0; j < rows * 3; j++) panels[j] = maps + (size_t)j * OUT * OUT;
+  snprintf(path, sizeof path, "%s-features.%s", o.picture ? o.picture : "clone_c4", ext);
+  CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_AUTO, panels, rows, 3, OUT, OUT,
+                               SYMCLONE_SCALE_SYMMETRIC_PER_PANEL, 4, 1, 4, errbuf,
+                               sizeof errbuf),
+        errbuf);
+  printf("features_picture=%s\n", path);
+  printf("features_rows=teacher");
+  for (int i = 0; i < nst; i++) printf(",student-b%d", symclone_student_blocks(st[i]));
+  printf(",untrained-dense\nfeatures_columns=0deg,90deg,180deg\n");
+  rc = 0;
+done:
+  for (int i = 0; i < 4; i++) symclone_student_free(st[i]);
+  symclone_student_free(exact);
+  symclone_layer_free(teacher);
+  symclone_layer_free(dense);
+  symclone_group_free(c4);
+  free(m), free(k), free(rt), free(ex), free(digit), free(dparams), free(maps), free(y), free(rot);
+  return rc;
+}
