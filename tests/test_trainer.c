@@ -203,6 +203,50 @@ START_TEST(instance_mode_clones_a_circular_conv) {
 }
 END_TEST
 
+/* SGD with momentum and the step schedule, on randomly transformed
+ * caller samples (T2 shifts of full-rank random fields). */
+START_TEST(sgd_step_schedule_transformed_samples) {
+  symclone_student *s = student(SYMCLONE_STUDENT_PLANAR, 1, 8, 9);
+  symclone_trainer *tr;
+  ck_assert_int_eq(symclone_trainer_create(&tr, s), SYMCLONE_OK);
+  size_t n = 120;
+  float *x = malloc(n * 64 * sizeof *x);
+  srand(9);
+  for (size_t i = 0; i < n * 64; i++) x[i] = 2.0f * (float)rand() / (float)RAND_MAX - 1.0f;
+  ck_assert_int_eq(symclone_trainer_set_samples(tr, x, n), SYMCLONE_OK);
+  struct {
+    symclone_setting key;
+    double value;
+  } set[] = {
+      {SYMCLONE_SET_OPTIMIZER, SYMCLONE_OPT_SGD},
+      {SYMCLONE_SET_LEARNING_RATE, 0.3},
+      {SYMCLONE_SET_MOMENTUM, 0.9},
+      {SYMCLONE_SET_WEIGHT_DECAY, 0},
+      {SYMCLONE_SET_CLIP_NORM, 0},
+      {SYMCLONE_SET_SCHEDULE, SYMCLONE_SCHEDULE_STEP},
+      {SYMCLONE_SET_SCHEDULE_STEPS, 400},
+      {SYMCLONE_SET_SCHEDULE_GAMMA, 0.3},
+      {SYMCLONE_SET_OBJECTIVE, SYMCLONE_OBJECTIVE_UNIT_KERNELS},
+      {SYMCLONE_SET_INPUT_SOURCE, SYMCLONE_INPUT_SAMPLES_TRANSFORMED},
+      {SYMCLONE_SET_MAX_STEPS, 1200},
+  };
+  for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+    ck_assert_int_eq(symclone_trainer_set(tr, set[i].key, set[i].value), SYMCLONE_OK);
+  double first;
+  ck_assert_int_eq(symclone_trainer_step(tr, NULL, &first), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_OK);
+  ck_assert_double_lt(symclone_trainer_rel_loss(tr), 1e-2 * first);
+  ck_assert_double_lt(distance(s), 0.05);
+  /* the moment objective is defined for Gaussian inputs only */
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, SYMCLONE_OBJECTIVE_MOMENT),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_ERR_SETTING);
+  free(x);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+}
+END_TEST
+
 static int calls;
 static int cancel_at_third(void *user, long long step, double loss, double rel, double sec) {
   (void)user, (void)loss, (void)rel, (void)sec;
@@ -279,6 +323,7 @@ int main(void) {
   tcase_add_test(tc, divergence_stops_and_keeps_weights);
   tcase_add_test(tc, instance_mode_clones_a_circular_conv);
   tcase_add_test(tc, progress_reports_and_cancels);
+  tcase_add_test(tc, sgd_step_schedule_transformed_samples);
   tcase_add_test(tc, stack_cloned_layer_by_layer);
   suite_add_tcase(su, tc);
   SRunner *sr = srunner_create(su);
