@@ -90,10 +90,10 @@ int main(int argc, char **argv) {
     snprintf(name, sizeof name, "c4-b%d", blocks);
     if (!o.load) CHECK(train_student(s, &o, steps, lr, name, &seconds, &train_rel), NULL);
 
-    double rel = NAN, dist = NAN, per[N], eq_mean = NAN, eq_max = NAN, tdist = 0.0;
-    CHECK(exact_rel_loss(s, &rel), symclone_student_last_error(s));
-    CHECK(symclone_student_toeplitz_distance(s, 8, 12345, &dist, per),
-          symclone_student_last_error(s));
+    clone_figures f;
+    double tdist = 0.0;
+    CHECK(measure_student(s, c4, sobel, SYMCLONE_MASK_NONE, 0, &f, errbuf, sizeof errbuf),
+          errbuf);
     CHECK(symclone_student_get(s, SYMCLONE_PART_TRANSFORMS, rt, nt), NULL);
     /* T_r (9x9) against T_0 R_r */
     const int P = KERNEL * KERNEL;
@@ -109,28 +109,8 @@ int main(int argc, char **argv) {
         }
       tdist += sqrt(num / den) / (N - 1);
     }
-    student_at op = {s, sobel};
-    int in_shape[4] = {1, 1, SIZE, SIZE}, out_shape[4] = {1, N, OUT, OUT};
-    CHECK(symclone_equivariance_error(c4, student_op, &op, in_shape, out_shape, SYMCLONE_MASK_NONE,
-                                      0, NULL, 0, 8, 0, 7, &eq_mean, &eq_max, errbuf,
-                                      sizeof errbuf),
-          errbuf);
-
-    printf("student=%s\n", name);
-    printf("blocks=%d\n", blocks);
-    printf("objective=%s\n", o.load ? "loaded" : objective_name(o.objective));
-    printf("steps=%ld\n", o.load ? 0L : steps);
-    printf("lr=%g\n", lr);
-    if (o.objective == SYMCLONE_OBJECTIVE_STOCHASTIC && !o.load)
-      printf("kernels_per_step=%d\ninputs_per_step=%d\n", o.kernels, o.inputs);
-    printf("train_rel_loss=%.3e\n", train_rel);
-    printf("rel_loss=%.3e\n", rel);
-    printf("toeplitz_rel_dist=%.3e\n", dist);
-    for (int r = 0; r < N; r++) printf("toeplitz_rel_dist_r%d=%.3e\n", r, per[r]);
+    print_figures(name, s, &o, steps, lr, seconds, train_rel, &f);
     printf("transform_dist=%.3e\n", tdist);
-    printf("equiv_err=%.3e\n", eq_mean);
-    printf("equiv_err_max=%.3e\n", eq_max);
-    printf("seconds=%.2f\n", seconds);
     if (o.save) {
       student_path(path, sizeof path, o.save, blocks, o.nblocks > 1);
       CHECK(symclone_student_save(s, path), symclone_student_last_error(s));

@@ -55,44 +55,24 @@ int main(int argc, char **argv) {
     snprintf(name, sizeof name, "t2-b%d", blocks);
     if (!o.load) CHECK(train_student(s, &o, steps, lr, name, &seconds, &train_rel), NULL);
 
-    /* figures */
+    /* figures, at a fixed kernel; T2 shifts on the interior (64 sampled) */
     size_t in = symclone_student_input_size(s), out = symclone_student_output_size(s);
-    double rel = NAN, dist = NAN, eq_mean = NAN, eq_max = NAN, teacher_eq = NAN, teacher_eq_max;
-    CHECK(exact_rel_loss(s, &rel), symclone_student_last_error(s));
-    CHECK(symclone_student_toeplitz_distance(s, 8, 12345, &dist, NULL),
-          symclone_student_last_error(s));
     theta = malloc(KERNEL * KERNEL * sizeof *theta);
     m = malloc(in * out * sizeof *m);
     k = malloc(in * out * sizeof *k);
     if (!theta || !m || !k) goto done;
-    /* a fixed kernel for the equivariance test and the picture */
     for (int j = 0; j < KERNEL * KERNEL; j++) theta[j] = (float)sin(1.7 * j + 0.3);
-    student_at op = {s, theta};
-    int in_shape[4] = {1, 1, SIZE, SIZE}, out_shape[4] = {1, 1, SIZE - KERNEL + 1,
-                                                          SIZE - KERNEL + 1};
-    CHECK(symclone_equivariance_error(t2, student_op, &op, in_shape, out_shape,
-                                      SYMCLONE_MASK_SHIFT_INTERIOR, 0, NULL, 0, 4, 64, 7,
-                                      &eq_mean, &eq_max, errbuf, sizeof errbuf),
+    clone_figures f;
+    double teacher_eq = NAN, teacher_eq_max;
+    CHECK(measure_student(s, t2, theta, SYMCLONE_MASK_SHIFT_INTERIOR, 64, &f, errbuf,
+                          sizeof errbuf),
           errbuf);
     CHECK(symclone_student_teacher(s, &teacher), NULL);
-    CHECK(symclone_layer_equivariance_error(t2, teacher, theta, NULL, 0, 4, 64, 7, &teacher_eq,
+    CHECK(symclone_layer_equivariance_error(t2, teacher, theta, NULL, 0, 8, 64, 7, &teacher_eq,
                                             &teacher_eq_max, errbuf, sizeof errbuf),
           errbuf);
-
-    printf("student=%s\n", name);
-    printf("blocks=%d\n", blocks);
-    printf("objective=%s\n", o.load ? "loaded" : objective_name(o.objective));
-    printf("steps=%ld\n", o.load ? 0L : steps);
-    printf("lr=%g\n", lr);
-    if (o.objective == SYMCLONE_OBJECTIVE_STOCHASTIC && !o.load)
-      printf("kernels_per_step=%d\ninputs_per_step=%d\n", o.kernels, o.inputs);
-    printf("train_rel_loss=%.3e\n", train_rel);
-    printf("rel_loss=%.3e\n", rel);
-    printf("toeplitz_rel_dist=%.3e\n", dist);
-    printf("equiv_err=%.3e\n", eq_mean);
-    printf("equiv_err_max=%.3e\n", eq_max);
+    print_figures(name, s, &o, steps, lr, seconds, train_rel, &f);
     printf("teacher_equiv_err=%.3e\n", teacher_eq);
-    printf("seconds=%.2f\n", seconds);
 
     /* the picture: learned effective matrix | unrolled Toeplitz matrix */
     CHECK(symclone_student_effective_matrix(s, theta, m), symclone_student_last_error(s));

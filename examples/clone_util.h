@@ -192,6 +192,57 @@ static inline symclone_status student_op(void *user, size_t batch, const float *
   return symclone_student_forward(a->s, a->theta, batch, x, y);
 }
 
+/* The figures every cloning example prints for a student. */
+typedef struct clone_figures {
+  double rel, dist, per[16], eq_mean, eq_max;
+  int orientations;
+} clone_figures;
+
+/* Measure a student: the exact relative loss, the Toeplitz distance (8
+ * draws, overall and per output orientation) and its equivariance error
+ * under `group` at the fixed kernel theta (8 Gaussian inputs, the given
+ * mask, every group element or a sample of max_elements). */
+static inline symclone_status measure_student(const symclone_student *s,
+                                              const symclone_group *group, const float *theta,
+                                              symclone_mask mask, int max_elements,
+                                              clone_figures *f, char *errbuf, size_t errlen) {
+  int in_shape[4], out_shape[4];
+  symclone_student_input_shape(s, in_shape);
+  symclone_student_output_shape(s, out_shape);
+  f->orientations = out_shape[1] < 16 ? out_shape[1] : 16;
+  symclone_status st = exact_rel_loss(s, &f->rel);
+  if (!st) st = symclone_student_toeplitz_distance(s, 8, 12345, &f->dist, f->per);
+  if (st) {
+    snprintf(errbuf, errlen, "%s", symclone_student_last_error(s));
+    return st;
+  }
+  student_at op = {s, theta};
+  return symclone_equivariance_error(group, student_op, &op, in_shape, out_shape, mask, 0, NULL,
+                                     0, 8, max_elements, 7, &f->eq_mean, &f->eq_max, errbuf,
+                                     errlen);
+}
+
+static inline void print_figures(const char *name, const symclone_student *s,
+                                 const clone_options *o, long steps, double lr, double seconds,
+                                 double train_rel, const clone_figures *f) {
+  printf("student=%s\n", name);
+  printf("blocks=%d\n", symclone_student_blocks(s));
+  printf("objective=%s\n", o->load ? "loaded" : objective_name(o->objective));
+  printf("steps=%ld\n", o->load ? 0L : steps);
+  printf("lr=%g\n", lr);
+  if (o->objective == SYMCLONE_OBJECTIVE_STOCHASTIC && !o->load)
+    printf("kernels_per_step=%d\ninputs_per_step=%d\n", o->kernels, o->inputs);
+  printf("train_rel_loss=%.3e\n", train_rel);
+  printf("rel_loss=%.3e\n", f->rel);
+  printf("toeplitz_rel_dist=%.3e\n", f->dist);
+  if (f->orientations > 1)
+    for (int r = 0; r < f->orientations; r++)
+      printf("toeplitz_rel_dist_r%d=%.3e\n", r, f->per[r]);
+  printf("equiv_err=%.3e\n", f->eq_mean);
+  printf("equiv_err_max=%.3e\n", f->eq_max);
+  printf("seconds=%.2f\n", seconds);
+}
+
 /* A file name for student i of several: FILE, or FILE.bB. */
 static inline void student_path(char *buf, size_t len, const char *base, int blocks, int several) {
   if (several)
