@@ -13,6 +13,7 @@
 #include <symclone/trainer.h>
 #include <symclone/picture.h>
 #include <symclone/diag.h>
+#include <symclone/net.h>
 
 
 #endif

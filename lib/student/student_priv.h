@@ -47,6 +47,29 @@ void sym_student_coeffs_backward(const symclone_student *s, const float *theta, 
                                  size_t kcount, const float *dc, float *dparams, float *dtheta,
                                  float *scratch);
 
+/* The same products in the trainer's sample-minor layout, where every step
+ * is one matrix product over the whole batch (no per-sample products):
+ *   Xs  rows x of X at orientation s (ld in_size)
+ *   Vt  [in_n][B*out_hw][N]          Vt_s = W Xs^T
+ *   Yt  [K*out_n][out_hw*N]          rows (k, r), columns (o, x)
+ *   Yt  = sum_s C_s Vt_s,  C_s = C[:, s*B : s*B+B] (ld in_n*B)
+ * dC_s = E Vt_s^T (written, not added), dVt_s = C_s^T E, and
+ * dW = beta dW + sum_s dVt_s Xs. */
+void sym_student_project_t(const symclone_student *s, const float *x, size_t nx, float *vt);
+void sym_student_combine_t(const symclone_student *s, const float *c, size_t kcount,
+                           const float *vt, size_t nx, float *yt);
+void sym_student_combine_backward_t(const symclone_student *s, const float *c, size_t kcount,
+                                    const float *vt, size_t nx, const float *e, float *dc,
+                                    float *dvt);
+void sym_student_project_backward_t(const symclone_student *s, const float *x, size_t nx,
+                                    const float *dvt, float beta, float *dblocks);
+
+/* kappa[P][tcount][Pc]: the teacher's planar kernel feeding output
+ * orientation r from input orientation s (t = r*in_n + s) for theta = e_p,
+ * i.e. the exact solution's transforms applied to the unit kernels.
+ * SYMCLONE_ERR_KERNEL if k*k > 1024, SYMCLONE_ERR_NOMEM. */
+symclone_status sym_student_exact_kernels(const symclone_student *s, float *kappa);
+
 /* The teacher with P output channels whose channel p has the unit kernel
  * e_p, and its parameters (identity): labels for any theta are linear
  * combinations of its outputs.  params_out receives P*P floats. */

@@ -290,27 +290,294 @@ static symclone_status draw_inputs(symclone_trainer *tr, size_t N) {
   return SYMCLONE_OK;
 }
 
-/* ---- one micro-batch: adds the gradient, returns loss and label power ------ */
+/* ---- streaming kernels ------------------------------------------------------
+ * The passes over all parameters are memory-bound and the sums in them are
+ * long: they run on SIMD registers (SSE2, or AVX2 when the CPU has it), and
+ * every sum is kept in eight double lanes (element i in lane i mod 8, lanes
+ * added in order at the end) whatever the vector width, so that all code
+ * paths give the same bits.  The element-wise arithmetic is the scalar
+ * code's, operation for operation (no fused multiply-add). */
 
-static double sq_error(const float *ys, const float *yt, float *e, size_t n, float scale,
-                       double *label_power) {
-  double loss = 0.0, lp = 0.0;
-  for (size_t i = 0; i < n; i++) {
-    float d = ys[i] - yt[i];
-    loss += (double)d * d;
-    lp += (double)yt[i] * yt[i];
-    e[i] = scale * d;
-  }
-  *label_power = lp;
-  return loss;
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define SYM_X86 1
+#else
+#define SYM_X86 0
+#endif
+
+static double lanes_sum(const double acc[8]) {
+  double t = 0.0;
+  for (int j = 0; j < 8; j++) t += acc[j];
+  return t;
 }
 
-static symclone_status micro_family(symclone_trainer *tr, double *loss, double *lpow) {
+typedef struct adam_consts {
+  float b1, b2, c1, c2, step, rbc2, eps, decay, gs;
+} adam_consts;
+
+/* One AdamW element; returns 0 if the new value is not finite (then the
+ * parameter keeps its value). */
+static inline int adam_one(float *p, float g, float *m, float *v, const adam_consts *k) {
+  float gi = g * k->gs;
+  float mi = k->b1 * *m + k->c1 * gi;
+  float vi = k->b2 * *v + k->c2 * gi * gi;
+  float np = *p * k->decay - k->step * mi / (sqrtf(vi) * k->rbc2 + k->eps);
+  *m = mi;
+  *v = vi;
+  if (!isfinite(np)) return 0;
+  *p = np;
+  return 1;
+}
+
+static size_t sumsq_tail(const float *g, size_t i, size_t n, double acc[8]) {
+  for (size_t j = 0; i < n; i++, j++) acc[j] += (double)g[i] * g[i];
+  return n;
+}
+
+static size_t sqerr_tail(const float *ys, const float *yt, float *e, size_t i, size_t n,
+                         float scale, double la[8], double lb[8]) {
+  for (size_t j = 0; i < n; i++, j++) {
+    float d = ys[i] - yt[i];
+    la[j] += (double)d * d;
+    lb[j] += (double)yt[i] * yt[i];
+    e[i] = scale * d;
+  }
+  return n;
+}
+
+#if SYM_X86
+__attribute__((target("avx2"))) static double sumsq_avx2(const float *g, size_t n) {
+  __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256d d0 = _mm256_cvtps_pd(_mm_loadu_ps(g + i)), d1 = _mm256_cvtps_pd(_mm_loadu_ps(g + i + 4));
+    a0 = _mm256_add_pd(a0, _mm256_mul_pd(d0, d0));
+    a1 = _mm256_add_pd(a1, _mm256_mul_pd(d1, d1));
+  }
+  double acc[8];
+  _mm256_storeu_pd(acc, a0);
+  _mm256_storeu_pd(acc + 4, a1);
+  sumsq_tail(g, i, n, acc);
+  return lanes_sum(acc);
+}
+
+static double sumsq_sse2(const float *g, size_t n) {
+  __m128d a[4] = {_mm_setzero_pd(), _mm_setzero_pd(), _mm_setzero_pd(), _mm_setzero_pd()};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m128 f0 = _mm_loadu_ps(g + i), f1 = _mm_loadu_ps(g + i + 4);
+    __m128d d[4] = {_mm_cvtps_pd(f0), _mm_cvtps_pd(_mm_movehl_ps(f0, f0)), _mm_cvtps_pd(f1),
+                    _mm_cvtps_pd(_mm_movehl_ps(f1, f1))};
+    for (int j = 0; j < 4; j++) a[j] = _mm_add_pd(a[j], _mm_mul_pd(d[j], d[j]));
+  }
+  double acc[8];
+  for (int j = 0; j < 4; j++) _mm_storeu_pd(acc + 2 * j, a[j]);
+  sumsq_tail(g, i, n, acc);
+  return lanes_sum(acc);
+}
+
+__attribute__((target("avx2"))) static double sqerr_avx2(const float *ys, const float *yt,
+                                                          float *e, size_t n, float scale,
+                                                          double *label_power) {
+  __m256d l0 = _mm256_setzero_pd(), l1 = _mm256_setzero_pd();
+  __m256d p0 = _mm256_setzero_pd(), p1 = _mm256_setzero_pd();
+  __m256 sc = _mm256_set1_ps(scale);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 t = _mm256_loadu_ps(yt + i);
+    __m256 d = _mm256_sub_ps(_mm256_loadu_ps(ys + i), t);
+    __m256d d0 = _mm256_cvtps_pd(_mm256_castps256_ps128(d));
+    __m256d d1 = _mm256_cvtps_pd(_mm256_extractf128_ps(d, 1));
+    __m256d t0 = _mm256_cvtps_pd(_mm256_castps256_ps128(t));
+    __m256d t1 = _mm256_cvtps_pd(_mm256_extractf128_ps(t, 1));
+    l0 = _mm256_add_pd(l0, _mm256_mul_pd(d0, d0));
+    l1 = _mm256_add_pd(l1, _mm256_mul_pd(d1, d1));
+    p0 = _mm256_add_pd(p0, _mm256_mul_pd(t0, t0));
+    p1 = _mm256_add_pd(p1, _mm256_mul_pd(t1, t1));
+    _mm256_storeu_ps(e + i, _mm256_mul_ps(sc, d));
+  }
+  double la[8], lb[8];
+  _mm256_storeu_pd(la, l0);
+  _mm256_storeu_pd(la + 4, l1);
+  _mm256_storeu_pd(lb, p0);
+  _mm256_storeu_pd(lb + 4, p1);
+  sqerr_tail(ys, yt, e, i, n, scale, la, lb);
+  *label_power = lanes_sum(lb);
+  return lanes_sum(la);
+}
+
+static double sqerr_sse2(const float *ys, const float *yt, float *e, size_t n, float scale,
+                         double *label_power) {
+  __m128d l[4], q[4];
+  for (int j = 0; j < 4; j++) l[j] = q[j] = _mm_setzero_pd();
+  __m128 sc = _mm_set1_ps(scale);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int h = 0; h < 2; h++) {
+      __m128 t = _mm_loadu_ps(yt + i + 4 * h);
+      __m128 d = _mm_sub_ps(_mm_loadu_ps(ys + i + 4 * h), t);
+      __m128d dl = _mm_cvtps_pd(d), dh = _mm_cvtps_pd(_mm_movehl_ps(d, d));
+      __m128d tl = _mm_cvtps_pd(t), th = _mm_cvtps_pd(_mm_movehl_ps(t, t));
+      l[2 * h] = _mm_add_pd(l[2 * h], _mm_mul_pd(dl, dl));
+      l[2 * h + 1] = _mm_add_pd(l[2 * h + 1], _mm_mul_pd(dh, dh));
+      q[2 * h] = _mm_add_pd(q[2 * h], _mm_mul_pd(tl, tl));
+      q[2 * h + 1] = _mm_add_pd(q[2 * h + 1], _mm_mul_pd(th, th));
+      _mm_storeu_ps(e + i + 4 * h, _mm_mul_ps(sc, d));
+    }
+  }
+  double la[8], lb[8];
+  for (int j = 0; j < 4; j++) {
+    _mm_storeu_pd(la + 2 * j, l[j]);
+    _mm_storeu_pd(lb + 2 * j, q[j]);
+  }
+  sqerr_tail(ys, yt, e, i, n, scale, la, lb);
+  *label_power = lanes_sum(lb);
+  return lanes_sum(la);
+}
+
+__attribute__((target("avx2"))) static size_t adamw_avx2(float *p, const float *g, float *m,
+                                                          float *v, size_t n,
+                                                          const adam_consts *k) {
+  __m256 b1 = _mm256_set1_ps(k->b1), b2 = _mm256_set1_ps(k->b2), c1 = _mm256_set1_ps(k->c1);
+  __m256 c2 = _mm256_set1_ps(k->c2), step = _mm256_set1_ps(k->step);
+  __m256 rbc2 = _mm256_set1_ps(k->rbc2), eps = _mm256_set1_ps(k->eps);
+  __m256 decay = _mm256_set1_ps(k->decay), gs = _mm256_set1_ps(k->gs);
+  __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  __m256 big = _mm256_set1_ps(3.40282347e38f);
+  size_t i = 0, bad = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 gi = _mm256_mul_ps(_mm256_loadu_ps(g + i), gs);
+    __m256 mi = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(c1, gi));
+    __m256 vi = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v + i)),
+                              _mm256_mul_ps(_mm256_mul_ps(c2, gi), gi));
+    __m256 pi = _mm256_loadu_ps(p + i);
+    __m256 den = _mm256_add_ps(_mm256_mul_ps(_mm256_sqrt_ps(vi), rbc2), eps);
+    __m256 np = _mm256_sub_ps(_mm256_mul_ps(pi, decay),
+                              _mm256_div_ps(_mm256_mul_ps(step, mi), den));
+    __m256 ok = _mm256_cmp_ps(_mm256_and_ps(np, absmask), big, _CMP_LE_OQ);
+    _mm256_storeu_ps(m + i, mi);
+    _mm256_storeu_ps(v + i, vi);
+    _mm256_storeu_ps(p + i, _mm256_blendv_ps(pi, np, ok));
+    bad += (size_t)(8 - __builtin_popcount((unsigned)_mm256_movemask_ps(ok)));
+  }
+  for (; i < n; i++) bad += !adam_one(p + i, g[i], m + i, v + i, k);
+  return bad;
+}
+
+static size_t adamw_sse2(float *p, const float *g, float *m, float *v, size_t n,
+                         const adam_consts *k) {
+  __m128 b1 = _mm_set1_ps(k->b1), b2 = _mm_set1_ps(k->b2), c1 = _mm_set1_ps(k->c1);
+  __m128 c2 = _mm_set1_ps(k->c2), step = _mm_set1_ps(k->step);
+  __m128 rbc2 = _mm_set1_ps(k->rbc2), eps = _mm_set1_ps(k->eps);
+  __m128 decay = _mm_set1_ps(k->decay), gs = _mm_set1_ps(k->gs);
+  __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+  __m128 big = _mm_set1_ps(3.40282347e38f);
+  size_t i = 0, bad = 0;
+  for (; i + 4 <= n; i += 4) {
+    __m128 gi = _mm_mul_ps(_mm_loadu_ps(g + i), gs);
+    __m128 mi = _mm_add_ps(_mm_mul_ps(b1, _mm_loadu_ps(m + i)), _mm_mul_ps(c1, gi));
+    __m128 vi = _mm_add_ps(_mm_mul_ps(b2, _mm_loadu_ps(v + i)), _mm_mul_ps(_mm_mul_ps(c2, gi), gi));
+    __m128 pi = _mm_loadu_ps(p + i);
+    __m128 den = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(vi), rbc2), eps);
+    __m128 np = _mm_sub_ps(_mm_mul_ps(pi, decay), _mm_div_ps(_mm_mul_ps(step, mi), den));
+    __m128 ok = _mm_cmple_ps(_mm_and_ps(np, absmask), big);
+    _mm_storeu_ps(m + i, mi);
+    _mm_storeu_ps(v + i, vi);
+    _mm_storeu_ps(p + i, _mm_or_ps(_mm_and_ps(ok, np), _mm_andnot_ps(ok, pi)));
+    bad += (size_t)(4 - __builtin_popcount((unsigned)_mm_movemask_ps(ok)));
+  }
+  for (; i < n; i++) bad += !adam_one(p + i, g[i], m + i, v + i, k);
+  return bad;
+}
+
+static int have_avx2(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2");
+}
+#endif
+
+static double sum_squares(const float *g, size_t n) {
+#if SYM_X86
+  return have_avx2() ? sumsq_avx2(g, n) : sumsq_sse2(g, n);
+#else
+  double acc[8] = {0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; j++) acc[j] += (double)g[i + j] * g[i + j];
+  sumsq_tail(g, i, n, acc);
+  return lanes_sum(acc);
+#endif
+}
+
+/* e = scale (ys - yt); returns sum (ys - yt)^2 and the labels' power. */
+static double sq_error(const float *ys, const float *yt, float *e, size_t n, float scale,
+                       double *label_power) {
+#if SYM_X86
+  return have_avx2() ? sqerr_avx2(ys, yt, e, n, scale, label_power)
+                     : sqerr_sse2(ys, yt, e, n, scale, label_power);
+#else
+  double la[8] = {0}, lb[8] = {0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; j++) {
+      float d = ys[i + j] - yt[i + j];
+      la[j] += (double)d * d;
+      lb[j] += (double)yt[i + j] * yt[i + j];
+      e[i + j] = scale * d;
+    }
+  sqerr_tail(ys, yt, e, i, n, scale, la, lb);
+  *label_power = lanes_sum(lb);
+  return lanes_sum(la);
+#endif
+}
+
+static size_t adamw_pass(float *p, const float *g, float *m, float *v, size_t n,
+                         const adam_consts *k) {
+#if SYM_X86
+  return have_avx2() ? adamw_avx2(p, g, m, v, n, k) : adamw_sse2(p, g, m, v, n, k);
+#else
+  size_t bad = 0;
+  for (size_t i = 0; i < n; i++) bad += !adam_one(p + i, g[i], m + i, v + i, k);
+  return bad;
+#endif
+}
+
+/* ---- one micro-batch: sets (first) or adds the gradient, returns loss and
+ * label power ------------------------------------------------------------------ */
+
+/* Zero the gradient of the coefficients and transforms (the blocks' part is
+ * written by the first product that produces it). */
+static void zero_small_grad(symclone_trainer *tr) {
+  size_t off = tr->st->off_coeffs;
+  memset(tr->grad + off, 0, (tr->nparams - off) * sizeof(float));
+}
+
+/* xt[s][i][x] = x[x][s][i], then cols[(s,q)][(o,x)] = xt[s][tap(o,q)][x]. */
+static void build_cols(symclone_trainer *tr, size_t N) {
+  const symclone_student *s = tr->st;
+  size_t in = tr->in_size, pc = (size_t)s->pc, how = s->out_hw;
+  for (size_t xi = 0; xi < N; xi++)
+    for (size_t i = 0; i < in; i++) tr->xt[i * N + xi] = tr->x[xi * in + i];
+  for (int si = 0; si < s->in_n; si++)
+    for (size_t q = 0; q < pc; q++) {
+      float *row = tr->cols + ((size_t)si * pc + q) * how * N;
+      const float *xs = tr->xt + (size_t)si * s->in_hw * N;
+      for (size_t o = 0; o < how; o++) {
+        int t = tr->tapidx[o * pc + q];
+        if (t < 0)
+          memset(row + o * N, 0, N * sizeof *row);
+        else
+          memcpy(row + o * N, xs + (size_t)t * N, N * sizeof *row);
+      }
+    }
+}
+
+static symclone_status micro_family(symclone_trainer *tr, int first, double *loss, double *lpow) {
   symclone_student *s = tr->st;
   int obj = (int)tr->set[SYMCLONE_SET_OBJECTIVE];
   size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS];
   size_t K = obj == SYMCLONE_OBJECTIVE_UNIT_KERNELS ? tr->p : (size_t)tr->set[SYMCLONE_SET_KERNELS];
-  size_t P = tr->p, out = tr->out_size;
+  size_t P = tr->p, tc = (size_t)s->tcount, pc = (size_t)s->pc;
   symclone_status st = ensure_scratch(tr, K, N);
   if (st) return sym_fail(&tr->err, st, "cannot allocate the step's scratch");
   if ((st = draw_inputs(tr, N))) return st;
@@ -321,30 +588,27 @@ static symclone_status micro_family(symclone_trainer *tr, double *loss, double *
   } else {
     sym_rng_fill_normal(&tr->rng, tr->theta, K * P, 1.0f);
   }
-  /* labels: U[x][p][out] from the unit teacher; Y[x][k] = Theta U_x */
-  st = symclone_layer_forward(tr->unit_teacher, tr->unit_params, N, tr->x, tr->u, tr->work);
-  if (st) return sym_fail(&tr->err, st, "teacher forward failed");
-  const float *labels = tr->u;
-  if (obj != SYMCLONE_OBJECTIVE_UNIT_KERNELS) {
-    for (size_t xi = 0; xi < N; xi++)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)K, (int)out, (int)P, 1.0f,
-                  tr->theta, (int)P, tr->u + xi * P * out, (int)out, 0.0f,
-                  tr->labels + xi * K * out, (int)out);
-    labels = tr->labels;
-  }
-  /* student */
+  /* labels = Kx im2col(x): the teacher is linear in theta, Kx = Theta kappa */
+  int rows = (int)(K * (size_t)s->out_n), cols = (int)(s->out_hw * N);
+  int kin = s->in_n * s->pc;
+  build_cols(tr, N);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)K, (int)(tc * pc), (int)P, 1.0f,
+              tr->theta, (int)P, tr->kappa, (int)(tc * pc), 0.0f, tr->kx, (int)(tc * pc));
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, cols, kin, 1.0f, tr->kx, kin,
+              tr->cols, cols, 0.0f, tr->labels, cols);
+  /* student: V = W x computed once for all K kernels */
   sym_student_phi(s, tr->theta, K, tr->phi);
   sym_student_coeffs(s, tr->phi, K, tr->c);
-  sym_student_project(s, tr->x, N, tr->v);
-  sym_student_combine(s, tr->c, K, tr->v, N, tr->ys);
-  size_t total = N * K * out;
+  sym_student_project_t(s, tr->x, N, tr->v);
+  sym_student_combine_t(s, tr->c, K, tr->v, N, tr->ys);
+  size_t total = (size_t)rows * (size_t)cols;
   float scale = (float)(2.0 / (double)total);
-  *loss = sq_error(tr->ys, labels, tr->ys, total, scale, lpow) / (double)total;
+  *loss = sq_error(tr->ys, tr->labels, tr->ys, total, scale, lpow) / (double)total;
   *lpow /= (double)total;
   /* backward (tr->ys now holds the scaled error) */
-  memset(tr->dc, 0, K * (size_t)s->tcount * s->nblocks * sizeof(float));
-  sym_student_combine_backward(s, tr->c, K, tr->v, N, tr->ys, tr->dc, tr->dv);
-  sym_student_project_backward(s, tr->x, N, tr->dv, tr->grad);
+  sym_student_combine_backward_t(s, tr->c, K, tr->v, N, tr->ys, tr->dc, tr->dv);
+  sym_student_project_backward_t(s, tr->x, N, tr->dv, first ? 0.0f : 1.0f, tr->grad);
+  if (first) zero_small_grad(tr);
   sym_student_coeffs_backward(s, tr->theta, tr->phi, K, tr->dc, tr->grad, NULL, tr->dphi);
   return SYMCLONE_OK;
 }
@@ -359,7 +623,7 @@ static symclone_status micro_family(symclone_trainer *tr, double *loss, double *
  *   dW = (2/out) (Cm^T Cm W - E . Shift),  E[b][q] = sum_j Cm[j][b] kappa_j[q]
  *   dCm[j] = (2/out) (G c_j - h_j)
  * so the blocks are read about three times per step, whatever P and tcount. */
-static symclone_status micro_moment(symclone_trainer *tr, double *loss, double *lpow) {
+static symclone_status micro_moment(symclone_trainer *tr, int first, double *loss, double *lpow) {
   symclone_student *s = tr->st;
   symclone_status st = ensure_scratch(tr, 0, 0);
   if (st) return sym_fail(&tr->err, st, "cannot prepare the moment objective");
@@ -412,7 +676,7 @@ static symclone_status micro_moment(symclone_trainer *tr, double *loss, double *
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)B, (int)B, (int)rows, 1.0f, tr->c,
               (int)B, tr->c, (int)B, 0.0f, ctc, (int)B);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)bsz, (int)B, scale, ctc,
-              (int)B, wall, (int)bsz, 1.0f, tr->grad, (int)bsz);
+              (int)B, wall, (int)bsz, first ? 0.0f : 1.0f, tr->grad, (int)bsz);
   /* dW -= scale E . Shift, E = Cm^T kappa (B x Pc) */
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)B, (int)pc, (int)rows, 1.0f, tr->c,
               (int)B, tr->kappa, (int)pc, 0.0f, e, (int)pc);
@@ -424,26 +688,46 @@ static symclone_status micro_moment(symclone_trainer *tr, double *loss, double *
         if (col >= 0) gb[row * s->in_hw + (size_t)col] -= scale * e[b * pc + q];
       }
   }
+  if (first) zero_small_grad(tr);
   sym_student_coeffs_backward(s, tr->theta, tr->phi, P, tr->dc, tr->grad, NULL, tr->dphi);
   *loss = l / (double)s->out_size;
   *lpow = tr->moment_label_norm;
   return SYMCLONE_OK;
 }
 
-static symclone_status micro_instance(symclone_trainer *tr, double *loss, double *lpow) {
-  size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS], out = tr->out_size;
+/* Instance mode: the dense layer's gradient (W[out][in], then the bias;
+ * layer.h) is produced here directly, written on the first micro-batch
+ * and added on the others. */
+static symclone_status micro_instance(symclone_trainer *tr, int first, double *loss,
+                                      double *lpow) {
+  size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS], in = tr->in_size, out = tr->out_size;
   symclone_status st = ensure_scratch(tr, 1, N);
   if (st) return sym_fail(&tr->err, st, "cannot allocate the step's scratch");
   if ((st = draw_inputs(tr, N))) return st;
   st = symclone_layer_forward(tr->teacher, tr->teacher_params, N, tr->x, tr->labels, tr->work);
-  if (!st) st = symclone_layer_forward(tr->dense, tr->params, N, tr->x, tr->ys, tr->work);
   if (st) return sym_fail(&tr->err, st, "forward failed");
+  size_t nw = in * out;
+  int bias = tr->nparams > nw;
+  /* ys = X W^T + b */
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)out, (int)in, 1.0f, tr->x,
+              (int)in, tr->params, (int)in, 0.0f, tr->ys, (int)out);
+  if (bias)
+    for (size_t xi = 0; xi < N; xi++)
+      for (size_t o = 0; o < out; o++) tr->ys[xi * out + o] += tr->params[nw + o];
   size_t total = N * out;
   *loss = sq_error(tr->ys, tr->labels, tr->ys, total, (float)(2.0 / (double)total), lpow) /
           (double)total;
   *lpow /= (double)total;
-  st = symclone_layer_backward(tr->dense, tr->params, N, tr->x, tr->ys, NULL, tr->grad, tr->work);
-  return st ? sym_fail(&tr->err, st, "dense backward failed") : SYMCLONE_OK;
+  /* dW = E^T X, db = column sums of E */
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)N, 1.0f, tr->ys,
+              (int)out, tr->x, (int)in, first ? 0.0f : 1.0f, tr->grad, (int)in);
+  if (bias) {
+    float *db = tr->grad + nw;
+    if (first) memset(db, 0, out * sizeof *db);
+    for (size_t xi = 0; xi < N; xi++)
+      for (size_t o = 0; o < out; o++) db[o] += tr->ys[xi * out + o];
+  }
+  return SYMCLONE_OK;
 }
 
 /* ---- the update ------------------------------------------------------------ */
@@ -478,21 +762,16 @@ static size_t apply_update(symclone_trainer *tr, double gscale) {
     double eps = tr->set[SYMCLONE_SET_EPSILON];
     tr->adam_t++;
     double bc1 = 1.0 - pow(b1, (double)tr->adam_t), bc2 = 1.0 - pow(b2, (double)tr->adam_t);
-    float fb1 = (float)b1, fb2 = (float)b2, f1b1 = (float)(1.0 - b1), f1b2 = (float)(1.0 - b2);
-    float step = (float)(lr / bc1), rbc2 = (float)(1.0 / sqrt(bc2)), feps = (float)eps;
-    float decay = (float)(1.0 - lr * wd), gs = (float)gscale;
-    for (size_t i = 0; i < n; i++) {
-      float gi = g[i] * gs;
-      float mi = fb1 * m[i] + f1b1 * gi;
-      float vi = fb2 * v[i] + f1b2 * gi * gi;
-      float np = p[i] * decay - step * mi / (sqrtf(vi) * rbc2 + feps);
-      m[i] = mi;
-      v[i] = vi;
-      if (isfinite(np))
-        p[i] = np;
-      else
-        bad++;
-    }
+    adam_consts k = {(float)b1,
+                     (float)b2,
+                     (float)(1.0 - b1),
+                     (float)(1.0 - b2),
+                     (float)(lr / bc1),
+                     (float)(1.0 / sqrt(bc2)),
+                     (float)eps,
+                     (float)(1.0 - lr * wd),
+                     (float)gscale};
+    bad = adamw_pass(p, g, m, v, n, &k);
   } else {
     float mu = (float)tr->set[SYMCLONE_SET_MOMENTUM], flr = (float)lr, fwd = (float)wd;
     float gs = (float)gscale;
@@ -519,18 +798,17 @@ symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, do
     return sym_fail(&tr->err, SYMCLONE_ERR_SETTING,
                     "objective=moment is defined for standard normal inputs only "
                     "(input_source=gaussian)");
-  memset(tr->grad, 0, tr->nparams * sizeof(float));
   int acc = (int)tr->set[SYMCLONE_SET_ACCUMULATE];
   double loss = 0.0, lpow = 0.0;
   for (int a = 0; a < acc; a++) {
     double l = 0.0, lp = 0.0;
     symclone_status st;
     if (tr->instance)
-      st = micro_instance(tr, &l, &lp);
+      st = micro_instance(tr, a == 0, &l, &lp);
     else if (obj == SYMCLONE_OBJECTIVE_MOMENT)
-      st = micro_moment(tr, &l, &lp);
+      st = micro_moment(tr, a == 0, &l, &lp);
     else
-      st = micro_family(tr, &l, &lp);
+      st = micro_family(tr, a == 0, &l, &lp);
     if (st) {
       tr->seconds += now_seconds() - t0;
       return st;
@@ -540,8 +818,7 @@ symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, do
   }
   loss /= acc;
   lpow /= acc;
-  double gnorm2 = 0.0;
-  for (size_t i = 0; i < tr->nparams; i++) gnorm2 += (double)tr->grad[i] * tr->grad[i];
+  double gnorm2 = sum_squares(tr->grad, tr->nparams);
   double gscale = 1.0 / acc, gnorm = sqrt(gnorm2) * gscale;
   if (!isfinite(loss) || !isfinite(gnorm)) {
     tr->seconds += now_seconds() - t0;

@@ -1,0 +1,746 @@
+/* bench_clone: how fast the cloning trainer runs, against the roofline of
+ * the same machine measured in the same run.
+ *
+ * Workloads (select with --workloads a,b,...; default all):
+ *   gemm_ref     cblas_sgemm on 1024^3 and on every matrix-product shape of
+ *                the steps below, and the memory bandwidth of a streaming
+ *                pass: the roofline the steps are compared with
+ *   t2_family    family cloning of the 3x3 valid convolution on 28x28,
+ *                B = 9 blocks, K = 16 kernels and N = 64 Gaussian inputs a
+ *                step, AdamW; modes stochastic, unit and moment
+ *   c4_family    the same for the C4 lifting convolution
+ *   t2_instance  one fixed 8-channel circular 3x3 convolution on 28x28
+ *                (1 -> 8 channels) cloned into a dense 784 -> 6272 layer,
+ *                batch 64, AdamW
+ *   converge     seconds of training until the Toeplitz distance of the
+ *                t2_family student is <= 1e-3, per mode (capped)
+ *   net          forward / backward images per second of a cloned
+ *                convolution layer beside the teacher group convolution
+ *
+ * Every figure is printed as name=value, after the lines workload=NAME,
+ * threads=N and mode=NAME that it belongs to:
+ *   ms_per_step     median over the repetitions, after a warm-up
+ *   pairs_per_s     (input, kernel) pairs per second (N*K per step; n/a
+ *                   for moment mode, which uses no pairs)
+ *   gflops          the step's matrix-product work (the shapes listed by
+ *                   gemm_ref) divided by the step time
+ *   roofline_ms     those products at the rate cblas_sgemm reached on the
+ *                   same shapes in this run, plus the optimizer's memory
+ *                   traffic (parameters, gradient and two moments read,
+ *                   three written) at the measured bandwidth
+ *   roofline_frac   roofline_ms / ms_per_step
+ *   allocs_per_step malloc/calloc/realloc calls per step made by the
+ *                   library inside the timed loop (glibc only), and
+ *   blas_allocs_per_step  those made by anything else (OpenBLAS allocates
+ *                   a job table on each threaded call)
+ *   peak_rss_mb     peak resident memory of the workload (getrusage)
+ *
+ * BLAS threads are set from here through openblas_set_num_threads when the
+ * BLAS has it (--threads 1,2 by default); with another BLAS the thread
+ * count is whatever that BLAS uses and is reported as such.
+ *
+ *   bench_clone                          # everything (about 15 minutes)
+ *   bench_clone --quick                  # short sanity run
+ *   bench_clone --workloads t2_family --threads 2 --reps 21
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <cblas.h>
+#include <symclone/symclone.h>
+
+/* ---- counting allocations ----------------------------------------------- */
+
+#if defined(__GLIBC__)
+#include <link.h>
+#include <stdint.h>
+/* The program's own malloc family, forwarding to glibc's: every allocation
+ * of the process is counted, as made by the library (the caller's address
+ * lies in libsymclone's mapping) or by anything else (BLAS, libc). */
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t count, size_t size);
+extern void *__libc_realloc(void *p, size_t size);
+extern void __libc_free(void *p);
+static atomic_long lib_allocs, other_allocs;
+static uintptr_t lib_lo, lib_hi;
+static void count_alloc(void *caller) {
+  uintptr_t a = (uintptr_t)caller;
+  atomic_fetch_add_explicit(a >= lib_lo && a < lib_hi ? &lib_allocs : &other_allocs, 1,
+                            memory_order_relaxed);
+}
+void *malloc(size_t size) {
+  count_alloc(__builtin_return_address(0));
+  return __libc_malloc(size);
+}
+void *calloc(size_t count, size_t size) {
+  count_alloc(__builtin_return_address(0));
+  return __libc_calloc(count, size);
+}
+void *realloc(void *p, size_t size) {
+  count_alloc(__builtin_return_address(0));
+  return __libc_realloc(p, size);
+}
+void free(void *p) { __libc_free(p); }
+
+static int find_mapping(struct dl_phdr_info *info, size_t size, void *data) {
+  uintptr_t target = *(uintptr_t *)data;
+  (void)size;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+    if (ph->p_type == PT_LOAD && target >= lo && target < hi) {
+      lib_lo = lo;
+      lib_hi = hi;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void locate_library(void) {
+  void *f = dlsym(RTLD_DEFAULT, "symclone_trainer_step");
+  uintptr_t target = (uintptr_t)f;
+  if (f) dl_iterate_phdr(find_mapping, &target);
+}
+static long lib_allocs_now(void) { return atomic_load(&lib_allocs); }
+static long other_allocs_now(void) { return atomic_load(&other_allocs); }
+#define COUNTS_ALLOCS 1
+#else
+static void locate_library(void) {}
+static long lib_allocs_now(void) { return 0; }
+static long other_allocs_now(void) { return 0; }
+#define COUNTS_ALLOCS 0
+#endif
+
+/* ---- clock, statistics, memory ------------------------------------------ */
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Reset the peak-RSS mark (Linux), so each workload reports its own. */
+static void reset_peak_rss(void) {
+  FILE *f = fopen("/proc/self/clear_refs", "w");
+  if (f) {
+    fputs("5", f);
+    fclose(f);
+  }
+}
+
+static double peak_rss_mb(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_maxrss / 1024.0;
+}
+
+static void *xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p) {
+    fprintf(stderr, "bench_clone: out of memory (%zu bytes)\n", n);
+    exit(1);
+  }
+  return p;
+}
+
+/* ---- BLAS threads ------------------------------------------------------- */
+
+static void (*blas_set_threads)(int);
+static int (*blas_get_threads)(void);
+static char *(*blas_config)(void);
+static char *(*blas_corename)(void);
+
+static void find_blas_controls(void) {
+  void *f = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+  if (f) memcpy(&blas_set_threads, &f, sizeof f);
+  f = dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+  if (f) memcpy(&blas_get_threads, &f, sizeof f);
+  f = dlsym(RTLD_DEFAULT, "openblas_get_config");
+  if (f) memcpy(&blas_config, &f, sizeof f);
+  f = dlsym(RTLD_DEFAULT, "openblas_get_corename");
+  if (f) memcpy(&blas_corename, &f, sizeof f);
+}
+
+static int set_threads(int n) {
+  if (blas_set_threads) blas_set_threads(n);
+  return blas_get_threads ? blas_get_threads() : 1;
+}
+
+/* ---- matrix-product shapes and the roofline ------------------------------ */
+
+/* One product C (m x n) = op(A) op(B), op(A) m x k, as the step needs it. */
+typedef struct shape {
+  const char *what;
+  int m, n, k;
+  int ta, tb;
+  double ms; /* measured by gemm_ref at the current thread count */
+} shape;
+
+#define MAX_SHAPES 64
+static shape shapes[MAX_SHAPES];
+static int nshapes;
+static double bandwidth_gbs; /* streaming bandwidth at the current thread count */
+
+static int shape_index(const char *what, int m, int n, int k, int ta, int tb) {
+  for (int i = 0; i < nshapes; i++)
+    if (shapes[i].m == m && shapes[i].n == n && shapes[i].k == k && shapes[i].ta == ta &&
+        shapes[i].tb == tb)
+      return i;
+  if (nshapes == MAX_SHAPES) {
+    fprintf(stderr, "bench_clone: too many shapes\n");
+    exit(1);
+  }
+  shapes[nshapes] = (shape){what, m, n, k, ta, tb, -1.0};
+  return nshapes++;
+}
+
+/* A step's products: indices into shapes[] and the optimizer's parameter
+ * count. */
+typedef struct step_model {
+  int idx[12], count;
+  double flops;
+  size_t nparams;
+} step_model;
+
+static void model_add(step_model *sm, const char *what, int m, int n, int k, int ta, int tb) {
+  sm->idx[sm->count++] = shape_index(what, m, n, k, ta, tb);
+  sm->flops += 2.0 * m * n * k;
+}
+
+/* The products of a family step, as the trainer does them (one product
+ * over the whole batch each, docs/performance.md): labels
+ * Y = Kx im2col(X) (Kx = Theta kappa, the teacher's kernels of the K draws),
+ * V = W X^T, Ys = C V, dC = E V^T, dV = C^T E, dW = dV X; the moment
+ * objective needs G = W W^T and (C^T C) W only. */
+static step_model family_model(int out_n, int in_hw, int out_hw, int B, int P, int K, int N,
+                               int mode, size_t nparams) {
+  step_model sm = {{0}, 0, 0.0, nparams};
+  int bsz = out_hw * in_hw;
+  if (mode == SYMCLONE_OBJECTIVE_MOMENT) {
+    model_add(&sm, "gram", B, B, bsz, 0, 1);
+    model_add(&sm, "ctc_w", B, bsz, B, 0, 0);
+    return sm;
+  }
+  int nout = N * out_hw;
+  model_add(&sm, "labels", K * out_n, nout, P, 0, 0);
+  model_add(&sm, "project", B * out_hw, N, in_hw, 0, 1);
+  model_add(&sm, "combine", K * out_n, nout, B, 0, 0);
+  model_add(&sm, "combine_dc", K * out_n, B, nout, 0, 1);
+  model_add(&sm, "combine_dv", B, nout, K * out_n, 1, 0);
+  model_add(&sm, "project_dw", B * out_hw, in_hw, N, 0, 0);
+  return sm;
+}
+
+static step_model instance_model(int in, int out, int cout, int ckk, int N, size_t nparams) {
+  step_model sm = {{0}, 0, 0.0, nparams};
+  model_add(&sm, "teacher", cout, N * (out / cout), ckk, 0, 0);
+  model_add(&sm, "dense_fwd", N, out, in, 0, 1);
+  model_add(&sm, "dense_dw", out, in, N, 1, 0);
+  return sm;
+}
+
+/* bytes the optimizer must move: p, g, m, v read; p, m, v written */
+static double optimizer_bytes(size_t nparams) { return 7.0 * 4.0 * (double)nparams; }
+
+static double roofline_ms(const step_model *sm) {
+  double ms = 0.0;
+  for (int i = 0; i < sm->count; i++) ms += shapes[sm->idx[i]].ms;
+  return ms + 1e3 * optimizer_bytes(sm->nparams) / (bandwidth_gbs * 1e9);
+}
+
+static double time_gemm(const shape *s, int reps) {
+  size_t asz = (size_t)s->m * s->k, bsz = (size_t)s->k * s->n, csz = (size_t)s->m * s->n;
+  float *a = xmalloc(asz * sizeof *a), *b = xmalloc(bsz * sizeof *b), *c = xmalloc(csz * 4);
+  for (size_t i = 0; i < asz; i++) a[i] = (float)((i * 7 % 13) - 6) * 0.1f;
+  for (size_t i = 0; i < bsz; i++) b[i] = (float)((i * 5 % 11) - 5) * 0.1f;
+  memset(c, 0, csz * sizeof *c);
+  int lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
+  double *t = xmalloc((size_t)reps * sizeof *t);
+  for (int r = -2; r < reps; r++) {
+    double t0 = now();
+    cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
+                s->tb ? CblasTrans : CblasNoTrans, s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f,
+                c, s->n);
+    if (r >= 0) t[r] = now() - t0;
+  }
+  double ms = 1e3 * median(t, reps);
+  free(t);
+  free(a);
+  free(b);
+  free(c);
+  return ms;
+}
+
+/* Streaming bandwidth: a[i] = b[i] + s c[i] over arrays of n floats (the
+ * size of the largest optimizer state), 12 bytes per element. */
+static double measure_bandwidth(size_t n, int reps) {
+  float *a = xmalloc(n * sizeof *a), *b = xmalloc(n * sizeof *b), *c = xmalloc(n * sizeof *c);
+  for (size_t i = 0; i < n; i++) {
+    a[i] = 0.0f;
+    b[i] = (float)(i % 17);
+    c[i] = (float)(i % 5);
+  }
+  double *t = xmalloc((size_t)reps * sizeof *t);
+  for (int r = -2; r < reps; r++) {
+    double t0 = now();
+    for (size_t i = 0; i < n; i++) a[i] = b[i] + 0.5f * c[i];
+    if (r >= 0) t[r] = now() - t0;
+    b[r & 1] += a[n / 2]; /* keep the loop alive */
+  }
+  double sec = median(t, reps);
+  free(t);
+  free(a);
+  free(b);
+  free(c);
+  return 12.0 * (double)n / sec / 1e9;
+}
+
+/* ---- options --------------------------------------------------------------- */
+
+typedef struct options {
+  int quick;
+  int reps, warmup;
+  int threads[4], nthreads;
+  double cap_seconds;
+  int check_every;
+  int want_gemm, want_t2, want_c4, want_inst, want_conv, want_net;
+} options;
+
+static int parse_list(const char *s, int *out, int max) {
+  int n = 0;
+  while (*s && n < max) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || v < 1 || v > 256) return -1;
+    out[n++] = (int)v;
+    if (*end && *end != ',') return -1;
+    s = *end ? end + 1 : end;
+  }
+  return n;
+}
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: bench_clone [--quick] [--workloads LIST] [--threads LIST] [--reps N]\n"
+          "                   [--cap SECONDS] [--check-every STEPS]\n"
+          "  --workloads  comma-separated: gemm_ref,t2_family,c4_family,t2_instance,\n"
+          "               converge,net (default: all)\n"
+          "  --threads    BLAS thread counts to run with (default 1,2)\n"
+          "  --reps       timed steps per figure, median taken (default 15; quick 5)\n"
+          "  --cap        seconds of training allowed per mode to reach a Toeplitz\n"
+          "               distance of 1e-3 (default 300; quick 10)\n"
+          "  --check-every  steps between distance checks (default 5)\n"
+          "  --quick      few repetitions and a short cap: a sanity run\n");
+}
+
+static int parse_options(int argc, char **argv, options *o) {
+  memset(o, 0, sizeof *o);
+  o->threads[0] = 1;
+  o->threads[1] = 2;
+  o->nthreads = 2;
+  o->check_every = 5;
+  const char *workloads = NULL;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "--quick")) {
+      o->quick = 1;
+    } else if (!strcmp(a, "--workloads") && v) {
+      workloads = v;
+      i++;
+    } else if (!strcmp(a, "--threads") && v) {
+      if ((o->nthreads = parse_list(v, o->threads, 4)) < 1) return -1;
+      i++;
+    } else if (!strcmp(a, "--reps") && v) {
+      o->reps = atoi(v);
+      if (o->reps < 1) return -1;
+      i++;
+    } else if (!strcmp(a, "--cap") && v) {
+      o->cap_seconds = atof(v);
+      if (!(o->cap_seconds > 0)) return -1;
+      i++;
+    } else if (!strcmp(a, "--check-every") && v) {
+      o->check_every = atoi(v);
+      if (o->check_every < 1) return -1;
+      i++;
+    } else {
+      return -1;
+    }
+  }
+  if (!o->reps) o->reps = o->quick ? 5 : 15;
+  o->warmup = o->quick ? 2 : 4;
+  if (!(o->cap_seconds > 0)) o->cap_seconds = o->quick ? 10.0 : 300.0;
+  if (!workloads) {
+    o->want_gemm = o->want_t2 = o->want_c4 = o->want_inst = o->want_conv = o->want_net = 1;
+    return 0;
+  }
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", workloads);
+  for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    if (!strcmp(tok, "gemm_ref")) o->want_gemm = 1;
+    else if (!strcmp(tok, "t2_family")) o->want_t2 = 1;
+    else if (!strcmp(tok, "c4_family")) o->want_c4 = 1;
+    else if (!strcmp(tok, "t2_instance")) o->want_inst = 1;
+    else if (!strcmp(tok, "converge")) o->want_conv = 1;
+    else if (!strcmp(tok, "net")) o->want_net = 1;
+    else return -1;
+  }
+  return 0;
+}
+
+#define CHECK(call)                                                                         \
+  do {                                                                                      \
+    symclone_status st_ = (call);                                                           \
+    if (st_) {                                                                              \
+      fprintf(stderr, "bench_clone: %s failed: %s\n", #call, symclone_strerror(st_));      \
+      exit(1);                                                                              \
+    }                                                                                       \
+  } while (0)
+
+static const char *mode_name(int mode) {
+  return mode == SYMCLONE_OBJECTIVE_STOCHASTIC ? "stochastic"
+         : mode == SYMCLONE_OBJECTIVE_UNIT_KERNELS ? "unit"
+                                                   : "moment";
+}
+
+/* ---- timing a trainer --------------------------------------------------- */
+
+typedef struct step_figures {
+  double ms, allocs, other_allocs;
+} step_figures;
+
+static step_figures time_steps(symclone_trainer *tr, const options *o) {
+  for (int i = 0; i < o->warmup; i++) CHECK(symclone_trainer_step(tr, NULL, NULL));
+  double *t = xmalloc((size_t)o->reps * sizeof *t);
+  long a0 = lib_allocs_now(), b0 = other_allocs_now();
+  for (int r = 0; r < o->reps; r++) {
+    double t0 = now();
+    symclone_status st = symclone_trainer_step(tr, NULL, NULL);
+    t[r] = now() - t0;
+    if (st) {
+      fprintf(stderr, "bench_clone: step failed: %s\n", symclone_trainer_last_error(tr));
+      exit(1);
+    }
+  }
+  long a1 = lib_allocs_now(), b1 = other_allocs_now();
+  step_figures f = {1e3 * median(t, o->reps), (double)(a1 - a0) / o->reps,
+                    (double)(b1 - b0) / o->reps};
+  free(t);
+  return f;
+}
+
+static void print_figures(const step_figures *f, const step_model *sm, double pairs) {
+  double roof = roofline_ms(sm);
+  printf("ms_per_step=%.3f\n", f->ms);
+  if (pairs > 0)
+    printf("pairs_per_s=%.0f\n", pairs / (f->ms * 1e-3));
+  else
+    printf("pairs_per_s=n/a\n");
+  printf("gflops=%.2f\n", sm->flops / (f->ms * 1e-3) / 1e9);
+  printf("roofline_ms=%.3f\n", roof);
+  printf("roofline_frac=%.3f\n", roof / f->ms);
+  if (COUNTS_ALLOCS)
+    printf("allocs_per_step=%.2f\nblas_allocs_per_step=%.2f\n", f->allocs, f->other_allocs);
+  else
+    printf("allocs_per_step=n/a\nblas_allocs_per_step=n/a\n");
+  printf("peak_rss_mb=%.1f\n", peak_rss_mb());
+}
+
+/* ---- family workloads ----------------------------------------------------- */
+
+#define SIZE 28
+#define KERNEL 3
+#define BLOCKS 9
+#define KDRAWS 16
+#define NINPUTS 64
+
+typedef struct family {
+  const char *name;
+  symclone_student_kind kind;
+  int n;
+} family;
+
+static const family families[2] = {{"t2_family", SYMCLONE_STUDENT_PLANAR, 1},
+                                   {"c4_family", SYMCLONE_STUDENT_LIFTING, 4}};
+static const int modes[3] = {SYMCLONE_OBJECTIVE_STOCHASTIC, SYMCLONE_OBJECTIVE_UNIT_KERNELS,
+                             SYMCLONE_OBJECTIVE_MOMENT};
+
+static symclone_student *family_student(const family *f) {
+  symclone_student *s;
+  CHECK(symclone_student_create(&s, f->kind, f->n, KERNEL, SIZE, SIZE, SYMCLONE_PAD_VALID,
+                                BLOCKS, 1));
+  return s;
+}
+
+static step_model model_of(const family *f, const symclone_student *s, int mode) {
+  int oshape[4];
+  symclone_student_output_shape(s, oshape);
+  int P = (int)symclone_student_theta_size(s);
+  int K = mode == SYMCLONE_OBJECTIVE_UNIT_KERNELS ? P : KDRAWS;
+  (void)f;
+  return family_model(oshape[1], SIZE * SIZE, oshape[2] * oshape[3], BLOCKS, P, K, NINPUTS, mode,
+                      symclone_student_param_count(s, SYMCLONE_PART_ALL));
+}
+
+static void register_family_shapes(void) {
+  for (int fi = 0; fi < 2; fi++) {
+    symclone_student *s = family_student(&families[fi]);
+    for (int mi = 0; mi < 3; mi++) (void)model_of(&families[fi], s, modes[mi]);
+    symclone_student_free(s);
+  }
+}
+
+static void run_family(const family *f, int threads, const options *o) {
+  for (int mi = 0; mi < 3; mi++) {
+    int mode = modes[mi];
+    reset_peak_rss();
+    symclone_student *s = family_student(f);
+    symclone_trainer *tr;
+    CHECK(symclone_trainer_create(&tr, s));
+    CHECK(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, mode));
+    CHECK(symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, KDRAWS));
+    CHECK(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, NINPUTS));
+    CHECK(symclone_trainer_set(tr, SYMCLONE_SET_SEED, 1));
+    step_figures fig = time_steps(tr, o);
+    step_model sm = model_of(f, s, mode);
+    int P = (int)symclone_student_theta_size(s);
+    double pairs = mode == SYMCLONE_OBJECTIVE_MOMENT
+                       ? 0.0
+                       : (double)NINPUTS * (mode == SYMCLONE_OBJECTIVE_UNIT_KERNELS ? P : KDRAWS);
+    printf("workload=%s\nthreads=%d\nmode=%s\n", f->name, threads, mode_name(mode));
+    print_figures(&fig, &sm, pairs);
+    fflush(stdout);
+    symclone_trainer_free(tr);
+    symclone_student_free(s);
+  }
+}
+
+/* ---- instance workload ----------------------------------------------------- */
+
+#define INST_COUT 8
+
+static step_model instance_model_default(void) {
+  size_t in = SIZE * SIZE, out = (size_t)INST_COUT * SIZE * SIZE;
+  return instance_model((int)in, (int)out, INST_COUT, KERNEL * KERNEL, NINPUTS,
+                        out * in + out);
+}
+
+static void run_instance(int threads, const options *o) {
+  reset_peak_rss();
+  symclone_layer *conv, *dense;
+  CHECK(symclone_conv2d_create(&conv, 1, INST_COUT, KERNEL, SIZE, SIZE, SYMCLONE_PAD_CIRCULAR,
+                               1));
+  size_t in = symclone_layer_input_size(conv), out = symclone_layer_output_size(conv);
+  CHECK(symclone_dense_create(&dense, (int)in, (int)out, 1));
+  size_t tp = symclone_layer_param_count(conv), dp = symclone_layer_param_count(dense);
+  float *tparams = xmalloc(tp * sizeof *tparams), *dparams = xmalloc(dp * sizeof *dparams);
+  for (size_t i = 0; i < tp; i++) tparams[i] = (float)sin(0.7 * (double)i + 0.2);
+  memset(dparams, 0, dp * sizeof *dparams);
+  symclone_trainer *tr;
+  CHECK(symclone_trainer_create_instance(&tr, conv, tparams, dense, dparams));
+  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, NINPUTS));
+  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_SEED, 1));
+  step_figures fig = time_steps(tr, o);
+  step_model sm = instance_model_default();
+  printf("workload=t2_instance\nthreads=%d\nmode=stochastic\n", threads);
+  print_figures(&fig, &sm, (double)NINPUTS);
+  fflush(stdout);
+  symclone_trainer_free(tr);
+  free(tparams);
+  free(dparams);
+  symclone_layer_free(conv);
+  symclone_layer_free(dense);
+}
+
+/* ---- gemm_ref ------------------------------------------------------------------ */
+
+static void run_gemm_ref(int threads, const options *o, int print) {
+  int reps = o->quick ? 5 : 11;
+  for (int i = 0; i < nshapes; i++) shapes[i].ms = time_gemm(&shapes[i], reps);
+  size_t nbw = BLOCKS * (size_t)(SIZE - 2) * (SIZE - 2) * SIZE * SIZE;
+  double bw1 = measure_bandwidth(nbw, reps);
+  bandwidth_gbs = bw1;
+  if (!print) return;
+  printf("workload=gemm_ref\nthreads=%d\n", threads);
+  shape big = {"square", 1024, 1024, 1024, 0, 0, -1.0};
+  big.ms = time_gemm(&big, reps);
+  printf("sgemm_1024_ms=%.3f\nsgemm_1024_gflops=%.2f\n", big.ms,
+         2.0 * 1024 * 1024 * 1024 / (big.ms * 1e-3) / 1e9);
+  for (int i = 0; i < nshapes; i++) {
+    const shape *s = &shapes[i];
+    printf("sgemm_%s_%dx%dx%d%s%s_ms=%.4f\n", s->what, s->m, s->n, s->k, s->ta ? "_ta" : "",
+           s->tb ? "_tb" : "", s->ms);
+    printf("sgemm_%s_%dx%dx%d%s%s_gflops=%.2f\n", s->what, s->m, s->n, s->k, s->ta ? "_ta" : "",
+           s->tb ? "_tb" : "", 2.0 * s->m * s->n * s->k / (s->ms * 1e-3) / 1e9);
+  }
+  printf("stream_floats=%zu\nbandwidth_gbs=%.2f\n", nbw, bw1);
+  fflush(stdout);
+}
+
+/* ---- time to a Toeplitz distance of 1e-3 ------------------------------------ */
+
+static void run_converge(int threads, const options *o) {
+  double secs[3];
+  for (int mi = 0; mi < 3; mi++) {
+    int mode = modes[mi];
+    symclone_student *s = family_student(&families[0]);
+    symclone_trainer *tr;
+    CHECK(symclone_trainer_create(&tr, s));
+    CHECK(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, mode));
+    CHECK(symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, KDRAWS));
+    CHECK(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, NINPUTS));
+    CHECK(symclone_trainer_set(tr, SYMCLONE_SET_SEED, 1));
+    double dist = 1.0, train = 0.0;
+    long long steps = 0;
+    int reached = 0;
+    while (train < o->cap_seconds) {
+      double t0 = now();
+      for (int i = 0; i < o->check_every; i++) CHECK(symclone_trainer_step(tr, NULL, NULL));
+      train += now() - t0; /* the distance check below is not counted */
+      steps += o->check_every;
+      CHECK(symclone_student_toeplitz_distance(s, 4, 777, &dist, NULL));
+      if (dist <= 1e-3) {
+        reached = 1;
+        break;
+      }
+    }
+    secs[mi] = reached ? train : INFINITY;
+    printf("workload=t2_family\nthreads=%d\nmode=%s\n", threads, mode_name(mode));
+    if (reached)
+      printf("seconds_to_1e-3=%.3f\n", train);
+    else
+      printf("seconds_to_1e-3=inf\n");
+    printf("steps_run=%lld\ntrain_seconds=%.3f\ntoeplitz_rel_dist=%.3e\nrel_loss=%.3e\n", steps,
+           train, dist, symclone_trainer_rel_loss(tr));
+    fflush(stdout);
+    symclone_trainer_free(tr);
+    symclone_student_free(s);
+  }
+  /* moment against stochastic: a lower bound when stochastic ran out of time */
+  double st = isinf(secs[0]) ? o->cap_seconds : secs[0];
+  if (!isinf(secs[2]))
+    printf("moment_speedup_to_1e-3%s=%.1f\n", isinf(secs[0]) ? "_at_least" : "",
+           st / secs[2]);
+  if (!isinf(secs[1]))
+    printf("unit_speedup_to_1e-3%s=%.1f\n", isinf(secs[0]) ? "_at_least" : "", st / secs[1]);
+}
+
+/* ---- the downstream cloned layer ------------------------------------------- */
+
+/* A cloned group convolution (C4, 3x3 valid, 8 -> 8 channels on 14x14, a
+ * 9-block student, retain mode) and the teacher group convolution of the
+ * same geometry, each alone in a network: images per second through the
+ * forward pass and through forward + backward (symclone_net_gradient). */
+static void run_net(int threads, const options *o) {
+  enum { NET_N = 4, NET_C = 8, NET_HW = 14, NET_BATCH = 64 };
+  symclone_student *s;
+  CHECK(symclone_student_create(&s, SYMCLONE_STUDENT_GROUP, NET_N, KERNEL, NET_HW, NET_HW,
+                                SYMCLONE_PAD_VALID, BLOCKS, 1));
+  for (int which = 0; which < 2; which++) {
+    reset_peak_rss();
+    symclone_net *net;
+    CHECK(symclone_net_create(&net, NET_C, NET_N, NET_HW, NET_HW));
+    symclone_status st =
+        which == 0 ? symclone_net_add_cloned(net, s, NET_C, SYMCLONE_CLONE_RETAIN, 0.0)
+                   : symclone_net_add_group_conv(net, NET_C, KERNEL, SYMCLONE_PAD_VALID, 1);
+    const char *name = which == 0 ? "cloned_group_conv" : "teacher_group_conv";
+    printf("workload=net\nthreads=%d\nmode=%s\n", threads, name);
+    if (st) {
+      printf("available=0\n");
+      symclone_net_free(net);
+      continue;
+    }
+    size_t in = symclone_net_input_size(net), out = symclone_net_output_size(net);
+    size_t np = symclone_net_param_count(net);
+    float *x = xmalloc(NET_BATCH * in * sizeof *x), *y = xmalloc(NET_BATCH * out * sizeof *y);
+    float *grad = xmalloc(np * sizeof *grad);
+    int *labels = xmalloc(NET_BATCH * sizeof *labels);
+    for (size_t i = 0; i < NET_BATCH * in; i++) x[i] = (float)sin(0.37 * (double)i);
+    for (int i = 0; i < NET_BATCH; i++) labels[i] = (int)((size_t)i * 97 % out);
+    double *tf = xmalloc((size_t)o->reps * sizeof *tf), *tg = xmalloc((size_t)o->reps * sizeof *tg);
+    for (int r = -o->warmup; r < o->reps; r++) {
+      double t0 = now();
+      CHECK(symclone_net_forward(net, NET_BATCH, x, y));
+      double t1 = now();
+      CHECK(symclone_net_gradient(net, NET_BATCH, x, labels, NULL, grad));
+      double t2 = now();
+      if (r >= 0) {
+        tf[r] = t1 - t0;
+        tg[r] = t2 - t1;
+      }
+    }
+    double f = median(tf, o->reps), g = median(tg, o->reps);
+    printf("available=1\nbatch=%d\nforward_ms=%.3f\nforward_images_per_s=%.0f\n", NET_BATCH,
+           1e3 * f, NET_BATCH / f);
+    printf("forward_backward_ms=%.3f\nforward_backward_images_per_s=%.0f\n", 1e3 * g,
+           NET_BATCH / g);
+    if (g > f) printf("backward_images_per_s=%.0f\n", NET_BATCH / (g - f));
+    printf("peak_rss_mb=%.1f\n", peak_rss_mb());
+    fflush(stdout);
+    free(tf);
+    free(tg);
+    free(x);
+    free(y);
+    free(grad);
+    free(labels);
+    symclone_net_free(net);
+  }
+  symclone_student_free(s);
+}
+
+/* ---- main ------------------------------------------------------------------------ */
+
+int main(int argc, char **argv) {
+  options o;
+  if (parse_options(argc, argv, &o)) {
+    usage();
+    return 2;
+  }
+  find_blas_controls();
+  locate_library();
+  printf("library_version=%s\n", symclone_version_string());
+  printf("blas=%s\n", blas_config ? blas_config() : "unknown (no openblas_get_config)");
+  printf("blas_core=%s\n", blas_corename ? blas_corename() : "unknown");
+  printf("blas_thread_control=%s\n", blas_set_threads ? "openblas_set_num_threads" : "none");
+  printf("quick=%d\nreps=%d\nwarmup=%d\n", o.quick, o.reps, o.warmup);
+  if (COUNTS_ALLOCS) { /* the counter sees the library's allocations */
+    long a0 = lib_allocs_now();
+    symclone_student *probe = family_student(&families[0]);
+    symclone_student_free(probe);
+    printf("alloc_counter_check=%s\n", lib_allocs_now() > a0 ? "ok" : "failed");
+  }
+  register_family_shapes();
+  step_model im = instance_model_default();
+  (void)im;
+  for (int ti = 0; ti < o.nthreads; ti++) {
+    int threads = set_threads(o.threads[ti]);
+    run_gemm_ref(threads, &o, o.want_gemm);
+    if (o.want_t2) run_family(&families[0], threads, &o);
+    if (o.want_c4) run_family(&families[1], threads, &o);
+    if (o.want_inst) run_instance(threads, &o);
+    if (o.want_net) run_net(threads, &o);
+  }
+  if (o.want_conv) {
+    int threads = set_threads(o.threads[o.nthreads - 1]);
+    run_converge(threads, &o);
+  }
+  return 0;
+}

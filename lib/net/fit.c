@@ -1,0 +1,307 @@
+/* Forward and backward passes of a network, the loss, AdamW training and
+ * evaluation. */
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "net_priv.h"
+
+static double now_seconds(void) {
+  struct timespec ts;
+  timespec_get(&ts, TIME_UTC);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Activations, gradient buffers and workspaces for `batch` samples. */
+static symclone_status reserve(symclone_net *net, size_t batch) {
+  if (net->count == 0)
+    return sym_fail(&net->err, SYMCLONE_ERR_STATE, "the network has no layer");
+  if (net->scap >= batch && net->act) return SYMCLONE_OK;
+  /* release old scratch but keep nothing else */
+  if (net->act)
+    for (int l = 0; l < net->count; l++) sym_free(net->act[l]);
+  sym_free(net->act);
+  sym_free(net->dbuf[0]);
+  sym_free(net->dbuf[1]);
+  sym_free(net->work);
+  sym_free(net->cscratch);
+  net->act = NULL;
+  net->dbuf[0] = net->dbuf[1] = net->cscratch = NULL;
+  net->work = NULL;
+  net->scap = 0;
+  size_t maxio = net->in_size, work = 0, cs = 0, n;
+  net->act = sym_calloc((size_t)net->count, sizeof(float *));
+  if (!net->act) goto nomem;
+  for (int l = 0; l < net->count; l++) {
+    sym_net_layer *L = &net->layers[l];
+    if (sym_mul_size(batch, L->out_size, &n) || n > SIZE_MAX / sizeof(float))
+      return sym_fail(&net->err, SYMCLONE_ERR_OVERFLOW, "batch=%zu overflows", batch);
+    if (!(net->act[l] = sym_malloc_array(n, sizeof(float)))) goto nomem;
+    if (L->out_size > maxio) maxio = L->out_size;
+    if (L->kind == SYMCLONE_NET_LAYER_CLONED) {
+      symclone_status st = sym_net_cloned_reserve(net, L, batch);
+      if (st) return st;
+      size_t c = sym_net_cloned_scratch(L, batch);
+      if (c > cs) cs = c;
+    } else {
+      size_t w = symclone_layer_workspace_size(L->layer, batch);
+      if (w > work) work = w;
+    }
+  }
+  if (sym_mul_size(batch, maxio, &n)) return sym_fail(&net->err, SYMCLONE_ERR_OVERFLOW, "batch overflows");
+  if (!(net->dbuf[0] = sym_malloc_array(n, sizeof(float)))) goto nomem;
+  if (!(net->dbuf[1] = sym_malloc_array(n, sizeof(float)))) goto nomem;
+  if (work && !(net->work = sym_malloc(work))) goto nomem;
+  if (cs && !(net->cscratch = sym_malloc_array(cs, sizeof(float)))) goto nomem;
+  net->work_bytes = work;
+  net->scap = batch;
+  return SYMCLONE_OK;
+nomem:
+  return sym_fail(&net->err, SYMCLONE_ERR_NOMEM, "cannot allocate scratch for batch=%zu", batch);
+}
+
+static symclone_status forward(symclone_net *net, size_t batch, const float *x) {
+  const float *in = x;
+  for (int l = 0; l < net->count; l++) {
+    sym_net_layer *L = &net->layers[l];
+    if (L->kind == SYMCLONE_NET_LAYER_CLONED) {
+      sym_net_cloned_forward(L, batch, in, net->act[l]);
+    } else {
+      symclone_status st = symclone_layer_forward(L->layer, L->params, batch, in, net->act[l], net->work);
+      if (st) return sym_fail(&net->err, st, "layer %d: %s", l, symclone_layer_last_error(L->layer));
+    }
+    in = net->act[l];
+  }
+  return SYMCLONE_OK;
+}
+
+/* Softmax cross-entropy of logits z[batch][c]: returns the summed loss,
+ * writes dz = (softmax - onehot) * scale (if dz), counts correct. */
+static double softmax_xent(const float *z, const int *labels, size_t batch, size_t c, float *dz,
+                           float scale, size_t *correct) {
+  double total = 0;
+  for (size_t i = 0; i < batch; i++) {
+    const float *zi = z + i * c;
+    size_t am = 0;
+    for (size_t j = 1; j < c; j++)
+      if (zi[j] > zi[am]) am = j;
+    if (correct && (int)am == labels[i]) (*correct)++;
+    double mx = zi[am], sum = 0;
+    for (size_t j = 0; j < c; j++) sum += exp((double)zi[j] - mx);
+    double lse = mx + log(sum);
+    total += lse - zi[labels[i]];
+    if (dz)
+      for (size_t j = 0; j < c; j++)
+        dz[i * c + j] =
+            scale * (float)(exp((double)zi[j] - lse) - ((int)j == labels[i] ? 1.0 : 0.0));
+  }
+  return total;
+}
+
+static symclone_status check_labels(const symclone_net *net, const int *labels, size_t n) {
+  size_t c = net->layers[net->count - 1].out_size;
+  for (size_t i = 0; i < n; i++)
+    if (labels[i] < 0 || (size_t)labels[i] >= c)
+      return sym_fail(&net->err, SYMCLONE_ERR_DATA, "labels[%zu]=%d outside [0, %zu)", i,
+                      labels[i], c);
+  return SYMCLONE_OK;
+}
+
+/* Loss and gradients (into each layer's grad, zeroed first) for one batch.
+ * full: also the gradients of frozen parameters. */
+static symclone_status loss_grad(symclone_net *net, size_t batch, const float *x,
+                                 const int *labels, double *loss, size_t *correct, int full) {
+  symclone_status st = forward(net, batch, x);
+  if (st) return st;
+  size_t c = net->layers[net->count - 1].out_size;
+  float *dy = net->dbuf[0], *dx = net->dbuf[1];
+  double l = softmax_xent(net->act[net->count - 1], labels, batch, c, dy, 1.0f / (float)batch,
+                          correct) /
+             (double)batch;
+  for (int k = 0; k < net->count; k++)
+    if (net->layers[k].nparams) memset(net->layers[k].grad, 0, net->layers[k].nparams * sizeof(float));
+  for (int k = net->count - 1; k >= 0; k--) {
+    sym_net_layer *L = &net->layers[k];
+    const float *in = k ? net->act[k - 1] : x;
+    float *dxp = k ? dx : NULL;
+    if (L->kind == SYMCLONE_NET_LAYER_CLONED) {
+      sym_net_cloned_backward(L, batch, in, dy, dxp, full || L->mode == SYMCLONE_CLONE_BREAK,
+                              net->cscratch);
+      l += sym_net_cloned_penalty(L, 1);
+    } else {
+      if (!dxp && !L->nparams) break;
+      st = symclone_layer_backward(L->layer, L->params, batch, in, dy, dxp, L->grad, net->work);
+      if (st) return sym_fail(&net->err, st, "layer %d: %s", k, symclone_layer_last_error(L->layer));
+    }
+    float *t = dy;
+    dy = dx;
+    dx = t;
+  }
+  *loss = l;
+  return SYMCLONE_OK;
+}
+
+static symclone_status check_io(const symclone_net *net, size_t batch, const float *x,
+                                const void *y, const char *yname) {
+  if (!x) return sym_fail(&net->err, SYMCLONE_ERR_NULL, "x is NULL");
+  if (!y) return sym_fail(&net->err, SYMCLONE_ERR_NULL, "%s is NULL", yname);
+  if (batch == 0) return sym_fail(&net->err, SYMCLONE_ERR_SIZE, "batch is 0");
+  if (net->count == 0) return sym_fail(&net->err, SYMCLONE_ERR_STATE, "the network has no layer");
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_net_forward(symclone_net *net, size_t batch, const float *x, float *y) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  symclone_status st = check_io(net, batch, x, y, "y");
+  if (st) return st;
+  size_t bs = (size_t)net->set[SYMCLONE_NET_BATCH_SIZE], c = net->layers[net->count - 1].out_size;
+  if ((st = reserve(net, bs < batch ? bs : batch))) return st;
+  for (size_t i = 0; i < batch; i += net->scap) {
+    size_t n = batch - i < net->scap ? batch - i : net->scap;
+    if ((st = forward(net, n, x + i * net->in_size))) return st;
+    memcpy(y + i * c, net->act[net->count - 1], n * c * sizeof(float));
+  }
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_net_gradient(symclone_net *net, size_t batch, const float *x,
+                                      const int *labels, double *loss, float *grad) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  symclone_status st = check_io(net, batch, x, labels, "labels");
+  if (st || (st = check_labels(net, labels, batch)) || (st = reserve(net, batch))) return st;
+  double l;
+  if ((st = loss_grad(net, batch, x, labels, &l, NULL, 1))) return st;
+  if (loss) *loss = l;
+  if (grad)
+    for (int k = 0; k < net->count; k++)
+      if (net->layers[k].nparams)
+        memcpy(grad + net->layers[k].offset, net->layers[k].grad,
+               net->layers[k].nparams * sizeof(float));
+  return SYMCLONE_OK;
+}
+
+static int grads_finite(const symclone_net *net) {
+  for (int k = 0; k < net->count; k++) {
+    const sym_net_layer *L = &net->layers[k];
+    for (size_t j = 0; j < L->ntrain; j++)
+      if (!isfinite(L->grad[j])) return 0;
+  }
+  return 1;
+}
+
+static void adamw(symclone_net *net, double lr) {
+  double b1 = net->set[SYMCLONE_NET_BETA1], b2 = net->set[SYMCLONE_NET_BETA2];
+  double eps = net->set[SYMCLONE_NET_EPSILON], wd = net->set[SYMCLONE_NET_WEIGHT_DECAY];
+  net->adam_steps++;
+  double c1 = 1.0 - pow(b1, (double)net->adam_steps), c2 = 1.0 - pow(b2, (double)net->adam_steps);
+  float fb1 = (float)b1, fb2 = (float)b2;
+  for (int k = 0; k < net->count; k++) {
+    sym_net_layer *L = &net->layers[k];
+    for (size_t j = 0; j < L->ntrain; j++) {
+      float g = L->grad[j];
+      L->m[j] = fb1 * L->m[j] + (1.0f - fb1) * g;
+      L->v[j] = fb2 * L->v[j] + (1.0f - fb2) * g * g;
+      double upd = (L->m[j] / c1) / (sqrt(L->v[j] / c2) + eps);
+      if (j < L->nweights) upd += wd * L->params[j];
+      L->params[j] -= (float)(lr * upd);
+    }
+  }
+}
+
+symclone_status symclone_net_train(symclone_net *net, const float *x, const int *labels,
+                                   size_t count) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  symclone_status st = check_io(net, count, x, labels, "labels");
+  if (st || (st = check_labels(net, labels, count))) return st;
+  size_t bs = (size_t)net->set[SYMCLONE_NET_BATCH_SIZE];
+  if (bs > count) bs = count;
+  if ((st = reserve(net, bs))) return st;
+  size_t *perm = sym_malloc_array(count, sizeof *perm);
+  float *xb = sym_malloc_array(bs, net->in_size * sizeof(float));
+  int *lb = sym_malloc_array(bs, sizeof *lb);
+  if (!perm || !xb || !lb) {
+    st = sym_fail(&net->err, SYMCLONE_ERR_NOMEM, "cannot allocate the batch buffers");
+    goto done;
+  }
+  int epochs = (int)net->set[SYMCLONE_NET_EPOCHS];
+  long long every = (long long)net->set[SYMCLONE_NET_PROGRESS_BATCHES];
+  long long batches = (long long)((count + bs - 1) / bs);
+  double t0 = now_seconds();
+  for (size_t i = 0; i < count; i++) perm[i] = i;
+  for (int e = 0; e < epochs; e++) {
+    double lr = net->set[SYMCLONE_NET_LEARNING_RATE] *
+                pow(net->set[SYMCLONE_NET_LR_DECAY], (double)net->epochs_done);
+    for (size_t i = count - 1; i > 0; i--) {
+      size_t j = (size_t)sym_rng_below(&net->rng, (uint64_t)i + 1), t = perm[i];
+      perm[i] = perm[j];
+      perm[j] = t;
+    }
+    double sum_loss = 0;
+    size_t seen = 0, correct = 0;
+    for (long long b = 0; b < batches; b++) {
+      size_t start = (size_t)b * bs, n = count - start < bs ? count - start : bs;
+      for (size_t i = 0; i < n; i++) {
+        memcpy(xb + i * net->in_size, x + perm[start + i] * net->in_size,
+               net->in_size * sizeof(float));
+        lb[i] = labels[perm[start + i]];
+      }
+      double l;
+      if ((st = loss_grad(net, n, xb, lb, &l, &correct, 0))) goto done;
+      if (!isfinite(l) || !grads_finite(net)) {
+        st = sym_fail(&net->err, SYMCLONE_ERR_DIVERGED, "epoch %lld batch %lld: loss %g",
+                      net->epochs_done + 1, b + 1, l);
+        goto done;
+      }
+      adamw(net, lr);
+      sum_loss += l * (double)n;
+      seen += n;
+      int last = b + 1 == batches;
+      if (net->progress && (last || (every > 0 && (b + 1) % every == 0))) {
+        double el = now_seconds() - t0;
+        double frac = ((double)e + (double)(b + 1) / (double)batches) / (double)epochs;
+        double eta = el / frac * (1.0 - frac);
+        if (net->progress(net->user, e + 1, epochs, b + 1, batches, sum_loss / (double)seen,
+                          (double)correct / (double)seen, el, eta)) {
+          if (last) net->epochs_done++;
+          st = sym_fail(&net->err, SYMCLONE_ERR_CANCELLED, "cancelled by the progress callback");
+          goto done;
+        }
+      }
+    }
+    net->epochs_done++;
+  }
+done:
+  sym_free(perm);
+  sym_free(xb);
+  sym_free(lb);
+  return st;
+}
+
+symclone_status symclone_net_evaluate(symclone_net *net, const float *x, const int *labels,
+                                      size_t count, double *accuracy, double *loss,
+                                      long long *confusion) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  symclone_status st = check_io(net, count, x, labels, "labels");
+  if (st || (st = check_labels(net, labels, count))) return st;
+  size_t bs = (size_t)net->set[SYMCLONE_NET_BATCH_SIZE];
+  if ((st = reserve(net, bs < count ? bs : count))) return st;
+  size_t c = net->layers[net->count - 1].out_size, correct = 0;
+  if (confusion) memset(confusion, 0, c * c * sizeof *confusion);
+  double total = 0;
+  for (size_t i = 0; i < count; i += net->scap) {
+    size_t n = count - i < net->scap ? count - i : net->scap;
+    if ((st = forward(net, n, x + i * net->in_size))) return st;
+    const float *z = net->act[net->count - 1];
+    total += softmax_xent(z, labels + i, n, c, NULL, 0, &correct);
+    if (confusion)
+      for (size_t j = 0; j < n; j++) {
+        size_t am = 0;
+        for (size_t q = 1; q < c; q++)
+          if (z[j * c + q] > z[j * c + am]) am = q;
+        confusion[(size_t)labels[i + j] * c + am]++;
+      }
+  }
+  if (accuracy) *accuracy = (double)correct / (double)count;
+  if (loss) *loss = total / (double)count;
+  return SYMCLONE_OK;
+}

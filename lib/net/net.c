@@ -1,0 +1,423 @@
+/* The network handle: layers, parameters and settings. */
+#include <math.h>
+#include <string.h>
+
+#include "net_priv.h"
+
+typedef struct setting_info {
+  const char *name;
+  double lo, hi, def;
+  int integer, open_lo, open_hi;
+} setting_info;
+
+static const setting_info infos[SYM_NET_NSETTINGS] = {
+    [SYMCLONE_NET_LEARNING_RATE] = {"learning_rate", 0, 10, 1e-3, 0, 1, 0},
+    [SYMCLONE_NET_WEIGHT_DECAY] = {"weight_decay", 0, 1, 1e-4, 0, 0, 0},
+    [SYMCLONE_NET_BETA1] = {"beta1", 0, 1, 0.9, 0, 0, 1},
+    [SYMCLONE_NET_BETA2] = {"beta2", 0, 1, 0.999, 0, 0, 1},
+    [SYMCLONE_NET_EPSILON] = {"epsilon", 0, 1, 1e-8, 0, 1, 0},
+    [SYMCLONE_NET_LR_DECAY] = {"lr_decay", 0, 1, 0.95, 0, 1, 0},
+    [SYMCLONE_NET_BATCH_SIZE] = {"batch_size", 1, 65536, 64, 1, 0, 0},
+    [SYMCLONE_NET_EPOCHS] = {"epochs", 0, 1e6, 1, 1, 0, 0},
+    [SYMCLONE_NET_SEED] = {"seed", 0, 9007199254740992.0, 0, 1, 0, 0},
+    [SYMCLONE_NET_PROGRESS_BATCHES] = {"progress_batches", 0, 1e12, 0, 1, 0, 0},
+};
+
+static const setting_info *info_of(symclone_net_setting key) {
+  if ((int)key < 1 || (int)key >= SYM_NET_NSETTINGS || !infos[key].name) return NULL;
+  return &infos[key];
+}
+
+symclone_status symclone_net_setting_bounds(symclone_net_setting key, double *lo, double *hi,
+                                            double *def) {
+  const setting_info *in = info_of(key);
+  if (!in) return SYMCLONE_ERR_ARG;
+  if (lo) *lo = in->lo;
+  if (hi) *hi = in->hi;
+  if (def) *def = in->def;
+  return SYMCLONE_OK;
+}
+
+const char *symclone_net_setting_name(symclone_net_setting key) {
+  const setting_info *in = info_of(key);
+  return in ? in->name : NULL;
+}
+
+symclone_status symclone_net_set(symclone_net *net, symclone_net_setting key, double value) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  const setting_info *in = info_of(key);
+  if (!in) return sym_fail(&net->err, SYMCLONE_ERR_ARG, "key=%d is not a setting", (int)key);
+  if (!isfinite(value) || value < in->lo || value > in->hi || (in->open_lo && value <= in->lo) ||
+      (in->open_hi && value >= in->hi) || (in->integer && value != floor(value)))
+    return sym_fail(&net->err, SYMCLONE_ERR_SETTING, "%s=%g is outside %c%g, %g%c%s", in->name,
+                    value, in->open_lo ? '(' : '[', in->lo, in->hi, in->open_hi ? ')' : ']',
+                    in->integer ? " (whole numbers)" : "");
+  net->set[key] = value;
+  if (key == SYMCLONE_NET_SEED) sym_rng_seed(&net->rng, (uint64_t)value ^ 0x5eedULL);
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_net_get(const symclone_net *net, symclone_net_setting key,
+                                 double *value) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  if (!value) return sym_fail(&net->err, SYMCLONE_ERR_NULL, "value is NULL");
+  if (!info_of(key)) return sym_fail(&net->err, SYMCLONE_ERR_ARG, "key=%d is not a setting", (int)key);
+  *value = net->set[key];
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_net_set_progress(symclone_net *net, symclone_net_progress_fn fn,
+                                          void *user) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  net->progress = fn;
+  net->user = user;
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_net_create(symclone_net **out, int channels, int orientations,
+                                    int height, int width) {
+  if (!out) return SYMCLONE_ERR_NULL;
+  if (channels < 1 || orientations < 1 || height < 1 || width < 1) return SYMCLONE_ERR_SIZE;
+  int t;
+  if (sym_mul_int(channels, orientations, &t) || sym_mul_int(t, height, &t) ||
+      sym_mul_int(t, width, &t))
+    return SYMCLONE_ERR_OVERFLOW;
+  symclone_net *net = sym_calloc(1, sizeof *net);
+  if (!net) return SYMCLONE_ERR_NOMEM;
+  net->in_shape[0] = channels;
+  net->in_shape[1] = orientations;
+  net->in_shape[2] = height;
+  net->in_shape[3] = width;
+  net->in_size = (size_t)t;
+  for (int k = 1; k < SYM_NET_NSETTINGS; k++)
+    if (infos[k].name) net->set[k] = infos[k].def;
+  sym_rng_seed(&net->rng, 0x5eedULL);
+  sym_err_init(&net->err);
+  *out = net;
+  return SYMCLONE_OK;
+}
+
+static void free_scratch(symclone_net *net) {
+  if (net->act)
+    for (int l = 0; l < net->count; l++) sym_free(net->act[l]);
+  sym_free(net->act);
+  sym_free(net->dbuf[0]);
+  sym_free(net->dbuf[1]);
+  sym_free(net->work);
+  sym_free(net->cscratch);
+  net->act = NULL;
+  net->dbuf[0] = net->dbuf[1] = net->cscratch = NULL;
+  net->work = NULL;
+  net->work_bytes = 0;
+  net->scap = 0;
+}
+
+static void layer_free(sym_net_layer *L) {
+  if (L->kind == SYMCLONE_NET_LAYER_CLONED) {
+    sym_net_cloned_free(L);
+    return;
+  }
+  symclone_layer_free(L->layer);
+  sym_free(L->params);
+  sym_free(L->grad);
+  sym_free(L->m);
+  sym_free(L->v);
+}
+
+void symclone_net_free(symclone_net *net) {
+  if (!net) return;
+  free_scratch(net);
+  for (int l = 0; l < net->count; l++) layer_free(&net->layers[l]);
+  sym_free(net->layers);
+  sym_free(net);
+}
+
+/* Current output shape (the input shape when empty). */
+static const int *cur_shape(const symclone_net *net) {
+  return net->count ? net->layers[net->count - 1].out_shape : net->in_shape;
+}
+static size_t cur_size(const symclone_net *net) {
+  return net->count ? net->layers[net->count - 1].out_size : net->in_size;
+}
+
+static uint64_t layer_seed(const symclone_net *net, int index) {
+  uint64_t z = (uint64_t)net->set[SYMCLONE_NET_SEED] * 0x9E3779B97F4A7C15ULL + (uint64_t)index + 1;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  return z ^ (z >> 27);
+}
+
+/* Make room for one more layer; scratch is rebuilt lazily. */
+static symclone_status grow(symclone_net *net) {
+  free_scratch(net);
+  if (net->count < net->cap) return SYMCLONE_OK;
+  int cap = net->cap ? 2 * net->cap : 8;
+  sym_net_layer *nl = sym_calloc((size_t)cap, sizeof *nl);
+  if (!nl) return sym_fail(&net->err, SYMCLONE_ERR_NOMEM, "cannot grow the layer list");
+  if (net->count) memcpy(nl, net->layers, (size_t)net->count * sizeof *nl);
+  sym_free(net->layers);
+  net->layers = nl;
+  net->cap = cap;
+  /* cloned layers point into their own arrays: nothing else to fix */
+  return SYMCLONE_OK;
+}
+
+static void commit(symclone_net *net, sym_net_layer *L) {
+  L->offset = net->nparams;
+  net->nparams += L->nparams;
+  net->ntrain += L->ntrain;
+  net->layers[net->count++] = *L;
+  /* the student copy points into L->params, which moved with it: no fix needed */
+}
+
+symclone_status symclone_net_add_layer(symclone_net *net, symclone_layer *layer) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  if (!layer) return sym_fail(&net->err, SYMCLONE_ERR_NULL, "layer is NULL");
+  sym_net_layer L;
+  memset(&L, 0, sizeof L);
+  L.kind = (int)symclone_layer_kind_of(layer);
+  symclone_layer_input_shape(layer, L.in_shape);
+  symclone_layer_output_shape(layer, L.out_shape);
+  L.in_size = symclone_layer_input_size(layer);
+  L.out_size = symclone_layer_output_size(layer);
+  const int *cs = cur_shape(net);
+  if (L.kind == SYMCLONE_LAYER_DENSE) {
+    if (L.in_size != cur_size(net))
+      return sym_fail(&net->err, SYMCLONE_ERR_SHAPE,
+                      "dense layer takes %zu features, the network gives %zu", L.in_size,
+                      cur_size(net));
+  } else if (memcmp(L.in_shape, cs, sizeof L.in_shape) != 0) {
+    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE,
+                    "layer takes [%d][%d][%d][%d], the network gives [%d][%d][%d][%d]",
+                    L.in_shape[0], L.in_shape[1], L.in_shape[2], L.in_shape[3], cs[0], cs[1],
+                    cs[2], cs[3]);
+  }
+  symclone_status st = grow(net);
+  if (st) return st;
+  L.nparams = L.ntrain = symclone_layer_param_count(layer);
+  L.nweights = symclone_layer_weight_count(layer);
+  if (L.nparams) {
+    L.params = sym_calloc(L.nparams, sizeof(float));
+    L.grad = sym_calloc(L.nparams, sizeof(float));
+    L.m = sym_calloc(L.nparams, sizeof(float));
+    L.v = sym_calloc(L.nparams, sizeof(float));
+    if (!L.params || !L.grad || !L.m || !L.v) {
+      L.layer = NULL;
+      layer_free(&L);
+      return sym_fail(&net->err, SYMCLONE_ERR_NOMEM, "cannot allocate %zu parameters", L.nparams);
+    }
+    symclone_layer_init_params(layer, layer_seed(net, net->count), L.params);
+  }
+  L.layer = layer;
+  commit(net, &L);
+  return SYMCLONE_OK;
+}
+
+/* Create a layer from the current shape, then add it (freeing it if that fails). */
+static symclone_status add_created(symclone_net *net, symclone_status st, symclone_layer *layer) {
+  if (st) return sym_fail(&net->err, st, "cannot create the layer: %s", symclone_strerror(st));
+  st = symclone_net_add_layer(net, layer);
+  if (st) symclone_layer_free(layer);
+  return st;
+}
+
+static symclone_status need_planar(symclone_net *net, const char *what) {
+  if (cur_shape(net)[1] != 1)
+    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE, "%s needs a planar field, the network gives %d orientations",
+                    what, cur_shape(net)[1]);
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_net_add_conv2d(symclone_net *net, int out_channels, int kernel,
+                                        symclone_padding padding, int bias) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  symclone_status st = need_planar(net, "conv2d");
+  if (st) return st;
+  const int *s = cur_shape(net);
+  symclone_layer *l = NULL;
+  symclone_status made = symclone_conv2d_create(&l, s[0], out_channels, kernel, s[2], s[3], padding, bias);
+  return add_created(net, made, l);
+}
+
+symclone_status symclone_net_add_lifting(symclone_net *net, int orientations, int out_channels,
+                                         int kernel, symclone_padding padding, int bias) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  symclone_status st = need_planar(net, "a lifting layer");
+  if (st) return st;
+  const int *s = cur_shape(net);
+  symclone_layer *l = NULL;
+  symclone_status made = symclone_lifting_create(&l, orientations, s[0], out_channels, kernel, s[2], s[3], padding, bias);
+  return add_created(net, made, l);
+}
+
+symclone_status symclone_net_add_group_conv(symclone_net *net, int out_channels, int kernel,
+                                            symclone_padding padding, int bias) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  const int *s = cur_shape(net);
+  if (s[1] < 2)
+    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE, "a group convolution needs a group field");
+  symclone_layer *l = NULL;
+  symclone_status made = symclone_group_conv_create(&l, s[1], s[0], out_channels, kernel, s[2], s[3], padding, bias);
+  return add_created(net, made, l);
+}
+
+symclone_status symclone_net_add_dense(symclone_net *net, int out_features, int bias) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  size_t n = cur_size(net);
+  if (n > (size_t)INT32_MAX) return sym_fail(&net->err, SYMCLONE_ERR_OVERFLOW, "too many features");
+  symclone_layer *l = NULL;
+  symclone_status made = symclone_dense_create(&l, (int)n, out_features, bias);
+  return add_created(net, made, l);
+}
+
+symclone_status symclone_net_add_relu(symclone_net *net) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  const int *s = cur_shape(net);
+  symclone_layer *l = NULL;
+  symclone_status made = symclone_relu_create(&l, s[0], s[1], s[2], s[3]);
+  return add_created(net, made, l);
+}
+
+symclone_status symclone_net_add_maxpool2(symclone_net *net) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  const int *s = cur_shape(net);
+  if (s[2] < 2 || s[3] < 2)
+    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE, "max-pooling needs at least 2x2, the network gives %dx%d", s[2], s[3]);
+  symclone_layer *l = NULL;
+  symclone_status made = symclone_maxpool2_create(&l, s[0], s[1], s[2], s[3]);
+  return add_created(net, made, l);
+}
+
+symclone_status symclone_net_add_orient_pool(symclone_net *net, symclone_pool_mode mode) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  const int *s = cur_shape(net);
+  if (s[1] < 2)
+    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE, "orientation pooling needs a group field");
+  symclone_layer *l = NULL;
+  symclone_status made = symclone_orient_pool_create(&l, s[0], s[1], s[2], s[3], mode);
+  return add_created(net, made, l);
+}
+
+symclone_status symclone_net_add_global_avgpool(symclone_net *net) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  const int *s = cur_shape(net);
+  symclone_layer *l = NULL;
+  symclone_status made = symclone_global_avgpool_create(&l, s[0], s[1], s[2], s[3]);
+  return add_created(net, made, l);
+}
+
+symclone_status symclone_net_add_cloned(symclone_net *net, const symclone_student *student,
+                                        int out_channels, symclone_clone_mode mode, double beta) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  if (!student) return sym_fail(&net->err, SYMCLONE_ERR_NULL, "student is NULL");
+  if (out_channels < 1)
+    return sym_fail(&net->err, SYMCLONE_ERR_SIZE, "out_channels=%d < 1", out_channels);
+  if (mode != SYMCLONE_CLONE_RETAIN && mode != SYMCLONE_CLONE_BREAK)
+    return sym_fail(&net->err, SYMCLONE_ERR_ARG, "mode=%d is not a clone mode", (int)mode);
+  if (!isfinite(beta) || beta < 0)
+    return sym_fail(&net->err, SYMCLONE_ERR_ARG, "beta=%g must be finite and >= 0", beta);
+  int sin[4], sout[4];
+  symclone_student_input_shape(student, sin);
+  symclone_student_output_shape(student, sout);
+  const int *cs = cur_shape(net);
+  if (cs[1] != sin[1] || cs[2] != sin[2] || cs[3] != sin[3])
+    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE,
+                    "the student takes [%d][%d][%d], the network gives [%d][%d][%d]", sin[1],
+                    sin[2], sin[3], cs[1], cs[2], cs[3]);
+  int cin = cs[0], t;
+  if (sym_mul_int(out_channels, sout[1], &t) || sym_mul_int(t, sout[2], &t) ||
+      sym_mul_int(t, sout[3], &t))
+    return sym_fail(&net->err, SYMCLONE_ERR_OVERFLOW, "out_channels=%d overflows", out_channels);
+  symclone_status st = grow(net);
+  if (st) return st;
+  sym_net_layer L;
+  memset(&L, 0, sizeof L);
+  st = sym_net_cloned_init(net, &L, student, cin, out_channels, mode, beta);
+  if (st) return st;
+  memcpy(L.in_shape, cs, sizeof L.in_shape);
+  L.out_shape[0] = out_channels;
+  L.out_shape[1] = sout[1];
+  L.out_shape[2] = sout[2];
+  L.out_shape[3] = sout[3];
+  L.in_size = cur_size(net);
+  L.out_size = (size_t)t;
+  /* theta ~ U(+-sqrt(6 / fan_in)), fan_in = Cin * P; bias 0 */
+  sym_rng r;
+  sym_rng_seed(&r, layer_seed(net, net->count));
+  float bound = (float)sqrt(6.0 / ((double)cin * student->p));
+  for (size_t j = 0; j < L.ntheta; j++)
+    L.params[j] = bound * (float)(2.0 * sym_rng_uniform(&r) - 1.0);
+  commit(net, &L);
+  return SYMCLONE_OK;
+}
+
+/* ---- queries ---- */
+
+int symclone_net_layer_count(const symclone_net *net) { return net ? net->count : 0; }
+
+int symclone_net_layer_kind(const symclone_net *net, int index) {
+  if (!net || index < 0 || index >= net->count) return 0;
+  return net->layers[index].kind;
+}
+
+static symclone_status shape_out(const symclone_net *net, const int *s, int shape[4]) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  if (!shape) return sym_fail(&net->err, SYMCLONE_ERR_NULL, "shape is NULL");
+  memcpy(shape, s, 4 * sizeof(int));
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_net_input_shape(const symclone_net *net, int shape[4]) {
+  return shape_out(net, net ? net->in_shape : NULL, shape);
+}
+symclone_status symclone_net_output_shape(const symclone_net *net, int shape[4]) {
+  return shape_out(net, net ? cur_shape(net) : NULL, shape);
+}
+size_t symclone_net_input_size(const symclone_net *net) { return net ? net->in_size : 0; }
+size_t symclone_net_output_size(const symclone_net *net) { return net ? cur_size(net) : 0; }
+size_t symclone_net_param_count(const symclone_net *net) { return net ? net->nparams : 0; }
+size_t symclone_net_trainable_count(const symclone_net *net) { return net ? net->ntrain : 0; }
+long long symclone_net_epochs_done(const symclone_net *net) { return net ? net->epochs_done : 0; }
+
+symclone_status symclone_net_layer_params(const symclone_net *net, int index, size_t *offset,
+                                          size_t *count, size_t *trainable) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  if (index < 0 || index >= net->count)
+    return sym_fail(&net->err, SYMCLONE_ERR_ARG, "index=%d outside [0, %d)", index, net->count);
+  const sym_net_layer *L = &net->layers[index];
+  if (offset) *offset = L->offset;
+  if (count) *count = L->nparams;
+  if (trainable) *trainable = L->ntrain;
+  return SYMCLONE_OK;
+}
+
+static symclone_status copy_params(const symclone_net *net, float *dst, const float *src,
+                                   size_t count) {
+  if (count != net->nparams)
+    return sym_fail(&net->err, SYMCLONE_ERR_SIZE, "count=%zu, the network has %zu parameters",
+                    count, net->nparams);
+  for (int l = 0; l < net->count; l++) {
+    sym_net_layer *L = &net->layers[l];
+    if (!L->nparams) continue;
+    if (dst)
+      memcpy(dst + L->offset, L->params, L->nparams * sizeof(float));
+    else
+      memcpy(L->params, src + L->offset, L->nparams * sizeof(float));
+  }
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_net_get_params(const symclone_net *net, float *dst, size_t count) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  if (!dst) return sym_fail(&net->err, SYMCLONE_ERR_NULL, "dst is NULL");
+  return copy_params(net, dst, NULL, count);
+}
+
+symclone_status symclone_net_set_params(symclone_net *net, const float *src, size_t count) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  if (!src) return sym_fail(&net->err, SYMCLONE_ERR_NULL, "src is NULL");
+  return copy_params(net, NULL, src, count);
+}
+
+const char *symclone_net_last_error(const symclone_net *net) {
+  return net ? net->err.msg : "";
+}

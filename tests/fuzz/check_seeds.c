@@ -1,0 +1,22 @@
+/* The seeds named valid-* of the student corpus must load: a seed that the
+ * loader refuses (after a change of the file layout) would leave the fuzzer
+ * exploring only the error paths.  usage: check_seeds FILE... */
+#include <stdio.h>
+#include <string.h>
+
+#include <symclone/symclone.h>
+
+int main(int argc, char **argv) {
+  int failed = 0;
+  for (int i = 1; i < argc; i++) {
+    symclone_student *s;
+    char err[256];
+    symclone_status st = symclone_student_load(&s, argv[i], err, sizeof err);
+    printf("%s: %s%s%s\n", argv[i], symclone_strerror(st), st ? ": " : "", st ? err : "");
+    if (st == SYMCLONE_OK)
+      symclone_student_free(s);
+    else
+      failed++;
+  }
+  return failed ? 1 : 0;
+}

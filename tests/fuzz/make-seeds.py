@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of the fuzz targets into tests/fuzz/corpus/.
+
+usage: make-seeds.py [CORPUS_DIR]
+
+The seeds are small, valid files and a few broken ones, in the input layout
+of each target (see the comment at the top of fuzz_idx.c, fuzz_student.c,
+fuzz_api.c).  Running it again rewrites the same files."""
+import gzip
+import os
+import struct
+import sys
+import zlib
+
+here = os.path.dirname(os.path.abspath(__file__))
+corpus = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, 'corpus')
+
+
+def write(target, name, data):
+    d = os.path.join(corpus, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
+
+
+# ---- IDX: [flags, num_classes, len(labels) as u16 LE] labels images ----
+def idx_images(count, rows, cols, pixels=None, magic=0x803):
+    if pixels is None:
+        pixels = bytes((i * 37) % 256 for i in range(count * rows * cols))
+    return struct.pack('>IIII', magic, count, rows, cols) + pixels
+
+
+def idx_labels(labels, magic=0x801):
+    return struct.pack('>II', magic, len(labels)) + bytes(labels)
+
+
+def idx_input(labels, images, flags=0, classes=10):
+    return bytes([flags, classes]) + struct.pack('<H', len(labels)) + labels + images
+
+
+def mtime0(data):  # gzip without a time stamp: reproducible seeds
+    return gzip.compress(data, mtime=0)
+
+
+lab = idx_labels([1, 7, 3])
+img = idx_images(3, 4, 3)
+write('idx', 'valid-plain', idx_input(lab, img))
+write('idx', 'valid-gzip-by-target', idx_input(lab, img, flags=3))
+write('idx', 'valid-gzip-files', idx_input(mtime0(lab), mtime0(img)))
+write('idx', 'valid-1x1x1', idx_input(idx_labels([0]), idx_images(1, 1, 1), classes=1))
+write('idx', 'valid-save-gzip', idx_input(lab, img, flags=8))
+write('idx', 'bad-magic', idx_input(lab, idx_images(3, 4, 3, magic=0x804)))
+write('idx', 'bad-truncated-header', idx_input(lab, img[:10]))
+write('idx', 'bad-truncated-payload', idx_input(lab, img[:-2]))
+write('idx', 'bad-trailing-bytes', idx_input(lab, img + b'\0'))
+write('idx', 'bad-zero-rows', idx_input(lab, idx_images(3, 0, 3, pixels=b'')))
+write('idx', 'bad-huge-dims', idx_input(lab, struct.pack('>IIII', 0x803, 3, 0x7fffffff, 0x7fffffff)))
+write('idx', 'bad-label-range', idx_input(idx_labels([1, 12, 3]), img))
+write('idx', 'bad-count-mismatch', idx_input(idx_labels([1, 2]), img))
+write('idx', 'bad-gzip-cut', idx_input(lab, mtime0(img)[:-9]))
+write('idx', 'bad-gzip-crc', idx_input(lab, mtime0(img)[:-8] + b'\1\2\3\4' + mtime0(img)[-4:]))
+
+# ---- student files (lib/student/io.c) ----
+def student(kind, n, k, h, w, pad, blocks, nparams, fill=0.25):
+    head = b'SYMCLSTU' + struct.pack('<II', 1, 48)
+    head += struct.pack('<IIIIIIII', kind, n, k, h, w, pad, blocks, 0)
+    head += struct.pack('<Q', nparams)
+    body = b''.join(struct.pack('<f', fill * ((i % 5) - 2)) for i in range(nparams))
+    data = head + body
+    return data + struct.pack('<I', zlib.crc32(data))
+
+
+# planar, 3x3 kernel on 3x3 (valid), 2 blocks: 2*1*9 blocks + 2*9 coeffs
+planar = student(1, 1, 3, 3, 3, 0, 2, 36)
+# lifting C4, 1x1 kernel on 2x2 (zero padding), 1 block: 16 + 1 + 4 transforms
+lifting = student(2, 4, 1, 2, 2, 1, 1, 21)
+# group C2, 1x1 kernel on 1x1 (circular), 1 block: 1 + 1 + 4*1*2
+group = student(3, 2, 1, 1, 1, 2, 1, 10)
+write('student', 'valid-planar', planar)
+write('student', 'valid-lifting', lifting)
+write('student', 'valid-group', group)
+write('student', 'bad-magic', b'SYMCLSTX' + planar[8:])
+write('student', 'bad-version', planar[:8] + struct.pack('<I', 2) + planar[12:])
+write('student', 'bad-truncated', planar[:70])
+write('student', 'bad-crc', planar[:-1] + bytes([planar[-1] ^ 1]))
+write('student', 'bad-geometry-even-kernel', student(1, 1, 2, 3, 3, 0, 2, 36))
+write('student', 'bad-count', student(1, 1, 3, 3, 3, 0, 2, 35))
+write('student', 'bad-big-geometry', student(1, 1, 1, 4096, 4096, 1, 1, 1))
+write('student', 'bad-short', b'SYMC')
+
+# ---- API: a byte stream of operations (fuzz_api.c) ----
+api_seeds = {
+    'group-t2': [0, 1, 3, 4, 5, 7, 2, 2, 4, 5, 1],
+    'group-c8': [0, 0, 8, 3, 6, 1, 2, 1, 8, 5, 5] + list(range(40)),
+    'layer-conv2d': [1, 0, 1, 1, 2, 3, 5, 5, 2, 1, 1] + list(range(80)),
+    'layer-lifting': [1, 1, 4, 1, 1, 3, 4, 4, 0, 0, 0] + list(range(60)),
+    'layer-group': [1, 2, 4, 1, 2, 1, 3, 3, 1, 1, 1] + list(range(120)),
+    'layer-dense': [1, 7, 1, 1, 1, 1, 1, 1, 0, 1, 5, 4, 1] + list(range(40)),
+    'student-planar': [2, 1, 1, 3, 5, 5, 0, 4, 1] + [2] * 60 + [3, 14, 0, 2, 17, 2] + [1] * 20,
+    'student-lifting': [2, 2, 4, 3, 3, 3, 2, 2, 7] + [3] * 60 + [2, 17, 0, 1] + [1] * 20,
+    'student-moment': [2, 1, 1, 3, 4, 4, 1, 9, 1] + [5] * 40 + [1, 17, 0, 2] + [1] * 20,
+    'dataset': [3, 3, 4, 4, 10] + list(range(50)) + [1, 2, 0] + [9, 9, 12, 1, 3, 2, 3],
+    'picture': [4, 2, 2, 4, 4, 2, 1, 3] + list(range(60)),
+    'diag': [5, 8] + list(range(40)) + [4, 5, 3, 4, 2] + list(range(200)),
+}
+for name, ops in api_seeds.items():
+    write('api', name, bytes(b % 256 for b in ops))
