@@ -1,4 +1,5 @@
 /* Layer-by-layer cloning of a stack of teacher layers. */
+#include <limits.h>
 #include <string.h>
 
 #include "trainer_priv.h"
@@ -76,6 +77,17 @@ symclone_status symclone_clone_stack(const symclone_layer *const *layers,
                       "layers[%d] takes %zu floats but layers[%d] gives %zu", i,
                       symclone_layer_input_size(layers[i]), i - 1,
                       symclone_layer_output_size(layers[i - 1]));
+  }
+  if (inputs) {
+    /* the inputs and every layer's features for them must fit: checked
+     * before anything is copied, so that no product wraps */
+    size_t t;
+    for (int i = 0; i < count; i++)
+      if (sym_mul3_size(n_inputs, symclone_layer_input_size(layers[i]), sizeof(float), &t) ||
+          sym_mul3_size(n_inputs, symclone_layer_output_size(layers[i]), sizeof(float), &t) ||
+          n_inputs > (size_t)INT_MAX)
+        return sym_fail(&settings->err, SYMCLONE_ERR_OVERFLOW,
+                        "n_inputs=%zu fields of layers[%d] overflow", n_inputs, i);
   }
   symclone_status st = SYMCLONE_OK;
   float *cur = NULL, *next = NULL;

@@ -136,9 +136,11 @@ static void fuzz_student_trainer(fuzz_in *in) {
   int pad = (int)fuzz_u8(in) % 4, blocks = fuzz_size(in, 10);
   /* A valid geometry of more than 2^24 floats is a legitimate request for
    * a lot of memory, not a bug: not made here.  Overflowing ones are. */
-  if (h > 0 && w > 0 && blocks > 0 && n > 0 && k > 0) {
+  if (h > 0 && w > 0 && blocks > 0 && k > 0) {
+    /* planar students ignore the orientations; more than 360 is refused */
+    double no = kind == SYMCLONE_STUDENT_PLANAR || n < 1 || n > 360 ? 1 : n;
     double floats = (double)blocks * ((double)h * w) * ((double)h * w) +
-                    (double)n * n * n * ((double)k * k) * ((double)k * k);
+                    no * no * no * ((double)k * k) * ((double)k * k);
     if (floats > (double)(1 << 24) && floats < 1e20) return;
   }
   symclone_status st = symclone_student_create(&s, kind, n, k, h, w, pad, blocks, fuzz_u8(in));
