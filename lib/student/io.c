@@ -25,33 +25,6 @@
 #define PREFIX_SIZE 56u
 #define MAX_FILE ((size_t)1 << 34)
 
-/* The number of floats a student of geometry g (kind, orientations,
- * kernel, height, width, padding, blocks as in the header) holds, by the
- * layout of student.h, computed without allocating anything so that a
- * small file cannot make the loader allocate for a huge geometry.  Returns
- * -1 if it overflows; a geometry that symclone_student_create refuses gives
- * some count, and create refuses it later. */
-static int geometry_floats(const uint32_t g[7], size_t *count) {
-  size_t kind = g[0], n = g[1], k = g[2], h = g[3], w = g[4], pad = g[5], blocks = g[6];
-  size_t in_n = kind == SYMCLONE_STUDENT_GROUP ? n : 1;
-  size_t out_n = kind == SYMCLONE_STUDENT_PLANAR ? 1 : n;
-  size_t first = kind == SYMCLONE_STUDENT_PLANAR ? 1 : 0; /* stored transforms from (student.c) */
-  size_t ho = h, wo = w;
-  if (pad == SYMCLONE_PAD_VALID) {
-    if (k > h || k > w) return *count = 0, 0; /* refused by create */
-    ho = h - k + 1;
-    wo = w - k + 1;
-  }
-  size_t in_hw, out_hw, pc, p, t, blk, coeffs, trans;
-  if (sym_mul_size(h, w, &in_hw) || sym_mul_size(ho, wo, &out_hw) || sym_mul_size(k, k, &pc) ||
-      sym_mul_size(pc, in_n, &p) || sym_mul3_size(blocks, out_hw, in_hw, &blk) ||
-      sym_mul_size(blocks, pc, &coeffs) || sym_mul_size(in_n, out_n, &t) || t < first ||
-      sym_mul3_size(t - first, pc, p, &trans) || sym_add_size(blk, coeffs, count) ||
-      sym_add_size(*count, trans, count))
-    return -1;
-  return 0;
-}
-
 static symclone_status io_fail(char *errbuf, size_t errlen, symclone_status st, const char *fmt,
                                ...) {
   if (errbuf && errlen) {
@@ -157,7 +130,7 @@ symclone_status symclone_student_load(symclone_student **out, const char *path, 
       goto done;
     }
   size_t expect_floats;
-  if (geometry_floats(g, &expect_floats) || expect_floats != nfloats) {
+  if (sym_student_layout_count(g, &expect_floats) || expect_floats != nfloats) {
     st = io_fail(errbuf, errlen, SYMCLONE_ERR_CORRUPT,
                  "'%s': %llu floats do not match the geometry", path,
                  (unsigned long long)nfloats);

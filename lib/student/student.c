@@ -9,6 +9,27 @@
 
 #define MAX_BLOCKS 4096
 
+int sym_student_layout_count(const uint32_t g[7], size_t *count) {
+  size_t kind = g[0], n = g[1], k = g[2], h = g[3], w = g[4], pad = g[5], blocks = g[6];
+  size_t in_n = kind == SYMCLONE_STUDENT_GROUP ? n : 1;
+  size_t out_n = kind == SYMCLONE_STUDENT_PLANAR ? 1 : n;
+  size_t first = kind == SYMCLONE_STUDENT_PLANAR ? 1 : 0; /* planar: phi = theta */
+  size_t ho = h, wo = w;
+  if (pad == SYMCLONE_PAD_VALID) {
+    if (k > h || k > w) return *count = 0, 0; /* refused by create */
+    ho = h - k + 1;
+    wo = w - k + 1;
+  }
+  size_t in_hw, out_hw, pc, p, t, blk, coeffs, trans;
+  if (sym_mul_size(h, w, &in_hw) || sym_mul_size(ho, wo, &out_hw) || sym_mul_size(k, k, &pc) ||
+      sym_mul_size(pc, in_n, &p) || sym_mul3_size(blocks, out_hw, in_hw, &blk) ||
+      sym_mul_size(blocks, pc, &coeffs) || sym_mul_size(in_n, out_n, &t) || t < first ||
+      sym_mul3_size(t - first, pc, p, &trans) || sym_add_size(blk, coeffs, count) ||
+      sym_add_size(*count, trans, count))
+    return -1;
+  return 0;
+}
+
 static float *blocks_of(const symclone_student *s) { return s->params; }
 static float *coeffs_of(const symclone_student *s) { return s->params + s->off_coeffs; }
 static float *trans_of(const symclone_student *s) { return s->params + s->off_trans; }
@@ -59,12 +80,13 @@ symclone_status symclone_student_create(symclone_student **out, symclone_student
   s->p = s->pc * s->in_n;
   s->tcount = s->in_n * s->out_n;
   s->tfirst = kind == SYMCLONE_STUDENT_PLANAR ? 1 : 0; /* planar: phi = theta, no transform */
-  size_t nb, nt;
-  if (sym_mul3_size((size_t)blocks, s->out_hw, s->in_hw, &nb) ||
-      sym_mul_size((size_t)(s->tcount - s->tfirst), trans_size(s), &nt) ||
+  const uint32_t geom[7] = {(uint32_t)kind, (uint32_t)n, (uint32_t)kernel, (uint32_t)height,
+                            (uint32_t)width, (uint32_t)padding, (uint32_t)blocks};
+  size_t nb;
+  if (sym_student_layout_count(geom, &s->nparams) ||
+      sym_mul3_size((size_t)blocks, s->out_hw, s->in_hw, &nb) ||
       sym_add_size(nb, (size_t)blocks * s->pc, &s->off_trans) ||
-      sym_add_size(s->off_trans, nt, &s->nparams) || s->nparams > SIZE_MAX / sizeof(float) ||
-      (size_t)blocks * s->out_hw > (size_t)INT32_MAX) {
+      s->nparams > SIZE_MAX / sizeof(float) || (size_t)blocks * s->out_hw > (size_t)INT32_MAX) {
     sym_free(s);
     return SYMCLONE_ERR_OVERFLOW;
   }

@@ -26,6 +26,15 @@ struct symclone_student {
   sym_err err;
 };
 
+/* The number of floats of the flat parameter array of a student of
+ * geometry g = {kind, orientations, kernel, height, width, padding, blocks}
+ * (the order of the file header), without allocating anything: the loader
+ * checks a file's float count against it before creating the student, and
+ * symclone_student_create takes its layout from it.  Returns -1 if it
+ * overflows; a geometry that create refuses gives some count, and create
+ * refuses it later. */
+int sym_student_layout_count(const uint32_t g[7], size_t *count);
+
 /* Phi[K][tcount][Pc] = T_t theta_k (theta[K][P]). */
 void sym_student_phi(const symclone_student *s, const float *theta, size_t kcount, float *phi);
 /* C[K][tcount][B] = Phi A^T. */

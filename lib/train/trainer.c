@@ -217,24 +217,45 @@ static symclone_status ensure_scratch(symclone_trainer *tr, size_t K, size_t N) 
   return SYMCLONE_OK;
 }
 
+/* One scratch array of a*b*c floats; the product is checked. */
+typedef struct scratch_req {
+  float **p;
+  size_t a, b, c;
+} scratch_req;
+
+static symclone_status grow_all(const scratch_req *req, size_t n) {
+  size_t sizes[16];
+  for (size_t i = 0; i < n; i++)
+    if (sym_mul3_size(req[i].a, req[i].b, req[i].c, &sizes[i]) ||
+        sizes[i] > SIZE_MAX / sizeof(float))
+      return SYMCLONE_ERR_OVERFLOW;
+  for (size_t i = 0; i < n; i++)
+    if (grow(req[i].p, sizes[i])) return SYMCLONE_ERR_NOMEM;
+  return SYMCLONE_OK;
+}
+
 static symclone_status alloc_sampling(symclone_trainer *tr, size_t K, size_t N) {
   size_t in = tr->in_size, out = tr->out_size;
-  if (grow(&tr->x, N * in) || grow(&tr->labels, N * K * out) || grow(&tr->ys, N * K * out))
-    return SYMCLONE_ERR_NOMEM;
+  scratch_req io[3] = {{&tr->x, N, in, 1}, {&tr->labels, N, K, out}, {&tr->ys, N, K, out}};
+  symclone_status st = grow_all(io, 3);
+  if (st) return st;
   if (tr->instance) {
     size_t ws = symclone_layer_workspace_size(tr->teacher, N);
     if (ws && !(tr->work = sym_malloc(ws))) return SYMCLONE_ERR_NOMEM;
     return SYMCLONE_OK;
   }
   const symclone_student *s = tr->st;
-  size_t nv = N * (size_t)s->in_n * s->nblocks * s->out_hw;
-  size_t tc = (size_t)s->tcount, pc = (size_t)s->pc;
-  if (grow(&tr->xt, N * in) || grow(&tr->cols, (size_t)s->in_n * pc * s->out_hw * N) ||
-      grow(&tr->kx, K * tc * pc) || grow(&tr->theta, K * tr->p) || grow(&tr->v, nv) ||
-      grow(&tr->dv, nv) || grow(&tr->phi, K * tc * pc) || grow(&tr->dphi, K * tc * pc) ||
-      grow(&tr->c, K * tc * s->nblocks) || grow(&tr->dc, K * tc * s->nblocks))
-    return SYMCLONE_ERR_NOMEM;
-  return SYMCLONE_OK;
+  size_t tc = (size_t)s->tcount, pc = (size_t)s->pc, nb = (size_t)s->nblocks;
+  size_t vrow;
+  if (sym_mul3_size((size_t)s->in_n, nb, s->out_hw, &vrow)) return SYMCLONE_ERR_OVERFLOW;
+  scratch_req req[10] = {
+      {&tr->xt, N, in, 1},    {&tr->cols, (size_t)s->in_n * pc, s->out_hw, N},
+      {&tr->kx, K, tc, pc},   {&tr->theta, K, tr->p, 1},
+      {&tr->v, N, vrow, 1},   {&tr->dv, N, vrow, 1},
+      {&tr->phi, K, tc, pc},  {&tr->dphi, K, tc, pc},
+      {&tr->c, K, tc, nb},    {&tr->dc, K, tc, nb},
+  };
+  return grow_all(req, 10);
 }
 
 /* ---- inputs ---------------------------------------------------------------- */
@@ -578,6 +599,13 @@ static symclone_status micro_family(symclone_trainer *tr, int first, double *los
   size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS];
   size_t K = obj == SYMCLONE_OBJECTIVE_UNIT_KERNELS ? tr->p : (size_t)tr->set[SYMCLONE_SET_KERNELS];
   size_t P = tr->p, tc = (size_t)s->tcount, pc = (size_t)s->pc;
+  /* every stage is one product over the batch: its sizes must fit BLAS ints */
+  size_t total_chk;
+  if (s->out_hw * N > (size_t)INT32_MAX || K * (size_t)s->out_n > (size_t)INT32_MAX ||
+      sym_mul3_size(K * (size_t)s->out_n, s->out_hw, N, &total_chk) ||
+      total_chk > SIZE_MAX / sizeof(float))
+    return sym_fail(&tr->err, SYMCLONE_ERR_OVERFLOW,
+                    "kernels=%zu and inputs=%zu make the step's matrices too large", K, N);
   symclone_status st = ensure_scratch(tr, K, N);
   if (st) return sym_fail(&tr->err, st, "cannot allocate the step's scratch");
   if ((st = draw_inputs(tr, N))) return st;
