@@ -79,10 +79,7 @@ int main(int argc, char **argv) {
     CHECK(symclone_layer_unroll(teacher, theta, k), symclone_layer_last_error(teacher));
     const float *panels[2] = {m, k};
     const char *ext = symclone_picture_png_available() ? "png" : "pgm";
-    if (o.picture)
-      student_path(path, sizeof path, o.picture, blocks, o.nblocks > 1);
-    else
-      snprintf(path, sizeof path, "clone_t2-b%d.%s", blocks, ext);
+    snprintf(path, sizeof path, "%s-b%d.%s", o.picture ? o.picture : "clone_t2", blocks, ext);
     CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_AUTO, panels, 1, 2, (int)out, (int)in,
                                  SYMCLONE_SCALE_SYMMETRIC, 1, 1, 8, errbuf, sizeof errbuf),
           errbuf);

@@ -29,12 +29,14 @@ static inline void usage(const char *prog, const char *extra) {
   fprintf(stderr,
           "usage: %s [--objective moment|unit|stochastic] [--steps N] [--lr X]\n"
           "          [--kernels K] [--inputs N] [--seed S] [--blocks B[,B...]]\n"
-          "          [--save FILE] [--load FILE] [--picture FILE] [--mnist DIR] [--quiet]%s\n"
+          "          [--save FILE] [--load FILE] [--picture PREFIX] [--mnist DIR] [--quiet]%s\n"
           "  --objective  moment: second-moment objective (default, exact, no sampling)\n"
           "               unit: the P unit kernels every step; stochastic: K random\n"
           "               kernels and N Gaussian inputs a step (the published method)\n"
           "  --save FILE  save each trained student (FILE, or FILE.bB with several)\n"
-          "  --load FILE  skip training: load a student and print its figures\n",
+          "  --load FILE  skip training: load a student and print its figures\n"
+          "  --picture PREFIX  pictures go to PREFIX-*.png (.pgm without libpng);\n"
+          "               the default prefix is the program's name\n",
           prog, extra ? extra : "");
 }
 

@@ -100,7 +100,7 @@ int sym_read_file(const char *path, size_t max_len, unsigned char **data, size_t
   }
   if (!S_ISREG(sb.st_mode)) {
     close(fd);
-    return EISDIR;
+    return S_ISDIR(sb.st_mode) ? EISDIR : EFTYPE_NOT_REGULAR;
   }
   if ((uint64_t)sb.st_size > (uint64_t)max_len) {
     close(fd);
@@ -129,4 +129,8 @@ int sym_read_file(const char *path, size_t max_len, unsigned char **data, size_t
   *data = buf;
   *len = done;
   return 0;
+}
+
+const char *sym_file_strerror(int e) {
+  return e == EFTYPE_NOT_REGULAR ? "not a regular file" : strerror(e);
 }

@@ -22,8 +22,16 @@ float sym_get_f32(const unsigned char *p);
  * value. */
 int sym_write_file_atomic(const char *path, const void *data, size_t len);
 
+/* Returned by sym_read_file for a path that is neither a regular file nor
+ * a directory (a device, a FIFO); sym_file_strerror() names it. */
+#define EFTYPE_NOT_REGULAR (-1000)
+
 /* Read a whole regular file of at most max_len bytes.  Returns 0, or an
- * errno value (EFBIG if larger than max_len).  *data is sym_malloc'ed. */
+ * errno value (EFBIG if larger than max_len, EISDIR for a directory,
+ * EFTYPE_NOT_REGULAR for other non-regular files).  *data is sym_malloc'ed. */
 int sym_read_file(const char *path, size_t max_len, unsigned char **data, size_t *len);
+
+/* strerror() that also names EFTYPE_NOT_REGULAR. */
+const char *sym_file_strerror(int e);
 
 #endif

@@ -76,7 +76,7 @@ symclone_status symclone_student_load(symclone_student **out, const char *path, 
   int e = sym_read_file(path, MAX_FILE, &buf, &len);
   if (e)
     return io_fail(errbuf, errlen, e == ENOMEM ? SYMCLONE_ERR_NOMEM : SYMCLONE_ERR_IO,
-                   "cannot read '%s': %s", path, strerror(e));
+                   "cannot read '%s': %s", path, sym_file_strerror(e));
   symclone_status st = SYMCLONE_OK;
   symclone_student *s = NULL;
   if (len < 8 || memcmp(buf, MAGIC, 8) != 0) {
