@@ -17,18 +17,7 @@ static symclone_status reserve(symclone_net *net, size_t batch) {
   if (net->count == 0)
     return sym_fail(&net->err, SYMCLONE_ERR_STATE, "the network has no layer");
   if (net->scap >= batch && net->act) return SYMCLONE_OK;
-  /* release old scratch but keep nothing else */
-  if (net->act)
-    for (int l = 0; l < net->count; l++) sym_free(net->act[l]);
-  sym_free(net->act);
-  sym_free(net->dbuf[0]);
-  sym_free(net->dbuf[1]);
-  sym_free(net->work);
-  sym_free(net->cscratch);
-  net->act = NULL;
-  net->dbuf[0] = net->dbuf[1] = net->cscratch = NULL;
-  net->work = NULL;
-  net->scap = 0;
+  sym_net_free_scratch(net);
   size_t maxio = net->in_size, work = 0, cs = 0, n;
   net->act = sym_calloc((size_t)net->count, sizeof(float *));
   if (!net->act) goto nomem;

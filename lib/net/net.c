@@ -97,7 +97,7 @@ symclone_status symclone_net_create(symclone_net **out, int channels, int orient
   return SYMCLONE_OK;
 }
 
-static void free_scratch(symclone_net *net) {
+void sym_net_free_scratch(symclone_net *net) {
   if (net->act)
     for (int l = 0; l < net->count; l++) sym_free(net->act[l]);
   sym_free(net->act);
@@ -126,7 +126,7 @@ static void layer_free(sym_net_layer *L) {
 
 void symclone_net_free(symclone_net *net) {
   if (!net) return;
-  free_scratch(net);
+  sym_net_free_scratch(net);
   for (int l = 0; l < net->count; l++) layer_free(&net->layers[l]);
   sym_free(net->layers);
   sym_free(net);
@@ -148,7 +148,7 @@ static uint64_t layer_seed(const symclone_net *net, int index) {
 
 /* Make room for one more layer; scratch is rebuilt lazily. */
 static symclone_status grow(symclone_net *net) {
-  free_scratch(net);
+  sym_net_free_scratch(net);
   if (net->count < net->cap) return SYMCLONE_OK;
   int cap = net->cap ? 2 * net->cap : 8;
   sym_net_layer *nl = sym_calloc((size_t)cap, sizeof *nl);

@@ -57,6 +57,10 @@ struct symclone_net {
 };
 
 /* Cloned layer (cloned.c). */
+/* Release the activations, gradient buffers and workspaces (net.c); the
+ * next call that needs them allocates them anew. */
+void sym_net_free_scratch(symclone_net *net);
+
 symclone_status sym_net_cloned_init(symclone_net *net, sym_net_layer *L,
                                     const symclone_student *student, int cin, int cout, int mode,
                                     double beta);
