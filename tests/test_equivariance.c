@@ -65,27 +65,13 @@ static double equivariance_error(const symclone_layer *l, const float *p, const 
   return worst;
 }
 
-static symclone_layer *make_conv(int kind, int n, int in_c, int out_c, int k, int h, int w, int pad,
-                                 int bias) {
-  symclone_layer *l = NULL;
-  symclone_status st;
-  if (kind == SYMCLONE_LAYER_CONV2D)
-    st = symclone_conv2d_create(&l, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
-  else if (kind == SYMCLONE_LAYER_LIFTING)
-    st = symclone_lifting_create(&l, n, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
-  else
-    st = symclone_group_conv_create(&l, n, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
-  ck_assert_msg(st == SYMCLONE_OK, "create: %s", symclone_strerror(st));
-  return l;
-}
-
 /* ---- translations ---- */
 
 START_TEST(circular_conv2d_commutes_with_every_torus_shift) {
   static const int sizes[][2] = {{8, 8}, {7, 5}};
   int h = sizes[_i][0], w = sizes[_i][1];
   for (int k = 1; k <= 5; k += 2) {
-    symclone_layer *l = make_conv(SYMCLONE_LAYER_CONV2D, 1, 2, 3, k, h, w, SYMCLONE_PAD_CIRCULAR, 1);
+    symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, 2, 3, k, h, w, SYMCLONE_PAD_CIRCULAR, 1);
     symclone_group *g = make_t2(h, w);
     float *p = tu_normal_floats(symclone_layer_param_count(l), 3);
     double err = equivariance_error(l, p, g, 0, 0, 2, 10);
@@ -101,7 +87,7 @@ START_TEST(zero_and_valid_conv2d_commute_with_shifts_away_from_the_border) {
   int h = 9, w = 8, k = 3, in_c = 2, out_c = 2;
   symclone_group *g = make_t2(h, w);
   for (int pad = SYMCLONE_PAD_VALID; pad <= SYMCLONE_PAD_ZERO; pad++) {
-    symclone_layer *l = make_conv(SYMCLONE_LAYER_CONV2D, 1, in_c, out_c, k, h, w, pad, 1);
+    symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, in_c, out_c, k, h, w, pad, 1);
     int so[4];
     TU_OK_LAYER(l, symclone_layer_output_shape(l, so));
     int oh = so[2], ow = so[3], off = pad == SYMCLONE_PAD_VALID ? 0 : k / 2;
@@ -152,9 +138,9 @@ END_TEST
 START_TEST(lifting_and_group_conv_commute_with_torus_shifts_under_circular_padding) {
   int h = 6, w = 6;
   symclone_group *g = make_t2(h, w);
-  symclone_layer *li = make_conv(SYMCLONE_LAYER_LIFTING, 4, 2, 2, 3, h, w, SYMCLONE_PAD_CIRCULAR, 1);
+  symclone_layer *li = tu_make_conv(SYMCLONE_LAYER_LIFTING, 4, 2, 2, 3, h, w, SYMCLONE_PAD_CIRCULAR, 1);
   symclone_layer *gc =
-      make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 2, 2, 3, h, w, SYMCLONE_PAD_CIRCULAR, 1);
+      tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 2, 2, 3, h, w, SYMCLONE_PAD_CIRCULAR, 1);
   float *p1 = tu_normal_floats(symclone_layer_param_count(li), 6);
   float *p2 = tu_normal_floats(symclone_layer_param_count(gc), 7);
   double e1 = equivariance_error(li, p1, g, 0, 1, 1, 8);
@@ -174,7 +160,7 @@ END_TEST
 START_TEST(lifting_c4_is_equivariant_under_every_rotation) {
   int pad = _i % 3, side = _i < 3 ? 9 : 8;
   for (int k = 1; k <= 5; k += 2) {
-    symclone_layer *l = make_conv(SYMCLONE_LAYER_LIFTING, 4, 2, 3, k, side, side, pad, 1);
+    symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_LIFTING, 4, 2, 3, k, side, side, pad, 1);
     symclone_group *g = make_cyclic(4);
     float *p = tu_normal_floats(symclone_layer_param_count(l), 11 + k);
     double err = equivariance_error(l, p, g, 0, 1, 2, 12);
@@ -189,7 +175,7 @@ END_TEST
 START_TEST(group_conv_c4_is_equivariant_under_every_rotation) {
   int pad = _i % 3, side = _i < 3 ? 7 : 8;
   for (int k = 1; k <= 5; k += 2) {
-    symclone_layer *l = make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 2, 3, k, side, side, pad, 1);
+    symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 2, 3, k, side, side, pad, 1);
     symclone_group *g = make_cyclic(4);
     float *p = tu_normal_floats(symclone_layer_param_count(l), 13 + k);
     double err = equivariance_error(l, p, g, 1, 1, 2, 14);
@@ -204,8 +190,8 @@ END_TEST
 START_TEST(c2_layers_are_equivariant_on_non_square_grids) {
   for (int pad = 0; pad < 3; pad++) {
     symclone_group *g = make_cyclic(2);
-    symclone_layer *li = make_conv(SYMCLONE_LAYER_LIFTING, 2, 2, 2, 3, 7, 6, pad, 1);
-    symclone_layer *gc = make_conv(SYMCLONE_LAYER_GROUP_CONV, 2, 2, 2, 3, 7, 6, pad, 1);
+    symclone_layer *li = tu_make_conv(SYMCLONE_LAYER_LIFTING, 2, 2, 2, 3, 7, 6, pad, 1);
+    symclone_layer *gc = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 2, 2, 2, 3, 7, 6, pad, 1);
     float *p1 = tu_normal_floats(symclone_layer_param_count(li), 15);
     float *p2 = tu_normal_floats(symclone_layer_param_count(gc), 16);
     double e1 = equivariance_error(li, p1, g, 0, 1, 2, 17);
@@ -227,8 +213,8 @@ START_TEST(c8_layers_are_exactly_equivariant_under_quarter_turn_elements) {
    * are equivariant to float rounding even though R_1 interpolates */
   symclone_group *g = make_cyclic(8);
   for (int pad = 0; pad < 3; pad++) {
-    symclone_layer *li = make_conv(SYMCLONE_LAYER_LIFTING, 8, 2, 2, 3, 7, 7, pad, 1);
-    symclone_layer *gc = make_conv(SYMCLONE_LAYER_GROUP_CONV, 8, 2, 2, 3, 7, 7, pad, 1);
+    symclone_layer *li = tu_make_conv(SYMCLONE_LAYER_LIFTING, 8, 2, 2, 3, 7, 7, pad, 1);
+    symclone_layer *gc = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 8, 2, 2, 3, 7, 7, pad, 1);
     float *p1 = tu_normal_floats(symclone_layer_param_count(li), 19);
     float *p2 = tu_normal_floats(symclone_layer_param_count(gc), 20);
     int si[4], so[4];
@@ -296,7 +282,7 @@ typedef struct c8_stats {
  * inscribed disc, for `draws` random filter banks and inputs. */
 static c8_stats c8_error(int kind, int k, int pad, int smooth, int wrong, int draws) {
   const int side = 33, n = 8;
-  symclone_layer *l = make_conv(kind, n, 2, 2, k, side, side, pad, 0);
+  symclone_layer *l = tu_make_conv(kind, n, 2, 2, k, side, side, pad, 0);
   symclone_group *g = make_cyclic(n);
   int si[4], so[4];
   TU_OK_LAYER(l, symclone_layer_input_shape(l, si));
@@ -511,9 +497,9 @@ START_TEST(c4_gcnn_lifting_gconv_pool_gap_is_rotation_invariant) {
    * -> global average: the features are invariant to quarter turns */
   int side = 10;
   symclone_layer *ls[6];
-  ls[0] = make_conv(SYMCLONE_LAYER_LIFTING, 4, 1, 3, 3, side, side, SYMCLONE_PAD_ZERO, 1);
+  ls[0] = tu_make_conv(SYMCLONE_LAYER_LIFTING, 4, 1, 3, 3, side, side, SYMCLONE_PAD_ZERO, 1);
   TU_OK(symclone_relu_create(&ls[1], 3, 4, side, side));
-  ls[2] = make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 3, 2, 3, side, side, SYMCLONE_PAD_VALID, 1);
+  ls[2] = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 3, 2, 3, side, side, SYMCLONE_PAD_VALID, 1);
   TU_OK(symclone_maxpool2_create(&ls[3], 2, 4, side - 2, side - 2));
   TU_OK(symclone_orient_pool_create(&ls[4], 2, 4, (side - 2) / 2, (side - 2) / 2,
                                     SYMCLONE_POOL_MAX));

@@ -97,20 +97,6 @@ static const char *pad_name(int pad) {
   return pad == SYMCLONE_PAD_VALID ? "valid" : pad == SYMCLONE_PAD_ZERO ? "zero" : "circular";
 }
 
-static symclone_layer *make_conv(int kind, int n, int in_c, int out_c, int k, int h, int w, int pad,
-                                 int bias) {
-  symclone_layer *l = NULL;
-  symclone_status st;
-  if (kind == SYMCLONE_LAYER_CONV2D)
-    st = symclone_conv2d_create(&l, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
-  else if (kind == SYMCLONE_LAYER_LIFTING)
-    st = symclone_lifting_create(&l, n, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
-  else
-    st = symclone_group_conv_create(&l, n, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
-  ck_assert_msg(st == SYMCLONE_OK, "create: %s", symclone_strerror(st));
-  return l;
-}
-
 /* kind, orientations, kernel, side */
 static const int conv_cfg[][4] = {
     {SYMCLONE_LAYER_CONV2D, 1, 3, 6},     {SYMCLONE_LAYER_CONV2D, 1, 5, 7},
@@ -125,7 +111,7 @@ START_TEST(convolution_backward_matches_finite_differences) {
   int pad = _i % 3, bias = (_i / 3) % 2;
   /* conv2d on a non-square field; rotations need square filters only */
   int h = c[3], w = c[0] == SYMCLONE_LAYER_CONV2D ? c[3] + 1 : c[3];
-  symclone_layer *l = make_conv(c[0], c[1], 2, 2, c[2], h, w, pad, bias);
+  symclone_layer *l = tu_make_conv(c[0], c[1], 2, 2, c[2], h, w, pad, bias);
   char label[96];
   snprintf(label, sizeof label, "kind %d n=%d k=%d %s bias=%d", c[0], c[1], c[2], pad_name(pad), bias);
   check_layer(label, l, 2, NULL, 100 + (uint64_t)_i);
@@ -135,7 +121,7 @@ END_TEST
 
 START_TEST(conv2d_backward_matches_finite_differences_across_sample_chunks) {
   /* enough columns per sample that a batch of 3 takes several products */
-  symclone_layer *l = make_conv(SYMCLONE_LAYER_CONV2D, 1, 16, 2, 5, 32, 32, SYMCLONE_PAD_ZERO, 1);
+  symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, 16, 2, 5, 32, 32, SYMCLONE_PAD_ZERO, 1);
   check_layer("conv2d 16 channels 32x32", l, 3, NULL, 7);
   symclone_layer_free(l);
 }
@@ -260,13 +246,13 @@ static void check_accumulation(const symclone_layer *l, uint64_t seed) {
 }
 
 START_TEST(backward_adds_into_dparams_and_overwrites_dx) {
-  symclone_layer *l = make_conv(SYMCLONE_LAYER_CONV2D, 1, 2, 3, 3, 5, 6, SYMCLONE_PAD_ZERO, 1);
+  symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, 2, 3, 3, 5, 6, SYMCLONE_PAD_ZERO, 1);
   check_accumulation(l, 50);
   symclone_layer_free(l);
-  l = make_conv(SYMCLONE_LAYER_LIFTING, 4, 2, 2, 3, 5, 5, SYMCLONE_PAD_CIRCULAR, 1);
+  l = tu_make_conv(SYMCLONE_LAYER_LIFTING, 4, 2, 2, 3, 5, 5, SYMCLONE_PAD_CIRCULAR, 1);
   check_accumulation(l, 51);
   symclone_layer_free(l);
-  l = make_conv(SYMCLONE_LAYER_GROUP_CONV, 8, 2, 2, 3, 5, 5, SYMCLONE_PAD_VALID, 1);
+  l = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 8, 2, 2, 3, 5, 5, SYMCLONE_PAD_VALID, 1);
   check_accumulation(l, 52);
   symclone_layer_free(l);
   TU_OK(symclone_dense_create(&l, 7, 4, 1));

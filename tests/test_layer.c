@@ -61,26 +61,11 @@ static void ref_group_conv(const float *x, int in_c, int h, int w, const float *
   free(bank);
 }
 
-static symclone_layer *make_conv(int kind, int n, int in_c, int out_c, int k, int h, int w, int pad,
-                                 int bias) {
-  symclone_layer *l = NULL;
-  symclone_status st;
-  if (kind == SYMCLONE_LAYER_CONV2D)
-    st = symclone_conv2d_create(&l, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
-  else if (kind == SYMCLONE_LAYER_LIFTING)
-    st = symclone_lifting_create(&l, n, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
-  else
-    st = symclone_group_conv_create(&l, n, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
-  ck_assert_msg(st == SYMCLONE_OK, "create kind %d: %s", kind, symclone_strerror(st));
-  ck_assert_ptr_nonnull(l);
-  return l;
-}
-
 /* Forward of a convolution-family layer on a batch against the reference,
  * sample by sample. */
 static double conv_forward_error(int kind, int n, int in_c, int out_c, int k, int h, int w,
                                  int pad, int bias, int batch, uint64_t seed) {
-  symclone_layer *l = make_conv(kind, n, in_c, out_c, k, h, w, pad, bias);
+  symclone_layer *l = tu_make_conv(kind, n, in_c, out_c, k, h, w, pad, bias);
   size_t in_sz = symclone_layer_input_size(l), out_sz = symclone_layer_output_size(l);
   size_t np = symclone_layer_param_count(l), nw = symclone_layer_weight_count(l);
   float *p = tu_normal_floats(np, seed);
@@ -183,9 +168,9 @@ END_TEST
 START_TEST(c1_lifting_and_group_conv_equal_conv2d) {
   int in_c = 2, out_c = 3, k = 3, h = 6, w = 5, batch = 2;
   for (int pad = 0; pad < 3; pad++) {
-    symclone_layer *c = make_conv(SYMCLONE_LAYER_CONV2D, 1, in_c, out_c, k, h, w, pad, 1);
-    symclone_layer *li = make_conv(SYMCLONE_LAYER_LIFTING, 1, in_c, out_c, k, h, w, pad, 1);
-    symclone_layer *gc = make_conv(SYMCLONE_LAYER_GROUP_CONV, 1, in_c, out_c, k, h, w, pad, 1);
+    symclone_layer *c = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, in_c, out_c, k, h, w, pad, 1);
+    symclone_layer *li = tu_make_conv(SYMCLONE_LAYER_LIFTING, 1, in_c, out_c, k, h, w, pad, 1);
+    symclone_layer *gc = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 1, in_c, out_c, k, h, w, pad, 1);
     size_t np = symclone_layer_param_count(c), in_sz = symclone_layer_input_size(c),
            out_sz = symclone_layer_output_size(c);
     ck_assert_uint_eq(symclone_layer_param_count(li), np);
@@ -213,7 +198,7 @@ START_TEST(c1_lifting_and_group_conv_equal_conv2d) {
 END_TEST
 
 START_TEST(explicit_workspace_gives_the_same_result_whatever_its_content) {
-  symclone_layer *l = make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 2, 2, 3, 6, 6, SYMCLONE_PAD_ZERO, 1);
+  symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 2, 2, 3, 6, 6, SYMCLONE_PAD_ZERO, 1);
   size_t batch = 3, in_sz = symclone_layer_input_size(l), out_sz = symclone_layer_output_size(l);
   size_t ws = symclone_layer_workspace_size(l, batch);
   ck_assert_uint_gt(ws, 0);
@@ -399,7 +384,7 @@ START_TEST(conv_family_unrolled_matrix_times_x_equals_forward_without_bias) {
                                {SYMCLONE_LAYER_GROUP_CONV, 8}};
   int kind = cfg[_i / 3][0], n = cfg[_i / 3][1], pad = _i % 3;
   int h = kind == SYMCLONE_LAYER_CONV2D ? 6 : 5, w = kind == SYMCLONE_LAYER_CONV2D ? 7 : 5;
-  symclone_layer *l = make_conv(kind, n, 2, 2, 3, h, w, pad, 1);
+  symclone_layer *l = tu_make_conv(kind, n, 2, 2, 3, h, w, pad, 1);
   float *p = tu_normal_floats(symclone_layer_param_count(l), 40 + _i);
   float *b = conv_row_bias(l, p);
   double err = unroll_error(l, p, b, 41 + _i);
@@ -416,7 +401,7 @@ START_TEST(conv2d_unrolled_matrix_has_the_direct_toeplitz_entries) {
    * input pixel add up (only when the kernel wraps onto itself) */
   int h = 4, w = 5, k = 3;
   for (int pad = 0; pad < 3; pad++) {
-    symclone_layer *l = make_conv(SYMCLONE_LAYER_CONV2D, 1, 1, 1, k, h, w, pad, 0);
+    symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, 1, 1, k, h, w, pad, 0);
     float wt[9];
     for (int t = 0; t < 9; t++) wt[t] = (float)(t + 1);
     int oh = pad == SYMCLONE_PAD_VALID ? h - 2 : h, ow = pad == SYMCLONE_PAD_VALID ? w - 2 : w;
@@ -491,7 +476,7 @@ START_TEST(convolution_shapes_and_parameter_counts) {
   for (int pad = 0; pad < 3; pad++)
     for (int bias = 0; bias < 2; bias++) {
       int oh = pad == SYMCLONE_PAD_VALID ? 9 - 5 + 1 : 9, ow = pad == SYMCLONE_PAD_VALID ? 3 : 7;
-      symclone_layer *l = make_conv(SYMCLONE_LAYER_CONV2D, 1, 3, 4, 5, 9, 7, pad, bias);
+      symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, 3, 4, 5, 9, 7, pad, bias);
       ck_assert_int_eq(symclone_layer_kind_of(l), SYMCLONE_LAYER_CONV2D);
       expect_shapes(l, 3, 1, 9, 7, 4, 1, oh, ow);
       ck_assert_uint_eq(symclone_layer_weight_count(l), 4 * 3 * 5 * 5);
@@ -504,7 +489,7 @@ START_TEST(convolution_shapes_and_parameter_counts) {
       symclone_layer_free(l);
 
       oh = pad == SYMCLONE_PAD_VALID ? 7 : 9;
-      l = make_conv(SYMCLONE_LAYER_LIFTING, 8, 3, 4, 3, 9, 9, pad, bias);
+      l = tu_make_conv(SYMCLONE_LAYER_LIFTING, 8, 3, 4, 3, 9, 9, pad, bias);
       ck_assert_int_eq(symclone_layer_kind_of(l), SYMCLONE_LAYER_LIFTING);
       expect_shapes(l, 3, 1, 9, 9, 4, 8, oh, oh);
       ck_assert_uint_eq(symclone_layer_weight_count(l), 4 * 3 * 3 * 3);
@@ -515,7 +500,7 @@ START_TEST(convolution_shapes_and_parameter_counts) {
       ck_assert_int_eq(symclone_layer_is_linear(l), 1);
       symclone_layer_free(l);
 
-      l = make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 3, 2, 3, 9, 9, pad, bias);
+      l = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 3, 2, 3, 9, 9, pad, bias);
       ck_assert_int_eq(symclone_layer_kind_of(l), SYMCLONE_LAYER_GROUP_CONV);
       expect_shapes(l, 3, 4, 9, 9, 2, 4, oh, oh);
       ck_assert_uint_eq(symclone_layer_weight_count(l), 2 * 3 * 4 * 3 * 3);
@@ -578,9 +563,9 @@ START_TEST(init_params_is_he_uniform_reproducible_with_zero_bias) {
   /* fan_in: conv2d in*k*k, lifting in*k*k, group conv in*n*k*k, dense in */
   symclone_layer *ls[4];
   size_t fan[4] = {4 * 9, 4 * 9, 4 * 4 * 9, 50};
-  ls[0] = make_conv(SYMCLONE_LAYER_CONV2D, 1, 4, 6, 3, 8, 8, SYMCLONE_PAD_ZERO, 1);
-  ls[1] = make_conv(SYMCLONE_LAYER_LIFTING, 4, 4, 6, 3, 8, 8, SYMCLONE_PAD_ZERO, 1);
-  ls[2] = make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 4, 6, 3, 8, 8, SYMCLONE_PAD_ZERO, 1);
+  ls[0] = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, 4, 6, 3, 8, 8, SYMCLONE_PAD_ZERO, 1);
+  ls[1] = tu_make_conv(SYMCLONE_LAYER_LIFTING, 4, 4, 6, 3, 8, 8, SYMCLONE_PAD_ZERO, 1);
+  ls[2] = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 4, 6, 3, 8, 8, SYMCLONE_PAD_ZERO, 1);
   TU_OK(symclone_dense_create(&ls[3], 50, 20, 1));
   for (int j = 0; j < 4; j++) {
     symclone_layer *l = ls[j];

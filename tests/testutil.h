@@ -251,6 +251,23 @@ static inline double tu_rel_err_disc(const float *a, const float *ref, size_t pl
 
 /* ---- running a suite ---- */
 
+/* A conv-family layer (conv2d, lifting or group conv by layer kind); the
+ * test fails if it cannot be created. */
+static inline symclone_layer *tu_make_conv(int kind, int n, int in_c, int out_c, int k, int h,
+                                           int w, int pad, int bias) {
+  symclone_layer *l = NULL;
+  symclone_status st;
+  if (kind == SYMCLONE_LAYER_CONV2D)
+    st = symclone_conv2d_create(&l, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
+  else if (kind == SYMCLONE_LAYER_LIFTING)
+    st = symclone_lifting_create(&l, n, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
+  else
+    st = symclone_group_conv_create(&l, n, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
+  ck_assert_msg(st == SYMCLONE_OK, "create kind %d: %s", kind, symclone_strerror(st));
+  ck_assert_ptr_nonnull(l);
+  return l;
+}
+
 static inline int tu_run(Suite *s) {
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
