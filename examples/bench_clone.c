@@ -35,9 +35,16 @@
  *                   a job table on each threaded call)
  *   peak_rss_mb     peak resident memory of the workload (getrusage)
  *
- * BLAS threads are set from here through openblas_set_num_threads when the
- * BLAS has it (--threads 1,2 by default); with another BLAS the thread
- * count is whatever that BLAS uses and is reported as such.
+ *   memory_roofline_ms, memory_roofline_frac (moment mode): the bytes the
+ *                   step's passes over the blocks and the optimizer must
+ *                   move at the measured bandwidth; the moment objective is
+ *                   memory-bound, its products run in the library's own
+ *                   passes
+ *
+ * Each thread count N of --threads (1,2 by default) is given to the BLAS
+ * through openblas_set_num_threads when the BLAS has it (with another BLAS
+ * the line blas_threads= says what that BLAS uses), to the trainer as
+ * SYMCLONE_SET_THREADS, and to the bandwidth measurement.
  *
  *   bench_clone                          # everything (about 15 minutes)
  *   bench_clone --quick                  # short sanity run
@@ -46,6 +53,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +63,9 @@
 
 #include <cblas.h>
 #include <symclone/symclone.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ---- counting allocations ----------------------------------------------- */
 
@@ -179,7 +190,7 @@ static void find_blas_controls(void) {
   if (f) memcpy(&blas_corename, &f, sizeof f);
 }
 
-static int set_threads(int n) {
+static int blas_threads(int n) {
   if (blas_set_threads) blas_set_threads(n);
   return blas_get_threads ? blas_get_threads() : 1;
 }
@@ -198,6 +209,7 @@ typedef struct shape {
 static shape shapes[MAX_SHAPES];
 static int nshapes;
 static double bandwidth_gbs; /* streaming bandwidth at the current thread count */
+static int trainer_threads;  /* SYMCLONE_SET_THREADS of every trainer */
 
 static int shape_index(const char *what, int m, int n, int k, int ta, int tb) {
   for (int i = 0; i < nshapes; i++)
@@ -218,6 +230,7 @@ typedef struct step_model {
   int idx[12], count;
   double flops;
   size_t nparams;
+  double pass_bytes; /* moment mode: the passes over the blocks */
 } step_model;
 
 static void model_add(step_model *sm, const char *what, int m, int n, int k, int ta, int tb) {
@@ -232,11 +245,14 @@ static void model_add(step_model *sm, const char *what, int m, int n, int k, int
  * objective needs G = W W^T and (C^T C) W only. */
 static step_model family_model(int out_n, int in_hw, int out_hw, int B, int P, int K, int N,
                                int mode, size_t nparams) {
-  step_model sm = {{0}, 0, 0.0, nparams};
+  step_model sm = {{0}, 0, 0.0, nparams, 0.0};
   int bsz = out_hw * in_hw;
   if (mode == SYMCLONE_OBJECTIVE_MOMENT) {
     model_add(&sm, "gram", B, B, bsz, 0, 1);
     model_add(&sm, "ctc_w", B, bsz, B, 0, 0);
+    /* G = W W^T reads the blocks, dW = (C^T C) W - E.Shift reads them and
+     * writes the gradient, the clipping norm reads the gradient */
+    sm.pass_bytes = 4.0 * 4.0 * (double)B * bsz;
     return sm;
   }
   int nout = N * out_hw;
@@ -250,7 +266,7 @@ static step_model family_model(int out_n, int in_hw, int out_hw, int B, int P, i
 }
 
 static step_model instance_model(int in, int out, int cout, int ckk, int N, size_t nparams) {
-  step_model sm = {{0}, 0, 0.0, nparams};
+  step_model sm = {{0}, 0, 0.0, nparams, 0.0};
   model_add(&sm, "teacher", cout, N * (out / cout), ckk, 0, 0);
   model_add(&sm, "dense_fwd", N, out, in, 0, 1);
   model_add(&sm, "dense_dw", out, in, N, 1, 0);
@@ -289,9 +305,29 @@ static double time_gemm(const shape *s, int reps) {
   return ms;
 }
 
+typedef struct stream_part {
+  float *a, *b, *c;
+  size_t lo, hi;
+} stream_part;
+
+static void *stream_run(void *arg) {
+  const stream_part *sp = arg;
+  float *a = sp->a;
+  const float *b = sp->b, *c = sp->c;
+  size_t i = sp->lo, hi = sp->hi;
+#ifdef __SSE2__ /* vectorised whatever the optimisation level: memory, not arithmetic */
+  __m128 h = _mm_set1_ps(0.5f);
+  for (; i + 4 <= hi; i += 4)
+    _mm_storeu_ps(a + i, _mm_add_ps(_mm_loadu_ps(b + i), _mm_mul_ps(h, _mm_loadu_ps(c + i))));
+#endif
+  for (; i < hi; i++) a[i] = b[i] + 0.5f * c[i];
+  return NULL;
+}
+
 /* Streaming bandwidth: a[i] = b[i] + s c[i] over arrays of n floats (the
- * size of the largest optimizer state), 12 bytes per element. */
-static double measure_bandwidth(size_t n, int reps) {
+ * size of the largest optimizer state), 12 bytes per element, the range
+ * split over `threads` threads. */
+static double measure_bandwidth(size_t n, int reps, int threads) {
   float *a = xmalloc(n * sizeof *a), *b = xmalloc(n * sizeof *b), *c = xmalloc(n * sizeof *c);
   for (size_t i = 0; i < n; i++) {
     a[i] = 0.0f;
@@ -299,9 +335,19 @@ static double measure_bandwidth(size_t n, int reps) {
     c[i] = (float)(i % 5);
   }
   double *t = xmalloc((size_t)reps * sizeof *t);
+  stream_part parts[256];
+  pthread_t tid[256];
+  for (int i = 0; i < threads; i++)
+    parts[i] = (stream_part){a, b, c, n * (size_t)i / (size_t)threads,
+                             n * (size_t)(i + 1) / (size_t)threads};
   for (int r = -2; r < reps; r++) {
     double t0 = now();
-    for (size_t i = 0; i < n; i++) a[i] = b[i] + 0.5f * c[i];
+    int started = 1;
+    for (int i = 1; i < threads; i++, started++)
+      if (pthread_create(&tid[i], NULL, stream_run, &parts[i])) break;
+    for (int i = started; i < threads; i++) stream_run(&parts[i]); /* no thread to be had */
+    stream_run(&parts[0]);
+    for (int i = 1; i < started; i++) pthread_join(tid[i], NULL);
     if (r >= 0) t[r] = now() - t0;
     b[r & 1] += a[n / 2]; /* keep the loop alive */
   }
@@ -343,7 +389,8 @@ static void usage(void) {
           "                   [--cap SECONDS] [--check-every STEPS]\n"
           "  --workloads  comma-separated: gemm_ref,t2_family,c4_family,t2_instance,\n"
           "               converge,net (default: all)\n"
-          "  --threads    BLAS thread counts to run with (default 1,2)\n"
+          "  --threads    thread counts to run with, for the BLAS and the trainer\n"
+          "               (default 1,2)\n"
           "  --reps       timed steps per figure, median taken (default 15; quick 5)\n"
           "  --cap        seconds of training allowed per mode to reach a Toeplitz\n"
           "               distance of 1e-3 (default 300; quick 10)\n"
@@ -457,6 +504,10 @@ static void print_figures(const step_figures *f, const step_model *sm, double pa
   printf("gflops=%.2f\n", sm->flops / (f->ms * 1e-3) / 1e9);
   printf("roofline_ms=%.3f\n", roof);
   printf("roofline_frac=%.3f\n", roof / f->ms);
+  if (sm->pass_bytes > 0) {
+    double mem = 1e3 * (sm->pass_bytes + optimizer_bytes(sm->nparams)) / (bandwidth_gbs * 1e9);
+    printf("memory_roofline_ms=%.3f\nmemory_roofline_frac=%.3f\n", mem, mem / f->ms);
+  }
   if (COUNTS_ALLOCS)
     printf("allocs_per_step=%.2f\nblas_allocs_per_step=%.2f\n", f->allocs, f->other_allocs);
   else
@@ -519,6 +570,7 @@ static void run_family(const family *f, int threads, const options *o) {
     CHECK(symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, KDRAWS));
     CHECK(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, NINPUTS));
     CHECK(symclone_trainer_set(tr, SYMCLONE_SET_SEED, 1));
+    CHECK(symclone_trainer_set(tr, SYMCLONE_SET_THREADS, trainer_threads));
     step_figures fig = time_steps(tr, o);
     step_model sm = model_of(f, s, mode);
     int P = (int)symclone_student_theta_size(s);
@@ -558,6 +610,7 @@ static void run_instance(int threads, const options *o) {
   CHECK(symclone_trainer_create_instance(&tr, conv, tparams, dense, dparams));
   CHECK(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, NINPUTS));
   CHECK(symclone_trainer_set(tr, SYMCLONE_SET_SEED, 1));
+  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_THREADS, trainer_threads));
   step_figures fig = time_steps(tr, o);
   step_model sm = instance_model_default();
   printf("workload=t2_instance\nthreads=%d\nmode=stochastic\n", threads);
@@ -574,9 +627,11 @@ static void run_instance(int threads, const options *o) {
 
 static void run_gemm_ref(int threads, const options *o, int print) {
   int reps = o->quick ? 5 : 11;
-  for (int i = 0; i < nshapes; i++) shapes[i].ms = time_gemm(&shapes[i], reps);
+  /* the bandwidth first: after a threaded call OpenBLAS's idle workers spin
+   * for a while (OPENBLAS_THREAD_TIMEOUT) and would take a core from it */
   size_t nbw = BLOCKS * (size_t)(SIZE - 2) * (SIZE - 2) * SIZE * SIZE;
-  double bw1 = measure_bandwidth(nbw, reps);
+  double bw1 = measure_bandwidth(nbw, reps, threads);
+  for (int i = 0; i < nshapes; i++) shapes[i].ms = time_gemm(&shapes[i], reps);
   bandwidth_gbs = bw1;
   if (!print) return;
   printf("workload=gemm_ref\nthreads=%d\n", threads);
@@ -608,6 +663,7 @@ static void run_converge(int threads, const options *o) {
     CHECK(symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, KDRAWS));
     CHECK(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, NINPUTS));
     CHECK(symclone_trainer_set(tr, SYMCLONE_SET_SEED, 1));
+    CHECK(symclone_trainer_set(tr, SYMCLONE_SET_THREADS, trainer_threads));
     double dist = 1.0, train = 0.0;
     long long steps = 0;
     int reached = 0;
@@ -731,7 +787,8 @@ int main(int argc, char **argv) {
   step_model im = instance_model_default();
   (void)im;
   for (int ti = 0; ti < o.nthreads; ti++) {
-    int threads = set_threads(o.threads[ti]);
+    int threads = trainer_threads = o.threads[ti];
+    printf("blas_threads=%d\n", blas_threads(threads));
     run_gemm_ref(threads, &o, o.want_gemm);
     if (o.want_t2) run_family(&families[0], threads, &o);
     if (o.want_c4) run_family(&families[1], threads, &o);
@@ -739,7 +796,8 @@ int main(int argc, char **argv) {
     if (o.want_net) run_net(threads, &o);
   }
   if (o.want_conv) {
-    int threads = set_threads(o.threads[o.nthreads - 1]);
+    int threads = trainer_threads = o.threads[o.nthreads - 1];
+    printf("blas_threads=%d\n", blas_threads(threads));
     run_converge(threads, &o);
   }
   return 0;

@@ -73,9 +73,14 @@ typedef enum symclone_setting {
   SYMCLONE_SET_TARGET_REL_LOSS = 19, /* run(): stop at or below, [0, 1e30], 0 = off; default 0 */
   SYMCLONE_SET_SEED = 20,            /* [0, 2^53]; default 0 */
   SYMCLONE_SET_PROGRESS_EVERY = 21,  /* callback every so many updates, [1, 1e12]; default 100 */
-  SYMCLONE_SET_HOLD_STEPS = 22       /* constant lr for the first N updates, then the schedule
+  SYMCLONE_SET_HOLD_STEPS = 22,      /* constant lr for the first N updates, then the schedule
                                         runs over the rest (COSINE: from N to MAX_STEPS; STEP:
                                         decays counted from N), [0, 1e12]; default 0 */
+  SYMCLONE_SET_THREADS = 23          /* threads of the trainer's own passes over the parameters
+                                        (norm, update, loss, the moment objective's block
+                                        passes), the calling thread included, [1, 256];
+                                        default 1.  The BLAS keeps its own setting
+                                        (OPENBLAS_NUM_THREADS).  Results do not depend on it. */
 } symclone_setting;
 
 enum { SYMCLONE_OPT_ADAMW = 0, SYMCLONE_OPT_SGD = 1 };

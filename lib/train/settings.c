@@ -26,6 +26,7 @@ static const sym_setting_info infos[SYM_NSETTINGS] = {
     [SYMCLONE_SET_SEED] = {"seed", 0, 9007199254740992.0, 0, 1},
     [SYMCLONE_SET_PROGRESS_EVERY] = {"progress_every", 1, 1e12, 100, 1},
     [SYMCLONE_SET_HOLD_STEPS] = {"hold_steps", 0, 1e12, 0, 1},
+    [SYMCLONE_SET_THREADS] = {"threads", 1, 256, 1, 1},
 };
 
 /* Open or closed ends: these bounds exclude their endpoint. */

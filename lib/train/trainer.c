@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "passes.h"
 #include "trainer_priv.h"
 
 static double now_seconds(void) {
@@ -135,6 +136,8 @@ static void free_scratch(symclone_trainer *tr) {
   }
   sym_free(tr->work);
   tr->work = NULL;
+  sym_free(tr->partial);
+  tr->partial = NULL;
   tr->cap_k = tr->cap_n = 0;
   tr->scratch_ready = 0;
 }
@@ -148,6 +151,7 @@ void symclone_trainer_free(symclone_trainer *tr) {
   sym_free(tr->m1);
   sym_free(tr->m2);
   symclone_group_free(tr->tgroup);
+  sym_pool_free(tr->pool);
   sym_free(tr);
 }
 
@@ -196,6 +200,28 @@ static symclone_status ensure_moment(symclone_trainer *tr) {
 
 static symclone_status alloc_sampling(symclone_trainer *tr, size_t K, size_t N);
 
+static sym_blocks blocks_of(const symclone_student *s) {
+  sym_blocks b = {s->params, (size_t)s->nblocks, s->out_hw, s->in_hw};
+  return b;
+}
+
+/* The passes' partial results (passes.h): the norm and the update over all
+ * parameters, the loss over the step's outputs, the Gram pieces. */
+static symclone_status alloc_partial(symclone_trainer *tr, size_t K, size_t N, int moment) {
+  size_t need = sym_pass_tasks(tr->nparams), other;
+  if (moment) {
+    sym_blocks b = blocks_of(tr->st);
+    if (sym_mul3_size(sym_pass_block_tasks(&b), b.nblocks, b.nblocks, &other))
+      return SYMCLONE_ERR_OVERFLOW;
+  } else {
+    if (sym_mul3_size(K, N, tr->out_size, &other)) return SYMCLONE_ERR_OVERFLOW;
+    other = 2 * sym_pass_tasks(other);
+  }
+  if (other > need) need = other;
+  tr->partial = sym_malloc_array(need, sizeof(double));
+  return tr->partial ? SYMCLONE_OK : SYMCLONE_ERR_NOMEM;
+}
+
 /* Scratch is (re)allocated only when the objective changes or K, N grow:
  * never in steady state. */
 static symclone_status ensure_scratch(symclone_trainer *tr, size_t K, size_t N) {
@@ -207,6 +233,7 @@ static symclone_status ensure_scratch(symclone_trainer *tr, size_t K, size_t N) 
   free_scratch(tr);
   tr->cap_objective = obj;
   symclone_status st = moment ? ensure_moment(tr) : alloc_sampling(tr, K, N);
+  if (!st) st = alloc_partial(tr, K, N, moment);
   if (st) {
     free_scratch(tr);
     return st;
@@ -311,258 +338,6 @@ static symclone_status draw_inputs(symclone_trainer *tr, size_t N) {
   return SYMCLONE_OK;
 }
 
-/* ---- streaming kernels ------------------------------------------------------
- * The passes over all parameters are memory-bound and the sums in them are
- * long: they run on SIMD registers (SSE2, or AVX2 when the CPU has it), and
- * every sum is kept in eight double lanes (element i in lane i mod 8, lanes
- * added in order at the end) whatever the vector width, so that all code
- * paths give the same bits.  The element-wise arithmetic is the scalar
- * code's, operation for operation (no fused multiply-add). */
-
-#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define SYM_X86 1
-#else
-#define SYM_X86 0
-#endif
-
-static double lanes_sum(const double acc[8]) {
-  double t = 0.0;
-  for (int j = 0; j < 8; j++) t += acc[j];
-  return t;
-}
-
-typedef struct adam_consts {
-  float b1, b2, c1, c2, step, rbc2, eps, decay, gs;
-} adam_consts;
-
-/* One AdamW element; returns 0 if the new value is not finite (then the
- * parameter keeps its value). */
-static inline int adam_one(float *p, float g, float *m, float *v, const adam_consts *k) {
-  float gi = g * k->gs;
-  float mi = k->b1 * *m + k->c1 * gi;
-  float vi = k->b2 * *v + k->c2 * gi * gi;
-  float np = *p * k->decay - k->step * mi / (sqrtf(vi) * k->rbc2 + k->eps);
-  *m = mi;
-  *v = vi;
-  if (!isfinite(np)) return 0;
-  *p = np;
-  return 1;
-}
-
-static size_t sumsq_tail(const float *g, size_t i, size_t n, double acc[8]) {
-  for (size_t j = 0; i < n; i++, j++) acc[j] += (double)g[i] * g[i];
-  return n;
-}
-
-static size_t sqerr_tail(const float *ys, const float *yt, float *e, size_t i, size_t n,
-                         float scale, double la[8], double lb[8]) {
-  for (size_t j = 0; i < n; i++, j++) {
-    float d = ys[i] - yt[i];
-    la[j] += (double)d * d;
-    lb[j] += (double)yt[i] * yt[i];
-    e[i] = scale * d;
-  }
-  return n;
-}
-
-#if SYM_X86
-__attribute__((target("avx2"))) static double sumsq_avx2(const float *g, size_t n) {
-  __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256d d0 = _mm256_cvtps_pd(_mm_loadu_ps(g + i)), d1 = _mm256_cvtps_pd(_mm_loadu_ps(g + i + 4));
-    a0 = _mm256_add_pd(a0, _mm256_mul_pd(d0, d0));
-    a1 = _mm256_add_pd(a1, _mm256_mul_pd(d1, d1));
-  }
-  double acc[8];
-  _mm256_storeu_pd(acc, a0);
-  _mm256_storeu_pd(acc + 4, a1);
-  sumsq_tail(g, i, n, acc);
-  return lanes_sum(acc);
-}
-
-static double sumsq_sse2(const float *g, size_t n) {
-  __m128d a[4] = {_mm_setzero_pd(), _mm_setzero_pd(), _mm_setzero_pd(), _mm_setzero_pd()};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m128 f0 = _mm_loadu_ps(g + i), f1 = _mm_loadu_ps(g + i + 4);
-    __m128d d[4] = {_mm_cvtps_pd(f0), _mm_cvtps_pd(_mm_movehl_ps(f0, f0)), _mm_cvtps_pd(f1),
-                    _mm_cvtps_pd(_mm_movehl_ps(f1, f1))};
-    for (int j = 0; j < 4; j++) a[j] = _mm_add_pd(a[j], _mm_mul_pd(d[j], d[j]));
-  }
-  double acc[8];
-  for (int j = 0; j < 4; j++) _mm_storeu_pd(acc + 2 * j, a[j]);
-  sumsq_tail(g, i, n, acc);
-  return lanes_sum(acc);
-}
-
-__attribute__((target("avx2"))) static double sqerr_avx2(const float *ys, const float *yt,
-                                                          float *e, size_t n, float scale,
-                                                          double *label_power) {
-  __m256d l0 = _mm256_setzero_pd(), l1 = _mm256_setzero_pd();
-  __m256d p0 = _mm256_setzero_pd(), p1 = _mm256_setzero_pd();
-  __m256 sc = _mm256_set1_ps(scale);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256 t = _mm256_loadu_ps(yt + i);
-    __m256 d = _mm256_sub_ps(_mm256_loadu_ps(ys + i), t);
-    __m256d d0 = _mm256_cvtps_pd(_mm256_castps256_ps128(d));
-    __m256d d1 = _mm256_cvtps_pd(_mm256_extractf128_ps(d, 1));
-    __m256d t0 = _mm256_cvtps_pd(_mm256_castps256_ps128(t));
-    __m256d t1 = _mm256_cvtps_pd(_mm256_extractf128_ps(t, 1));
-    l0 = _mm256_add_pd(l0, _mm256_mul_pd(d0, d0));
-    l1 = _mm256_add_pd(l1, _mm256_mul_pd(d1, d1));
-    p0 = _mm256_add_pd(p0, _mm256_mul_pd(t0, t0));
-    p1 = _mm256_add_pd(p1, _mm256_mul_pd(t1, t1));
-    _mm256_storeu_ps(e + i, _mm256_mul_ps(sc, d));
-  }
-  double la[8], lb[8];
-  _mm256_storeu_pd(la, l0);
-  _mm256_storeu_pd(la + 4, l1);
-  _mm256_storeu_pd(lb, p0);
-  _mm256_storeu_pd(lb + 4, p1);
-  sqerr_tail(ys, yt, e, i, n, scale, la, lb);
-  *label_power = lanes_sum(lb);
-  return lanes_sum(la);
-}
-
-static double sqerr_sse2(const float *ys, const float *yt, float *e, size_t n, float scale,
-                         double *label_power) {
-  __m128d l[4], q[4];
-  for (int j = 0; j < 4; j++) l[j] = q[j] = _mm_setzero_pd();
-  __m128 sc = _mm_set1_ps(scale);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int h = 0; h < 2; h++) {
-      __m128 t = _mm_loadu_ps(yt + i + 4 * h);
-      __m128 d = _mm_sub_ps(_mm_loadu_ps(ys + i + 4 * h), t);
-      __m128d dl = _mm_cvtps_pd(d), dh = _mm_cvtps_pd(_mm_movehl_ps(d, d));
-      __m128d tl = _mm_cvtps_pd(t), th = _mm_cvtps_pd(_mm_movehl_ps(t, t));
-      l[2 * h] = _mm_add_pd(l[2 * h], _mm_mul_pd(dl, dl));
-      l[2 * h + 1] = _mm_add_pd(l[2 * h + 1], _mm_mul_pd(dh, dh));
-      q[2 * h] = _mm_add_pd(q[2 * h], _mm_mul_pd(tl, tl));
-      q[2 * h + 1] = _mm_add_pd(q[2 * h + 1], _mm_mul_pd(th, th));
-      _mm_storeu_ps(e + i + 4 * h, _mm_mul_ps(sc, d));
-    }
-  }
-  double la[8], lb[8];
-  for (int j = 0; j < 4; j++) {
-    _mm_storeu_pd(la + 2 * j, l[j]);
-    _mm_storeu_pd(lb + 2 * j, q[j]);
-  }
-  sqerr_tail(ys, yt, e, i, n, scale, la, lb);
-  *label_power = lanes_sum(lb);
-  return lanes_sum(la);
-}
-
-__attribute__((target("avx2"))) static size_t adamw_avx2(float *p, const float *g, float *m,
-                                                          float *v, size_t n,
-                                                          const adam_consts *k) {
-  __m256 b1 = _mm256_set1_ps(k->b1), b2 = _mm256_set1_ps(k->b2), c1 = _mm256_set1_ps(k->c1);
-  __m256 c2 = _mm256_set1_ps(k->c2), step = _mm256_set1_ps(k->step);
-  __m256 rbc2 = _mm256_set1_ps(k->rbc2), eps = _mm256_set1_ps(k->eps);
-  __m256 decay = _mm256_set1_ps(k->decay), gs = _mm256_set1_ps(k->gs);
-  __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-  __m256 big = _mm256_set1_ps(3.40282347e38f);
-  size_t i = 0, bad = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256 gi = _mm256_mul_ps(_mm256_loadu_ps(g + i), gs);
-    __m256 mi = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(c1, gi));
-    __m256 vi = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v + i)),
-                              _mm256_mul_ps(_mm256_mul_ps(c2, gi), gi));
-    __m256 pi = _mm256_loadu_ps(p + i);
-    __m256 den = _mm256_add_ps(_mm256_mul_ps(_mm256_sqrt_ps(vi), rbc2), eps);
-    __m256 np = _mm256_sub_ps(_mm256_mul_ps(pi, decay),
-                              _mm256_div_ps(_mm256_mul_ps(step, mi), den));
-    __m256 ok = _mm256_cmp_ps(_mm256_and_ps(np, absmask), big, _CMP_LE_OQ);
-    _mm256_storeu_ps(m + i, mi);
-    _mm256_storeu_ps(v + i, vi);
-    _mm256_storeu_ps(p + i, _mm256_blendv_ps(pi, np, ok));
-    bad += (size_t)(8 - __builtin_popcount((unsigned)_mm256_movemask_ps(ok)));
-  }
-  for (; i < n; i++) bad += !adam_one(p + i, g[i], m + i, v + i, k);
-  return bad;
-}
-
-static size_t adamw_sse2(float *p, const float *g, float *m, float *v, size_t n,
-                         const adam_consts *k) {
-  __m128 b1 = _mm_set1_ps(k->b1), b2 = _mm_set1_ps(k->b2), c1 = _mm_set1_ps(k->c1);
-  __m128 c2 = _mm_set1_ps(k->c2), step = _mm_set1_ps(k->step);
-  __m128 rbc2 = _mm_set1_ps(k->rbc2), eps = _mm_set1_ps(k->eps);
-  __m128 decay = _mm_set1_ps(k->decay), gs = _mm_set1_ps(k->gs);
-  __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
-  __m128 big = _mm_set1_ps(3.40282347e38f);
-  size_t i = 0, bad = 0;
-  for (; i + 4 <= n; i += 4) {
-    __m128 gi = _mm_mul_ps(_mm_loadu_ps(g + i), gs);
-    __m128 mi = _mm_add_ps(_mm_mul_ps(b1, _mm_loadu_ps(m + i)), _mm_mul_ps(c1, gi));
-    __m128 vi = _mm_add_ps(_mm_mul_ps(b2, _mm_loadu_ps(v + i)), _mm_mul_ps(_mm_mul_ps(c2, gi), gi));
-    __m128 pi = _mm_loadu_ps(p + i);
-    __m128 den = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(vi), rbc2), eps);
-    __m128 np = _mm_sub_ps(_mm_mul_ps(pi, decay), _mm_div_ps(_mm_mul_ps(step, mi), den));
-    __m128 ok = _mm_cmple_ps(_mm_and_ps(np, absmask), big);
-    _mm_storeu_ps(m + i, mi);
-    _mm_storeu_ps(v + i, vi);
-    _mm_storeu_ps(p + i, _mm_or_ps(_mm_and_ps(ok, np), _mm_andnot_ps(ok, pi)));
-    bad += (size_t)(4 - __builtin_popcount((unsigned)_mm_movemask_ps(ok)));
-  }
-  for (; i < n; i++) bad += !adam_one(p + i, g[i], m + i, v + i, k);
-  return bad;
-}
-
-static int have_avx2(void) {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2");
-}
-#endif
-
-static double sum_squares(const float *g, size_t n) {
-#if SYM_X86
-  return have_avx2() ? sumsq_avx2(g, n) : sumsq_sse2(g, n);
-#else
-  double acc[8] = {0};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; j++) acc[j] += (double)g[i + j] * g[i + j];
-  sumsq_tail(g, i, n, acc);
-  return lanes_sum(acc);
-#endif
-}
-
-/* e = scale (ys - yt); returns sum (ys - yt)^2 and the labels' power. */
-static double sq_error(const float *ys, const float *yt, float *e, size_t n, float scale,
-                       double *label_power) {
-#if SYM_X86
-  return have_avx2() ? sqerr_avx2(ys, yt, e, n, scale, label_power)
-                     : sqerr_sse2(ys, yt, e, n, scale, label_power);
-#else
-  double la[8] = {0}, lb[8] = {0};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; j++) {
-      float d = ys[i + j] - yt[i + j];
-      la[j] += (double)d * d;
-      lb[j] += (double)yt[i + j] * yt[i + j];
-      e[i + j] = scale * d;
-    }
-  sqerr_tail(ys, yt, e, i, n, scale, la, lb);
-  *label_power = lanes_sum(lb);
-  return lanes_sum(la);
-#endif
-}
-
-static size_t adamw_pass(float *p, const float *g, float *m, float *v, size_t n,
-                         const adam_consts *k) {
-#if SYM_X86
-  return have_avx2() ? adamw_avx2(p, g, m, v, n, k) : adamw_sse2(p, g, m, v, n, k);
-#else
-  size_t bad = 0;
-  for (size_t i = 0; i < n; i++) bad += !adam_one(p + i, g[i], m + i, v + i, k);
-  return bad;
-#endif
-}
-
 /* ---- one micro-batch: sets (first) or adds the gradient, returns loss and
  * label power ------------------------------------------------------------------ */
 
@@ -631,7 +406,7 @@ static symclone_status micro_family(symclone_trainer *tr, int first, double *los
   sym_student_combine_t(s, tr->c, K, tr->v, N, tr->ys);
   size_t total = (size_t)rows * (size_t)cols;
   float scale = (float)(2.0 / (double)total);
-  *loss = sq_error(tr->ys, tr->labels, tr->ys, total, scale, lpow) / (double)total;
+  *loss = sym_pass_sqerr(tr->pool, tr->partial, tr->ys, tr->labels, tr->ys, total, scale, lpow) / (double)total;
   *lpow /= (double)total;
   /* backward (tr->ys now holds the scaled error) */
   sym_student_combine_backward_t(s, tr->c, K, tr->v, N, tr->ys, tr->dc, tr->dv);
@@ -662,16 +437,14 @@ static symclone_status micro_moment(symclone_trainer *tr, int first, double *los
   sym_student_phi(s, tr->theta, P, tr->phi);
   sym_student_coeffs(s, tr->phi, P, tr->c);
   const float *wall = s->params;
+  sym_blocks blocks = blocks_of(s);
   float *g = tr->smat;             /* B x B */
-  float *ctc = g + B * B;          /* B x B */
+  float *ctc = g + B * B;          /* B x B, then scaled */
   float *z = ctc + B * B;          /* B x Pc */
-  float *e = z + B * pc;           /* B x Pc */
+  float *e = z + B * pc;           /* B x Pc, then scaled */
   float *h = e + B * pc;           /* rows x B */
   /* G = W W^T */
-  cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)B, (int)bsz, 1.0f, wall, (int)bsz,
-              0.0f, g, (int)B);
-  for (size_t i = 0; i < B; i++)
-    for (size_t j = 0; j < i; j++) g[i * B + j] = g[j * B + i];
+  sym_pass_gram(tr->pool, tr->partial, &blocks, g);
   /* z[b][q] */
   for (size_t b = 0; b < B; b++) {
     const float *wb = wall + b * bsz;
@@ -700,22 +473,14 @@ static symclone_status micro_moment(symclone_trainer *tr, int first, double *los
     }
   l += tr->moment_label_norm * (double)s->out_size;
   if (l < 0.0) l = 0.0; /* rounding near the exact solution */
-  /* dW += scale (Cm^T Cm) W */
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)B, (int)B, (int)rows, 1.0f, tr->c,
+  /* dW = scale ((Cm^T Cm) W - E . Shift), E = Cm^T kappa (B x Pc), in one
+   * pass over the blocks (added to dW after the first micro-batch) */
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)B, (int)B, (int)rows, scale, tr->c,
               (int)B, tr->c, (int)B, 0.0f, ctc, (int)B);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)bsz, (int)B, scale, ctc,
-              (int)B, wall, (int)bsz, first ? 0.0f : 1.0f, tr->grad, (int)bsz);
-  /* dW -= scale E . Shift, E = Cm^T kappa (B x Pc) */
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)B, (int)pc, (int)rows, 1.0f, tr->c,
               (int)B, tr->kappa, (int)pc, 0.0f, e, (int)pc);
-  for (size_t b = 0; b < B; b++) {
-    float *gb = tr->grad + b * bsz;
-    for (size_t row = 0; row < s->out_hw; row++)
-      for (size_t q = 0; q < pc; q++) {
-        int col = tr->tapidx[row * pc + q];
-        if (col >= 0) gb[row * s->in_hw + (size_t)col] -= scale * e[b * pc + q];
-      }
-  }
+  for (size_t i = 0; i < B * pc; i++) e[i] = scale * e[i];
+  sym_pass_moment_grad(tr->pool, &blocks, ctc, tr->tapidx, pc, e, !first, tr->grad);
   if (first) zero_small_grad(tr);
   sym_student_coeffs_backward(s, tr->theta, tr->phi, P, tr->dc, tr->grad, NULL, tr->dphi);
   *loss = l / (double)s->out_size;
@@ -743,7 +508,7 @@ static symclone_status micro_instance(symclone_trainer *tr, int first, double *l
     for (size_t xi = 0; xi < N; xi++)
       for (size_t o = 0; o < out; o++) tr->ys[xi * out + o] += tr->params[nw + o];
   size_t total = N * out;
-  *loss = sq_error(tr->ys, tr->labels, tr->ys, total, (float)(2.0 / (double)total), lpow) /
+  *loss = sym_pass_sqerr(tr->pool, tr->partial, tr->ys, tr->labels, tr->ys, total, (float)(2.0 / (double)total), lpow) /
           (double)total;
   *lpow /= (double)total;
   /* dW = E^T X, db = column sums of E */
@@ -790,7 +555,7 @@ static size_t apply_update(symclone_trainer *tr, double gscale) {
     double eps = tr->set[SYMCLONE_SET_EPSILON];
     tr->adam_t++;
     double bc1 = 1.0 - pow(b1, (double)tr->adam_t), bc2 = 1.0 - pow(b2, (double)tr->adam_t);
-    adam_consts k = {(float)b1,
+    sym_adam_consts k = {(float)b1,
                      (float)b2,
                      (float)(1.0 - b1),
                      (float)(1.0 - b2),
@@ -799,28 +564,34 @@ static size_t apply_update(symclone_trainer *tr, double gscale) {
                      (float)eps,
                      (float)(1.0 - lr * wd),
                      (float)gscale};
-    bad = adamw_pass(p, g, m, v, n, &k);
+    bad = sym_pass_adamw(tr->pool, tr->partial, p, g, m, v, n, &k);
   } else {
-    float mu = (float)tr->set[SYMCLONE_SET_MOMENTUM], flr = (float)lr, fwd = (float)wd;
-    float gs = (float)gscale;
-    for (size_t i = 0; i < n; i++) {
-      float gi = g[i] * gs + fwd * p[i];
-      float bi = mu * m[i] + gi;
-      float np = p[i] - flr * bi;
-      m[i] = bi;
-      if (isfinite(np))
-        p[i] = np;
-      else
-        bad++;
-    }
+    bad = sym_pass_sgd(tr->pool, tr->partial, p, g, m, n, (float)tr->set[SYMCLONE_SET_MOMENTUM],
+                       (float)lr, (float)wd, (float)gscale);
   }
   return bad;
+}
+
+/* The worker pool follows the threads setting; it is (re)started only when
+ * that changes. */
+static symclone_status ensure_pool(symclone_trainer *tr) {
+  int want = (int)tr->set[SYMCLONE_SET_THREADS];
+  if (want < 1) want = 1;
+  if (sym_pool_threads(tr->pool) == want) return SYMCLONE_OK;
+  sym_pool_free(tr->pool);
+  tr->pool = NULL;
+  if (want == 1) return SYMCLONE_OK;
+  symclone_status st = sym_pool_create(&tr->pool, want);
+  if (st) return sym_fail(&tr->err, st, "cannot start threads=%d worker threads", want);
+  return SYMCLONE_OK;
 }
 
 symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, double *rel_out) {
   if (!tr) return SYMCLONE_ERR_NULL;
   double t0 = now_seconds();
   int obj = (int)tr->set[SYMCLONE_SET_OBJECTIVE];
+  symclone_status pst = ensure_pool(tr);
+  if (pst) return pst;
   if (!tr->instance && obj == SYMCLONE_OBJECTIVE_MOMENT &&
       (int)tr->set[SYMCLONE_SET_INPUT_SOURCE] != SYMCLONE_INPUT_GAUSSIAN)
     return sym_fail(&tr->err, SYMCLONE_ERR_SETTING,
@@ -846,7 +617,7 @@ symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, do
   }
   loss /= acc;
   lpow /= acc;
-  double gnorm2 = sum_squares(tr->grad, tr->nparams);
+  double gnorm2 = sym_pass_sumsq(tr->pool, tr->partial, tr->grad, tr->nparams);
   double gscale = 1.0 / acc, gnorm = sqrt(gnorm2) * gscale;
   if (!isfinite(loss) || !isfinite(gnorm)) {
     tr->seconds += now_seconds() - t0;

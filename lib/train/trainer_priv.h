@@ -3,11 +3,12 @@
 #define SYMCLONE_TRAINER_PRIV_H
 
 #include "../common/internal.h"
+#include "../common/pool.h"
 #include "../student/student_priv.h"
 #include <symclone/group.h>
 #include <symclone/trainer.h>
 
-#define SYM_NSETTINGS 23
+#define SYM_NSETTINGS 24
 
 typedef struct sym_setting_info {
   const char *name;
@@ -43,6 +44,8 @@ struct symclone_trainer {
   int scratch_ready;
   float *x, *xt, *theta, *cols, *kx, *labels, *ys, *v, *dv, *phi, *dphi, *c, *dc;
   void *work;
+  double *partial; /* the passes' partial results (passes.h) */
+  sym_pool *pool;  /* NULL while threads = 1 */
   /* family mode, built at creation */
   int *tapidx;   /* [out_hw][Pc] input index of tap q, -1 outside (zero padding) */
   float *kappa;  /* [P][tcount][Pc] the teacher's planar kernels for theta = e_p */

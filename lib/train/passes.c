@@ -1,0 +1,605 @@
+/* The trainer's passes over long arrays: SIMD kernels for one piece, and
+ * the pieces spread over the pool.  passes.h states the rules that make
+ * the results independent of vector width and thread count. */
+#include "passes.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define SYM_X86 1
+#else
+#define SYM_X86 0
+#endif
+
+static double lanes_sum(const double acc[8]) {
+  double t = 0.0;
+  for (int j = 0; j < 8; j++) t += acc[j];
+  return t;
+}
+
+/* One AdamW element; returns 0 if the new value is not finite (then the
+ * parameter keeps its value). */
+static inline int adam_one(float *p, float g, float *m, float *v, const sym_adam_consts *k) {
+  float gi = g * k->gs;
+  float mi = k->b1 * *m + k->c1 * gi;
+  float vi = k->b2 * *v + k->c2 * gi * gi;
+  float np = *p * k->decay - k->step * mi / (sqrtf(vi) * k->rbc2 + k->eps);
+  *m = mi;
+  *v = vi;
+  if (!isfinite(np)) return 0;
+  *p = np;
+  return 1;
+}
+
+static size_t sumsq_tail(const float *g, size_t i, size_t n, double acc[8]) {
+  for (size_t j = 0; i < n; i++, j++) acc[j] += (double)g[i] * g[i];
+  return n;
+}
+
+static size_t sqerr_tail(const float *ys, const float *yt, float *e, size_t i, size_t n,
+                         float scale, double la[8], double lb[8]) {
+  for (size_t j = 0; i < n; i++, j++) {
+    float d = ys[i] - yt[i];
+    la[j] += (double)d * d;
+    lb[j] += (double)yt[i] * yt[i];
+    e[i] = scale * d;
+  }
+  return n;
+}
+
+#if SYM_X86
+__attribute__((target("avx2"))) static double sumsq_avx2(const float *g, size_t n) {
+  __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256d d0 = _mm256_cvtps_pd(_mm_loadu_ps(g + i)), d1 = _mm256_cvtps_pd(_mm_loadu_ps(g + i + 4));
+    a0 = _mm256_add_pd(a0, _mm256_mul_pd(d0, d0));
+    a1 = _mm256_add_pd(a1, _mm256_mul_pd(d1, d1));
+  }
+  double acc[8];
+  _mm256_storeu_pd(acc, a0);
+  _mm256_storeu_pd(acc + 4, a1);
+  sumsq_tail(g, i, n, acc);
+  return lanes_sum(acc);
+}
+
+static double sumsq_sse2(const float *g, size_t n) {
+  __m128d a[4] = {_mm_setzero_pd(), _mm_setzero_pd(), _mm_setzero_pd(), _mm_setzero_pd()};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m128 f0 = _mm_loadu_ps(g + i), f1 = _mm_loadu_ps(g + i + 4);
+    __m128d d[4] = {_mm_cvtps_pd(f0), _mm_cvtps_pd(_mm_movehl_ps(f0, f0)), _mm_cvtps_pd(f1),
+                    _mm_cvtps_pd(_mm_movehl_ps(f1, f1))};
+    for (int j = 0; j < 4; j++) a[j] = _mm_add_pd(a[j], _mm_mul_pd(d[j], d[j]));
+  }
+  double acc[8];
+  for (int j = 0; j < 4; j++) _mm_storeu_pd(acc + 2 * j, a[j]);
+  sumsq_tail(g, i, n, acc);
+  return lanes_sum(acc);
+}
+
+__attribute__((target("avx2"))) static double sqerr_avx2(const float *ys, const float *yt,
+                                                          float *e, size_t n, float scale,
+                                                          double *label_power) {
+  __m256d l0 = _mm256_setzero_pd(), l1 = _mm256_setzero_pd();
+  __m256d p0 = _mm256_setzero_pd(), p1 = _mm256_setzero_pd();
+  __m256 sc = _mm256_set1_ps(scale);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 t = _mm256_loadu_ps(yt + i);
+    __m256 d = _mm256_sub_ps(_mm256_loadu_ps(ys + i), t);
+    __m256d d0 = _mm256_cvtps_pd(_mm256_castps256_ps128(d));
+    __m256d d1 = _mm256_cvtps_pd(_mm256_extractf128_ps(d, 1));
+    __m256d t0 = _mm256_cvtps_pd(_mm256_castps256_ps128(t));
+    __m256d t1 = _mm256_cvtps_pd(_mm256_extractf128_ps(t, 1));
+    l0 = _mm256_add_pd(l0, _mm256_mul_pd(d0, d0));
+    l1 = _mm256_add_pd(l1, _mm256_mul_pd(d1, d1));
+    p0 = _mm256_add_pd(p0, _mm256_mul_pd(t0, t0));
+    p1 = _mm256_add_pd(p1, _mm256_mul_pd(t1, t1));
+    _mm256_storeu_ps(e + i, _mm256_mul_ps(sc, d));
+  }
+  double la[8], lb[8];
+  _mm256_storeu_pd(la, l0);
+  _mm256_storeu_pd(la + 4, l1);
+  _mm256_storeu_pd(lb, p0);
+  _mm256_storeu_pd(lb + 4, p1);
+  sqerr_tail(ys, yt, e, i, n, scale, la, lb);
+  *label_power = lanes_sum(lb);
+  return lanes_sum(la);
+}
+
+static double sqerr_sse2(const float *ys, const float *yt, float *e, size_t n, float scale,
+                         double *label_power) {
+  __m128d l[4], q[4];
+  for (int j = 0; j < 4; j++) l[j] = q[j] = _mm_setzero_pd();
+  __m128 sc = _mm_set1_ps(scale);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int h = 0; h < 2; h++) {
+      __m128 t = _mm_loadu_ps(yt + i + 4 * h);
+      __m128 d = _mm_sub_ps(_mm_loadu_ps(ys + i + 4 * h), t);
+      __m128d dl = _mm_cvtps_pd(d), dh = _mm_cvtps_pd(_mm_movehl_ps(d, d));
+      __m128d tl = _mm_cvtps_pd(t), th = _mm_cvtps_pd(_mm_movehl_ps(t, t));
+      l[2 * h] = _mm_add_pd(l[2 * h], _mm_mul_pd(dl, dl));
+      l[2 * h + 1] = _mm_add_pd(l[2 * h + 1], _mm_mul_pd(dh, dh));
+      q[2 * h] = _mm_add_pd(q[2 * h], _mm_mul_pd(tl, tl));
+      q[2 * h + 1] = _mm_add_pd(q[2 * h + 1], _mm_mul_pd(th, th));
+      _mm_storeu_ps(e + i + 4 * h, _mm_mul_ps(sc, d));
+    }
+  }
+  double la[8], lb[8];
+  for (int j = 0; j < 4; j++) {
+    _mm_storeu_pd(la + 2 * j, l[j]);
+    _mm_storeu_pd(lb + 2 * j, q[j]);
+  }
+  sqerr_tail(ys, yt, e, i, n, scale, la, lb);
+  *label_power = lanes_sum(lb);
+  return lanes_sum(la);
+}
+
+__attribute__((target("avx2"))) static size_t adamw_avx2(float *p, const float *g, float *m,
+                                                          float *v, size_t n,
+                                                          const sym_adam_consts *k) {
+  __m256 b1 = _mm256_set1_ps(k->b1), b2 = _mm256_set1_ps(k->b2), c1 = _mm256_set1_ps(k->c1);
+  __m256 c2 = _mm256_set1_ps(k->c2), step = _mm256_set1_ps(k->step);
+  __m256 rbc2 = _mm256_set1_ps(k->rbc2), eps = _mm256_set1_ps(k->eps);
+  __m256 decay = _mm256_set1_ps(k->decay), gs = _mm256_set1_ps(k->gs);
+  __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  __m256 big = _mm256_set1_ps(3.40282347e38f);
+  size_t i = 0, bad = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 gi = _mm256_mul_ps(_mm256_loadu_ps(g + i), gs);
+    __m256 mi = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(c1, gi));
+    __m256 vi = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v + i)),
+                              _mm256_mul_ps(_mm256_mul_ps(c2, gi), gi));
+    __m256 pi = _mm256_loadu_ps(p + i);
+    __m256 den = _mm256_add_ps(_mm256_mul_ps(_mm256_sqrt_ps(vi), rbc2), eps);
+    __m256 np = _mm256_sub_ps(_mm256_mul_ps(pi, decay),
+                              _mm256_div_ps(_mm256_mul_ps(step, mi), den));
+    __m256 ok = _mm256_cmp_ps(_mm256_and_ps(np, absmask), big, _CMP_LE_OQ);
+    _mm256_storeu_ps(m + i, mi);
+    _mm256_storeu_ps(v + i, vi);
+    _mm256_storeu_ps(p + i, _mm256_blendv_ps(pi, np, ok));
+    bad += (size_t)(8 - __builtin_popcount((unsigned)_mm256_movemask_ps(ok)));
+  }
+  for (; i < n; i++) bad += !adam_one(p + i, g[i], m + i, v + i, k);
+  return bad;
+}
+
+static size_t adamw_sse2(float *p, const float *g, float *m, float *v, size_t n,
+                         const sym_adam_consts *k) {
+  __m128 b1 = _mm_set1_ps(k->b1), b2 = _mm_set1_ps(k->b2), c1 = _mm_set1_ps(k->c1);
+  __m128 c2 = _mm_set1_ps(k->c2), step = _mm_set1_ps(k->step);
+  __m128 rbc2 = _mm_set1_ps(k->rbc2), eps = _mm_set1_ps(k->eps);
+  __m128 decay = _mm_set1_ps(k->decay), gs = _mm_set1_ps(k->gs);
+  __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+  __m128 big = _mm_set1_ps(3.40282347e38f);
+  size_t i = 0, bad = 0;
+  for (; i + 4 <= n; i += 4) {
+    __m128 gi = _mm_mul_ps(_mm_loadu_ps(g + i), gs);
+    __m128 mi = _mm_add_ps(_mm_mul_ps(b1, _mm_loadu_ps(m + i)), _mm_mul_ps(c1, gi));
+    __m128 vi = _mm_add_ps(_mm_mul_ps(b2, _mm_loadu_ps(v + i)), _mm_mul_ps(_mm_mul_ps(c2, gi), gi));
+    __m128 pi = _mm_loadu_ps(p + i);
+    __m128 den = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(vi), rbc2), eps);
+    __m128 np = _mm_sub_ps(_mm_mul_ps(pi, decay), _mm_div_ps(_mm_mul_ps(step, mi), den));
+    __m128 ok = _mm_cmple_ps(_mm_and_ps(np, absmask), big);
+    _mm_storeu_ps(m + i, mi);
+    _mm_storeu_ps(v + i, vi);
+    _mm_storeu_ps(p + i, _mm_or_ps(_mm_and_ps(ok, np), _mm_andnot_ps(ok, pi)));
+    bad += (size_t)(4 - __builtin_popcount((unsigned)_mm_movemask_ps(ok)));
+  }
+  for (; i < n; i++) bad += !adam_one(p + i, g[i], m + i, v + i, k);
+  return bad;
+}
+
+static int have_avx2(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2");
+}
+#endif
+
+/* The scalar code: the reference the vector paths must match bit for bit,
+ * and the path of other CPUs. */
+static double sumsq_scalar(const float *g, size_t n) {
+  double acc[8] = {0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; j++) acc[j] += (double)g[i + j] * g[i + j];
+  sumsq_tail(g, i, n, acc);
+  return lanes_sum(acc);
+}
+
+static double sqerr_scalar(const float *ys, const float *yt, float *e, size_t n, float scale,
+                           double *label_power) {
+  double la[8] = {0}, lb[8] = {0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; j++) {
+      float d = ys[i + j] - yt[i + j];
+      la[j] += (double)d * d;
+      lb[j] += (double)yt[i + j] * yt[i + j];
+      e[i + j] = scale * d;
+    }
+  sqerr_tail(ys, yt, e, i, n, scale, la, lb);
+  *label_power = lanes_sum(lb);
+  return lanes_sum(la);
+}
+
+static size_t adamw_scalar(float *p, const float *g, float *m, float *v, size_t n,
+                           const sym_adam_consts *k) {
+  size_t bad = 0;
+  for (size_t i = 0; i < n; i++) bad += !adam_one(p + i, g[i], m + i, v + i, k);
+  return bad;
+}
+
+/* ---- which code path ----------------------------------------------------- */
+
+static atomic_int forced_isa; /* SYM_ISA_*, 0: the best the CPU has */
+
+void sym_pass_force_isa(int isa) { atomic_store_explicit(&forced_isa, isa, memory_order_relaxed); }
+
+static int isa(void) {
+  int f = atomic_load_explicit(&forced_isa, memory_order_relaxed);
+#if SYM_X86
+  int best = have_avx2() ? SYM_ISA_AVX2 : SYM_ISA_SSE2;
+  return f && f <= best ? f : best;
+#else
+  (void)f;
+  return SYM_ISA_SCALAR;
+#endif
+}
+
+int sym_pass_isa(void) { return isa(); }
+
+static double sumsq_piece(const float *g, size_t n) {
+  switch (isa()) {
+#if SYM_X86
+  case SYM_ISA_AVX2: return sumsq_avx2(g, n);
+  case SYM_ISA_SSE2: return sumsq_sse2(g, n);
+#endif
+  default: return sumsq_scalar(g, n);
+  }
+}
+
+static double sqerr_piece(const float *ys, const float *yt, float *e, size_t n, float scale,
+                          double *label_power) {
+  switch (isa()) {
+#if SYM_X86
+  case SYM_ISA_AVX2: return sqerr_avx2(ys, yt, e, n, scale, label_power);
+  case SYM_ISA_SSE2: return sqerr_sse2(ys, yt, e, n, scale, label_power);
+#endif
+  default: return sqerr_scalar(ys, yt, e, n, scale, label_power);
+  }
+}
+
+static size_t adamw_piece(float *p, const float *g, float *m, float *v, size_t n,
+                          const sym_adam_consts *k) {
+  switch (isa()) {
+#if SYM_X86
+  case SYM_ISA_AVX2: return adamw_avx2(p, g, m, v, n, k);
+  case SYM_ISA_SSE2: return adamw_sse2(p, g, m, v, n, k);
+#endif
+  default: return adamw_scalar(p, g, m, v, n, k);
+  }
+}
+
+/* ---- the blocks' kernels ------------------------------------------------------
+ * dot32: a dot product with element i in float lane i mod 32; the lanes are
+ * folded as (l[j] + l[j+8]) + (l[j+16] + l[j+24]) in float, then j = 0..7
+ * added in double.  comb: out[i] = sum_c s[c] x_c[i] (+ out[i]), the terms
+ * added in c order. */
+
+static double fold32(const float l[32]) {
+  double t = 0.0;
+  for (int j = 0; j < 8; j++) t += (double)((l[j] + l[j + 8]) + (l[j + 16] + l[j + 24]));
+  return t;
+}
+
+static void dot32_tail(const float *x, const float *y, size_t i, size_t n, float l[32]) {
+  for (size_t j = 0; i < n; i++, j++) l[j] += x[i] * y[i];
+}
+
+static inline float comb_one(const float *x, size_t stride, size_t ncomb, const float *s,
+                             size_t i) {
+  float t = s[0] * x[i];
+  for (size_t c = 1; c < ncomb; c++) t = t + s[c] * x[c * stride + i];
+  return t;
+}
+
+static void comb_tail(float *out, const float *x, size_t stride, size_t ncomb, const float *s,
+                      size_t i, size_t n, int acc) {
+  for (; i < n; i++) {
+    float t = comb_one(x, stride, ncomb, s, i);
+    out[i] = acc ? out[i] + t : t;
+  }
+}
+
+#if SYM_X86
+__attribute__((target("avx2"))) static double dot32_avx2(const float *x, const float *y,
+                                                          size_t n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8)));
+    a2 = _mm256_add_ps(a2,
+                       _mm256_mul_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16)));
+    a3 = _mm256_add_ps(a3,
+                       _mm256_mul_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24)));
+  }
+  float l[32];
+  _mm256_storeu_ps(l, a0);
+  _mm256_storeu_ps(l + 8, a1);
+  _mm256_storeu_ps(l + 16, a2);
+  _mm256_storeu_ps(l + 24, a3);
+  dot32_tail(x, y, i, n, l);
+  return fold32(l);
+}
+
+static double dot32_sse2(const float *x, const float *y, size_t n) {
+  __m128 a[8];
+  for (int j = 0; j < 8; j++) a[j] = _mm_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    for (int j = 0; j < 8; j++)
+      a[j] = _mm_add_ps(a[j], _mm_mul_ps(_mm_loadu_ps(x + i + 4 * j), _mm_loadu_ps(y + i + 4 * j)));
+  float l[32];
+  for (int j = 0; j < 8; j++) _mm_storeu_ps(l + 4 * j, a[j]);
+  dot32_tail(x, y, i, n, l);
+  return fold32(l);
+}
+
+__attribute__((target("avx2"))) static void comb_avx2(float *out, const float *x, size_t stride,
+                                                      size_t ncomb, const float *s, size_t n,
+                                                      int acc) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m256 s0 = _mm256_set1_ps(s[0]);
+    __m256 t0 = _mm256_mul_ps(s0, _mm256_loadu_ps(x + i));
+    __m256 t1 = _mm256_mul_ps(s0, _mm256_loadu_ps(x + i + 8));
+    for (size_t c = 1; c < ncomb; c++) {
+      __m256 sc = _mm256_set1_ps(s[c]);
+      const float *xc = x + c * stride + i;
+      t0 = _mm256_add_ps(t0, _mm256_mul_ps(sc, _mm256_loadu_ps(xc)));
+      t1 = _mm256_add_ps(t1, _mm256_mul_ps(sc, _mm256_loadu_ps(xc + 8)));
+    }
+    if (acc) {
+      t0 = _mm256_add_ps(_mm256_loadu_ps(out + i), t0);
+      t1 = _mm256_add_ps(_mm256_loadu_ps(out + i + 8), t1);
+    }
+    _mm256_storeu_ps(out + i, t0);
+    _mm256_storeu_ps(out + i + 8, t1);
+  }
+  comb_tail(out, x, stride, ncomb, s, i, n, acc);
+}
+
+static void comb_sse2(float *out, const float *x, size_t stride, size_t ncomb, const float *s,
+                      size_t n, int acc) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m128 s0 = _mm_set1_ps(s[0]);
+    __m128 t0 = _mm_mul_ps(s0, _mm_loadu_ps(x + i));
+    __m128 t1 = _mm_mul_ps(s0, _mm_loadu_ps(x + i + 4));
+    for (size_t c = 1; c < ncomb; c++) {
+      __m128 sc = _mm_set1_ps(s[c]);
+      const float *xc = x + c * stride + i;
+      t0 = _mm_add_ps(t0, _mm_mul_ps(sc, _mm_loadu_ps(xc)));
+      t1 = _mm_add_ps(t1, _mm_mul_ps(sc, _mm_loadu_ps(xc + 4)));
+    }
+    if (acc) {
+      t0 = _mm_add_ps(_mm_loadu_ps(out + i), t0);
+      t1 = _mm_add_ps(_mm_loadu_ps(out + i + 4), t1);
+    }
+    _mm_storeu_ps(out + i, t0);
+    _mm_storeu_ps(out + i + 4, t1);
+  }
+  comb_tail(out, x, stride, ncomb, s, i, n, acc);
+}
+#endif
+
+static double dot32(const float *x, const float *y, size_t n) {
+  switch (isa()) {
+#if SYM_X86
+  case SYM_ISA_AVX2: return dot32_avx2(x, y, n);
+  case SYM_ISA_SSE2: return dot32_sse2(x, y, n);
+#endif
+  default: {
+    float l[32] = {0};
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32)
+      for (int j = 0; j < 32; j++) l[j] += x[i + j] * y[i + j];
+    dot32_tail(x, y, i, n, l);
+    return fold32(l);
+  }
+  }
+}
+
+static void comb(float *out, const float *x, size_t stride, size_t ncomb, const float *s,
+                 size_t n, int acc) {
+  switch (isa()) {
+#if SYM_X86
+  case SYM_ISA_AVX2: comb_avx2(out, x, stride, ncomb, s, n, acc); return;
+  case SYM_ISA_SSE2: comb_sse2(out, x, stride, ncomb, s, n, acc); return;
+#endif
+  default: comb_tail(out, x, stride, ncomb, s, 0, n, acc);
+  }
+}
+
+/* ---- pieces over the pool ----------------------------------------------------- */
+
+size_t sym_pass_tasks(size_t n) { return n / SYM_PASS_CHUNK + (n % SYM_PASS_CHUNK != 0); }
+
+static size_t piece_len(size_t n, size_t t) {
+  size_t a = t * SYM_PASS_CHUNK;
+  return n - a < SYM_PASS_CHUNK ? n - a : SYM_PASS_CHUNK;
+}
+
+typedef struct stream_job {
+  float *p, *m, *v, *e;
+  const float *g, *yt;
+  size_t n;
+  float scale;
+  const sym_adam_consts *k;
+  float mu, lr, wd, gs;
+  double *partial;
+} stream_job;
+
+static double ordered_sum(const double *partial, size_t count, size_t stride) {
+  double t = 0.0;
+  for (size_t i = 0; i < count; i++) t += partial[i * stride];
+  return t;
+}
+
+static void sumsq_task(void *ctx, size_t t) {
+  stream_job *j = ctx;
+  j->partial[t] = sumsq_piece(j->g + t * SYM_PASS_CHUNK, piece_len(j->n, t));
+}
+
+double sym_pass_sumsq(sym_pool *pool, double *partial, const float *g, size_t n) {
+  stream_job j = {.g = g, .n = n, .partial = partial};
+  size_t tasks = sym_pass_tasks(n);
+  sym_pool_run(pool, tasks, sumsq_task, &j);
+  return ordered_sum(partial, tasks, 1);
+}
+
+static void sqerr_task(void *ctx, size_t t) {
+  stream_job *j = ctx;
+  size_t a = t * SYM_PASS_CHUNK;
+  j->partial[2 * t] =
+      sqerr_piece(j->g + a, j->yt + a, j->e + a, piece_len(j->n, t), j->scale, &j->partial[2 * t + 1]);
+}
+
+double sym_pass_sqerr(sym_pool *pool, double *partial, const float *ys, const float *yt,
+                      float *e, size_t n, float scale, double *label_power) {
+  stream_job j = {.g = ys, .yt = yt, .e = e, .n = n, .scale = scale, .partial = partial};
+  size_t tasks = sym_pass_tasks(n);
+  sym_pool_run(pool, tasks, sqerr_task, &j);
+  *label_power = ordered_sum(partial + 1, tasks, 2);
+  return ordered_sum(partial, tasks, 2);
+}
+
+static void adamw_task(void *ctx, size_t t) {
+  stream_job *j = ctx;
+  size_t a = t * SYM_PASS_CHUNK;
+  j->partial[t] = (double)adamw_piece(j->p + a, j->g + a, j->m + a, j->v + a, piece_len(j->n, t), j->k);
+}
+
+size_t sym_pass_adamw(sym_pool *pool, double *partial, float *p, const float *g, float *m,
+                      float *v, size_t n, const sym_adam_consts *k) {
+  stream_job j = {.p = p, .g = g, .m = m, .v = v, .n = n, .k = k, .partial = partial};
+  size_t tasks = sym_pass_tasks(n);
+  sym_pool_run(pool, tasks, adamw_task, &j);
+  return (size_t)ordered_sum(partial, tasks, 1);
+}
+
+static void sgd_task(void *ctx, size_t t) {
+  stream_job *j = ctx;
+  size_t a = t * SYM_PASS_CHUNK, len = piece_len(j->n, t), bad = 0;
+  float *p = j->p + a, *m = j->m + a;
+  const float *g = j->g + a;
+  for (size_t i = 0; i < len; i++) {
+    float gi = g[i] * j->gs + j->wd * p[i];
+    float bi = j->mu * m[i] + gi;
+    float np = p[i] - j->lr * bi;
+    m[i] = bi;
+    if (isfinite(np))
+      p[i] = np;
+    else
+      bad++;
+  }
+  j->partial[t] = (double)bad;
+}
+
+size_t sym_pass_sgd(sym_pool *pool, double *partial, float *p, const float *g, float *m,
+                    size_t n, float mu, float lr, float wd, float gs) {
+  stream_job j = {.p = p, .g = g, .m = m, .n = n, .mu = mu, .lr = lr, .wd = wd, .gs = gs,
+                  .partial = partial};
+  size_t tasks = sym_pass_tasks(n);
+  sym_pool_run(pool, tasks, sgd_task, &j);
+  return (size_t)ordered_sum(partial, tasks, 1);
+}
+
+/* ---- the blocks, in pieces of whole rows ---------------------------------- */
+
+/* Gram pieces are cut again into runs of at most this many floats, so that
+ * the B runs being paired stay in the first-level cache. */
+#define GRAM_RUN ((size_t)1024)
+
+static size_t rows_per_task(const sym_blocks *b) {
+  size_t r = SYM_PASS_CHUNK / 2 / (b->rowlen ? b->rowlen : 1);
+  return r ? r : 1;
+}
+
+size_t sym_pass_block_tasks(const sym_blocks *b) {
+  size_t r = rows_per_task(b);
+  return b->rows / r + (b->rows % r != 0);
+}
+
+typedef struct block_job {
+  const sym_blocks *w;
+  size_t rpt; /* rows per task */
+  double *partial;
+  const float *coef, *shift;
+  const int *tap;
+  size_t taps;
+  int accumulate;
+  float *grad;
+} block_job;
+
+static void task_span(const block_job *j, size_t t, size_t *r0, size_t *r1) {
+  *r0 = t * j->rpt;
+  *r1 = *r0 + j->rpt < j->w->rows ? *r0 + j->rpt : j->w->rows;
+}
+
+static void gram_task(void *ctx, size_t t) {
+  block_job *j = ctx;
+  const sym_blocks *w = j->w;
+  size_t B = w->nblocks, bsz = w->rows * w->rowlen, r0, r1;
+  task_span(j, t, &r0, &r1);
+  double *out = j->partial + t * B * B;
+  for (size_t i = 0; i < B * B; i++) out[i] = 0.0;
+  size_t end = r1 * w->rowlen;
+  for (size_t off = r0 * w->rowlen; off < end; off += GRAM_RUN) {
+    size_t len = end - off < GRAM_RUN ? end - off : GRAM_RUN;
+    for (size_t a = 0; a < B; a++)
+      for (size_t b = a; b < B; b++)
+        out[a * B + b] += dot32(w->w + a * bsz + off, w->w + b * bsz + off, len);
+  }
+}
+
+void sym_pass_gram(sym_pool *pool, double *partial, const sym_blocks *w, float *gram) {
+  block_job j = {.w = w, .rpt = rows_per_task(w), .partial = partial};
+  size_t tasks = sym_pass_block_tasks(w), B = w->nblocks;
+  sym_pool_run(pool, tasks, gram_task, &j);
+  for (size_t a = 0; a < B; a++)
+    for (size_t b = a; b < B; b++)
+      gram[a * B + b] = gram[b * B + a] = (float)ordered_sum(partial + a * B + b, tasks, B * B);
+}
+
+static void moment_grad_task(void *ctx, size_t t) {
+  block_job *j = ctx;
+  const sym_blocks *w = j->w;
+  size_t B = w->nblocks, L = w->rowlen, bsz = w->rows * L, r0, r1;
+  task_span(j, t, &r0, &r1);
+  for (size_t b = 0; b < B; b++) {
+    float *gb = j->grad + b * bsz;
+    comb(gb + r0 * L, w->w + r0 * L, bsz, B, j->coef + b * B, (r1 - r0) * L, j->accumulate);
+    const float *sh = j->shift + b * j->taps;
+    for (size_t row = r0; row < r1; row++)
+      for (size_t q = 0; q < j->taps; q++) {
+        int col = j->tap[row * j->taps + q];
+        if (col >= 0) gb[row * L + (size_t)col] -= sh[q];
+      }
+  }
+}
+
+void sym_pass_moment_grad(sym_pool *pool, const sym_blocks *w, const float *coef,
+                          const int *tap, size_t taps, const float *shift, int accumulate,
+                          float *grad) {
+  block_job j = {.w = w, .rpt = rows_per_task(w), .coef = coef, .shift = shift, .tap = tap,
+                 .taps = taps, .accumulate = accumulate, .grad = grad};
+  sym_pool_run(pool, sym_pass_block_tasks(w), moment_grad_task, &j);
+}

@@ -1,0 +1,74 @@
+/* Private: the trainer's passes over long arrays (lib/train/passes.c).
+ *
+ * They are memory-bound, so they run on SIMD registers (SSE2, or AVX2 when
+ * the CPU has it) and, with a pool, on several threads.  Every result is
+ * independent of both: an array is cut into fixed pieces (SYM_PASS_CHUNK
+ * elements, or whole rows of the blocks), each piece is one task with its
+ * own partial result, and the partials are combined in piece order.  Inside
+ * a piece a sum keeps fixed lanes (element i in lane i mod 8 or 32,
+ * whatever the vector width), and the element-wise arithmetic is the same
+ * operations in the same order on every path (no fused multiply-add). */
+#ifndef SYMCLONE_PASSES_H
+#define SYMCLONE_PASSES_H
+
+#include <stddef.h>
+
+#include "../common/pool.h"
+
+#define SYM_PASS_CHUNK ((size_t)16384)
+
+/* Pieces of an n-element array: the partial buffer of sumsq and adamw
+ * needs this many doubles, sqerr twice as many. */
+size_t sym_pass_tasks(size_t n);
+
+/* sum g[i]^2 */
+double sym_pass_sumsq(sym_pool *pool, double *partial, const float *g, size_t n);
+
+/* e = scale (ys - yt) (e may be ys); returns sum (ys - yt)^2 and writes
+ * sum yt^2 to *label_power. */
+double sym_pass_sqerr(sym_pool *pool, double *partial, const float *ys, const float *yt,
+                      float *e, size_t n, float scale, double *label_power);
+
+typedef struct sym_adam_consts {
+  float b1, b2, c1, c2, step, rbc2, eps, decay, gs;
+} sym_adam_consts;
+
+/* The fused AdamW update; a parameter whose new value is not finite keeps
+ * its old one.  Returns how many did. */
+size_t sym_pass_adamw(sym_pool *pool, double *partial, float *p, const float *g, float *m,
+                      float *v, size_t n, const sym_adam_consts *k);
+
+/* SGD with momentum and L2 weight decay, the same rule for non-finite
+ * values. */
+size_t sym_pass_sgd(sym_pool *pool, double *partial, float *p, const float *g, float *m,
+                    size_t n, float mu, float lr, float wd, float gs);
+
+/* The blocks of a family student as the moment objective sees them: B
+ * arrays of rows x rowlen floats, one after the other. */
+typedef struct sym_blocks {
+  const float *w;
+  size_t nblocks, rows, rowlen;
+} sym_blocks;
+
+/* Pieces (of whole rows) of the block passes; the Gram pass needs
+ * tasks * B * B doubles of partial. */
+size_t sym_pass_block_tasks(const sym_blocks *b);
+
+/* gram[a][b] = <W_a, W_b> (B x B, both triangles). */
+void sym_pass_gram(sym_pool *pool, double *partial, const sym_blocks *w, float *gram);
+
+/* The blocks' gradient of the moment objective:
+ *   grad_b = sum_c coef[b][c] W_c  (+ grad_b when accumulate),
+ *   then grad_b[row][tap[row][q]] -= shift[b][q] for every tap inside.
+ * coef is B x B, shift B x taps, tap rows x taps (-1: outside). */
+void sym_pass_moment_grad(sym_pool *pool, const sym_blocks *w, const float *coef,
+                          const int *tap, size_t taps, const float *shift, int accumulate,
+                          float *grad);
+
+/* The code path: the best the CPU has unless a test forces a lesser one
+ * (all paths give the same bits; the tests check it). */
+enum { SYM_ISA_SCALAR = 1, SYM_ISA_SSE2 = 2, SYM_ISA_AVX2 = 3 };
+void sym_pass_force_isa(int isa); /* 0: automatic */
+int sym_pass_isa(void);
+
+#endif
