@@ -174,7 +174,8 @@ done:
 
 static float samples[4 * 72]; /* 4 fields of up to 2 x 6 x 6 */
 
-static symclone_status train(symclone_student_kind kind, int n, int objective, int source) {
+static symclone_status train(symclone_student_kind kind, int n, int objective, int source,
+                             int threads) {
   symclone_student *s = UNTOUCHED;
   symclone_trainer *tr = UNTOUCHED;
   symclone_status st;
@@ -184,6 +185,7 @@ static symclone_status train(symclone_student_kind kind, int n, int objective, i
   TRY(symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, 3));
   TRY(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, 4));
   TRY(symclone_trainer_set(tr, SYMCLONE_SET_ACCUMULATE, 2));
+  TRY(symclone_trainer_set(tr, SYMCLONE_SET_THREADS, threads));
   if (source != SYMCLONE_INPUT_GAUSSIAN) {
     TRY(symclone_trainer_set_samples(tr, samples, 4));
     TRY(symclone_trainer_set(tr, SYMCLONE_SET_INPUT_SOURCE, source));
@@ -199,24 +201,29 @@ done:
 }
 
 static symclone_status train_stochastic(void) {
-  return train(SYMCLONE_STUDENT_PLANAR, 1, SYMCLONE_OBJECTIVE_STOCHASTIC, SYMCLONE_INPUT_GAUSSIAN);
+  return train(SYMCLONE_STUDENT_PLANAR, 1, SYMCLONE_OBJECTIVE_STOCHASTIC, SYMCLONE_INPUT_GAUSSIAN,
+               1);
 }
 static symclone_status train_unit_kernels(void) {
   return train(SYMCLONE_STUDENT_LIFTING, 4, SYMCLONE_OBJECTIVE_UNIT_KERNELS,
-               SYMCLONE_INPUT_SAMPLES);
+               SYMCLONE_INPUT_SAMPLES, 1);
 }
 static symclone_status train_moment(void) {
-  return train(SYMCLONE_STUDENT_PLANAR, 1, SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_INPUT_GAUSSIAN);
+  return train(SYMCLONE_STUDENT_PLANAR, 1, SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_INPUT_GAUSSIAN, 1);
+}
+static symclone_status train_moment_threads(void) { /* a worker pool to start */
+  return train(SYMCLONE_STUDENT_PLANAR, 1, SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_INPUT_GAUSSIAN, 2);
 }
 static symclone_status train_moment_group(void) {
-  return train(SYMCLONE_STUDENT_GROUP, 2, SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_INPUT_GAUSSIAN);
+  return train(SYMCLONE_STUDENT_GROUP, 2, SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_INPUT_GAUSSIAN, 1);
 }
 static symclone_status train_group_sgd_samples(void) {
-  return train(SYMCLONE_STUDENT_GROUP, 2, SYMCLONE_OBJECTIVE_STOCHASTIC, SYMCLONE_INPUT_SAMPLES);
+  return train(SYMCLONE_STUDENT_GROUP, 2, SYMCLONE_OBJECTIVE_STOCHASTIC, SYMCLONE_INPUT_SAMPLES,
+               1);
 }
 static symclone_status train_transformed(void) {
   return train(SYMCLONE_STUDENT_PLANAR, 1, SYMCLONE_OBJECTIVE_STOCHASTIC,
-               SYMCLONE_INPUT_SAMPLES_TRANSFORMED);
+               SYMCLONE_INPUT_SAMPLES_TRANSFORMED, 1);
 }
 
 static symclone_status train_instance(void) {
@@ -374,6 +381,7 @@ FAULT_TEST(student_files)
 FAULT_TEST(train_stochastic)
 FAULT_TEST(train_unit_kernels)
 FAULT_TEST(train_moment)
+FAULT_TEST(train_moment_threads)
 FAULT_TEST(train_moment_group)
 FAULT_TEST(train_group_sgd_samples)
 FAULT_TEST(train_transformed)
@@ -423,6 +431,7 @@ int main(void) {
   tcase_add_test(tc, nomem_train_stochastic);
   tcase_add_test(tc, nomem_train_unit_kernels);
   tcase_add_test(tc, nomem_train_moment);
+  tcase_add_test(tc, nomem_train_moment_threads);
   tcase_add_test(tc, nomem_train_moment_group);
   tcase_add_test(tc, nomem_train_group_sgd_samples);
   tcase_add_test(tc, nomem_train_transformed);

@@ -1,0 +1,307 @@
+/* White-box: the worker pool and the trainer's passes (lib/common/pool.h,
+ * lib/train/passes.h).  Every task runs exactly once whatever the thread
+ * count; every pass gives the same bits on the scalar, SSE2 and AVX2 paths
+ * and with 1, 2 or 3 threads, and agrees with a double-precision reference;
+ * the moment gradient follows its documented order of operations exactly. */
+#include <check.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes.h"
+#include "pool.h"
+
+/* ---- the pool ------------------------------------------------------------ */
+
+typedef struct count_ctx {
+  atomic_int *hits;
+} count_ctx;
+
+static void count_task(void *ctx, size_t t) {
+  count_ctx *c = ctx;
+  atomic_fetch_add(&c->hits[t], 1);
+}
+
+START_TEST(pool_runs_every_task_exactly_once) {
+  enum { REPS = 300 };
+  size_t sizes[] = {0, 1, 2, 3, 7, 64, 1000};
+  for (int threads = 1; threads <= 4; threads++) {
+    sym_pool *pool = NULL;
+    ck_assert_int_eq(sym_pool_create(&pool, threads), SYMCLONE_OK);
+    ck_assert_int_eq(sym_pool_threads(pool), threads);
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+      size_t n = sizes[si];
+      atomic_int *hits = calloc(n ? n : 1, sizeof *hits);
+      count_ctx c = {hits};
+      for (int r = 0; r < REPS; r++) sym_pool_run(pool, n, count_task, &c);
+      for (size_t t = 0; t < n; t++)
+        ck_assert_msg(atomic_load(&hits[t]) == REPS, "threads %d, %zu tasks: task %zu ran %d times",
+                      threads, n, t, atomic_load(&hits[t]));
+      free(hits);
+    }
+    sym_pool_free(pool);
+  }
+  /* no pool: the caller runs the tasks */
+  atomic_int hits[5] = {0};
+  count_ctx c = {hits};
+  sym_pool_run(NULL, 5, count_task, &c);
+  for (int t = 0; t < 5; t++) ck_assert_int_eq(atomic_load(&hits[t]), 1);
+  ck_assert_int_eq(sym_pool_threads(NULL), 1);
+  sym_pool *p = NULL;
+  ck_assert_int_eq(sym_pool_create(&p, 0), SYMCLONE_ERR_ARG);
+  ck_assert_ptr_null(p);
+  ck_assert_int_eq(sym_pool_create(NULL, 2), SYMCLONE_ERR_NULL);
+  sym_pool_free(NULL);
+}
+END_TEST
+
+/* ---- test data ------------------------------------------------------------ */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static float uniform(void) { /* in [-1, 1) */
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return (float)((double)(rng_state >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}
+
+static float *random_floats(size_t n, float scale) {
+  float *a = malloc(n * sizeof *a);
+  for (size_t i = 0; i < n; i++) a[i] = scale * uniform();
+  return a;
+}
+
+static float *copy_floats(const float *a, size_t n) {
+  float *b = malloc(n * sizeof *b);
+  memcpy(b, a, n * sizeof *b);
+  return b;
+}
+
+/* The paths this CPU can take, best last. */
+static int isas[3], nisas;
+
+static void find_isas(void) {
+  nisas = 0;
+  for (int isa = SYM_ISA_SCALAR; isa <= SYM_ISA_AVX2; isa++) {
+    sym_pass_force_isa(isa);
+    if (sym_pass_isa() == isa) isas[nisas++] = isa;
+  }
+  sym_pass_force_isa(0);
+}
+
+/* Every combination of path and thread count, the scalar serial run first. */
+typedef struct variant {
+  int isa, threads;
+  sym_pool *pool;
+} variant;
+
+static int variants(variant *v) {
+  find_isas();
+  int n = 0;
+  for (int i = 0; i < nisas; i++)
+    for (int threads = 1; threads <= 3; threads++) {
+      v[n] = (variant){isas[i], threads, NULL};
+      if (threads > 1) ck_assert_int_eq(sym_pool_create(&v[n].pool, threads), SYMCLONE_OK);
+      n++;
+    }
+  return n;
+}
+
+static void free_variants(variant *v, int n) {
+  for (int i = 0; i < n; i++) sym_pool_free(v[i].pool);
+  sym_pass_force_isa(0);
+}
+
+/* ---- streaming passes --------------------------------------------------- */
+
+/* not a multiple of the piece, of 8 or of 32; many pieces, of magnitudes
+ * far apart, so that any other order of adding their partials shows */
+#define LEN (37 * SYM_PASS_CHUNK + 37)
+
+START_TEST(streaming_passes_same_bits_every_path_and_thread_count) {
+  variant v[9];
+  int nv = variants(v);
+  ck_assert_int_ge(nv, 3);
+  double *partial = malloc(2 * sym_pass_tasks(LEN) * sizeof *partial);
+  ck_assert_uint_eq(sym_pass_tasks(LEN), 38);
+  ck_assert_uint_eq(sym_pass_tasks(SYM_PASS_CHUNK), 1);
+  ck_assert_uint_eq(sym_pass_tasks(0), 0);
+  float *g = random_floats(LEN, 3.0f), *yt = random_floats(LEN, 2.0f);
+  float *p0 = random_floats(LEN, 1.0f), *m0 = random_floats(LEN, 0.1f);
+  for (size_t i = 0; i < LEN; i++) {
+    float mag = powf(10.0f, (float)((i / SYM_PASS_CHUNK) % 7) - 3.0f);
+    g[i] *= mag;
+    yt[i] *= mag;
+  }
+  float *v0 = malloc(LEN * sizeof *v0);
+  for (size_t i = 0; i < LEN; i++) v0[i] = 0.01f * fabsf(uniform());
+  /* two parameters whose update cannot be finite keep their values */
+  p0[5] = INFINITY;
+  p0[LEN - 2] = NAN;
+  sym_adam_consts k = {0.9f, 0.999f, 0.1f, 0.001f, 1e-3f, 1.2f, 1e-8f, 0.9999f, 0.5f};
+
+  long double ref_sq = 0, ref_err = 0, ref_pow = 0;
+  for (size_t i = 0; i < LEN; i++) {
+    ref_sq += (long double)g[i] * g[i];
+    float d = g[i] - yt[i]; /* the pass's difference is a float */
+    ref_err += (long double)d * d;
+    ref_pow += (long double)yt[i] * yt[i];
+  }
+
+  double sq0 = 0, err0 = 0, pow0 = 0;
+  float *e0 = NULL, *pa0 = NULL, *ma0 = NULL, *va0 = NULL, *ps0 = NULL, *ms0 = NULL;
+  size_t bad_a0 = 0, bad_s0 = 0;
+  for (int vi = 0; vi < nv; vi++) {
+    sym_pass_force_isa(v[vi].isa);
+    double sq = sym_pass_sumsq(v[vi].pool, partial, g, LEN), pw;
+    float *e = malloc(LEN * sizeof *e);
+    double err = sym_pass_sqerr(v[vi].pool, partial, g, yt, e, LEN, 0.25f, &pw);
+    float *pa = copy_floats(p0, LEN), *ma = copy_floats(m0, LEN), *va = copy_floats(v0, LEN);
+    size_t bad_a = sym_pass_adamw(v[vi].pool, partial, pa, g, ma, va, LEN, &k);
+    float *ps = copy_floats(p0, LEN), *ms = copy_floats(m0, LEN);
+    size_t bad_s = sym_pass_sgd(v[vi].pool, partial, ps, g, ms, LEN, 0.9f, 1e-2f, 1e-4f, 0.5f);
+    if (vi == 0) {
+      sq0 = sq, err0 = err, pow0 = pw, bad_a0 = bad_a, bad_s0 = bad_s;
+      e0 = e, pa0 = pa, ma0 = ma, va0 = va, ps0 = ps, ms0 = ms;
+      ck_assert_double_le(fabs(sq - (double)ref_sq), 1e-12 * (double)ref_sq);
+      ck_assert_double_le(fabs(err - (double)ref_err), 1e-12 * (double)ref_err);
+      ck_assert_double_le(fabs(pw - (double)ref_pow), 1e-12 * (double)ref_pow);
+      ck_assert_uint_eq(bad_a, 2);
+      ck_assert_uint_eq(bad_s, 2);
+      ck_assert(isinf(pa[5]) && isnan(pa[LEN - 2]));
+      ck_assert_float_eq(e[7], 0.25f * (g[7] - yt[7]));
+      continue;
+    }
+    ck_assert_msg(memcmp(&sq, &sq0, sizeof sq) == 0 && memcmp(&err, &err0, sizeof err) == 0 &&
+                      memcmp(&pw, &pow0, sizeof pw) == 0,
+                  "isa %d, %d threads: sums differ", v[vi].isa, v[vi].threads);
+    ck_assert_uint_eq(bad_a, bad_a0);
+    ck_assert_uint_eq(bad_s, bad_s0);
+    ck_assert_msg(memcmp(e, e0, LEN * sizeof *e) == 0 && memcmp(pa, pa0, LEN * sizeof *pa) == 0 &&
+                      memcmp(ma, ma0, LEN * sizeof *ma) == 0 &&
+                      memcmp(va, va0, LEN * sizeof *va) == 0 &&
+                      memcmp(ps, ps0, LEN * sizeof *ps) == 0 &&
+                      memcmp(ms, ms0, LEN * sizeof *ms) == 0,
+                  "isa %d, %d threads: arrays differ", v[vi].isa, v[vi].threads);
+    free(e), free(pa), free(ma), free(va), free(ps), free(ms);
+  }
+  free(e0), free(pa0), free(ma0), free(va0), free(ps0), free(ms0);
+  free(g), free(yt), free(p0), free(m0), free(v0), free(partial);
+  free_variants(v, nv);
+}
+END_TEST
+
+/* ---- the blocks' passes -------------------------------------------------- */
+
+typedef struct geometry {
+  size_t B, rows, rowlen, taps;
+} geometry;
+
+/* small and odd; one that is cut into several pieces (8192 / 300 = 27 rows
+ * a piece: 4 pieces) */
+static const geometry geos[] = {{1, 5, 7, 3}, {5, 13, 37, 9}, {9, 26, 28, 9}, {12, 100, 300, 25}};
+
+START_TEST(gram_same_bits_and_accurate) {
+  const geometry *ge = &geos[_i];
+  sym_blocks blk;
+  size_t bsz = ge->rows * ge->rowlen, B = ge->B;
+  float *w = random_floats(B * bsz, 1.0f);
+  blk = (sym_blocks){w, B, ge->rows, ge->rowlen};
+  double *partial = malloc(sym_pass_block_tasks(&blk) * B * B * sizeof *partial);
+  if (_i == 3) ck_assert_uint_eq(sym_pass_block_tasks(&blk), 4);
+  variant v[9];
+  int nv = variants(v);
+  float *g0 = malloc(B * B * sizeof *g0), *g = malloc(B * B * sizeof *g);
+  for (int vi = 0; vi < nv; vi++) {
+    sym_pass_force_isa(v[vi].isa);
+    sym_pass_gram(v[vi].pool, partial, &blk, vi ? g : g0);
+    if (vi) ck_assert_msg(memcmp(g, g0, B * B * sizeof *g) == 0, "isa %d, %d threads", v[vi].isa,
+                          v[vi].threads);
+  }
+  for (size_t a = 0; a < B; a++)
+    for (size_t b = 0; b < B; b++) {
+      double ref = 0, na = 0, nb = 0;
+      for (size_t i = 0; i < bsz; i++) {
+        ref += (double)w[a * bsz + i] * w[b * bsz + i];
+        na += (double)w[a * bsz + i] * w[a * bsz + i];
+        nb += (double)w[b * bsz + i] * w[b * bsz + i];
+      }
+      ck_assert_msg(fabs(g0[a * B + b] - ref) <= 1e-6 * sqrt(na * nb), "G[%zu][%zu] = %g, not %g",
+                    a, b, (double)g0[a * B + b], ref);
+      ck_assert_float_eq(g0[a * B + b], g0[b * B + a]);
+    }
+  free_variants(v, nv);
+  free(g0), free(g), free(w), free(partial);
+}
+END_TEST
+
+/* grad_b = sum_c coef[b][c] W_c (terms added in c order, the first a plain
+ * product), then + the old gradient when accumulating, then the tap
+ * shifts subtracted: the documented order, reproduced here in scalar code. */
+START_TEST(moment_gradient_follows_its_definition_exactly) {
+  const geometry *ge = &geos[_i];
+  size_t B = ge->B, rows = ge->rows, L = ge->rowlen, bsz = rows * L, T = ge->taps;
+  float *w = random_floats(B * bsz, 1.0f), *coef = random_floats(B * B, 0.5f);
+  float *shift = random_floats(B * T, 0.3f), *old = random_floats(B * bsz, 1.0f);
+  int *tap = malloc(rows * T * sizeof *tap);
+  for (size_t r = 0; r < rows; r++)
+    for (size_t q = 0; q < T; q++) {
+      /* distinct columns in a row, some outside (-1) */
+      size_t col = (r + 3 * q) % L;
+      tap[r * T + q] = (q + r) % 5 == 4 || q >= L ? -1 : (int)col;
+      for (size_t q2 = 0; q2 < q; q2++)
+        if (tap[r * T + q2] == tap[r * T + q]) tap[r * T + q] = -1;
+    }
+  sym_blocks blk = {w, B, rows, L};
+  for (int accumulate = 0; accumulate < 2; accumulate++) {
+    float *ref = copy_floats(old, B * bsz);
+    for (size_t b = 0; b < B; b++) {
+      for (size_t i = 0; i < bsz; i++) {
+        float t = coef[b * B] * w[i];
+        for (size_t c = 1; c < B; c++) t = t + coef[b * B + c] * w[c * bsz + i];
+        ref[b * bsz + i] = accumulate ? ref[b * bsz + i] + t : t;
+      }
+      for (size_t r = 0; r < rows; r++)
+        for (size_t q = 0; q < T; q++)
+          if (tap[r * T + q] >= 0) ref[b * bsz + r * L + (size_t)tap[r * T + q]] -= shift[b * T + q];
+    }
+    variant v[9];
+    int nv = variants(v);
+    for (int vi = 0; vi < nv; vi++) {
+      sym_pass_force_isa(v[vi].isa);
+      float *grad = copy_floats(old, B * bsz);
+      sym_pass_moment_grad(v[vi].pool, &blk, coef, tap, T, shift, accumulate, grad);
+      ck_assert_msg(memcmp(grad, ref, B * bsz * sizeof *grad) == 0,
+                    "isa %d, %d threads, accumulate %d: differs from the definition", v[vi].isa,
+                    v[vi].threads, accumulate);
+      free(grad);
+    }
+    free_variants(v, nv);
+    free(ref);
+  }
+  free(w), free(coef), free(shift), free(old), free(tap);
+}
+END_TEST
+
+static Suite *passes_suite(void) {
+  Suite *s = suite_create("passes");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, pool_runs_every_task_exactly_once);
+  tcase_add_test(tc, streaming_passes_same_bits_every_path_and_thread_count);
+  tcase_add_loop_test(tc, gram_same_bits_and_accurate, 0, 4);
+  tcase_add_loop_test(tc, moment_gradient_follows_its_definition_exactly, 0, 4);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(passes_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
