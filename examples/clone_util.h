@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <symclone/symclone.h>
 
@@ -23,18 +24,29 @@ typedef struct clone_options {
   int blocks[4], nblocks;
   const char *save, *load, *picture, *mnist;
   int quiet;
+  int threads; /* the trainer's own threads (SYMCLONE_SET_THREADS) */
 } clone_options;
+
+/* The processors online, as OpenBLAS counts them for its own default. */
+static inline int online_cpus(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
 
 static inline void usage(const char *prog, const char *extra) {
   fprintf(stderr,
           "usage: %s [--objective moment|unit|stochastic] [--steps N] [--lr X]\n"
           "          [--kernels K] [--inputs N] [--seed S] [--blocks B[,B...]]\n"
-          "          [--save FILE] [--load FILE] [--picture PREFIX] [--mnist DIR] [--quiet]%s\n"
+          "          [--save FILE] [--load FILE] [--picture PREFIX] [--mnist DIR]\n"
+          "          [--threads N] [--quiet]%s\n"
           "  --objective  moment: second-moment objective (default, exact, no sampling)\n"
           "               unit: the P unit kernels every step; stochastic: K random\n"
           "               kernels and N Gaussian inputs a step (the published method)\n"
           "  --save FILE  save each trained student (FILE, or FILE.bB with several)\n"
           "  --load FILE  skip training: load a student and print its figures\n"
+          "  --threads N  threads of the trainer's own passes (default: the processors\n"
+          "               online); the BLAS has its own (OPENBLAS_NUM_THREADS).  The\n"
+          "               figures do not depend on it\n"
           "  --picture PREFIX  pictures go to PREFIX-*.png (.pgm without libpng);\n"
           "               the default prefix is the program's name\n",
           prog, extra ? extra : "");
@@ -62,6 +74,7 @@ static inline int parse_options(int argc, char **argv, clone_options *o) {
   o->blocks[0] = 9;
   o->blocks[1] = 7;
   o->nblocks = 2;
+  o->threads = online_cpus();
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     int takes = 1;
@@ -87,6 +100,10 @@ static inline int parse_options(int argc, char **argv, clone_options *o) {
     else if (!strcmp(a, "--load")) o->load = v;
     else if (!strcmp(a, "--picture")) o->picture = v;
     else if (!strcmp(a, "--mnist")) o->mnist = v;
+    else if (!strcmp(a, "--threads")) {
+      o->threads = atoi(v);
+      if (o->threads < 1 || o->threads > 256) { usage(argv[0], NULL); return 1; }
+    }
     else { usage(argv[0], NULL); return 1; }
     i += takes;
   }
@@ -138,6 +155,7 @@ static inline symclone_status train_student(symclone_student *s, const clone_opt
       !(st = symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, o->kernels)) &&
       !(st = symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, o->inputs)) &&
       !(st = symclone_trainer_set(tr, SYMCLONE_SET_SEED, (double)o->seed)) &&
+      !(st = symclone_trainer_set(tr, SYMCLONE_SET_THREADS, o->threads)) &&
       !(st = symclone_trainer_set(tr, SYMCLONE_SET_PROGRESS_EVERY, steps >= 10 ? steps / 10 : 1)) &&
       !(st = symclone_trainer_set(tr, SYMCLONE_SET_SCHEDULE, SYMCLONE_SCHEDULE_COSINE)) &&
       !(st = symclone_trainer_set(tr, SYMCLONE_SET_HOLD_STEPS, (double)warm)) &&

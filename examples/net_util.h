@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <symclone/symclone.h>
 
@@ -54,6 +55,13 @@ static inline int xp_parse(int argc, char **argv, xp_opts *o) {
     }
   }
   return 0;
+}
+
+/* The processors online: the trainer's threads (the BLAS counts the same
+ * way for its own default). */
+static inline int xp_online_cpus(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }
 
 static inline double xp_now(void) {
@@ -173,6 +181,7 @@ static inline symclone_student *xp_clone(const char *name, symclone_student_kind
       symclone_trainer_create(&tr, s) ||
       symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, SYMCLONE_OBJECTIVE_MOMENT) ||
       symclone_trainer_set(tr, SYMCLONE_SET_MAX_STEPS, (double)steps) ||
+      symclone_trainer_set(tr, SYMCLONE_SET_THREADS, xp_online_cpus()) ||
       symclone_trainer_run(tr) || symclone_student_toeplitz_distance(s, 4, 7, &dist, NULL)) {
     fprintf(stderr, "cloning %s failed: %s\n", name, s ? symclone_student_last_error(s) : "");
     symclone_trainer_free(tr);

@@ -419,7 +419,7 @@ symclone_status symclone_picture_size(int panels_down, int panels_across, int ro
                                       int upscale, int downscale, int gap, int *width,
                                       int *height) {
   if (!width || !height) return SYMCLONE_ERR_NULL;
-  sym_canvas c;
+  sym_canvas c = {0};
   symclone_status st =
       layout(&c, panels_down, panels_across, rows, cols, upscale, downscale, gap, NULL, 0);
   if (st) return st;
