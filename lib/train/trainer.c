@@ -425,7 +425,9 @@ static symclone_status micro_family(symclone_trainer *tr, int first, double *los
  * z[b][q] = sum over rows of W_b at tap q.  Gradients:
  *   dW = (2/out) (Cm^T Cm W - E . Shift),  E[b][q] = sum_j Cm[j][b] kappa_j[q]
  *   dCm[j] = (2/out) (G c_j - h_j)
- * so the blocks are read about three times per step, whatever P and tcount. */
+ * so the blocks are read twice per step, whatever P and tcount: once by the
+ * Gram pass and once by the gradient pass, which also subtracts E . Shift
+ * (passes.h); the tap sums z read only the k*k diagonals. */
 static symclone_status micro_moment(symclone_trainer *tr, int first, double *loss, double *lpow) {
   symclone_student *s = tr->st;
   symclone_status st = ensure_scratch(tr, 0, 0);
