@@ -78,6 +78,92 @@ START_TEST(fewer_blocks_only_approximate) {
 }
 END_TEST
 
+/* The step's loss, relative loss and gradient against the student's and
+ * the teacher's own forward and backward passes: unit kernels and one
+ * fixed sample (so the step's inputs and kernels are known), random
+ * blocks, coefficients and transforms, plain SGD (momentum, decay and clip
+ * off) so that the update is -lr times the gradient.  Planar, lifting and
+ * group students; threads 1 and 2. */
+START_TEST(step_matches_forward_and_backward) {
+  symclone_student_kind kinds[3] = {SYMCLONE_STUDENT_PLANAR, SYMCLONE_STUDENT_LIFTING,
+                                    SYMCLONE_STUDENT_GROUP};
+  int kind = _i % 3, threads = 1 + _i / 3;
+  symclone_student *s = student(kinds[kind], kind ? 4 : 1, 9, kind == 2 ? 5 : 7);
+  size_t np = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+  size_t P = symclone_student_theta_size(s), in = symclone_student_input_size(s),
+         out = symclone_student_output_size(s);
+  float *params = symclone_student_params(s);
+  for (size_t i = 0; i < np; i++) params[i] = 0.3f * (float)sin(0.7 * (double)i + kind);
+  float *before = malloc(np * sizeof *before), *x = malloc(in * sizeof *x);
+  memcpy(before, params, np * sizeof *before);
+  for (size_t i = 0; i < in; i++) x[i] = (float)cos(1.3 * (double)i) + 0.1f;
+  /* reference: 1/(P out) sum_p ||S(x; e_p) - T(x; e_p)||^2, its labels'
+   * power, and the gradient sum_p backward(2/(P out) (S - T)) */
+  symclone_layer *teacher;
+  ck_assert_int_eq(symclone_student_teacher(s, &teacher), SYMCLONE_OK);
+  float *theta = calloc(P, sizeof *theta), *ys = malloc(out * sizeof *ys),
+        *yt = malloc(out * sizeof *yt), *grad = calloc(np, sizeof *grad);
+  void *work = malloc(symclone_layer_workspace_size(teacher, 1) + 1);
+  double err = 0.0, pow_ = 0.0;
+  for (size_t p = 0; p < P; p++) {
+    memset(theta, 0, P * sizeof *theta);
+    theta[p] = 1.0f;
+    ck_assert_int_eq(symclone_student_forward(s, theta, 1, x, ys), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_layer_forward(teacher, theta, 1, x, yt, work), SYMCLONE_OK);
+    for (size_t o = 0; o < out; o++) {
+      double d = (double)ys[o] - yt[o];
+      err += d * d;
+      pow_ += (double)yt[o] * yt[o];
+      ys[o] = (float)(2.0 * d / ((double)P * out));
+    }
+    ck_assert_int_eq(symclone_student_backward(s, theta, 1, x, ys, NULL, grad, NULL),
+                     SYMCLONE_OK);
+  }
+  err /= (double)P * out;
+  pow_ /= (double)P * out;
+  symclone_trainer *tr;
+  ck_assert_int_eq(symclone_trainer_create(&tr, s), SYMCLONE_OK);
+  double lr = 5.0; /* large, so that before - after keeps its digits */
+  struct { symclone_setting k; double v; } set[] = {
+      {SYMCLONE_SET_OBJECTIVE, SYMCLONE_OBJECTIVE_UNIT_KERNELS},
+      {SYMCLONE_SET_INPUT_SOURCE, SYMCLONE_INPUT_SAMPLES},
+      {SYMCLONE_SET_INPUTS, 3},
+      {SYMCLONE_SET_OPTIMIZER, SYMCLONE_OPT_SGD},
+      {SYMCLONE_SET_MOMENTUM, 0},
+      {SYMCLONE_SET_WEIGHT_DECAY, 0},
+      {SYMCLONE_SET_CLIP_NORM, 0},
+      {SYMCLONE_SET_LEARNING_RATE, lr},
+      {SYMCLONE_SET_THREADS, threads}};
+  for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+    ck_assert_int_eq(symclone_trainer_set(tr, set[i].k, set[i].v), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set_samples(tr, x, 1), SYMCLONE_OK);
+  double loss, rel;
+  ck_assert_int_eq(symclone_trainer_step(tr, &loss, &rel), SYMCLONE_OK);
+  ck_assert_msg(fabs(loss - err) <= 1e-5 * err, "kind %d: loss %.9g, reference %.9g", kind, loss,
+                err);
+  ck_assert_msg(fabs(rel - err / pow_) <= 1e-5 * (err / pow_), "kind %d: rel %.9g, reference %.9g",
+                kind, rel, err / pow_);
+  double num = 0.0, den = 0.0;
+  for (size_t i = 0; i < np; i++) {
+    double g = ((double)before[i] - params[i]) / lr;
+    num += (g - grad[i]) * (g - grad[i]);
+    den += (double)grad[i] * grad[i];
+  }
+  ck_assert_msg(den > 0 && sqrt(num / den) < 1e-4, "kind %d: gradient rel. error %g", kind,
+                sqrt(num / den));
+  symclone_trainer_free(tr);
+  symclone_layer_free(teacher);
+  free(work);
+  free(grad);
+  free(yt);
+  free(ys);
+  free(theta);
+  free(x);
+  free(before);
+  symclone_student_free(s);
+}
+END_TEST
+
 START_TEST(same_seed_same_weights) {
   float *w[2];
   size_t np = 0;
@@ -392,6 +478,7 @@ int main(void) {
   tcase_add_loop_test(tc, planar_clone_converges_each_objective, 0, 3);
   tcase_add_loop_test(tc, lifting_and_group_clones_converge, 0, 2);
   tcase_add_test(tc, fewer_blocks_only_approximate);
+  tcase_add_loop_test(tc, step_matches_forward_and_backward, 0, 6);
   tcase_add_test(tc, same_seed_same_weights);
   tcase_add_loop_test(tc, threads_change_speed_not_results, 0, 4);
   tcase_add_test(tc, bad_settings_refused);

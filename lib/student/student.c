@@ -409,28 +409,16 @@ void sym_student_project_t(const symclone_student *s, const float *x, size_t nx,
                 vt + (size_t)si * vs, (int)nx);
 }
 
-void sym_student_combine_t(const symclone_student *s, const float *c, size_t kc, const float *vt,
-                           size_t nx, float *yt) {
-  int m = (int)(kc * (size_t)s->out_n), b = s->nblocks, ldc = s->in_n * s->nblocks;
+void sym_student_combine_backward_t(const symclone_student *s, float alpha, const float *c,
+                                    size_t kc, const float *vt, size_t nx, const float *e,
+                                    float *dc, float *dvt) {
+  /* all input orientations at once: C is m x (in_n*B) and Vt (in_n*B) x cols */
+  int m = (int)(kc * (size_t)s->out_n), nb = s->in_n * s->nblocks;
   int cols = (int)(s->out_hw * nx);
-  size_t vs = (size_t)b * s->out_hw * nx;
-  for (int si = 0; si < s->in_n; si++)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, cols, b, 1.0f, c + (size_t)si * b,
-                ldc, vt + (size_t)si * vs, cols, si ? 1.0f : 0.0f, yt, cols);
-}
-
-void sym_student_combine_backward_t(const symclone_student *s, const float *c, size_t kc,
-                                    const float *vt, size_t nx, const float *e, float *dc,
-                                    float *dvt) {
-  int m = (int)(kc * (size_t)s->out_n), b = s->nblocks, ldc = s->in_n * s->nblocks;
-  int cols = (int)(s->out_hw * nx);
-  size_t vs = (size_t)b * s->out_hw * nx;
-  for (int si = 0; si < s->in_n; si++) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, b, cols, 1.0f, e, cols,
-                vt + (size_t)si * vs, cols, 0.0f, dc + (size_t)si * b, ldc);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, b, cols, m, 1.0f, c + (size_t)si * b, ldc,
-                e, cols, 0.0f, dvt + (size_t)si * vs, cols);
-  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, nb, cols, alpha, e, cols, vt, cols, 0.0f,
+              dc, nb);
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nb, cols, m, alpha, c, nb, e, cols, 0.0f,
+              dvt, cols);
 }
 
 void sym_student_project_backward_t(const symclone_student *s, const float *x, size_t nx,

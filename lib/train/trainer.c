@@ -128,8 +128,8 @@ symclone_status symclone_trainer_create_instance(symclone_trainer **out,
 }
 
 static void free_scratch(symclone_trainer *tr) {
-  float **bufs[] = {&tr->x,   &tr->xt,  &tr->theta, &tr->cols, &tr->kx, &tr->labels, &tr->ys,
-                    &tr->v,   &tr->dv,  &tr->phi,   &tr->dphi, &tr->c,  &tr->dc,     &tr->smat};
+  float **bufs[] = {&tr->x,  &tr->xt,   &tr->theta, &tr->kx, &tr->labels, &tr->ys, &tr->v,
+                    &tr->dv, &tr->phi,  &tr->dphi,  &tr->c,  &tr->dc,     &tr->smat};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
     sym_free(*bufs[i]);
     *bufs[i] = NULL;
@@ -138,6 +138,7 @@ static void free_scratch(symclone_trainer *tr) {
   tr->work = NULL;
   sym_free(tr->partial);
   tr->partial = NULL;
+  tr->cols = NULL; /* inside v */
   tr->cap_k = tr->cap_n = 0;
   tr->scratch_ready = 0;
 }
@@ -205,6 +206,13 @@ static sym_blocks blocks_of(const symclone_student *s) {
   return b;
 }
 
+/* The im2col rows of a family step (cols[(s,q)][(o,x)]) as the Gram pass
+ * sees them: in_n*Pc arrays of out_hw rows of N floats. */
+static sym_blocks cols_blocks(const symclone_student *s, const float *cols, size_t N) {
+  sym_blocks b = {cols, (size_t)s->in_n * (size_t)s->pc, s->out_hw, N};
+  return b;
+}
+
 /* The passes' partial results (passes.h): the norm and the update over all
  * parameters, the loss over the step's outputs, the Gram pieces. */
 static symclone_status alloc_partial(symclone_trainer *tr, size_t K, size_t N, int moment) {
@@ -216,6 +224,13 @@ static symclone_status alloc_partial(symclone_trainer *tr, size_t K, size_t N, i
   } else {
     if (sym_mul3_size(K, N, tr->out_size, &other)) return SYMCLONE_ERR_OVERFLOW;
     other = 2 * sym_pass_tasks(other);
+    if (!tr->instance) { /* the Gram pass over the im2col rows */
+      sym_blocks cb = cols_blocks(tr->st, NULL, N);
+      size_t g;
+      if (sym_mul3_size(sym_pass_block_tasks(&cb), cb.nblocks, cb.nblocks, &g))
+        return SYMCLONE_ERR_OVERFLOW;
+      if (g > other) other = g;
+    }
   }
   if (other > need) need = other;
   tr->partial = sym_malloc_array(need, sizeof(double));
@@ -263,8 +278,9 @@ static symclone_status grow_all(const scratch_req *req, size_t n) {
 
 static symclone_status alloc_sampling(symclone_trainer *tr, size_t K, size_t N) {
   size_t in = tr->in_size, out = tr->out_size;
-  scratch_req io[3] = {{&tr->x, N, in, 1}, {&tr->labels, N, K, out}, {&tr->ys, N, K, out}};
-  symclone_status st = grow_all(io, 3);
+  scratch_req io[3] = {{&tr->x, N, in, 1}, {&tr->ys, N, K, out}, {&tr->labels, N, 1, out}};
+  /* family mode needs no labels: the error comes out of one product */
+  symclone_status st = grow_all(io, tr->instance ? 3 : 2);
   if (st) return st;
   if (tr->instance) {
     size_t ws = symclone_layer_workspace_size(tr->teacher, N);
@@ -275,14 +291,20 @@ static symclone_status alloc_sampling(symclone_trainer *tr, size_t K, size_t N) 
   size_t tc = (size_t)s->tcount, pc = (size_t)s->pc, nb = (size_t)s->nblocks;
   size_t vrow;
   if (sym_mul3_size((size_t)s->in_n, nb, s->out_hw, &vrow)) return SYMCLONE_ERR_OVERFLOW;
+  /* v holds [Vt; cols]: in_n*(B + Pc) rows of out_hw*N floats; smat the
+   * im2col rows' Gram matrix (kin x kin, in kin rows of kaug) and [C | -Kx] */
+  size_t kin = (size_t)s->in_n * pc, kaug = (size_t)s->in_n * nb + kin, m = K * (size_t)s->out_n;
   scratch_req req[10] = {
-      {&tr->xt, N, in, 1},    {&tr->cols, (size_t)s->in_n * pc, s->out_hw, N},
+      {&tr->xt, N, in, 1},    {&tr->smat, kin + m, kaug, 1},
       {&tr->kx, K, tc, pc},   {&tr->theta, K, tr->p, 1},
-      {&tr->v, N, vrow, 1},   {&tr->dv, N, vrow, 1},
+      {&tr->v, kaug, s->out_hw, N},   {&tr->dv, N, vrow, 1},
       {&tr->phi, K, tc, pc},  {&tr->dphi, K, tc, pc},
       {&tr->c, K, tc, nb},    {&tr->dc, K, tc, nb},
   };
-  return grow_all(req, 10);
+  st = grow_all(req, 10);
+  if (st) return st;
+  tr->cols = tr->v + vrow * N;
+  return SYMCLONE_OK;
 }
 
 /* ---- inputs ---------------------------------------------------------------- */
@@ -391,25 +413,45 @@ static symclone_status micro_family(symclone_trainer *tr, int first, double *los
   } else {
     sym_rng_fill_normal(&tr->rng, tr->theta, K * P, 1.0f);
   }
-  /* labels = Kx im2col(x): the teacher is linear in theta, Kx = Theta kappa */
-  int rows = (int)(K * (size_t)s->out_n), cols = (int)(s->out_hw * N);
-  int kin = s->in_n * s->pc;
+  /* The labels are Kx im2col(x): the teacher is linear in theta, and
+   * Kx = Theta kappa holds the planar kernels of the K draws.  The student's
+   * outputs are C Vt with Vt = W x computed once for all K kernels.  Vt and
+   * the im2col rows sit one after the other in tr->v, so the error
+   *   E = C Vt - Kx cols = [C | -Kx] [Vt; cols]
+   * is one product, and the labels are never stored. */
+  int m = (int)(K * (size_t)s->out_n), cols = (int)(s->out_hw * N);
+  size_t kin = (size_t)s->in_n * pc, kv = (size_t)s->in_n * (size_t)s->nblocks, kaug = kv + kin;
+  float *gc = tr->smat, *caug = gc + kin * kaug;
   build_cols(tr, N);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)K, (int)(tc * pc), (int)P, 1.0f,
               tr->theta, (int)P, tr->kappa, (int)(tc * pc), 0.0f, tr->kx, (int)(tc * pc));
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, cols, kin, 1.0f, tr->kx, kin,
-              tr->cols, cols, 0.0f, tr->labels, cols);
-  /* student: V = W x computed once for all K kernels */
   sym_student_phi(s, tr->theta, K, tr->phi);
   sym_student_coeffs(s, tr->phi, K, tr->c);
+  for (size_t r = 0; r < (size_t)m; r++) {
+    memcpy(caug + r * kaug, tr->c + r * kv, kv * sizeof(float));
+    for (size_t j = 0; j < kin; j++) caug[r * kaug + kv + j] = -tr->kx[r * kin + j];
+  }
   sym_student_project_t(s, tr->x, N, tr->v);
-  sym_student_combine_t(s, tr->c, K, tr->v, N, tr->ys);
-  size_t total = (size_t)rows * (size_t)cols;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, cols, (int)kaug, 1.0f, caug,
+              (int)kaug, tr->v, cols, 0.0f, tr->ys, cols);
+  size_t total = (size_t)m * (size_t)cols;
+  *loss = sym_pass_sumsq(tr->pool, tr->partial, tr->ys, total) / (double)total;
+  /* the labels' power: sum over rows of kx_r^T (cols cols^T) kx_r */
+  sym_blocks cb = cols_blocks(s, tr->cols, N);
+  sym_pass_gram(tr->pool, tr->partial, &cb, gc);
+  double lp = 0.0;
+  for (size_t r = 0; r < (size_t)m; r++) {
+    const float *kr = tr->kx + r * kin;
+    for (size_t i = 0; i < kin; i++) {
+      double acc = 0.0;
+      for (size_t j = 0; j < kin; j++) acc += (double)gc[i * kin + j] * kr[j];
+      lp += acc * kr[i];
+    }
+  }
+  *lpow = (lp > 0.0 ? lp : 0.0) / (double)total;
+  /* backward: dL/dYt = (2/total) E, the factor carried by the products */
   float scale = (float)(2.0 / (double)total);
-  *loss = sym_pass_sqerr(tr->pool, tr->partial, tr->ys, tr->labels, tr->ys, total, scale, lpow) / (double)total;
-  *lpow /= (double)total;
-  /* backward (tr->ys now holds the scaled error) */
-  sym_student_combine_backward_t(s, tr->c, K, tr->v, N, tr->ys, tr->dc, tr->dv);
+  sym_student_combine_backward_t(s, scale, tr->c, K, tr->v, N, tr->ys, tr->dc, tr->dv);
   sym_student_project_backward_t(s, tr->x, N, tr->dv, first ? 0.0f : 1.0f, tr->grad);
   if (first) zero_small_grad(tr);
   sym_student_coeffs_backward(s, tr->theta, tr->phi, K, tr->dc, tr->grad, NULL, tr->dphi);
