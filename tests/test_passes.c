@@ -2,7 +2,9 @@
  * lib/train/passes.h).  Every task runs exactly once whatever the thread
  * count; every pass gives the same bits on the scalar, SSE2 and AVX2 paths
  * and with 1, 2 or 3 threads, and agrees with a double-precision reference;
- * the moment gradient follows its documented order of operations exactly. */
+ * the moment gradient follows its documented order of operations exactly
+ * (and the sum of squares that comes with it is right); the cross pass of
+ * the stochastic step's dC agrees with a long double reference. */
 #include <check.h>
 #include <math.h>
 #include <stdatomic.h>
@@ -240,7 +242,8 @@ END_TEST
 
 /* grad_b = sum_c coef[b][c] W_c (terms added in c order, the first a plain
  * product), then + the old gradient when accumulating, then the tap
- * shifts subtracted: the documented order, reproduced here in scalar code. */
+ * shifts subtracted: the documented order, reproduced here in scalar code.
+ * The pass also returns the gradient's sum of squares. */
 START_TEST(moment_gradient_follows_its_definition_exactly) {
   const geometry *ge = &geos[_i];
   size_t B = ge->B, rows = ge->rows, L = ge->rowlen, bsz = rows * L, T = ge->taps;
@@ -268,21 +271,69 @@ START_TEST(moment_gradient_follows_its_definition_exactly) {
         for (size_t q = 0; q < T; q++)
           if (tap[r * T + q] >= 0) ref[b * bsz + r * L + (size_t)tap[r * T + q]] -= shift[b * T + q];
     }
+    double refsq = 0.0;
+    for (size_t i = 0; i < B * bsz; i++) refsq += (double)ref[i] * ref[i];
+    double *partial = malloc(sym_pass_block_tasks(&blk) * sizeof *partial);
+    double sq0 = 0.0;
     variant v[9];
     int nv = variants(v);
     for (int vi = 0; vi < nv; vi++) {
       sym_pass_force_isa(v[vi].isa);
       float *grad = copy_floats(old, B * bsz);
-      sym_pass_moment_grad(v[vi].pool, &blk, coef, tap, T, shift, accumulate, grad);
+      double sq = sym_pass_moment_grad(v[vi].pool, partial, &blk, coef, tap, T, shift, accumulate,
+                                       grad);
       ck_assert_msg(memcmp(grad, ref, B * bsz * sizeof *grad) == 0,
                     "isa %d, %d threads, accumulate %d: differs from the definition", v[vi].isa,
                     v[vi].threads, accumulate);
+      /* the sum of squares that comes with it: the same bits on every path */
+      if (vi == 0) sq0 = sq;
+      ck_assert_msg(memcmp(&sq, &sq0, sizeof sq) == 0, "isa %d, %d threads: sum of squares %.17g, not %.17g",
+                    v[vi].isa, v[vi].threads, sq, sq0);
+      ck_assert_msg(fabs(sq - refsq) <= 1e-9 * refsq, "sum of squares %.17g, not %.17g", sq, refsq);
       free(grad);
     }
+    free(partial);
     free_variants(v, nv);
     free(ref);
   }
   free(w), free(coef), free(shift), free(old), free(tap);
+}
+END_TEST
+
+/* The cross pass: out = alpha E V^T for rows longer and shorter than a
+ * piece, kv not a multiple of the block of rows, lengths not a multiple of
+ * 16; the same bits on every path and thread count; within float rounding
+ * of a long double reference (relative to the norms of the two rows). */
+START_TEST(cross_same_bits_and_accurate) {
+  static const size_t shapes[][3] = {{1, 1, 5}, {3, 2, 17}, {16, 9, 5000}, {7, 13, 3 * 1024 + 33}};
+  size_t m = shapes[_i][0], kv = shapes[_i][1], len = shapes[_i][2];
+  float *e = random_floats(m * len, 2.0f), *vr = random_floats(kv * len, 1.0f);
+  double *partial = malloc(sym_pass_cross_tasks(len) * m * kv * sizeof *partial);
+  float *out0 = malloc(m * kv * sizeof *out0), *out = malloc(m * kv * sizeof *out);
+  variant v[9];
+  int nv = variants(v);
+  for (int vi = 0; vi < nv; vi++) {
+    sym_pass_force_isa(v[vi].isa);
+    sym_pass_cross(v[vi].pool, partial, e, m, vr, kv, len, 0.5f, vi ? out : out0);
+    if (vi)
+      ck_assert_msg(memcmp(out, out0, m * kv * sizeof *out) == 0,
+                    "isa %d, %d threads: differs from the scalar serial run", v[vi].isa,
+                    v[vi].threads);
+  }
+  free_variants(v, nv);
+  for (size_t r = 0; r < m; r++)
+    for (size_t b = 0; b < kv; b++) {
+      long double ref = 0, ne = 0, nv2 = 0;
+      for (size_t i = 0; i < len; i++) {
+        ref += (long double)e[r * len + i] * vr[b * len + i];
+        ne += (long double)e[r * len + i] * e[r * len + i];
+        nv2 += (long double)vr[b * len + i] * vr[b * len + i];
+      }
+      double want = 0.5 * (double)ref, tol = 1e-6 * sqrt((double)(ne * nv2));
+      ck_assert_msg(fabs(out0[r * kv + b] - want) <= tol, "out[%zu][%zu] = %.9g, not %.9g", r, b,
+                    (double)out0[r * kv + b], want);
+    }
+  free(e), free(vr), free(partial), free(out0), free(out);
 }
 END_TEST
 
@@ -294,6 +345,7 @@ static Suite *passes_suite(void) {
   tcase_add_test(tc, streaming_passes_same_bits_every_path_and_thread_count);
   tcase_add_loop_test(tc, gram_same_bits_and_accurate, 0, 4);
   tcase_add_loop_test(tc, moment_gradient_follows_its_definition_exactly, 0, 4);
+  tcase_add_loop_test(tc, cross_same_bits_and_accurate, 0, 4);
   suite_add_tcase(s, tc);
   return s;
 }

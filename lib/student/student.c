@@ -409,18 +409,6 @@ void sym_student_project_t(const symclone_student *s, const float *x, size_t nx,
                 vt + (size_t)si * vs, (int)nx);
 }
 
-void sym_student_combine_backward_t(const symclone_student *s, float alpha, const float *c,
-                                    size_t kc, const float *vt, size_t nx, const float *e,
-                                    float *dc, float *dvt) {
-  /* all input orientations at once: C is m x (in_n*B) and Vt (in_n*B) x cols */
-  int m = (int)(kc * (size_t)s->out_n), nb = s->in_n * s->nblocks;
-  int cols = (int)(s->out_hw * nx);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, nb, cols, alpha, e, cols, vt, cols, 0.0f,
-              dc, nb);
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nb, cols, m, alpha, c, nb, e, cols, 0.0f,
-              dvt, cols);
-}
-
 void sym_student_project_backward_t(const symclone_student *s, const float *x, size_t nx,
                                     const float *dvt, float beta, float *dblocks) {
   int rows = (int)((size_t)s->nblocks * s->out_hw);

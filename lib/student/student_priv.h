@@ -56,20 +56,15 @@ void sym_student_coeffs_backward(const symclone_student *s, const float *theta, 
                                  size_t kcount, const float *dc, float *dparams, float *dtheta,
                                  float *scratch);
 
-/* The same products in the trainer's sample-minor layout, where every step
+/* The projections in the trainer's sample-minor layout, where every step
  * is one matrix product over the whole batch (no per-sample products):
  *   Xs  rows x of X at orientation s (ld in_size)
  *   Vt  [in_n][B*out_hw][N]          Vt_s = W Xs^T; as a matrix, in_n*B rows
  *                                    (s, b) of out_hw*N columns (o, x)
- *   E   [K*out_n][out_hw*N]          rows (k, r), columns (o, x): the output
- *                                    error, Yt = C Vt minus the labels
- *   C   [K*out_n][in_n*B]            columns (s, b)
- * dC = alpha E Vt^T and dVt = alpha C^T E (both written, not added), and
- * dW = beta dW + sum_s dVt_s Xs. */
+ * and dW = beta dW + sum_s dVt_s Xs.  The trainer combines Vt with the
+ * coefficients C ([K*out_n][in_n*B], columns (s, b)) into outputs
+ * [K*out_n][out_hw*N] (rows (k, r), columns (o, x)) itself. */
 void sym_student_project_t(const symclone_student *s, const float *x, size_t nx, float *vt);
-void sym_student_combine_backward_t(const symclone_student *s, float alpha, const float *c,
-                                    size_t kcount, const float *vt, size_t nx, const float *e,
-                                    float *dc, float *dvt);
 void sym_student_project_backward_t(const symclone_student *s, const float *x, size_t nx,
                                     const float *dvt, float beta, float *dblocks);
 

@@ -594,12 +594,146 @@ static void moment_grad_task(void *ctx, size_t t) {
         if (col >= 0) gb[row * L + (size_t)col] -= sh[q];
       }
   }
+  /* the finished rows' squares while they are still in cache */
+  double sq = 0.0;
+  for (size_t b = 0; b < B; b++) sq += sumsq_piece(j->grad + b * bsz + r0 * L, (r1 - r0) * L);
+  j->partial[t] = sq;
 }
 
-void sym_pass_moment_grad(sym_pool *pool, const sym_blocks *w, const float *coef,
-                          const int *tap, size_t taps, const float *shift, int accumulate,
-                          float *grad) {
-  block_job j = {.w = w, .rpt = rows_per_task(w), .coef = coef, .shift = shift, .tap = tap,
-                 .taps = taps, .accumulate = accumulate, .grad = grad};
-  sym_pool_run(pool, sym_pass_block_tasks(w), moment_grad_task, &j);
+double sym_pass_moment_grad(sym_pool *pool, double *partial, const sym_blocks *w,
+                            const float *coef, const int *tap, size_t taps, const float *shift,
+                            int accumulate, float *grad) {
+  block_job j = {.w = w, .rpt = rows_per_task(w), .partial = partial, .coef = coef,
+                 .shift = shift, .tap = tap, .taps = taps, .accumulate = accumulate,
+                 .grad = grad};
+  size_t tasks = sym_pass_block_tasks(w);
+  sym_pool_run(pool, tasks, moment_grad_task, &j);
+  return ordered_sum(partial, tasks, 1);
+}
+
+/* ---- cross products of long rows, in pieces of columns ------------------------
+ * cross: out[b] = sum_i e[i] v_b[i] for up to 3 rows v_b at once, so that
+ * each element of e is loaded once for all of them; element i in float
+ * lane i mod 16 (two independent chains of additions per row on AVX2), the
+ * lanes added in double in lane order. */
+
+#define CROSS_BLOCK 3
+
+static double fold16(const float l[16]) {
+  double t = 0.0;
+  for (int j = 0; j < 16; j++) t += (double)l[j];
+  return t;
+}
+
+static void cross_tail(const float *e, const float *v, size_t ldv, size_t nb, size_t i, size_t n,
+                       float l[][16]) {
+  for (size_t j = 0; i < n; i++, j++)
+    for (size_t b = 0; b < nb; b++) l[b][j % 16] += e[i] * v[b * ldv + i];
+}
+
+static void cross_scalar(const float *e, const float *v, size_t ldv, size_t nb, size_t n,
+                         double *out) {
+  float l[CROSS_BLOCK][16] = {{0}};
+  cross_tail(e, v, ldv, nb, 0, n, l);
+  for (size_t b = 0; b < nb; b++) out[b] = fold16(l[b]);
+}
+
+#if SYM_X86
+__attribute__((target("avx2"))) static void cross_avx2(const float *e, const float *v,
+                                                       size_t ldv, size_t nb, size_t n,
+                                                       double *out) {
+  __m256 a[CROSS_BLOCK][2];
+  for (size_t b = 0; b < CROSS_BLOCK; b++) a[b][0] = a[b][1] = _mm256_setzero_ps();
+  size_t i = 0;
+  if (nb == CROSS_BLOCK)
+    for (; i + 16 <= n; i += 16) {
+      __m256 x0 = _mm256_loadu_ps(e + i), x1 = _mm256_loadu_ps(e + i + 8);
+      const float *v0 = v + i, *v1 = v + ldv + i, *v2 = v + 2 * ldv + i;
+      a[0][0] = _mm256_add_ps(a[0][0], _mm256_mul_ps(x0, _mm256_loadu_ps(v0)));
+      a[0][1] = _mm256_add_ps(a[0][1], _mm256_mul_ps(x1, _mm256_loadu_ps(v0 + 8)));
+      a[1][0] = _mm256_add_ps(a[1][0], _mm256_mul_ps(x0, _mm256_loadu_ps(v1)));
+      a[1][1] = _mm256_add_ps(a[1][1], _mm256_mul_ps(x1, _mm256_loadu_ps(v1 + 8)));
+      a[2][0] = _mm256_add_ps(a[2][0], _mm256_mul_ps(x0, _mm256_loadu_ps(v2)));
+      a[2][1] = _mm256_add_ps(a[2][1], _mm256_mul_ps(x1, _mm256_loadu_ps(v2 + 8)));
+    }
+  else
+    for (; i + 16 <= n; i += 16) {
+      __m256 x0 = _mm256_loadu_ps(e + i), x1 = _mm256_loadu_ps(e + i + 8);
+      for (size_t b = 0; b < nb; b++) {
+        const float *vb = v + b * ldv + i;
+        a[b][0] = _mm256_add_ps(a[b][0], _mm256_mul_ps(x0, _mm256_loadu_ps(vb)));
+        a[b][1] = _mm256_add_ps(a[b][1], _mm256_mul_ps(x1, _mm256_loadu_ps(vb + 8)));
+      }
+    }
+  float l[CROSS_BLOCK][16];
+  for (size_t b = 0; b < nb; b++) {
+    _mm256_storeu_ps(l[b], a[b][0]);
+    _mm256_storeu_ps(l[b] + 8, a[b][1]);
+  }
+  cross_tail(e, v, ldv, nb, i, n, l);
+  for (size_t b = 0; b < nb; b++) out[b] = fold16(l[b]);
+}
+
+static void cross_sse2(const float *e, const float *v, size_t ldv, size_t nb, size_t n,
+                       double *out) {
+  __m128 a[CROSS_BLOCK][4];
+  for (size_t b = 0; b < CROSS_BLOCK; b++)
+    for (int k = 0; k < 4; k++) a[b][k] = _mm_setzero_ps();
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (size_t b = 0; b < nb; b++) {
+      const float *vb = v + b * ldv + i;
+      for (int k = 0; k < 4; k++)
+        a[b][k] = _mm_add_ps(a[b][k], _mm_mul_ps(_mm_loadu_ps(e + i + 4 * k),
+                                                 _mm_loadu_ps(vb + 4 * k)));
+    }
+  float l[CROSS_BLOCK][16];
+  for (size_t b = 0; b < nb; b++)
+    for (int k = 0; k < 4; k++) _mm_storeu_ps(l[b] + 4 * k, a[b][k]);
+  cross_tail(e, v, ldv, nb, i, n, l);
+  for (size_t b = 0; b < nb; b++) out[b] = fold16(l[b]);
+}
+#endif
+
+static void cross(const float *e, const float *v, size_t ldv, size_t nb, size_t n, double *out) {
+  switch (isa()) {
+#if SYM_X86
+  case SYM_ISA_AVX2: cross_avx2(e, v, ldv, nb, n, out); return;
+  case SYM_ISA_SSE2: cross_sse2(e, v, ldv, nb, n, out); return;
+#endif
+  default: cross_scalar(e, v, ldv, nb, n, out);
+  }
+}
+
+/* Columns per piece: the piece's rows of v stay in the first- or
+ * second-level cache while the rows of e go by. */
+#define CROSS_COLS ((size_t)1024)
+
+size_t sym_pass_cross_tasks(size_t len) { return len / CROSS_COLS + (len % CROSS_COLS != 0); }
+
+typedef struct cross_job {
+  const float *e, *v;
+  size_t m, kv, len;
+  double *partial;
+} cross_job;
+
+static void cross_task(void *ctx, size_t t) {
+  const cross_job *j = ctx;
+  size_t a = t * CROSS_COLS, n = j->len - a < CROSS_COLS ? j->len - a : CROSS_COLS;
+  double *out = j->partial + t * j->m * j->kv;
+  for (size_t r = 0; r < j->m; r++)
+    for (size_t b = 0; b < j->kv; b += CROSS_BLOCK) {
+      size_t nb = j->kv - b < CROSS_BLOCK ? j->kv - b : CROSS_BLOCK;
+      cross(j->e + r * j->len + a, j->v + b * j->len + a, j->len, nb, n, out + r * j->kv + b);
+    }
+}
+
+void sym_pass_cross(sym_pool *pool, double *partial, const float *e, size_t m, const float *v,
+                    size_t kv, size_t len, float alpha, float *out) {
+  cross_job j = {e, v, m, kv, len, partial};
+  size_t tasks = sym_pass_cross_tasks(len);
+  sym_pool_run(pool, tasks, cross_task, &j);
+  for (size_t r = 0; r < m; r++)
+    for (size_t b = 0; b < kv; b++)
+      out[r * kv + b] = (float)(alpha * ordered_sum(partial + r * kv + b, tasks, m * kv));
 }

@@ -60,10 +60,21 @@ void sym_pass_gram(sym_pool *pool, double *partial, const sym_blocks *w, float *
 /* The blocks' gradient of the moment objective:
  *   grad_b = sum_c coef[b][c] W_c  (+ grad_b when accumulate),
  *   then grad_b[row][tap[row][q]] -= shift[b][q] for every tap inside.
- * coef is B x B, shift B x taps, tap rows x taps (-1: outside). */
-void sym_pass_moment_grad(sym_pool *pool, const sym_blocks *w, const float *coef,
-                          const int *tap, size_t taps, const float *shift, int accumulate,
-                          float *grad);
+ * coef is B x B, shift B x taps, tap rows x taps (-1: outside).  Returns
+ * the sum of the squares of the gradient written, taken piece by piece
+ * while the piece is in cache (partial: sym_pass_block_tasks doubles). */
+double sym_pass_moment_grad(sym_pool *pool, double *partial, const sym_blocks *w,
+                            const float *coef, const int *tap, size_t taps, const float *shift,
+                            int accumulate, float *grad);
+
+/* out[r][b] = alpha sum_i e[r][i] v[b][i] (m x kv) for rows of len floats
+ * (e: m rows, v: kv rows, one after the other), in pieces of columns,
+ * each element of e loaded once for several rows of v; element i of a
+ * piece in lane i mod 8.  partial holds sym_pass_cross_tasks(len) * m * kv
+ * doubles. */
+size_t sym_pass_cross_tasks(size_t len);
+void sym_pass_cross(sym_pool *pool, double *partial, const float *e, size_t m, const float *v,
+                    size_t kv, size_t len, float alpha, float *out);
 
 /* The code path: the best the CPU has unless a test forces a lesser one
  * (all paths give the same bits; the tests check it). */

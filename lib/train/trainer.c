@@ -224,12 +224,16 @@ static symclone_status alloc_partial(symclone_trainer *tr, size_t K, size_t N, i
   } else {
     if (sym_mul3_size(K, N, tr->out_size, &other)) return SYMCLONE_ERR_OVERFLOW;
     other = 2 * sym_pass_tasks(other);
-    if (!tr->instance) { /* the Gram pass over the im2col rows */
-      sym_blocks cb = cols_blocks(tr->st, NULL, N);
-      size_t g;
-      if (sym_mul3_size(sym_pass_block_tasks(&cb), cb.nblocks, cb.nblocks, &g))
+    if (!tr->instance) { /* the Gram pass over the im2col rows, the cross pass of dC */
+      const symclone_student *s = tr->st;
+      sym_blocks cb = cols_blocks(s, NULL, N);
+      size_t g, x;
+      if (sym_mul3_size(sym_pass_block_tasks(&cb), cb.nblocks, cb.nblocks, &g) ||
+          sym_mul3_size(sym_pass_cross_tasks(s->out_hw * N), K * (size_t)s->out_n,
+                        (size_t)s->in_n * (size_t)s->nblocks, &x))
         return SYMCLONE_ERR_OVERFLOW;
       if (g > other) other = g;
+      if (x > other) other = x;
     }
   }
   if (other > need) need = other;
@@ -321,11 +325,28 @@ static symclone_status ensure_group(symclone_trainer *tr) {
   return symclone_group_create_cyclic(&tr->tgroup, s->n);
 }
 
+/* Gaussian inputs: input i comes from its own generator, seeded with one
+ * draw of the trainer's generator plus i, so that the inputs can be drawn
+ * on any number of threads and still be the same. */
+typedef struct draw_job {
+  float *x;
+  size_t in;
+  uint64_t base;
+} draw_job;
+
+static void draw_task(void *ctx, size_t i) {
+  const draw_job *j = ctx;
+  sym_rng r;
+  sym_rng_seed(&r, j->base + (uint64_t)i);
+  sym_rng_fill_normal(&r, j->x + i * j->in, j->in, 1.0f);
+}
+
 static symclone_status draw_inputs(symclone_trainer *tr, size_t N) {
   int src = (int)tr->set[SYMCLONE_SET_INPUT_SOURCE];
   size_t in = tr->in_size;
   if (src == SYMCLONE_INPUT_GAUSSIAN) {
-    sym_rng_fill_normal(&tr->rng, tr->x, N * in, 1.0f);
+    draw_job j = {tr->x, in, sym_rng_next(&tr->rng)};
+    sym_pool_run(tr->pool, N, draw_task, &j);
     return SYMCLONE_OK;
   }
   if (!tr->samples || tr->nsamples == 0)
@@ -370,24 +391,34 @@ static void zero_small_grad(symclone_trainer *tr) {
   memset(tr->grad + off, 0, (tr->nparams - off) * sizeof(float));
 }
 
-/* xt[s][i][x] = x[x][s][i], then cols[(s,q)][(o,x)] = xt[s][tap(o,q)][x]. */
-static void build_cols(symclone_trainer *tr, size_t N) {
+/* xt[s][i][x] = x[x][s][i], then cols[(s,q)][(o,x)] = xt[s][tap(o,q)][x],
+ * the copies in tasks of COLS_OUTPUTS output positions. */
+#define COLS_OUTPUTS ((size_t)64)
+
+static void cols_task(void *ctx, size_t t) {
+  symclone_trainer *tr = ctx;
   const symclone_student *s = tr->st;
-  size_t in = tr->in_size, pc = (size_t)s->pc, how = s->out_hw;
-  for (size_t xi = 0; xi < N; xi++)
-    for (size_t i = 0; i < in; i++) tr->xt[i * N + xi] = tr->x[xi * in + i];
+  size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS], pc = (size_t)s->pc, how = s->out_hw;
+  size_t o0 = t * COLS_OUTPUTS, o1 = o0 + COLS_OUTPUTS < how ? o0 + COLS_OUTPUTS : how;
   for (int si = 0; si < s->in_n; si++)
     for (size_t q = 0; q < pc; q++) {
       float *row = tr->cols + ((size_t)si * pc + q) * how * N;
       const float *xs = tr->xt + (size_t)si * s->in_hw * N;
-      for (size_t o = 0; o < how; o++) {
-        int t = tr->tapidx[o * pc + q];
-        if (t < 0)
+      for (size_t o = o0; o < o1; o++) {
+        int tap = tr->tapidx[o * pc + q];
+        if (tap < 0)
           memset(row + o * N, 0, N * sizeof *row);
         else
-          memcpy(row + o * N, xs + (size_t)t * N, N * sizeof *row);
+          memcpy(row + o * N, xs + (size_t)tap * N, N * sizeof *row);
       }
     }
+}
+
+static void build_cols(symclone_trainer *tr, size_t N) {
+  size_t in = tr->in_size, how = tr->st->out_hw;
+  for (size_t xi = 0; xi < N; xi++)
+    for (size_t i = 0; i < in; i++) tr->xt[i * N + xi] = tr->x[xi * in + i];
+  sym_pool_run(tr->pool, how / COLS_OUTPUTS + (how % COLS_OUTPUTS != 0), cols_task, tr);
 }
 
 static symclone_status micro_family(symclone_trainer *tr, int first, double *loss, double *lpow) {
@@ -449,9 +480,13 @@ static symclone_status micro_family(symclone_trainer *tr, int first, double *los
     }
   }
   *lpow = (lp > 0.0 ? lp : 0.0) / (double)total;
-  /* backward: dL/dYt = (2/total) E, the factor carried by the products */
+  /* backward: dL/dYt = (2/total) E, so dC = scale E Vt^T (a pass of the
+   * library's own: the BLAS threads this shape, m x kv x cols, poorly) and
+   * dVt = scale C^T E */
   float scale = (float)(2.0 / (double)total);
-  sym_student_combine_backward_t(s, scale, tr->c, K, tr->v, N, tr->ys, tr->dc, tr->dv);
+  sym_pass_cross(tr->pool, tr->partial, tr->ys, (size_t)m, tr->v, kv, (size_t)cols, scale, tr->dc);
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kv, cols, m, scale, tr->c, (int)kv,
+              tr->ys, cols, 0.0f, tr->dv, cols);
   sym_student_project_backward_t(s, tr->x, N, tr->dv, first ? 0.0f : 1.0f, tr->grad);
   if (first) zero_small_grad(tr);
   sym_student_coeffs_backward(s, tr->theta, tr->phi, K, tr->dc, tr->grad, NULL, tr->dphi);
@@ -524,9 +559,14 @@ static symclone_status micro_moment(symclone_trainer *tr, int first, double *los
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)B, (int)pc, (int)rows, 1.0f, tr->c,
               (int)B, tr->kappa, (int)pc, 0.0f, e, (int)pc);
   for (size_t i = 0; i < B * pc; i++) e[i] = scale * e[i];
-  sym_pass_moment_grad(tr->pool, &blocks, ctc, tr->tapidx, pc, e, !first, tr->grad);
+  double sq = sym_pass_moment_grad(tr->pool, tr->partial, &blocks, ctc, tr->tapidx, pc, e,
+                                   !first, tr->grad);
   if (first) zero_small_grad(tr);
   sym_student_coeffs_backward(s, tr->theta, tr->phi, P, tr->dc, tr->grad, NULL, tr->dphi);
+  /* the gradient's squared norm: the blocks' part came with the pass */
+  size_t off = s->off_coeffs;
+  tr->grad_sumsq = sq + sym_pass_sumsq(NULL, tr->partial, tr->grad + off, tr->nparams - off);
+  tr->grad_sumsq_ready = 1;
   *loss = l / (double)s->out_size;
   *lpow = tr->moment_label_norm;
   return SYMCLONE_OK;
@@ -643,6 +683,7 @@ symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, do
                     "(input_source=gaussian)");
   int acc = (int)tr->set[SYMCLONE_SET_ACCUMULATE];
   double loss = 0.0, lpow = 0.0;
+  tr->grad_sumsq_ready = 0;
   for (int a = 0; a < acc; a++) {
     double l = 0.0, lp = 0.0;
     symclone_status st;
@@ -661,7 +702,10 @@ symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, do
   }
   loss /= acc;
   lpow /= acc;
-  double gnorm2 = sym_pass_sumsq(tr->pool, tr->partial, tr->grad, tr->nparams);
+  /* the squared norm of one micro-batch's gradient may have come with it */
+  double gnorm2 = acc == 1 && tr->grad_sumsq_ready
+                      ? tr->grad_sumsq
+                      : sym_pass_sumsq(tr->pool, tr->partial, tr->grad, tr->nparams);
   double gscale = 1.0 / acc, gnorm = sqrt(gnorm2) * gscale;
   if (!isfinite(loss) || !isfinite(gnorm)) {
     tr->seconds += now_seconds() - t0;
