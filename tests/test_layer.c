@@ -100,6 +100,20 @@ static void decode(int i, int *pad, int *bias, int *k) {
   *k = ks[(i / 6) % 3];
 }
 
+/* Same-size padding with kernels as large as the grid (the library takes
+ * none larger): most taps of a row wrap (circular) or fall outside (zero),
+ * on both ends. */
+START_TEST(conv2d_same_size_kernels_as_large_as_the_grid) {
+  static const int shapes[][3] = {{1, 1, 1}, {3, 3, 3}, {5, 5, 5}, {5, 8, 5}, {9, 7, 7}, {7, 9, 7}};
+  for (int pad = SYMCLONE_PAD_ZERO; pad <= SYMCLONE_PAD_CIRCULAR; pad++)
+    for (size_t g = 0; g < sizeof shapes / sizeof shapes[0]; g++) {
+      int h = shapes[g][0], w = shapes[g][1], k = shapes[g][2];
+      double err = conv_forward_error(SYMCLONE_LAYER_CONV2D, 1, 2, 2, k, h, w, pad, 1, 2, 900 + g);
+      ck_assert_msg(err <= TOL, "%s k=%d on %dx%d: rel err %g", pad_name(pad), k, h, w, err);
+    }
+}
+END_TEST
+
 START_TEST(conv2d_forward_matches_direct_loop) {
   int pad, bias, k;
   decode(_i, &pad, &bias, &k);
@@ -605,6 +619,7 @@ static Suite *layer_suite(void) {
   Suite *s = suite_create("layer");
   TCase *tc = tcase_create("forward");
   tcase_add_loop_test(tc, conv2d_forward_matches_direct_loop, 0, 18);
+  tcase_add_test(tc, conv2d_same_size_kernels_as_large_as_the_grid);
   tcase_add_test(tc, conv2d_forward_matches_direct_loop_across_sample_chunks);
   tcase_add_loop_test(tc, lifting_c4_forward_matches_loop_with_rot90_filters, 0, 18);
   tcase_add_loop_test(tc, lifting_c8_forward_matches_loop_with_rotated_filters, 0, 18);

@@ -125,11 +125,27 @@ static void im2col(const symclone_layer *l, const float *x, size_t nb, float *co
               memcpy(row + (size_t)oy * l->out_w, xc + (size_t)(oy + ky) * l->in_w + kx,
                      (size_t)l->out_w * sizeof *row);
           } else {
-            for (int oy = 0; oy < l->out_h; oy++)
-              for (int ox = 0; ox < l->out_w; ox++) {
-                int t = tap_index(l, oy, ox, ky, kx);
-                row[(size_t)oy * l->out_w + ox] = t < 0 ? 0.0f : xc[t];
+            /* same-size output: each output row copies one input row, shifted
+             * by kx - half, and only the ends wrap (circular) or are zero */
+            int h = l->in_h, w = l->in_w, ow = l->out_w, d = kx - k / 2;
+            int lo = d < 0 ? -d : 0, hi = w - d < ow ? w - d : ow;
+            if (lo > ow) lo = ow;
+            if (hi < lo) hi = lo;
+            int circ = l->pad == SYMCLONE_PAD_CIRCULAR;
+            for (int oy = 0; oy < l->out_h; oy++) {
+              float *dst = row + (size_t)oy * ow;
+              int iy = oy + ky - k / 2;
+              if (circ)
+                iy = ((iy % h) + h) % h;
+              else if (iy < 0 || iy >= h) {
+                memset(dst, 0, (size_t)ow * sizeof *dst);
+                continue;
               }
+              const float *src = xc + (size_t)iy * w;
+              for (int ox = 0; ox < lo; ox++) dst[ox] = circ ? src[((ox + d) % w + w) % w] : 0.0f;
+              for (int ox = hi; ox < ow; ox++) dst[ox] = circ ? src[((ox + d) % w + w) % w] : 0.0f;
+              if (hi > lo) memcpy(dst + lo, src + lo + d, (size_t)(hi - lo) * sizeof *dst);
+            }
           }
         }
     }
