@@ -44,7 +44,10 @@
  * Each thread count N of --threads (1,2 by default) is given to the BLAS
  * through openblas_set_num_threads when the BLAS has it (with another BLAS
  * the line blas_threads= says what that BLAS uses), to the trainer as
- * SYMCLONE_SET_THREADS, and to the bandwidth measurement.
+ * SYMCLONE_SET_THREADS, and to the bandwidth measurement.  With more than
+ * one thread, run it as OPENBLAS_THREAD_TIMEOUT=4 bench_clone (printed as
+ * openblas_thread_timeout=): OpenBLAS's idle workers then sleep at once
+ * instead of spinning on the cores the trainer's own threads need.
  *
  *   bench_clone                          # everything (about 15 minutes)
  *   bench_clone --quick                  # short sanity run
@@ -239,10 +242,11 @@ static void model_add(step_model *sm, const char *what, int m, int n, int k, int
 }
 
 /* The products of a family step, as the trainer does them (one product
- * over the whole batch each, docs/performance.md): labels
- * Y = Kx im2col(X) (Kx = Theta kappa, the teacher's kernels of the K draws),
- * V = W X^T, Ys = C V, dC = E V^T, dV = C^T E, dW = dV X; the moment
- * objective needs G = W W^T and (C^T C) W only. */
+ * over the whole batch each, docs/performance.md): V = W X^T, the error
+ * E = [C | -Kx] [V; im2col(X)] (Kx = Theta kappa, the teacher's kernels of
+ * the K draws), dC = E V^T (a pass of the library's own, charged here at
+ * sgemm's rate for its shape), dV = C^T E, dW = dV X; the moment objective
+ * needs G = W W^T and (C^T C) W only. */
 static step_model family_model(int out_n, int in_hw, int out_hw, int B, int P, int K, int N,
                                int mode, size_t nparams) {
   step_model sm = {{0}, 0, 0.0, nparams, 0.0};
@@ -251,14 +255,13 @@ static step_model family_model(int out_n, int in_hw, int out_hw, int B, int P, i
     model_add(&sm, "gram", B, B, bsz, 0, 1);
     model_add(&sm, "ctc_w", B, bsz, B, 0, 0);
     /* G = W W^T reads the blocks, dW = (C^T C) W - E.Shift reads them and
-     * writes the gradient, the clipping norm reads the gradient */
-    sm.pass_bytes = 4.0 * 4.0 * (double)B * bsz;
+     * writes the gradient (taking the clipping norm on the way) */
+    sm.pass_bytes = 3.0 * 4.0 * (double)B * bsz;
     return sm;
   }
   int nout = N * out_hw;
-  model_add(&sm, "labels", K * out_n, nout, P, 0, 0);
   model_add(&sm, "project", B * out_hw, N, in_hw, 0, 1);
-  model_add(&sm, "combine", K * out_n, nout, B, 0, 0);
+  model_add(&sm, "residual", K * out_n, nout, B + P, 0, 0);
   model_add(&sm, "combine_dc", K * out_n, B, nout, 0, 1);
   model_add(&sm, "combine_dv", B, nout, K * out_n, 1, 0);
   model_add(&sm, "project_dw", B * out_hw, in_hw, N, 0, 0);
@@ -776,6 +779,10 @@ int main(int argc, char **argv) {
   printf("blas=%s\n", blas_config ? blas_config() : "unknown (no openblas_get_config)");
   printf("blas_core=%s\n", blas_corename ? blas_corename() : "unknown");
   printf("blas_thread_control=%s\n", blas_set_threads ? "openblas_set_num_threads" : "none");
+  /* how long OpenBLAS's idle workers spin (with sched_yield) before they
+   * sleep; read by OpenBLAS when it starts (docs/performance.md) */
+  const char *timeout = getenv("OPENBLAS_THREAD_TIMEOUT");
+  printf("openblas_thread_timeout=%s\n", timeout && *timeout ? timeout : "default");
   printf("quick=%d\nreps=%d\nwarmup=%d\n", o.quick, o.reps, o.warmup);
   if (COUNTS_ALLOCS) { /* the counter sees the library's allocations */
     long a0 = lib_allocs_now();
