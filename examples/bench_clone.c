@@ -308,57 +308,88 @@ static double time_gemm(const shape *s, int reps) {
   return ms;
 }
 
-typedef struct stream_part {
-  float *a, *b, *c;
-  size_t lo, hi;
-} stream_part;
+/* Streaming bandwidth: a[i] = a[i] + s b[i] over arrays of n floats (the
+ * size of the largest optimizer state): 12 bytes an element, all of them
+ * moved (a is read before it is written, so no line is fetched only to be
+ * overwritten, as the optimizer's arrays are).  The range is split over
+ * `threads` threads that are started once and wait spinning between
+ * repetitions, so that a repetition times the streaming alone. */
+typedef struct stream_ctx {
+  float *a;
+  const float *b;
+  size_t n;
+  int threads;
+  atomic_int generation, done, quit;
+} stream_ctx;
 
-static void *stream_run(void *arg) {
-  const stream_part *sp = arg;
-  float *a = sp->a;
-  const float *b = sp->b, *c = sp->c;
-  size_t i = sp->lo, hi = sp->hi;
+typedef struct stream_arg {
+  stream_ctx *ctx;
+  int index;
+} stream_arg;
+
+static void stream_part(stream_ctx *c, int index) {
+  size_t lo = c->n * (size_t)index / (size_t)c->threads;
+  size_t hi = c->n * (size_t)(index + 1) / (size_t)c->threads;
+  float *a = c->a;
+  const float *b = c->b;
+  size_t i = lo;
 #ifdef __SSE2__ /* vectorised whatever the optimisation level: memory, not arithmetic */
   __m128 h = _mm_set1_ps(0.5f);
   for (; i + 4 <= hi; i += 4)
-    _mm_storeu_ps(a + i, _mm_add_ps(_mm_loadu_ps(b + i), _mm_mul_ps(h, _mm_loadu_ps(c + i))));
+    _mm_storeu_ps(a + i, _mm_add_ps(_mm_loadu_ps(a + i), _mm_mul_ps(h, _mm_loadu_ps(b + i))));
 #endif
-  for (; i < hi; i++) a[i] = b[i] + 0.5f * c[i];
-  return NULL;
+  for (; i < hi; i++) a[i] = a[i] + 0.5f * b[i];
 }
 
-/* Streaming bandwidth: a[i] = b[i] + s c[i] over arrays of n floats (the
- * size of the largest optimizer state), 12 bytes per element, the range
- * split over `threads` threads. */
+static void *stream_worker(void *arg) {
+  stream_arg *sa = arg;
+  stream_ctx *c = sa->ctx;
+  int seen = 0;
+  for (;;) {
+    int g;
+    while ((g = atomic_load(&c->generation)) == seen && !atomic_load(&c->quit)) {
+    }
+    if (atomic_load(&c->quit)) return NULL;
+    seen = g;
+    stream_part(c, sa->index);
+    atomic_fetch_add(&c->done, 1);
+  }
+}
+
 static double measure_bandwidth(size_t n, int reps, int threads) {
-  float *a = xmalloc(n * sizeof *a), *b = xmalloc(n * sizeof *b), *c = xmalloc(n * sizeof *c);
+  float *a = xmalloc(n * sizeof *a), *b = xmalloc(n * sizeof *b);
   for (size_t i = 0; i < n; i++) {
-    a[i] = 0.0f;
-    b[i] = (float)(i % 17);
-    c[i] = (float)(i % 5);
+    a[i] = (float)(i % 17);
+    b[i] = (float)(i % 5) - 2.0f; /* a moves by at most one a repetition */
+  }
+  stream_ctx c = {.a = a, .b = b, .n = n, .threads = threads};
+  atomic_init(&c.generation, 0);
+  atomic_init(&c.done, 0);
+  atomic_init(&c.quit, 0);
+  pthread_t tid[256];
+  stream_arg args[256];
+  int started = 1;
+  for (int i = 1; i < threads; i++, started++) {
+    args[i] = (stream_arg){&c, i};
+    if (pthread_create(&tid[i], NULL, stream_worker, &args[i])) break;
   }
   double *t = xmalloc((size_t)reps * sizeof *t);
-  stream_part parts[256];
-  pthread_t tid[256];
-  for (int i = 0; i < threads; i++)
-    parts[i] = (stream_part){a, b, c, n * (size_t)i / (size_t)threads,
-                             n * (size_t)(i + 1) / (size_t)threads};
   for (int r = -2; r < reps; r++) {
+    atomic_store(&c.done, 0);
     double t0 = now();
-    int started = 1;
-    for (int i = 1; i < threads; i++, started++)
-      if (pthread_create(&tid[i], NULL, stream_run, &parts[i])) break;
-    for (int i = started; i < threads; i++) stream_run(&parts[i]); /* no thread to be had */
-    stream_run(&parts[0]);
-    for (int i = 1; i < started; i++) pthread_join(tid[i], NULL);
+    atomic_fetch_add(&c.generation, 1);
+    for (int i = started; i < threads; i++) stream_part(&c, i); /* no thread to be had */
+    stream_part(&c, 0);
+    while (atomic_load(&c.done) < started - 1) {
+    }
     if (r >= 0) t[r] = now() - t0;
-    b[r & 1] += a[n / 2]; /* keep the loop alive */
   }
+  atomic_store(&c.quit, 1);
+  for (int i = 1; i < started; i++) pthread_join(tid[i], NULL);
   double sec = median(t, reps);
   free(t);
   free(a);
-  free(b);
-  free(c);
+  free((void *)b);
   return 12.0 * (double)n / sec / 1e9;
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "passes.h"
 #include "pool.h"
 
@@ -303,24 +304,33 @@ END_TEST
 /* The cross pass: out = alpha E V^T for rows longer and shorter than a
  * piece, kv not a multiple of the block of rows, lengths not a multiple of
  * 16; the same bits on every path and thread count; within float rounding
- * of a long double reference (relative to the norms of the two rows). */
+ * of a long double reference (relative to the norms of the two rows); the
+ * sum of squares of E that comes with it. */
 START_TEST(cross_same_bits_and_accurate) {
   static const size_t shapes[][3] = {{1, 1, 5}, {3, 2, 17}, {16, 9, 5000}, {7, 13, 3 * 1024 + 33}};
   size_t m = shapes[_i][0], kv = shapes[_i][1], len = shapes[_i][2];
   float *e = random_floats(m * len, 2.0f), *vr = random_floats(kv * len, 1.0f);
-  double *partial = malloc(sym_pass_cross_tasks(len) * m * kv * sizeof *partial);
+  double *partial = malloc(sym_pass_cross_tasks(len) * (m * kv + 1) * sizeof *partial);
   float *out0 = malloc(m * kv * sizeof *out0), *out = malloc(m * kv * sizeof *out);
   variant v[9];
   int nv = variants(v);
+  double sq0 = 0.0;
   for (int vi = 0; vi < nv; vi++) {
     sym_pass_force_isa(v[vi].isa);
-    sym_pass_cross(v[vi].pool, partial, e, m, vr, kv, len, 0.5f, vi ? out : out0);
-    if (vi)
-      ck_assert_msg(memcmp(out, out0, m * kv * sizeof *out) == 0,
-                    "isa %d, %d threads: differs from the scalar serial run", v[vi].isa,
-                    v[vi].threads);
+    double sq = sym_pass_cross(v[vi].pool, partial, e, m, vr, kv, len, 0.5f, vi ? out : out0);
+    if (!vi) {
+      sq0 = sq;
+      continue;
+    }
+    ck_assert_msg(memcmp(out, out0, m * kv * sizeof *out) == 0 && memcmp(&sq, &sq0, sizeof sq) == 0,
+                  "isa %d, %d threads: differs from the scalar serial run", v[vi].isa,
+                  v[vi].threads);
   }
   free_variants(v, nv);
+  long double refsq = 0;
+  for (size_t i = 0; i < m * len; i++) refsq += (long double)e[i] * e[i];
+  ck_assert_msg(fabs(sq0 - (double)refsq) <= 1e-12 * (double)refsq, "sum of squares %.17g, not %.17Lg",
+                sq0, refsq);
   for (size_t r = 0; r < m; r++)
     for (size_t b = 0; b < kv; b++) {
       long double ref = 0, ne = 0, nv2 = 0;
@@ -337,6 +347,37 @@ START_TEST(cross_same_bits_and_accurate) {
 }
 END_TEST
 
+/* The trainer's Gaussian inputs (polar method): the moments and the mass
+ * within one standard deviation of N(0, 1) over 2 M draws (each bound is
+ * more than 5 standard errors), and the sequence does not depend on how
+ * the draws are cut into calls of odd and even length. */
+START_TEST(polar_normals_are_standard_normal) {
+  enum { N = 2000000 };
+  float *x = malloc(N * sizeof *x);
+  sym_rng r;
+  sym_rng_seed(&r, 42);
+  sym_rng_fill_normal_polar(&r, x, N, 1.0f);
+  double m1 = 0, m2 = 0, m4 = 0, inside = 0;
+  for (size_t i = 0; i < N; i++) {
+    double v = x[i];
+    m1 += v, m2 += v * v, m4 += v * v * v * v, inside += fabs(v) < 1.0;
+  }
+  m1 /= N, m2 /= N, m4 /= N, inside /= N;
+  ck_assert_msg(fabs(m1) < 0.004, "mean %g", m1);
+  ck_assert_msg(fabs(m2 - 1.0) < 0.006, "variance %g", m2);
+  ck_assert_msg(fabs(m4 - 3.0) < 0.04, "fourth moment %g", m4);
+  ck_assert_msg(fabs(inside - 0.682689) < 0.002, "P(|x| < 1) = %g", inside);
+  /* a call of odd length drops the second deviate of its last pair */
+  float a[7], b[8];
+  sym_rng_seed(&r, 7);
+  sym_rng_fill_normal_polar(&r, a, 7, 2.0f);
+  sym_rng_seed(&r, 7);
+  sym_rng_fill_normal_polar(&r, b, 8, 2.0f);
+  ck_assert(memcmp(a, b, sizeof a) == 0);
+  free(x);
+}
+END_TEST
+
 static Suite *passes_suite(void) {
   Suite *s = suite_create("passes");
   TCase *tc = tcase_create("core");
@@ -346,6 +387,7 @@ static Suite *passes_suite(void) {
   tcase_add_loop_test(tc, gram_same_bits_and_accurate, 0, 4);
   tcase_add_loop_test(tc, moment_gradient_follows_its_definition_exactly, 0, 4);
   tcase_add_loop_test(tc, cross_same_bits_and_accurate, 0, 4);
+  tcase_add_test(tc, polar_normals_are_standard_normal);
   suite_add_tcase(s, tc);
   return s;
 }

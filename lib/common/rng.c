@@ -63,3 +63,21 @@ uint64_t sym_rng_below(sym_rng *r, uint64_t n) {
 void sym_rng_fill_normal(sym_rng *r, float *out, size_t n, float scale) {
   for (size_t i = 0; i < n; i++) out[i] = (float)(sym_rng_normal(r) * scale);
 }
+
+/* Marsaglia's polar method: a pair of deviates from a point drawn
+ * uniformly in the unit disc, with one logarithm and no trigonometric
+ * call.  The trainer's Gaussian inputs, which are drawn every step. */
+void sym_rng_fill_normal_polar(sym_rng *r, float *out, size_t n, float scale) {
+  size_t i = 0;
+  while (i < n) {
+    double u, v, s;
+    do {
+      u = 2.0 * sym_rng_uniform(r) - 1.0;
+      v = 2.0 * sym_rng_uniform(r) - 1.0;
+      s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    double f = sqrt(-2.0 * log(s) / s) * scale;
+    out[i++] = (float)(u * f);
+    if (i < n) out[i++] = (float)(v * f);
+  }
+}

@@ -5,7 +5,7 @@
  * independent of both: an array is cut into fixed pieces (SYM_PASS_CHUNK
  * elements, or whole rows of the blocks), each piece is one task with its
  * own partial result, and the partials are combined in piece order.  Inside
- * a piece a sum keeps fixed lanes (element i in lane i mod 8 or 32,
+ * a piece a sum keeps fixed lanes (element i in lane i mod 8, 16 or 32,
  * whatever the vector width), and the element-wise arithmetic is the same
  * operations in the same order on every path (no fused multiply-add). */
 #ifndef SYMCLONE_PASSES_H
@@ -70,11 +70,11 @@ double sym_pass_moment_grad(sym_pool *pool, double *partial, const sym_blocks *w
 /* out[r][b] = alpha sum_i e[r][i] v[b][i] (m x kv) for rows of len floats
  * (e: m rows, v: kv rows, one after the other), in pieces of columns,
  * each element of e loaded once for several rows of v; element i of a
- * piece in lane i mod 8.  partial holds sym_pass_cross_tasks(len) * m * kv
- * doubles. */
+ * piece in lane i mod 16.  Returns sum e[r][i]^2, taken on the way.
+ * partial holds sym_pass_cross_tasks(len) * (m * kv + 1) doubles. */
 size_t sym_pass_cross_tasks(size_t len);
-void sym_pass_cross(sym_pool *pool, double *partial, const float *e, size_t m, const float *v,
-                    size_t kv, size_t len, float alpha, float *out);
+double sym_pass_cross(sym_pool *pool, double *partial, const float *e, size_t m, const float *v,
+                      size_t kv, size_t len, float alpha, float *out);
 
 /* The code path: the best the CPU has unless a test forces a lesser one
  * (all paths give the same bits; the tests check it). */

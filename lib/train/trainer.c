@@ -229,8 +229,8 @@ static symclone_status alloc_partial(symclone_trainer *tr, size_t K, size_t N, i
       sym_blocks cb = cols_blocks(s, NULL, N);
       size_t g, x;
       if (sym_mul3_size(sym_pass_block_tasks(&cb), cb.nblocks, cb.nblocks, &g) ||
-          sym_mul3_size(sym_pass_cross_tasks(s->out_hw * N), K * (size_t)s->out_n,
-                        (size_t)s->in_n * (size_t)s->nblocks, &x))
+          sym_mul3_size(sym_pass_cross_tasks(s->out_hw * N),
+                        K * (size_t)s->out_n * (size_t)s->in_n * (size_t)s->nblocks + 1, 1, &x))
         return SYMCLONE_ERR_OVERFLOW;
       if (g > other) other = g;
       if (x > other) other = x;
@@ -338,7 +338,7 @@ static void draw_task(void *ctx, size_t i) {
   const draw_job *j = ctx;
   sym_rng r;
   sym_rng_seed(&r, j->base + (uint64_t)i);
-  sym_rng_fill_normal(&r, j->x + i * j->in, j->in, 1.0f);
+  sym_rng_fill_normal_polar(&r, j->x + i * j->in, j->in, 1.0f);
 }
 
 static symclone_status draw_inputs(symclone_trainer *tr, size_t N) {
@@ -466,7 +466,6 @@ static symclone_status micro_family(symclone_trainer *tr, int first, double *los
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, cols, (int)kaug, 1.0f, caug,
               (int)kaug, tr->v, cols, 0.0f, tr->ys, cols);
   size_t total = (size_t)m * (size_t)cols;
-  *loss = sym_pass_sumsq(tr->pool, tr->partial, tr->ys, total) / (double)total;
   /* the labels' power: sum over rows of kx_r^T (cols cols^T) kx_r */
   sym_blocks cb = cols_blocks(s, tr->cols, N);
   sym_pass_gram(tr->pool, tr->partial, &cb, gc);
@@ -481,10 +480,12 @@ static symclone_status micro_family(symclone_trainer *tr, int first, double *los
   }
   *lpow = (lp > 0.0 ? lp : 0.0) / (double)total;
   /* backward: dL/dYt = (2/total) E, so dC = scale E Vt^T (a pass of the
-   * library's own: the BLAS threads this shape, m x kv x cols, poorly) and
-   * dVt = scale C^T E */
+   * library's own, which the BLAS threads poorly at this shape, m x kv x
+   * cols; the loss, sum E^2, comes with it) and dVt = scale C^T E */
   float scale = (float)(2.0 / (double)total);
-  sym_pass_cross(tr->pool, tr->partial, tr->ys, (size_t)m, tr->v, kv, (size_t)cols, scale, tr->dc);
+  *loss = sym_pass_cross(tr->pool, tr->partial, tr->ys, (size_t)m, tr->v, kv, (size_t)cols, scale,
+                         tr->dc) /
+          (double)total;
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kv, cols, m, scale, tr->c, (int)kv,
               tr->ys, cols, 0.0f, tr->dv, cols);
   sym_student_project_backward_t(s, tr->x, N, tr->dv, first ? 0.0f : 1.0f, tr->grad);
