@@ -55,6 +55,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -102,6 +103,15 @@ void *realloc(void *p, size_t size) {
   return __libc_realloc(p, size);
 }
 void free(void *p) { __libc_free(p); }
+/* the library's large arrays are aligned to 2 MB (lib/common/alloc.c) */
+extern void *__libc_memalign(size_t alignment, size_t size);
+int posix_memalign(void **out, size_t alignment, size_t size) {
+  count_alloc(__builtin_return_address(0));
+  void *p = __libc_memalign(alignment, size);
+  if (!p) return ENOMEM;
+  *out = p;
+  return 0;
+}
 
 static int find_mapping(struct dl_phdr_info *info, size_t size, void *data) {
   uintptr_t target = *(uintptr_t *)data;
