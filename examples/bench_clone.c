@@ -75,6 +75,7 @@
 
 #if defined(__GLIBC__)
 #include <link.h>
+#include <malloc.h>
 #include <stdint.h>
 /* The program's own malloc family, forwarding to glibc's: every allocation
  * of the process is counted, as made by the library (the caller's address
@@ -163,6 +164,9 @@ static double median(double *v, int n) {
 
 /* Reset the peak-RSS mark (Linux), so each workload reports its own. */
 static void reset_peak_rss(void) {
+#if defined(__GLIBC__)
+  malloc_trim(0); /* give back what earlier workloads freed: the peak is this one's */
+#endif
   FILE *f = fopen("/proc/self/clear_refs", "w");
   if (f) {
     fputs("5", f);
@@ -170,7 +174,17 @@ static void reset_peak_rss(void) {
   }
 }
 
+/* VmHWM, which clear_refs resets; getrusage's maximum is not reset, and
+ * every thread that exits (the bandwidth measurement's) folds the peak so
+ * far into it. */
 static double peak_rss_mb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kb = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+  if (f) fclose(f);
+  if (kb >= 0) return (double)kb / 1024.0;
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   return (double)ru.ru_maxrss / 1024.0;
