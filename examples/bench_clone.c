@@ -631,6 +631,19 @@ static symclone_student *family_student(const family *f) {
   return s;
 }
 
+/* A trainer of the family workloads: K kernels, N inputs, seed 1, the
+ * round's thread count. */
+static symclone_trainer *family_trainer(symclone_student *s, int mode) {
+  symclone_trainer *tr;
+  CHECK(symclone_trainer_create(&tr, s));
+  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, mode));
+  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, KDRAWS));
+  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, NINPUTS));
+  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_SEED, 1));
+  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_THREADS, trainer_threads));
+  return tr;
+}
+
 static step_model model_of(const family *f, const symclone_student *s, int mode) {
   int oshape[4];
   symclone_student_output_shape(s, oshape);
@@ -656,13 +669,7 @@ static void run_family(const family *f, int mode, int threads, const options *o)
   step_model sm = model_of(f, s, mode);
   refresh_roofline(&sm, threads, o);
   reset_peak_rss();
-  symclone_trainer *tr;
-  CHECK(symclone_trainer_create(&tr, s));
-  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, mode));
-  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, KDRAWS));
-  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, NINPUTS));
-  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_SEED, 1));
-  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_THREADS, trainer_threads));
+  symclone_trainer *tr = family_trainer(s, mode);
   step_figures fig = time_steps(tr, o);
   int P = (int)symclone_student_theta_size(s);
   double pairs = mode == SYMCLONE_OBJECTIVE_MOMENT
@@ -761,13 +768,7 @@ static void run_converge(int threads, const options *o) {
   for (int mi = 0; mi < 3; mi++) {
     int mode = modes[mi];
     symclone_student *s = family_student(&families[0]);
-    symclone_trainer *tr;
-    CHECK(symclone_trainer_create(&tr, s));
-    CHECK(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, mode));
-    CHECK(symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, KDRAWS));
-    CHECK(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, NINPUTS));
-    CHECK(symclone_trainer_set(tr, SYMCLONE_SET_SEED, 1));
-    CHECK(symclone_trainer_set(tr, SYMCLONE_SET_THREADS, trainer_threads));
+    symclone_trainer *tr = family_trainer(s, mode);
     double dist = 1.0, train = 0.0;
     long long steps = 0;
     int reached = 0;

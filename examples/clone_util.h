@@ -45,8 +45,9 @@ static inline void usage(const char *prog, const char *extra) {
           "  --save FILE  save each trained student (FILE, or FILE.bB with several)\n"
           "  --load FILE  skip training: load a student and print its figures\n"
           "  --threads N  threads of the trainer's own passes (default: the processors\n"
-          "               online); the BLAS has its own (OPENBLAS_NUM_THREADS).  The\n"
-          "               figures do not depend on it\n"
+          "               online); the BLAS has its own (OPENBLAS_NUM_THREADS; with\n"
+          "               several, run with OPENBLAS_THREAD_TIMEOUT=4).  The figures\n"
+          "               do not depend on it\n"
           "  --picture PREFIX  pictures go to PREFIX-*.png (.pgm without libpng);\n"
           "               the default prefix is the program's name\n",
           prog, extra ? extra : "");
