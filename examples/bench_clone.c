@@ -736,15 +736,13 @@ static void refresh_roofline(const step_model *sm, int threads, const options *o
   for (int i = 0; i < sm->count; i++) shapes[sm->idx[i]].ms = time_gemm(&shapes[sm->idx[i]], reps);
 }
 
-static void run_gemm_ref(int threads, const options *o, int print) {
+static void run_gemm_ref(int threads, const options *o) {
   int reps = o->quick ? 5 : 11;
   /* the bandwidth first: after a threaded call OpenBLAS's idle workers spin
    * for a while (OPENBLAS_THREAD_TIMEOUT) and would take a core from it */
   size_t nbw = STREAM_FLOATS;
   double bw1 = measure_bandwidth(nbw, reps, threads);
   for (int i = 0; i < nshapes; i++) shapes[i].ms = time_gemm(&shapes[i], reps);
-  bandwidth_gbs = bw1;
-  if (!print) return;
   printf("workload=gemm_ref\nthreads=%d\n", threads);
   shape big = {"square", 1024, 1024, 1024, 0, 0, -1.0};
   big.ms = time_gemm(&big, reps);
@@ -895,10 +893,9 @@ int main(int argc, char **argv) {
   register_family_shapes();
   step_model im = instance_model_default();
   (void)im;
-  for (int ti = 0; ti < o.nthreads; ti++) {
-    int threads = trainer_threads = o.threads[ti];
-    printf("blas_threads=%d\n", blas_threads(threads));
-    run_gemm_ref(threads, &o, o.want_gemm);
+  for (int ti = 0; o.want_gemm && ti < o.nthreads; ti++) {
+    use_threads(o.threads[ti]);
+    run_gemm_ref(o.threads[ti], &o);
   }
   /* each workload and mode with every thread count in turn */
   for (int fi = 0; fi < 2; fi++) {

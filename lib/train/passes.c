@@ -68,6 +68,17 @@ static size_t sqerr_tail(const float *ys, const float *yt, float *e, size_t i, s
 }
 
 #if SYM_X86
+/* A line of each of the update's arrays, PREFETCH_AHEAD floats ahead, every
+ * 16 elements. */
+static inline void prefetch_adam(const float *p, const float *g, const float *m, const float *v,
+                                 size_t i, size_t n) {
+  if ((i & 15) != 0 || i + PREFETCH_AHEAD >= n) return;
+  _mm_prefetch((const char *)(g + i + PREFETCH_AHEAD), _MM_HINT_T0);
+  _mm_prefetch((const char *)(m + i + PREFETCH_AHEAD), _MM_HINT_T0);
+  _mm_prefetch((const char *)(v + i + PREFETCH_AHEAD), _MM_HINT_T0);
+  _mm_prefetch((const char *)(p + i + PREFETCH_AHEAD), _MM_HINT_T0);
+}
+
 __attribute__((target("avx2"))) static double sumsq_avx2(const float *g, size_t n) {
   __m256d a[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(),
                   _mm256_setzero_pd()};
@@ -172,12 +183,7 @@ __attribute__((target("avx2"))) static size_t adamw_avx2(float *p, const float *
   __m256 big = _mm256_set1_ps(3.40282347e38f);
   size_t i = 0, bad = 0;
   for (; i + 8 <= n; i += 8) {
-    if ((i & 15) == 0 && i + PREFETCH_AHEAD < n) { /* a line of each array every 16 */
-      _mm_prefetch((const char *)(g + i + PREFETCH_AHEAD), _MM_HINT_T0);
-      _mm_prefetch((const char *)(m + i + PREFETCH_AHEAD), _MM_HINT_T0);
-      _mm_prefetch((const char *)(v + i + PREFETCH_AHEAD), _MM_HINT_T0);
-      _mm_prefetch((const char *)(p + i + PREFETCH_AHEAD), _MM_HINT_T0);
-    }
+    prefetch_adam(p, g, m, v, i, n);
     __m256 gi = _mm256_mul_ps(_mm256_loadu_ps(g + i), gs);
     __m256 mi = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(c1, gi));
     __m256 vi = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v + i)),
@@ -206,12 +212,7 @@ static size_t adamw_sse2(float *p, const float *g, float *m, float *v, size_t n,
   __m128 big = _mm_set1_ps(3.40282347e38f);
   size_t i = 0, bad = 0;
   for (; i + 4 <= n; i += 4) {
-    if ((i & 15) == 0 && i + PREFETCH_AHEAD < n) {
-      _mm_prefetch((const char *)(g + i + PREFETCH_AHEAD), _MM_HINT_T0);
-      _mm_prefetch((const char *)(m + i + PREFETCH_AHEAD), _MM_HINT_T0);
-      _mm_prefetch((const char *)(v + i + PREFETCH_AHEAD), _MM_HINT_T0);
-      _mm_prefetch((const char *)(p + i + PREFETCH_AHEAD), _MM_HINT_T0);
-    }
+    prefetch_adam(p, g, m, v, i, n);
     __m128 gi = _mm_mul_ps(_mm_loadu_ps(g + i), gs);
     __m128 mi = _mm_add_ps(_mm_mul_ps(b1, _mm_loadu_ps(m + i)), _mm_mul_ps(c1, gi));
     __m128 vi = _mm_add_ps(_mm_mul_ps(b2, _mm_loadu_ps(v + i)), _mm_mul_ps(_mm_mul_ps(c2, gi), gi));

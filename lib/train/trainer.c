@@ -506,7 +506,10 @@ static symclone_status micro_family(symclone_trainer *tr, int first, double *los
  * so the blocks are read twice per step, whatever P and tcount: once by the
  * Gram pass and once by the gradient pass, which also subtracts E . Shift
  * (passes.h); the tap sums z read only the k*k diagonals. */
-static symclone_status micro_moment(symclone_trainer *tr, int first, double *loss, double *lpow) {
+/* Also writes the squared norm of the gradient it leaves to *gnorm2: the
+ * blocks' part comes with the gradient pass. */
+static symclone_status micro_moment(symclone_trainer *tr, int first, double *loss, double *lpow,
+                                    double *gnorm2) {
   symclone_student *s = tr->st;
   symclone_status st = ensure_scratch(tr, 0, 0);
   if (st) return sym_fail(&tr->err, st, "cannot prepare the moment objective");
@@ -564,10 +567,8 @@ static symclone_status micro_moment(symclone_trainer *tr, int first, double *los
                                    !first, tr->grad);
   if (first) zero_small_grad(tr);
   sym_student_coeffs_backward(s, tr->theta, tr->phi, P, tr->dc, tr->grad, NULL, tr->dphi);
-  /* the gradient's squared norm: the blocks' part came with the pass */
   size_t off = s->off_coeffs;
-  tr->grad_sumsq = sq + sym_pass_sumsq(NULL, tr->partial, tr->grad + off, tr->nparams - off);
-  tr->grad_sumsq_ready = 1;
+  *gnorm2 = sq + sym_pass_sumsq(NULL, tr->partial, tr->grad + off, tr->nparams - off);
   *loss = l / (double)s->out_size;
   *lpow = tr->moment_label_norm;
   return SYMCLONE_OK;
@@ -683,15 +684,14 @@ symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, do
                     "objective=moment is defined for standard normal inputs only "
                     "(input_source=gaussian)");
   int acc = (int)tr->set[SYMCLONE_SET_ACCUMULATE];
-  double loss = 0.0, lpow = 0.0;
-  tr->grad_sumsq_ready = 0;
+  double loss = 0.0, lpow = 0.0, gnorm2 = -1.0; /* < 0: not known yet */
   for (int a = 0; a < acc; a++) {
     double l = 0.0, lp = 0.0;
     symclone_status st;
     if (tr->instance)
       st = micro_instance(tr, a == 0, &l, &lp);
     else if (obj == SYMCLONE_OBJECTIVE_MOMENT)
-      st = micro_moment(tr, a == 0, &l, &lp);
+      st = micro_moment(tr, a == 0, &l, &lp, &gnorm2);
     else
       st = micro_family(tr, a == 0, &l, &lp);
     if (st) {
@@ -704,9 +704,7 @@ symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, do
   loss /= acc;
   lpow /= acc;
   /* the squared norm of one micro-batch's gradient may have come with it */
-  double gnorm2 = acc == 1 && tr->grad_sumsq_ready
-                      ? tr->grad_sumsq
-                      : sym_pass_sumsq(tr->pool, tr->partial, tr->grad, tr->nparams);
+  if (acc > 1 || gnorm2 < 0.0) gnorm2 = sym_pass_sumsq(tr->pool, tr->partial, tr->grad, tr->nparams);
   double gscale = 1.0 / acc, gnorm = sqrt(gnorm2) * gscale;
   if (!isfinite(loss) || !isfinite(gnorm)) {
     tr->seconds += now_seconds() - t0;

@@ -51,8 +51,6 @@ struct symclone_trainer {
   float *kappa;  /* [P][tcount][Pc] the teacher's planar kernels for theta = e_p */
   float *smat;   /* the moment objective's small matrices */
   double moment_label_norm;
-  double grad_sumsq;    /* sum of squares of the gradient, when the micro-batch */
-  int grad_sumsq_ready; /* computed it on the way (moment objective) */
   sym_rng rng;
   symclone_progress_fn progress;
   void *progress_user;
