@@ -27,7 +27,9 @@
  *   roofline_ms     those products at the rate cblas_sgemm reached on the
  *                   same shapes in this run, plus the optimizer's memory
  *                   traffic (parameters, gradient and two moments read,
- *                   three written) at the measured bandwidth
+ *                   three written; in moment mode the blocks' gradient is
+ *                   formed inside the update and never stored) at the
+ *                   measured bandwidth
  *   roofline_frac   roofline_ms / ms_per_step
  *   allocs_per_step malloc/calloc/realloc calls per step made by the
  *                   library inside the timed loop (glibc only), and
@@ -261,13 +263,17 @@ static int shape_index(const char *what, int m, int n, int k, int ta, int tb) {
   return nshapes++;
 }
 
+/* bytes the optimizer must move: p, g, m, v read; p, m, v written */
+static double optimizer_bytes(size_t nparams) { return 7.0 * 4.0 * (double)nparams; }
+
 /* A step's products: indices into shapes[] and the optimizer's parameter
  * count. */
 typedef struct step_model {
   int idx[12], count;
   double flops;
   size_t nparams;
-  double pass_bytes; /* moment mode: the passes over the blocks */
+  double opt_bytes;  /* what the update moves (optimizer_bytes unless fused) */
+  double pass_bytes; /* moment mode: the other passes over the blocks */
 } step_model;
 
 static void model_add(step_model *sm, const char *what, int m, int n, int k, int ta, int tb) {
@@ -283,14 +289,17 @@ static void model_add(step_model *sm, const char *what, int m, int n, int k, int
  * needs G = W W^T and (C^T C) W only. */
 static step_model family_model(int out_n, int in_hw, int out_hw, int B, int P, int K, int N,
                                int mode, size_t nparams) {
-  step_model sm = {{0}, 0, 0.0, nparams, 0.0};
+  step_model sm = {{0}, 0, 0.0, nparams, optimizer_bytes(nparams), 0.0};
   int bsz = out_hw * in_hw;
   if (mode == SYMCLONE_OBJECTIVE_MOMENT) {
     model_add(&sm, "gram", B, B, bsz, 0, 1);
     model_add(&sm, "ctc_w", B, bsz, B, 0, 0);
-    /* G = W W^T reads the blocks, dW = (C^T C) W - E.Shift reads them and
-     * writes the gradient (taking the clipping norm on the way) */
-    sm.pass_bytes = 3.0 * 4.0 * (double)B * bsz;
+    /* G = W W^T reads the blocks; the update forms dW = (C^T C) W - E.Shift
+     * as it goes, so for the blocks it reads and writes the parameters and
+     * the two moments but no gradient (the clipping norm comes from G) */
+    double nb = (double)B * bsz;
+    sm.pass_bytes = 4.0 * nb;
+    sm.opt_bytes = optimizer_bytes(nparams) - 4.0 * nb;
     return sm;
   }
   int nout = N * out_hw;
@@ -303,20 +312,17 @@ static step_model family_model(int out_n, int in_hw, int out_hw, int B, int P, i
 }
 
 static step_model instance_model(int in, int out, int cout, int ckk, int N, size_t nparams) {
-  step_model sm = {{0}, 0, 0.0, nparams, 0.0};
+  step_model sm = {{0}, 0, 0.0, nparams, optimizer_bytes(nparams), 0.0};
   model_add(&sm, "teacher", cout, N * (out / cout), ckk, 0, 0);
   model_add(&sm, "dense_fwd", N, out, in, 0, 1);
   model_add(&sm, "dense_dw", out, in, N, 1, 0);
   return sm;
 }
 
-/* bytes the optimizer must move: p, g, m, v read; p, m, v written */
-static double optimizer_bytes(size_t nparams) { return 7.0 * 4.0 * (double)nparams; }
-
 static double roofline_ms(const step_model *sm) {
   double ms = 0.0;
   for (int i = 0; i < sm->count; i++) ms += shapes[sm->idx[i]].ms;
-  return ms + 1e3 * optimizer_bytes(sm->nparams) / (bandwidth_gbs * 1e9);
+  return ms + 1e3 * sm->opt_bytes / (bandwidth_gbs * 1e9);
 }
 
 static double time_gemm(const shape *s, int reps) {
@@ -595,7 +601,7 @@ static void print_figures(const step_figures *f, const step_model *sm, double pa
   printf("roofline_ms=%.3f\n", roof);
   printf("roofline_frac=%.3f\n", roof / f->ms);
   if (sm->pass_bytes > 0) {
-    double mem = 1e3 * (sm->pass_bytes + optimizer_bytes(sm->nparams)) / (bandwidth_gbs * 1e9);
+    double mem = 1e3 * (sm->pass_bytes + sm->opt_bytes) / (bandwidth_gbs * 1e9);
     printf("memory_roofline_ms=%.3f\nmemory_roofline_frac=%.3f\n", mem, mem / f->ms);
   }
   if (COUNTS_ALLOCS)

@@ -3,7 +3,9 @@
  * count; every pass gives the same bits on the scalar, SSE2 and AVX2 paths
  * and with 1, 2 or 3 threads, and agrees with a double-precision reference;
  * the moment gradient follows its documented order of operations exactly
- * (and the sum of squares that comes with it is right); the cross pass of
+ * (and the sum of squares that comes with it is right), and the fused
+ * update that forms it on the way is exactly that gradient followed by
+ * AdamW; the pool tells tasks their thread's number; the cross pass of
  * the stochastic step's dC agrees with a long double reference. */
 #include <check.h>
 #include <math.h>
@@ -15,6 +17,7 @@
 #include "internal.h"
 #include "passes.h"
 #include "pool.h"
+#include "trainer_priv.h"
 
 /* ---- the pool ------------------------------------------------------------ */
 
@@ -57,6 +60,46 @@ START_TEST(pool_runs_every_task_exactly_once) {
   ck_assert_ptr_null(p);
   ck_assert_int_eq(sym_pool_create(NULL, 2), SYMCLONE_ERR_NULL);
   sym_pool_free(NULL);
+}
+END_TEST
+
+/* Tasks that are told their thread's number: every number is below the
+ * thread count, and no two threads run under the same number at once (each
+ * task marks its number busy while it runs). */
+typedef struct worker_ctx {
+  atomic_int *hits;
+  atomic_int busy[8];
+  atomic_int clash, range;
+  int threads;
+} worker_ctx;
+
+static void worker_task(void *ctx, size_t t, int who) {
+  worker_ctx *c = ctx;
+  if (who < 0 || who >= c->threads) {
+    atomic_store(&c->range, 1);
+    return;
+  }
+  if (atomic_fetch_add(&c->busy[who], 1) != 0) atomic_store(&c->clash, 1);
+  atomic_fetch_add(&c->hits[t], 1);
+  for (volatile int spin = 0; spin < 200; spin++) {
+  }
+  atomic_fetch_sub(&c->busy[who], 1);
+}
+
+START_TEST(pool_tells_tasks_their_thread) {
+  enum { N = 500 };
+  for (int threads = 1; threads <= 4; threads++) {
+    sym_pool *pool = NULL;
+    if (threads > 1) ck_assert_int_eq(sym_pool_create(&pool, threads), SYMCLONE_OK);
+    atomic_int *hits = calloc(N, sizeof *hits);
+    worker_ctx c = {.hits = hits, .threads = threads};
+    for (int r = 0; r < 20; r++) sym_pool_run_workers(pool, N, worker_task, &c);
+    ck_assert_msg(!atomic_load(&c.range), "%d threads: a thread number out of range", threads);
+    ck_assert_msg(!atomic_load(&c.clash), "%d threads: one number on two threads at once", threads);
+    for (size_t t = 0; t < N; t++) ck_assert_int_eq(atomic_load(&hits[t]), 20);
+    free(hits);
+    sym_pool_free(pool);
+  }
 }
 END_TEST
 
@@ -207,23 +250,56 @@ typedef struct geometry {
  * a piece: 4 pieces) */
 static const geometry geos[] = {{1, 5, 7, 3}, {5, 13, 37, 9}, {9, 26, 28, 9}, {12, 100, 300, 25}};
 
+/* A tap table: distinct columns in a row, some outside (-1). */
+static int *make_taps(const geometry *ge) {
+  size_t rows = ge->rows, L = ge->rowlen, T = ge->taps;
+  int *tap = malloc(rows * T * sizeof *tap);
+  for (size_t r = 0; r < rows; r++)
+    for (size_t q = 0; q < T; q++) {
+      size_t col = (r + 3 * q) % L;
+      tap[r * T + q] = (q + r) % 5 == 4 || q >= L ? -1 : (int)col;
+      for (size_t q2 = 0; q2 < q; q2++)
+        if (tap[r * T + q2] == tap[r * T + q]) tap[r * T + q] = -1;
+    }
+  return tap;
+}
+
 START_TEST(gram_same_bits_and_accurate) {
   const geometry *ge = &geos[_i];
   sym_blocks blk;
-  size_t bsz = ge->rows * ge->rowlen, B = ge->B;
+  size_t bsz = ge->rows * ge->rowlen, B = ge->B, T = ge->taps;
   float *w = random_floats(B * bsz, 1.0f);
+  int *tap = make_taps(ge);
   blk = (sym_blocks){w, B, ge->rows, ge->rowlen};
-  double *partial = malloc(sym_pass_block_tasks(&blk) * B * B * sizeof *partial);
+  double *partial = malloc(sym_pass_block_tasks(&blk) * B * (B + T) * sizeof *partial);
   if (_i == 3) ck_assert_uint_eq(sym_pass_block_tasks(&blk), 4);
   variant v[9];
   int nv = variants(v);
   float *g0 = malloc(B * B * sizeof *g0), *g = malloc(B * B * sizeof *g);
+  float *z0 = malloc(B * T * sizeof *z0), *z = malloc(B * T * sizeof *z);
   for (int vi = 0; vi < nv; vi++) {
     sym_pass_force_isa(v[vi].isa);
-    sym_pass_gram(v[vi].pool, partial, &blk, vi ? g : g0);
-    if (vi) ck_assert_msg(memcmp(g, g0, B * B * sizeof *g) == 0, "isa %d, %d threads", v[vi].isa,
-                          v[vi].threads);
+    sym_pass_gram(v[vi].pool, partial, &blk, tap, T, vi ? g : g0, vi ? z : z0);
+    if (vi)
+      ck_assert_msg(memcmp(g, g0, B * B * sizeof *g) == 0 && memcmp(z, z0, B * T * sizeof *z) == 0,
+                    "isa %d, %d threads", v[vi].isa, v[vi].threads);
+    /* without the tap sums: the same Gram matrix */
+    sym_pass_gram(v[vi].pool, partial, &blk, tap, T, g, NULL);
+    ck_assert_msg(memcmp(g, g0, B * B * sizeof *g) == 0, "isa %d, %d threads, no tap sums",
+                  v[vi].isa, v[vi].threads);
   }
+  for (size_t b = 0; b < B; b++)
+    for (size_t q = 0; q < T; q++) {
+      double ref = 0.0, mag = 0.0;
+      for (size_t r = 0; r < ge->rows; r++)
+        if (tap[r * T + q] >= 0) {
+          ref += w[b * bsz + r * ge->rowlen + (size_t)tap[r * T + q]];
+          mag += fabs(w[b * bsz + r * ge->rowlen + (size_t)tap[r * T + q]]);
+        }
+      ck_assert_msg(fabs(z0[b * T + q] - ref) <= 1e-6 * mag + 1e-30, "z[%zu][%zu] = %g, not %g", b,
+                    q, (double)z0[b * T + q], ref);
+    }
+  free(tap), free(z0), free(z);
   for (size_t a = 0; a < B; a++)
     for (size_t b = 0; b < B; b++) {
       double ref = 0, na = 0, nb = 0;
@@ -250,15 +326,7 @@ START_TEST(moment_gradient_follows_its_definition_exactly) {
   size_t B = ge->B, rows = ge->rows, L = ge->rowlen, bsz = rows * L, T = ge->taps;
   float *w = random_floats(B * bsz, 1.0f), *coef = random_floats(B * B, 0.5f);
   float *shift = random_floats(B * T, 0.3f), *old = random_floats(B * bsz, 1.0f);
-  int *tap = malloc(rows * T * sizeof *tap);
-  for (size_t r = 0; r < rows; r++)
-    for (size_t q = 0; q < T; q++) {
-      /* distinct columns in a row, some outside (-1) */
-      size_t col = (r + 3 * q) % L;
-      tap[r * T + q] = (q + r) % 5 == 4 || q >= L ? -1 : (int)col;
-      for (size_t q2 = 0; q2 < q; q2++)
-        if (tap[r * T + q2] == tap[r * T + q]) tap[r * T + q] = -1;
-    }
+  int *tap = make_taps(ge);
   sym_blocks blk = {w, B, rows, L};
   for (int accumulate = 0; accumulate < 2; accumulate++) {
     float *ref = copy_floats(old, B * bsz);
@@ -298,6 +366,110 @@ START_TEST(moment_gradient_follows_its_definition_exactly) {
     free(ref);
   }
   free(w), free(coef), free(shift), free(old), free(tap);
+}
+END_TEST
+
+/* The fused update of the moment objective changes the blocks and the two
+ * moments exactly as the gradient pass followed by the AdamW pass does, on
+ * every path and thread count, and counts the same parameters that keep
+ * their value (a block with a huge entry makes some updates overflow). */
+START_TEST(moment_adamw_is_gradient_then_adamw) {
+  const geometry *ge = &geos[_i];
+  size_t B = ge->B, rows = ge->rows, L = ge->rowlen, bsz = rows * L, T = ge->taps, n = B * bsz;
+  float *w = random_floats(n, 1.0f), *coef = random_floats(B * B, 0.5f);
+  float *shift = random_floats(B * T, 0.3f);
+  float *m0 = random_floats(n, 0.1f), *v0 = random_floats(n, 0.1f);
+  for (size_t i = 0; i < n; i++) v0[i] = v0[i] * v0[i];
+  int *tap = make_taps(ge);
+  if (_i == 2) { /* updates that overflow */
+    coef[0] = 3e38f;
+    w[5] = 3e38f;
+  }
+  sym_adam_consts k = {0.9f, 0.999f, 0.1f, 0.001f, 1e-2f, 1.25f, 1e-8f, 0.9999f, 0.75f};
+  /* the reference: the gradient, then AdamW, scalar and serial */
+  sym_pass_force_isa(SYM_ISA_SCALAR);
+  sym_blocks blk = {w, B, rows, L};
+  float *grad = malloc(n * sizeof *grad);
+  size_t tasks = sym_pass_block_tasks(&blk), st = sym_pass_tasks(n);
+  double *partial = malloc((tasks > st ? tasks : st) * sizeof *partial);
+  sym_pass_moment_grad(NULL, partial, &blk, coef, tap, T, shift, 0, grad);
+  float *p1 = copy_floats(w, n), *m1 = copy_floats(m0, n), *v1 = copy_floats(v0, n);
+  size_t bad1 = sym_pass_adamw(NULL, partial, p1, grad, m1, v1, n, &k);
+  if (_i == 2) ck_assert_uint_gt(bad1, 0);
+  variant v[9];
+  int nv = variants(v);
+  for (int vi = 0; vi < nv; vi++) {
+    sym_pass_force_isa(v[vi].isa);
+    float *p2 = copy_floats(w, n), *m2 = copy_floats(m0, n), *v2 = copy_floats(v0, n);
+    float *scratch = malloc((size_t)v[vi].threads * B * L * sizeof *scratch);
+    sym_blocks b2 = {p2, B, rows, L};
+    size_t bad2 =
+        sym_pass_moment_adamw(v[vi].pool, partial, &b2, coef, tap, T, shift, scratch, m2, v2, &k);
+    ck_assert_msg(bad2 == bad1, "isa %d, %d threads: %zu kept, not %zu", v[vi].isa, v[vi].threads,
+                  bad2, bad1);
+    ck_assert_msg(memcmp(p2, p1, n * sizeof *p2) == 0 && memcmp(m2, m1, n * sizeof *m2) == 0 &&
+                      memcmp(v2, v1, n * sizeof *v2) == 0,
+                  "isa %d, %d threads: differs from the gradient and then AdamW", v[vi].isa,
+                  v[vi].threads);
+    free(p2), free(m2), free(v2), free(scratch);
+  }
+  free_variants(v, nv);
+  free(w), free(coef), free(shift), free(m0), free(v0), free(tap), free(grad), free(partial);
+  free(p1), free(m1), free(v1);
+}
+END_TEST
+
+/* The moment objective's clipping norm by the Gram formula agrees with the
+ * norm of the formed gradient within its stated bound, and far tighter
+ * while the gradient is large; for planar, lifting and group students,
+ * at the start and after some training (where the gradient is small and
+ * the formula's terms cancel). */
+START_TEST(moment_norm_formula_matches_formed_gradient) {
+  static const int kinds[3] = {SYMCLONE_STUDENT_PLANAR, SYMCLONE_STUDENT_LIFTING,
+                               SYMCLONE_STUDENT_GROUP};
+  symclone_student *st = NULL;
+  ck_assert_int_eq(symclone_student_create(&st, kinds[_i], _i ? 4 : 1, 3, 9, 9,
+                                           SYMCLONE_PAD_VALID, 9, 7),
+                   SYMCLONE_OK);
+  symclone_trainer *tr = NULL;
+  ck_assert_int_eq(symclone_trainer_create(&tr, st), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, SYMCLONE_OBJECTIVE_MOMENT),
+                   SYMCLONE_OK);
+  /* a random start, far from the teacher */
+  float *p = symclone_student_params(st);
+  for (size_t i = 0; i < symclone_student_param_count(st, SYMCLONE_PART_ALL); i++)
+    p[i] = 0.3f * uniform();
+  for (int round = 0; round < 3; round++) {
+    double formula, bound, formed;
+    ck_assert_int_eq(sym_trainer_moment_norms(tr, &formula, &bound, &formed), SYMCLONE_OK);
+    ck_assert_msg(formed > 0 && bound >= formed, "round %d: formed %g, bound %g", round, formed,
+                  bound);
+    ck_assert_msg(fabs(formula - formed) <= 1e-5 * bound,
+                  "round %d: formula %.9g, formed %.9g, bound %.3g", round, formula, formed, bound);
+    if (round == 0)
+      ck_assert_msg(fabs(formula - formed) <= 1e-5 * formed, "formula %.9g, formed %.9g", formula,
+                    formed);
+    for (int k = 0; k < 150; k++) ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_OK);
+  }
+  symclone_trainer_free(tr);
+  symclone_student_free(st);
+}
+END_TEST
+
+/* When the fused update may go by the formula: not for a norm that is not
+ * finite or near float overflow; without clipping, or clearly below the
+ * clipping norm; clearly above it with a bound small enough for the scale;
+ * not when the bound straddles the clipping norm. */
+START_TEST(moment_norm_usable_only_when_sure) {
+  ck_assert(!sym_moment_norm_usable(NAN, 1.0, 0));
+  ck_assert(!sym_moment_norm_usable(1.0, INFINITY, 0));
+  ck_assert(!sym_moment_norm_usable(1.0, 1e77, 0));
+  ck_assert(sym_moment_norm_usable(1.0, 1e6, 0));
+  ck_assert(sym_moment_norm_usable(0.25, 10.0, 1.0));      /* well below */
+  ck_assert(sym_moment_norm_usable(4.0, 10.0, 1.0));       /* well above */
+  ck_assert(!sym_moment_norm_usable(1.0, 10.0, 1.0));      /* straddles */
+  ck_assert(!sym_moment_norm_usable(1.00001, 10.0, 1.0));  /* straddles */
+  ck_assert(!sym_moment_norm_usable(4.0, 1e5, 1.0));       /* above, but the scale unsure */
 }
 END_TEST
 
@@ -383,9 +555,13 @@ static Suite *passes_suite(void) {
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, pool_runs_every_task_exactly_once);
+  tcase_add_test(tc, pool_tells_tasks_their_thread);
   tcase_add_test(tc, streaming_passes_same_bits_every_path_and_thread_count);
   tcase_add_loop_test(tc, gram_same_bits_and_accurate, 0, 4);
   tcase_add_loop_test(tc, moment_gradient_follows_its_definition_exactly, 0, 4);
+  tcase_add_loop_test(tc, moment_adamw_is_gradient_then_adamw, 0, 4);
+  tcase_add_loop_test(tc, moment_norm_formula_matches_formed_gradient, 0, 3);
+  tcase_add_test(tc, moment_norm_usable_only_when_sure);
   tcase_add_loop_test(tc, cross_same_bits_and_accurate, 0, 4);
   tcase_add_test(tc, polar_normals_are_standard_normal);
   suite_add_tcase(s, tc);

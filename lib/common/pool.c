@@ -27,6 +27,7 @@
 struct sym_pool {
   int nworkers;
   pthread_t *threads;
+  struct worker_arg *args;
   pthread_mutex_t mu;
   pthread_cond_t start;
   atomic_ulong generation; /* bumped by every run, after the run's fields are set */
@@ -34,16 +35,28 @@ struct sym_pool {
   atomic_int quit;
   int sleepers; /* workers waiting on `start` (under mu) */
   sym_task_fn fn;
+  sym_worker_task_fn wfn; /* instead of fn when set */
   void *ctx;
   size_t ntasks;
   atomic_size_t next;
 };
 
-static void drain(sym_pool *p) {
+static void drain(sym_pool *p, int who) {
   size_t t;
-  while ((t = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed)) < p->ntasks)
-    p->fn(p->ctx, t);
+  while ((t = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed)) < p->ntasks) {
+    if (p->wfn)
+      p->wfn(p->ctx, t, who);
+    else
+      p->fn(p->ctx, t);
+  }
 }
+
+/* A worker's start argument: its pool and its number (1 .. nworkers; the
+ * caller is 0). */
+typedef struct worker_arg {
+  sym_pool *p;
+  int who;
+} worker_arg;
 
 /* Wait for a generation other than `seen` (or quit); returns it. */
 static unsigned long next_generation(sym_pool *p, unsigned long seen) {
@@ -64,12 +77,13 @@ static unsigned long next_generation(sym_pool *p, unsigned long seen) {
 }
 
 static void *worker(void *arg) {
-  sym_pool *p = arg;
+  sym_pool *p = ((worker_arg *)arg)->p;
+  int who = ((worker_arg *)arg)->who;
   unsigned long seen = 0;
   for (;;) {
     seen = next_generation(p, seen);
     if (atomic_load_explicit(&p->quit, memory_order_acquire)) return NULL;
-    drain(p);
+    drain(p, who);
     atomic_fetch_sub_explicit(&p->active, 1, memory_order_release);
   }
 }
@@ -89,7 +103,9 @@ symclone_status sym_pool_create(sym_pool **out, int n) {
   sym_pool *p = sym_calloc(1, sizeof *p);
   if (!p) return SYMCLONE_ERR_NOMEM;
   p->nworkers = n - 1;
-  if (p->nworkers && !(p->threads = sym_calloc((size_t)p->nworkers, sizeof *p->threads))) {
+  if (p->nworkers && (!(p->threads = sym_calloc((size_t)p->nworkers, sizeof *p->threads)) ||
+                      !(p->args = sym_calloc((size_t)p->nworkers, sizeof *p->args)))) {
+    sym_free(p->threads);
     sym_free(p);
     return SYMCLONE_ERR_NOMEM;
   }
@@ -99,11 +115,14 @@ symclone_status sym_pool_create(sym_pool **out, int n) {
   atomic_init(&p->active, 0);
   atomic_init(&p->quit, 0);
   atomic_init(&p->next, 0);
-  for (int i = 0; i < p->nworkers; i++)
-    if (pthread_create(&p->threads[i], NULL, worker, p)) {
+  for (int i = 0; i < p->nworkers; i++) {
+    p->args[i].p = p;
+    p->args[i].who = i + 1;
+    if (pthread_create(&p->threads[i], NULL, worker, &p->args[i])) {
       stop_workers(p, i);
       goto fail_threads;
     }
+  }
   *out = p;
   return SYMCLONE_OK;
 fail_threads:
@@ -111,19 +130,26 @@ fail_threads:
 fail_start:
   pthread_mutex_destroy(&p->mu);
 fail_mutex:
+  sym_free(p->args);
   sym_free(p->threads);
   sym_free(p);
   return SYMCLONE_ERR_NOMEM;
 }
 
-void sym_pool_run(sym_pool *p, size_t ntasks, sym_task_fn fn, void *ctx) {
+static void run(sym_pool *p, size_t ntasks, sym_task_fn fn, sym_worker_task_fn wfn, void *ctx) {
   if (!p || p->nworkers == 0 || ntasks <= 1) {
-    for (size_t t = 0; t < ntasks; t++) fn(ctx, t);
+    for (size_t t = 0; t < ntasks; t++) {
+      if (wfn)
+        wfn(ctx, t, 0);
+      else
+        fn(ctx, t);
+    }
     return;
   }
   /* the workers of the previous run have all left it (active reached 0),
    * so these plain fields are not being read */
   p->fn = fn;
+  p->wfn = wfn;
   p->ctx = ctx;
   p->ntasks = ntasks;
   atomic_store_explicit(&p->next, 0, memory_order_relaxed);
@@ -132,7 +158,7 @@ void sym_pool_run(sym_pool *p, size_t ntasks, sym_task_fn fn, void *ctx) {
   atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
   if (p->sleepers) pthread_cond_broadcast(&p->start);
   pthread_mutex_unlock(&p->mu);
-  drain(p);
+  drain(p, 0);
   /* the others are at most one task behind */
   for (unsigned spins = 0; atomic_load_explicit(&p->active, memory_order_acquire) > 0; spins++) {
     if (spins < WATCH_SPINS)
@@ -142,6 +168,14 @@ void sym_pool_run(sym_pool *p, size_t ntasks, sym_task_fn fn, void *ctx) {
   }
 }
 
+void sym_pool_run(sym_pool *p, size_t ntasks, sym_task_fn fn, void *ctx) {
+  run(p, ntasks, fn, NULL, ctx);
+}
+
+void sym_pool_run_workers(sym_pool *p, size_t ntasks, sym_worker_task_fn fn, void *ctx) {
+  run(p, ntasks, NULL, fn, ctx);
+}
+
 int sym_pool_threads(const sym_pool *p) { return p ? p->nworkers + 1 : 1; }
 
 void sym_pool_free(sym_pool *p) {
@@ -149,6 +183,7 @@ void sym_pool_free(sym_pool *p) {
   stop_workers(p, p->nworkers);
   pthread_cond_destroy(&p->start);
   pthread_mutex_destroy(&p->mu);
+  sym_free(p->args);
   sym_free(p->threads);
   sym_free(p);
 }

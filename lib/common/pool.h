@@ -21,6 +21,11 @@ symclone_status sym_pool_create(sym_pool **out, int n);
  * pool may be NULL: the tasks then run on the caller, in order.  One run at
  * a time per pool. */
 void sym_pool_run(sym_pool *pool, size_t ntasks, sym_task_fn fn, void *ctx);
+/* The same, with the number of the thread running the task (0 for the
+ * caller, up to sym_pool_threads - 1), for tasks that need scratch of
+ * their thread's own. */
+typedef void (*sym_worker_task_fn)(void *ctx, size_t task, int worker);
+void sym_pool_run_workers(sym_pool *pool, size_t ntasks, sym_worker_task_fn fn, void *ctx);
 int sym_pool_threads(const sym_pool *pool); /* 1 for NULL */
 void sym_pool_free(sym_pool *pool);
 

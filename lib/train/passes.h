@@ -51,11 +51,14 @@ typedef struct sym_blocks {
 } sym_blocks;
 
 /* Pieces (of whole rows) of the block passes; the Gram pass needs
- * tasks * B * B doubles of partial. */
+ * tasks * B * (B + taps) doubles of partial. */
 size_t sym_pass_block_tasks(const sym_blocks *b);
 
-/* gram[a][b] = <W_a, W_b> (B x B, both triangles). */
-void sym_pass_gram(sym_pool *pool, double *partial, const sym_blocks *w, float *gram);
+/* gram[a][b] = <W_a, W_b> (B x B, both triangles), and unless tapsum is
+ * NULL the tap sums tapsum[b][q] = sum over rows of W_b[row][tap[row][q]]
+ * (tap: rows x taps, -1 outside), taken on the same pass. */
+void sym_pass_gram(sym_pool *pool, double *partial, const sym_blocks *w, const int *tap,
+                   size_t taps, float *gram, float *tapsum);
 
 /* The blocks' gradient of the moment objective:
  *   grad_b = sum_c coef[b][c] W_c  (+ grad_b when accumulate),
@@ -66,6 +69,15 @@ void sym_pass_gram(sym_pool *pool, double *partial, const sym_blocks *w, float *
 double sym_pass_moment_grad(sym_pool *pool, double *partial, const sym_blocks *w,
                             const float *coef, const int *tap, size_t taps, const float *shift,
                             int accumulate, float *grad);
+
+/* The same gradient (accumulate = 0) handed to AdamW as it is formed, so
+ * that it is never stored: the blocks (w->w, updated in place), m and v
+ * change exactly as under sym_pass_moment_grad and then sym_pass_adamw
+ * with the same constants.  scratch: sym_pool_threads(pool) * nblocks *
+ * rowlen floats.  Returns how many parameters kept their old value. */
+size_t sym_pass_moment_adamw(sym_pool *pool, double *partial, const sym_blocks *w,
+                             const float *coef, const int *tap, size_t taps, const float *shift,
+                             float *scratch, float *m, float *v, const sym_adam_consts *k);
 
 /* out[r][b] = alpha sum_i e[r][i] v[b][i] (m x kv) for rows of len floats
  * (e: m rows, v: kv rows, one after the other), in pieces of columns,

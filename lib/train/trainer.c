@@ -60,6 +60,13 @@ static symclone_status build_tables(symclone_trainer *tr) {
           idx = iy < 0 || iy >= s->h || ix < 0 || ix >= s->w ? -1 : iy * s->w + ix;
           tr->tapidx[((size_t)oy * s->wo + ox) * pc + (size_t)ky * k + kx] = idx;
         }
+  tr->tap_rows = sym_malloc_array(pc, sizeof(double));
+  if (!tr->tap_rows) return SYMCLONE_ERR_NOMEM;
+  for (size_t q = 0; q < pc; q++) {
+    size_t inside = 0;
+    for (size_t row = 0; row < s->out_hw; row++) inside += tr->tapidx[row * pc + q] >= 0;
+    tr->tap_rows[q] = (double)inside;
+  }
   symclone_status st = sym_student_exact_kernels(s, tr->kappa);
   if (st) return st;
   /* the label norm of the moment objective: a row of an unrolled block holds
@@ -146,6 +153,8 @@ static void free_scratch(symclone_trainer *tr) {
 void symclone_trainer_free(symclone_trainer *tr) {
   if (!tr) return;
   free_scratch(tr);
+  sym_free(tr->fused);
+  sym_free(tr->tap_rows);
   sym_free(tr->tapidx);
   sym_free(tr->kappa);
   sym_free(tr->grad);
@@ -219,7 +228,8 @@ static symclone_status alloc_partial(symclone_trainer *tr, size_t K, size_t N, i
   size_t need = sym_pass_tasks(tr->nparams), other;
   if (moment) {
     sym_blocks b = blocks_of(tr->st);
-    if (sym_mul3_size(sym_pass_block_tasks(&b), b.nblocks, b.nblocks, &other))
+    if (sym_mul3_size(sym_pass_block_tasks(&b), b.nblocks, b.nblocks + (size_t)tr->st->pc,
+                      &other))
       return SYMCLONE_ERR_OVERFLOW;
   } else {
     if (sym_mul3_size(K, N, tr->out_size, &other)) return SYMCLONE_ERR_OVERFLOW;
@@ -468,7 +478,7 @@ static symclone_status micro_family(symclone_trainer *tr, int first, double *los
   size_t total = (size_t)m * (size_t)cols;
   /* the labels' power: sum over rows of kx_r^T (cols cols^T) kx_r */
   sym_blocks cb = cols_blocks(s, tr->cols, N);
-  sym_pass_gram(tr->pool, tr->partial, &cb, gc);
+  sym_pass_gram(tr->pool, tr->partial, &cb, NULL, 0, gc, NULL);
   double lp = 0.0;
   for (size_t r = 0; r < (size_t)m; r++) {
     const float *kr = tr->kx + r * kin;
@@ -506,40 +516,97 @@ static symclone_status micro_family(symclone_trainer *tr, int first, double *los
  * so the blocks are read twice per step, whatever P and tcount: once by the
  * Gram pass and once by the gradient pass, which also subtracts E . Shift
  * (passes.h); the tap sums z read only the k*k diagonals. */
-/* Also writes the squared norm of the gradient it leaves to *gnorm2: the
- * blocks' part comes with the gradient pass. */
-static symclone_status micro_moment(symclone_trainer *tr, int first, double *loss, double *lpow,
-                                    double *gnorm2) {
+/* The small matrices of the moment objective, in tr->smat. */
+typedef struct moment_mats {
+  float *g;   /* B x B, the Gram matrix */
+  float *ctc; /* B x B, (2/out) Cm^T Cm */
+  float *z;   /* B x Pc, the tap sums */
+  float *e;   /* B x Pc, (2/out) Cm^T kappa */
+  float *h;   /* rows x B */
+} moment_mats;
+
+static moment_mats moment_mats_of(const symclone_trainer *tr) {
+  size_t B = (size_t)tr->st->nblocks, pc = (size_t)tr->st->pc;
+  moment_mats mm;
+  mm.g = tr->smat;
+  mm.ctc = mm.g + B * B;
+  mm.z = mm.ctc + B * B;
+  mm.e = mm.z + B * pc;
+  mm.h = mm.e + B * pc;
+  return mm;
+}
+
+/* The squared norm of the blocks' gradient without forming it:
+ *   ||dW_b||^2 = a_b G a_b^T - 2 sum_c a_bc sum_q e_bq z_cq + sum_q e_bq^2 n_q
+ * with a = ctc, n_q = tap_rows[q] (two taps never meet in one row:
+ * build_tables).  *mag gets the same sum with every term replaced
+ * by a bound on its size (|G_cd| <= sqrt(G_cc G_dd)): the result's rounding
+ * error is a small multiple of it (MOMENT_NORM_REL). */
+static double moment_norm2(const symclone_trainer *tr, const moment_mats *mm, double *mag) {
+  const symclone_student *s = tr->st;
+  size_t B = (size_t)s->nblocks, pc = (size_t)s->pc;
+  double total = 0.0, size = 0.0;
+  for (size_t b = 0; b < B; b++) {
+    const float *a = mm->ctc + b * B, *e = mm->e + b * pc;
+    double quad = 0.0, cross = 0.0, lab = 0.0, qbound = 0.0, cbound = 0.0;
+    for (size_t c = 0; c < B; c++) {
+      double gc = 0.0;
+      for (size_t d = 0; d < B; d++) gc += (double)a[d] * mm->g[c * B + d];
+      quad += (double)a[c] * gc;
+      qbound += fabs((double)a[c]) * sqrt(fmax((double)mm->g[c * B + c], 0.0));
+      double ez = 0.0, ezb = 0.0;
+      for (size_t q = 0; q < pc; q++) {
+        ez += (double)e[q] * mm->z[c * pc + q];
+        ezb += fabs((double)e[q] * mm->z[c * pc + q]);
+      }
+      cross += (double)a[c] * ez;
+      cbound += fabs((double)a[c]) * ezb;
+    }
+    for (size_t q = 0; q < pc; q++) lab += (double)e[q] * e[q] * tr->tap_rows[q];
+    total += quad - 2.0 * cross + lab;
+    size += qbound * qbound + 2.0 * cbound + lab;
+  }
+  *mag = size;
+  return total > 0.0 ? total : 0.0;
+}
+
+/* The worst error of moment_norm2, and of the formed gradient's own sum
+ * of squares, relative to its *mag: an entry of the Gram matrix is summed
+ * in float lanes of 32 products each (sym_pass_gram: at most 33 roundings
+ * of 2^-24, 2e-6 of sqrt(G_cc G_dd)), an element of the formed gradient
+ * adds B products in float (5e-7 for B = 9).  Measured errors are about
+ * 1e-9 of *mag. */
+#define MOMENT_NORM_REL 1e-5
+
+/* The moment objective's gradient of the blocks, written to tr->grad;
+ * returns its squared norm. */
+static double moment_grad(symclone_trainer *tr, int first) {
+  sym_blocks blocks = blocks_of(tr->st);
+  moment_mats mm = moment_mats_of(tr);
+  return sym_pass_moment_grad(tr->pool, tr->partial, &blocks, mm.ctc, tr->tapidx,
+                              (size_t)tr->st->pc, mm.e, !first, tr->grad);
+}
+
+/* Writes the squared norm of the gradient to *gnorm2.  With `fused` the
+ * blocks' gradient is not formed (the update forms it: apply_update); its
+ * norm then comes from moment_norm2, and *gmag gets that one's bound.
+ * Otherwise *gmag = *gnorm2, exact. */
+static symclone_status micro_moment(symclone_trainer *tr, int first, int fused, double *loss,
+                                    double *lpow, double *gnorm2, double *gmag) {
   symclone_student *s = tr->st;
   symclone_status st = ensure_scratch(tr, 0, 0);
   if (st) return sym_fail(&tr->err, st, "cannot prepare the moment objective");
   size_t P = tr->p, tc = (size_t)s->tcount, pc = (size_t)s->pc, B = (size_t)s->nblocks;
-  size_t rows = P * tc, bsz = s->out_hw * s->in_hw;
+  size_t rows = P * tc;
   memset(tr->theta, 0, P * P * sizeof(float));
   for (size_t q = 0; q < P; q++) tr->theta[q * P + q] = 1.0f;
   sym_student_phi(s, tr->theta, P, tr->phi);
   sym_student_coeffs(s, tr->phi, P, tr->c);
-  const float *wall = s->params;
   sym_blocks blocks = blocks_of(s);
-  float *g = tr->smat;             /* B x B */
-  float *ctc = g + B * B;          /* B x B, then scaled */
-  float *z = ctc + B * B;          /* B x Pc */
-  float *e = z + B * pc;           /* B x Pc, then scaled */
-  float *h = e + B * pc;           /* rows x B */
-  /* G = W W^T */
-  sym_pass_gram(tr->pool, tr->partial, &blocks, g);
-  /* z[b][q] */
-  for (size_t b = 0; b < B; b++) {
-    const float *wb = wall + b * bsz;
-    for (size_t q = 0; q < pc; q++) {
-      double acc = 0.0;
-      for (size_t row = 0; row < s->out_hw; row++) {
-        int col = tr->tapidx[row * pc + q];
-        if (col >= 0) acc += wb[row * s->in_hw + (size_t)col];
-      }
-      z[b * pc + q] = (float)acc;
-    }
-  }
+  moment_mats mm = moment_mats_of(tr);
+  float *g = mm.g, *ctc = mm.ctc, *z = mm.z, *e = mm.e, *h = mm.h;
+  /* G = W W^T and the tap sums z[b][q] */
+  sym_pass_gram(tr->pool, tr->partial, &blocks, tr->tapidx, pc, g, z);
   /* h = kappa z^T (rows x B) */
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)B, (int)pc, 1.0f,
               tr->kappa, (int)pc, z, (int)pc, 0.0f, h, (int)B);
@@ -563,14 +630,55 @@ static symclone_status micro_moment(symclone_trainer *tr, int first, double *los
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)B, (int)pc, (int)rows, 1.0f, tr->c,
               (int)B, tr->kappa, (int)pc, 0.0f, e, (int)pc);
   for (size_t i = 0; i < B * pc; i++) e[i] = scale * e[i];
-  double sq = sym_pass_moment_grad(tr->pool, tr->partial, &blocks, ctc, tr->tapidx, pc, e,
-                                   !first, tr->grad);
+  double sq, mag;
+  if (fused) {
+    sq = moment_norm2(tr, &mm, &mag);
+  } else {
+    sq = moment_grad(tr, first);
+    mag = sq;
+  }
   if (first) zero_small_grad(tr);
   sym_student_coeffs_backward(s, tr->theta, tr->phi, P, tr->dc, tr->grad, NULL, tr->dphi);
   size_t off = s->off_coeffs;
-  *gnorm2 = sq + sym_pass_sumsq(NULL, tr->partial, tr->grad + off, tr->nparams - off);
+  double small = sym_pass_sumsq(NULL, tr->partial, tr->grad + off, tr->nparams - off);
+  *gnorm2 = sq + small;
+  *gmag = mag + small;
   *loss = l / (double)s->out_size;
   *lpow = tr->moment_label_norm;
+  return SYMCLONE_OK;
+}
+
+/* Whether the fused update may go ahead on the norm from moment_norm2: the
+ * norm must be sure to be finite and clear of float overflow (1e76 > the
+ * square of the largest float's tenth), and the clipping decision and
+ * scale sure within MOMENT_NORM_REL (1e-4 of the scale at worst). */
+int sym_moment_norm_usable(double gnorm2, double gmag, double clip) {
+  if (!isfinite(gnorm2) || !isfinite(gmag) || gmag >= 1e76) return 0;
+  double err = MOMENT_NORM_REL * gmag;
+  if (clip <= 0 || gnorm2 + err <= clip * clip) return 1; /* no clipping */
+  return gnorm2 - err > clip * clip && err <= 2e-4 * gnorm2;
+}
+
+symclone_status sym_trainer_moment_norms(symclone_trainer *tr, double *formula, double *bound,
+                                         double *formed) {
+  if (tr->instance) return SYMCLONE_ERR_ARG;
+  double l, lp;
+  symclone_status st = micro_moment(tr, 1, 1, &l, &lp, formula, bound);
+  if (st) return st;
+  size_t off = tr->st->off_coeffs;
+  *formed = moment_grad(tr, 1) + sym_pass_sumsq(NULL, tr->partial, tr->grad + off,
+                                                tr->nparams - off);
+  return SYMCLONE_OK;
+}
+
+static symclone_status ensure_fused(symclone_trainer *tr) {
+  size_t need = (size_t)sym_pool_threads(tr->pool) * (size_t)tr->st->nblocks * tr->st->in_hw;
+  if (tr->fused_cap >= need) return SYMCLONE_OK;
+  sym_free(tr->fused);
+  tr->fused_cap = 0;
+  if (!(tr->fused = sym_malloc_array(need, sizeof(float))))
+    return sym_fail(&tr->err, SYMCLONE_ERR_NOMEM, "cannot allocate the fused update's scratch");
+  tr->fused_cap = need;
   return SYMCLONE_OK;
 }
 
@@ -631,7 +739,9 @@ static double lr_at(const symclone_trainer *tr, long long step_done) {
   }
 }
 
-static size_t apply_update(symclone_trainer *tr, double gscale) {
+/* The update of all parameters; with `fused` (the moment objective, AdamW)
+ * the blocks' gradient is formed on the way (sym_pass_moment_adamw). */
+static size_t apply_update(symclone_trainer *tr, double gscale, int fused) {
   size_t n = tr->nparams, bad = 0;
   float *p = tr->params, *g = tr->grad, *m = tr->m1, *v = tr->m2;
   double lr = lr_at(tr, tr->steps);
@@ -650,7 +760,17 @@ static size_t apply_update(symclone_trainer *tr, double gscale) {
                      (float)eps,
                      (float)(1.0 - lr * wd),
                      (float)gscale};
-    bad = sym_pass_adamw(tr->pool, tr->partial, p, g, m, v, n, &k);
+    if (fused) {
+      sym_blocks blocks = blocks_of(tr->st);
+      moment_mats mm = moment_mats_of(tr);
+      size_t off = tr->st->off_coeffs;
+      bad = sym_pass_moment_adamw(tr->pool, tr->partial, &blocks, mm.ctc, tr->tapidx,
+                                  (size_t)tr->st->pc, mm.e, tr->fused, m, v, &k);
+      bad += sym_pass_adamw(tr->pool, tr->partial, p + off, g + off, m + off, v + off, n - off,
+                            &k);
+    } else {
+      bad = sym_pass_adamw(tr->pool, tr->partial, p, g, m, v, n, &k);
+    }
   } else {
     bad = sym_pass_sgd(tr->pool, tr->partial, p, g, m, n, (float)tr->set[SYMCLONE_SET_MOMENTUM],
                        (float)lr, (float)wd, (float)gscale);
@@ -684,15 +804,35 @@ symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, do
                     "objective=moment is defined for standard normal inputs only "
                     "(input_source=gaussian)");
   int acc = (int)tr->set[SYMCLONE_SET_ACCUMULATE];
+  double clip = tr->set[SYMCLONE_SET_CLIP_NORM];
+  /* the moment objective's blocks' gradient is formed by the update itself
+   * when there is one micro-batch and the optimizer is AdamW */
+  int fused = !tr->instance && obj == SYMCLONE_OBJECTIVE_MOMENT && acc == 1 &&
+              (int)tr->set[SYMCLONE_SET_OPTIMIZER] == SYMCLONE_OPT_ADAMW;
+  if (fused) {
+    symclone_status st = ensure_fused(tr);
+    if (st) {
+      tr->seconds += now_seconds() - t0;
+      return st;
+    }
+  }
   double loss = 0.0, lpow = 0.0, gnorm2 = -1.0; /* < 0: not known yet */
   for (int a = 0; a < acc; a++) {
     double l = 0.0, lp = 0.0;
     symclone_status st;
     if (tr->instance)
       st = micro_instance(tr, a == 0, &l, &lp);
-    else if (obj == SYMCLONE_OBJECTIVE_MOMENT)
-      st = micro_moment(tr, a == 0, &l, &lp, &gnorm2);
-    else
+    else if (obj == SYMCLONE_OBJECTIVE_MOMENT) {
+      double gmag = 0.0;
+      st = micro_moment(tr, a == 0, fused, &l, &lp, &gnorm2, &gmag);
+      if (!st && fused && !sym_moment_norm_usable(gnorm2, gmag, clip)) {
+        /* form the gradient after all, and take its norm exactly */
+        fused = 0;
+        size_t off = tr->st->off_coeffs;
+        gnorm2 = moment_grad(tr, 1) +
+                 sym_pass_sumsq(NULL, tr->partial, tr->grad + off, tr->nparams - off);
+      }
+    } else
       st = micro_family(tr, a == 0, &l, &lp);
     if (st) {
       tr->seconds += now_seconds() - t0;
@@ -712,9 +852,8 @@ symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, do
                     "step %lld: loss %g, gradient norm %g; the update was not applied",
                     tr->steps + 1, loss, gnorm);
   }
-  double clip = tr->set[SYMCLONE_SET_CLIP_NORM];
   if (clip > 0 && gnorm > clip) gscale *= clip / gnorm;
-  size_t bad = apply_update(tr, gscale);
+  size_t bad = apply_update(tr, gscale, fused);
   tr->steps++;
   tr->loss = loss;
   tr->rel = lpow > 0 ? loss / lpow : (loss > 0 ? INFINITY : 0.0);

@@ -18,6 +18,15 @@ typedef struct sym_setting_info {
 
 const sym_setting_info *sym_setting_info_of(symclone_setting key);
 
+/* The moment objective's clipping norm (trainer.c), for the tests: the
+ * squared gradient norm of the student's present parameters by the Gram
+ * formula (*formula, with the bound on its terms *bound) and by forming the
+ * gradient (*formed).  Whether the fused update may go by the formula, for
+ * a squared norm, its bound and a clipping norm (0: off). */
+symclone_status sym_trainer_moment_norms(symclone_trainer *tr, double *formula, double *bound,
+                                         double *formed);
+int sym_moment_norm_usable(double gnorm2, double gmag, double clip);
+
 struct symclone_trainer {
   int instance;
   symclone_student *st;
@@ -49,7 +58,10 @@ struct symclone_trainer {
   /* family mode, built at creation */
   int *tapidx;   /* [out_hw][Pc] input index of tap q, -1 outside (zero padding) */
   float *kappa;  /* [P][tcount][Pc] the teacher's planar kernels for theta = e_p */
+  double *tap_rows; /* [Pc] the rows where tap q is inside */
   float *smat;   /* the moment objective's small matrices */
+  float *fused;  /* the moment objective's fused update: threads x nblocks x in_hw */
+  size_t fused_cap;
   double moment_label_norm;
   sym_rng rng;
   symclone_progress_fn progress;
