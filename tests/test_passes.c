@@ -131,7 +131,7 @@ static int isas[3], nisas;
 
 static void find_isas(void) {
   nisas = 0;
-  for (int isa = SYM_ISA_SCALAR; isa <= SYM_ISA_AVX2; isa++) {
+  for (int isa = SYM_ISA_SCALAR; isa <= SYM_ISA_AVX512; isa++) {
     sym_pass_force_isa(isa);
     if (sym_pass_isa() == isa) isas[nisas++] = isa;
   }
@@ -168,7 +168,7 @@ static void free_variants(variant *v, int n) {
 #define LEN (37 * SYM_PASS_CHUNK + 37)
 
 START_TEST(streaming_passes_same_bits_every_path_and_thread_count) {
-  variant v[9];
+  variant v[12];
   int nv = variants(v);
   ck_assert_int_ge(nv, 3);
   double *partial = malloc(2 * sym_pass_tasks(LEN) * sizeof *partial);
@@ -273,7 +273,7 @@ START_TEST(gram_same_bits_and_accurate) {
   blk = (sym_blocks){w, B, ge->rows, ge->rowlen};
   double *partial = malloc(sym_pass_block_tasks(&blk) * B * (B + T) * sizeof *partial);
   if (_i == 3) ck_assert_uint_eq(sym_pass_block_tasks(&blk), 4);
-  variant v[9];
+  variant v[12];
   int nv = variants(v);
   float *g0 = malloc(B * B * sizeof *g0), *g = malloc(B * B * sizeof *g);
   float *z0 = malloc(B * T * sizeof *z0), *z = malloc(B * T * sizeof *z);
@@ -344,7 +344,7 @@ START_TEST(moment_gradient_follows_its_definition_exactly) {
     for (size_t i = 0; i < B * bsz; i++) refsq += (double)ref[i] * ref[i];
     double *partial = malloc(sym_pass_block_tasks(&blk) * sizeof *partial);
     double sq0 = 0.0;
-    variant v[9];
+    variant v[12];
     int nv = variants(v);
     for (int vi = 0; vi < nv; vi++) {
       sym_pass_force_isa(v[vi].isa);
@@ -396,7 +396,7 @@ START_TEST(moment_adamw_is_gradient_then_adamw) {
   float *p1 = copy_floats(w, n), *m1 = copy_floats(m0, n), *v1 = copy_floats(v0, n);
   size_t bad1 = sym_pass_adamw(NULL, partial, p1, grad, m1, v1, n, &k);
   if (_i == 2) ck_assert_uint_gt(bad1, 0);
-  variant v[9];
+  variant v[12];
   int nv = variants(v);
   for (int vi = 0; vi < nv; vi++) {
     sym_pass_force_isa(v[vi].isa);
@@ -419,40 +419,93 @@ START_TEST(moment_adamw_is_gradient_then_adamw) {
 }
 END_TEST
 
-/* The moment objective's clipping norm by the Gram formula agrees with the
- * norm of the formed gradient within its stated bound, and far tighter
- * while the gradient is large; for planar, lifting and group students,
- * at the start and after some training (where the gradient is small and
- * the formula's terms cancel). */
-START_TEST(moment_norm_formula_matches_formed_gradient) {
-  static const int kinds[3] = {SYMCLONE_STUDENT_PLANAR, SYMCLONE_STUDENT_LIFTING,
-                               SYMCLONE_STUDENT_GROUP};
+/* The clipping norms of the fused updates by formula (the moment
+ * objective's through the Gram matrix of the blocks, the sampling
+ * objectives' through dV^T dV and X X^T) agree with the norm of the formed
+ * gradient within the stated bound, and far tighter while the gradient is
+ * large: moment for planar, lifting and group students; stochastic for
+ * planar and lifting; unit kernels for planar.  At a random start and
+ * after some training, where the gradient is small and the formula's terms
+ * cancel. */
+START_TEST(norm_formulas_match_formed_gradient) {
+  static const int kinds[6] = {SYMCLONE_STUDENT_PLANAR, SYMCLONE_STUDENT_LIFTING,
+                               SYMCLONE_STUDENT_GROUP,  SYMCLONE_STUDENT_PLANAR,
+                               SYMCLONE_STUDENT_LIFTING, SYMCLONE_STUDENT_PLANAR};
+  static const int objs[6] = {SYMCLONE_OBJECTIVE_MOMENT,     SYMCLONE_OBJECTIVE_MOMENT,
+                              SYMCLONE_OBJECTIVE_MOMENT,     SYMCLONE_OBJECTIVE_STOCHASTIC,
+                              SYMCLONE_OBJECTIVE_STOCHASTIC, SYMCLONE_OBJECTIVE_UNIT_KERNELS};
+  int k = kinds[_i];
+  double rel = objs[_i] == SYMCLONE_OBJECTIVE_MOMENT ? 1e-5 : 1e-4;
   symclone_student *st = NULL;
-  ck_assert_int_eq(symclone_student_create(&st, kinds[_i], _i ? 4 : 1, 3, 9, 9,
+  ck_assert_int_eq(symclone_student_create(&st, k, k == SYMCLONE_STUDENT_GROUP ? 4 : 1, 3, 9, 9,
                                            SYMCLONE_PAD_VALID, 9, 7),
                    SYMCLONE_OK);
   symclone_trainer *tr = NULL;
   ck_assert_int_eq(symclone_trainer_create(&tr, st), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, SYMCLONE_OBJECTIVE_MOMENT),
-                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, objs[_i]), SYMCLONE_OK);
   /* a random start, far from the teacher */
   float *p = symclone_student_params(st);
   for (size_t i = 0; i < symclone_student_param_count(st, SYMCLONE_PART_ALL); i++)
     p[i] = 0.3f * uniform();
   for (int round = 0; round < 3; round++) {
     double formula, bound, formed;
-    ck_assert_int_eq(sym_trainer_moment_norms(tr, &formula, &bound, &formed), SYMCLONE_OK);
-    ck_assert_msg(formed > 0 && bound >= formed, "round %d: formed %g, bound %g", round, formed,
-                  bound);
-    ck_assert_msg(fabs(formula - formed) <= 1e-5 * bound,
+    ck_assert_int_eq(sym_trainer_norms(tr, &formula, &bound, &formed), SYMCLONE_OK);
+    ck_assert_msg(formed > 0 && bound >= formed * (1 - 1e-6), "round %d: formed %g, bound %g",
+                  round, formed, bound);
+    ck_assert_msg(fabs(formula - formed) <= rel * bound,
                   "round %d: formula %.9g, formed %.9g, bound %.3g", round, formula, formed, bound);
     if (round == 0)
       ck_assert_msg(fabs(formula - formed) <= 1e-5 * formed, "formula %.9g, formed %.9g", formula,
                     formed);
-    for (int k = 0; k < 150; k++) ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_OK);
+    for (int s = 0; s < 150; s++) ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_OK);
   }
   symclone_trainer_free(tr);
   symclone_student_free(st);
+}
+END_TEST
+
+/* The fused updates train the same weights as the trainer with fusion off
+ * (the gradient formed, by the BLAS for the sampling objectives, and its
+ * norm summed), to rounding: moment, stochastic and unit kernels; without
+ * clipping, with a clip that bites at every step and one that bites at
+ * first only; 1 and 2 threads. */
+START_TEST(fused_updates_match_formed_gradient) {
+  static const int objs[3] = {SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_OBJECTIVE_STOCHASTIC,
+                              SYMCLONE_OBJECTIVE_UNIT_KERNELS};
+  static const double clips[3] = {0, 1e-4, 0.3};
+  int obj = objs[_i / 3];
+  double clip = clips[_i % 3];
+  float *w[2] = {NULL, NULL};
+  size_t np = 0;
+  double loss[2];
+  for (int off = 0; off < 2; off++) {
+    symclone_student *st = NULL;
+    ck_assert_int_eq(symclone_student_create(&st, _i % 2 ? SYMCLONE_STUDENT_LIFTING
+                                                          : SYMCLONE_STUDENT_PLANAR,
+                                             1, 3, 12, 12, SYMCLONE_PAD_VALID, 9, 3),
+                     SYMCLONE_OK);
+    symclone_trainer *tr = NULL;
+    ck_assert_int_eq(symclone_trainer_create(&tr, st), SYMCLONE_OK);
+    sym_trainer_no_fusion(tr, off);
+    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, obj), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_CLIP_NORM, clip), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_THREADS, 1 + off), SYMCLONE_OK);
+    for (int i = 0; i < 30; i++) ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_OK);
+    np = symclone_student_param_count(st, SYMCLONE_PART_ALL);
+    w[off] = copy_floats(symclone_student_params(st), np);
+    loss[off] = symclone_trainer_loss(tr);
+    symclone_trainer_free(tr);
+    symclone_student_free(st);
+  }
+  double diff = 0.0, size = 0.0;
+  for (size_t i = 0; i < np; i++) {
+    diff = fmax(diff, fabs((double)w[0][i] - w[1][i]));
+    size = fmax(size, fabs((double)w[1][i]));
+  }
+  ck_assert_msg(diff <= 1e-5 * size, "case %d: weights differ by %g (largest %g)", _i, diff, size);
+  ck_assert_msg(fabs(loss[0] - loss[1]) <= 1e-5 * loss[1], "case %d: loss %g, not %g", _i, loss[0],
+                loss[1]);
+  free(w[0]), free(w[1]);
 }
 END_TEST
 
@@ -461,15 +514,78 @@ END_TEST
  * clipping norm; clearly above it with a bound small enough for the scale;
  * not when the bound straddles the clipping norm. */
 START_TEST(moment_norm_usable_only_when_sure) {
-  ck_assert(!sym_moment_norm_usable(NAN, 1.0, 0));
-  ck_assert(!sym_moment_norm_usable(1.0, INFINITY, 0));
-  ck_assert(!sym_moment_norm_usable(1.0, 1e77, 0));
-  ck_assert(sym_moment_norm_usable(1.0, 1e6, 0));
-  ck_assert(sym_moment_norm_usable(0.25, 10.0, 1.0));      /* well below */
-  ck_assert(sym_moment_norm_usable(4.0, 10.0, 1.0));       /* well above */
-  ck_assert(!sym_moment_norm_usable(1.0, 10.0, 1.0));      /* straddles */
-  ck_assert(!sym_moment_norm_usable(1.00001, 10.0, 1.0));  /* straddles */
-  ck_assert(!sym_moment_norm_usable(4.0, 1e5, 1.0));       /* above, but the scale unsure */
+  ck_assert(!sym_norm_usable(NAN, 1.0, 1e-5, 0));
+  ck_assert(!sym_norm_usable(1.0, INFINITY, 1e-5, 0));
+  ck_assert(!sym_norm_usable(1.0, 1e77, 1e-5, 0));
+  ck_assert(sym_norm_usable(1.0, 1e6, 1e-5, 0));
+  ck_assert(sym_norm_usable(0.25, 10.0, 1e-5, 1.0));      /* well below */
+  ck_assert(sym_norm_usable(4.0, 10.0, 1e-5, 1.0));       /* well above */
+  ck_assert(!sym_norm_usable(1.0, 10.0, 1e-5, 1.0));      /* straddles */
+  ck_assert(!sym_norm_usable(1.00001, 10.0, 1e-5, 1.0));  /* straddles */
+  ck_assert(!sym_norm_usable(4.0, 1e5, 1e-5, 1.0));       /* above, but the scale unsure */
+}
+END_TEST
+
+/* The product of short inner dimension: shapes with row counts below,
+ * at and above the block of 6 rows, column counts that leave every kind of
+ * remainder (masked vectors) and inner dimensions down to 1.  The same bits
+ * on every path; each element the fused multiply-add chain of its
+ * definition; and the update that consumes it row band by row band is that
+ * product followed by AdamW, bit for bit, on every path and thread count. */
+START_TEST(prod_follows_its_definition_and_feeds_adamw) {
+  static const size_t shapes[][3] = {{1, 1, 1},  {5, 7, 3},     {6, 16, 64},
+                                     {13, 33, 9}, {100, 784, 64}, {250, 51, 17}};
+  size_t m = shapes[_i][0], n = shapes[_i][1], K = shapes[_i][2];
+  float *a = random_floats(m * (K + 1) + 3, 1.0f), *b = random_floats(K * (n + 1) + 5, 1.0f);
+  float *ref = malloc(m * n * sizeof *ref), *out = malloc(m * n * sizeof *out);
+  for (size_t r = 0; r < m; r++)
+    for (size_t c = 0; c < n; c++) {
+      float t = 0.0f;
+      for (size_t k = 0; k < K; k++) t = fmaf(a[r * K + k], b[k * n + c], t);
+      ref[r * n + c] = t;
+    }
+  /* AdamW after the formed product, scalar and serial */
+  float *p0 = random_floats(m * n, 1.0f), *m0 = random_floats(m * n, 0.1f);
+  float *v0 = random_floats(m * n, 0.1f);
+  for (size_t i = 0; i < m * n; i++) v0[i] = v0[i] * v0[i];
+  sym_adam_consts k = {0.9f, 0.999f, 0.1f, 0.001f, 1e-2f, 1.25f, 1e-8f, 0.9999f, 0.5f};
+  size_t rpt = sym_pass_prod_rows(n), tasks = m / rpt + 1;
+  double *partial = malloc((tasks + sym_pass_tasks(m * n)) * sizeof *partial);
+  float *p1 = copy_floats(p0, m * n), *m1 = copy_floats(m0, m * n), *v1 = copy_floats(v0, m * n);
+  sym_pass_force_isa(SYM_ISA_SCALAR);
+  size_t bad1 = sym_pass_adamw(NULL, partial, p1, ref, m1, v1, m * n, &k);
+  variant v[12];
+  int nv = variants(v);
+  for (int vi = 0; vi < nv; vi++) {
+    sym_pass_force_isa(v[vi].isa);
+    memset(out, 0xff, m * n * sizeof *out);
+    sym_pass_prod(a, K, b, n, out, n, m, n, K);
+    ck_assert_msg(memcmp(out, ref, m * n * sizeof *out) == 0, "isa %d: %zux%zux%zu differs",
+                  v[vi].isa, m, n, K);
+    float *p2 = copy_floats(p0, m * n), *m2 = copy_floats(m0, m * n), *v2 = copy_floats(v0, m * n);
+    float *scratch = malloc((size_t)v[vi].threads * rpt * n * sizeof *scratch);
+    size_t bad2 = sym_pass_prod_adamw(v[vi].pool, partial, a, K, b, n, m, n, K, scratch, p2, m2,
+                                      v2, &k);
+    ck_assert_msg(bad2 == bad1 && memcmp(p2, p1, m * n * sizeof *p2) == 0 &&
+                      memcmp(m2, m1, m * n * sizeof *m2) == 0 &&
+                      memcmp(v2, v1, m * n * sizeof *v2) == 0,
+                  "isa %d, %d threads: the fused update differs", v[vi].isa, v[vi].threads);
+    free(p2), free(m2), free(v2), free(scratch);
+  }
+  free_variants(v, nv);
+  /* strided operands: a sub-block of larger arrays */
+  if (m > 1 && n > 1) {
+    sym_pass_prod(a + 1, K + 1, b + 2, n + 1, out, n - 1, m - 1, n - 1, K - (K > 1));
+    for (size_t r = 0; r + 1 < m; r++)
+      for (size_t c = 0; c + 1 < n; c++) {
+        float t = 0.0f;
+        for (size_t q = 0; q + (K > 1) < K; q++)
+          t = fmaf(a[1 + r * (K + 1) + q], b[2 + q * (n + 1) + c], t);
+        ck_assert_msg(memcmp(&t, &out[r * (n - 1) + c], sizeof t) == 0, "strided [%zu][%zu]", r, c);
+      }
+  }
+  free(a), free(b), free(ref), free(out), free(p0), free(m0), free(v0), free(p1), free(m1), free(v1);
+  free(partial);
 }
 END_TEST
 
@@ -484,7 +600,7 @@ START_TEST(cross_same_bits_and_accurate) {
   float *e = random_floats(m * len, 2.0f), *vr = random_floats(kv * len, 1.0f);
   double *partial = malloc(sym_pass_cross_tasks(len) * (m * kv + 1) * sizeof *partial);
   float *out0 = malloc(m * kv * sizeof *out0), *out = malloc(m * kv * sizeof *out);
-  variant v[9];
+  variant v[12];
   int nv = variants(v);
   double sq0 = 0.0;
   for (int vi = 0; vi < nv; vi++) {
@@ -560,9 +676,11 @@ static Suite *passes_suite(void) {
   tcase_add_loop_test(tc, gram_same_bits_and_accurate, 0, 4);
   tcase_add_loop_test(tc, moment_gradient_follows_its_definition_exactly, 0, 4);
   tcase_add_loop_test(tc, moment_adamw_is_gradient_then_adamw, 0, 4);
-  tcase_add_loop_test(tc, moment_norm_formula_matches_formed_gradient, 0, 3);
+  tcase_add_loop_test(tc, norm_formulas_match_formed_gradient, 0, 6);
   tcase_add_test(tc, moment_norm_usable_only_when_sure);
+  tcase_add_loop_test(tc, fused_updates_match_formed_gradient, 0, 9);
   tcase_add_loop_test(tc, cross_same_bits_and_accurate, 0, 4);
+  tcase_add_loop_test(tc, prod_follows_its_definition_and_feeds_adamw, 0, 6);
   tcase_add_test(tc, polar_normals_are_standard_normal);
   suite_add_tcase(s, tc);
   return s;

@@ -233,6 +233,16 @@ static int have_avx2(void) {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2");
 }
+
+static int have_avx512(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+}
+
+static int have_fma(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("fma");
+}
 #endif
 
 /* The scalar code: the reference the vector paths must match bit for bit,
@@ -278,7 +288,7 @@ void sym_pass_force_isa(int isa) { atomic_store_explicit(&forced_isa, isa, memor
 static int isa(void) {
   int f = atomic_load_explicit(&forced_isa, memory_order_relaxed);
 #if SYM_X86
-  int best = have_avx2() ? SYM_ISA_AVX2 : SYM_ISA_SSE2;
+  int best = have_avx512() ? SYM_ISA_AVX512 : have_avx2() ? SYM_ISA_AVX2 : SYM_ISA_SSE2;
   return f && f <= best ? f : best;
 #else
   (void)f;
@@ -286,10 +296,17 @@ static int isa(void) {
 #endif
 }
 
+/* The passes other than the product have no AVX-512 code: their AVX2 code
+ * serves there. */
+static int vec_isa(void) {
+  int i = isa();
+  return i > SYM_ISA_AVX2 ? SYM_ISA_AVX2 : i;
+}
+
 int sym_pass_isa(void) { return isa(); }
 
 static double sumsq_piece(const float *g, size_t n) {
-  switch (isa()) {
+  switch (vec_isa()) {
 #if SYM_X86
   case SYM_ISA_AVX2: return sumsq_avx2(g, n);
   case SYM_ISA_SSE2: return sumsq_sse2(g, n);
@@ -300,7 +317,7 @@ static double sumsq_piece(const float *g, size_t n) {
 
 static double sqerr_piece(const float *ys, const float *yt, float *e, size_t n, float scale,
                           double *label_power) {
-  switch (isa()) {
+  switch (vec_isa()) {
 #if SYM_X86
   case SYM_ISA_AVX2: return sqerr_avx2(ys, yt, e, n, scale, label_power);
   case SYM_ISA_SSE2: return sqerr_sse2(ys, yt, e, n, scale, label_power);
@@ -311,7 +328,7 @@ static double sqerr_piece(const float *ys, const float *yt, float *e, size_t n, 
 
 static size_t adamw_piece(float *p, const float *g, float *m, float *v, size_t n,
                           const sym_adam_consts *k) {
-  switch (isa()) {
+  switch (vec_isa()) {
 #if SYM_X86
   case SYM_ISA_AVX2: return adamw_avx2(p, g, m, v, n, k);
   case SYM_ISA_SSE2: return adamw_sse2(p, g, m, v, n, k);
@@ -435,7 +452,7 @@ static void comb_sse2(float *out, const float *x, size_t stride, size_t ncomb, c
 #endif
 
 static double dot32(const float *x, const float *y, size_t n) {
-  switch (isa()) {
+  switch (vec_isa()) {
 #if SYM_X86
   case SYM_ISA_AVX2: return dot32_avx2(x, y, n);
   case SYM_ISA_SSE2: return dot32_sse2(x, y, n);
@@ -453,7 +470,7 @@ static double dot32(const float *x, const float *y, size_t n) {
 
 static void comb(float *out, const float *x, size_t stride, size_t ncomb, const float *s,
                  size_t n, int acc) {
-  switch (isa()) {
+  switch (vec_isa()) {
 #if SYM_X86
   case SYM_ISA_AVX2: comb_avx2(out, x, stride, ncomb, s, n, acc); return;
   case SYM_ISA_SSE2: comb_sse2(out, x, stride, ncomb, s, n, acc); return;
@@ -790,7 +807,7 @@ static void cross_sse2(const float *e, const float *v, size_t ldv, size_t nb, si
 #endif
 
 static void cross(const float *e, const float *v, size_t ldv, size_t nb, size_t n, double *out) {
-  switch (isa()) {
+  switch (vec_isa()) {
 #if SYM_X86
   case SYM_ISA_AVX2: cross_avx2(e, v, ldv, nb, n, out); return;
   case SYM_ISA_SSE2: cross_sse2(e, v, ldv, nb, n, out); return;
@@ -837,4 +854,185 @@ double sym_pass_cross(sym_pool *pool, double *partial, const float *e, size_t m,
     for (size_t b = 0; b < kv; b++)
       out[r * kv + b] = (float)(alpha * ordered_sum(partial + r * kv + b, tasks, stride));
   return ordered_sum(partial + stride - 1, tasks, stride);
+}
+
+/* ---- a product of short inner dimension, and the update that consumes it ----
+ * prod: out[r][c] = sum_k a[r][k] b[k][c] (m x n, inner dimension K), each
+ * element one chain of fused multiply-adds in k order from zero, so that
+ * every path gives the same bits: AVX-512 (two vectors of 16 by 6 rows),
+ * AVX2 with FMA (two of 8 by 6 rows), and scalar fmaf.  The rows of a
+ * block of 6 share each load of b; the block's b panel (K x 32 floats)
+ * stays in the first-level cache across the blocks of rows. */
+
+#define PROD_ROWS 6
+
+static void prod_scalar(const float *a, size_t lda, const float *b, size_t ldb, float *out,
+                        size_t ldo, size_t m, size_t c0, size_t c1, size_t K) {
+  for (size_t r = 0; r < m; r++)
+    for (size_t c = c0; c < c1; c++) {
+      float t = 0.0f;
+      for (size_t k = 0; k < K; k++) t = fmaf(a[r * lda + k], b[k * ldb + c], t);
+      out[r * ldo + c] = t;
+    }
+}
+
+#if SYM_X86
+__attribute__((target("avx512f"))) static void prod_avx512(const float *a, size_t lda,
+                                                           const float *b, size_t ldb, float *out,
+                                                           size_t ldo, size_t m, size_t n,
+                                                           size_t K) {
+  size_t c0 = 0;
+  for (; c0 + 32 <= n; c0 += 32) {
+    size_t r = 0;
+    for (; r + PROD_ROWS <= m; r += PROD_ROWS) {
+      __m512 acc[PROD_ROWS][2];
+      for (int i = 0; i < PROD_ROWS; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+      for (size_t k = 0; k < K; k++) {
+        __m512 x0 = _mm512_loadu_ps(b + k * ldb + c0), x1 = _mm512_loadu_ps(b + k * ldb + c0 + 16);
+#pragma GCC unroll 6
+        for (int i = 0; i < PROD_ROWS; i++) {
+          __m512 ai = _mm512_set1_ps(a[(r + (size_t)i) * lda + k]);
+          acc[i][0] = _mm512_fmadd_ps(ai, x0, acc[i][0]);
+          acc[i][1] = _mm512_fmadd_ps(ai, x1, acc[i][1]);
+        }
+      }
+      for (int i = 0; i < PROD_ROWS; i++) {
+        _mm512_storeu_ps(out + (r + (size_t)i) * ldo + c0, acc[i][0]);
+        _mm512_storeu_ps(out + (r + (size_t)i) * ldo + c0 + 16, acc[i][1]);
+      }
+    }
+    for (; r < m; r++) {
+      __m512 t0 = _mm512_setzero_ps(), t1 = _mm512_setzero_ps();
+      for (size_t k = 0; k < K; k++) {
+        __m512 ai = _mm512_set1_ps(a[r * lda + k]);
+        t0 = _mm512_fmadd_ps(ai, _mm512_loadu_ps(b + k * ldb + c0), t0);
+        t1 = _mm512_fmadd_ps(ai, _mm512_loadu_ps(b + k * ldb + c0 + 16), t1);
+      }
+      _mm512_storeu_ps(out + r * ldo + c0, t0);
+      _mm512_storeu_ps(out + r * ldo + c0 + 16, t1);
+    }
+  }
+  /* the last columns, 16 at a time, the final ones masked */
+  for (; c0 < n; c0 += 16) {
+    size_t w = n - c0 < 16 ? n - c0 : 16;
+    __mmask16 mask = (__mmask16)((1u << w) - 1u);
+    for (size_t r = 0; r < m; r++) {
+      __m512 t = _mm512_setzero_ps();
+      for (size_t k = 0; k < K; k++)
+        t = _mm512_fmadd_ps(_mm512_set1_ps(a[r * lda + k]),
+                            _mm512_maskz_loadu_ps(mask, b + k * ldb + c0), t);
+      _mm512_mask_storeu_ps(out + r * ldo + c0, mask, t);
+    }
+  }
+}
+
+__attribute__((target("avx2,fma"))) static void prod_avx2(const float *a, size_t lda,
+                                                         const float *b, size_t ldb, float *out,
+                                                         size_t ldo, size_t m, size_t n,
+                                                         size_t K) {
+  size_t c0 = 0;
+  for (; c0 + 16 <= n; c0 += 16) {
+    size_t r = 0;
+    for (; r + PROD_ROWS <= m; r += PROD_ROWS) {
+      __m256 acc[PROD_ROWS][2];
+      for (int i = 0; i < PROD_ROWS; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+      for (size_t k = 0; k < K; k++) {
+        __m256 x0 = _mm256_loadu_ps(b + k * ldb + c0), x1 = _mm256_loadu_ps(b + k * ldb + c0 + 8);
+#pragma GCC unroll 6
+        for (int i = 0; i < PROD_ROWS; i++) {
+          __m256 ai = _mm256_set1_ps(a[(r + (size_t)i) * lda + k]);
+          acc[i][0] = _mm256_fmadd_ps(ai, x0, acc[i][0]);
+          acc[i][1] = _mm256_fmadd_ps(ai, x1, acc[i][1]);
+        }
+      }
+      for (int i = 0; i < PROD_ROWS; i++) {
+        _mm256_storeu_ps(out + (r + (size_t)i) * ldo + c0, acc[i][0]);
+        _mm256_storeu_ps(out + (r + (size_t)i) * ldo + c0 + 8, acc[i][1]);
+      }
+    }
+    for (; r < m; r++) {
+      __m256 t0 = _mm256_setzero_ps(), t1 = _mm256_setzero_ps();
+      for (size_t k = 0; k < K; k++) {
+        __m256 ai = _mm256_set1_ps(a[r * lda + k]);
+        t0 = _mm256_fmadd_ps(ai, _mm256_loadu_ps(b + k * ldb + c0), t0);
+        t1 = _mm256_fmadd_ps(ai, _mm256_loadu_ps(b + k * ldb + c0 + 8), t1);
+      }
+      _mm256_storeu_ps(out + r * ldo + c0, t0);
+      _mm256_storeu_ps(out + r * ldo + c0 + 8, t1);
+    }
+  }
+  /* the last columns, 8 at a time, the final ones masked */
+  for (; c0 < n; c0 += 8) {
+    size_t w = n - c0 < 8 ? n - c0 : 8;
+    int lanes[8];
+    for (int j = 0; j < 8; j++) lanes[j] = (size_t)j < w ? -1 : 0;
+    __m256i mask = _mm256_loadu_si256((const __m256i *)lanes);
+    for (size_t r = 0; r < m; r++) {
+      __m256 t = _mm256_setzero_ps();
+      for (size_t k = 0; k < K; k++)
+        t = _mm256_fmadd_ps(_mm256_set1_ps(a[r * lda + k]),
+                            _mm256_maskload_ps(b + k * ldb + c0, mask), t);
+      _mm256_maskstore_ps(out + r * ldo + c0, mask, t);
+    }
+  }
+}
+#endif
+
+static void prod(const float *a, size_t lda, const float *b, size_t ldb, float *out, size_t ldo,
+                 size_t m, size_t n, size_t K) {
+  switch (isa()) {
+#if SYM_X86
+  case SYM_ISA_AVX512: prod_avx512(a, lda, b, ldb, out, ldo, m, n, K); return;
+  case SYM_ISA_AVX2:
+    if (have_fma()) {
+      prod_avx2(a, lda, b, ldb, out, ldo, m, n, K);
+      return;
+    }
+    break;
+#endif
+  default: break;
+  }
+  prod_scalar(a, lda, b, ldb, out, ldo, m, 0, n, K);
+}
+
+void sym_pass_prod(const float *a, size_t lda, const float *b, size_t ldb, float *out,
+                   size_t ldo, size_t m, size_t n, size_t K) {
+  prod(a, lda, b, ldb, out, ldo, m, n, K);
+}
+
+/* Tasks of rows whose gradient (rows x n floats) fills about this many
+ * bytes of the thread's scratch, in the second-level cache. */
+#define PROD_TASK_BYTES ((size_t)96 * 1024)
+
+size_t sym_pass_prod_rows(size_t n) {
+  size_t r = PROD_TASK_BYTES / (n ? n * sizeof(float) : 1);
+  r -= r % PROD_ROWS;
+  return r ? r : PROD_ROWS;
+}
+
+typedef struct prod_job {
+  const float *a, *b;
+  size_t lda, ldb, m, n, K, rpt;
+  float *p, *mo, *v, *scratch;
+  const sym_adam_consts *k;
+  double *partial;
+} prod_job;
+
+static void prod_adamw_task(void *ctx, size_t t, int worker) {
+  prod_job *j = ctx;
+  size_t r0 = t * j->rpt, rb = j->m - r0 < j->rpt ? j->m - r0 : j->rpt;
+  float *g = j->scratch + (size_t)worker * j->rpt * j->n;
+  prod(j->a + r0 * j->lda, j->lda, j->b, j->ldb, g, j->n, rb, j->n, j->K);
+  size_t at = r0 * j->n;
+  j->partial[t] = (double)adamw_piece(j->p + at, g, j->mo + at, j->v + at, rb * j->n, j->k);
+}
+
+size_t sym_pass_prod_adamw(sym_pool *pool, double *partial, const float *a, size_t lda,
+                           const float *b, size_t ldb, size_t m, size_t n, size_t K,
+                           float *scratch, float *p, float *mo, float *v,
+                           const sym_adam_consts *k) {
+  size_t rpt = sym_pass_prod_rows(n), tasks = m / rpt + (m % rpt != 0);
+  prod_job j = {a, b, lda, ldb, m, n, K, rpt, p, mo, v, scratch, k, partial};
+  sym_pool_run_workers(pool, tasks, prod_adamw_task, &j);
+  return (size_t)ordered_sum(partial, tasks, 1);
 }

@@ -88,9 +88,27 @@ size_t sym_pass_cross_tasks(size_t len);
 double sym_pass_cross(sym_pool *pool, double *partial, const float *e, size_t m, const float *v,
                       size_t kv, size_t len, float alpha, float *out);
 
+/* out = a b (m x n, inner dimension K; row strides lda, ldb, ldo): each
+ * element one chain of fused multiply-adds in k order from zero, the same
+ * bits on every path (AVX-512, AVX2 with FMA, scalar fmaf). */
+void sym_pass_prod(const float *a, size_t lda, const float *b, size_t ldb, float *out,
+                   size_t ldo, size_t m, size_t n, size_t K);
+
+/* AdamW on p, mo, v (m x n, contiguous) with the gradient a b formed a few
+ * rows at a time in cache (sym_pass_prod) and never stored: the same bits
+ * as sym_pass_prod into an array and then sym_pass_adamw.  scratch:
+ * sym_pool_threads(pool) * sym_pass_prod_rows(n) * n floats; partial: one
+ * double per task (m / sym_pass_prod_rows(n), rounded up).  Returns how
+ * many parameters kept their old value. */
+size_t sym_pass_prod_rows(size_t n);
+size_t sym_pass_prod_adamw(sym_pool *pool, double *partial, const float *a, size_t lda,
+                           const float *b, size_t ldb, size_t m, size_t n, size_t K,
+                           float *scratch, float *p, float *mo, float *v,
+                           const sym_adam_consts *k);
+
 /* The code path: the best the CPU has unless a test forces a lesser one
  * (all paths give the same bits; the tests check it). */
-enum { SYM_ISA_SCALAR = 1, SYM_ISA_SSE2 = 2, SYM_ISA_AVX2 = 3 };
+enum { SYM_ISA_SCALAR = 1, SYM_ISA_SSE2 = 2, SYM_ISA_AVX2 = 3, SYM_ISA_AVX512 = 4 };
 void sym_pass_force_isa(int isa); /* 0: automatic */
 int sym_pass_isa(void);
 

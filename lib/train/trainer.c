@@ -154,6 +154,7 @@ void symclone_trainer_free(symclone_trainer *tr) {
   if (!tr) return;
   free_scratch(tr);
   sym_free(tr->fused);
+  sym_free(tr->norm_d);
   sym_free(tr->tap_rows);
   sym_free(tr->tapidx);
   sym_free(tr->kappa);
@@ -244,6 +245,9 @@ static symclone_status alloc_partial(symclone_trainer *tr, size_t K, size_t N, i
         return SYMCLONE_ERR_OVERFLOW;
       if (g > other) other = g;
       if (x > other) other = x;
+      /* the family fused update's tasks (sym_pass_prod_adamw) */
+      size_t rows = (size_t)s->nblocks * s->out_hw, rpt = sym_pass_prod_rows(s->in_hw);
+      if (rows / rpt + 1 > other) other = rows / rpt + 1;
     }
   }
   if (other > need) need = other;
@@ -431,7 +435,14 @@ static void build_cols(symclone_trainer *tr, size_t N) {
   sym_pool_run(tr->pool, how / COLS_OUTPUTS + (how % COLS_OUTPUTS != 0), cols_task, tr);
 }
 
-static symclone_status micro_family(symclone_trainer *tr, int first, double *loss, double *lpow) {
+static double family_norm2(symclone_trainer *tr, size_t N, double *mag);
+
+/* With `fused` (one input channel, AdamW, one micro-batch) the blocks'
+ * gradient is not formed here: the update forms it band by band
+ * (family_fused_adamw); *gnorm2 then gets the squared gradient norm from
+ * family_norm2 and *gmag its bound.  Otherwise *gnorm2 is left alone. */
+static symclone_status micro_family(symclone_trainer *tr, int first, int fused, double *loss,
+                                    double *lpow, double *gnorm2, double *gmag) {
   symclone_student *s = tr->st;
   int obj = (int)tr->set[SYMCLONE_SET_OBJECTIVE];
   size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS];
@@ -498,24 +509,101 @@ static symclone_status micro_family(symclone_trainer *tr, int first, double *los
           (double)total;
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kv, cols, m, scale, tr->c, (int)kv,
               tr->ys, cols, 0.0f, tr->dv, cols);
-  sym_student_project_backward_t(s, tr->x, N, tr->dv, first ? 0.0f : 1.0f, tr->grad);
+  if (!fused) sym_student_project_backward_t(s, tr->x, N, tr->dv, first ? 0.0f : 1.0f, tr->grad);
   if (first) zero_small_grad(tr);
   sym_student_coeffs_backward(s, tr->theta, tr->phi, K, tr->dc, tr->grad, NULL, tr->dphi);
+  if (fused) {
+    size_t off = s->off_coeffs;
+    double small = sym_pass_sumsq(NULL, tr->partial, tr->grad + off, tr->nparams - off);
+    *gnorm2 = family_norm2(tr, N, gmag) + small;
+    *gmag += small;
+  }
   return SYMCLONE_OK;
 }
 
-/* The second-moment objective for C = I, through the Gram matrix of the
- * blocks.  With rows j = (p, t) of the coefficients Cm (P*tcount x B) and
- * the teacher's blocks K_j = sum_q kappa_j[q] Shift_q:
- *   out * L = sum_j ||sum_b Cm[j][b] W_b - K_j||_F^2
- *           = sum_j (c_j^T G c_j - 2 c_j^T h_j) + sum_j ||K_j||^2
- * with G = W W^T (B x B) and h_j[b] = <W_b, K_j> = sum_q kappa_j[q] z[b][q],
- * z[b][q] = sum over rows of W_b at tap q.  Gradients:
- *   dW = (2/out) (Cm^T Cm W - E . Shift),  E[b][q] = sum_j Cm[j][b] kappa_j[q]
- *   dCm[j] = (2/out) (G c_j - h_j)
- * so the blocks are read twice per step, whatever P and tcount: once by the
- * Gram pass and once by the gradient pass, which also subtracts E . Shift
- * (passes.h); the tap sums z read only the k*k diagonals. */
+/* ---- the family objectives' fused update -------------------------------------
+ * With one input channel the blocks' gradient is dW = dV X (rows (b, o) of
+ * in_hw floats, inner dimension N, student_priv.h), and
+ *   ||dW||^2 = <dV^T dV, X X^T>,
+ * two N x N products instead of a pass over the gradient.  The update then
+ * forms dW a few rows at a time in cache, on the worker threads, and
+ * applies AdamW to them (sym_pass_prod_adamw), so that the gradient never
+ * goes to memory. */
+
+/* The family fused update's scratch: a piece of D = dV^T dV or X X^T
+ * (N x N), then each thread's rows of the gradient (sym_pass_prod_adamw);
+ * D and X X^T themselves in double in norm_d. */
+static size_t family_fused_floats(const symclone_trainer *tr, size_t N) {
+  size_t L = tr->st->in_hw;
+  return N * N + (size_t)sym_pool_threads(tr->pool) * sym_pass_prod_rows(L) * L;
+}
+
+/* The products of family_norm2 sum at most this many terms in float (then
+ * in double), which bounds their rounding error on any BLAS. */
+#define NORM_PIECE 256
+
+/* out (upper triangle, N x N) = A^T A in double for A = rows x N floats
+ * (row stride lda), or A A^T for A = N x rows (trans = 0): pieces of at
+ * most NORM_PIECE terms by ssyrk, added in double. */
+static void syrk_pieces(int trans, size_t N, size_t rows, const float *a, size_t lda, float *tmp,
+                        double *out) {
+  for (size_t i = 0; i < N * N; i++) out[i] = 0.0;
+  for (size_t r0 = 0; r0 < rows; r0 += NORM_PIECE) {
+    size_t rb = rows - r0 < NORM_PIECE ? rows - r0 : NORM_PIECE;
+    if (trans)
+      cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)N, (int)rb, 1.0f, a + r0 * lda,
+                  (int)lda, 0.0f, tmp, (int)N);
+    else
+      cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)N, (int)rb, 1.0f, a + r0,
+                  (int)lda, 0.0f, tmp, (int)N);
+    for (size_t i = 0; i < N; i++)
+      for (size_t j = i; j < N; j++) out[i * N + j] += tmp[i * N + j];
+  }
+}
+
+/* The squared norm of dW = dV X by the formula above.  *mag gets
+ *   sum_ij |XX_ij| sqrt(D_ii D_jj) + |D_ij| sqrt(XX_ii XX_jj),
+ * which bounds what the rounding of D and XX^T can do to it (each entry
+ * is off by at most NORM_PIECE roundings of 2^-24 times the root of its
+ * row's and column's diagonal entries, Cauchy-Schwarz), or infinity when
+ * an element of dW or a partial sum of it might overflow a float
+ * (|dW_ri| <= sqrt(tr D tr XX^T)). */
+static double family_norm2(symclone_trainer *tr, size_t N, double *mag) {
+  const symclone_student *s = tr->st;
+  size_t rows = (size_t)s->nblocks * s->out_hw;
+  double *d = tr->norm_d, *xx = d + N * N;
+  float *tmp = tr->fused;
+  syrk_pieces(1, N, rows, tr->dv, N, tmp, d);
+  syrk_pieces(0, N, s->in_hw, tr->x, s->in_size, tmp, xx);
+  double total = 0.0, size = 0.0, trd = 0.0, trx = 0.0;
+  for (size_t i = 0; i < N; i++) {
+    double di = fmax(d[i * N + i], 0.0), xi = fmax(xx[i * N + i], 0.0);
+    total += d[i * N + i] * xx[i * N + i];
+    size += xi * di + di * xi;
+    for (size_t j = i + 1; j < N; j++) {
+      double dj = fmax(d[j * N + j], 0.0), xj = fmax(xx[j * N + j], 0.0);
+      total += 2.0 * d[i * N + j] * xx[i * N + j];
+      size += 2.0 * (fabs(xx[i * N + j]) * sqrt(di * dj) + fabs(d[i * N + j]) * sqrt(xi * xj));
+    }
+    trd += di;
+    trx += xi;
+  }
+  *mag = trd * trx < 1e76 ? size : INFINITY;
+  return total > 0.0 ? total : 0.0;
+}
+
+/* The worst error of family_norm2 relative to its *mag: NORM_PIECE + 1
+ * roundings in each product (1.5e-5), with a margin. */
+#define FAMILY_NORM_REL 4e-5
+
+static size_t family_fused_adamw(symclone_trainer *tr, const sym_adam_consts *k) {
+  const symclone_student *s = tr->st;
+  size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS], L = s->in_hw;
+  size_t rows = (size_t)s->nblocks * s->out_hw;
+  return sym_pass_prod_adamw(tr->pool, tr->partial, tr->dv, N, tr->x, s->in_size, rows, L, N,
+                             tr->fused + N * N, tr->params, tr->m1, tr->m2, k);
+}
+
 /* The small matrices of the moment objective, in tr->smat. */
 typedef struct moment_mats {
   float *g;   /* B x B, the Gram matrix */
@@ -648,37 +736,65 @@ static symclone_status micro_moment(symclone_trainer *tr, int first, int fused, 
   return SYMCLONE_OK;
 }
 
-/* Whether the fused update may go ahead on the norm from moment_norm2: the
- * norm must be sure to be finite and clear of float overflow (1e76 > the
- * square of the largest float's tenth), and the clipping decision and
- * scale sure within MOMENT_NORM_REL (1e-4 of the scale at worst). */
-int sym_moment_norm_usable(double gnorm2, double gmag, double clip) {
+/* Whether a fused update may go ahead on a squared norm from a formula
+ * (moment_norm2, family_norm2) with the error bound rel * gmag: the norm
+ * must be sure to be finite and clear of float overflow (1e76 > the square
+ * of the largest float's tenth), and the clipping decision sure and its
+ * scale known to 5e-4 at worst. */
+enum { FUSED_NONE = 0, FUSED_MOMENT = 1, FUSED_FAMILY = 2 };
+static symclone_status ensure_fused(symclone_trainer *tr, int kind);
+
+int sym_norm_usable(double gnorm2, double gmag, double rel, double clip) {
   if (!isfinite(gnorm2) || !isfinite(gmag) || gmag >= 1e76) return 0;
-  double err = MOMENT_NORM_REL * gmag;
+  double err = rel * gmag;
   if (clip <= 0 || gnorm2 + err <= clip * clip) return 1; /* no clipping */
-  return gnorm2 - err > clip * clip && err <= 2e-4 * gnorm2;
+  return gnorm2 - err > clip * clip && err <= 1e-3 * gnorm2;
 }
 
-symclone_status sym_trainer_moment_norms(symclone_trainer *tr, double *formula, double *bound,
-                                         double *formed) {
-  if (tr->instance) return SYMCLONE_ERR_ARG;
+symclone_status sym_trainer_norms(symclone_trainer *tr, double *formula, double *bound,
+                                  double *formed) {
+  int moment = (int)tr->set[SYMCLONE_SET_OBJECTIVE] == SYMCLONE_OBJECTIVE_MOMENT;
+  if (tr->instance || (!moment && tr->st->in_n != 1)) return SYMCLONE_ERR_ARG;
+  symclone_status st = ensure_fused(tr, moment ? FUSED_MOMENT : FUSED_FAMILY);
+  if (st) return st;
   double l, lp;
-  symclone_status st = micro_moment(tr, 1, 1, &l, &lp, formula, bound);
+  st = moment ? micro_moment(tr, 1, 1, &l, &lp, formula, bound)
+              : micro_family(tr, 1, 1, &l, &lp, formula, bound);
   if (st) return st;
   size_t off = tr->st->off_coeffs;
-  *formed = moment_grad(tr, 1) + sym_pass_sumsq(NULL, tr->partial, tr->grad + off,
-                                                tr->nparams - off);
+  if (moment) {
+    *formed = moment_grad(tr, 1) +
+              sym_pass_sumsq(NULL, tr->partial, tr->grad + off, tr->nparams - off);
+  } else {
+    sym_student_project_backward_t(tr->st, tr->x, (size_t)tr->set[SYMCLONE_SET_INPUTS], tr->dv,
+                                   0.0f, tr->grad);
+    *formed = sym_pass_sumsq(NULL, tr->partial, tr->grad, tr->nparams);
+  }
   return SYMCLONE_OK;
 }
 
-static symclone_status ensure_fused(symclone_trainer *tr) {
-  size_t need = (size_t)sym_pool_threads(tr->pool) * (size_t)tr->st->nblocks * tr->st->in_hw;
-  if (tr->fused_cap >= need) return SYMCLONE_OK;
-  sym_free(tr->fused);
-  tr->fused_cap = 0;
-  if (!(tr->fused = sym_malloc_array(need, sizeof(float))))
-    return sym_fail(&tr->err, SYMCLONE_ERR_NOMEM, "cannot allocate the fused update's scratch");
-  tr->fused_cap = need;
+void sym_trainer_no_fusion(symclone_trainer *tr, int off) { tr->no_fusion = off; }
+
+static symclone_status ensure_fused(symclone_trainer *tr, int kind) {
+  size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS];
+  size_t need = kind == FUSED_MOMENT
+                    ? (size_t)sym_pool_threads(tr->pool) * (size_t)tr->st->nblocks * tr->st->in_hw
+                    : family_fused_floats(tr, N);
+  size_t dneed = kind == FUSED_MOMENT ? 0 : 2 * N * N;
+  if (tr->fused_cap < need) {
+    sym_free(tr->fused);
+    tr->fused_cap = 0;
+    if (!(tr->fused = sym_malloc_array(need, sizeof(float))))
+      return sym_fail(&tr->err, SYMCLONE_ERR_NOMEM, "cannot allocate the fused update's scratch");
+    tr->fused_cap = need;
+  }
+  if (tr->norm_d_cap < dneed) {
+    sym_free(tr->norm_d);
+    tr->norm_d_cap = 0;
+    if (!(tr->norm_d = sym_malloc_array(dneed, sizeof(double))))
+      return sym_fail(&tr->err, SYMCLONE_ERR_NOMEM, "cannot allocate the fused update's scratch");
+    tr->norm_d_cap = dneed;
+  }
   return SYMCLONE_OK;
 }
 
@@ -739,8 +855,8 @@ static double lr_at(const symclone_trainer *tr, long long step_done) {
   }
 }
 
-/* The update of all parameters; with `fused` (the moment objective, AdamW)
- * the blocks' gradient is formed on the way (sym_pass_moment_adamw). */
+/* The update of all parameters; with `fused` (AdamW) the blocks' gradient
+ * is formed on the way (sym_pass_moment_adamw, family_fused_adamw). */
 static size_t apply_update(symclone_trainer *tr, double gscale, int fused) {
   size_t n = tr->nparams, bad = 0;
   float *p = tr->params, *g = tr->grad, *m = tr->m1, *v = tr->m2;
@@ -760,7 +876,12 @@ static size_t apply_update(symclone_trainer *tr, double gscale, int fused) {
                      (float)eps,
                      (float)(1.0 - lr * wd),
                      (float)gscale};
-    if (fused) {
+    if (fused == FUSED_FAMILY) {
+      size_t off = tr->st->off_coeffs;
+      bad = family_fused_adamw(tr, &k);
+      bad += sym_pass_adamw(tr->pool, tr->partial, p + off, g + off, m + off, v + off, n - off,
+                            &k);
+    } else if (fused == FUSED_MOMENT) {
       sym_blocks blocks = blocks_of(tr->st);
       moment_mats mm = moment_mats_of(tr);
       size_t off = tr->st->off_coeffs;
@@ -805,12 +926,19 @@ symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, do
                     "(input_source=gaussian)");
   int acc = (int)tr->set[SYMCLONE_SET_ACCUMULATE];
   double clip = tr->set[SYMCLONE_SET_CLIP_NORM];
-  /* the moment objective's blocks' gradient is formed by the update itself
-   * when there is one micro-batch and the optimizer is AdamW */
-  int fused = !tr->instance && obj == SYMCLONE_OBJECTIVE_MOMENT && acc == 1 &&
-              (int)tr->set[SYMCLONE_SET_OPTIMIZER] == SYMCLONE_OPT_ADAMW;
+  /* with one micro-batch and AdamW the update forms the blocks' gradient
+   * itself: for the moment objective, and for the sampling objectives of a
+   * student with one input channel */
+  int fused = FUSED_NONE;
+  if (!tr->instance && acc == 1 && !tr->no_fusion &&
+      (int)tr->set[SYMCLONE_SET_OPTIMIZER] == SYMCLONE_OPT_ADAMW) {
+    if (obj == SYMCLONE_OBJECTIVE_MOMENT)
+      fused = FUSED_MOMENT;
+    else if (tr->st->in_n == 1)
+      fused = FUSED_FAMILY;
+  }
   if (fused) {
-    symclone_status st = ensure_fused(tr);
+    symclone_status st = ensure_fused(tr, fused);
     if (st) {
       tr->seconds += now_seconds() - t0;
       return st;
@@ -818,25 +946,32 @@ symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, do
   }
   double loss = 0.0, lpow = 0.0, gnorm2 = -1.0; /* < 0: not known yet */
   for (int a = 0; a < acc; a++) {
-    double l = 0.0, lp = 0.0;
+    double l = 0.0, lp = 0.0, gmag = 0.0;
     symclone_status st;
     if (tr->instance)
       st = micro_instance(tr, a == 0, &l, &lp);
-    else if (obj == SYMCLONE_OBJECTIVE_MOMENT) {
-      double gmag = 0.0;
+    else if (obj == SYMCLONE_OBJECTIVE_MOMENT)
       st = micro_moment(tr, a == 0, fused, &l, &lp, &gnorm2, &gmag);
-      if (!st && fused && !sym_moment_norm_usable(gnorm2, gmag, clip)) {
-        /* form the gradient after all, and take its norm exactly */
-        fused = 0;
-        size_t off = tr->st->off_coeffs;
-        gnorm2 = moment_grad(tr, 1) +
-                 sym_pass_sumsq(NULL, tr->partial, tr->grad + off, tr->nparams - off);
-      }
-    } else
-      st = micro_family(tr, a == 0, &l, &lp);
+    else
+      st = micro_family(tr, a == 0, fused, &l, &lp, &gnorm2, &gmag);
     if (st) {
       tr->seconds += now_seconds() - t0;
       return st;
+    }
+    if (fused && !sym_norm_usable(gnorm2, gmag,
+                                  fused == FUSED_MOMENT ? MOMENT_NORM_REL : FAMILY_NORM_REL,
+                                  clip)) {
+      /* form the gradient after all, and take its norm from it */
+      size_t off = tr->st->off_coeffs;
+      if (fused == FUSED_MOMENT) {
+        gnorm2 = moment_grad(tr, 1) +
+                 sym_pass_sumsq(NULL, tr->partial, tr->grad + off, tr->nparams - off);
+      } else {
+        sym_student_project_backward_t(tr->st, tr->x, (size_t)tr->set[SYMCLONE_SET_INPUTS],
+                                       tr->dv, 0.0f, tr->grad);
+        gnorm2 = -1.0;
+      }
+      fused = FUSED_NONE;
     }
     loss += l;
     lpow += lp;

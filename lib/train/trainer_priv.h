@@ -18,14 +18,18 @@ typedef struct sym_setting_info {
 
 const sym_setting_info *sym_setting_info_of(symclone_setting key);
 
-/* The moment objective's clipping norm (trainer.c), for the tests: the
- * squared gradient norm of the student's present parameters by the Gram
- * formula (*formula, with the bound on its terms *bound) and by forming the
- * gradient (*formed).  Whether the fused update may go by the formula, for
- * a squared norm, its bound and a clipping norm (0: off). */
-symclone_status sym_trainer_moment_norms(symclone_trainer *tr, double *formula, double *bound,
-                                         double *formed);
-int sym_moment_norm_usable(double gnorm2, double gmag, double clip);
+/* The clipping norm of a fused update (trainer.c), for the tests: one
+ * micro-batch of the trainer's objective (moment, or sampling with one
+ * input channel) on the student's present parameters, its squared
+ * gradient norm by formula (*formula, with the bound on its terms *bound)
+ * and by forming the gradient (*formed).  Whether a fused update may go by
+ * a formula, for a squared norm, its bound, the formula's error relative
+ * to the bound and a clipping norm (0: off). */
+symclone_status sym_trainer_norms(symclone_trainer *tr, double *formula, double *bound,
+                                  double *formed);
+int sym_norm_usable(double gnorm2, double gmag, double rel, double clip);
+/* Tests: with off = 1 the trainer always forms the gradient. */
+void sym_trainer_no_fusion(symclone_trainer *tr, int off);
 
 struct symclone_trainer {
   int instance;
@@ -60,8 +64,11 @@ struct symclone_trainer {
   float *kappa;  /* [P][tcount][Pc] the teacher's planar kernels for theta = e_p */
   double *tap_rows; /* [Pc] the rows where tap q is inside */
   float *smat;   /* the moment objective's small matrices */
-  float *fused;  /* the moment objective's fused update: threads x nblocks x in_hw */
+  float *fused;  /* the fused updates' scratch (trainer.c) */
   size_t fused_cap;
+  double *norm_d; /* the family fused update's D and X X^T */
+  int no_fusion;  /* tests: always form the gradient */
+  size_t norm_d_cap;
   double moment_label_norm;
   sym_rng rng;
   symclone_progress_fn progress;
