@@ -775,26 +775,29 @@ symclone_status sym_trainer_norms(symclone_trainer *tr, double *formula, double 
 
 void sym_trainer_no_fusion(symclone_trainer *tr, int off) { tr->no_fusion = off; }
 
+/* *p holds at least `need` elements of `size` bytes afterwards (*cap
+ * counts them); 0 or -1 when memory could not be had. */
+static int grow_to(void **p, size_t *cap, size_t need, size_t size) {
+  if (*cap >= need) return 0;
+  sym_free(*p);
+  *cap = 0;
+  if (!(*p = sym_malloc_array(need, size))) return -1;
+  *cap = need;
+  return 0;
+}
+
 static symclone_status ensure_fused(symclone_trainer *tr, int kind) {
   size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS];
   size_t need = kind == FUSED_MOMENT
                     ? (size_t)sym_pool_threads(tr->pool) * (size_t)tr->st->nblocks * tr->st->in_hw
                     : family_fused_floats(tr, N);
-  size_t dneed = kind == FUSED_MOMENT ? 0 : 2 * N * N;
-  if (tr->fused_cap < need) {
-    sym_free(tr->fused);
-    tr->fused_cap = 0;
-    if (!(tr->fused = sym_malloc_array(need, sizeof(float))))
-      return sym_fail(&tr->err, SYMCLONE_ERR_NOMEM, "cannot allocate the fused update's scratch");
-    tr->fused_cap = need;
-  }
-  if (tr->norm_d_cap < dneed) {
-    sym_free(tr->norm_d);
-    tr->norm_d_cap = 0;
-    if (!(tr->norm_d = sym_malloc_array(dneed, sizeof(double))))
-      return sym_fail(&tr->err, SYMCLONE_ERR_NOMEM, "cannot allocate the fused update's scratch");
-    tr->norm_d_cap = dneed;
-  }
+  void *f = tr->fused, *d = tr->norm_d;
+  int bad = grow_to(&f, &tr->fused_cap, need, sizeof(float)) ||
+            grow_to(&d, &tr->norm_d_cap, kind == FUSED_MOMENT ? 0 : 2 * N * N, sizeof(double));
+  tr->fused = f;
+  tr->norm_d = d;
+  if (bad)
+    return sym_fail(&tr->err, SYMCLONE_ERR_NOMEM, "cannot allocate the fused update's scratch");
   return SYMCLONE_OK;
 }
 
