@@ -63,7 +63,12 @@ typedef enum symclone_setting {
   SYMCLONE_SET_BETA2 = 9,            /* AdamW, [0, 1); default 0.999 */
   SYMCLONE_SET_EPSILON = 10,         /* AdamW, (0, 1]; default 1e-8 */
   SYMCLONE_SET_MOMENTUM = 11,        /* SGD, [0, 1); default 0.9 */
-  SYMCLONE_SET_CLIP_NORM = 12,       /* global gradient-norm clip, [0, 1e9], 0 = off; default 1 */
+  SYMCLONE_SET_CLIP_NORM = 12,       /* global gradient-norm clip, [0, 1e9], 0 = off; default 1.
+                                        With AdamW and one micro-batch a family student's
+                                        gradient norm may come from a formula rather than
+                                        from the formed gradient (docs/performance.md): the
+                                        clipping scale is then within 5e-4 of it, and the
+                                        formed gradient is used whenever that is not sure */
   SYMCLONE_SET_ACCUMULATE = 13,      /* micro-batches per update, [1, 1e6]; default 1 */
   SYMCLONE_SET_KERNELS = 14,         /* K, theta draws per step, [1, 1e6]; default 16 */
   SYMCLONE_SET_INPUTS = 15,          /* N, inputs per step, [1, 1e6]; default 64 */
@@ -78,7 +83,8 @@ typedef enum symclone_setting {
                                         decays counted from N), [0, 1e12]; default 0 */
   SYMCLONE_SET_THREADS = 23          /* threads of the trainer's own passes over the parameters
                                         (norm, update, loss, the moment objective's block
-                                        passes), the calling thread included, [1, 256];
+                                        passes, the update's own gradient product), the
+                                        calling thread included, [1, 256];
                                         default 1.  The BLAS keeps its own setting
                                         (OPENBLAS_NUM_THREADS).  Results do not depend on it. */
 } symclone_setting;
