@@ -593,6 +593,41 @@ START_TEST(prod_follows_its_definition_and_feeds_adamw) {
 }
 END_TEST
 
+/* The error pass is the product E = a vc, then the cross pass on E, then
+ * the product ct E, bit for bit, on every path and thread count: row
+ * counts below and above the blocks of rows, lengths not a multiple of a
+ * piece. */
+START_TEST(error_pass_is_product_cross_product) {
+  static const size_t shapes[][4] = {{1, 1, 2, 5}, {16, 9, 18, 3000}, {64, 9, 18, 2 * 1024 + 7},
+                                     {7, 4, 5, 1024}};
+  size_t m = shapes[_i][0], kv = shapes[_i][1], kaug = shapes[_i][2], len = shapes[_i][3];
+  float *a = random_floats(m * kaug, 1.0f), *vc = random_floats(kaug * len, 1.0f);
+  float *ct = random_floats(kv * m, 0.01f);
+  float *e = malloc(m * len * sizeof *e), *dc0 = malloc(m * kv * sizeof *dc0);
+  float *dv0 = malloc(kv * len * sizeof *dv0), *dc = malloc(m * kv * sizeof *dc);
+  float *dv = malloc(kv * len * sizeof *dv);
+  double *partial = malloc(sym_pass_cross_tasks(len) * (m * kv + 1) * sizeof *partial);
+  sym_pass_force_isa(SYM_ISA_SCALAR);
+  sym_pass_prod(a, kaug, vc, len, e, len, m, len, kaug);
+  double sq0 = sym_pass_cross(NULL, partial, e, m, vc, kv, len, 0.25f, dc0);
+  sym_pass_prod(ct, m, e, len, dv0, len, kv, len, m);
+  variant v[12];
+  int nv = variants(v);
+  for (int vi = 0; vi < nv; vi++) {
+    sym_pass_force_isa(v[vi].isa);
+    float *scratch = malloc((size_t)v[vi].threads * sym_pass_error_floats(m) * sizeof *scratch);
+    double sq = sym_pass_error(v[vi].pool, partial, a, kaug, vc, m, kv, len, ct, 0.25f, scratch,
+                               dc, dv);
+    ck_assert_msg(memcmp(&sq, &sq0, sizeof sq) == 0 && memcmp(dc, dc0, m * kv * sizeof *dc) == 0 &&
+                      memcmp(dv, dv0, kv * len * sizeof *dv) == 0,
+                  "isa %d, %d threads: differs", v[vi].isa, v[vi].threads);
+    free(scratch);
+  }
+  free_variants(v, nv);
+  free(a), free(vc), free(ct), free(e), free(dc0), free(dv0), free(dc), free(dv), free(partial);
+}
+END_TEST
+
 /* The cross pass: out = alpha E V^T for rows longer and shorter than a
  * piece, kv not a multiple of the block of rows, lengths not a multiple of
  * 16; the same bits on every path and thread count; within float rounding
@@ -685,6 +720,7 @@ static Suite *passes_suite(void) {
   tcase_add_loop_test(tc, fused_updates_match_formed_gradient, 0, 9);
   tcase_add_loop_test(tc, cross_same_bits_and_accurate, 0, 4);
   tcase_add_loop_test(tc, prod_follows_its_definition_and_feeds_adamw, 0, 6);
+  tcase_add_loop_test(tc, error_pass_is_product_cross_product, 0, 4);
   tcase_add_test(tc, polar_normals_are_standard_normal);
   suite_add_tcase(s, tc);
   return s;

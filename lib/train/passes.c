@@ -856,6 +856,52 @@ double sym_pass_cross(sym_pool *pool, double *partial, const float *e, size_t m,
   return ordered_sum(partial + stride - 1, tasks, stride);
 }
 
+/* The prod kernel (below). */
+static void prod(const float *a, size_t lda, const float *b, size_t ldb, float *out, size_t ldo,
+                 size_t m, size_t n, size_t K);
+
+typedef struct error_job {
+  const float *a, *vc, *ct;
+  size_t kaug, m, kv, len;
+  float *scratch, *dv;
+  double *partial;
+} error_job;
+
+/* One piece of columns: E's piece in the thread's scratch, then the cross
+ * sums and E's sum of squares as cross_task takes them, then dV's piece. */
+static void error_task(void *ctx, size_t t, int worker) {
+  const error_job *j = ctx;
+  size_t a = t * CROSS_COLS, n = j->len - a < CROSS_COLS ? j->len - a : CROSS_COLS;
+  size_t stride = j->m * j->kv + 1;
+  float *e = j->scratch + (size_t)worker * j->m * CROSS_COLS;
+  prod(j->a, j->kaug, j->vc + a, j->len, e, n, j->m, n, j->kaug);
+  double *out = j->partial + t * stride, sq = 0.0;
+  for (size_t r = 0; r < j->m; r++) {
+    const float *er = e + r * n;
+    for (size_t b = 0; b < j->kv; b += CROSS_BLOCK) {
+      size_t nb = j->kv - b < CROSS_BLOCK ? j->kv - b : CROSS_BLOCK;
+      cross(er, j->vc + b * j->len + a, j->len, nb, n, out + r * j->kv + b);
+    }
+    sq += sumsq_piece(er, n);
+  }
+  out[stride - 1] = sq;
+  prod(j->ct, j->m, e, n, j->dv + a, j->len, j->kv, n, j->m);
+}
+
+double sym_pass_error(sym_pool *pool, double *partial, const float *a, size_t kaug,
+                      const float *vc, size_t m, size_t kv, size_t len, const float *ct,
+                      float alpha, float *scratch, float *dc, float *dv) {
+  error_job j = {a, vc, ct, kaug, m, kv, len, scratch, dv, partial};
+  size_t tasks = sym_pass_cross_tasks(len), stride = m * kv + 1;
+  sym_pool_run_workers(pool, tasks, error_task, &j);
+  for (size_t r = 0; r < m; r++)
+    for (size_t b = 0; b < kv; b++)
+      dc[r * kv + b] = (float)(alpha * ordered_sum(partial + r * kv + b, tasks, stride));
+  return ordered_sum(partial + stride - 1, tasks, stride);
+}
+
+size_t sym_pass_error_floats(size_t m) { return m * CROSS_COLS; }
+
 /* ---- a product of short inner dimension, and the update that consumes it ----
  * prod: out[r][c] = sum_k a[r][k] b[k][c] (m x n, inner dimension K), each
  * element one chain of fused multiply-adds in k order from zero, so that

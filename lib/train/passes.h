@@ -106,6 +106,18 @@ size_t sym_pass_prod_adamw(sym_pool *pool, double *partial, const float *a, size
                            float *scratch, float *p, float *mo, float *v,
                            const sym_adam_consts *k);
 
+/* The sampling step's error and what it feeds, in the pieces of columns
+ * of sym_pass_cross, so that the error never goes to memory: for each
+ * piece, E = a vc (a: m x kaug, vc: kaug x len; sym_pass_prod's product)
+ * in the thread's scratch (sym_pool_threads(pool) * sym_pass_error_floats(m)
+ * floats), dc = alpha E V^T with V the first kv rows of vc, summed as
+ * sym_pass_cross sums, and dv = ct E (ct: kv x m, dv: kv x len;
+ * sym_pass_prod's product).  Returns sum E^2; partial as sym_pass_cross. */
+size_t sym_pass_error_floats(size_t m);
+double sym_pass_error(sym_pool *pool, double *partial, const float *a, size_t kaug,
+                      const float *vc, size_t m, size_t kv, size_t len, const float *ct,
+                      float alpha, float *scratch, float *dc, float *dv);
+
 /* The code path: the best the CPU has unless a test forces a lesser one
  * (all paths give the same bits; the tests check it). */
 enum { SYM_ISA_SCALAR = 1, SYM_ISA_SSE2 = 2, SYM_ISA_AVX2 = 3, SYM_ISA_AVX512 = 4 };

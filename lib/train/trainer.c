@@ -155,6 +155,8 @@ void symclone_trainer_free(symclone_trainer *tr) {
   free_scratch(tr);
   sym_free(tr->fused);
   sym_free(tr->norm_d);
+  sym_free(tr->epiece);
+  sym_free(tr->ct);
   sym_free(tr->tap_rows);
   sym_free(tr->tapidx);
   sym_free(tr->kappa);
@@ -297,8 +299,9 @@ static symclone_status grow_all(const scratch_req *req, size_t n) {
 static symclone_status alloc_sampling(symclone_trainer *tr, size_t K, size_t N) {
   size_t in = tr->in_size, out = tr->out_size;
   scratch_req io[3] = {{&tr->x, N, in, 1}, {&tr->ys, N, K, out}, {&tr->labels, N, 1, out}};
-  /* family mode needs no labels: the error comes out of one product */
-  symclone_status st = grow_all(io, tr->instance ? 3 : 2);
+  /* family mode needs neither outputs nor labels: the error pass forms the
+   * error a piece at a time */
+  symclone_status st = grow_all(io, tr->instance ? 3 : 1);
   if (st) return st;
   if (tr->instance) {
     size_t ws = symclone_layer_workspace_size(tr->teacher, N);
@@ -435,6 +438,31 @@ static void build_cols(symclone_trainer *tr, size_t N) {
   sym_pool_run(tr->pool, how / COLS_OUTPUTS + (how % COLS_OUTPUTS != 0), cols_task, tr);
 }
 
+/* *p holds at least `need` elements of `size` bytes afterwards (*cap
+ * counts them); 0 or -1 when memory could not be had. */
+static int grow_to(void **p, size_t *cap, size_t need, size_t size) {
+  if (*cap >= need) return 0;
+  sym_free(*p);
+  *cap = 0;
+  if (!(*p = sym_malloc_array(need, size))) return -1;
+  *cap = need;
+  return 0;
+}
+
+/* The error pass's scratch (each thread's piece of E) and C^T for m rows
+ * of C; grown when m or the thread count grows. */
+static symclone_status ensure_error(symclone_trainer *tr, size_t m) {
+  size_t kv = (size_t)tr->st->in_n * (size_t)tr->st->nblocks;
+  void *e = tr->epiece, *c = tr->ct;
+  int bad = grow_to(&e, &tr->epiece_cap,
+                    (size_t)sym_pool_threads(tr->pool) * sym_pass_error_floats(m), sizeof(float)) ||
+            grow_to(&c, &tr->ct_cap, kv * m, sizeof(float));
+  tr->epiece = e;
+  tr->ct = c;
+  if (bad) return sym_fail(&tr->err, SYMCLONE_ERR_NOMEM, "cannot allocate the step's scratch");
+  return SYMCLONE_OK;
+}
+
 static double family_norm2(symclone_trainer *tr, size_t N, double *mag);
 
 /* With `fused` (one input channel, AdamW, one micro-batch) the blocks'
@@ -457,6 +485,7 @@ static symclone_status micro_family(symclone_trainer *tr, int first, int fused, 
                     "kernels=%zu and inputs=%zu make the step's matrices too large", K, N);
   symclone_status st = ensure_scratch(tr, K, N);
   if (st) return sym_fail(&tr->err, st, "cannot allocate the step's scratch");
+  if ((st = ensure_error(tr, K * (size_t)s->out_n))) return st;
   if ((st = draw_inputs(tr, N))) return st;
   /* theta */
   if (obj == SYMCLONE_OBJECTIVE_UNIT_KERNELS) {
@@ -484,8 +513,6 @@ static symclone_status micro_family(symclone_trainer *tr, int first, int fused, 
     for (size_t j = 0; j < kin; j++) caug[r * kaug + kv + j] = -tr->kx[r * kin + j];
   }
   sym_student_project_t(s, tr->x, N, tr->v);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, cols, (int)kaug, 1.0f, caug,
-              (int)kaug, tr->v, cols, 0.0f, tr->ys, cols);
   size_t total = (size_t)m * (size_t)cols;
   /* the labels' power: sum over rows of kx_r^T (cols cols^T) kx_r */
   sym_blocks cb = cols_blocks(s, tr->cols, N);
@@ -500,15 +527,16 @@ static symclone_status micro_family(symclone_trainer *tr, int first, int fused, 
     }
   }
   *lpow = (lp > 0.0 ? lp : 0.0) / (double)total;
-  /* backward: dL/dYt = (2/total) E, so dC = scale E Vt^T (a pass of the
-   * library's own, which the BLAS threads poorly at this shape, m x kv x
-   * cols; the loss, sum E^2, comes with it) and dVt = scale C^T E */
+  /* backward: dL/dYt = (2/total) E, so dC = scale E Vt^T and dVt = scale
+   * C^T E; the error pass forms E a piece of columns at a time and takes
+   * both, and the loss (sum E^2), while the piece is in cache
+   * (passes.h) */
   float scale = (float)(2.0 / (double)total);
-  *loss = sym_pass_cross(tr->pool, tr->partial, tr->ys, (size_t)m, tr->v, kv, (size_t)cols, scale,
-                         tr->dc) /
+  for (size_t r = 0; r < (size_t)m; r++)
+    for (size_t b = 0; b < kv; b++) tr->ct[b * (size_t)m + r] = scale * tr->c[r * kv + b];
+  *loss = sym_pass_error(tr->pool, tr->partial, caug, kaug, tr->v, (size_t)m, kv, (size_t)cols,
+                         tr->ct, scale, tr->epiece, tr->dc, tr->dv) /
           (double)total;
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kv, cols, m, scale, tr->c, (int)kv,
-              tr->ys, cols, 0.0f, tr->dv, cols);
   if (!fused) sym_student_project_backward_t(s, tr->x, N, tr->dv, first ? 0.0f : 1.0f, tr->grad);
   if (first) zero_small_grad(tr);
   sym_student_coeffs_backward(s, tr->theta, tr->phi, K, tr->dc, tr->grad, NULL, tr->dphi);
@@ -774,17 +802,6 @@ symclone_status sym_trainer_norms(symclone_trainer *tr, double *formula, double 
 }
 
 void sym_trainer_no_fusion(symclone_trainer *tr, int off) { tr->no_fusion = off; }
-
-/* *p holds at least `need` elements of `size` bytes afterwards (*cap
- * counts them); 0 or -1 when memory could not be had. */
-static int grow_to(void **p, size_t *cap, size_t need, size_t size) {
-  if (*cap >= need) return 0;
-  sym_free(*p);
-  *cap = 0;
-  if (!(*p = sym_malloc_array(need, size))) return -1;
-  *cap = need;
-  return 0;
-}
 
 static symclone_status ensure_fused(symclone_trainer *tr, int kind) {
   size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS];

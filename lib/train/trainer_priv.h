@@ -68,6 +68,10 @@ struct symclone_trainer {
   size_t fused_cap;
   double *norm_d; /* the family fused update's D and X X^T */
   int no_fusion;  /* tests: always form the gradient */
+  float *epiece;  /* the error pass's pieces of E, one per thread */
+  size_t epiece_cap;
+  float *ct;      /* scale C^T (kv x m) */
+  size_t ct_cap;
   size_t norm_d_cap;
   double moment_label_norm;
   sym_rng rng;
