@@ -822,6 +822,23 @@ static void cross(const float *e, const float *v, size_t ldv, size_t nb, size_t 
 
 size_t sym_pass_cross_tasks(size_t len) { return len / CROSS_COLS + (len % CROSS_COLS != 0); }
 
+/* out[r][b] = cross of row r of e (m rows of n floats, stride lde) with
+ * row b of v (kv rows, stride ldv); returns the sum of squares of e, taken
+ * row by row while the row is in cache. */
+static double cross_rows(const float *e, size_t lde, const float *v, size_t ldv, size_t m,
+                         size_t kv, size_t n, double *out) {
+  double sq = 0.0;
+  for (size_t r = 0; r < m; r++) {
+    const float *er = e + r * lde;
+    for (size_t b = 0; b < kv; b += CROSS_BLOCK) {
+      size_t nb = kv - b < CROSS_BLOCK ? kv - b : CROSS_BLOCK;
+      cross(er, v + b * ldv, ldv, nb, n, out + r * kv + b);
+    }
+    sq += sumsq_piece(er, n);
+  }
+  return sq;
+}
+
 typedef struct cross_job {
   const float *e, *v;
   size_t m, kv, len;
@@ -833,16 +850,8 @@ static void cross_task(void *ctx, size_t t) {
   const cross_job *j = ctx;
   size_t a = t * CROSS_COLS, n = j->len - a < CROSS_COLS ? j->len - a : CROSS_COLS;
   size_t stride = j->m * j->kv + 1;
-  double *out = j->partial + t * stride, sq = 0.0;
-  for (size_t r = 0; r < j->m; r++) {
-    const float *er = j->e + r * j->len + a;
-    for (size_t b = 0; b < j->kv; b += CROSS_BLOCK) {
-      size_t nb = j->kv - b < CROSS_BLOCK ? j->kv - b : CROSS_BLOCK;
-      cross(er, j->v + b * j->len + a, j->len, nb, n, out + r * j->kv + b);
-    }
-    sq += sumsq_piece(er, n); /* the row piece is in cache */
-  }
-  out[stride - 1] = sq;
+  double *out = j->partial + t * stride;
+  out[stride - 1] = cross_rows(j->e + a, j->len, j->v + a, j->len, j->m, j->kv, n, out);
 }
 
 double sym_pass_cross(sym_pool *pool, double *partial, const float *e, size_t m, const float *v,
@@ -875,16 +884,8 @@ static void error_task(void *ctx, size_t t, int worker) {
   size_t stride = j->m * j->kv + 1;
   float *e = j->scratch + (size_t)worker * j->m * CROSS_COLS;
   prod(j->a, j->kaug, j->vc + a, j->len, e, n, j->m, n, j->kaug);
-  double *out = j->partial + t * stride, sq = 0.0;
-  for (size_t r = 0; r < j->m; r++) {
-    const float *er = e + r * n;
-    for (size_t b = 0; b < j->kv; b += CROSS_BLOCK) {
-      size_t nb = j->kv - b < CROSS_BLOCK ? j->kv - b : CROSS_BLOCK;
-      cross(er, j->vc + b * j->len + a, j->len, nb, n, out + r * j->kv + b);
-    }
-    sq += sumsq_piece(er, n);
-  }
-  out[stride - 1] = sq;
+  double *out = j->partial + t * stride;
+  out[stride - 1] = cross_rows(e, n, j->vc + a, j->len, j->m, j->kv, n, out);
   prod(j->ct, j->m, e, n, j->dv + a, j->len, j->kv, n, j->m);
 }
 
