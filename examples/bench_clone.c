@@ -51,7 +51,7 @@
  * openblas_thread_timeout=): OpenBLAS's idle workers then sleep at once
  * instead of spinning on the cores the trainer's own threads need.
  *
- *   bench_clone                          # everything (about 15 minutes)
+ *   bench_clone                          # everything (about 12 minutes)
  *   bench_clone --quick                  # short sanity run
  *   bench_clone --workloads t2_family --threads 2 --reps 21
  */
