@@ -506,8 +506,12 @@ START_TEST(fused_updates_match_formed_gradient) {
     diff = fmax(diff, fabs((double)w[0][i] - w[1][i]));
     size = fmax(size, fabs((double)w[1][i]));
   }
-  ck_assert_msg(diff <= 1e-5 * size, "case %d: weights differ by %g (largest %g)", _i, diff, size);
-  ck_assert_msg(fabs(loss[0] - loss[1]) <= 1e-5 * loss[1], "case %d: loss %g, not %g", _i, loss[0],
+  /* rounding only: the products differ in their order of additions (the
+   * BLAS's against the library's kernel), which AdamW's normalisation
+   * magnifies for parameters whose gradient is near zero; a wrong gradient
+   * or scale moves the weights by 1e-2 */
+  ck_assert_msg(diff <= 1e-4 * size, "case %d: weights differ by %g (largest %g)", _i, diff, size);
+  ck_assert_msg(fabs(loss[0] - loss[1]) <= 1e-4 * loss[1], "case %d: loss %g, not %g", _i, loss[0],
                 loss[1]);
   free(w[0]), free(w[1]);
 }
