@@ -1042,6 +1042,15 @@ static void prod(const float *a, size_t lda, const float *b, size_t ldb, float *
   prod_scalar(a, lda, b, ldb, out, ldo, m, 0, n, K);
 }
 
+int sym_pass_prod_fast(void) {
+#if SYM_X86
+  int i = isa();
+  return i == SYM_ISA_AVX512 || (i == SYM_ISA_AVX2 && have_fma());
+#else
+  return 0;
+#endif
+}
+
 void sym_pass_prod(const float *a, size_t lda, const float *b, size_t ldb, float *out,
                    size_t ldo, size_t m, size_t n, size_t K) {
   prod(a, lda, b, ldb, out, ldo, m, n, K);

@@ -93,6 +93,10 @@ double sym_pass_cross(sym_pool *pool, double *partial, const float *e, size_t m,
  * bits on every path (AVX-512, AVX2 with FMA, scalar fmaf). */
 void sym_pass_prod(const float *a, size_t lda, const float *b, size_t ldb, float *out,
                    size_t ldo, size_t m, size_t n, size_t K);
+/* Whether sym_pass_prod has vector code here (AVX-512, or AVX2 with FMA);
+ * its scalar code is far slower than a BLAS, so callers keep the BLAS
+ * where it is not. */
+int sym_pass_prod_fast(void);
 
 /* AdamW on p, mo, v (m x n, contiguous) with the gradient a b formed a few
  * rows at a time in cache (sym_pass_prod) and never stored: the same bits

@@ -296,12 +296,19 @@ static symclone_status grow_all(const scratch_req *req, size_t n) {
   return SYMCLONE_OK;
 }
 
+/* Whether the step's small products run in the library's product kernel
+ * (the error pass, the fused update's dW): where that kernel has vector
+ * code, and unless the tests turned fusion off; otherwise in the BLAS. */
+static int own_products(const symclone_trainer *tr) {
+  return !tr->no_fusion && sym_pass_prod_fast();
+}
+
 static symclone_status alloc_sampling(symclone_trainer *tr, size_t K, size_t N) {
   size_t in = tr->in_size, out = tr->out_size;
   scratch_req io[3] = {{&tr->x, N, in, 1}, {&tr->ys, N, K, out}, {&tr->labels, N, 1, out}};
-  /* family mode needs neither outputs nor labels: the error pass forms the
-   * error a piece at a time */
-  symclone_status st = grow_all(io, tr->instance ? 3 : 1);
+  /* family mode needs no labels, and no outputs where the error pass forms
+   * the error a piece at a time */
+  symclone_status st = grow_all(io, tr->instance ? 3 : own_products(tr) ? 1 : 2);
   if (st) return st;
   if (tr->instance) {
     size_t ws = symclone_layer_workspace_size(tr->teacher, N);
@@ -485,7 +492,7 @@ static symclone_status micro_family(symclone_trainer *tr, int first, int fused, 
                     "kernels=%zu and inputs=%zu make the step's matrices too large", K, N);
   symclone_status st = ensure_scratch(tr, K, N);
   if (st) return sym_fail(&tr->err, st, "cannot allocate the step's scratch");
-  if ((st = ensure_error(tr, K * (size_t)s->out_n))) return st;
+  if (own_products(tr) && (st = ensure_error(tr, K * (size_t)s->out_n))) return st;
   if ((st = draw_inputs(tr, N))) return st;
   /* theta */
   if (obj == SYMCLONE_OBJECTIVE_UNIT_KERNELS) {
@@ -532,11 +539,22 @@ static symclone_status micro_family(symclone_trainer *tr, int first, int fused, 
    * both, and the loss (sum E^2), while the piece is in cache
    * (passes.h) */
   float scale = (float)(2.0 / (double)total);
-  for (size_t r = 0; r < (size_t)m; r++)
-    for (size_t b = 0; b < kv; b++) tr->ct[b * (size_t)m + r] = scale * tr->c[r * kv + b];
-  *loss = sym_pass_error(tr->pool, tr->partial, caug, kaug, tr->v, (size_t)m, kv, (size_t)cols,
-                         tr->ct, scale, tr->epiece, tr->dc, tr->dv) /
-          (double)total;
+  if (own_products(tr)) {
+    for (size_t r = 0; r < (size_t)m; r++)
+      for (size_t b = 0; b < kv; b++) tr->ct[b * (size_t)m + r] = scale * tr->c[r * kv + b];
+    *loss = sym_pass_error(tr->pool, tr->partial, caug, kaug, tr->v, (size_t)m, kv, (size_t)cols,
+                           tr->ct, scale, tr->epiece, tr->dc, tr->dv) /
+            (double)total;
+  } else {
+    /* the BLAS: E to memory, then dC by the cross pass, dV by sgemm */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, cols, (int)kaug, 1.0f, caug,
+                (int)kaug, tr->v, cols, 0.0f, tr->ys, cols);
+    *loss = sym_pass_cross(tr->pool, tr->partial, tr->ys, (size_t)m, tr->v, kv, (size_t)cols,
+                           scale, tr->dc) /
+            (double)total;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kv, cols, m, scale, tr->c, (int)kv,
+                tr->ys, cols, 0.0f, tr->dv, cols);
+  }
   if (!fused) sym_student_project_backward_t(s, tr->x, N, tr->dv, first ? 0.0f : 1.0f, tr->grad);
   if (first) zero_small_grad(tr);
   sym_student_coeffs_backward(s, tr->theta, tr->phi, K, tr->dc, tr->grad, NULL, tr->dphi);
@@ -558,13 +576,11 @@ static symclone_status micro_family(symclone_trainer *tr, int first, int fused, 
  * applies AdamW to them (sym_pass_prod_adamw), so that the gradient never
  * goes to memory. */
 
-/* The family fused update's scratch: a piece of D = dV^T dV or X X^T
- * (N x N), then each thread's rows of the gradient (sym_pass_prod_adamw);
- * D and X X^T themselves in double in norm_d. */
-static size_t family_fused_floats(const symclone_trainer *tr, size_t N) {
-  size_t L = tr->st->in_hw;
-  return N * N + (size_t)sym_pool_threads(tr->pool) * sym_pass_prod_rows(L) * L;
-}
+/* The family fused update's scratch (ensure_fused): a piece of D = dV^T dV
+ * or X X^T (N x N), then each thread's rows of the gradient
+ * (sym_pass_prod_adamw); D and X X^T themselves in double in norm_d.  The
+ * update is fused only for N <= in_hw, where the norm's products cost less
+ * than dW itself. */
 
 /* The products of family_norm2 sum at most this many terms in float (then
  * in double), which bounds their rounding error on any BLAS. */
@@ -770,7 +786,7 @@ static symclone_status micro_moment(symclone_trainer *tr, int first, int fused, 
  * of the largest float's tenth), and the clipping decision sure and its
  * scale known to 5e-4 at worst. */
 enum { FUSED_NONE = 0, FUSED_MOMENT = 1, FUSED_FAMILY = 2 };
-static symclone_status ensure_fused(symclone_trainer *tr, int kind);
+static int ensure_fused(symclone_trainer *tr, int kind);
 
 int sym_norm_usable(double gnorm2, double gmag, double rel, double clip) {
   if (!isfinite(gnorm2) || !isfinite(gmag) || gmag >= 1e76) return 0;
@@ -783,9 +799,9 @@ symclone_status sym_trainer_norms(symclone_trainer *tr, double *formula, double 
                                   double *formed) {
   int moment = (int)tr->set[SYMCLONE_SET_OBJECTIVE] == SYMCLONE_OBJECTIVE_MOMENT;
   if (tr->instance || (!moment && tr->st->in_n != 1)) return SYMCLONE_ERR_ARG;
-  symclone_status st = ensure_fused(tr, moment ? FUSED_MOMENT : FUSED_FAMILY);
-  if (st) return st;
+  if (ensure_fused(tr, moment ? FUSED_MOMENT : FUSED_FAMILY)) return SYMCLONE_ERR_NOMEM;
   double l, lp;
+  symclone_status st;
   st = moment ? micro_moment(tr, 1, 1, &l, &lp, formula, bound)
               : micro_family(tr, 1, 1, &l, &lp, formula, bound);
   if (st) return st;
@@ -803,19 +819,28 @@ symclone_status sym_trainer_norms(symclone_trainer *tr, double *formula, double 
 
 void sym_trainer_no_fusion(symclone_trainer *tr, int off) { tr->no_fusion = off; }
 
-static symclone_status ensure_fused(symclone_trainer *tr, int kind) {
-  size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS];
-  size_t need = kind == FUSED_MOMENT
-                    ? (size_t)sym_pool_threads(tr->pool) * (size_t)tr->st->nblocks * tr->st->in_hw
-                    : family_fused_floats(tr, N);
+/* Nonzero when the scratch could not be had (the update then forms the
+ * gradient as it would without fusion). */
+static int ensure_fused(symclone_trainer *tr, int kind) {
+  size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS], need, dneed = 0;
+  if (kind == FUSED_MOMENT) {
+    if (sym_mul3_size((size_t)sym_pool_threads(tr->pool), (size_t)tr->st->nblocks,
+                      tr->st->in_hw, &need))
+      return -1;
+  } else {
+    size_t L = tr->st->in_hw, rows;
+    if (sym_mul3_size(N, N, 2, &dneed) ||
+        sym_mul3_size((size_t)sym_pool_threads(tr->pool), sym_pass_prod_rows(L), L, &rows) ||
+        rows > SIZE_MAX - N * N)
+      return -1;
+    need = N * N + rows;
+  }
   void *f = tr->fused, *d = tr->norm_d;
   int bad = grow_to(&f, &tr->fused_cap, need, sizeof(float)) ||
-            grow_to(&d, &tr->norm_d_cap, kind == FUSED_MOMENT ? 0 : 2 * N * N, sizeof(double));
+            grow_to(&d, &tr->norm_d_cap, dneed, sizeof(double));
   tr->fused = f;
   tr->norm_d = d;
-  if (bad)
-    return sym_fail(&tr->err, SYMCLONE_ERR_NOMEM, "cannot allocate the fused update's scratch");
-  return SYMCLONE_OK;
+  return bad;
 }
 
 /* Instance mode: the dense layer's gradient (W[out][in], then the bias;
@@ -954,16 +979,12 @@ symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, do
       (int)tr->set[SYMCLONE_SET_OPTIMIZER] == SYMCLONE_OPT_ADAMW) {
     if (obj == SYMCLONE_OBJECTIVE_MOMENT)
       fused = FUSED_MOMENT;
-    else if (tr->st->in_n == 1)
-      fused = FUSED_FAMILY;
+    else if (tr->st->in_n == 1 && own_products(tr) &&
+             tr->set[SYMCLONE_SET_INPUTS] <= (double)tr->st->in_hw)
+      fused = FUSED_FAMILY; /* the norm's N x N products cost less than dW */
   }
-  if (fused) {
-    symclone_status st = ensure_fused(tr, fused);
-    if (st) {
-      tr->seconds += now_seconds() - t0;
-      return st;
-    }
-  }
+  /* without the scratch the update forms the gradient as before */
+  if (fused && ensure_fused(tr, fused)) fused = FUSED_NONE;
   double loss = 0.0, lpow = 0.0, gnorm2 = -1.0; /* < 0: not known yet */
   for (int a = 0; a < acc; a++) {
     double l = 0.0, lp = 0.0, gmag = 0.0;

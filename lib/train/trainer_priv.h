@@ -28,7 +28,9 @@ const sym_setting_info *sym_setting_info_of(symclone_setting key);
 symclone_status sym_trainer_norms(symclone_trainer *tr, double *formula, double *bound,
                                   double *formed);
 int sym_norm_usable(double gnorm2, double gmag, double rel, double clip);
-/* Tests: with off = 1 the trainer always forms the gradient. */
+/* Tests, before the first step: with off = 1 the trainer always forms the
+ * gradient, and its small products run in the BLAS (as on a CPU without
+ * the product kernel's vector code). */
 void sym_trainer_no_fusion(symclone_trainer *tr, int off);
 
 struct symclone_trainer {
@@ -67,7 +69,7 @@ struct symclone_trainer {
   float *fused;  /* the fused updates' scratch (trainer.c) */
   size_t fused_cap;
   double *norm_d; /* the family fused update's D and X X^T */
-  int no_fusion;  /* tests: always form the gradient */
+  int no_fusion;  /* tests: always form the gradient, products in the BLAS */
   float *epiece;  /* the error pass's pieces of E, one per thread */
   size_t epiece_cap;
   float *ct;      /* scale C^T (kv x m) */
