@@ -786,7 +786,7 @@ static symclone_status micro_moment(symclone_trainer *tr, int first, int fused, 
  * of the largest float's tenth), and the clipping decision sure and its
  * scale known to 5e-4 at worst. */
 enum { FUSED_NONE = 0, FUSED_MOMENT = 1, FUSED_FAMILY = 2 };
-static int ensure_fused(symclone_trainer *tr, int kind);
+static symclone_status ensure_fused(symclone_trainer *tr, int kind);
 
 int sym_norm_usable(double gnorm2, double gmag, double rel, double clip) {
   if (!isfinite(gnorm2) || !isfinite(gmag) || gmag >= 1e76) return 0;
@@ -799,9 +799,9 @@ symclone_status sym_trainer_norms(symclone_trainer *tr, double *formula, double 
                                   double *formed) {
   int moment = (int)tr->set[SYMCLONE_SET_OBJECTIVE] == SYMCLONE_OBJECTIVE_MOMENT;
   if (tr->instance || (!moment && tr->st->in_n != 1)) return SYMCLONE_ERR_ARG;
-  if (ensure_fused(tr, moment ? FUSED_MOMENT : FUSED_FAMILY)) return SYMCLONE_ERR_NOMEM;
+  symclone_status st = ensure_fused(tr, moment ? FUSED_MOMENT : FUSED_FAMILY);
+  if (st) return st;
   double l, lp;
-  symclone_status st;
   st = moment ? micro_moment(tr, 1, 1, &l, &lp, formula, bound)
               : micro_family(tr, 1, 1, &l, &lp, formula, bound);
   if (st) return st;
@@ -819,20 +819,21 @@ symclone_status sym_trainer_norms(symclone_trainer *tr, double *formula, double 
 
 void sym_trainer_no_fusion(symclone_trainer *tr, int off) { tr->no_fusion = off; }
 
-/* Nonzero when the scratch could not be had (the update then forms the
- * gradient as it would without fusion). */
-static int ensure_fused(symclone_trainer *tr, int kind) {
+/* The fused update's scratch: SYMCLONE_OK, SYMCLONE_ERR_OVERFLOW when its
+ * size does not fit a size_t (the update then forms the gradient as it
+ * would without fusion), or SYMCLONE_ERR_NOMEM. */
+static symclone_status ensure_fused(symclone_trainer *tr, int kind) {
   size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS], need, dneed = 0;
   if (kind == FUSED_MOMENT) {
     if (sym_mul3_size((size_t)sym_pool_threads(tr->pool), (size_t)tr->st->nblocks,
                       tr->st->in_hw, &need))
-      return -1;
+      return SYMCLONE_ERR_OVERFLOW;
   } else {
     size_t L = tr->st->in_hw, rows;
     if (sym_mul3_size(N, N, 2, &dneed) ||
         sym_mul3_size((size_t)sym_pool_threads(tr->pool), sym_pass_prod_rows(L), L, &rows) ||
         rows > SIZE_MAX - N * N)
-      return -1;
+      return SYMCLONE_ERR_OVERFLOW;
     need = N * N + rows;
   }
   void *f = tr->fused, *d = tr->norm_d;
@@ -840,7 +841,7 @@ static int ensure_fused(symclone_trainer *tr, int kind) {
             grow_to(&d, &tr->norm_d_cap, dneed, sizeof(double));
   tr->fused = f;
   tr->norm_d = d;
-  return bad;
+  return bad ? SYMCLONE_ERR_NOMEM : SYMCLONE_OK;
 }
 
 /* Instance mode: the dense layer's gradient (W[out][in], then the bias;
@@ -983,8 +984,15 @@ symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, do
              tr->set[SYMCLONE_SET_INPUTS] <= (double)tr->st->in_hw)
       fused = FUSED_FAMILY; /* the norm's N x N products cost less than dW */
   }
-  /* without the scratch the update forms the gradient as before */
-  if (fused && ensure_fused(tr, fused)) fused = FUSED_NONE;
+  if (fused) {
+    symclone_status st = ensure_fused(tr, fused);
+    if (st == SYMCLONE_ERR_OVERFLOW) {
+      fused = FUSED_NONE; /* the update forms the gradient as before */
+    } else if (st) {
+      tr->seconds += now_seconds() - t0;
+      return sym_fail(&tr->err, st, "cannot allocate the fused update's scratch");
+    }
+  }
   double loss = 0.0, lpow = 0.0, gnorm2 = -1.0; /* < 0: not known yet */
   for (int a = 0; a < acc; a++) {
     double l = 0.0, lp = 0.0, gmag = 0.0;
