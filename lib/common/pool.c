@@ -34,8 +34,7 @@ struct sym_pool {
   atomic_int active;       /* workers still inside the current run */
   atomic_int quit;
   int sleepers; /* workers waiting on `start` (under mu) */
-  sym_task_fn fn;
-  sym_worker_task_fn wfn; /* instead of fn when set */
+  sym_worker_task_fn fn;
   void *ctx;
   size_t ntasks;
   atomic_size_t next;
@@ -43,12 +42,8 @@ struct sym_pool {
 
 static void drain(sym_pool *p, int who) {
   size_t t;
-  while ((t = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed)) < p->ntasks) {
-    if (p->wfn)
-      p->wfn(p->ctx, t, who);
-    else
-      p->fn(p->ctx, t);
-  }
+  while ((t = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed)) < p->ntasks)
+    p->fn(p->ctx, t, who);
 }
 
 /* A worker's start argument: its pool and its number (1 .. nworkers; the
@@ -136,20 +131,14 @@ fail_mutex:
   return SYMCLONE_ERR_NOMEM;
 }
 
-static void run(sym_pool *p, size_t ntasks, sym_task_fn fn, sym_worker_task_fn wfn, void *ctx) {
+void sym_pool_run_workers(sym_pool *p, size_t ntasks, sym_worker_task_fn fn, void *ctx) {
   if (!p || p->nworkers == 0 || ntasks <= 1) {
-    for (size_t t = 0; t < ntasks; t++) {
-      if (wfn)
-        wfn(ctx, t, 0);
-      else
-        fn(ctx, t);
-    }
+    for (size_t t = 0; t < ntasks; t++) fn(ctx, t, 0);
     return;
   }
   /* the workers of the previous run have all left it (active reached 0),
    * so these plain fields are not being read */
   p->fn = fn;
-  p->wfn = wfn;
   p->ctx = ctx;
   p->ntasks = ntasks;
   atomic_store_explicit(&p->next, 0, memory_order_relaxed);
@@ -168,12 +157,21 @@ static void run(sym_pool *p, size_t ntasks, sym_task_fn fn, sym_worker_task_fn w
   }
 }
 
-void sym_pool_run(sym_pool *p, size_t ntasks, sym_task_fn fn, void *ctx) {
-  run(p, ntasks, fn, NULL, ctx);
+/* A task that does not ask for its thread's number. */
+typedef struct plain_task {
+  sym_task_fn fn;
+  void *ctx;
+} plain_task;
+
+static void run_plain(void *ctx, size_t t, int who) {
+  (void)who;
+  const plain_task *pt = ctx;
+  pt->fn(pt->ctx, t);
 }
 
-void sym_pool_run_workers(sym_pool *p, size_t ntasks, sym_worker_task_fn fn, void *ctx) {
-  run(p, ntasks, NULL, fn, ctx);
+void sym_pool_run(sym_pool *p, size_t ntasks, sym_task_fn fn, void *ctx) {
+  plain_task pt = {fn, ctx};
+  sym_pool_run_workers(p, ntasks, run_plain, &pt);
 }
 
 int sym_pool_threads(const sym_pool *p) { return p ? p->nworkers + 1 : 1; }

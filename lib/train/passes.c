@@ -865,10 +865,6 @@ double sym_pass_cross(sym_pool *pool, double *partial, const float *e, size_t m,
   return ordered_sum(partial + stride - 1, tasks, stride);
 }
 
-/* The prod kernel (below). */
-static void prod(const float *a, size_t lda, const float *b, size_t ldb, float *out, size_t ldo,
-                 size_t m, size_t n, size_t K);
-
 typedef struct error_job {
   const float *a, *vc, *ct;
   size_t kaug, m, kv, len;
@@ -883,10 +879,10 @@ static void error_task(void *ctx, size_t t, int worker) {
   size_t a = t * CROSS_COLS, n = j->len - a < CROSS_COLS ? j->len - a : CROSS_COLS;
   size_t stride = j->m * j->kv + 1;
   float *e = j->scratch + (size_t)worker * j->m * CROSS_COLS;
-  prod(j->a, j->kaug, j->vc + a, j->len, e, n, j->m, n, j->kaug);
+  sym_pass_prod(j->a, j->kaug, j->vc + a, j->len, e, n, j->m, n, j->kaug);
   double *out = j->partial + t * stride;
   out[stride - 1] = cross_rows(e, n, j->vc + a, j->len, j->m, j->kv, n, out);
-  prod(j->ct, j->m, e, n, j->dv + a, j->len, j->kv, n, j->m);
+  sym_pass_prod(j->ct, j->m, e, n, j->dv + a, j->len, j->kv, n, j->m);
 }
 
 double sym_pass_error(sym_pool *pool, double *partial, const float *a, size_t kaug,
@@ -914,9 +910,9 @@ size_t sym_pass_error_floats(size_t m) { return m * CROSS_COLS; }
 #define PROD_ROWS 6
 
 static void prod_scalar(const float *a, size_t lda, const float *b, size_t ldb, float *out,
-                        size_t ldo, size_t m, size_t c0, size_t c1, size_t K) {
+                        size_t ldo, size_t m, size_t n, size_t K) {
   for (size_t r = 0; r < m; r++)
-    for (size_t c = c0; c < c1; c++) {
+    for (size_t c = 0; c < n; c++) {
       float t = 0.0f;
       for (size_t k = 0; k < K; k++) t = fmaf(a[r * lda + k], b[k * ldb + c], t);
       out[r * ldo + c] = t;
@@ -1025,8 +1021,8 @@ __attribute__((target("avx2,fma"))) static void prod_avx2(const float *a, size_t
 }
 #endif
 
-static void prod(const float *a, size_t lda, const float *b, size_t ldb, float *out, size_t ldo,
-                 size_t m, size_t n, size_t K) {
+void sym_pass_prod(const float *a, size_t lda, const float *b, size_t ldb, float *out,
+                   size_t ldo, size_t m, size_t n, size_t K) {
   switch (isa()) {
 #if SYM_X86
   case SYM_ISA_AVX512: prod_avx512(a, lda, b, ldb, out, ldo, m, n, K); return;
@@ -1039,7 +1035,7 @@ static void prod(const float *a, size_t lda, const float *b, size_t ldb, float *
 #endif
   default: break;
   }
-  prod_scalar(a, lda, b, ldb, out, ldo, m, 0, n, K);
+  prod_scalar(a, lda, b, ldb, out, ldo, m, n, K);
 }
 
 int sym_pass_prod_fast(void) {
@@ -1049,11 +1045,6 @@ int sym_pass_prod_fast(void) {
 #else
   return 0;
 #endif
-}
-
-void sym_pass_prod(const float *a, size_t lda, const float *b, size_t ldb, float *out,
-                   size_t ldo, size_t m, size_t n, size_t K) {
-  prod(a, lda, b, ldb, out, ldo, m, n, K);
 }
 
 /* Tasks of rows whose gradient (rows x n floats) fills about this many
@@ -1078,7 +1069,7 @@ static void prod_adamw_task(void *ctx, size_t t, int worker) {
   prod_job *j = ctx;
   size_t r0 = t * j->rpt, rb = j->m - r0 < j->rpt ? j->m - r0 : j->rpt;
   float *g = j->scratch + (size_t)worker * j->rpt * j->n;
-  prod(j->a + r0 * j->lda, j->lda, j->b, j->ldb, g, j->n, rb, j->n, j->K);
+  sym_pass_prod(j->a + r0 * j->lda, j->lda, j->b, j->ldb, g, j->n, rb, j->n, j->K);
   size_t at = r0 * j->n;
   j->partial[t] = (double)adamw_piece(j->p + at, g, j->mo + at, j->v + at, rb * j->n, j->k);
 }

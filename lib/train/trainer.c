@@ -415,6 +415,12 @@ static void zero_small_grad(symclone_trainer *tr) {
   memset(tr->grad + off, 0, (tr->nparams - off) * sizeof(float));
 }
 
+/* The squared norm of that part of the gradient. */
+static double small_sumsq(symclone_trainer *tr) {
+  size_t off = tr->st->off_coeffs;
+  return sym_pass_sumsq(NULL, tr->partial, tr->grad + off, tr->nparams - off);
+}
+
 /* xt[s][i][x] = x[x][s][i], then cols[(s,q)][(o,x)] = xt[s][tap(o,q)][x],
  * the copies in tasks of COLS_OUTPUTS output positions. */
 #define COLS_OUTPUTS ((size_t)64)
@@ -559,8 +565,7 @@ static symclone_status micro_family(symclone_trainer *tr, int first, int fused, 
   if (first) zero_small_grad(tr);
   sym_student_coeffs_backward(s, tr->theta, tr->phi, K, tr->dc, tr->grad, NULL, tr->dphi);
   if (fused) {
-    size_t off = s->off_coeffs;
-    double small = sym_pass_sumsq(NULL, tr->partial, tr->grad + off, tr->nparams - off);
+    double small = small_sumsq(tr);
     *gnorm2 = family_norm2(tr, N, gmag) + small;
     *gmag += small;
   }
@@ -575,12 +580,6 @@ static symclone_status micro_family(symclone_trainer *tr, int first, int fused, 
  * forms dW a few rows at a time in cache, on the worker threads, and
  * applies AdamW to them (sym_pass_prod_adamw), so that the gradient never
  * goes to memory. */
-
-/* The family fused update's scratch (ensure_fused): a piece of D = dV^T dV
- * or X X^T (N x N), then each thread's rows of the gradient
- * (sym_pass_prod_adamw); D and X X^T themselves in double in norm_d.  The
- * update is fused only for N <= in_hw, where the norm's products cost less
- * than dW itself. */
 
 /* The products of family_norm2 sum at most this many terms in float (then
  * in double), which bounds their rounding error on any BLAS. */
@@ -771,8 +770,7 @@ static symclone_status micro_moment(symclone_trainer *tr, int first, int fused, 
   }
   if (first) zero_small_grad(tr);
   sym_student_coeffs_backward(s, tr->theta, tr->phi, P, tr->dc, tr->grad, NULL, tr->dphi);
-  size_t off = s->off_coeffs;
-  double small = sym_pass_sumsq(NULL, tr->partial, tr->grad + off, tr->nparams - off);
+  double small = small_sumsq(tr);
   *gnorm2 = sq + small;
   *gmag = mag + small;
   *loss = l / (double)s->out_size;
@@ -780,14 +778,24 @@ static symclone_status micro_moment(symclone_trainer *tr, int first, int fused, 
   return SYMCLONE_OK;
 }
 
+enum { FUSED_NONE = 0, FUSED_MOMENT = 1, FUSED_FAMILY = 2 };
+static symclone_status ensure_fused(symclone_trainer *tr, int kind);
+
+/* Forms the blocks' gradient that a fused update (of the first micro-batch)
+ * would have formed itself; returns the squared norm of the whole
+ * gradient, taken from it. */
+static double form_gradient(symclone_trainer *tr, int kind) {
+  if (kind == FUSED_MOMENT) return moment_grad(tr, 1) + small_sumsq(tr);
+  sym_student_project_backward_t(tr->st, tr->x, (size_t)tr->set[SYMCLONE_SET_INPUTS], tr->dv,
+                                 0.0f, tr->grad);
+  return sym_pass_sumsq(tr->pool, tr->partial, tr->grad, tr->nparams);
+}
+
 /* Whether a fused update may go ahead on a squared norm from a formula
  * (moment_norm2, family_norm2) with the error bound rel * gmag: the norm
  * must be sure to be finite and clear of float overflow (1e76 > the square
  * of the largest float's tenth), and the clipping decision sure and its
  * scale known to 5e-4 at worst. */
-enum { FUSED_NONE = 0, FUSED_MOMENT = 1, FUSED_FAMILY = 2 };
-static symclone_status ensure_fused(symclone_trainer *tr, int kind);
-
 int sym_norm_usable(double gnorm2, double gmag, double rel, double clip) {
   if (!isfinite(gnorm2) || !isfinite(gmag) || gmag >= 1e76) return 0;
   double err = rel * gmag;
@@ -805,23 +813,19 @@ symclone_status sym_trainer_norms(symclone_trainer *tr, double *formula, double 
   st = moment ? micro_moment(tr, 1, 1, &l, &lp, formula, bound)
               : micro_family(tr, 1, 1, &l, &lp, formula, bound);
   if (st) return st;
-  size_t off = tr->st->off_coeffs;
-  if (moment) {
-    *formed = moment_grad(tr, 1) +
-              sym_pass_sumsq(NULL, tr->partial, tr->grad + off, tr->nparams - off);
-  } else {
-    sym_student_project_backward_t(tr->st, tr->x, (size_t)tr->set[SYMCLONE_SET_INPUTS], tr->dv,
-                                   0.0f, tr->grad);
-    *formed = sym_pass_sumsq(NULL, tr->partial, tr->grad, tr->nparams);
-  }
+  *formed = form_gradient(tr, moment ? FUSED_MOMENT : FUSED_FAMILY);
   return SYMCLONE_OK;
 }
 
 void sym_trainer_no_fusion(symclone_trainer *tr, int off) { tr->no_fusion = off; }
 
-/* The fused update's scratch: SYMCLONE_OK, SYMCLONE_ERR_OVERFLOW when its
- * size does not fit a size_t (the update then forms the gradient as it
- * would without fusion), or SYMCLONE_ERR_NOMEM. */
+/* The fused update's scratch: for the moment objective each thread's row
+ * of every block; for the family one a piece of D = dV^T dV or X X^T
+ * (N x N) and each thread's rows of the gradient (sym_pass_prod_adamw),
+ * with D and X X^T themselves in double in norm_d.  SYMCLONE_OK,
+ * SYMCLONE_ERR_OVERFLOW when its size does not fit a size_t (the update
+ * then forms the gradient as it would without fusion), or
+ * SYMCLONE_ERR_NOMEM. */
 static symclone_status ensure_fused(symclone_trainer *tr, int kind) {
   size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS], need, dneed = 0;
   if (kind == FUSED_MOMENT) {
@@ -922,17 +926,17 @@ static size_t apply_update(symclone_trainer *tr, double gscale, int fused) {
                      (float)eps,
                      (float)(1.0 - lr * wd),
                      (float)gscale};
-    if (fused == FUSED_FAMILY) {
+    if (fused) {
+      /* the blocks, forming their gradient; then the rest */
       size_t off = tr->st->off_coeffs;
-      bad = family_fused_adamw(tr, &k);
-      bad += sym_pass_adamw(tr->pool, tr->partial, p + off, g + off, m + off, v + off, n - off,
-                            &k);
-    } else if (fused == FUSED_MOMENT) {
-      sym_blocks blocks = blocks_of(tr->st);
-      moment_mats mm = moment_mats_of(tr);
-      size_t off = tr->st->off_coeffs;
-      bad = sym_pass_moment_adamw(tr->pool, tr->partial, &blocks, mm.ctc, tr->tapidx,
-                                  (size_t)tr->st->pc, mm.e, tr->fused, m, v, &k);
+      if (fused == FUSED_FAMILY) {
+        bad = family_fused_adamw(tr, &k);
+      } else {
+        sym_blocks blocks = blocks_of(tr->st);
+        moment_mats mm = moment_mats_of(tr);
+        bad = sym_pass_moment_adamw(tr->pool, tr->partial, &blocks, mm.ctc, tr->tapidx,
+                                    (size_t)tr->st->pc, mm.e, tr->fused, m, v, &k);
+      }
       bad += sym_pass_adamw(tr->pool, tr->partial, p + off, g + off, m + off, v + off, n - off,
                             &k);
     } else {
@@ -1011,15 +1015,7 @@ symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, do
                                   fused == FUSED_MOMENT ? MOMENT_NORM_REL : FAMILY_NORM_REL,
                                   clip)) {
       /* form the gradient after all, and take its norm from it */
-      size_t off = tr->st->off_coeffs;
-      if (fused == FUSED_MOMENT) {
-        gnorm2 = moment_grad(tr, 1) +
-                 sym_pass_sumsq(NULL, tr->partial, tr->grad + off, tr->nparams - off);
-      } else {
-        sym_student_project_backward_t(tr->st, tr->x, (size_t)tr->set[SYMCLONE_SET_INPUTS],
-                                       tr->dv, 0.0f, tr->grad);
-        gnorm2 = -1.0;
-      }
+      gnorm2 = form_gradient(tr, fused);
       fused = FUSED_NONE;
     }
     loss += l;
