@@ -46,7 +46,7 @@
  * Each thread count N of --threads (1,2 by default) is given to the BLAS
  * through openblas_set_num_threads when the BLAS has it (with another BLAS
  * the line blas_threads= says what that BLAS uses), to the trainer as
- * SYMCLONE_SET_THREADS, and to the bandwidth measurement.  With more than
+ * SYMCLONE_TRAINER_THREADS, and to the bandwidth measurement.  With more than
  * one thread, run it as OPENBLAS_THREAD_TIMEOUT=4 bench_clone (printed as
  * openblas_thread_timeout=): OpenBLAS's idle workers then sleep at once
  * instead of spinning on the cores the trainer's own threads need.
@@ -224,7 +224,7 @@ static int blas_threads(int n) {
   return blas_get_threads ? blas_get_threads() : 1;
 }
 
-static int trainer_threads; /* SYMCLONE_SET_THREADS of every trainer */
+static int trainer_threads; /* SYMCLONE_TRAINER_THREADS of every trainer */
 
 /* Switch the BLAS and the trainers to n threads, saying so when it changes. */
 static void use_threads(int n) {
@@ -637,7 +637,7 @@ static const int modes[3] = {SYMCLONE_OBJECTIVE_STOCHASTIC, SYMCLONE_OBJECTIVE_U
 
 static symclone_student *family_student(const family *f) {
   symclone_student *s;
-  CHECK(symclone_student_create(&s, f->kind, f->n, KERNEL, SIZE, SIZE, SYMCLONE_PAD_VALID,
+  CHECK(symclone_student_create(&s, f->kind, f->n, KERNEL, SIZE, SIZE, SYMCLONE_PADDING_VALID,
                                 BLOCKS, 1));
   return s;
 }
@@ -647,11 +647,11 @@ static symclone_student *family_student(const family *f) {
 static symclone_trainer *family_trainer(symclone_student *s, int mode) {
   symclone_trainer *tr;
   CHECK(symclone_trainer_create(&tr, s));
-  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, mode));
-  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, KDRAWS));
-  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, NINPUTS));
-  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_SEED, 1));
-  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_THREADS, trainer_threads));
+  CHECK(symclone_trainer_set(tr, SYMCLONE_TRAINER_OBJECTIVE, mode));
+  CHECK(symclone_trainer_set(tr, SYMCLONE_TRAINER_KERNELS, KDRAWS));
+  CHECK(symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUTS, NINPUTS));
+  CHECK(symclone_trainer_set(tr, SYMCLONE_TRAINER_SEED, 1));
+  CHECK(symclone_trainer_set(tr, SYMCLONE_TRAINER_THREADS, trainer_threads));
   return tr;
 }
 
@@ -662,7 +662,7 @@ static step_model model_of(const family *f, const symclone_student *s, int mode)
   int K = mode == SYMCLONE_OBJECTIVE_UNIT_KERNELS ? P : KDRAWS;
   (void)f;
   return family_model(oshape[1], SIZE * SIZE, oshape[2] * oshape[3], BLOCKS, P, K, NINPUTS, mode,
-                      symclone_student_param_count(s, SYMCLONE_PART_ALL));
+                      symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL));
 }
 
 static void register_family_shapes(void) {
@@ -708,19 +708,19 @@ static void run_instance(int threads, const options *o) {
   refresh_roofline(&model, threads, o);
   reset_peak_rss();
   symclone_layer *conv, *dense;
-  CHECK(symclone_conv2d_create(&conv, 1, INST_COUT, KERNEL, SIZE, SIZE, SYMCLONE_PAD_CIRCULAR,
+  CHECK(symclone_layer_create_conv2d(&conv, 1, INST_COUT, KERNEL, SIZE, SIZE, SYMCLONE_PADDING_CIRCULAR,
                                1));
   size_t in = symclone_layer_input_size(conv), out = symclone_layer_output_size(conv);
-  CHECK(symclone_dense_create(&dense, (int)in, (int)out, 1));
+  CHECK(symclone_layer_create_dense(&dense, (int)in, (int)out, 1));
   size_t tp = symclone_layer_param_count(conv), dp = symclone_layer_param_count(dense);
   float *tparams = xmalloc(tp * sizeof *tparams), *dparams = xmalloc(dp * sizeof *dparams);
   for (size_t i = 0; i < tp; i++) tparams[i] = (float)sin(0.7 * (double)i + 0.2);
   memset(dparams, 0, dp * sizeof *dparams);
   symclone_trainer *tr;
   CHECK(symclone_trainer_create_instance(&tr, conv, tparams, dense, dparams));
-  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, NINPUTS));
-  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_SEED, 1));
-  CHECK(symclone_trainer_set(tr, SYMCLONE_SET_THREADS, trainer_threads));
+  CHECK(symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUTS, NINPUTS));
+  CHECK(symclone_trainer_set(tr, SYMCLONE_TRAINER_SEED, 1));
+  CHECK(symclone_trainer_set(tr, SYMCLONE_TRAINER_THREADS, trainer_threads));
   step_figures fig = time_steps(tr, o);
   printf("workload=t2_instance\nthreads=%d\nmode=stochastic\n", threads);
   print_figures(&fig, &model, (double)NINPUTS);
@@ -823,14 +823,14 @@ static void run_net(int threads, const options *o) {
   enum { NET_N = 4, NET_C = 8, NET_HW = 14, NET_BATCH = 64 };
   symclone_student *s;
   CHECK(symclone_student_create(&s, SYMCLONE_STUDENT_GROUP, NET_N, KERNEL, NET_HW, NET_HW,
-                                SYMCLONE_PAD_VALID, BLOCKS, 1));
+                                SYMCLONE_PADDING_VALID, BLOCKS, 1));
   for (int which = 0; which < 2; which++) {
     reset_peak_rss();
     symclone_net *net;
     CHECK(symclone_net_create(&net, NET_C, NET_N, NET_HW, NET_HW));
     symclone_status st =
         which == 0 ? symclone_net_add_cloned(net, s, NET_C, SYMCLONE_CLONE_RETAIN, 0.0)
-                   : symclone_net_add_group_conv(net, NET_C, KERNEL, SYMCLONE_PAD_VALID, 1);
+                   : symclone_net_add_group_conv(net, NET_C, KERNEL, SYMCLONE_PADDING_VALID, 1);
     const char *name = which == 0 ? "cloned_group_conv" : "teacher_group_conv";
     printf("workload=net\nthreads=%d\nmode=%s\n", threads, name);
     if (st) {

@@ -144,12 +144,12 @@ static int measure(int n, const float *x, int restrict_to_disc, int smooth_filte
     return 1;
   }
   CHECK(symclone_group_create_cyclic(&group, n), NULL);
-  CHECK(symclone_lifting_create(&lift, n, IN_CHANNELS, MID_CHANNELS, LIFT_KERNEL, HEIGHT, WIDTH,
-                                SYMCLONE_PAD_VALID, 1),
+  CHECK(symclone_layer_create_lifting(&lift, n, IN_CHANNELS, MID_CHANNELS, LIFT_KERNEL, HEIGHT, WIDTH,
+                                SYMCLONE_PADDING_VALID, 1),
         NULL);
   CHECK(symclone_layer_output_shape(lift, lift_shape), symclone_layer_last_error(lift));
-  CHECK(symclone_group_conv_create(&gconv, n, MID_CHANNELS, OUT_CHANNELS, GROUP_KERNEL,
-                                   lift_shape[2], lift_shape[3], SYMCLONE_PAD_VALID, 1),
+  CHECK(symclone_layer_create_group_conv(&gconv, n, MID_CHANNELS, OUT_CHANNELS, GROUP_KERNEL,
+                                   lift_shape[2], lift_shape[3], SYMCLONE_PADDING_VALID, 1),
         NULL);
   CHECK(symclone_layer_output_shape(gconv, gconv_shape), symclone_layer_last_error(gconv));
 

@@ -57,18 +57,18 @@ int main(int argc, char **argv) {
 
   printf("library_version=%s\n", symclone_version_string());
   CHECK(symclone_group_create_cyclic(&c4, N), NULL);
-  CHECK(symclone_lifting_create(&teacher, N, 1, 1, KERNEL, SIZE, SIZE, SYMCLONE_PAD_VALID, 0),
+  CHECK(symclone_layer_create_lifting(&teacher, N, 1, 1, KERNEL, SIZE, SIZE, SYMCLONE_PADDING_VALID, 0),
         NULL);
   /* the exact transforms R_r, for comparing the learned T_r with */
   CHECK(symclone_student_create(&exact, SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE, SIZE,
-                                SYMCLONE_PAD_VALID, KERNEL * KERNEL, 0),
+                                SYMCLONE_PADDING_VALID, KERNEL * KERNEL, 0),
         NULL);
   CHECK(symclone_student_init_exact(exact), symclone_student_last_error(exact));
-  size_t nt = symclone_student_param_count(exact, SYMCLONE_PART_TRANSFORMS);
+  size_t nt = symclone_student_param_count(exact, SYMCLONE_STUDENT_PART_TRANSFORMS);
   rt = malloc(nt * sizeof *rt);
   ex = malloc(nt * sizeof *ex);
   if (!rt || !ex) goto done;
-  CHECK(symclone_student_get(exact, SYMCLONE_PART_TRANSFORMS, ex, nt), NULL);
+  CHECK(symclone_student_get(exact, SYMCLONE_STUDENT_PART_TRANSFORMS, ex, nt), NULL);
 
   for (int i = 0; i < o.nblocks; i++, nst++) {
     char name[32];
@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
       }
     } else {
       CHECK(symclone_student_create(&st[i], SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE, SIZE,
-                                    SYMCLONE_PAD_VALID, o.blocks[i], o.seed),
+                                    SYMCLONE_PADDING_VALID, o.blocks[i], o.seed),
             NULL);
     }
     symclone_student *s = st[i];
@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
     double tdist = 0.0;
     CHECK(measure_student(s, c4, sobel, SYMCLONE_MASK_NONE, 0, &f, errbuf, sizeof errbuf),
           errbuf);
-    CHECK(symclone_student_get(s, SYMCLONE_PART_TRANSFORMS, rt, nt), NULL);
+    CHECK(symclone_student_get(s, SYMCLONE_STUDENT_PART_TRANSFORMS, rt, nt), NULL);
     /* T_r (9x9) against T_0 R_r */
     const int P = KERNEL * KERNEL;
     for (int r = 1; r < N; r++) {
@@ -128,8 +128,8 @@ int main(int argc, char **argv) {
   CHECK(symclone_layer_unroll(teacher, sobel, k), symclone_layer_last_error(teacher));
   const float *mats[2] = {m, k};
   snprintf(path, sizeof path, "%s-matrix.%s", o.picture ? o.picture : "clone_c4", ext);
-  CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_AUTO, mats, 1, 2, (int)out, (int)in,
-                               SYMCLONE_SCALE_SYMMETRIC, 1, 2, 8, errbuf, sizeof errbuf),
+  CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, mats, 1, 2, (int)out, (int)in,
+                               SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 2, 8, errbuf, sizeof errbuf),
         errbuf);
   printf("matrix_picture=%s\n", path);
 
@@ -143,7 +143,7 @@ int main(int argc, char **argv) {
   rot = malloc(in * sizeof *rot);
   if (!digit || !dparams || !maps || !y || !rot) goto done;
   printf("input=%s\n", source);
-  CHECK(symclone_dense_create(&dense, (int)in, (int)out, 1), NULL);
+  CHECK(symclone_layer_create_dense(&dense, (int)in, (int)out, 1), NULL);
   CHECK(symclone_layer_init_params(dense, 1, dparams), NULL);
   const float *panels[3 * 6];
   for (int q = 0; q < 3; q++) {
@@ -161,8 +161,8 @@ int main(int argc, char **argv) {
   }
   for (int j = 0; j < rows * 3; j++) panels[j] = maps + (size_t)j * OUT * OUT;
   snprintf(path, sizeof path, "%s-features.%s", o.picture ? o.picture : "clone_c4", ext);
-  CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_AUTO, panels, rows, 3, OUT, OUT,
-                               SYMCLONE_SCALE_SYMMETRIC_PER_PANEL, 4, 1, 4, errbuf,
+  CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, panels, rows, 3, OUT, OUT,
+                               SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL, 4, 1, 4, errbuf,
                                sizeof errbuf),
         errbuf);
   printf("features_picture=%s\n", path);

@@ -39,7 +39,7 @@ int main(int argc, char **argv) {
 
   printf("library_version=%s\n", symclone_version_string());
   CHECK(symclone_group_create_cyclic(&c4, N), NULL);
-  CHECK(symclone_group_conv_create(&teacher, N, 1, 1, KERNEL, SIZE, SIZE, SYMCLONE_PAD_VALID, 0),
+  CHECK(symclone_layer_create_group_conv(&teacher, N, 1, 1, KERNEL, SIZE, SIZE, SYMCLONE_PADDING_VALID, 0),
         NULL);
   for (int i = 0; i < o.nblocks; i++) {
     char name[32];
@@ -54,7 +54,7 @@ int main(int argc, char **argv) {
       }
     } else {
       CHECK(symclone_student_create(&s, SYMCLONE_STUDENT_GROUP, N, KERNEL, SIZE, SIZE,
-                                    SYMCLONE_PAD_VALID, o.blocks[i], o.seed),
+                                    SYMCLONE_PADDING_VALID, o.blocks[i], o.seed),
             NULL);
     }
     int blocks = symclone_student_blocks(s);
@@ -80,8 +80,8 @@ int main(int argc, char **argv) {
       const float *mats[2] = {m, k};
       const char *ext = symclone_picture_png_available() ? "png" : "pgm";
       snprintf(path, sizeof path, "%s-matrix.%s", o.picture ? o.picture : "clone_p4p4", ext);
-      CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_AUTO, mats, 1, 2, (int)out, (int)in,
-                                   SYMCLONE_SCALE_SYMMETRIC, 1, 4, 8, errbuf, sizeof errbuf),
+      CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, mats, 1, 2, (int)out, (int)in,
+                                   SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 4, 8, errbuf, sizeof errbuf),
             errbuf);
       printf("matrix_picture=%s\n", path);
     }

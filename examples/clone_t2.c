@@ -48,7 +48,7 @@ int main(int argc, char **argv) {
       }
     } else {
       CHECK(symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, KERNEL, SIZE, SIZE,
-                                    SYMCLONE_PAD_VALID, o.blocks[i], o.seed),
+                                    SYMCLONE_PADDING_VALID, o.blocks[i], o.seed),
             NULL);
     }
     int blocks = symclone_student_blocks(s);
@@ -80,8 +80,8 @@ int main(int argc, char **argv) {
     const float *panels[2] = {m, k};
     const char *ext = symclone_picture_png_available() ? "png" : "pgm";
     snprintf(path, sizeof path, "%s-b%d.%s", o.picture ? o.picture : "clone_t2", blocks, ext);
-    CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_AUTO, panels, 1, 2, (int)out, (int)in,
-                                 SYMCLONE_SCALE_SYMMETRIC, 1, 1, 8, errbuf, sizeof errbuf),
+    CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, panels, 1, 2, (int)out, (int)in,
+                                 SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, 8, errbuf, sizeof errbuf),
           errbuf);
     printf("picture=%s\n", path);
 

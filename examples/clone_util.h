@@ -24,7 +24,7 @@ typedef struct clone_options {
   int blocks[4], nblocks;
   const char *save, *load, *picture, *mnist;
   int quiet;
-  int threads; /* the trainer's own threads (SYMCLONE_SET_THREADS) */
+  int threads; /* the trainer's own threads (SYMCLONE_TRAINER_THREADS) */
 } clone_options;
 
 /* The processors online, as OpenBLAS counts them for its own default. */
@@ -151,16 +151,16 @@ static inline symclone_status train_student(symclone_student *s, const clone_opt
   symclone_status st = symclone_trainer_create(&tr, s);
   if (st) return st;
   long warm = steps * 7 / 10;
-  if (!(st = symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, o->objective)) &&
-      !(st = symclone_trainer_set(tr, SYMCLONE_SET_LEARNING_RATE, lr)) &&
-      !(st = symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, o->kernels)) &&
-      !(st = symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, o->inputs)) &&
-      !(st = symclone_trainer_set(tr, SYMCLONE_SET_SEED, (double)o->seed)) &&
-      !(st = symclone_trainer_set(tr, SYMCLONE_SET_THREADS, o->threads)) &&
-      !(st = symclone_trainer_set(tr, SYMCLONE_SET_PROGRESS_EVERY, steps >= 10 ? steps / 10 : 1)) &&
-      !(st = symclone_trainer_set(tr, SYMCLONE_SET_SCHEDULE, SYMCLONE_SCHEDULE_COSINE)) &&
-      !(st = symclone_trainer_set(tr, SYMCLONE_SET_HOLD_STEPS, (double)warm)) &&
-      !(st = symclone_trainer_set(tr, SYMCLONE_SET_MAX_STEPS, (double)steps)))
+  if (!(st = symclone_trainer_set(tr, SYMCLONE_TRAINER_OBJECTIVE, o->objective)) &&
+      !(st = symclone_trainer_set(tr, SYMCLONE_TRAINER_LEARNING_RATE, lr)) &&
+      !(st = symclone_trainer_set(tr, SYMCLONE_TRAINER_KERNELS, o->kernels)) &&
+      !(st = symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUTS, o->inputs)) &&
+      !(st = symclone_trainer_set(tr, SYMCLONE_TRAINER_SEED, (double)o->seed)) &&
+      !(st = symclone_trainer_set(tr, SYMCLONE_TRAINER_THREADS, o->threads)) &&
+      !(st = symclone_trainer_set(tr, SYMCLONE_TRAINER_PROGRESS_EVERY, steps >= 10 ? steps / 10 : 1)) &&
+      !(st = symclone_trainer_set(tr, SYMCLONE_TRAINER_SCHEDULE, SYMCLONE_SCHEDULE_COSINE)) &&
+      !(st = symclone_trainer_set(tr, SYMCLONE_TRAINER_HOLD_STEPS, (double)warm)) &&
+      !(st = symclone_trainer_set(tr, SYMCLONE_TRAINER_MAX_STEPS, (double)steps)))
     st = symclone_trainer_set_progress(tr, o->quiet ? NULL : print_progress, (void *)name);
   if (!st) st = symclone_trainer_run(tr);
   if (st) fprintf(stderr, "%s: training failed: %s\n", name, symclone_trainer_last_error(tr));

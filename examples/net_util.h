@@ -179,9 +179,9 @@ static inline symclone_student *xp_clone(const char *name, symclone_student_kind
   double t0 = xp_now(), dist = -1;
   if (symclone_student_create(&s, kind, 4, k, hw, hw, pad, k * k, 1) ||
       symclone_trainer_create(&tr, s) ||
-      symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, SYMCLONE_OBJECTIVE_MOMENT) ||
-      symclone_trainer_set(tr, SYMCLONE_SET_MAX_STEPS, (double)steps) ||
-      symclone_trainer_set(tr, SYMCLONE_SET_THREADS, xp_online_cpus()) ||
+      symclone_trainer_set(tr, SYMCLONE_TRAINER_OBJECTIVE, SYMCLONE_OBJECTIVE_MOMENT) ||
+      symclone_trainer_set(tr, SYMCLONE_TRAINER_MAX_STEPS, (double)steps) ||
+      symclone_trainer_set(tr, SYMCLONE_TRAINER_THREADS, xp_online_cpus()) ||
       symclone_trainer_run(tr) || symclone_student_toeplitz_distance(s, 4, 7, &dist, NULL)) {
     fprintf(stderr, "cloning %s failed: %s\n", name, s ? symclone_student_last_error(s) : "");
     symclone_trainer_free(tr);
@@ -258,7 +258,7 @@ typedef struct xp_rot_students {
 } xp_rot_students;
 
 static inline int xp_rot_sizes(const xp_rot_geom *g, int *a, int *b) {
-  *a = g->lift_pad == SYMCLONE_PAD_VALID ? g->hw - g->lift_k + 1 : g->hw;
+  *a = g->lift_pad == SYMCLONE_PADDING_VALID ? g->hw - g->lift_k + 1 : g->hw;
   if (g->pool_first) *a /= 2;
   *b = *a / 2;
   return 0;
@@ -271,8 +271,8 @@ static inline int xp_rot_clone(const xp_rot_geom *g, long lift_steps, long group
   st->lift = xp_clone("lifting", SYMCLONE_STUDENT_LIFTING, g->lift_k, g->hw,
                       (symclone_padding)g->lift_pad,
                       lift_steps);
-  st->group_a = xp_clone("group_a", SYMCLONE_STUDENT_GROUP, 3, a, SYMCLONE_PAD_ZERO, group_steps);
-  st->group_b = xp_clone("group_b", SYMCLONE_STUDENT_GROUP, 3, b, SYMCLONE_PAD_ZERO, group_steps);
+  st->group_a = xp_clone("group_a", SYMCLONE_STUDENT_GROUP, 3, a, SYMCLONE_PADDING_ZERO, group_steps);
+  st->group_b = xp_clone("group_b", SYMCLONE_STUDENT_GROUP, 3, b, SYMCLONE_PADDING_ZERO, group_steps);
   return st->lift && st->group_a && st->group_b ? 0 : -1;
 }
 
@@ -300,11 +300,11 @@ static inline symclone_net *xp_rot_model(const xp_rot_geom *g, const char *kind,
                                      c, mode, beta));
     else if (planar)
       XP_TRY(symclone_net_add_conv2d(net, c, layer ? 3 : g->lift_k,
-                                     layer ? SYMCLONE_PAD_ZERO : (symclone_padding)g->lift_pad, 1));
+                                     layer ? SYMCLONE_PADDING_ZERO : (symclone_padding)g->lift_pad, 1));
     else if (layer == 0)
       XP_TRY(symclone_net_add_lifting(net, 4, c, g->lift_k, (symclone_padding)g->lift_pad, 1));
     else
-      XP_TRY(symclone_net_add_group_conv(net, c, 3, SYMCLONE_PAD_ZERO, 1));
+      XP_TRY(symclone_net_add_group_conv(net, c, 3, SYMCLONE_PADDING_ZERO, 1));
     XP_TRY(symclone_net_add_relu(net));
     if ((layer == 0 && g->pool_first) || layer == 1) XP_TRY(symclone_net_add_maxpool2(net));
   }

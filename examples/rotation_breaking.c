@@ -15,7 +15,7 @@ int main(int argc, char **argv) {
   long ntrain = o.train_count ? o.train_count : o.quick ? 3000 : 0;
   long epochs = o.epochs ? o.epochs : o.quick ? 5 : 6;
   int factor = o.quick ? 2 : 1;
-  xp_rot_geom g = {28 / factor, 3, o.quick ? SYMCLONE_PAD_VALID : SYMCLONE_PAD_ZERO, !o.quick,
+  xp_rot_geom g = {28 / factor, 3, o.quick ? SYMCLONE_PADDING_VALID : SYMCLONE_PADDING_ZERO, !o.quick,
                    o.quick ? 6 : 8, 32, 20};
 
   symclone_dataset *train0, *test0, *train, *test;

@@ -18,12 +18,12 @@ int main(int argc, char **argv) {
   long ntrain = o.train_count ? o.train_count : o.quick ? 3000 : 0;
   long epochs = o.epochs ? o.epochs : o.quick ? 5 : 6;
   int factor = o.quick ? 2 : 1;
-  xp_rot_geom g = {28 / factor, 3, o.quick ? SYMCLONE_PAD_VALID : SYMCLONE_PAD_ZERO, !o.quick,
+  xp_rot_geom g = {28 / factor, 3, o.quick ? SYMCLONE_PADDING_VALID : SYMCLONE_PADDING_ZERO, !o.quick,
                    o.quick ? 6 : 8, 32, 10};
 
   symclone_dataset *train, *test, *rotated;
   if (xp_load(&o, ntrain, &train, &test)) return 1;
-  if (symclone_dataset_rotate90(test, SYMCLONE_DATA_RANDOM, 1, NULL, &rotated)) return 1;
+  if (symclone_dataset_rotate90(test, SYMCLONE_DATASET_RANDOM, 1, NULL, &rotated)) return 1;
   train = xp_downsample(train, factor);
   test = xp_downsample(test, factor);
   rotated = xp_downsample(rotated, factor);

@@ -33,7 +33,7 @@ static symclone_net *model(const char *kind, symclone_student *st, int hw, int c
     if (st)
       XP_TRY(symclone_net_add_cloned(net, st, c, mode, beta));
     else
-      XP_TRY(symclone_net_add_conv2d(net, c, 3, SYMCLONE_PAD_CIRCULAR, 1));
+      XP_TRY(symclone_net_add_conv2d(net, c, 3, SYMCLONE_PADDING_CIRCULAR, 1));
     XP_TRY(symclone_net_add_relu(net));
   }
   XP_TRY(symclone_net_add_global_avgpool(net));
@@ -67,7 +67,7 @@ int main(int argc, char **argv) {
   long steps = o.quick ? 400 : 1000;
   /* one student serves the three layers: all are 3x3 circular on 24x24 */
   symclone_student *st = xp_clone("planar", SYMCLONE_STUDENT_PLANAR, 3, hw,
-                                  SYMCLONE_PAD_CIRCULAR, steps);
+                                  SYMCLONE_PADDING_CIRCULAR, steps);
   if (!st) return 1;
 
   const char *names[4] = {"cloned_cnn_retain", "cloned_cnn_break", "cnn", "mlp"};

@@ -271,104 +271,104 @@ END_TEST
 /* ---- layer.h: creation ---- */
 
 START_TEST(conv_family_create_rejects_every_bad_argument) {
-  const symclone_padding V = SYMCLONE_PAD_VALID, Z = SYMCLONE_PAD_ZERO;
+  const symclone_padding V = SYMCLONE_PADDING_VALID, Z = SYMCLONE_PADDING_ZERO;
   /* NULL out */
-  ck_assert_int_eq(symclone_conv2d_create(NULL, 1, 1, 3, 5, 5, V, 1), SYMCLONE_ERR_NULL);
-  ck_assert_int_eq(symclone_lifting_create(NULL, 4, 1, 1, 3, 5, 5, V, 1), SYMCLONE_ERR_NULL);
-  ck_assert_int_eq(symclone_group_conv_create(NULL, 4, 1, 1, 3, 5, 5, V, 1), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_layer_create_conv2d(NULL, 1, 1, 3, 5, 5, V, 1), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_layer_create_lifting(NULL, 4, 1, 1, 3, 5, 5, V, 1), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_layer_create_group_conv(NULL, 4, 1, 1, 3, 5, 5, V, 1), SYMCLONE_ERR_NULL);
   /* sizes < 1 */
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, 0, 1, 3, 5, 5, V, 1), SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, 1, 0, 3, 5, 5, V, 1), SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, 1, 1, 3, 0, 5, Z, 1), SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, 1, 1, 3, 5, -5, Z, 1), SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_lifting_create(&l, 4, -1, 1, 3, 5, 5, V, 1), SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_lifting_create(&l, 4, 1, 0, 3, 5, 5, V, 1), SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_group_conv_create(&l, 4, 1, 1, 3, 5, 0, V, 1), SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_group_conv_create(&l, 4, 1, 1, 3, INT_MIN, 5, V, 1),
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, 0, 1, 3, 5, 5, V, 1), SYMCLONE_ERR_SIZE);
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, 1, 0, 3, 5, 5, V, 1), SYMCLONE_ERR_SIZE);
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, 1, 1, 3, 0, 5, Z, 1), SYMCLONE_ERR_SIZE);
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, 1, 1, 3, 5, -5, Z, 1), SYMCLONE_ERR_SIZE);
+  EXPECT_LAYER_CREATE(symclone_layer_create_lifting(&l, 4, -1, 1, 3, 5, 5, V, 1), SYMCLONE_ERR_SIZE);
+  EXPECT_LAYER_CREATE(symclone_layer_create_lifting(&l, 4, 1, 0, 3, 5, 5, V, 1), SYMCLONE_ERR_SIZE);
+  EXPECT_LAYER_CREATE(symclone_layer_create_group_conv(&l, 4, 1, 1, 3, 5, 0, V, 1), SYMCLONE_ERR_SIZE);
+  EXPECT_LAYER_CREATE(symclone_layer_create_group_conv(&l, 4, 1, 1, 3, INT_MIN, 5, V, 1),
                       SYMCLONE_ERR_SIZE);
   /* kernels: even, < 1, larger than a VALID input */
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, 1, 1, 2, 5, 5, V, 1), SYMCLONE_ERR_KERNEL);
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, 1, 1, 4, 5, 5, Z, 1), SYMCLONE_ERR_KERNEL);
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, 1, 1, 0, 5, 5, V, 1), SYMCLONE_ERR_KERNEL);
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, 1, 1, -3, 5, 5, V, 1), SYMCLONE_ERR_KERNEL);
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, 1, 1, 7, 5, 5, V, 1), SYMCLONE_ERR_KERNEL);
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, 1, 1, 5, 9, 3, V, 1), SYMCLONE_ERR_KERNEL);
-  EXPECT_LAYER_CREATE(symclone_lifting_create(&l, 4, 1, 1, 6, 9, 9, V, 1), SYMCLONE_ERR_KERNEL);
-  EXPECT_LAYER_CREATE(symclone_lifting_create(&l, 4, 1, 1, 11, 9, 9, V, 1), SYMCLONE_ERR_KERNEL);
-  EXPECT_LAYER_CREATE(symclone_group_conv_create(&l, 4, 1, 1, 2, 9, 9, V, 1),
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, 1, 1, 2, 5, 5, V, 1), SYMCLONE_ERR_KERNEL);
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, 1, 1, 4, 5, 5, Z, 1), SYMCLONE_ERR_KERNEL);
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, 1, 1, 0, 5, 5, V, 1), SYMCLONE_ERR_KERNEL);
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, 1, 1, -3, 5, 5, V, 1), SYMCLONE_ERR_KERNEL);
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, 1, 1, 7, 5, 5, V, 1), SYMCLONE_ERR_KERNEL);
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, 1, 1, 5, 9, 3, V, 1), SYMCLONE_ERR_KERNEL);
+  EXPECT_LAYER_CREATE(symclone_layer_create_lifting(&l, 4, 1, 1, 6, 9, 9, V, 1), SYMCLONE_ERR_KERNEL);
+  EXPECT_LAYER_CREATE(symclone_layer_create_lifting(&l, 4, 1, 1, 11, 9, 9, V, 1), SYMCLONE_ERR_KERNEL);
+  EXPECT_LAYER_CREATE(symclone_layer_create_group_conv(&l, 4, 1, 1, 2, 9, 9, V, 1),
                       SYMCLONE_ERR_KERNEL);
-  EXPECT_LAYER_CREATE(symclone_group_conv_create(&l, 4, 1, 1, 11, 9, 9, V, 1),
+  EXPECT_LAYER_CREATE(symclone_layer_create_group_conv(&l, 4, 1, 1, 11, 9, 9, V, 1),
                       SYMCLONE_ERR_KERNEL);
   /* orientations < 1 */
-  EXPECT_LAYER_CREATE(symclone_lifting_create(&l, 0, 1, 1, 3, 5, 5, V, 1), SYMCLONE_ERR_GROUP);
-  EXPECT_LAYER_CREATE(symclone_lifting_create(&l, -4, 1, 1, 3, 5, 5, V, 1), SYMCLONE_ERR_GROUP);
-  EXPECT_LAYER_CREATE(symclone_group_conv_create(&l, 0, 1, 1, 3, 5, 5, V, 1), SYMCLONE_ERR_GROUP);
+  EXPECT_LAYER_CREATE(symclone_layer_create_lifting(&l, 0, 1, 1, 3, 5, 5, V, 1), SYMCLONE_ERR_GROUP);
+  EXPECT_LAYER_CREATE(symclone_layer_create_lifting(&l, -4, 1, 1, 3, 5, 5, V, 1), SYMCLONE_ERR_GROUP);
+  EXPECT_LAYER_CREATE(symclone_layer_create_group_conv(&l, 0, 1, 1, 3, 5, 5, V, 1), SYMCLONE_ERR_GROUP);
   /* unknown padding */
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, 1, 1, 3, 5, 5, (symclone_padding)3, 1),
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, 1, 1, 3, 5, 5, (symclone_padding)3, 1),
                       SYMCLONE_ERR_ARG);
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, 1, 1, 3, 5, 5, (symclone_padding)-1, 1),
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, 1, 1, 3, 5, 5, (symclone_padding)-1, 1),
                       SYMCLONE_ERR_ARG);
-  EXPECT_LAYER_CREATE(symclone_lifting_create(&l, 4, 1, 1, 3, 5, 5, (symclone_padding)7, 1),
+  EXPECT_LAYER_CREATE(symclone_layer_create_lifting(&l, 4, 1, 1, 3, 5, 5, (symclone_padding)7, 1),
                       SYMCLONE_ERR_ARG);
-  EXPECT_LAYER_CREATE(symclone_group_conv_create(&l, 4, 1, 1, 3, 5, 5, (symclone_padding)99, 1),
+  EXPECT_LAYER_CREATE(symclone_layer_create_group_conv(&l, 4, 1, 1, 3, 5, 5, (symclone_padding)99, 1),
                       SYMCLONE_ERR_ARG);
   /* sizes that overflow: one sample, the filter bank, the expanded bank,
    * and a kernel whose square overflows an int */
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, 1, 1, 1, 65536, 65536, V, 0),
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, 1, 1, 1, 65536, 65536, V, 0),
                       SYMCLONE_ERR_OVERFLOW);
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, INT_MAX, 2, 3, 5, 5, V, 0),
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, INT_MAX, 2, 3, 5, 5, V, 0),
                       SYMCLONE_ERR_OVERFLOW);
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, INT_MAX, INT_MAX, 1, 1, 1, V, 0),
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, INT_MAX, INT_MAX, 1, 1, 1, V, 0),
                       SYMCLONE_ERR_OVERFLOW);
-  EXPECT_LAYER_CREATE(symclone_lifting_create(&l, 360, 1, INT_MAX / 100, 1, 1, 1, V, 0),
+  EXPECT_LAYER_CREATE(symclone_layer_create_lifting(&l, 360, 1, INT_MAX / 100, 1, 1, 1, V, 0),
                       SYMCLONE_ERR_OVERFLOW);
-  EXPECT_LAYER_CREATE(symclone_group_conv_create(&l, 360, INT_MAX / 100, 1, 1, 1, 1, V, 0),
+  EXPECT_LAYER_CREATE(symclone_layer_create_group_conv(&l, 360, INT_MAX / 100, 1, 1, 1, 1, V, 0),
                       SYMCLONE_ERR_OVERFLOW);
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, 1, 1, 46341, 46341, 46341, Z, 0),
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, 1, 1, 46341, 46341, 46341, Z, 0),
                       SYMCLONE_ERR_OVERFLOW);
-  EXPECT_LAYER_CREATE(symclone_conv2d_create(&l, 1, 1, 65537, 65537, 65537, V, 0),
+  EXPECT_LAYER_CREATE(symclone_layer_create_conv2d(&l, 1, 1, 65537, 65537, 65537, V, 0),
                       SYMCLONE_ERR_OVERFLOW);
 }
 END_TEST
 
 START_TEST(simple_layer_create_rejects_every_bad_argument) {
-  ck_assert_int_eq(symclone_dense_create(NULL, 3, 3, 1), SYMCLONE_ERR_NULL);
-  ck_assert_int_eq(symclone_relu_create(NULL, 1, 1, 2, 2), SYMCLONE_ERR_NULL);
-  ck_assert_int_eq(symclone_maxpool2_create(NULL, 1, 1, 2, 2), SYMCLONE_ERR_NULL);
-  ck_assert_int_eq(symclone_orient_pool_create(NULL, 1, 4, 2, 2, SYMCLONE_POOL_MAX),
+  ck_assert_int_eq(symclone_layer_create_dense(NULL, 3, 3, 1), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_layer_create_relu(NULL, 1, 1, 2, 2), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_layer_create_maxpool2(NULL, 1, 1, 2, 2), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_layer_create_orient_pool(NULL, 1, 4, 2, 2, SYMCLONE_POOL_MAX),
                    SYMCLONE_ERR_NULL);
-  ck_assert_int_eq(symclone_global_avgpool_create(NULL, 1, 1, 2, 2), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_layer_create_global_avgpool(NULL, 1, 1, 2, 2), SYMCLONE_ERR_NULL);
 
-  EXPECT_LAYER_CREATE(symclone_dense_create(&l, 0, 3, 1), SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_dense_create(&l, 3, -1, 1), SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_dense_create(&l, INT_MAX, INT_MAX, 1), SYMCLONE_ERR_OVERFLOW);
+  EXPECT_LAYER_CREATE(symclone_layer_create_dense(&l, 0, 3, 1), SYMCLONE_ERR_SIZE);
+  EXPECT_LAYER_CREATE(symclone_layer_create_dense(&l, 3, -1, 1), SYMCLONE_ERR_SIZE);
+  EXPECT_LAYER_CREATE(symclone_layer_create_dense(&l, INT_MAX, INT_MAX, 1), SYMCLONE_ERR_OVERFLOW);
 
-  EXPECT_LAYER_CREATE(symclone_relu_create(&l, 0, 1, 2, 2), SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_relu_create(&l, 1, 1, 0, 2), SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_relu_create(&l, 1, 1, 2, -2), SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_relu_create(&l, 1, 0, 2, 2), SYMCLONE_ERR_GROUP);
-  EXPECT_LAYER_CREATE(symclone_relu_create(&l, INT_MAX, 2, 2, 2), SYMCLONE_ERR_OVERFLOW);
+  EXPECT_LAYER_CREATE(symclone_layer_create_relu(&l, 0, 1, 2, 2), SYMCLONE_ERR_SIZE);
+  EXPECT_LAYER_CREATE(symclone_layer_create_relu(&l, 1, 1, 0, 2), SYMCLONE_ERR_SIZE);
+  EXPECT_LAYER_CREATE(symclone_layer_create_relu(&l, 1, 1, 2, -2), SYMCLONE_ERR_SIZE);
+  EXPECT_LAYER_CREATE(symclone_layer_create_relu(&l, 1, 0, 2, 2), SYMCLONE_ERR_GROUP);
+  EXPECT_LAYER_CREATE(symclone_layer_create_relu(&l, INT_MAX, 2, 2, 2), SYMCLONE_ERR_OVERFLOW);
 
-  EXPECT_LAYER_CREATE(symclone_maxpool2_create(&l, 1, 1, 1, 4), SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_maxpool2_create(&l, 1, 1, 4, 1), SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_maxpool2_create(&l, -1, 1, 4, 4), SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_maxpool2_create(&l, 1, -1, 4, 4), SYMCLONE_ERR_GROUP);
-  EXPECT_LAYER_CREATE(symclone_maxpool2_create(&l, 2, 2, 65536, 65536), SYMCLONE_ERR_OVERFLOW);
+  EXPECT_LAYER_CREATE(symclone_layer_create_maxpool2(&l, 1, 1, 1, 4), SYMCLONE_ERR_SIZE);
+  EXPECT_LAYER_CREATE(symclone_layer_create_maxpool2(&l, 1, 1, 4, 1), SYMCLONE_ERR_SIZE);
+  EXPECT_LAYER_CREATE(symclone_layer_create_maxpool2(&l, -1, 1, 4, 4), SYMCLONE_ERR_SIZE);
+  EXPECT_LAYER_CREATE(symclone_layer_create_maxpool2(&l, 1, -1, 4, 4), SYMCLONE_ERR_GROUP);
+  EXPECT_LAYER_CREATE(symclone_layer_create_maxpool2(&l, 2, 2, 65536, 65536), SYMCLONE_ERR_OVERFLOW);
 
-  EXPECT_LAYER_CREATE(symclone_orient_pool_create(&l, 1, 4, 2, 2, (symclone_pool_mode)2),
+  EXPECT_LAYER_CREATE(symclone_layer_create_orient_pool(&l, 1, 4, 2, 2, (symclone_pool_mode)2),
                       SYMCLONE_ERR_ARG);
-  EXPECT_LAYER_CREATE(symclone_orient_pool_create(&l, 1, 4, 2, 2, (symclone_pool_mode)-1),
+  EXPECT_LAYER_CREATE(symclone_layer_create_orient_pool(&l, 1, 4, 2, 2, (symclone_pool_mode)-1),
                       SYMCLONE_ERR_ARG);
-  EXPECT_LAYER_CREATE(symclone_orient_pool_create(&l, 0, 4, 2, 2, SYMCLONE_POOL_MEAN),
+  EXPECT_LAYER_CREATE(symclone_layer_create_orient_pool(&l, 0, 4, 2, 2, SYMCLONE_POOL_MEAN),
                       SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_orient_pool_create(&l, 1, 0, 2, 2, SYMCLONE_POOL_MEAN),
+  EXPECT_LAYER_CREATE(symclone_layer_create_orient_pool(&l, 1, 0, 2, 2, SYMCLONE_POOL_MEAN),
                       SYMCLONE_ERR_GROUP);
-  EXPECT_LAYER_CREATE(symclone_orient_pool_create(&l, INT_MAX, INT_MAX, 2, 2, SYMCLONE_POOL_MAX),
+  EXPECT_LAYER_CREATE(symclone_layer_create_orient_pool(&l, INT_MAX, INT_MAX, 2, 2, SYMCLONE_POOL_MAX),
                       SYMCLONE_ERR_OVERFLOW);
 
-  EXPECT_LAYER_CREATE(symclone_global_avgpool_create(&l, 1, 1, 2, 0), SYMCLONE_ERR_SIZE);
-  EXPECT_LAYER_CREATE(symclone_global_avgpool_create(&l, 1, 0, 2, 2), SYMCLONE_ERR_GROUP);
-  EXPECT_LAYER_CREATE(symclone_global_avgpool_create(&l, 3, 3, INT_MAX, INT_MAX),
+  EXPECT_LAYER_CREATE(symclone_layer_create_global_avgpool(&l, 1, 1, 2, 0), SYMCLONE_ERR_SIZE);
+  EXPECT_LAYER_CREATE(symclone_layer_create_global_avgpool(&l, 1, 0, 2, 2), SYMCLONE_ERR_GROUP);
+  EXPECT_LAYER_CREATE(symclone_layer_create_global_avgpool(&l, 3, 3, INT_MAX, INT_MAX),
                       SYMCLONE_ERR_OVERFLOW);
 }
 END_TEST
@@ -403,7 +403,7 @@ END_TEST
 
 START_TEST(layer_shape_queries_reject_null_shape) {
   symclone_layer *l = NULL;
-  TU_OK(symclone_relu_create(&l, 1, 1, 2, 2));
+  TU_OK(symclone_layer_create_relu(&l, 1, 1, 2, 2));
   ck_assert_str_eq(symclone_layer_last_error(l), "");
   EXPECT_LAYER_FAIL(l, symclone_layer_input_shape(l, NULL), SYMCLONE_ERR_NULL, "shape");
   EXPECT_LAYER_FAIL(l, symclone_layer_output_shape(l, NULL), SYMCLONE_ERR_NULL, "shape");
@@ -413,7 +413,7 @@ END_TEST
 
 START_TEST(init_params_rejects_null_params) {
   symclone_layer *l = NULL;
-  TU_OK(symclone_conv2d_create(&l, 1, 1, 3, 4, 4, SYMCLONE_PAD_ZERO, 1));
+  TU_OK(symclone_layer_create_conv2d(&l, 1, 1, 3, 4, 4, SYMCLONE_PADDING_ZERO, 1));
   EXPECT_LAYER_FAIL(l, symclone_layer_init_params(l, 1, NULL), SYMCLONE_ERR_NULL, "params");
   symclone_layer_free(l);
 }
@@ -467,28 +467,28 @@ static void check_calls(symclone_layer *l, int has_params) {
 
 START_TEST(forward_and_backward_reject_null_zero_and_overflowing_arguments) {
   symclone_layer *l = NULL;
-  TU_OK(symclone_conv2d_create(&l, 2, 2, 3, 5, 5, SYMCLONE_PAD_VALID, 1));
+  TU_OK(symclone_layer_create_conv2d(&l, 2, 2, 3, 5, 5, SYMCLONE_PADDING_VALID, 1));
   check_calls(l, 1);
   symclone_layer_free(l);
-  TU_OK(symclone_lifting_create(&l, 4, 1, 2, 3, 5, 5, SYMCLONE_PAD_ZERO, 1));
+  TU_OK(symclone_layer_create_lifting(&l, 4, 1, 2, 3, 5, 5, SYMCLONE_PADDING_ZERO, 1));
   check_calls(l, 1);
   symclone_layer_free(l);
-  TU_OK(symclone_group_conv_create(&l, 8, 1, 1, 3, 5, 5, SYMCLONE_PAD_CIRCULAR, 0));
+  TU_OK(symclone_layer_create_group_conv(&l, 8, 1, 1, 3, 5, 5, SYMCLONE_PADDING_CIRCULAR, 0));
   check_calls(l, 1);
   symclone_layer_free(l);
-  TU_OK(symclone_dense_create(&l, 6, 3, 1));
+  TU_OK(symclone_layer_create_dense(&l, 6, 3, 1));
   check_calls(l, 1);
   symclone_layer_free(l);
-  TU_OK(symclone_relu_create(&l, 2, 1, 3, 3));
+  TU_OK(symclone_layer_create_relu(&l, 2, 1, 3, 3));
   check_calls(l, 0);
   symclone_layer_free(l);
-  TU_OK(symclone_maxpool2_create(&l, 2, 4, 4, 4));
+  TU_OK(symclone_layer_create_maxpool2(&l, 2, 4, 4, 4));
   check_calls(l, 0);
   symclone_layer_free(l);
-  TU_OK(symclone_orient_pool_create(&l, 2, 4, 3, 3, SYMCLONE_POOL_MAX));
+  TU_OK(symclone_layer_create_orient_pool(&l, 2, 4, 3, 3, SYMCLONE_POOL_MAX));
   check_calls(l, 0);
   symclone_layer_free(l);
-  TU_OK(symclone_global_avgpool_create(&l, 2, 4, 3, 3));
+  TU_OK(symclone_layer_create_global_avgpool(&l, 2, 4, 3, 3));
   check_calls(l, 0);
   symclone_layer_free(l);
 }
@@ -498,25 +498,25 @@ START_TEST(unroll_rejects_nonlinear_layers_and_null_arguments) {
   float m[64];
   for (int t = 0; t < 64; t++) m[t] = SENT_F;
   symclone_layer *l = NULL;
-  TU_OK(symclone_relu_create(&l, 1, 1, 2, 2));
+  TU_OK(symclone_layer_create_relu(&l, 1, 1, 2, 2));
   ck_assert_int_eq(symclone_layer_is_linear(l), 0);
   EXPECT_LAYER_FAIL(l, symclone_layer_unroll(l, NULL, m), SYMCLONE_ERR_UNSUPPORTED, "linear");
   symclone_layer_free(l);
-  TU_OK(symclone_maxpool2_create(&l, 1, 1, 2, 2));
+  TU_OK(symclone_layer_create_maxpool2(&l, 1, 1, 2, 2));
   EXPECT_LAYER_FAIL(l, symclone_layer_unroll(l, NULL, m), SYMCLONE_ERR_UNSUPPORTED, "linear");
   symclone_layer_free(l);
-  TU_OK(symclone_orient_pool_create(&l, 1, 2, 2, 2, SYMCLONE_POOL_MAX));
+  TU_OK(symclone_layer_create_orient_pool(&l, 1, 2, 2, 2, SYMCLONE_POOL_MAX));
   EXPECT_LAYER_FAIL(l, symclone_layer_unroll(l, NULL, m), SYMCLONE_ERR_UNSUPPORTED, "linear");
   symclone_layer_free(l);
-  TU_OK(symclone_conv2d_create(&l, 1, 1, 1, 2, 2, SYMCLONE_PAD_VALID, 0));
+  TU_OK(symclone_layer_create_conv2d(&l, 1, 1, 1, 2, 2, SYMCLONE_PADDING_VALID, 0));
   float w = 1.0f;
   EXPECT_LAYER_FAIL(l, symclone_layer_unroll(l, NULL, m), SYMCLONE_ERR_NULL, "params");
   EXPECT_LAYER_FAIL(l, symclone_layer_unroll(l, &w, NULL), SYMCLONE_ERR_NULL, "matrix");
   symclone_layer_free(l);
-  TU_OK(symclone_dense_create(&l, 4, 4, 0));
+  TU_OK(symclone_layer_create_dense(&l, 4, 4, 0));
   EXPECT_LAYER_FAIL(l, symclone_layer_unroll(l, NULL, m), SYMCLONE_ERR_NULL, "params");
   symclone_layer_free(l);
-  TU_OK(symclone_global_avgpool_create(&l, 1, 1, 2, 2));
+  TU_OK(symclone_layer_create_global_avgpool(&l, 1, 1, 2, 2));
   EXPECT_LAYER_FAIL(l, symclone_layer_unroll(l, NULL, NULL), SYMCLONE_ERR_NULL, "matrix");
   symclone_layer_free(l);
   ck_assert_msg(all_equal(m, 64, SENT_F), "matrix written by a failing unroll");

@@ -736,8 +736,8 @@ START_TEST(random_turns_follow_the_seed_and_are_recorded) {
   const size_t count = 400;
   symclone_dataset *d = make_ids(count, n, n, 10, 11), *a, *b;
   int *k = calloc(count, sizeof *k), *k2 = calloc(count, sizeof *k2), hist[4] = {0};
-  TU_OK(symclone_dataset_rotate90(d, SYMCLONE_DATA_RANDOM, 77, k, &a));
-  TU_OK(symclone_dataset_rotate90(d, SYMCLONE_DATA_RANDOM, 77, k2, &b));
+  TU_OK(symclone_dataset_rotate90(d, SYMCLONE_DATASET_RANDOM, 77, k, &a));
+  TU_OK(symclone_dataset_rotate90(d, SYMCLONE_DATASET_RANDOM, 77, k2, &b));
   ck_assert_int_eq(memcmp(k, k2, count * sizeof *k), 0);
   ck_assert(tu_equal(symclone_dataset_images(a), symclone_dataset_images(b), count * n * n));
   ref_rng r = ref_seed(77);
@@ -765,7 +765,7 @@ START_TEST(rotation_rejects_bad_turns_and_non_square_images) {
   int k[3] = {-7, -7, -7};
   ck_assert_int_eq(symclone_dataset_rotate90(d, 1, 0, k, &a), SYMCLONE_ERR_SHAPE);
   ck_assert_int_eq(symclone_dataset_rotate90(d, 3, 0, k, &a), SYMCLONE_ERR_SHAPE);
-  ck_assert_int_eq(symclone_dataset_rotate90(d, SYMCLONE_DATA_RANDOM, 0, k, &a),
+  ck_assert_int_eq(symclone_dataset_rotate90(d, SYMCLONE_DATASET_RANDOM, 0, k, &a),
                    SYMCLONE_ERR_SHAPE);
   ck_assert_int_eq(symclone_dataset_make_rotation_task(d, 0, k, &a), SYMCLONE_ERR_SHAPE);
   ck_assert_int_eq(symclone_dataset_rotate90(d, 4, 0, k, &a), SYMCLONE_ERR_ARG);
@@ -792,7 +792,7 @@ START_TEST(rotation_task_relabels_half_turns_and_more) {
   symclone_dataset *d = make_ids(count, n, n, 10, 13), *t, *a;
   int *k = calloc(count, sizeof *k), *k2 = calloc(count, sizeof *k2);
   TU_OK(symclone_dataset_make_rotation_task(d, 5, k, &t));
-  TU_OK(symclone_dataset_rotate90(d, SYMCLONE_DATA_RANDOM, 5, k2, &a));
+  TU_OK(symclone_dataset_rotate90(d, SYMCLONE_DATASET_RANDOM, 5, k2, &a));
   ck_assert_int_eq(symclone_dataset_num_classes(t), 20);
   ck_assert_int_eq(memcmp(k, k2, count * sizeof *k), 0);
   ck_assert(tu_equal(symclone_dataset_images(t), symclone_dataset_images(a), count * n * n));

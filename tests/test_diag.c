@@ -158,7 +158,7 @@ static double matrix_err(const symclone_group *g, const float *m, const int is[4
 
 static double rel_dist(const float *a, const float *b, size_t n) {
   double d = -1.0;
-  OK(symclone_relative_distance(a, b, n, &d));
+  OK(symclone_diag_relative_distance(a, b, n, &d));
   return d;
 }
 
@@ -167,7 +167,7 @@ static double rel_dist(const float *a, const float *b, size_t n) {
 START_TEST(circular_conv2d_is_t2_equivariant_under_every_shift) {
   symclone_group *g = t2(8, 7);
   symclone_layer *l = NULL;
-  OK(symclone_conv2d_create(&l, 2, 3, 3, 8, 7, SYMCLONE_PAD_CIRCULAR, 1));
+  OK(symclone_layer_create_conv2d(&l, 2, 3, 3, 8, 7, SYMCLONE_PADDING_CIRCULAR, 1));
   float *p = layer_params(l, 3);
   double max;
   double mean = layer_err(g, l, p, 3, &max);
@@ -176,7 +176,7 @@ START_TEST(circular_conv2d_is_t2_equivariant_under_every_shift) {
   ck_assert_msg(max < 1e-5, "generic: mean %g max %g", mean, max);
   /* a circular lifting layer: T2 shifts every orientation alike */
   symclone_layer *lift = NULL;
-  OK(symclone_lifting_create(&lift, 4, 1, 2, 3, 8, 7, SYMCLONE_PAD_CIRCULAR, 1));
+  OK(symclone_layer_create_lifting(&lift, 4, 1, 2, 3, 8, 7, SYMCLONE_PADDING_CIRCULAR, 1));
   float *q = layer_params(lift, 4);
   mean = layer_err(g, lift, q, 2, &max);
   ck_assert_msg(max < 1e-5, "circular lifting under T2: mean %g max %g", mean, max);
@@ -192,8 +192,8 @@ START_TEST(c4_lifting_and_group_conv_are_c4_equivariant_for_every_padding) {
   symclone_padding pad = (symclone_padding)_i;
   symclone_group *g = cyclic(4);
   symclone_layer *lift = NULL, *gc = NULL;
-  OK(symclone_lifting_create(&lift, 4, 2, 3, 3, 9, 9, pad, 1));
-  OK(symclone_group_conv_create(&gc, 4, 2, 2, 3, 9, 9, pad, 1));
+  OK(symclone_layer_create_lifting(&lift, 4, 2, 3, 3, 9, 9, pad, 1));
+  OK(symclone_layer_create_group_conv(&gc, 4, 2, 2, 3, 9, 9, pad, 1));
   float *p = layer_params(lift, 5), *q = layer_params(gc, 6);
   double max;
   double mean = layer_err(g, lift, p, 3, &max);
@@ -202,7 +202,7 @@ START_TEST(c4_lifting_and_group_conv_are_c4_equivariant_for_every_padding) {
   ck_assert_msg(max < 1e-5, "C4 group conv, padding %d: mean %g max %g", _i, mean, max);
   /* and the planar conv2d with a generic (non-symmetric) filter is not */
   symclone_layer *c = NULL;
-  OK(symclone_conv2d_create(&c, 1, 1, 3, 9, 9, pad, 0));
+  OK(symclone_layer_create_conv2d(&c, 1, 1, 3, 9, 9, pad, 0));
   float *r = layer_params(c, 7);
   mean = layer_err(g, c, r, 3, NULL);
   ck_assert_msg(mean > 0.1, "conv2d under C4 should not be equivariant: %g", mean);
@@ -223,8 +223,8 @@ END_TEST
 START_TEST(interior_mask_makes_valid_and_zero_padded_conv2d_t2_equivariant) {
   symclone_group *g = t2(10, 9);
   symclone_layer *valid = NULL, *zero = NULL;
-  OK(symclone_conv2d_create(&valid, 2, 2, 3, 10, 9, SYMCLONE_PAD_VALID, 1));
-  OK(symclone_conv2d_create(&zero, 2, 2, 5, 10, 9, SYMCLONE_PAD_ZERO, 1));
+  OK(symclone_layer_create_conv2d(&valid, 2, 2, 3, 10, 9, SYMCLONE_PADDING_VALID, 1));
+  OK(symclone_layer_create_conv2d(&zero, 2, 2, 5, 10, 9, SYMCLONE_PADDING_ZERO, 1));
   float *pv = layer_params(valid, 8), *pz = layer_params(zero, 9);
   double max, mean;
 
@@ -247,7 +247,7 @@ START_TEST(interior_mask_makes_valid_and_zero_padded_conv2d_t2_equivariant) {
 
   /* a valid lifting layer: the output torus is smaller and carries orientations */
   symclone_layer *lift = NULL;
-  OK(symclone_lifting_create(&lift, 4, 1, 2, 3, 10, 9, SYMCLONE_PAD_VALID, 0));
+  OK(symclone_layer_create_lifting(&lift, 4, 1, 2, 3, 10, 9, SYMCLONE_PADDING_VALID, 0));
   float *pl = layer_params(lift, 10);
   mean = layer_err(g, lift, pl, 2, &max);
   ck_assert_msg(max < 1e-5, "valid lifting, interior: mean %g max %g", mean, max);
@@ -263,7 +263,7 @@ END_TEST
 
 START_TEST(random_dense_layer_is_far_from_equivariant) {
   symclone_layer *d = NULL;
-  OK(symclone_dense_create(&d, 64, 64, 0));
+  OK(symclone_layer_create_dense(&d, 64, 64, 0));
   float *p = layer_params(d, 12);
   int sh[4] = {1, 1, 8, 8};
   symclone_group *g = t2(8, 8), *c4 = cyclic(4);
@@ -391,7 +391,7 @@ START_TEST(projection_leaves_unrolled_equivariant_layers_unchanged) {
   /* circular conv2d under T2 */
   symclone_group *g = t2(7, 6);
   symclone_layer *c = NULL;
-  OK(symclone_conv2d_create(&c, 2, 3, 3, 7, 6, SYMCLONE_PAD_CIRCULAR, 0));
+  OK(symclone_layer_create_conv2d(&c, 2, 3, 3, 7, 6, SYMCLONE_PADDING_CIRCULAR, 0));
   float *p = layer_params(c, 41);
   size_t in = symclone_layer_input_size(c), out = symclone_layer_output_size(c);
   float *k = floats(in * out), *pk = floats(in * out);
@@ -410,7 +410,7 @@ START_TEST(projection_leaves_unrolled_equivariant_layers_unchanged) {
   symclone_layer_free(c);
 
   /* a valid conv2d: documented as not a fixed point (different tori) */
-  OK(symclone_conv2d_create(&c, 1, 1, 3, 7, 6, SYMCLONE_PAD_VALID, 0));
+  OK(symclone_layer_create_conv2d(&c, 1, 1, 3, 7, 6, SYMCLONE_PADDING_VALID, 0));
   p = layer_params(c, 42);
   in = symclone_layer_input_size(c);
   out = symclone_layer_output_size(c);
@@ -429,8 +429,8 @@ START_TEST(projection_leaves_unrolled_equivariant_layers_unchanged) {
   /* C4 lifting (valid) and group conv (zero padding) under C4 */
   g = cyclic(4);
   symclone_layer *ls[2] = {NULL, NULL};
-  OK(symclone_lifting_create(&ls[0], 4, 2, 2, 3, 7, 7, SYMCLONE_PAD_VALID, 0));
-  OK(symclone_group_conv_create(&ls[1], 4, 1, 2, 3, 5, 5, SYMCLONE_PAD_ZERO, 0));
+  OK(symclone_layer_create_lifting(&ls[0], 4, 2, 2, 3, 7, 7, SYMCLONE_PADDING_VALID, 0));
+  OK(symclone_layer_create_group_conv(&ls[1], 4, 1, 2, 3, 5, 5, SYMCLONE_PADDING_ZERO, 0));
   for (int j = 0; j < 2; j++) {
     p = layer_params(ls[j], 43 + (uint64_t)j);
     in = symclone_layer_input_size(ls[j]);
@@ -569,7 +569,7 @@ START_TEST(c8_lifting_disc_error_on_smooth_inputs_is_bounded) {
   const int hw = 21, k = 5;
   symclone_group *g = cyclic(8);
   symclone_layer *l = NULL;
-  OK(symclone_lifting_create(&l, 8, 1, 2, k, hw, hw, SYMCLONE_PAD_ZERO, 0));
+  OK(symclone_layer_create_lifting(&l, 8, 1, 2, k, hw, hw, SYMCLONE_PADDING_ZERO, 0));
   float *he = layer_params(l, 61);
   float *p = floats(symclone_layer_param_count(l));
   smooth_filters(p, 2, k);
@@ -659,13 +659,13 @@ START_TEST(relative_distance_is_computed_in_double) {
   ck_assert_msg(fabs(d - 0.1) < 1e-6, "%g", d);
   ck_assert(rel_dist(b, b, 4) == 0.0);
   float z[4] = {0};
-  ck_assert_int_eq(symclone_relative_distance(a, z, 4, &d), SYMCLONE_ERR_DATA);
-  ck_assert_int_eq(symclone_relative_distance(a, b, 0, &d), SYMCLONE_ERR_SIZE);
-  ck_assert_int_eq(symclone_relative_distance(NULL, b, 4, &d), SYMCLONE_ERR_NULL);
-  ck_assert_int_eq(symclone_relative_distance(a, NULL, 4, &d), SYMCLONE_ERR_NULL);
-  ck_assert_int_eq(symclone_relative_distance(a, b, 4, NULL), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_diag_relative_distance(a, z, 4, &d), SYMCLONE_ERR_DATA);
+  ck_assert_int_eq(symclone_diag_relative_distance(a, b, 0, &d), SYMCLONE_ERR_SIZE);
+  ck_assert_int_eq(symclone_diag_relative_distance(NULL, b, 4, &d), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_diag_relative_distance(a, NULL, 4, &d), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_diag_relative_distance(a, b, 4, NULL), SYMCLONE_ERR_NULL);
   float inf[1] = {INFINITY}, one[1] = {1.0f};
-  ck_assert_int_eq(symclone_relative_distance(inf, one, 1, &d), SYMCLONE_ERR_DATA);
+  ck_assert_int_eq(symclone_diag_relative_distance(inf, one, 1, &d), SYMCLONE_ERR_DATA);
 }
 END_TEST
 
@@ -757,7 +757,7 @@ START_TEST(bad_equivariance_arguments_return_the_documented_codes) {
   /* the layer convenience */
   mean = max = -7.0;
   symclone_layer *l = NULL;
-  OK(symclone_conv2d_create(&l, 1, 1, 3, 5, 5, SYMCLONE_PAD_CIRCULAR, 0));
+  OK(symclone_layer_create_conv2d(&l, 1, 1, 3, 5, 5, SYMCLONE_PADDING_CIRCULAR, 0));
   float *p = layer_params(l, 81);
   EXPECT(SYMCLONE_ERR_NULL, symclone_layer_equivariance_error(g, NULL, p, NULL, 0, 1, 0, 1, &mean,
                                                               &max, eb, 256));
@@ -772,7 +772,7 @@ START_TEST(bad_equivariance_arguments_return_the_documented_codes) {
                                                               &max, eb, 256));
   ck_assert_msg(strstr(eb, "params") != NULL, "message: %s", eb);
   symclone_layer *lift = NULL;
-  OK(symclone_lifting_create(&lift, 4, 1, 1, 3, 5, 5, SYMCLONE_PAD_ZERO, 0));
+  OK(symclone_layer_create_lifting(&lift, 4, 1, 1, 3, 5, 5, SYMCLONE_PADDING_ZERO, 0));
   float *q = layer_params(lift, 82);
   /* a C4 lifting layer under C8: 4 orientations are not 8 */
   EXPECT(SYMCLONE_ERR_GROUP, symclone_layer_equivariance_error(c8, lift, q, NULL, 0, 1, 0, 1,

@@ -7,7 +7,7 @@
 #define TOL 1e-5
 
 static const char *pad_name(int pad) {
-  return pad == SYMCLONE_PAD_VALID ? "valid" : pad == SYMCLONE_PAD_ZERO ? "zero" : "circular";
+  return pad == SYMCLONE_PADDING_VALID ? "valid" : pad == SYMCLONE_PADDING_ZERO ? "zero" : "circular";
 }
 
 static symclone_group *make_cyclic(int n) {
@@ -71,7 +71,7 @@ START_TEST(circular_conv2d_commutes_with_every_torus_shift) {
   static const int sizes[][2] = {{8, 8}, {7, 5}};
   int h = sizes[_i][0], w = sizes[_i][1];
   for (int k = 1; k <= 5; k += 2) {
-    symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, 2, 3, k, h, w, SYMCLONE_PAD_CIRCULAR, 1);
+    symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, 2, 3, k, h, w, SYMCLONE_PADDING_CIRCULAR, 1);
     symclone_group *g = make_t2(h, w);
     float *p = tu_normal_floats(symclone_layer_param_count(l), 3);
     double err = equivariance_error(l, p, g, 0, 0, 2, 10);
@@ -86,11 +86,11 @@ END_TEST
 START_TEST(zero_and_valid_conv2d_commute_with_shifts_away_from_the_border) {
   int h = 9, w = 8, k = 3, in_c = 2, out_c = 2;
   symclone_group *g = make_t2(h, w);
-  for (int pad = SYMCLONE_PAD_VALID; pad <= SYMCLONE_PAD_ZERO; pad++) {
+  for (int pad = SYMCLONE_PADDING_VALID; pad <= SYMCLONE_PADDING_ZERO; pad++) {
     symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, in_c, out_c, k, h, w, pad, 1);
     int so[4];
     TU_OK_LAYER(l, symclone_layer_output_shape(l, so));
-    int oh = so[2], ow = so[3], off = pad == SYMCLONE_PAD_VALID ? 0 : k / 2;
+    int oh = so[2], ow = so[3], off = pad == SYMCLONE_PADDING_VALID ? 0 : k / 2;
     size_t in_sz = symclone_layer_input_size(l), out_sz = symclone_layer_output_size(l);
     float *p = tu_normal_floats(symclone_layer_param_count(l), 4);
     float *x = tu_normal_floats(in_sz, 5), *gx = tu_floats(in_sz);
@@ -138,9 +138,9 @@ END_TEST
 START_TEST(lifting_and_group_conv_commute_with_torus_shifts_under_circular_padding) {
   int h = 6, w = 6;
   symclone_group *g = make_t2(h, w);
-  symclone_layer *li = tu_make_conv(SYMCLONE_LAYER_LIFTING, 4, 2, 2, 3, h, w, SYMCLONE_PAD_CIRCULAR, 1);
+  symclone_layer *li = tu_make_conv(SYMCLONE_LAYER_LIFTING, 4, 2, 2, 3, h, w, SYMCLONE_PADDING_CIRCULAR, 1);
   symclone_layer *gc =
-      tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 2, 2, 3, h, w, SYMCLONE_PAD_CIRCULAR, 1);
+      tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 2, 2, 3, h, w, SYMCLONE_PADDING_CIRCULAR, 1);
   float *p1 = tu_normal_floats(symclone_layer_param_count(li), 6);
   float *p2 = tu_normal_floats(symclone_layer_param_count(gc), 7);
   double e1 = equivariance_error(li, p1, g, 0, 1, 1, 8);
@@ -359,7 +359,7 @@ END_TEST
 
 START_TEST(relu_commutes_exactly_with_rotations_and_shifts) {
   symclone_layer *l = NULL;
-  TU_OK(symclone_relu_create(&l, 2, 4, 6, 6));
+  TU_OK(symclone_layer_create_relu(&l, 2, 4, 6, 6));
   symclone_group *c4 = make_cyclic(4), *t2 = make_t2(6, 6);
   double e1 = equivariance_error(l, NULL, c4, 1, 1, 2, 40);
   double e2 = equivariance_error(l, NULL, t2, 1, 1, 1, 41);
@@ -373,13 +373,13 @@ END_TEST
 START_TEST(maxpool2_commutes_with_c4_on_even_grids_only) {
   symclone_group *c4 = make_cyclic(4);
   symclone_layer *l = NULL;
-  TU_OK(symclone_maxpool2_create(&l, 2, 4, 8, 8));
+  TU_OK(symclone_layer_create_maxpool2(&l, 2, 4, 8, 8));
   double err = equivariance_error(l, NULL, c4, 1, 1, 3, 42);
   ck_assert_msg(err == 0.0, "8x8: %g", err);
   symclone_layer_free(l);
   /* on a 7x7 grid the dropped last row becomes the first after a quarter
    * turn: pooling then does not commute (documented limitation) */
-  TU_OK(symclone_maxpool2_create(&l, 2, 4, 7, 7));
+  TU_OK(symclone_layer_create_maxpool2(&l, 2, 4, 7, 7));
   err = equivariance_error(l, NULL, c4, 1, 1, 1, 43);
   ck_assert_msg(err > 1e-2, "7x7 unexpectedly equivariant: %g", err);
   symclone_layer_free(l);
@@ -390,7 +390,7 @@ END_TEST
 START_TEST(maxpool2_maps_even_shifts_to_half_shifts) {
   int h = 8, w = 6, c = 2, n = 3;
   symclone_layer *l = NULL;
-  TU_OK(symclone_maxpool2_create(&l, c, n, h, w));
+  TU_OK(symclone_layer_create_maxpool2(&l, c, n, h, w));
   symclone_group *big = make_t2(h, w), *small = make_t2(h / 2, w / 2);
   size_t in_sz = symclone_layer_input_size(l), out_sz = symclone_layer_output_size(l);
   float *x = tu_normal_floats(in_sz, 44), *gx = tu_floats(in_sz), *y = tu_floats(out_sz),
@@ -424,7 +424,7 @@ START_TEST(orientation_pooling_is_invariant_to_the_orientation_cycle) {
     for (int mode = 0; mode < 2; mode++) {
       int n = orders[j], c = 2, side = 6;
       symclone_layer *l = NULL;
-      TU_OK(symclone_orient_pool_create(&l, c, n, side, side, (symclone_pool_mode)mode));
+      TU_OK(symclone_layer_create_orient_pool(&l, c, n, side, side, (symclone_pool_mode)mode));
       symclone_group *g = make_cyclic(n);
       size_t in_sz = symclone_layer_input_size(l), out_sz = symclone_layer_output_size(l);
       float *x = tu_normal_floats(in_sz, 45), *gx = tu_floats(in_sz), *y = tu_floats(out_sz),
@@ -462,7 +462,7 @@ END_TEST
 START_TEST(global_avgpool_is_shift_invariant_and_cycles_orientations_under_c4) {
   int c = 3, n = 4, side = 6;
   symclone_layer *l = NULL;
-  TU_OK(symclone_global_avgpool_create(&l, c, n, side, side));
+  TU_OK(symclone_layer_create_global_avgpool(&l, c, n, side, side));
   symclone_group *c4 = make_cyclic(4), *t2 = make_t2(side, side);
   size_t in_sz = symclone_layer_input_size(l), out_sz = symclone_layer_output_size(l);
   ck_assert_uint_eq(out_sz, (size_t)c * n);
@@ -497,13 +497,13 @@ START_TEST(c4_gcnn_lifting_gconv_pool_gap_is_rotation_invariant) {
    * -> global average: the features are invariant to quarter turns */
   int side = 10;
   symclone_layer *ls[6];
-  ls[0] = tu_make_conv(SYMCLONE_LAYER_LIFTING, 4, 1, 3, 3, side, side, SYMCLONE_PAD_ZERO, 1);
-  TU_OK(symclone_relu_create(&ls[1], 3, 4, side, side));
-  ls[2] = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 3, 2, 3, side, side, SYMCLONE_PAD_VALID, 1);
-  TU_OK(symclone_maxpool2_create(&ls[3], 2, 4, side - 2, side - 2));
-  TU_OK(symclone_orient_pool_create(&ls[4], 2, 4, (side - 2) / 2, (side - 2) / 2,
+  ls[0] = tu_make_conv(SYMCLONE_LAYER_LIFTING, 4, 1, 3, 3, side, side, SYMCLONE_PADDING_ZERO, 1);
+  TU_OK(symclone_layer_create_relu(&ls[1], 3, 4, side, side));
+  ls[2] = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 3, 2, 3, side, side, SYMCLONE_PADDING_VALID, 1);
+  TU_OK(symclone_layer_create_maxpool2(&ls[3], 2, 4, side - 2, side - 2));
+  TU_OK(symclone_layer_create_orient_pool(&ls[4], 2, 4, (side - 2) / 2, (side - 2) / 2,
                                     SYMCLONE_POOL_MAX));
-  TU_OK(symclone_global_avgpool_create(&ls[5], 2, 1, (side - 2) / 2, (side - 2) / 2));
+  TU_OK(symclone_layer_create_global_avgpool(&ls[5], 2, 1, (side - 2) / 2, (side - 2) / 2));
   float *p0 = tu_normal_floats(symclone_layer_param_count(ls[0]), 50);
   float *p2 = tu_normal_floats(symclone_layer_param_count(ls[2]), 51);
   const float *ps[6] = {p0, NULL, p2, NULL, NULL, NULL};

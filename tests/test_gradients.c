@@ -94,7 +94,7 @@ static void check_layer(const char *label, const symclone_layer *l, size_t batch
 }
 
 static const char *pad_name(int pad) {
-  return pad == SYMCLONE_PAD_VALID ? "valid" : pad == SYMCLONE_PAD_ZERO ? "zero" : "circular";
+  return pad == SYMCLONE_PADDING_VALID ? "valid" : pad == SYMCLONE_PADDING_ZERO ? "zero" : "circular";
 }
 
 /* kind, orientations, kernel, side */
@@ -121,7 +121,7 @@ END_TEST
 
 START_TEST(conv2d_backward_matches_finite_differences_across_sample_chunks) {
   /* enough columns per sample that a batch of 3 takes several products */
-  symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, 16, 2, 5, 32, 32, SYMCLONE_PAD_ZERO, 1);
+  symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, 16, 2, 5, 32, 32, SYMCLONE_PADDING_ZERO, 1);
   check_layer("conv2d 16 channels 32x32", l, 3, NULL, 7);
   symclone_layer_free(l);
 }
@@ -130,7 +130,7 @@ END_TEST
 START_TEST(dense_backward_matches_finite_differences) {
   for (int bias = 0; bias < 2; bias++) {
     symclone_layer *l = NULL;
-    TU_OK(symclone_dense_create(&l, 11, 6, bias));
+    TU_OK(symclone_layer_create_dense(&l, 11, 6, bias));
     check_layer(bias ? "dense with bias" : "dense", l, 3, NULL, 20 + (uint64_t)bias);
     symclone_layer_free(l);
   }
@@ -154,7 +154,7 @@ static float *kink_free(size_t n, uint64_t seed) {
 
 START_TEST(relu_backward_matches_finite_differences) {
   symclone_layer *l = NULL;
-  TU_OK(symclone_relu_create(&l, 2, 3, 4, 5));
+  TU_OK(symclone_layer_create_relu(&l, 2, 3, 4, 5));
   float *x = kink_free(2 * symclone_layer_input_size(l), 30);
   check_layer("relu", l, 2, x, 31);
   free(x);
@@ -164,7 +164,7 @@ END_TEST
 
 START_TEST(maxpool2_backward_matches_finite_differences) {
   symclone_layer *l = NULL;
-  TU_OK(symclone_maxpool2_create(&l, 2, 2, 5, 7)); /* odd sizes */
+  TU_OK(symclone_layer_create_maxpool2(&l, 2, 2, 5, 7)); /* odd sizes */
   float *x = kink_free(2 * symclone_layer_input_size(l), 32);
   check_layer("maxpool2", l, 2, x, 33);
   free(x);
@@ -175,7 +175,7 @@ END_TEST
 START_TEST(orient_pool_backward_matches_finite_differences) {
   for (int mode = 0; mode < 2; mode++) {
     symclone_layer *l = NULL;
-    TU_OK(symclone_orient_pool_create(&l, 2, 4, 3, 4, (symclone_pool_mode)mode));
+    TU_OK(symclone_layer_create_orient_pool(&l, 2, 4, 3, 4, (symclone_pool_mode)mode));
     float *x = kink_free(2 * symclone_layer_input_size(l), 34);
     check_layer(mode ? "orientation mean" : "orientation max", l, 2, x, 35);
     free(x);
@@ -186,7 +186,7 @@ END_TEST
 
 START_TEST(global_avgpool_backward_matches_finite_differences) {
   symclone_layer *l = NULL;
-  TU_OK(symclone_global_avgpool_create(&l, 2, 3, 4, 5));
+  TU_OK(symclone_layer_create_global_avgpool(&l, 2, 3, 4, 5));
   check_layer("global average", l, 2, NULL, 36);
   symclone_layer_free(l);
 }
@@ -246,16 +246,16 @@ static void check_accumulation(const symclone_layer *l, uint64_t seed) {
 }
 
 START_TEST(backward_adds_into_dparams_and_overwrites_dx) {
-  symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, 2, 3, 3, 5, 6, SYMCLONE_PAD_ZERO, 1);
+  symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, 2, 3, 3, 5, 6, SYMCLONE_PADDING_ZERO, 1);
   check_accumulation(l, 50);
   symclone_layer_free(l);
-  l = tu_make_conv(SYMCLONE_LAYER_LIFTING, 4, 2, 2, 3, 5, 5, SYMCLONE_PAD_CIRCULAR, 1);
+  l = tu_make_conv(SYMCLONE_LAYER_LIFTING, 4, 2, 2, 3, 5, 5, SYMCLONE_PADDING_CIRCULAR, 1);
   check_accumulation(l, 51);
   symclone_layer_free(l);
-  l = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 8, 2, 2, 3, 5, 5, SYMCLONE_PAD_VALID, 1);
+  l = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 8, 2, 2, 3, 5, 5, SYMCLONE_PADDING_VALID, 1);
   check_accumulation(l, 52);
   symclone_layer_free(l);
-  TU_OK(symclone_dense_create(&l, 7, 4, 1));
+  TU_OK(symclone_layer_create_dense(&l, 7, 4, 1));
   check_accumulation(l, 53);
   symclone_layer_free(l);
 }
@@ -263,11 +263,11 @@ END_TEST
 
 START_TEST(parameter_free_backward_overwrites_dx_and_accepts_null_dparams) {
   symclone_layer *ls[5];
-  TU_OK(symclone_relu_create(&ls[0], 2, 2, 4, 4));
-  TU_OK(symclone_maxpool2_create(&ls[1], 2, 2, 4, 4));
-  TU_OK(symclone_orient_pool_create(&ls[2], 2, 2, 4, 4, SYMCLONE_POOL_MAX));
-  TU_OK(symclone_orient_pool_create(&ls[3], 2, 2, 4, 4, SYMCLONE_POOL_MEAN));
-  TU_OK(symclone_global_avgpool_create(&ls[4], 2, 2, 4, 4));
+  TU_OK(symclone_layer_create_relu(&ls[0], 2, 2, 4, 4));
+  TU_OK(symclone_layer_create_maxpool2(&ls[1], 2, 2, 4, 4));
+  TU_OK(symclone_layer_create_orient_pool(&ls[2], 2, 2, 4, 4, SYMCLONE_POOL_MAX));
+  TU_OK(symclone_layer_create_orient_pool(&ls[3], 2, 2, 4, 4, SYMCLONE_POOL_MEAN));
+  TU_OK(symclone_layer_create_global_avgpool(&ls[4], 2, 2, 4, 4));
   for (int j = 0; j < 5; j++) {
     size_t in_sz = symclone_layer_input_size(ls[j]) * 2, out_sz = symclone_layer_output_size(ls[j]) * 2;
     float *x = tu_normal_floats(in_sz, 60), *dy = tu_normal_floats(out_sz, 61);

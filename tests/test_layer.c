@@ -5,7 +5,7 @@
 #define TOL 1e-5
 
 static const char *pad_name(int pad) {
-  return pad == SYMCLONE_PAD_VALID ? "valid" : pad == SYMCLONE_PAD_ZERO ? "zero" : "circular";
+  return pad == SYMCLONE_PADDING_VALID ? "valid" : pad == SYMCLONE_PADDING_ZERO ? "zero" : "circular";
 }
 
 /* R_r of Cn applied to one k x k filter: quarter turns by the test's own
@@ -24,8 +24,8 @@ static void rotate_filter(const float *in, float *out, int k, int r, int n) {
 /* Lifting reference, one sample: y[o][r] = b[o] + sum_i (R_r w[o][i]) (*) x[i] */
 static void ref_lifting(const float *x, int in_c, int h, int w, const float *wt, const float *b,
                         int out_c, int k, int pad, int n, float *y) {
-  int oh = pad == SYMCLONE_PAD_VALID ? h - k + 1 : h;
-  int ow = pad == SYMCLONE_PAD_VALID ? w - k + 1 : w;
+  int oh = pad == SYMCLONE_PADDING_VALID ? h - k + 1 : h;
+  int ow = pad == SYMCLONE_PADDING_VALID ? w - k + 1 : w;
   size_t kk = (size_t)k * k, ohw = (size_t)oh * ow;
   float *bank = tu_floats((size_t)in_c * kk);
   for (int o = 0; o < out_c; o++)
@@ -42,8 +42,8 @@ static void ref_lifting(const float *x, int in_c, int h, int w, const float *wt,
  * y[o][r] = b[o] + sum_i sum_s (R_r w[o][i][(s - r) mod n]) (*) x[i][s] */
 static void ref_group_conv(const float *x, int in_c, int h, int w, const float *wt,
                            const float *b, int out_c, int k, int pad, int n, float *y) {
-  int oh = pad == SYMCLONE_PAD_VALID ? h - k + 1 : h;
-  int ow = pad == SYMCLONE_PAD_VALID ? w - k + 1 : w;
+  int oh = pad == SYMCLONE_PADDING_VALID ? h - k + 1 : h;
+  int ow = pad == SYMCLONE_PADDING_VALID ? w - k + 1 : w;
   size_t kk = (size_t)k * k, ohw = (size_t)oh * ow;
   /* the input [i][s] read as in_c * n planar channels */
   float *bank = tu_floats((size_t)in_c * n * kk);
@@ -105,7 +105,7 @@ static void decode(int i, int *pad, int *bias, int *k) {
  * on both ends. */
 START_TEST(conv2d_same_size_kernels_as_large_as_the_grid) {
   static const int shapes[][3] = {{1, 1, 1}, {3, 3, 3}, {5, 5, 5}, {5, 8, 5}, {9, 7, 7}, {7, 9, 7}};
-  for (int pad = SYMCLONE_PAD_ZERO; pad <= SYMCLONE_PAD_CIRCULAR; pad++)
+  for (int pad = SYMCLONE_PADDING_ZERO; pad <= SYMCLONE_PADDING_CIRCULAR; pad++)
     for (size_t g = 0; g < sizeof shapes / sizeof shapes[0]; g++) {
       int h = shapes[g][0], w = shapes[g][1], k = shapes[g][2];
       double err = conv_forward_error(SYMCLONE_LAYER_CONV2D, 1, 2, 2, k, h, w, pad, 1, 2, 900 + g);
@@ -212,7 +212,7 @@ START_TEST(c1_lifting_and_group_conv_equal_conv2d) {
 END_TEST
 
 START_TEST(explicit_workspace_gives_the_same_result_whatever_its_content) {
-  symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 2, 2, 3, 6, 6, SYMCLONE_PAD_ZERO, 1);
+  symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 2, 2, 3, 6, 6, SYMCLONE_PADDING_ZERO, 1);
   size_t batch = 3, in_sz = symclone_layer_input_size(l), out_sz = symclone_layer_output_size(l);
   size_t ws = symclone_layer_workspace_size(l, batch);
   ck_assert_uint_gt(ws, 0);
@@ -242,7 +242,7 @@ END_TEST
 
 START_TEST(relu_forward_zeroes_negatives_and_keeps_positives) {
   symclone_layer *l = NULL;
-  TU_OK(symclone_relu_create(&l, 2, 3, 4, 5));
+  TU_OK(symclone_layer_create_relu(&l, 2, 3, 4, 5));
   size_t n = symclone_layer_input_size(l), batch = 3;
   ck_assert_uint_eq(n, 2 * 3 * 4 * 5);
   ck_assert_uint_eq(symclone_layer_output_size(l), n);
@@ -259,7 +259,7 @@ START_TEST(maxpool2_forward_takes_the_max_of_each_2x2_window) {
   /* odd sizes: the trailing row and column are dropped */
   int c = 2, n = 3, h = 5, w = 7, oh = 2, ow = 3, batch = 2;
   symclone_layer *l = NULL;
-  TU_OK(symclone_maxpool2_create(&l, c, n, h, w));
+  TU_OK(symclone_layer_create_maxpool2(&l, c, n, h, w));
   size_t planes = (size_t)batch * c * n;
   float *x = tu_normal_floats(planes * h * w, 4), *y = tu_floats(planes * oh * ow);
   TU_OK_LAYER(l, symclone_layer_forward(l, NULL, batch, x, y, NULL));
@@ -283,7 +283,7 @@ START_TEST(orient_pool_forward_takes_max_or_mean_over_orientations) {
   size_t hw = (size_t)h * w;
   for (int mode = 0; mode < 2; mode++) {
     symclone_layer *l = NULL;
-    TU_OK(symclone_orient_pool_create(&l, c, n, h, w, (symclone_pool_mode)mode));
+    TU_OK(symclone_layer_create_orient_pool(&l, c, n, h, w, (symclone_pool_mode)mode));
     float *x = tu_normal_floats((size_t)batch * c * n * hw, 5 + mode);
     float *y = tu_floats((size_t)batch * c * hw), *ref = tu_floats((size_t)batch * c * hw);
     TU_OK_LAYER(l, symclone_layer_forward(l, NULL, batch, x, y, NULL));
@@ -312,7 +312,7 @@ START_TEST(global_avgpool_forward_averages_each_plane) {
   int c = 3, n = 2, h = 4, w = 5, batch = 3;
   size_t hw = (size_t)h * w, planes = (size_t)batch * c * n;
   symclone_layer *l = NULL;
-  TU_OK(symclone_global_avgpool_create(&l, c, n, h, w));
+  TU_OK(symclone_layer_create_global_avgpool(&l, c, n, h, w));
   float *x = tu_normal_floats(planes * hw, 12), *y = tu_floats(planes), *ref = tu_floats(planes);
   TU_OK_LAYER(l, symclone_layer_forward(l, NULL, batch, x, y, NULL));
   for (size_t q = 0; q < planes; q++) {
@@ -332,7 +332,7 @@ START_TEST(dense_forward_is_matrix_times_vector_plus_bias) {
   int in = 13, out = 7, batch = 4;
   for (int bias = 0; bias < 2; bias++) {
     symclone_layer *l = NULL;
-    TU_OK(symclone_dense_create(&l, in, out, bias));
+    TU_OK(symclone_layer_create_dense(&l, in, out, bias));
     ck_assert_uint_eq(symclone_layer_param_count(l), (size_t)(in * out + (bias ? out : 0)));
     float *p = tu_normal_floats(symclone_layer_param_count(l), 20 + bias);
     float *x = tu_normal_floats((size_t)in * batch, 22), *y = tu_floats((size_t)out * batch),
@@ -418,8 +418,8 @@ START_TEST(conv2d_unrolled_matrix_has_the_direct_toeplitz_entries) {
     symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, 1, 1, k, h, w, pad, 0);
     float wt[9];
     for (int t = 0; t < 9; t++) wt[t] = (float)(t + 1);
-    int oh = pad == SYMCLONE_PAD_VALID ? h - 2 : h, ow = pad == SYMCLONE_PAD_VALID ? w - 2 : w;
-    int off = pad == SYMCLONE_PAD_VALID ? 0 : 1;
+    int oh = pad == SYMCLONE_PADDING_VALID ? h - 2 : h, ow = pad == SYMCLONE_PADDING_VALID ? w - 2 : w;
+    int off = pad == SYMCLONE_PADDING_VALID ? 0 : 1;
     float *m = tu_floats((size_t)oh * ow * h * w), *ref = tu_floats((size_t)oh * ow * h * w);
     TU_OK_LAYER(l, symclone_layer_unroll(l, wt, m));
     for (int oy = 0; oy < oh; oy++)
@@ -427,7 +427,7 @@ START_TEST(conv2d_unrolled_matrix_has_the_direct_toeplitz_entries) {
         for (int ky = 0; ky < k; ky++)
           for (int kx = 0; kx < k; kx++) {
             int iy = oy + ky - off, ix = ox + kx - off;
-            if (pad == SYMCLONE_PAD_CIRCULAR) {
+            if (pad == SYMCLONE_PADDING_CIRCULAR) {
               iy = (iy + h) % h;
               ix = (ix + w) % w;
             } else if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
@@ -445,7 +445,7 @@ END_TEST
 
 START_TEST(dense_pooling_unrolled_matrices_times_x_equal_forward) {
   symclone_layer *l = NULL;
-  TU_OK(symclone_dense_create(&l, 9, 5, 1));
+  TU_OK(symclone_layer_create_dense(&l, 9, 5, 1));
   float *p = tu_normal_floats(symclone_layer_param_count(l), 50);
   double err = unroll_error(l, p, p + 45, 51);
   ck_assert_msg(err <= TOL, "dense: %g", err);
@@ -457,13 +457,13 @@ START_TEST(dense_pooling_unrolled_matrices_times_x_equal_forward) {
   free(p);
   symclone_layer_free(l);
 
-  TU_OK(symclone_orient_pool_create(&l, 2, 4, 3, 3, SYMCLONE_POOL_MEAN));
+  TU_OK(symclone_layer_create_orient_pool(&l, 2, 4, 3, 3, SYMCLONE_POOL_MEAN));
   ck_assert_int_eq(symclone_layer_is_linear(l), 1);
   err = unroll_error(l, NULL, NULL, 52);
   ck_assert_msg(err <= TOL, "orientation mean pool: %g", err);
   symclone_layer_free(l);
 
-  TU_OK(symclone_global_avgpool_create(&l, 2, 3, 4, 5));
+  TU_OK(symclone_layer_create_global_avgpool(&l, 2, 3, 4, 5));
   ck_assert_int_eq(symclone_layer_is_linear(l), 1);
   err = unroll_error(l, NULL, NULL, 53);
   ck_assert_msg(err <= TOL, "global average pool: %g", err);
@@ -489,7 +489,7 @@ static void expect_shapes(const symclone_layer *l, int i0, int i1, int i2, int i
 START_TEST(convolution_shapes_and_parameter_counts) {
   for (int pad = 0; pad < 3; pad++)
     for (int bias = 0; bias < 2; bias++) {
-      int oh = pad == SYMCLONE_PAD_VALID ? 9 - 5 + 1 : 9, ow = pad == SYMCLONE_PAD_VALID ? 3 : 7;
+      int oh = pad == SYMCLONE_PADDING_VALID ? 9 - 5 + 1 : 9, ow = pad == SYMCLONE_PADDING_VALID ? 3 : 7;
       symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, 3, 4, 5, 9, 7, pad, bias);
       ck_assert_int_eq(symclone_layer_kind_of(l), SYMCLONE_LAYER_CONV2D);
       expect_shapes(l, 3, 1, 9, 7, 4, 1, oh, ow);
@@ -502,7 +502,7 @@ START_TEST(convolution_shapes_and_parameter_counts) {
       ck_assert_uint_gt(symclone_layer_workspace_size(l, 1), 0);
       symclone_layer_free(l);
 
-      oh = pad == SYMCLONE_PAD_VALID ? 7 : 9;
+      oh = pad == SYMCLONE_PADDING_VALID ? 7 : 9;
       l = tu_make_conv(SYMCLONE_LAYER_LIFTING, 8, 3, 4, 3, 9, 9, pad, bias);
       ck_assert_int_eq(symclone_layer_kind_of(l), SYMCLONE_LAYER_LIFTING);
       expect_shapes(l, 3, 1, 9, 9, 4, 8, oh, oh);
@@ -528,7 +528,7 @@ END_TEST
 
 START_TEST(simple_layer_shapes_and_parameter_counts) {
   symclone_layer *l = NULL;
-  TU_OK(symclone_relu_create(&l, 3, 4, 5, 6));
+  TU_OK(symclone_layer_create_relu(&l, 3, 4, 5, 6));
   ck_assert_int_eq(symclone_layer_kind_of(l), SYMCLONE_LAYER_RELU);
   expect_shapes(l, 3, 4, 5, 6, 3, 4, 5, 6);
   ck_assert_uint_eq(symclone_layer_param_count(l), 0);
@@ -537,7 +537,7 @@ START_TEST(simple_layer_shapes_and_parameter_counts) {
   ck_assert_int_eq(symclone_layer_is_linear(l), 0);
   symclone_layer_free(l);
 
-  TU_OK(symclone_maxpool2_create(&l, 3, 4, 7, 6));
+  TU_OK(symclone_layer_create_maxpool2(&l, 3, 4, 7, 6));
   ck_assert_int_eq(symclone_layer_kind_of(l), SYMCLONE_LAYER_MAXPOOL2);
   expect_shapes(l, 3, 4, 7, 6, 3, 4, 3, 3);
   ck_assert_uint_eq(symclone_layer_param_count(l), 0);
@@ -545,25 +545,25 @@ START_TEST(simple_layer_shapes_and_parameter_counts) {
   ck_assert_int_eq(symclone_layer_is_linear(l), 0);
   symclone_layer_free(l);
 
-  TU_OK(symclone_orient_pool_create(&l, 3, 8, 5, 4, SYMCLONE_POOL_MAX));
+  TU_OK(symclone_layer_create_orient_pool(&l, 3, 8, 5, 4, SYMCLONE_POOL_MAX));
   ck_assert_int_eq(symclone_layer_kind_of(l), SYMCLONE_LAYER_ORIENT_POOL);
   expect_shapes(l, 3, 8, 5, 4, 3, 1, 5, 4);
   ck_assert_int_eq(symclone_layer_orientations(l), 1);
   ck_assert_int_eq(symclone_layer_is_linear(l), 0);
   symclone_layer_free(l);
 
-  TU_OK(symclone_orient_pool_create(&l, 3, 8, 5, 4, SYMCLONE_POOL_MEAN));
+  TU_OK(symclone_layer_create_orient_pool(&l, 3, 8, 5, 4, SYMCLONE_POOL_MEAN));
   ck_assert_int_eq(symclone_layer_is_linear(l), 1);
   symclone_layer_free(l);
 
-  TU_OK(symclone_global_avgpool_create(&l, 3, 4, 5, 6));
+  TU_OK(symclone_layer_create_global_avgpool(&l, 3, 4, 5, 6));
   ck_assert_int_eq(symclone_layer_kind_of(l), SYMCLONE_LAYER_GLOBAL_AVGPOOL);
   expect_shapes(l, 3, 4, 5, 6, 3, 4, 1, 1);
   ck_assert_int_eq(symclone_layer_is_linear(l), 1);
   ck_assert_uint_eq(symclone_layer_param_count(l), 0);
   symclone_layer_free(l);
 
-  TU_OK(symclone_dense_create(&l, 10, 3, 1));
+  TU_OK(symclone_layer_create_dense(&l, 10, 3, 1));
   ck_assert_int_eq(symclone_layer_kind_of(l), SYMCLONE_LAYER_DENSE);
   expect_shapes(l, 10, 1, 1, 1, 3, 1, 1, 1);
   ck_assert_uint_eq(symclone_layer_weight_count(l), 30);
@@ -577,10 +577,10 @@ START_TEST(init_params_is_he_uniform_reproducible_with_zero_bias) {
   /* fan_in: conv2d in*k*k, lifting in*k*k, group conv in*n*k*k, dense in */
   symclone_layer *ls[4];
   size_t fan[4] = {4 * 9, 4 * 9, 4 * 4 * 9, 50};
-  ls[0] = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, 4, 6, 3, 8, 8, SYMCLONE_PAD_ZERO, 1);
-  ls[1] = tu_make_conv(SYMCLONE_LAYER_LIFTING, 4, 4, 6, 3, 8, 8, SYMCLONE_PAD_ZERO, 1);
-  ls[2] = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 4, 6, 3, 8, 8, SYMCLONE_PAD_ZERO, 1);
-  TU_OK(symclone_dense_create(&ls[3], 50, 20, 1));
+  ls[0] = tu_make_conv(SYMCLONE_LAYER_CONV2D, 1, 4, 6, 3, 8, 8, SYMCLONE_PADDING_ZERO, 1);
+  ls[1] = tu_make_conv(SYMCLONE_LAYER_LIFTING, 4, 4, 6, 3, 8, 8, SYMCLONE_PADDING_ZERO, 1);
+  ls[2] = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 4, 4, 6, 3, 8, 8, SYMCLONE_PADDING_ZERO, 1);
+  TU_OK(symclone_layer_create_dense(&ls[3], 50, 20, 1));
   for (int j = 0; j < 4; j++) {
     symclone_layer *l = ls[j];
     size_t np = symclone_layer_param_count(l), nw = symclone_layer_weight_count(l);
@@ -609,7 +609,7 @@ START_TEST(init_params_is_he_uniform_reproducible_with_zero_bias) {
   }
   /* parameter-free layers accept NULL */
   symclone_layer *r = NULL;
-  TU_OK(symclone_relu_create(&r, 1, 1, 2, 2));
+  TU_OK(symclone_layer_create_relu(&r, 1, 1, 2, 2));
   TU_OK_LAYER(r, symclone_layer_init_params(r, 1, NULL));
   symclone_layer_free(r);
 }

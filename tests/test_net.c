@@ -19,12 +19,12 @@ static float urand(unsigned *state) {
  * perturbed (so that the frozen parameters have non-trivial gradients). */
 static symclone_student *exact_student(symclone_student_kind kind, int hw, float noise) {
   symclone_student *s;
-  ck_assert_int_eq(symclone_student_create(&s, kind, 4, 3, hw, hw, SYMCLONE_PAD_VALID, 9, 7),
+  ck_assert_int_eq(symclone_student_create(&s, kind, 4, 3, hw, hw, SYMCLONE_PADDING_VALID, 9, 7),
                    SYMCLONE_OK);
   ck_assert_int_eq(symclone_student_init_exact(s), SYMCLONE_OK);
   float *p = symclone_student_params(s);
   unsigned st = 11;
-  size_t n = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+  size_t n = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
   for (size_t j = 0; j < n; j++) p[j] += noise * (urand(&st) - 0.5f);
   return s;
 }
@@ -44,7 +44,7 @@ START_TEST(cloned_exact_lifting_equals_teacher) {
   ck_assert_int_eq(symclone_net_create(&a, 2, 1, 7, 7), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_create(&b, 2, 1, 7, 7), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_cloned(a, s, 3, SYMCLONE_CLONE_RETAIN, 0), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_net_add_lifting(b, 4, 3, 3, SYMCLONE_PAD_VALID, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_lifting(b, 4, 3, 3, SYMCLONE_PADDING_VALID, 1), SYMCLONE_OK);
   size_t na = symclone_net_param_count(a), nb = symclone_net_param_count(b);
   ck_assert_uint_eq(nb, 3 * 2 * 9 + 3);
   float *pa = malloc(na * sizeof *pa), *pb = random_floats(nb, 5);
@@ -115,7 +115,7 @@ START_TEST(gradient_cloned_lifting_retain) {
   ck_assert_int_eq(symclone_net_create(&net, 2, 1, 8, 8), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_cloned(net, s, 2, SYMCLONE_CLONE_RETAIN, 0), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_net_add_group_conv(net, 2, 3, SYMCLONE_PAD_VALID, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_group_conv(net, 2, 3, SYMCLONE_PADDING_VALID, 1), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_maxpool2(net), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_orient_pool(net, SYMCLONE_POOL_MEAN), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_dense(net, 3, 1), SYMCLONE_OK);
@@ -124,7 +124,7 @@ START_TEST(gradient_cloned_lifting_retain) {
   ck_assert_int_eq(symclone_net_layer_params(net, 0, &off, &cnt, &tr), SYMCLONE_OK);
   ck_assert_uint_eq(off, 0);
   ck_assert_uint_eq(tr, 2 * 2 * 9 + 2);
-  ck_assert_uint_eq(cnt, tr + symclone_student_param_count(s, SYMCLONE_PART_ALL));
+  ck_assert_uint_eq(cnt, tr + symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL));
   ck_assert_uint_eq(symclone_net_trainable_count(net), symclone_net_param_count(net) - (cnt - tr));
   check_gradient(net, 4, 3);
   symclone_net_free(net);
@@ -138,7 +138,7 @@ START_TEST(gradient_cloned_group_break_penalty) {
   symclone_student *s = exact_student(SYMCLONE_STUDENT_GROUP, 5, 0.2f);
   symclone_net *net;
   ck_assert_int_eq(symclone_net_create(&net, 1, 1, 7, 7), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_net_add_lifting(net, 4, 2, 3, SYMCLONE_PAD_VALID, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_lifting(net, 4, 2, 3, SYMCLONE_PADDING_VALID, 1), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_cloned(net, s, 2, SYMCLONE_CLONE_BREAK, 0.5), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_global_avgpool(net), SYMCLONE_OK);
@@ -165,7 +165,7 @@ START_TEST(gradient_cloned_planar_break_and_conv) {
   ck_assert_int_eq(symclone_net_create(&net, 2, 1, 8, 8), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_cloned(net, s, 3, SYMCLONE_CLONE_BREAK, 0), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_net_add_conv2d(net, 2, 3, SYMCLONE_PAD_ZERO, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_conv2d(net, 2, 3, SYMCLONE_PADDING_ZERO, 1), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_maxpool2(net), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_dense(net, 4, 1), SYMCLONE_OK);
   check_gradient(net, 3, 5);
@@ -297,12 +297,12 @@ START_TEST(bad_input_returns_documented_codes) {
   ck_assert_int_eq(symclone_net_forward(net, 1, x, y), SYMCLONE_ERR_STATE);
   ck_assert_int_eq(symclone_net_train(net, x, labels, 2), SYMCLONE_ERR_STATE);
   /* shape mismatches */
-  ck_assert_int_eq(symclone_net_add_group_conv(net, 2, 3, SYMCLONE_PAD_VALID, 1), SYMCLONE_ERR_SHAPE);
+  ck_assert_int_eq(symclone_net_add_group_conv(net, 2, 3, SYMCLONE_PADDING_VALID, 1), SYMCLONE_ERR_SHAPE);
   ck_assert_int_eq(symclone_net_add_orient_pool(net, SYMCLONE_POOL_MAX), SYMCLONE_ERR_SHAPE);
-  ck_assert_int_eq(symclone_net_add_conv2d(net, 2, 4, SYMCLONE_PAD_VALID, 1), SYMCLONE_ERR_KERNEL);
-  ck_assert_int_eq(symclone_net_add_conv2d(net, 0, 3, SYMCLONE_PAD_VALID, 1), SYMCLONE_ERR_SIZE);
+  ck_assert_int_eq(symclone_net_add_conv2d(net, 2, 4, SYMCLONE_PADDING_VALID, 1), SYMCLONE_ERR_KERNEL);
+  ck_assert_int_eq(symclone_net_add_conv2d(net, 0, 3, SYMCLONE_PADDING_VALID, 1), SYMCLONE_ERR_SIZE);
   symclone_layer *wrong;
-  ck_assert_int_eq(symclone_conv2d_create(&wrong, 1, 2, 3, 9, 9, SYMCLONE_PAD_VALID, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_layer_create_conv2d(&wrong, 1, 2, 3, 9, 9, SYMCLONE_PADDING_VALID, 1), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_layer(net, wrong), SYMCLONE_ERR_SHAPE);
   ck_assert_str_ne(symclone_net_last_error(net), "");
   symclone_layer_free(wrong); /* still ours after a failure */
@@ -320,7 +320,7 @@ START_TEST(bad_input_returns_documented_codes) {
   ck_assert_int_eq(symclone_net_add_cloned(net, s, 2, SYMCLONE_CLONE_BREAK, 0.1), SYMCLONE_OK);
   symclone_student_free(s); /* the network has its own copy */
   ck_assert_int_eq(symclone_net_add_maxpool2(net), SYMCLONE_OK);   /* 6x6 -> 3x3 */
-  ck_assert_int_eq(symclone_net_add_lifting(net, 4, 2, 3, SYMCLONE_PAD_VALID, 1), SYMCLONE_ERR_SHAPE);
+  ck_assert_int_eq(symclone_net_add_lifting(net, 4, 2, 3, SYMCLONE_PADDING_VALID, 1), SYMCLONE_ERR_SHAPE);
   ck_assert_int_eq(symclone_net_add_orient_pool(net, SYMCLONE_POOL_MAX), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_maxpool2(net), SYMCLONE_OK);   /* 3x3 -> 1x1 */
   ck_assert_int_eq(symclone_net_add_maxpool2(net), SYMCLONE_ERR_SHAPE);

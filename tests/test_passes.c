@@ -438,15 +438,15 @@ START_TEST(norm_formulas_match_formed_gradient) {
   double rel = objs[_i] == SYMCLONE_OBJECTIVE_MOMENT ? 1e-5 : 1e-4;
   symclone_student *st = NULL;
   ck_assert_int_eq(symclone_student_create(&st, k, k == SYMCLONE_STUDENT_GROUP ? 4 : 1, 3, 9, 9,
-                                           SYMCLONE_PAD_VALID, 9, 7),
+                                           SYMCLONE_PADDING_VALID, 9, 7),
                    SYMCLONE_OK);
   symclone_trainer *tr = NULL;
   ck_assert_int_eq(symclone_trainer_create(&tr, st), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, objs[_i]), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, 24), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_OBJECTIVE, objs[_i]), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUTS, 24), SYMCLONE_OK);
   /* a random start, far from the teacher */
   float *p = symclone_student_params(st);
-  for (size_t i = 0; i < symclone_student_param_count(st, SYMCLONE_PART_ALL); i++)
+  for (size_t i = 0; i < symclone_student_param_count(st, SYMCLONE_STUDENT_PART_ALL); i++)
     p[i] = 0.3f * uniform();
   for (int round = 0; round < 3; round++) {
     double formula, bound, formed;
@@ -484,18 +484,18 @@ START_TEST(fused_updates_match_formed_gradient) {
     symclone_student *st = NULL;
     ck_assert_int_eq(symclone_student_create(&st, _i % 2 ? SYMCLONE_STUDENT_LIFTING
                                                           : SYMCLONE_STUDENT_PLANAR,
-                                             1, 3, 9, 9, SYMCLONE_PAD_VALID, 9, 3),
+                                             1, 3, 9, 9, SYMCLONE_PADDING_VALID, 9, 3),
                      SYMCLONE_OK);
     symclone_trainer *tr = NULL;
     ck_assert_int_eq(symclone_trainer_create(&tr, st), SYMCLONE_OK);
     sym_trainer_no_fusion(tr, off);
-    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, obj), SYMCLONE_OK);
-    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_CLIP_NORM, clip), SYMCLONE_OK);
-    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_THREADS, 1 + off), SYMCLONE_OK);
-    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, 24), SYMCLONE_OK);
-    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, 6), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_OBJECTIVE, obj), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_CLIP_NORM, clip), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_THREADS, 1 + off), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUTS, 24), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_KERNELS, 6), SYMCLONE_OK);
     for (int i = 0; i < 10; i++) ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_OK);
-    np = symclone_student_param_count(st, SYMCLONE_PART_ALL);
+    np = symclone_student_param_count(st, SYMCLONE_STUDENT_PART_ALL);
     w[off] = copy_floats(symclone_student_params(st), np);
     loss[off] = symclone_trainer_loss(tr);
     symclone_trainer_free(tr);

@@ -119,8 +119,8 @@ START_TEST(symmetric_scale_maps_minus_max_zero_plus_max_to_0_128_255) {
   scratch_path(&s, "m.pgm", path, sizeof path);
   const float m[6] = {-2.0f, -1.0f, 0.0f, 1.0f, 2.0f, 0.5f};
   char err[128] = "untouched";
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, m, 2, 3,
-                                      SYMCLONE_SCALE_SYMMETRIC, 1, 1, err, sizeof err));
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 3,
+                                      SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, err, sizeof err));
   ck_assert_str_eq(err, "");
   int w, h;
   unsigned char *px = read_pgm(path, &w, &h);
@@ -139,8 +139,8 @@ START_TEST(minmax_scale_maps_min_to_black_and_max_to_white) {
   char path[128];
   scratch_path(&s, "m.pgm", path, sizeof path);
   const float m[4] = {1.0f, 2.0f, 3.0f, 5.0f};
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, m, 1, 4,
-                                      SYMCLONE_SCALE_MINMAX, 1, 1, NULL, 0));
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 1, 4,
+                                      SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, NULL, 0));
   int w, h;
   unsigned char *px = read_pgm(path, &w, &h);
   ck_assert_int_eq(w, 4);
@@ -163,10 +163,10 @@ START_TEST(constant_and_zero_matrices_are_mid_grey) {
   const struct {
     const float *m;
     symclone_picture_scale scale;
-  } cases[] = {{zero, SYMCLONE_SCALE_SYMMETRIC}, {zero, SYMCLONE_SCALE_MINMAX},
-               {five, SYMCLONE_SCALE_MINMAX}, {five, SYMCLONE_SCALE_MINMAX_PER_PANEL}};
+  } cases[] = {{zero, SYMCLONE_PICTURE_SCALE_SYMMETRIC}, {zero, SYMCLONE_PICTURE_SCALE_MINMAX},
+               {five, SYMCLONE_PICTURE_SCALE_MINMAX}, {five, SYMCLONE_PICTURE_SCALE_MINMAX_PER_PANEL}};
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-    TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, cases[c].m, 2, 2,
+    TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, cases[c].m, 2, 2,
                                         cases[c].scale, 1, 1, NULL, 0));
     int w, h;
     unsigned char *px = read_pgm(path, &w, &h);
@@ -174,8 +174,8 @@ START_TEST(constant_and_zero_matrices_are_mid_grey) {
     free(px);
   }
   /* symmetric: 5 is the top of [-5, 5] */
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, five, 2, 2,
-                                      SYMCLONE_SCALE_SYMMETRIC, 1, 1, NULL, 0));
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, five, 2, 2,
+                                      SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, NULL, 0));
   int w, h;
   unsigned char *px = read_pgm(path, &w, &h);
   for (int i = 0; i < 4; i++) ck_assert_int_eq(px[i], 255);
@@ -190,8 +190,8 @@ START_TEST(nan_is_mid_grey_and_infinities_saturate_without_entering_the_range) {
   char path[128];
   scratch_path(&s, "n.pgm", path, sizeof path);
   const float m[6] = {NAN, INFINITY, -INFINITY, 1.0f, -1.0f, 0.0f};
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, m, 2, 3,
-                                      SYMCLONE_SCALE_SYMMETRIC, 1, 1, NULL, 0));
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 3,
+                                      SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, NULL, 0));
   int w, h;
   unsigned char *px = read_pgm(path, &w, &h);
   const int want[6] = {128, 255, 0, 255, 0, 128};
@@ -200,8 +200,8 @@ START_TEST(nan_is_mid_grey_and_infinities_saturate_without_entering_the_range) {
 
   /* min-max: the range is [-1, 1] from the finite values only */
   const float q[4] = {-1.0f, NAN, 1.0f, 0.0f};
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, q, 2, 2,
-                                      SYMCLONE_SCALE_MINMAX, 1, 1, NULL, 0));
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, q, 2, 2,
+                                      SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, NULL, 0));
   px = read_pgm(path, &w, &h);
   ck_assert_int_eq(px[0], 0);
   ck_assert_int_eq(px[1], 128);
@@ -211,8 +211,8 @@ START_TEST(nan_is_mid_grey_and_infinities_saturate_without_entering_the_range) {
 
   /* nothing finite at all */
   const float all_nan[3] = {NAN, NAN, NAN};
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, all_nan, 1, 3,
-                                      SYMCLONE_SCALE_MINMAX, 2, 1, NULL, 0));
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, all_nan, 1, 3,
+                                      SYMCLONE_PICTURE_SCALE_MINMAX, 2, 1, NULL, 0));
   px = read_pgm(path, &w, &h);
   ck_assert_int_eq(w, 6);
   ck_assert_int_eq(h, 2);
@@ -246,8 +246,8 @@ START_TEST(grid_places_panels_with_gaps_upscaling_and_blank_cells) {
   TU_OK(symclone_picture_size(DOWN, ACROSS, R, C, UP, 1, GAP, &w, &h));
   ck_assert_int_eq(w, ACROSS * C * UP + (ACROSS - 1) * GAP);
   ck_assert_int_eq(h, DOWN * R * UP + (DOWN - 1) * GAP);
-  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, panels, DOWN, ACROSS, R, C,
-                               SYMCLONE_SCALE_SYMMETRIC, UP, 1, GAP, NULL, 0));
+  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, DOWN, ACROSS, R, C,
+                               SYMCLONE_PICTURE_SCALE_SYMMETRIC, UP, 1, GAP, NULL, 0));
   int fw, fh;
   unsigned char *px = read_pgm(path, &fw, &fh);
   ck_assert_int_eq(fw, w);
@@ -277,23 +277,23 @@ START_TEST(per_panel_scales_use_each_panels_own_range) {
   const float small[2] = {-1.0f, 1.0f}, big[2] = {-100.0f, 100.0f};
   const float *panels[2] = {small, big};
   int w, h;
-  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, panels, 1, 2, 1, 2,
-                               SYMCLONE_SCALE_SYMMETRIC_PER_PANEL, 1, 1, 1, NULL, 0));
+  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, 1, 2, 1, 2,
+                               SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL, 1, 1, 1, NULL, 0));
   unsigned char *px = read_pgm(path, &w, &h);
   ck_assert_int_eq(w, 5);
   const int per[5] = {0, 255, 255, 0, 255};
   for (int i = 0; i < 5; i++) ck_assert_int_eq(px[i], per[i]);
   free(px);
 
-  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, panels, 1, 2, 1, 2,
-                               SYMCLONE_SCALE_SYMMETRIC, 1, 1, 1, NULL, 0));
+  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, 1, 2, 1, 2,
+                               SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, 1, NULL, 0));
   px = read_pgm(path, &w, &h);
   const int shared[5] = {doc_level(0.495), doc_level(0.505), 255, 0, 255};
   for (int i = 0; i < 5; i++) ck_assert_int_eq(px[i], shared[i]);
   free(px);
 
-  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, panels, 2, 1, 1, 2,
-                               SYMCLONE_SCALE_MINMAX_PER_PANEL, 1, 1, 0, NULL, 0));
+  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, 2, 1, 1, 2,
+                               SYMCLONE_PICTURE_SCALE_MINMAX_PER_PANEL, 1, 1, 0, NULL, 0));
   px = read_pgm(path, &w, &h);
   ck_assert_int_eq(w, 2);
   ck_assert_int_eq(h, 2);
@@ -332,8 +332,8 @@ START_TEST(downscale_averages_blocks_including_partial_edge_blocks) {
   TU_OK(symclone_picture_size(1, 1, R, C, UP, D, 5, &w, &h));
   ck_assert_int_eq(w, 4 * UP);
   ck_assert_int_eq(h, 3 * UP);
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, m, R, C,
-                                      SYMCLONE_SCALE_MINMAX, UP, D, NULL, 0));
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, R, C,
+                                      SYMCLONE_PICTURE_SCALE_MINMAX, UP, D, NULL, 0));
   int fw, fh;
   unsigned char *px = read_pgm(path, &fw, &fh);
   ck_assert_int_eq(fw, w);
@@ -348,8 +348,8 @@ START_TEST(downscale_averages_blocks_including_partial_edge_blocks) {
 
   /* a block with a NaN is NaN (mid-grey); the others keep the range */
   float q[4] = {NAN, 1.0f, -1.0f, 3.0f};
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, q, 2, 2,
-                                      SYMCLONE_SCALE_SYMMETRIC, 1, 2, NULL, 0));
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, q, 2, 2,
+                                      SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 2, NULL, 0));
   px = read_pgm(path, &fw, &fh);
   ck_assert_int_eq(fw, 1);
   ck_assert_int_eq(fh, 1);
@@ -406,8 +406,8 @@ START_TEST(png_has_signature_rgb_header_valid_chunks_or_is_not_available) {
   a[0] = NAN;
   const float *panels[2] = {a, b};
   char err[128];
-  symclone_status st = symclone_picture_write(path, SYMCLONE_PICTURE_PNG, panels, 1, 2, 3, 4,
-                                              SYMCLONE_SCALE_SYMMETRIC, 2, 1, 1, err,
+  symclone_status st = symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PNG, panels, 1, 2, 3, 4,
+                                              SYMCLONE_PICTURE_SCALE_SYMMETRIC, 2, 1, 1, err,
                                               sizeof err);
   if (!symclone_picture_png_available()) {
     ck_assert_int_eq(st, SYMCLONE_ERR_NOT_AVAILABLE);
@@ -448,8 +448,8 @@ START_TEST(png_has_signature_rgb_header_valid_chunks_or_is_not_available) {
   free(f);
 
   /* the min-max (viridis) map too */
-  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_AUTO, panels, 2, 1, 3, 4,
-                               SYMCLONE_SCALE_MINMAX_PER_PANEL, 1, 1, 0, NULL, 0));
+  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, panels, 2, 1, 3, 4,
+                               SYMCLONE_PICTURE_SCALE_MINMAX_PER_PANEL, 1, 1, 0, NULL, 0));
   f = read_file(path, &len);
   ck_assert_int_eq(memcmp(f, sig, 8), 0);
   ck_assert_uint_eq(be32(f + 16), 4);
@@ -465,14 +465,14 @@ START_TEST(auto_format_follows_the_extension_in_any_case) {
   char path[128];
   const float m[4] = {1, 2, 3, 4};
   scratch_path(&s, "a.PGM", path, sizeof path);
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_AUTO, m, 2, 2,
-                                      SYMCLONE_SCALE_MINMAX, 1, 1, NULL, 0));
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_AUTO, m, 2, 2,
+                                      SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, NULL, 0));
   int w, h;
   free(read_pgm(path, &w, &h));
 
   scratch_path(&s, "b.Png", path, sizeof path);
-  symclone_status st = symclone_picture_write_matrix(path, SYMCLONE_PICTURE_AUTO, m, 2, 2,
-                                                     SYMCLONE_SCALE_MINMAX, 1, 1, NULL, 0);
+  symclone_status st = symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_AUTO, m, 2, 2,
+                                                     SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, NULL, 0);
   if (symclone_picture_png_available()) {
     ck_assert_int_eq(st, SYMCLONE_OK);
     size_t len;
@@ -488,8 +488,8 @@ START_TEST(auto_format_follows_the_extension_in_any_case) {
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     scratch_path(&s, bad[i], path, sizeof path);
     char err[128] = "";
-    ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_AUTO, m, 2, 2,
-                                                   SYMCLONE_SCALE_MINMAX, 1, 1, err,
+    ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_AUTO, m, 2, 2,
+                                                   SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, err,
                                                    sizeof err),
                      SYMCLONE_ERR_ARG);
     ck_assert_uint_gt(strlen(err), 0);
@@ -514,10 +514,10 @@ START_TEST(rewrite_replaces_the_file_and_never_clobbers_a_foreign_temp_name) {
   fclose(f);
 
   const float one[1] = {1.0f}, two[4] = {-1, 1, -1, 1};
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, one, 1, 1,
-                                      SYMCLONE_SCALE_SYMMETRIC, 1, 1, NULL, 0));
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, two, 2, 2,
-                                      SYMCLONE_SCALE_SYMMETRIC, 1, 1, NULL, 0));
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, one, 1, 1,
+                                      SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, NULL, 0));
+  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, two, 2, 2,
+                                      SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, NULL, 0));
   int w, h;
   unsigned char *px = read_pgm(path, &w, &h);
   ck_assert_int_eq(w, 2);
@@ -545,8 +545,8 @@ START_TEST(unwritable_places_fail_with_io_and_leave_nothing_behind) {
   /* a missing directory */
   scratch_path(&s, "missing/x.pgm", path, sizeof path);
   err[0] = '\0';
-  ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, m, 2, 2,
-                                                 SYMCLONE_SCALE_MINMAX, 1, 1, err, sizeof err),
+  ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
+                                                 SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, err, sizeof err),
                    SYMCLONE_ERR_IO);
   ck_assert_ptr_nonnull(strstr(err, "missing"));
 
@@ -554,8 +554,8 @@ START_TEST(unwritable_places_fail_with_io_and_leave_nothing_behind) {
    * and the temporary file must go */
   scratch_path(&s, "target.pgm", path, sizeof path);
   ck_assert_int_eq(mkdir(path, 0700), 0);
-  ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, m, 2, 2,
-                                                 SYMCLONE_SCALE_MINMAX, 1, 1, err, sizeof err),
+  ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
+                                                 SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, err, sizeof err),
                    SYMCLONE_ERR_IO);
   char names[8][256];
   ck_assert_int_eq(list_dir(s.dir, names, 8), 1);
@@ -568,8 +568,8 @@ START_TEST(unwritable_places_fail_with_io_and_leave_nothing_behind) {
     scratch_path(&s, "ro", ro, sizeof ro);
     ck_assert_int_eq(mkdir(ro, 0500), 0);
     snprintf(path, sizeof path, "%s/x.pgm", ro);
-    ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, m, 2, 2,
-                                                   SYMCLONE_SCALE_MINMAX, 1, 1, NULL, 0),
+    ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
+                                                   SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, NULL, 0),
                      SYMCLONE_ERR_IO);
     ck_assert_int_eq(list_dir(ro, names, 8), 0);
     ck_assert_int_eq(rmdir(ro), 0);
@@ -591,30 +591,30 @@ START_TEST(null_arguments_are_refused_with_a_message) {
   const float *one[1] = {m};
   int w, h;
   err[0] = '\0';
-  ck_assert_int_eq(symclone_picture_write_matrix(NULL, SYMCLONE_PICTURE_PGM, m, 2, 2,
-                                                 SYMCLONE_SCALE_MINMAX, 1, 1, err, sizeof err),
+  ck_assert_int_eq(symclone_picture_write_matrix(NULL, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
+                                                 SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, err, sizeof err),
                    SYMCLONE_ERR_NULL);
   ck_assert_uint_gt(strlen(err), 0);
-  ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, NULL, 2, 2,
-                                                 SYMCLONE_SCALE_MINMAX, 1, 1, NULL, 0),
+  ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, NULL, 2, 2,
+                                                 SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, NULL, 0),
                    SYMCLONE_ERR_NULL);
-  ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, NULL, 1, 1, 2, 2,
-                                          SYMCLONE_SCALE_MINMAX, 1, 1, 0, NULL, 0),
+  ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, NULL, 1, 1, 2, 2,
+                                          SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, 0, NULL, 0),
                    SYMCLONE_ERR_NULL);
-  ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, panels, 1, 2, 2, 2,
-                                          SYMCLONE_SCALE_MINMAX, 1, 1, 0, err, sizeof err),
+  ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, 1, 2, 2, 2,
+                                          SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, 0, err, sizeof err),
                    SYMCLONE_ERR_NULL);
   ck_assert_ptr_nonnull(strstr(err, "panel"));
-  ck_assert_int_eq(symclone_picture_write(NULL, SYMCLONE_PICTURE_PGM, one, 1, 1, 2, 2,
-                                          SYMCLONE_SCALE_MINMAX, 1, 1, 0, NULL, 0),
+  ck_assert_int_eq(symclone_picture_write(NULL, SYMCLONE_PICTURE_FORMAT_PGM, one, 1, 1, 2, 2,
+                                          SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, 0, NULL, 0),
                    SYMCLONE_ERR_NULL);
   ck_assert_int_eq(symclone_picture_size(1, 1, 2, 2, 1, 1, 0, NULL, &h), SYMCLONE_ERR_NULL);
   ck_assert_int_eq(symclone_picture_size(1, 1, 2, 2, 1, 1, 0, &w, NULL), SYMCLONE_ERR_NULL);
   /* a short message buffer is truncated, never overrun */
   char tiny[6];
   memset(tiny, 'z', sizeof tiny);
-  ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, panels, 1, 2, 2, 2,
-                                          SYMCLONE_SCALE_MINMAX, 1, 1, 0, tiny, 4),
+  ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, 1, 2, 2, 2,
+                                          SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, 0, tiny, 4),
                    SYMCLONE_ERR_NULL);
   ck_assert_uint_eq(strlen(tiny), 3);
   ck_assert_int_eq(tiny[4], 'z');
@@ -639,8 +639,8 @@ START_TEST(zero_and_negative_sizes_are_refused) {
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     const int *b = bad[i];
     char err[128] = "";
-    ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, p, b[0], b[1], b[2],
-                                            b[3], SYMCLONE_SCALE_SYMMETRIC, b[4], b[5], b[6],
+    ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, p, b[0], b[1], b[2],
+                                            b[3], SYMCLONE_PICTURE_SCALE_SYMMETRIC, b[4], b[5], b[6],
                                             err, sizeof err),
                      SYMCLONE_ERR_SIZE);
     ck_assert_uint_gt(strlen(err), 0);
@@ -670,8 +670,8 @@ START_TEST(overflowing_canvas_sizes_are_refused) {
                          {1, 1, INT_MAX, INT_MAX, INT_MAX, 1, 0}};
   for (size_t i = 0; i < sizeof over / sizeof over[0]; i++) {
     const int *b = over[i];
-    ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_PGM, p, b[0], b[1], b[2],
-                                            b[3], SYMCLONE_SCALE_SYMMETRIC, b[4], b[5], b[6],
+    ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, p, b[0], b[1], b[2],
+                                            b[3], SYMCLONE_PICTURE_SCALE_SYMMETRIC, b[4], b[5], b[6],
                                             NULL, 0),
                      SYMCLONE_ERR_OVERFLOW);
     int w, h;
@@ -691,12 +691,12 @@ START_TEST(unknown_format_and_scale_are_refused) {
   scratch_path(&s, "x.pgm", path, sizeof path);
   const float m[4] = {1, 2, 3, 4};
   ck_assert_int_eq(symclone_picture_write_matrix(path, (symclone_picture_format)7, m, 2, 2,
-                                                 SYMCLONE_SCALE_MINMAX, 1, 1, NULL, 0),
+                                                 SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, NULL, 0),
                    SYMCLONE_ERR_ARG);
   ck_assert_int_eq(symclone_picture_write_matrix(path, (symclone_picture_format)-1, m, 2, 2,
-                                                 SYMCLONE_SCALE_MINMAX, 1, 1, NULL, 0),
+                                                 SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, NULL, 0),
                    SYMCLONE_ERR_ARG);
-  ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_PGM, m, 2, 2,
+  ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
                                                  (symclone_picture_scale)4, 1, 1, NULL, 0),
                    SYMCLONE_ERR_ARG);
   ck_assert_int_eq(file_exists(path), 0);

@@ -34,15 +34,15 @@ typedef struct {
 } geom;
 
 static const geom geoms[] = {
-    {SYMCLONE_STUDENT_PLANAR, 1, 3, 7, 6, SYMCLONE_PAD_VALID},
-    {SYMCLONE_STUDENT_PLANAR, 1, 3, 6, 6, SYMCLONE_PAD_ZERO},
-    {SYMCLONE_STUDENT_PLANAR, 1, 5, 7, 7, SYMCLONE_PAD_CIRCULAR},
-    {SYMCLONE_STUDENT_LIFTING, 4, 3, 7, 7, SYMCLONE_PAD_VALID},
-    {SYMCLONE_STUDENT_LIFTING, 4, 3, 6, 6, SYMCLONE_PAD_CIRCULAR},
-    {SYMCLONE_STUDENT_LIFTING, 8, 3, 6, 6, SYMCLONE_PAD_ZERO},
-    {SYMCLONE_STUDENT_GROUP, 4, 3, 6, 6, SYMCLONE_PAD_VALID},
-    {SYMCLONE_STUDENT_GROUP, 4, 3, 5, 5, SYMCLONE_PAD_ZERO},
-    {SYMCLONE_STUDENT_GROUP, 2, 3, 5, 6, SYMCLONE_PAD_CIRCULAR},
+    {SYMCLONE_STUDENT_PLANAR, 1, 3, 7, 6, SYMCLONE_PADDING_VALID},
+    {SYMCLONE_STUDENT_PLANAR, 1, 3, 6, 6, SYMCLONE_PADDING_ZERO},
+    {SYMCLONE_STUDENT_PLANAR, 1, 5, 7, 7, SYMCLONE_PADDING_CIRCULAR},
+    {SYMCLONE_STUDENT_LIFTING, 4, 3, 7, 7, SYMCLONE_PADDING_VALID},
+    {SYMCLONE_STUDENT_LIFTING, 4, 3, 6, 6, SYMCLONE_PADDING_CIRCULAR},
+    {SYMCLONE_STUDENT_LIFTING, 8, 3, 6, 6, SYMCLONE_PADDING_ZERO},
+    {SYMCLONE_STUDENT_GROUP, 4, 3, 6, 6, SYMCLONE_PADDING_VALID},
+    {SYMCLONE_STUDENT_GROUP, 4, 3, 5, 5, SYMCLONE_PADDING_ZERO},
+    {SYMCLONE_STUDENT_GROUP, 2, 3, 5, 6, SYMCLONE_PADDING_CIRCULAR},
 };
 #define NGEOMS ((int)(sizeof geoms / sizeof geoms[0]))
 
@@ -91,7 +91,7 @@ START_TEST(effective_matrix_matches_forward) {
   symclone_student *s = make(g, 4);
   /* random parameters everywhere so that every part contributes */
   float *prm = symclone_student_params(s);
-  size_t np = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+  size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
   float *r = randv(np, 3);
   memcpy(prm, r, np * sizeof *prm);
   size_t in = symclone_student_input_size(s), out = symclone_student_output_size(s);
@@ -148,7 +148,7 @@ START_TEST(gradients_match_finite_differences) {
   const geom *g = &geoms[_i];
   symclone_student *s = make(g, 5);
   float *prm = symclone_student_params(s);
-  size_t np = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+  size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
   float *r = randv(np, 11);
   for (size_t i = 0; i < np; i++) prm[i] = 0.5f * r[i];
   size_t in = symclone_student_input_size(s), out = symclone_student_output_size(s);
@@ -189,19 +189,19 @@ END_TEST
 
 START_TEST(parts_get_set_round_trip) {
   symclone_student *s = make(&geoms[3], 5);
-  size_t nb = symclone_student_param_count(s, SYMCLONE_PART_BLOCKS);
-  size_t na = symclone_student_param_count(s, SYMCLONE_PART_COEFFS);
-  size_t nt = symclone_student_param_count(s, SYMCLONE_PART_TRANSFORMS);
+  size_t nb = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_BLOCKS);
+  size_t na = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_COEFFS);
+  size_t nt = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_TRANSFORMS);
   ck_assert_uint_eq(nb, 5u * 25 * 49);
   ck_assert_uint_eq(na, 5u * 9);
   ck_assert_uint_eq(nt, 4u * 9 * 9); /* T_0..T_3 */
-  ck_assert_uint_eq(nb + na + nt, symclone_student_param_count(s, SYMCLONE_PART_ALL));
+  ck_assert_uint_eq(nb + na + nt, symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL));
   float *a = randv(na, 3), *b = malloc(na * sizeof *b);
-  ck_assert_int_eq(symclone_student_set(s, SYMCLONE_PART_COEFFS, a, na), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_student_get(s, SYMCLONE_PART_COEFFS, b, na), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_set(s, SYMCLONE_STUDENT_PART_COEFFS, a, na), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_get(s, SYMCLONE_STUDENT_PART_COEFFS, b, na), SYMCLONE_OK);
   ck_assert_mem_eq(a, b, na * sizeof *a);
   ck_assert_mem_eq(symclone_student_params(s) + nb, a, na * sizeof *a);
-  ck_assert_int_eq(symclone_student_set(s, SYMCLONE_PART_COEFFS, a, na - 1), SYMCLONE_ERR_SIZE);
+  ck_assert_int_eq(symclone_student_set(s, SYMCLONE_STUDENT_PART_COEFFS, a, na - 1), SYMCLONE_ERR_SIZE);
   ck_assert_int_eq(symclone_student_get(s, (symclone_student_part)9, b, na), SYMCLONE_ERR_ARG);
   free(a), free(b);
   symclone_student_free(s);
@@ -257,7 +257,7 @@ START_TEST(save_load_round_trip) {
   for (int gi = 0; gi < NGEOMS; gi++) {
     symclone_student *s = make(&geoms[gi], 3), *l = NULL;
     float *prm = symclone_student_params(s);
-    size_t np = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+    size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
     float *r = randv(np, (unsigned)gi);
     memcpy(prm, r, np * sizeof *prm);
     char path[300];
@@ -269,7 +269,7 @@ START_TEST(save_load_round_trip) {
     ck_assert_int_eq(symclone_student_blocks(l), 3);
     ck_assert_int_eq(symclone_student_kernel(l), geoms[gi].k);
     ck_assert_int_eq(symclone_student_padding(l), (int)geoms[gi].pad);
-    ck_assert_uint_eq(symclone_student_param_count(l, SYMCLONE_PART_ALL), np);
+    ck_assert_uint_eq(symclone_student_param_count(l, SYMCLONE_STUDENT_PART_ALL), np);
     ck_assert_mem_eq(symclone_student_params(l), r, np * sizeof *r);
     ck_assert_int_eq(count_files(), 1); /* no temporary file left behind */
     free(r);

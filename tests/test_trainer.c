@@ -11,7 +11,7 @@
 static symclone_student *student(symclone_student_kind kind, int n, int hw, int blocks) {
   symclone_student *s;
   ck_assert_int_eq(
-      symclone_student_create(&s, kind, n, 3, hw, hw, SYMCLONE_PAD_VALID, blocks, 1), SYMCLONE_OK);
+      symclone_student_create(&s, kind, n, 3, hw, hw, SYMCLONE_PADDING_VALID, blocks, 1), SYMCLONE_OK);
   return s;
 }
 
@@ -21,11 +21,11 @@ static symclone_student *student(symclone_student_kind kind, int n, int hw, int 
 static symclone_trainer *trainer(symclone_student *s, int objective, long steps) {
   symclone_trainer *tr;
   ck_assert_int_eq(symclone_trainer_create(&tr, s), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, objective), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_MAX_STEPS, (double)steps), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_SCHEDULE, SYMCLONE_SCHEDULE_COSINE),
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_OBJECTIVE, objective), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_MAX_STEPS, (double)steps), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_SCHEDULE, SYMCLONE_SCHEDULE_COSINE),
                    SYMCLONE_OK);
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_HOLD_STEPS, (double)(steps * 7 / 10)),
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_HOLD_STEPS, (double)(steps * 7 / 10)),
                    SYMCLONE_OK);
   return tr;
 }
@@ -89,7 +89,7 @@ START_TEST(step_matches_forward_and_backward) {
                                     SYMCLONE_STUDENT_GROUP};
   int kind = _i % 3, threads = 1 + _i / 3;
   symclone_student *s = student(kinds[kind], kind ? 4 : 1, 9, kind == 2 ? 5 : 7);
-  size_t np = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+  size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
   size_t P = symclone_student_theta_size(s), in = symclone_student_input_size(s),
          out = symclone_student_output_size(s);
   float *params = symclone_student_params(s);
@@ -125,15 +125,15 @@ START_TEST(step_matches_forward_and_backward) {
   ck_assert_int_eq(symclone_trainer_create(&tr, s), SYMCLONE_OK);
   double lr = 5.0; /* large, so that before - after keeps its digits */
   struct { symclone_setting k; double v; } set[] = {
-      {SYMCLONE_SET_OBJECTIVE, SYMCLONE_OBJECTIVE_UNIT_KERNELS},
-      {SYMCLONE_SET_INPUT_SOURCE, SYMCLONE_INPUT_SAMPLES},
-      {SYMCLONE_SET_INPUTS, 3},
-      {SYMCLONE_SET_OPTIMIZER, SYMCLONE_OPT_SGD},
-      {SYMCLONE_SET_MOMENTUM, 0},
-      {SYMCLONE_SET_WEIGHT_DECAY, 0},
-      {SYMCLONE_SET_CLIP_NORM, 0},
-      {SYMCLONE_SET_LEARNING_RATE, lr},
-      {SYMCLONE_SET_THREADS, threads}};
+      {SYMCLONE_TRAINER_OBJECTIVE, SYMCLONE_OBJECTIVE_UNIT_KERNELS},
+      {SYMCLONE_TRAINER_INPUT_SOURCE, SYMCLONE_INPUT_SOURCE_SAMPLES},
+      {SYMCLONE_TRAINER_INPUTS, 3},
+      {SYMCLONE_TRAINER_OPTIMIZER, SYMCLONE_OPTIMIZER_SGD},
+      {SYMCLONE_TRAINER_MOMENTUM, 0},
+      {SYMCLONE_TRAINER_WEIGHT_DECAY, 0},
+      {SYMCLONE_TRAINER_CLIP_NORM, 0},
+      {SYMCLONE_TRAINER_LEARNING_RATE, lr},
+      {SYMCLONE_TRAINER_THREADS, threads}};
   for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
     ck_assert_int_eq(symclone_trainer_set(tr, set[i].k, set[i].v), SYMCLONE_OK);
   ck_assert_int_eq(symclone_trainer_set_samples(tr, x, 1), SYMCLONE_OK);
@@ -170,10 +170,10 @@ START_TEST(same_seed_same_weights) {
   for (int rep = 0; rep < 2; rep++) {
     symclone_student *s = student(SYMCLONE_STUDENT_LIFTING, 4, 7, 5);
     symclone_trainer *tr = trainer(s, SYMCLONE_OBJECTIVE_STOCHASTIC, 20);
-    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_SEED, 1234), SYMCLONE_OK);
-    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_ACCUMULATE, 2), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_SEED, 1234), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_ACCUMULATE, 2), SYMCLONE_OK);
     ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_OK);
-    np = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+    np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
     w[rep] = malloc(np * sizeof(float));
     memcpy(w[rep], symclone_student_params(s), np * sizeof(float));
     symclone_trainer_free(tr);
@@ -202,32 +202,32 @@ static void run_case(int which, int threads, float **out, size_t *np, double *lo
     ck_assert_int_eq(symclone_trainer_create(&tr, s), SYMCLONE_OK);
     int obj[5] = {SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_OBJECTIVE_STOCHASTIC,
                   SYMCLONE_OBJECTIVE_UNIT_KERNELS, 0, SYMCLONE_OBJECTIVE_STOCHASTIC};
-    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, obj[which]), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_OBJECTIVE, obj[which]), SYMCLONE_OK);
     if (which == 1) {
-      ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_ACCUMULATE, 2), SYMCLONE_OK);
-      ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_CLIP_NORM, 1e-3), SYMCLONE_OK);
+      ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_ACCUMULATE, 2), SYMCLONE_OK);
+      ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_CLIP_NORM, 1e-3), SYMCLONE_OK);
     }
     if (which == 2)
-      ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_OPTIMIZER, SYMCLONE_OPT_SGD),
+      ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_OPTIMIZER, SYMCLONE_OPTIMIZER_SGD),
                        SYMCLONE_OK);
-    *np = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+    *np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
   } else {
-    ck_assert_int_eq(symclone_conv2d_create(&conv, 1, 4, 3, 12, 12, SYMCLONE_PAD_CIRCULAR, 1),
+    ck_assert_int_eq(symclone_layer_create_conv2d(&conv, 1, 4, 3, 12, 12, SYMCLONE_PADDING_CIRCULAR, 1),
                      SYMCLONE_OK);
-    ck_assert_int_eq(symclone_dense_create(&dense, 144, 576, 1), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_layer_create_dense(&dense, 144, 576, 1), SYMCLONE_OK);
     cp = malloc(symclone_layer_param_count(conv) * sizeof *cp);
     *np = symclone_layer_param_count(dense);
     dp = calloc(*np, sizeof *dp);
     symclone_layer_init_params(conv, 3, cp);
     ck_assert_int_eq(symclone_trainer_create_instance(&tr, conv, cp, dense, dp), SYMCLONE_OK);
   }
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_SEED, 5), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_THREADS, threads), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_SEED, 5), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_THREADS, threads), SYMCLONE_OK);
   for (int i = 0; i < 12; i++) {
     ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_OK);
     /* the pool is restarted when the setting changes between steps */
     if (i == 5 && threads > 1)
-      ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_THREADS, threads + 1), SYMCLONE_OK);
+      ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_THREADS, threads + 1), SYMCLONE_OK);
   }
   *out = malloc(*np * sizeof **out);
   memcpy(*out, s ? symclone_student_params(s) : dp, *np * sizeof **out);
@@ -266,14 +266,14 @@ START_TEST(bad_settings_refused) {
     symclone_setting key;
     double value;
   } bad[] = {
-      {SYMCLONE_SET_LEARNING_RATE, -1e-3}, {SYMCLONE_SET_LEARNING_RATE, 0},
-      {SYMCLONE_SET_LEARNING_RATE, NAN},   {SYMCLONE_SET_INPUTS, 0},
-      {SYMCLONE_SET_KERNELS, 0},           {SYMCLONE_SET_KERNELS, 2.5},
-      {SYMCLONE_SET_BETA1, 1.0},           {SYMCLONE_SET_OPTIMIZER, 7},
-      {SYMCLONE_SET_ACCUMULATE, 0},        {SYMCLONE_SET_CLIP_NORM, -1},
-      {SYMCLONE_SET_WEIGHT_DECAY, INFINITY},
-      {SYMCLONE_SET_THREADS, 0},           {SYMCLONE_SET_THREADS, 257},
-      {SYMCLONE_SET_THREADS, 1.5},
+      {SYMCLONE_TRAINER_LEARNING_RATE, -1e-3}, {SYMCLONE_TRAINER_LEARNING_RATE, 0},
+      {SYMCLONE_TRAINER_LEARNING_RATE, NAN},   {SYMCLONE_TRAINER_INPUTS, 0},
+      {SYMCLONE_TRAINER_KERNELS, 0},           {SYMCLONE_TRAINER_KERNELS, 2.5},
+      {SYMCLONE_TRAINER_BETA1, 1.0},           {SYMCLONE_TRAINER_OPTIMIZER, 7},
+      {SYMCLONE_TRAINER_ACCUMULATE, 0},        {SYMCLONE_TRAINER_CLIP_NORM, -1},
+      {SYMCLONE_TRAINER_WEIGHT_DECAY, INFINITY},
+      {SYMCLONE_TRAINER_THREADS, 0},           {SYMCLONE_TRAINER_THREADS, 257},
+      {SYMCLONE_TRAINER_THREADS, 1.5},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     double before;
@@ -285,14 +285,14 @@ START_TEST(bad_settings_refused) {
     ck_assert_double_eq(v, before);
   }
   ck_assert_int_eq(symclone_trainer_set(tr, (symclone_setting)999, 1), SYMCLONE_ERR_ARG);
-  ck_assert_int_eq(symclone_trainer_set(NULL, SYMCLONE_SET_SEED, 1), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_trainer_set(NULL, SYMCLONE_TRAINER_SEED, 1), SYMCLONE_ERR_NULL);
   double lo, hi, def;
-  ck_assert_int_eq(symclone_setting_bounds(SYMCLONE_SET_LEARNING_RATE, &lo, &hi, &def),
+  ck_assert_int_eq(symclone_setting_bounds(SYMCLONE_TRAINER_LEARNING_RATE, &lo, &hi, &def),
                    SYMCLONE_OK);
   ck_assert_double_eq(def, 1e-2);
   ck_assert_int_eq(symclone_setting_bounds((symclone_setting)0, &lo, &hi, &def), SYMCLONE_ERR_ARG);
   /* samples requested but not given */
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_INPUT_SOURCE, SYMCLONE_INPUT_SAMPLES),
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUT_SOURCE, SYMCLONE_INPUT_SOURCE_SAMPLES),
                    SYMCLONE_OK);
   ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_ERR_STATE);
   symclone_trainer_free(tr);
@@ -306,10 +306,10 @@ START_TEST(divergence_stops_and_keeps_weights) {
   float samples[2 * 36];
   for (int i = 0; i < 72; i++) samples[i] = (float)i / 72.0f;
   ck_assert_int_eq(symclone_trainer_set_samples(tr, samples, 2), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_INPUT_SOURCE, SYMCLONE_INPUT_SAMPLES),
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUT_SOURCE, SYMCLONE_INPUT_SOURCE_SAMPLES),
                    SYMCLONE_OK);
   ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_OK);
-  size_t np = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+  size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
   float *keep = malloc(np * sizeof *keep);
   memcpy(keep, symclone_student_params(s), np * sizeof *keep);
   samples[5] = NAN;
@@ -326,20 +326,20 @@ END_TEST
 
 START_TEST(instance_mode_clones_a_circular_conv) {
   symclone_layer *conv, *dense;
-  ck_assert_int_eq(symclone_conv2d_create(&conv, 2, 3, 3, 6, 6, SYMCLONE_PAD_CIRCULAR, 1),
+  ck_assert_int_eq(symclone_layer_create_conv2d(&conv, 2, 3, 3, 6, 6, SYMCLONE_PADDING_CIRCULAR, 1),
                    SYMCLONE_OK);
-  ck_assert_int_eq(symclone_dense_create(&dense, 72, 108, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_layer_create_dense(&dense, 72, 108, 1), SYMCLONE_OK);
   float *cp = malloc(symclone_layer_param_count(conv) * sizeof *cp);
   float *dp = calloc(symclone_layer_param_count(dense), sizeof *dp);
   symclone_layer_init_params(conv, 3, cp);
   for (int o = 0; o < 3; o++) cp[symclone_layer_weight_count(conv) + o] = 0.1f * (o + 1);
   symclone_trainer *tr;
   ck_assert_int_eq(symclone_trainer_create_instance(&tr, conv, cp, dense, dp), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, SYMCLONE_OBJECTIVE_MOMENT),
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_OBJECTIVE, SYMCLONE_OBJECTIVE_MOMENT),
                    SYMCLONE_ERR_SETTING);
-  symclone_trainer_set(tr, SYMCLONE_SET_MAX_STEPS, 1500);
-  symclone_trainer_set(tr, SYMCLONE_SET_SCHEDULE, SYMCLONE_SCHEDULE_COSINE);
-  symclone_trainer_set(tr, SYMCLONE_SET_WEIGHT_DECAY, 0);
+  symclone_trainer_set(tr, SYMCLONE_TRAINER_MAX_STEPS, 1500);
+  symclone_trainer_set(tr, SYMCLONE_TRAINER_SCHEDULE, SYMCLONE_SCHEDULE_COSINE);
+  symclone_trainer_set(tr, SYMCLONE_TRAINER_WEIGHT_DECAY, 0);
   ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_OK);
   ck_assert_double_lt(symclone_trainer_rel_loss(tr), 1e-3);
   /* the dense matrix is close to the unrolled convolution */
@@ -352,7 +352,7 @@ START_TEST(instance_mode_clones_a_circular_conv) {
   }
   ck_assert_double_lt(sqrt(num / den), 5e-2);
   symclone_layer *bad;
-  ck_assert_int_eq(symclone_dense_create(&bad, 72, 100, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_layer_create_dense(&bad, 72, 100, 1), SYMCLONE_OK);
   symclone_trainer *tr2 = (symclone_trainer *)0x1;
   ck_assert_int_eq(symclone_trainer_create_instance(&tr2, conv, cp, bad, dp), SYMCLONE_ERR_SHAPE);
   ck_assert_ptr_eq(tr2, (symclone_trainer *)0x1);
@@ -379,17 +379,17 @@ START_TEST(sgd_step_schedule_transformed_samples) {
     symclone_setting key;
     double value;
   } set[] = {
-      {SYMCLONE_SET_OPTIMIZER, SYMCLONE_OPT_SGD},
-      {SYMCLONE_SET_LEARNING_RATE, 0.3},
-      {SYMCLONE_SET_MOMENTUM, 0.9},
-      {SYMCLONE_SET_WEIGHT_DECAY, 0},
-      {SYMCLONE_SET_CLIP_NORM, 0},
-      {SYMCLONE_SET_SCHEDULE, SYMCLONE_SCHEDULE_STEP},
-      {SYMCLONE_SET_SCHEDULE_STEPS, 400},
-      {SYMCLONE_SET_SCHEDULE_GAMMA, 0.3},
-      {SYMCLONE_SET_OBJECTIVE, SYMCLONE_OBJECTIVE_UNIT_KERNELS},
-      {SYMCLONE_SET_INPUT_SOURCE, SYMCLONE_INPUT_SAMPLES_TRANSFORMED},
-      {SYMCLONE_SET_MAX_STEPS, 1200},
+      {SYMCLONE_TRAINER_OPTIMIZER, SYMCLONE_OPTIMIZER_SGD},
+      {SYMCLONE_TRAINER_LEARNING_RATE, 0.3},
+      {SYMCLONE_TRAINER_MOMENTUM, 0.9},
+      {SYMCLONE_TRAINER_WEIGHT_DECAY, 0},
+      {SYMCLONE_TRAINER_CLIP_NORM, 0},
+      {SYMCLONE_TRAINER_SCHEDULE, SYMCLONE_SCHEDULE_STEP},
+      {SYMCLONE_TRAINER_SCHEDULE_STEPS, 400},
+      {SYMCLONE_TRAINER_SCHEDULE_GAMMA, 0.3},
+      {SYMCLONE_TRAINER_OBJECTIVE, SYMCLONE_OBJECTIVE_UNIT_KERNELS},
+      {SYMCLONE_TRAINER_INPUT_SOURCE, SYMCLONE_INPUT_SOURCE_SAMPLES_TRANSFORMED},
+      {SYMCLONE_TRAINER_MAX_STEPS, 1200},
   };
   for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
     ck_assert_int_eq(symclone_trainer_set(tr, set[i].key, set[i].value), SYMCLONE_OK);
@@ -399,7 +399,7 @@ START_TEST(sgd_step_schedule_transformed_samples) {
   ck_assert_double_lt(symclone_trainer_rel_loss(tr), 1e-2 * first);
   ck_assert_double_lt(distance(s), 0.05);
   /* the moment objective is defined for Gaussian inputs only */
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, SYMCLONE_OBJECTIVE_MOMENT),
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_OBJECTIVE, SYMCLONE_OBJECTIVE_MOMENT),
                    SYMCLONE_OK);
   ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_ERR_SETTING);
   free(x);
@@ -419,7 +419,7 @@ static int cancel_at_third(void *user, long long step, double loss, double rel, 
 START_TEST(progress_reports_and_cancels) {
   symclone_student *s = student(SYMCLONE_STUDENT_PLANAR, 1, 6, 9);
   symclone_trainer *tr = trainer(s, SYMCLONE_OBJECTIVE_STOCHASTIC, 100);
-  symclone_trainer_set(tr, SYMCLONE_SET_PROGRESS_EVERY, 5);
+  symclone_trainer_set(tr, SYMCLONE_TRAINER_PROGRESS_EVERY, 5);
   symclone_trainer_set_progress(tr, cancel_at_third, NULL);
   calls = 0;
   ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_ERR_CANCELLED);
@@ -432,9 +432,9 @@ END_TEST
 
 START_TEST(stack_cloned_layer_by_layer) {
   symclone_layer *l[3];
-  ck_assert_int_eq(symclone_lifting_create(&l[0], 4, 1, 2, 3, 9, 9, SYMCLONE_PAD_VALID, 0), 0);
-  ck_assert_int_eq(symclone_relu_create(&l[1], 2, 4, 7, 7), 0);
-  ck_assert_int_eq(symclone_group_conv_create(&l[2], 4, 2, 1, 3, 7, 7, SYMCLONE_PAD_VALID, 0), 0);
+  ck_assert_int_eq(symclone_layer_create_lifting(&l[0], 4, 1, 2, 3, 9, 9, SYMCLONE_PADDING_VALID, 0), 0);
+  ck_assert_int_eq(symclone_layer_create_relu(&l[1], 2, 4, 7, 7), 0);
+  ck_assert_int_eq(symclone_layer_create_group_conv(&l[2], 4, 2, 1, 3, 7, 7, SYMCLONE_PADDING_VALID, 0), 0);
   float *p0 = malloc(symclone_layer_param_count(l[0]) * sizeof(float));
   float *p2 = malloc(symclone_layer_param_count(l[2]) * sizeof(float));
   symclone_layer_init_params(l[0], 1, p0);
@@ -449,7 +449,7 @@ START_TEST(stack_cloned_layer_by_layer) {
   symclone_student *tmpl_s = student(SYMCLONE_STUDENT_PLANAR, 1, 6, 9);
   symclone_trainer *tmpl = trainer(tmpl_s, SYMCLONE_OBJECTIVE_UNIT_KERNELS, 1500);
   symclone_student *st[3];
-  ck_assert_int_eq(symclone_clone_stack((const symclone_layer *const *)l, params, 3, x, n, tmpl, 9,
+  ck_assert_int_eq(symclone_trainer_clone_stack((const symclone_layer *const *)l, params, 3, x, n, tmpl, 9,
                                         st),
                    SYMCLONE_OK);
   ck_assert_ptr_nonnull(st[0]);
@@ -464,7 +464,7 @@ START_TEST(stack_cloned_layer_by_layer) {
   const symclone_layer *wrong[2] = {l[0], l[0]};
   const float *wp[2] = {p0, p0};
   symclone_student *st2[2];
-  ck_assert_int_eq(symclone_clone_stack(wrong, wp, 2, NULL, 0, tmpl, 9, st2), SYMCLONE_ERR_SHAPE);
+  ck_assert_int_eq(symclone_trainer_clone_stack(wrong, wp, 2, NULL, 0, tmpl, 9, st2), SYMCLONE_ERR_SHAPE);
   for (int i = 0; i < 3; i++) symclone_student_free(st[i]), symclone_layer_free(l[i]);
   free(p0), free(p2), free(x);
   symclone_trainer_free(tmpl);

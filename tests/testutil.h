@@ -167,9 +167,9 @@ static inline void tu_shift(const float *in, float *out, size_t planes, int h, i
  * ZERO (zero outside) and CIRCULAR (wrapped). */
 static inline void tu_conv_ref(const float *x, int in_c, int h, int w, const float *wt,
                                const float *b, int out_c, int k, int pad, float *y) {
-  int oh = pad == SYMCLONE_PAD_VALID ? h - k + 1 : h;
-  int ow = pad == SYMCLONE_PAD_VALID ? w - k + 1 : w;
-  int off = pad == SYMCLONE_PAD_VALID ? 0 : k / 2;
+  int oh = pad == SYMCLONE_PADDING_VALID ? h - k + 1 : h;
+  int ow = pad == SYMCLONE_PADDING_VALID ? w - k + 1 : w;
+  int off = pad == SYMCLONE_PADDING_VALID ? 0 : k / 2;
   for (int o = 0; o < out_c; o++)
     for (int oy = 0; oy < oh; oy++)
       for (int ox = 0; ox < ow; ox++) {
@@ -178,7 +178,7 @@ static inline void tu_conv_ref(const float *x, int in_c, int h, int w, const flo
           for (int ky = 0; ky < k; ky++)
             for (int kx = 0; kx < k; kx++) {
               int iy = oy + ky - off, ix = ox + kx - off;
-              if (pad == SYMCLONE_PAD_CIRCULAR) {
+              if (pad == SYMCLONE_PADDING_CIRCULAR) {
                 iy = ((iy % h) + h) % h;
                 ix = ((ix % w) + w) % w;
               } else if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
@@ -258,11 +258,11 @@ static inline symclone_layer *tu_make_conv(int kind, int n, int in_c, int out_c,
   symclone_layer *l = NULL;
   symclone_status st;
   if (kind == SYMCLONE_LAYER_CONV2D)
-    st = symclone_conv2d_create(&l, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
+    st = symclone_layer_create_conv2d(&l, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
   else if (kind == SYMCLONE_LAYER_LIFTING)
-    st = symclone_lifting_create(&l, n, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
+    st = symclone_layer_create_lifting(&l, n, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
   else
-    st = symclone_group_conv_create(&l, n, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
+    st = symclone_layer_create_group_conv(&l, n, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
   ck_assert_msg(st == SYMCLONE_OK, "create kind %d: %s", kind, symclone_strerror(st));
   ck_assert_ptr_nonnull(l);
   return l;

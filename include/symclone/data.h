@@ -38,7 +38,7 @@ typedef struct symclone_dataset symclone_dataset;
 
 /* Pass as quarter_turns to symclone_dataset_rotate90() to draw the number
  * of quarter turns per image. */
-#define SYMCLONE_DATA_RANDOM (-1)
+#define SYMCLONE_DATASET_RANDOM (-1)
 
 /* ---- creation ---- */
 
@@ -136,13 +136,13 @@ SYMCLONE_API symclone_status symclone_dataset_split(const symclone_dataset *ds, 
 /* Rotate every image by k quarter turns counter-clockwise as displayed,
  * about the image centre: the rotation of group.h, numpy's rot90, one turn
  * being out[y][x] = in[x][cols-1-y].  It is an exact pixel permutation.
- * quarter_turns is a fixed k in 0..3 for every image, or SYMCLONE_DATA_RANDOM
+ * quarter_turns is a fixed k in 0..3 for every image, or SYMCLONE_DATASET_RANDOM
  * to draw k_i uniform in 0..3 for image i = 0, 1, ... in order from a
  * generator seeded with seed (ignored for a fixed k).  turns (may be NULL)
  * receives k_i for every image (count ints), so the caller can relabel.
  * Labels and num_classes are kept.
  * Returns SYMCLONE_ERR_NULL, SYMCLONE_ERR_ARG (quarter_turns not in 0..3 nor
- * SYMCLONE_DATA_RANDOM), SYMCLONE_ERR_SHAPE (rows != cols and some k odd, or
+ * SYMCLONE_DATASET_RANDOM), SYMCLONE_ERR_SHAPE (rows != cols and some k odd, or
  * RANDOM), SYMCLONE_ERR_NOMEM. */
 SYMCLONE_API symclone_status symclone_dataset_rotate90(const symclone_dataset *ds,
                                                        int quarter_turns, uint64_t seed, int *turns,
@@ -167,7 +167,7 @@ SYMCLONE_API symclone_status symclone_dataset_place(const symclone_dataset *ds, 
 
 /* Experiment 2, rotation symmetry breaking.  Each image is rotated by k_i
  * quarter turns drawn exactly as by symclone_dataset_rotate90(ds,
- * SYMCLONE_DATA_RANDOM, seed, ...) (same seed, same k_i).  With C the input's
+ * SYMCLONE_DATASET_RANDOM, seed, ...) (same seed, same k_i).  With C the input's
  * num_classes, the label is kept for k_i in {0, 1} (0 or 90 degrees) and
  * becomes label + C for k_i in {2, 3} (180 or 270 degrees); the result has
  * 2C classes (20 for digits).  turns (may be NULL) receives every k_i.

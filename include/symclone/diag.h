@@ -26,7 +26,7 @@
  * operator, their message is copied there.  Arguments are checked before
  * any group or layer is called, so the diagnostics leave the handles'
  * last-error messages alone (a layer whose forward pass fails records its
- * own).  symclone_relative_distance takes no buffer: each of its faults has
+ * own).  symclone_diag_relative_distance takes no buffer: each of its faults has
  * its own status.  Output arguments are written only on success.
  *
  * Thread safety: the functions keep no state; they may be called from any
@@ -199,7 +199,7 @@ SYMCLONE_API symclone_status symclone_equivariant_distance(const symclone_group 
 /* *out = ||a - b|| / ||b|| over n floats, accumulated in double.
  * Returns SYMCLONE_ERR_NULL, SYMCLONE_ERR_SIZE (n = 0) or
  * SYMCLONE_ERR_DATA (b is zero, or a norm is not finite). */
-SYMCLONE_API symclone_status symclone_relative_distance(const float *a, const float *b, size_t n,
+SYMCLONE_API symclone_status symclone_diag_relative_distance(const float *a, const float *b, size_t n,
                                                         double *out);
 
 #ifdef __cplusplus

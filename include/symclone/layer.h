@@ -44,9 +44,9 @@ extern "C" {
 typedef struct symclone_layer symclone_layer;
 
 typedef enum symclone_padding {
-  SYMCLONE_PAD_VALID = 0,
-  SYMCLONE_PAD_ZERO = 1,
-  SYMCLONE_PAD_CIRCULAR = 2
+  SYMCLONE_PADDING_VALID = 0,
+  SYMCLONE_PADDING_ZERO = 1,
+  SYMCLONE_PADDING_CIRCULAR = 2
 } symclone_padding;
 
 typedef enum symclone_layer_kind {
@@ -74,47 +74,47 @@ typedef enum symclone_pool_mode {
  * (the sizes do not fit), SYMCLONE_ERR_NOMEM. */
 
 /* Planar convolution Z2 -> Z2 on [in_channels][height][width] inputs. */
-SYMCLONE_API symclone_status symclone_conv2d_create(symclone_layer **out, int in_channels,
+SYMCLONE_API symclone_status symclone_layer_create_conv2d(symclone_layer **out, int in_channels,
                                                     int out_channels, int kernel, int height,
                                                     int width, symclone_padding padding,
                                                     int bias);
 
 /* Lifting convolution Z2 -> Cn: planar [in][H][W] to group [out][n][H'][W']. */
-SYMCLONE_API symclone_status symclone_lifting_create(symclone_layer **out, int orientations,
+SYMCLONE_API symclone_status symclone_layer_create_lifting(symclone_layer **out, int orientations,
                                                      int in_channels, int out_channels, int kernel,
                                                      int height, int width,
                                                      symclone_padding padding, int bias);
 
 /* Group convolution Cn -> Cn: group [in][n][H][W] to group [out][n][H'][W']. */
-SYMCLONE_API symclone_status symclone_group_conv_create(symclone_layer **out, int orientations,
+SYMCLONE_API symclone_status symclone_layer_create_group_conv(symclone_layer **out, int orientations,
                                                         int in_channels, int out_channels,
                                                         int kernel, int height, int width,
                                                         symclone_padding padding, int bias);
 
 /* Dense layer y = W x + b on flattened inputs of in_features values. */
-SYMCLONE_API symclone_status symclone_dense_create(symclone_layer **out, int in_features,
+SYMCLONE_API symclone_status symclone_layer_create_dense(symclone_layer **out, int in_features,
                                                    int out_features, int bias);
 
 /* Pointwise ReLU on fields [channels][orientations][height][width]
  * (orientations = 1 for planar fields). */
-SYMCLONE_API symclone_status symclone_relu_create(symclone_layer **out, int channels,
+SYMCLONE_API symclone_status symclone_layer_create_relu(symclone_layer **out, int channels,
                                                   int orientations, int height, int width);
 
 /* 2x2 spatial max-pooling with stride 2 (odd trailing rows/columns are
  * dropped): [C][n][H][W] -> [C][n][H/2][W/2].  Needs H, W >= 2. */
-SYMCLONE_API symclone_status symclone_maxpool2_create(symclone_layer **out, int channels,
+SYMCLONE_API symclone_status symclone_layer_create_maxpool2(symclone_layer **out, int channels,
                                                       int orientations, int height, int width);
 
 /* Pooling over the orientation axis, max or mean: [C][n][H][W] -> [C][H][W].
  * The result is invariant to the rotation part of a Cn action on the input
  * orientation axis (the output is rotated only spatially). */
-SYMCLONE_API symclone_status symclone_orient_pool_create(symclone_layer **out, int channels,
+SYMCLONE_API symclone_status symclone_layer_create_orient_pool(symclone_layer **out, int channels,
                                                          int orientations, int height, int width,
                                                          symclone_pool_mode mode);
 
 /* Global average pooling over space: [C][n][H][W] -> [C][n] (one value per
  * channel and orientation). */
-SYMCLONE_API symclone_status symclone_global_avgpool_create(symclone_layer **out, int channels,
+SYMCLONE_API symclone_status symclone_layer_create_global_avgpool(symclone_layer **out, int channels,
                                                             int orientations, int height,
                                                             int width);
 

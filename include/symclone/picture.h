@@ -11,9 +11,9 @@
  * feature maps of several models (panel rows) under rotated inputs (panel
  * columns).
  *
- * Colour scales.  SYMCLONE_SCALE_SYMMETRIC maps [-m, m], m the largest |v|
+ * Colour scales.  SYMCLONE_PICTURE_SCALE_SYMMETRIC maps [-m, m], m the largest |v|
  * over every panel, so that zero always has the same colour and two panels
- * are comparable; SYMCLONE_SCALE_MINMAX maps [min, max] over every panel.
+ * are comparable; SYMCLONE_PICTURE_SCALE_MINMAX maps [min, max] over every panel.
  * The *_PER_PANEL variants take the range of each panel alone.  With
  * t = (v - low) / (high - low) in [0, 1]:
  *   PGM, 8-bit grey:  level = floor(255 t + 1/2), so for the symmetric scale
@@ -40,10 +40,10 @@
  * upscale.  Panel size in pixels: ceil(rows / d) * upscale by ceil(cols / d)
  * * upscale.
  *
- * Files: SYMCLONE_PICTURE_PGM (binary "P5", 8-bit grey) is always available;
- * SYMCLONE_PICTURE_PNG (8-bit RGB) needs libpng at build time, otherwise the
+ * Files: SYMCLONE_PICTURE_FORMAT_PGM (binary "P5", 8-bit grey) is always available;
+ * SYMCLONE_PICTURE_FORMAT_PNG (8-bit RGB) needs libpng at build time, otherwise the
  * call returns SYMCLONE_ERR_NOT_AVAILABLE (see symclone_picture_png_available);
- * SYMCLONE_PICTURE_AUTO chooses by the extension of path, ".png" or ".pgm"
+ * SYMCLONE_PICTURE_FORMAT_AUTO chooses by the extension of path, ".png" or ".pgm"
  * in any case, and returns SYMCLONE_ERR_ARG for any other.  The picture is
  * written to a new temporary file beside path (path + ".tmp" + a number) and
  * renamed onto path only when complete, so path holds either its old content
@@ -66,16 +66,16 @@ extern "C" {
 #endif
 
 typedef enum symclone_picture_format {
-  SYMCLONE_PICTURE_AUTO = 0, /* by the extension of the path: .png or .pgm */
-  SYMCLONE_PICTURE_PGM = 1,  /* binary PGM (P5), 8-bit grey; always available */
-  SYMCLONE_PICTURE_PNG = 2   /* PNG, 8-bit RGB; only when built with libpng */
+  SYMCLONE_PICTURE_FORMAT_AUTO = 0, /* by the extension of the path: .png or .pgm */
+  SYMCLONE_PICTURE_FORMAT_PGM = 1,  /* binary PGM (P5), 8-bit grey; always available */
+  SYMCLONE_PICTURE_FORMAT_PNG = 2   /* PNG, 8-bit RGB; only when built with libpng */
 } symclone_picture_format;
 
 typedef enum symclone_picture_scale {
-  SYMCLONE_SCALE_SYMMETRIC = 0,           /* [-m, m], m = max |v| over all panels */
-  SYMCLONE_SCALE_MINMAX = 1,              /* [min, max] over all panels */
-  SYMCLONE_SCALE_SYMMETRIC_PER_PANEL = 2, /* [-m, m] of each panel */
-  SYMCLONE_SCALE_MINMAX_PER_PANEL = 3     /* [min, max] of each panel */
+  SYMCLONE_PICTURE_SCALE_SYMMETRIC = 0,           /* [-m, m], m = max |v| over all panels */
+  SYMCLONE_PICTURE_SCALE_MINMAX = 1,              /* [min, max] over all panels */
+  SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL = 2, /* [-m, m] of each panel */
+  SYMCLONE_PICTURE_SCALE_MINMAX_PER_PANEL = 3     /* [min, max] of each panel */
 } symclone_picture_scale;
 
 /* Write panels_down x panels_across panels of rows x cols floats each as one

@@ -55,10 +55,10 @@ typedef enum symclone_student_kind {
 
 /* Parts of the flat parameter array. */
 typedef enum symclone_student_part {
-  SYMCLONE_PART_ALL = 0,
-  SYMCLONE_PART_BLOCKS = 1,
-  SYMCLONE_PART_COEFFS = 2,
-  SYMCLONE_PART_TRANSFORMS = 3
+  SYMCLONE_STUDENT_PART_ALL = 0,
+  SYMCLONE_STUDENT_PART_BLOCKS = 1,
+  SYMCLONE_STUDENT_PART_COEFFS = 2,
+  SYMCLONE_STUDENT_PART_TRANSFORMS = 3
 } symclone_student_part;
 
 /* Create a student for the teacher family of the given geometry (kernel k
@@ -96,7 +96,7 @@ SYMCLONE_API size_t symclone_student_output_size(const symclone_student *student
 /* P, the number of teacher parameters theta. */
 SYMCLONE_API size_t symclone_student_theta_size(const symclone_student *student);
 
-/* Number of floats in a part of the parameters (SYMCLONE_PART_ALL: all). */
+/* Number of floats in a part of the parameters (SYMCLONE_STUDENT_PART_ALL: all). */
 SYMCLONE_API size_t symclone_student_param_count(const symclone_student *student,
                                                  symclone_student_part part);
 

@@ -10,7 +10,7 @@
  * layer (any conv-family layer with its parameters and bias) into a dense
  * layer: the same loss with K = 1 and theta fixed.
  *
- * Objectives (SYMCLONE_SET_OBJECTIVE), all minimising the same expected
+ * Objectives (SYMCLONE_TRAINER_OBJECTIVE), all minimising the same expected
  * loss (docs/cloning.md):
  *   STOCHASTIC    K random theta ~ N(0, I) per step (the published method);
  *   UNIT_KERNELS  the P unit kernels e_p every step: E_theta of the loss
@@ -52,36 +52,36 @@ extern "C" {
 typedef struct symclone_trainer symclone_trainer;
 
 typedef enum symclone_setting {
-  SYMCLONE_SET_OPTIMIZER = 1,        /* SYMCLONE_OPT_*; default ADAMW */
-  SYMCLONE_SET_LEARNING_RATE = 2,    /* (0, 10]; default 1e-2 */
-  SYMCLONE_SET_SCHEDULE = 3,         /* SYMCLONE_SCHEDULE_*; default CONSTANT */
-  SYMCLONE_SET_SCHEDULE_STEPS = 4,   /* STEP: steps between decays, [1, 1e9]; default 1000 */
-  SYMCLONE_SET_SCHEDULE_GAMMA = 5,   /* STEP: decay factor, (0, 1]; default 0.5 */
-  SYMCLONE_SET_LR_FLOOR = 6,         /* COSINE: final lr / lr, [0, 1]; default 0 */
-  SYMCLONE_SET_WEIGHT_DECAY = 7,     /* [0, 1]; default 0.01 (AdamW: decoupled; SGD: L2) */
-  SYMCLONE_SET_BETA1 = 8,            /* AdamW, [0, 1); default 0.9 */
-  SYMCLONE_SET_BETA2 = 9,            /* AdamW, [0, 1); default 0.999 */
-  SYMCLONE_SET_EPSILON = 10,         /* AdamW, (0, 1]; default 1e-8 */
-  SYMCLONE_SET_MOMENTUM = 11,        /* SGD, [0, 1); default 0.9 */
-  SYMCLONE_SET_CLIP_NORM = 12,       /* global gradient-norm clip, [0, 1e9], 0 = off; default 1.
+  SYMCLONE_TRAINER_OPTIMIZER = 1,        /* SYMCLONE_OPTIMIZER_*; default ADAMW */
+  SYMCLONE_TRAINER_LEARNING_RATE = 2,    /* (0, 10]; default 1e-2 */
+  SYMCLONE_TRAINER_SCHEDULE = 3,         /* SYMCLONE_SCHEDULE_*; default CONSTANT */
+  SYMCLONE_TRAINER_SCHEDULE_STEPS = 4,   /* STEP: steps between decays, [1, 1e9]; default 1000 */
+  SYMCLONE_TRAINER_SCHEDULE_GAMMA = 5,   /* STEP: decay factor, (0, 1]; default 0.5 */
+  SYMCLONE_TRAINER_LR_FLOOR = 6,         /* COSINE: final lr / lr, [0, 1]; default 0 */
+  SYMCLONE_TRAINER_WEIGHT_DECAY = 7,     /* [0, 1]; default 0.01 (AdamW: decoupled; SGD: L2) */
+  SYMCLONE_TRAINER_BETA1 = 8,            /* AdamW, [0, 1); default 0.9 */
+  SYMCLONE_TRAINER_BETA2 = 9,            /* AdamW, [0, 1); default 0.999 */
+  SYMCLONE_TRAINER_EPSILON = 10,         /* AdamW, (0, 1]; default 1e-8 */
+  SYMCLONE_TRAINER_MOMENTUM = 11,        /* SGD, [0, 1); default 0.9 */
+  SYMCLONE_TRAINER_CLIP_NORM = 12,       /* global gradient-norm clip, [0, 1e9], 0 = off; default 1.
                                         With AdamW and one micro-batch a family student's
                                         gradient norm may come from a formula rather than
                                         from the formed gradient (docs/performance.md): the
                                         clipping scale is then within 5e-4 of it, and the
                                         formed gradient is used whenever that is not sure */
-  SYMCLONE_SET_ACCUMULATE = 13,      /* micro-batches per update, [1, 1e6]; default 1 */
-  SYMCLONE_SET_KERNELS = 14,         /* K, theta draws per step, [1, 1e6]; default 16 */
-  SYMCLONE_SET_INPUTS = 15,          /* N, inputs per step, [1, 1e6]; default 64 */
-  SYMCLONE_SET_INPUT_SOURCE = 16,    /* SYMCLONE_INPUT_*; default GAUSSIAN */
-  SYMCLONE_SET_OBJECTIVE = 17,       /* SYMCLONE_OBJECTIVE_*; default STOCHASTIC */
-  SYMCLONE_SET_MAX_STEPS = 18,       /* run(): updates, [0, 1e12]; default 1000 */
-  SYMCLONE_SET_TARGET_REL_LOSS = 19, /* run(): stop at or below, [0, 1e30], 0 = off; default 0 */
-  SYMCLONE_SET_SEED = 20,            /* [0, 2^53]; default 0 */
-  SYMCLONE_SET_PROGRESS_EVERY = 21,  /* callback every so many updates, [1, 1e12]; default 100 */
-  SYMCLONE_SET_HOLD_STEPS = 22,      /* constant lr for the first N updates, then the schedule
+  SYMCLONE_TRAINER_ACCUMULATE = 13,      /* micro-batches per update, [1, 1e6]; default 1 */
+  SYMCLONE_TRAINER_KERNELS = 14,         /* K, theta draws per step, [1, 1e6]; default 16 */
+  SYMCLONE_TRAINER_INPUTS = 15,          /* N, inputs per step, [1, 1e6]; default 64 */
+  SYMCLONE_TRAINER_INPUT_SOURCE = 16,    /* SYMCLONE_INPUT_SOURCE_*; default GAUSSIAN */
+  SYMCLONE_TRAINER_OBJECTIVE = 17,       /* SYMCLONE_OBJECTIVE_*; default STOCHASTIC */
+  SYMCLONE_TRAINER_MAX_STEPS = 18,       /* run(): updates, [0, 1e12]; default 1000 */
+  SYMCLONE_TRAINER_TARGET_REL_LOSS = 19, /* run(): stop at or below, [0, 1e30], 0 = off; default 0 */
+  SYMCLONE_TRAINER_SEED = 20,            /* [0, 2^53]; default 0 */
+  SYMCLONE_TRAINER_PROGRESS_EVERY = 21,  /* callback every so many updates, [1, 1e12]; default 100 */
+  SYMCLONE_TRAINER_HOLD_STEPS = 22,      /* constant lr for the first N updates, then the schedule
                                         runs over the rest (COSINE: from N to MAX_STEPS; STEP:
                                         decays counted from N), [0, 1e12]; default 0 */
-  SYMCLONE_SET_THREADS = 23          /* threads of the trainer's own passes over the parameters
+  SYMCLONE_TRAINER_THREADS = 23          /* threads of the trainer's own passes over the parameters
                                         (norm, update, loss, the moment objective's block
                                         passes, the update's own gradient product), the
                                         calling thread included, [1, 256];
@@ -89,15 +89,33 @@ typedef enum symclone_setting {
                                         (OPENBLAS_NUM_THREADS).  Results do not depend on it. */
 } symclone_setting;
 
-enum { SYMCLONE_OPT_ADAMW = 0, SYMCLONE_OPT_SGD = 1 };
-enum { SYMCLONE_SCHEDULE_CONSTANT = 0, SYMCLONE_SCHEDULE_STEP = 1, SYMCLONE_SCHEDULE_COSINE = 2 };
+/* Values of SYMCLONE_TRAINER_OPTIMIZER. */
+typedef enum symclone_optimizer {
+  SYMCLONE_OPTIMIZER_ADAMW = 0,
+  SYMCLONE_OPTIMIZER_SGD = 1
+} symclone_optimizer;
+/* Values of SYMCLONE_TRAINER_SCHEDULE. */
+typedef enum symclone_schedule {
+  SYMCLONE_SCHEDULE_CONSTANT = 0,
+  SYMCLONE_SCHEDULE_STEP = 1,
+  SYMCLONE_SCHEDULE_COSINE = 2
+} symclone_schedule;
 /* GAUSSIAN: standard normal fields; SAMPLES: the caller's samples
  * (symclone_trainer_set_samples), drawn uniformly with replacement;
  * SAMPLES_TRANSFORMED: the same, each acted on by a random group element
  * (planar students: a T2 shift of the torus; lifting: a rotation of Cn;
  * group students: the Cn group-field action). */
-enum { SYMCLONE_INPUT_GAUSSIAN = 0, SYMCLONE_INPUT_SAMPLES = 1, SYMCLONE_INPUT_SAMPLES_TRANSFORMED = 2 };
-enum { SYMCLONE_OBJECTIVE_STOCHASTIC = 0, SYMCLONE_OBJECTIVE_UNIT_KERNELS = 1, SYMCLONE_OBJECTIVE_MOMENT = 2 };
+typedef enum symclone_input_source {
+  SYMCLONE_INPUT_SOURCE_GAUSSIAN = 0,
+  SYMCLONE_INPUT_SOURCE_SAMPLES = 1,
+  SYMCLONE_INPUT_SOURCE_SAMPLES_TRANSFORMED = 2
+} symclone_input_source;
+/* Values of SYMCLONE_TRAINER_OBJECTIVE (see the top of this header). */
+typedef enum symclone_objective {
+  SYMCLONE_OBJECTIVE_STOCHASTIC = 0,
+  SYMCLONE_OBJECTIVE_UNIT_KERNELS = 1,
+  SYMCLONE_OBJECTIVE_MOMENT = 2
+} symclone_objective;
 
 /* Progress: called every PROGRESS_EVERY updates and after the last; a
  * non-zero return stops run() with SYMCLONE_ERR_CANCELLED. */
@@ -171,7 +189,7 @@ SYMCLONE_API const char *symclone_trainer_last_error(const symclone_trainer *tra
  * time (INPUT_SOURCE set to SAMPLES unless the template asks for
  * SAMPLES_TRANSFORMED); with inputs NULL, on standard normal fields.  On
  * error every student created so far is freed and students[] is all NULL. */
-SYMCLONE_API symclone_status symclone_clone_stack(const symclone_layer *const *layers,
+SYMCLONE_API symclone_status symclone_trainer_clone_stack(const symclone_layer *const *layers,
                                                   const float *const *params, int count,
                                                   const float *inputs, size_t n_inputs,
                                                   const symclone_trainer *settings, int blocks,

@@ -13,10 +13,10 @@ static symclone_status rotate_common(const symclone_dataset *ds, int fixed, uint
                                      int relabel, int *turns, symclone_dataset **out) {
   if (!ds) return SYMCLONE_ERR_NULL;
   if (!out) return sym_fail(&ds->err, SYMCLONE_ERR_NULL, "out is NULL");
-  if (fixed != SYMCLONE_DATA_RANDOM && (fixed < 0 || fixed > 3))
+  if (fixed != SYMCLONE_DATASET_RANDOM && (fixed < 0 || fixed > 3))
     return sym_fail(&ds->err, SYMCLONE_ERR_ARG,
-                    "quarter_turns=%d is neither in 0..3 nor SYMCLONE_DATA_RANDOM", fixed);
-  if (ds->rows != ds->cols && (fixed == SYMCLONE_DATA_RANDOM || fixed % 2 == 1))
+                    "quarter_turns=%d is neither in 0..3 nor SYMCLONE_DATASET_RANDOM", fixed);
+  if (ds->rows != ds->cols && (fixed == SYMCLONE_DATASET_RANDOM || fixed % 2 == 1))
     return sym_fail(&ds->err, SYMCLONE_ERR_SHAPE,
                     "quarter turns of %dx%d images need square images", ds->rows, ds->cols);
   int classes = relabel ? doubled_classes(ds->num_classes) : ds->num_classes;
@@ -28,7 +28,7 @@ static symclone_status rotate_common(const symclone_dataset *ds, int fixed, uint
   sym_rng r;
   sym_rng_seed(&r, seed);
   for (size_t i = 0; i < ds->count; i++)
-    k[i] = fixed == SYMCLONE_DATA_RANDOM ? (int)sym_rng_below(&r, 4) : fixed;
+    k[i] = fixed == SYMCLONE_DATASET_RANDOM ? (int)sym_rng_below(&r, 4) : fixed;
   symclone_dataset *d;
   symclone_status st = sym_dataset_alloc(&d, ds->count, ds->rows, ds->cols, classes);
   if (st) {
@@ -53,7 +53,7 @@ symclone_status symclone_dataset_rotate90(const symclone_dataset *ds, int quarte
 
 symclone_status symclone_dataset_make_rotation_task(const symclone_dataset *ds, uint64_t seed,
                                                     int *turns, symclone_dataset **out) {
-  return rotate_common(ds, SYMCLONE_DATA_RANDOM, seed, 1, turns, out);
+  return rotate_common(ds, SYMCLONE_DATASET_RANDOM, seed, 1, turns, out);
 }
 
 /* floor(v / 2) for any sign */

@@ -247,9 +247,9 @@ symclone_status symclone_layer_equivariance_error(const symclone_group *group,
   int margin = 0;
   int pad = symclone_layer_padding(layer);
   if (symclone_group_kind_of(group) == SYMCLONE_GROUP_T2) {
-    if (pad == SYMCLONE_PAD_VALID) {
+    if (pad == SYMCLONE_PADDING_VALID) {
       mask = SYMCLONE_MASK_SHIFT_INTERIOR;
-    } else if (pad == SYMCLONE_PAD_ZERO) {
+    } else if (pad == SYMCLONE_PADDING_ZERO) {
       mask = SYMCLONE_MASK_SHIFT_INTERIOR;
       margin = symclone_layer_kernel(layer) / 2;
     }

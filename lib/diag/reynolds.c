@@ -245,7 +245,7 @@ symclone_status symclone_equivariant_distance(const symclone_group *group, const
                        a.out.size, a.in.size);
   } else if (!(st = project(&a, W, P, cells, errbuf, errlen))) {
     double d;
-    st = symclone_relative_distance(P, W, cells, &d);
+    st = symclone_diag_relative_distance(P, W, cells, &d);
     if (st == SYMCLONE_ERR_DATA)
       sym_diag_fail(errbuf, errlen, st, "W is zero or not finite");
     else if (!st) {
@@ -258,7 +258,7 @@ symclone_status symclone_equivariant_distance(const symclone_group *group, const
   return st;
 }
 
-symclone_status symclone_relative_distance(const float *a, const float *b, size_t n,
+symclone_status symclone_diag_relative_distance(const float *a, const float *b, size_t n,
                                            double *out) {
   if (!a || !b || !out) return SYMCLONE_ERR_NULL;
   if (n == 0) return SYMCLONE_ERR_SIZE;

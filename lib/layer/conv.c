@@ -97,10 +97,10 @@ static void fold(const symclone_layer *l, const float *dwx, float *dp) {
  * zero-padded position. */
 static inline int tap_index(const symclone_layer *l, int oy, int ox, int ky, int kx) {
   int h = l->in_h, w = l->in_w;
-  if (l->pad == SYMCLONE_PAD_VALID) return (oy + ky) * w + (ox + kx);
+  if (l->pad == SYMCLONE_PADDING_VALID) return (oy + ky) * w + (ox + kx);
   int half = l->k / 2;
   int iy = oy + ky - half, ix = ox + kx - half;
-  if (l->pad == SYMCLONE_PAD_ZERO) {
+  if (l->pad == SYMCLONE_PADDING_ZERO) {
     if (iy < 0 || iy >= h || ix < 0 || ix >= w) return -1;
   } else {
     iy = ((iy % h) + h) % h;
@@ -120,7 +120,7 @@ static void im2col(const symclone_layer *l, const float *x, size_t nb, float *co
       for (int ky = 0; ky < k; ky++)
         for (int kx = 0; kx < k; kx++) {
           float *row = cols + ((size_t)c * k * k + (size_t)ky * k + kx) * ld + j * how;
-          if (l->pad == SYMCLONE_PAD_VALID) {
+          if (l->pad == SYMCLONE_PADDING_VALID) {
             for (int oy = 0; oy < l->out_h; oy++)
               memcpy(row + (size_t)oy * l->out_w, xc + (size_t)(oy + ky) * l->in_w + kx,
                      (size_t)l->out_w * sizeof *row);
@@ -131,7 +131,7 @@ static void im2col(const symclone_layer *l, const float *x, size_t nb, float *co
             int lo = d < 0 ? -d : 0, hi = w - d < ow ? w - d : ow;
             if (lo > ow) lo = ow;
             if (hi < lo) hi = lo;
-            int circ = l->pad == SYMCLONE_PAD_CIRCULAR;
+            int circ = l->pad == SYMCLONE_PADDING_CIRCULAR;
             for (int oy = 0; oy < l->out_h; oy++) {
               float *dst = row + (size_t)oy * ow;
               int iy = oy + ky - k / 2;

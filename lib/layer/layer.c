@@ -41,7 +41,7 @@ static symclone_status conv_common(symclone_layer **out, symclone_layer_kind kin
   if (!out) return SYMCLONE_ERR_NULL;
   if (in_c < 1 || out_c < 1 || h < 1 || w < 1) return SYMCLONE_ERR_SIZE;
   if (n < 1 || n > 360) return SYMCLONE_ERR_GROUP;
-  if (pad != SYMCLONE_PAD_VALID && pad != SYMCLONE_PAD_ZERO && pad != SYMCLONE_PAD_CIRCULAR)
+  if (pad != SYMCLONE_PADDING_VALID && pad != SYMCLONE_PADDING_ZERO && pad != SYMCLONE_PADDING_CIRCULAR)
     return SYMCLONE_ERR_ARG;
   if (k < 1 || k % 2 == 0 || k > h || k > w) return SYMCLONE_ERR_KERNEL;
   int ex_out, ex_in, kk, ckk;
@@ -57,8 +57,8 @@ static symclone_status conv_common(symclone_layer **out, symclone_layer_kind kin
   l->in_w = w;
   l->out_c = out_c;
   l->out_n = kind == SYMCLONE_LAYER_CONV2D ? 1 : n;
-  l->out_h = pad == SYMCLONE_PAD_VALID ? h - k + 1 : h;
-  l->out_w = pad == SYMCLONE_PAD_VALID ? w - k + 1 : w;
+  l->out_h = pad == SYMCLONE_PADDING_VALID ? h - k + 1 : h;
+  l->out_w = pad == SYMCLONE_PADDING_VALID ? w - k + 1 : w;
   l->k = k;
   l->pad = pad;
   l->bias = bias ? 1 : 0;
@@ -91,21 +91,21 @@ static symclone_status conv_common(symclone_layer **out, symclone_layer_kind kin
   return SYMCLONE_OK;
 }
 
-symclone_status symclone_conv2d_create(symclone_layer **out, int in_channels, int out_channels,
+symclone_status symclone_layer_create_conv2d(symclone_layer **out, int in_channels, int out_channels,
                                        int kernel, int height, int width,
                                        symclone_padding padding, int bias) {
   return conv_common(out, SYMCLONE_LAYER_CONV2D, 1, in_channels, out_channels, kernel, height,
                      width, padding, bias);
 }
 
-symclone_status symclone_lifting_create(symclone_layer **out, int orientations, int in_channels,
+symclone_status symclone_layer_create_lifting(symclone_layer **out, int orientations, int in_channels,
                                         int out_channels, int kernel, int height, int width,
                                         symclone_padding padding, int bias) {
   return conv_common(out, SYMCLONE_LAYER_LIFTING, orientations, in_channels, out_channels, kernel,
                      height, width, padding, bias);
 }
 
-symclone_status symclone_group_conv_create(symclone_layer **out, int orientations,
+symclone_status symclone_layer_create_group_conv(symclone_layer **out, int orientations,
                                            int in_channels, int out_channels, int kernel,
                                            int height, int width, symclone_padding padding,
                                            int bias) {
@@ -113,7 +113,7 @@ symclone_status symclone_group_conv_create(symclone_layer **out, int orientation
                      kernel, height, width, padding, bias);
 }
 
-symclone_status symclone_dense_create(symclone_layer **out, int in_features, int out_features,
+symclone_status symclone_layer_create_dense(symclone_layer **out, int in_features, int out_features,
                                       int bias) {
   if (!out) return SYMCLONE_ERR_NULL;
   if (in_features < 1 || out_features < 1) return SYMCLONE_ERR_SIZE;
@@ -163,17 +163,17 @@ static symclone_status simple_common(symclone_layer **out, symclone_layer_kind k
   return SYMCLONE_OK;
 }
 
-symclone_status symclone_relu_create(symclone_layer **out, int channels, int orientations,
+symclone_status symclone_layer_create_relu(symclone_layer **out, int channels, int orientations,
                                      int height, int width) {
   return simple_common(out, SYMCLONE_LAYER_RELU, channels, orientations, height, width);
 }
 
-symclone_status symclone_maxpool2_create(symclone_layer **out, int channels, int orientations,
+symclone_status symclone_layer_create_maxpool2(symclone_layer **out, int channels, int orientations,
                                          int height, int width) {
   return simple_common(out, SYMCLONE_LAYER_MAXPOOL2, channels, orientations, height, width);
 }
 
-symclone_status symclone_orient_pool_create(symclone_layer **out, int channels, int orientations,
+symclone_status symclone_layer_create_orient_pool(symclone_layer **out, int channels, int orientations,
                                             int height, int width, symclone_pool_mode mode) {
   if (out && mode != SYMCLONE_POOL_MAX && mode != SYMCLONE_POOL_MEAN) return SYMCLONE_ERR_ARG;
   symclone_status st =
@@ -182,7 +182,7 @@ symclone_status symclone_orient_pool_create(symclone_layer **out, int channels, 
   return st;
 }
 
-symclone_status symclone_global_avgpool_create(symclone_layer **out, int channels,
+symclone_status symclone_layer_create_global_avgpool(symclone_layer **out, int channels,
                                                int orientations, int height, int width) {
   return simple_common(out, SYMCLONE_LAYER_GLOBAL_AVGPOOL, channels, orientations, height, width);
 }

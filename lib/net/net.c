@@ -234,7 +234,7 @@ symclone_status symclone_net_add_conv2d(symclone_net *net, int out_channels, int
   if (st) return st;
   const int *s = cur_shape(net);
   symclone_layer *l = NULL;
-  symclone_status made = symclone_conv2d_create(&l, s[0], out_channels, kernel, s[2], s[3], padding, bias);
+  symclone_status made = symclone_layer_create_conv2d(&l, s[0], out_channels, kernel, s[2], s[3], padding, bias);
   return add_created(net, made, l);
 }
 
@@ -245,7 +245,7 @@ symclone_status symclone_net_add_lifting(symclone_net *net, int orientations, in
   if (st) return st;
   const int *s = cur_shape(net);
   symclone_layer *l = NULL;
-  symclone_status made = symclone_lifting_create(&l, orientations, s[0], out_channels, kernel, s[2], s[3], padding, bias);
+  symclone_status made = symclone_layer_create_lifting(&l, orientations, s[0], out_channels, kernel, s[2], s[3], padding, bias);
   return add_created(net, made, l);
 }
 
@@ -256,7 +256,7 @@ symclone_status symclone_net_add_group_conv(symclone_net *net, int out_channels,
   if (s[1] < 2)
     return sym_fail(&net->err, SYMCLONE_ERR_SHAPE, "a group convolution needs a group field");
   symclone_layer *l = NULL;
-  symclone_status made = symclone_group_conv_create(&l, s[1], s[0], out_channels, kernel, s[2], s[3], padding, bias);
+  symclone_status made = symclone_layer_create_group_conv(&l, s[1], s[0], out_channels, kernel, s[2], s[3], padding, bias);
   return add_created(net, made, l);
 }
 
@@ -265,7 +265,7 @@ symclone_status symclone_net_add_dense(symclone_net *net, int out_features, int 
   size_t n = cur_size(net);
   if (n > (size_t)INT32_MAX) return sym_fail(&net->err, SYMCLONE_ERR_OVERFLOW, "too many features");
   symclone_layer *l = NULL;
-  symclone_status made = symclone_dense_create(&l, (int)n, out_features, bias);
+  symclone_status made = symclone_layer_create_dense(&l, (int)n, out_features, bias);
   return add_created(net, made, l);
 }
 
@@ -273,7 +273,7 @@ symclone_status symclone_net_add_relu(symclone_net *net) {
   if (!net) return SYMCLONE_ERR_NULL;
   const int *s = cur_shape(net);
   symclone_layer *l = NULL;
-  symclone_status made = symclone_relu_create(&l, s[0], s[1], s[2], s[3]);
+  symclone_status made = symclone_layer_create_relu(&l, s[0], s[1], s[2], s[3]);
   return add_created(net, made, l);
 }
 
@@ -283,7 +283,7 @@ symclone_status symclone_net_add_maxpool2(symclone_net *net) {
   if (s[2] < 2 || s[3] < 2)
     return sym_fail(&net->err, SYMCLONE_ERR_SHAPE, "max-pooling needs at least 2x2, the network gives %dx%d", s[2], s[3]);
   symclone_layer *l = NULL;
-  symclone_status made = symclone_maxpool2_create(&l, s[0], s[1], s[2], s[3]);
+  symclone_status made = symclone_layer_create_maxpool2(&l, s[0], s[1], s[2], s[3]);
   return add_created(net, made, l);
 }
 
@@ -293,7 +293,7 @@ symclone_status symclone_net_add_orient_pool(symclone_net *net, symclone_pool_mo
   if (s[1] < 2)
     return sym_fail(&net->err, SYMCLONE_ERR_SHAPE, "orientation pooling needs a group field");
   symclone_layer *l = NULL;
-  symclone_status made = symclone_orient_pool_create(&l, s[0], s[1], s[2], s[3], mode);
+  symclone_status made = symclone_layer_create_orient_pool(&l, s[0], s[1], s[2], s[3], mode);
   return add_created(net, made, l);
 }
 
@@ -301,7 +301,7 @@ symclone_status symclone_net_add_global_avgpool(symclone_net *net) {
   if (!net) return SYMCLONE_ERR_NULL;
   const int *s = cur_shape(net);
   symclone_layer *l = NULL;
-  symclone_status made = symclone_global_avgpool_create(&l, s[0], s[1], s[2], s[3]);
+  symclone_status made = symclone_layer_create_global_avgpool(&l, s[0], s[1], s[2], s[3]);
   return add_created(net, made, l);
 }
 

@@ -118,8 +118,8 @@ static int panel_range(const sym_canvas *c, const float *p, double *lo, double *
 
 /* Fill c->low and c->high for every non-blank panel under scale. */
 static void scale_ranges(sym_canvas *c, symclone_picture_scale scale, size_t count) {
-  int per_panel = scale == SYMCLONE_SCALE_SYMMETRIC_PER_PANEL ||
-                  scale == SYMCLONE_SCALE_MINMAX_PER_PANEL;
+  int per_panel = scale == SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL ||
+                  scale == SYMCLONE_PICTURE_SCALE_MINMAX_PER_PANEL;
   int any_all = 0;
   double lo_all = 0.0, hi_all = 0.0;
   for (size_t k = 0; k < count; k++) {
@@ -326,12 +326,12 @@ symclone_status symclone_picture_write(const char *path, symclone_picture_format
   if (errbuf && errlen > 0) errbuf[0] = '\0';
   if (!path) return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "path is NULL");
   if (!panels) return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "panels is NULL");
-  if (format != SYMCLONE_PICTURE_AUTO && format != SYMCLONE_PICTURE_PGM &&
-      format != SYMCLONE_PICTURE_PNG)
+  if (format != SYMCLONE_PICTURE_FORMAT_AUTO && format != SYMCLONE_PICTURE_FORMAT_PGM &&
+      format != SYMCLONE_PICTURE_FORMAT_PNG)
     return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_ARG, "unknown picture format %d",
                             (int)format);
-  if (scale != SYMCLONE_SCALE_SYMMETRIC && scale != SYMCLONE_SCALE_MINMAX &&
-      scale != SYMCLONE_SCALE_SYMMETRIC_PER_PANEL && scale != SYMCLONE_SCALE_MINMAX_PER_PANEL)
+  if (scale != SYMCLONE_PICTURE_SCALE_SYMMETRIC && scale != SYMCLONE_PICTURE_SCALE_MINMAX &&
+      scale != SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL && scale != SYMCLONE_PICTURE_SCALE_MINMAX_PER_PANEL)
     return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_ARG, "unknown colour scale %d",
                             (int)scale);
 
@@ -346,24 +346,24 @@ symclone_status symclone_picture_write(const char *path, symclone_picture_format
   if (!filled)
     return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "every panel is NULL");
 
-  if (format == SYMCLONE_PICTURE_AUTO) {
+  if (format == SYMCLONE_PICTURE_FORMAT_AUTO) {
     const char *ext = extension(path);
     if (same_ignoring_case(ext, "png"))
-      format = SYMCLONE_PICTURE_PNG;
+      format = SYMCLONE_PICTURE_FORMAT_PNG;
     else if (same_ignoring_case(ext, "pgm"))
-      format = SYMCLONE_PICTURE_PGM;
+      format = SYMCLONE_PICTURE_FORMAT_PGM;
     else
       return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_ARG,
                               "'%s': extension must be .png or .pgm for an automatic format",
                               path);
   }
-  if (format == SYMCLONE_PICTURE_PNG && !symclone_picture_png_available())
+  if (format == SYMCLONE_PICTURE_FORMAT_PNG && !symclone_picture_png_available())
     return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_NOT_AVAILABLE,
                             "'%s': this build has no PNG support (libpng); write PGM instead",
                             path);
   c.panels = panels;
-  c.channels = format == SYMCLONE_PICTURE_PNG ? 3 : 1;
-  c.symmetric = scale == SYMCLONE_SCALE_SYMMETRIC || scale == SYMCLONE_SCALE_SYMMETRIC_PER_PANEL;
+  c.channels = format == SYMCLONE_PICTURE_FORMAT_PNG ? 3 : 1;
+  c.symmetric = scale == SYMCLONE_PICTURE_SCALE_SYMMETRIC || scale == SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL;
 
   size_t row_bytes;
   if (sym_mul_size((size_t)c.width, (size_t)c.channels, &row_bytes))
@@ -382,7 +382,7 @@ symclone_status symclone_picture_write(const char *path, symclone_picture_format
 
   st = open_temp(path, &f, &tmp, errbuf, errlen);
   if (st) goto done;
-  if (format == SYMCLONE_PICTURE_PNG) {
+  if (format == SYMCLONE_PICTURE_FORMAT_PNG) {
     st = sym_picture_write_png(f, &c, row, errbuf, errlen);
   } else if (write_pgm(f, &c, row) != 0) {
     st = sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_IO, "cannot write '%s': %s", tmp,

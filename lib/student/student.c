@@ -15,7 +15,7 @@ int sym_student_layout_count(const uint32_t g[7], size_t *count) {
   size_t out_n = kind == SYMCLONE_STUDENT_PLANAR ? 1 : n;
   size_t first = kind == SYMCLONE_STUDENT_PLANAR ? 1 : 0; /* planar: phi = theta */
   size_t ho = h, wo = w;
-  if (pad == SYMCLONE_PAD_VALID) {
+  if (pad == SYMCLONE_PADDING_VALID) {
     if (k > h || k > w) return *count = 0, 0; /* refused by create */
     ho = h - k + 1;
     wo = w - k + 1;
@@ -48,11 +48,11 @@ symclone_status symclone_student_create(symclone_student **out, symclone_student
   symclone_layer *probe;
   symclone_status st;
   if (kind == SYMCLONE_STUDENT_PLANAR)
-    st = symclone_conv2d_create(&probe, 1, 1, kernel, height, width, padding, 0);
+    st = symclone_layer_create_conv2d(&probe, 1, 1, kernel, height, width, padding, 0);
   else if (kind == SYMCLONE_STUDENT_LIFTING)
-    st = symclone_lifting_create(&probe, n, 1, 1, kernel, height, width, padding, 0);
+    st = symclone_layer_create_lifting(&probe, n, 1, 1, kernel, height, width, padding, 0);
   else
-    st = symclone_group_conv_create(&probe, n, 1, 1, kernel, height, width, padding, 0);
+    st = symclone_layer_create_group_conv(&probe, n, 1, 1, kernel, height, width, padding, 0);
   if (st) return st;
   int oshape[4];
   symclone_layer_output_shape(probe, oshape);
@@ -157,10 +157,10 @@ symclone_status symclone_student_output_shape(const symclone_student *s, int sha
 static int part_range(const symclone_student *s, symclone_student_part part, size_t *off,
                       size_t *len) {
   switch (part) {
-  case SYMCLONE_PART_ALL: *off = 0; *len = s->nparams; return 0;
-  case SYMCLONE_PART_BLOCKS: *off = 0; *len = s->off_coeffs; return 0;
-  case SYMCLONE_PART_COEFFS: *off = s->off_coeffs; *len = s->off_trans - s->off_coeffs; return 0;
-  case SYMCLONE_PART_TRANSFORMS: *off = s->off_trans; *len = s->nparams - s->off_trans; return 0;
+  case SYMCLONE_STUDENT_PART_ALL: *off = 0; *len = s->nparams; return 0;
+  case SYMCLONE_STUDENT_PART_BLOCKS: *off = 0; *len = s->off_coeffs; return 0;
+  case SYMCLONE_STUDENT_PART_COEFFS: *off = s->off_coeffs; *len = s->off_trans - s->off_coeffs; return 0;
+  case SYMCLONE_STUDENT_PART_TRANSFORMS: *off = s->off_trans; *len = s->nparams - s->off_trans; return 0;
   default: return -1;
   }
 }
@@ -238,11 +238,11 @@ symclone_status symclone_student_teacher(const symclone_student *s, symclone_lay
   if (!teacher) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "teacher is NULL");
   symclone_status st;
   if (s->kind == SYMCLONE_STUDENT_PLANAR)
-    st = symclone_conv2d_create(teacher, 1, 1, s->k, s->h, s->w, s->pad, 0);
+    st = symclone_layer_create_conv2d(teacher, 1, 1, s->k, s->h, s->w, s->pad, 0);
   else if (s->kind == SYMCLONE_STUDENT_LIFTING)
-    st = symclone_lifting_create(teacher, s->n, 1, 1, s->k, s->h, s->w, s->pad, 0);
+    st = symclone_layer_create_lifting(teacher, s->n, 1, 1, s->k, s->h, s->w, s->pad, 0);
   else
-    st = symclone_group_conv_create(teacher, s->n, 1, 1, s->k, s->h, s->w, s->pad, 0);
+    st = symclone_layer_create_group_conv(teacher, s->n, 1, 1, s->k, s->h, s->w, s->pad, 0);
   return st ? sym_fail(&s->err, st, "cannot create the teacher layer") : SYMCLONE_OK;
 }
 
@@ -251,11 +251,11 @@ symclone_status sym_student_unit_teacher(const symclone_student *s, symclone_lay
   symclone_layer *l;
   symclone_status st;
   if (s->kind == SYMCLONE_STUDENT_PLANAR)
-    st = symclone_conv2d_create(&l, 1, s->p, s->k, s->h, s->w, s->pad, 0);
+    st = symclone_layer_create_conv2d(&l, 1, s->p, s->k, s->h, s->w, s->pad, 0);
   else if (s->kind == SYMCLONE_STUDENT_LIFTING)
-    st = symclone_lifting_create(&l, s->n, 1, s->p, s->k, s->h, s->w, s->pad, 0);
+    st = symclone_layer_create_lifting(&l, s->n, 1, s->p, s->k, s->h, s->w, s->pad, 0);
   else
-    st = symclone_group_conv_create(&l, s->n, 1, s->p, s->k, s->h, s->w, s->pad, 0);
+    st = symclone_layer_create_group_conv(&l, s->n, 1, s->p, s->k, s->h, s->w, s->pad, 0);
   if (st) return st;
   float *prm = sym_calloc((size_t)s->p * s->p, sizeof *prm);
   if (!prm) {
@@ -279,7 +279,7 @@ symclone_status symclone_student_init_exact(symclone_student *s) {
                     s->k);
   /* W_b: the unrolled planar teacher of unit kernel e_b (a 0/1 shift matrix) */
   symclone_layer *conv;
-  symclone_status st = symclone_conv2d_create(&conv, 1, 1, s->k, s->h, s->w, s->pad, 0);
+  symclone_status st = symclone_layer_create_conv2d(&conv, 1, 1, s->k, s->h, s->w, s->pad, 0);
   if (st) return sym_fail(&s->err, st, "cannot create the planar teacher");
   float e[1024];
   size_t bsz = s->out_hw * s->in_hw;

@@ -20,7 +20,7 @@ static symclone_status clone_one(const symclone_layer *l, const float *features,
   student_kind_of(l, &kind);
   int shape[4];
   symclone_layer_input_shape(l, shape);
-  uint64_t seed = (uint64_t)settings->set[SYMCLONE_SET_SEED] + (uint64_t)index;
+  uint64_t seed = (uint64_t)settings->set[SYMCLONE_TRAINER_SEED] + (uint64_t)index;
   symclone_student *s;
   symclone_status st = symclone_student_create(&s, kind, symclone_layer_orientations(l),
                                                symclone_layer_kernel(l), shape[2], shape[3],
@@ -34,7 +34,7 @@ static symclone_status clone_one(const symclone_layer *l, const float *features,
   }
   for (int k = 1; k < SYM_NSETTINGS; k++)
     if (sym_setting_info_of((symclone_setting)k)) tr->set[k] = settings->set[k];
-  tr->set[SYMCLONE_SET_SEED] = (double)seed;
+  tr->set[SYMCLONE_TRAINER_SEED] = (double)seed;
   sym_rng_seed(&tr->rng, seed);
   tr->progress = settings->progress;
   tr->progress_user = settings->progress_user;
@@ -42,12 +42,12 @@ static symclone_status clone_one(const symclone_layer *l, const float *features,
     /* one field per (sample, channel): the feature array is already laid
      * out as consecutive per-channel fields */
     symclone_trainer_set_samples(tr, features, nfeat * (size_t)shape[0]);
-    if ((int)tr->set[SYMCLONE_SET_INPUT_SOURCE] != SYMCLONE_INPUT_SAMPLES_TRANSFORMED)
-      tr->set[SYMCLONE_SET_INPUT_SOURCE] = SYMCLONE_INPUT_SAMPLES;
-    if ((int)tr->set[SYMCLONE_SET_OBJECTIVE] == SYMCLONE_OBJECTIVE_MOMENT)
-      tr->set[SYMCLONE_SET_OBJECTIVE] = SYMCLONE_OBJECTIVE_UNIT_KERNELS;
+    if ((int)tr->set[SYMCLONE_TRAINER_INPUT_SOURCE] != SYMCLONE_INPUT_SOURCE_SAMPLES_TRANSFORMED)
+      tr->set[SYMCLONE_TRAINER_INPUT_SOURCE] = SYMCLONE_INPUT_SOURCE_SAMPLES;
+    if ((int)tr->set[SYMCLONE_TRAINER_OBJECTIVE] == SYMCLONE_OBJECTIVE_MOMENT)
+      tr->set[SYMCLONE_TRAINER_OBJECTIVE] = SYMCLONE_OBJECTIVE_UNIT_KERNELS;
   } else {
-    tr->set[SYMCLONE_SET_INPUT_SOURCE] = SYMCLONE_INPUT_GAUSSIAN;
+    tr->set[SYMCLONE_TRAINER_INPUT_SOURCE] = SYMCLONE_INPUT_SOURCE_GAUSSIAN;
   }
   st = symclone_trainer_run(tr);
   symclone_trainer_free(tr);
@@ -59,7 +59,7 @@ static symclone_status clone_one(const symclone_layer *l, const float *features,
   return SYMCLONE_OK;
 }
 
-symclone_status symclone_clone_stack(const symclone_layer *const *layers,
+symclone_status symclone_trainer_clone_stack(const symclone_layer *const *layers,
                                      const float *const *params, int count, const float *inputs,
                                      size_t n_inputs, const symclone_trainer *settings,
                                      int blocks, symclone_student **students) {

@@ -49,11 +49,11 @@ static symclone_status build_tables(symclone_trainer *tr) {
       for (int ky = 0; ky < k; ky++)
         for (int kx = 0; kx < k; kx++) {
           int iy = oy + ky, ix = ox + kx, idx;
-          if (s->pad != SYMCLONE_PAD_VALID) {
+          if (s->pad != SYMCLONE_PADDING_VALID) {
             iy -= half;
             ix -= half;
           }
-          if (s->pad == SYMCLONE_PAD_CIRCULAR) {
+          if (s->pad == SYMCLONE_PADDING_CIRCULAR) {
             iy = ((iy % s->h) + s->h) % s->h;
             ix = ((ix % s->w) + s->w) % s->w;
           }
@@ -125,7 +125,7 @@ symclone_status symclone_trainer_create_instance(symclone_trainer **out,
   tr->p = 0;
   tr->nparams = symclone_layer_param_count(dense);
   tr->params = dense_params;
-  tr->set[SYMCLONE_SET_KERNELS] = 1;
+  tr->set[SYMCLONE_TRAINER_KERNELS] = 1;
   if (alloc_optimizer(tr)) {
     symclone_trainer_free(tr);
     return SYMCLONE_ERR_NOMEM;
@@ -260,7 +260,7 @@ static symclone_status alloc_partial(symclone_trainer *tr, size_t K, size_t N, i
 /* Scratch is (re)allocated only when the objective changes or K, N grow:
  * never in steady state. */
 static symclone_status ensure_scratch(symclone_trainer *tr, size_t K, size_t N) {
-  int obj = (int)tr->set[SYMCLONE_SET_OBJECTIVE];
+  int obj = (int)tr->set[SYMCLONE_TRAINER_OBJECTIVE];
   int moment = !tr->instance && obj == SYMCLONE_OBJECTIVE_MOMENT;
   if (tr->scratch_ready && tr->cap_objective == obj &&
       (moment || (tr->cap_k >= K && tr->cap_n >= N)))
@@ -366,9 +366,9 @@ static void draw_task(void *ctx, size_t i) {
 }
 
 static symclone_status draw_inputs(symclone_trainer *tr, size_t N) {
-  int src = (int)tr->set[SYMCLONE_SET_INPUT_SOURCE];
+  int src = (int)tr->set[SYMCLONE_TRAINER_INPUT_SOURCE];
   size_t in = tr->in_size;
-  if (src == SYMCLONE_INPUT_GAUSSIAN) {
+  if (src == SYMCLONE_INPUT_SOURCE_GAUSSIAN) {
     draw_job j = {tr->x, in, sym_rng_next(&tr->rng)};
     sym_pool_run(tr->pool, N, draw_task, &j);
     return SYMCLONE_OK;
@@ -377,7 +377,7 @@ static symclone_status draw_inputs(symclone_trainer *tr, size_t N) {
     return sym_fail(&tr->err, SYMCLONE_ERR_STATE,
                     "input_source asks for samples but none were set (set_samples)");
   symclone_status st = SYMCLONE_OK;
-  if (src == SYMCLONE_INPUT_SAMPLES_TRANSFORMED && (st = ensure_group(tr)))
+  if (src == SYMCLONE_INPUT_SOURCE_SAMPLES_TRANSFORMED && (st = ensure_group(tr)))
     return sym_fail(&tr->err, st, "cannot create the group of the input transforms");
   int shape[4] = {1, 1, 1, 1};
   if (tr->instance)
@@ -387,7 +387,7 @@ static symclone_status draw_inputs(symclone_trainer *tr, size_t N) {
   for (size_t i = 0; i < N; i++) {
     const float *smp = tr->samples + (size_t)sym_rng_below(&tr->rng, tr->nsamples) * in;
     float *dst = tr->x + i * in;
-    if (src == SYMCLONE_INPUT_SAMPLES) {
+    if (src == SYMCLONE_INPUT_SOURCE_SAMPLES) {
       memcpy(dst, smp, in * sizeof *dst);
       continue;
     }
@@ -428,7 +428,7 @@ static double small_sumsq(symclone_trainer *tr) {
 static void cols_task(void *ctx, size_t t) {
   symclone_trainer *tr = ctx;
   const symclone_student *s = tr->st;
-  size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS], pc = (size_t)s->pc, how = s->out_hw;
+  size_t N = (size_t)tr->set[SYMCLONE_TRAINER_INPUTS], pc = (size_t)s->pc, how = s->out_hw;
   size_t o0 = t * COLS_OUTPUTS, o1 = o0 + COLS_OUTPUTS < how ? o0 + COLS_OUTPUTS : how;
   for (int si = 0; si < s->in_n; si++)
     for (size_t q = 0; q < pc; q++) {
@@ -485,9 +485,9 @@ static double family_norm2(symclone_trainer *tr, size_t N, double *mag);
 static symclone_status micro_family(symclone_trainer *tr, int first, int fused, double *loss,
                                     double *lpow, double *gnorm2, double *gmag) {
   symclone_student *s = tr->st;
-  int obj = (int)tr->set[SYMCLONE_SET_OBJECTIVE];
-  size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS];
-  size_t K = obj == SYMCLONE_OBJECTIVE_UNIT_KERNELS ? tr->p : (size_t)tr->set[SYMCLONE_SET_KERNELS];
+  int obj = (int)tr->set[SYMCLONE_TRAINER_OBJECTIVE];
+  size_t N = (size_t)tr->set[SYMCLONE_TRAINER_INPUTS];
+  size_t K = obj == SYMCLONE_OBJECTIVE_UNIT_KERNELS ? tr->p : (size_t)tr->set[SYMCLONE_TRAINER_KERNELS];
   size_t P = tr->p, tc = (size_t)s->tcount, pc = (size_t)s->pc;
   /* every stage is one product over the batch: its sizes must fit BLAS ints */
   size_t total_chk;
@@ -641,7 +641,7 @@ static double family_norm2(symclone_trainer *tr, size_t N, double *mag) {
 
 static size_t family_fused_adamw(symclone_trainer *tr, const sym_adam_consts *k) {
   const symclone_student *s = tr->st;
-  size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS], L = s->in_hw;
+  size_t N = (size_t)tr->set[SYMCLONE_TRAINER_INPUTS], L = s->in_hw;
   size_t rows = (size_t)s->nblocks * s->out_hw;
   return sym_pass_prod_adamw(tr->pool, tr->partial, tr->dv, N, tr->x, s->in_size, rows, L, N,
                              tr->fused + N * N, tr->params, tr->m1, tr->m2, k);
@@ -786,7 +786,7 @@ static symclone_status ensure_fused(symclone_trainer *tr, int kind);
  * gradient, taken from it. */
 static double form_gradient(symclone_trainer *tr, int kind) {
   if (kind == FUSED_MOMENT) return moment_grad(tr, 1) + small_sumsq(tr);
-  sym_student_project_backward_t(tr->st, tr->x, (size_t)tr->set[SYMCLONE_SET_INPUTS], tr->dv,
+  sym_student_project_backward_t(tr->st, tr->x, (size_t)tr->set[SYMCLONE_TRAINER_INPUTS], tr->dv,
                                  0.0f, tr->grad);
   return sym_pass_sumsq(tr->pool, tr->partial, tr->grad, tr->nparams);
 }
@@ -805,7 +805,7 @@ int sym_norm_usable(double gnorm2, double gmag, double rel, double clip) {
 
 symclone_status sym_trainer_norms(symclone_trainer *tr, double *formula, double *bound,
                                   double *formed) {
-  int moment = (int)tr->set[SYMCLONE_SET_OBJECTIVE] == SYMCLONE_OBJECTIVE_MOMENT;
+  int moment = (int)tr->set[SYMCLONE_TRAINER_OBJECTIVE] == SYMCLONE_OBJECTIVE_MOMENT;
   if (tr->instance || (!moment && tr->st->in_n != 1)) return SYMCLONE_ERR_ARG;
   symclone_status st = ensure_fused(tr, moment ? FUSED_MOMENT : FUSED_FAMILY);
   if (st) return st;
@@ -827,7 +827,7 @@ void sym_trainer_no_fusion(symclone_trainer *tr, int off) { tr->no_fusion = off;
  * then forms the gradient as it would without fusion), or
  * SYMCLONE_ERR_NOMEM. */
 static symclone_status ensure_fused(symclone_trainer *tr, int kind) {
-  size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS], need, dneed = 0;
+  size_t N = (size_t)tr->set[SYMCLONE_TRAINER_INPUTS], need, dneed = 0;
   if (kind == FUSED_MOMENT) {
     if (sym_mul3_size((size_t)sym_pool_threads(tr->pool), (size_t)tr->st->nblocks,
                       tr->st->in_hw, &need))
@@ -853,7 +853,7 @@ static symclone_status ensure_fused(symclone_trainer *tr, int kind) {
  * and added on the others. */
 static symclone_status micro_instance(symclone_trainer *tr, int first, double *loss,
                                       double *lpow) {
-  size_t N = (size_t)tr->set[SYMCLONE_SET_INPUTS], in = tr->in_size, out = tr->out_size;
+  size_t N = (size_t)tr->set[SYMCLONE_TRAINER_INPUTS], in = tr->in_size, out = tr->out_size;
   symclone_status st = ensure_scratch(tr, 1, N);
   if (st) return sym_fail(&tr->err, st, "cannot allocate the step's scratch");
   if ((st = draw_inputs(tr, N))) return st;
@@ -886,18 +886,18 @@ static symclone_status micro_instance(symclone_trainer *tr, int first, double *l
 /* ---- the update ------------------------------------------------------------ */
 
 static double lr_at(const symclone_trainer *tr, long long step_done) {
-  double lr = tr->set[SYMCLONE_SET_LEARNING_RATE];
-  double hold = tr->set[SYMCLONE_SET_HOLD_STEPS];
+  double lr = tr->set[SYMCLONE_TRAINER_LEARNING_RATE];
+  double hold = tr->set[SYMCLONE_TRAINER_HOLD_STEPS];
   if ((double)step_done < hold) return lr;
   double step = (double)step_done - hold;
-  switch ((int)tr->set[SYMCLONE_SET_SCHEDULE]) {
+  switch ((int)tr->set[SYMCLONE_TRAINER_SCHEDULE]) {
   case SYMCLONE_SCHEDULE_STEP:
-    return lr * pow(tr->set[SYMCLONE_SET_SCHEDULE_GAMMA],
-                    floor(step / tr->set[SYMCLONE_SET_SCHEDULE_STEPS]));
+    return lr * pow(tr->set[SYMCLONE_TRAINER_SCHEDULE_GAMMA],
+                    floor(step / tr->set[SYMCLONE_TRAINER_SCHEDULE_STEPS]));
   case SYMCLONE_SCHEDULE_COSINE: {
-    double total = tr->set[SYMCLONE_SET_MAX_STEPS] - hold;
+    double total = tr->set[SYMCLONE_TRAINER_MAX_STEPS] - hold;
     double frac = total > 0 ? fmin(step / total, 1.0) : 1.0;
-    double fl = tr->set[SYMCLONE_SET_LR_FLOOR];
+    double fl = tr->set[SYMCLONE_TRAINER_LR_FLOOR];
     return lr * (fl + (1.0 - fl) * 0.5 * (1.0 + cos(3.14159265358979323846 * frac)));
   }
   default:
@@ -911,10 +911,10 @@ static size_t apply_update(symclone_trainer *tr, double gscale, int fused) {
   size_t n = tr->nparams, bad = 0;
   float *p = tr->params, *g = tr->grad, *m = tr->m1, *v = tr->m2;
   double lr = lr_at(tr, tr->steps);
-  double wd = tr->set[SYMCLONE_SET_WEIGHT_DECAY];
-  if ((int)tr->set[SYMCLONE_SET_OPTIMIZER] == SYMCLONE_OPT_ADAMW) {
-    double b1 = tr->set[SYMCLONE_SET_BETA1], b2 = tr->set[SYMCLONE_SET_BETA2];
-    double eps = tr->set[SYMCLONE_SET_EPSILON];
+  double wd = tr->set[SYMCLONE_TRAINER_WEIGHT_DECAY];
+  if ((int)tr->set[SYMCLONE_TRAINER_OPTIMIZER] == SYMCLONE_OPTIMIZER_ADAMW) {
+    double b1 = tr->set[SYMCLONE_TRAINER_BETA1], b2 = tr->set[SYMCLONE_TRAINER_BETA2];
+    double eps = tr->set[SYMCLONE_TRAINER_EPSILON];
     tr->adam_t++;
     double bc1 = 1.0 - pow(b1, (double)tr->adam_t), bc2 = 1.0 - pow(b2, (double)tr->adam_t);
     sym_adam_consts k = {(float)b1,
@@ -943,7 +943,7 @@ static size_t apply_update(symclone_trainer *tr, double gscale, int fused) {
       bad = sym_pass_adamw(tr->pool, tr->partial, p, g, m, v, n, &k);
     }
   } else {
-    bad = sym_pass_sgd(tr->pool, tr->partial, p, g, m, n, (float)tr->set[SYMCLONE_SET_MOMENTUM],
+    bad = sym_pass_sgd(tr->pool, tr->partial, p, g, m, n, (float)tr->set[SYMCLONE_TRAINER_MOMENTUM],
                        (float)lr, (float)wd, (float)gscale);
   }
   return bad;
@@ -952,7 +952,7 @@ static size_t apply_update(symclone_trainer *tr, double gscale, int fused) {
 /* The worker pool follows the threads setting; it is (re)started only when
  * that changes. */
 static symclone_status ensure_pool(symclone_trainer *tr) {
-  int want = (int)tr->set[SYMCLONE_SET_THREADS];
+  int want = (int)tr->set[SYMCLONE_TRAINER_THREADS];
   if (want < 1) want = 1;
   if (sym_pool_threads(tr->pool) == want) return SYMCLONE_OK;
   sym_pool_free(tr->pool);
@@ -966,26 +966,26 @@ static symclone_status ensure_pool(symclone_trainer *tr) {
 symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, double *rel_out) {
   if (!tr) return SYMCLONE_ERR_NULL;
   double t0 = now_seconds();
-  int obj = (int)tr->set[SYMCLONE_SET_OBJECTIVE];
+  int obj = (int)tr->set[SYMCLONE_TRAINER_OBJECTIVE];
   symclone_status pst = ensure_pool(tr);
   if (pst) return pst;
   if (!tr->instance && obj == SYMCLONE_OBJECTIVE_MOMENT &&
-      (int)tr->set[SYMCLONE_SET_INPUT_SOURCE] != SYMCLONE_INPUT_GAUSSIAN)
+      (int)tr->set[SYMCLONE_TRAINER_INPUT_SOURCE] != SYMCLONE_INPUT_SOURCE_GAUSSIAN)
     return sym_fail(&tr->err, SYMCLONE_ERR_SETTING,
                     "objective=moment is defined for standard normal inputs only "
                     "(input_source=gaussian)");
-  int acc = (int)tr->set[SYMCLONE_SET_ACCUMULATE];
-  double clip = tr->set[SYMCLONE_SET_CLIP_NORM];
+  int acc = (int)tr->set[SYMCLONE_TRAINER_ACCUMULATE];
+  double clip = tr->set[SYMCLONE_TRAINER_CLIP_NORM];
   /* with one micro-batch and AdamW the update forms the blocks' gradient
    * itself: for the moment objective, and for the sampling objectives of a
    * student with one input channel */
   int fused = FUSED_NONE;
   if (!tr->instance && acc == 1 && !tr->no_fusion &&
-      (int)tr->set[SYMCLONE_SET_OPTIMIZER] == SYMCLONE_OPT_ADAMW) {
+      (int)tr->set[SYMCLONE_TRAINER_OPTIMIZER] == SYMCLONE_OPTIMIZER_ADAMW) {
     if (obj == SYMCLONE_OBJECTIVE_MOMENT)
       fused = FUSED_MOMENT;
     else if (tr->st->in_n == 1 && own_products(tr) &&
-             tr->set[SYMCLONE_SET_INPUTS] <= (double)tr->st->in_hw)
+             tr->set[SYMCLONE_TRAINER_INPUTS] <= (double)tr->st->in_hw)
       fused = FUSED_FAMILY; /* the norm's N x N products cost less than dW */
   }
   if (fused) {
@@ -1050,9 +1050,9 @@ symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, do
 
 symclone_status symclone_trainer_run(symclone_trainer *tr) {
   if (!tr) return SYMCLONE_ERR_NULL;
-  long long max_steps = (long long)tr->set[SYMCLONE_SET_MAX_STEPS];
-  long long every = (long long)tr->set[SYMCLONE_SET_PROGRESS_EVERY];
-  double target = tr->set[SYMCLONE_SET_TARGET_REL_LOSS];
+  long long max_steps = (long long)tr->set[SYMCLONE_TRAINER_MAX_STEPS];
+  long long every = (long long)tr->set[SYMCLONE_TRAINER_PROGRESS_EVERY];
+  double target = tr->set[SYMCLONE_TRAINER_TARGET_REL_LOSS];
   while (tr->steps < max_steps) {
     symclone_status st = symclone_trainer_step(tr, NULL, NULL);
     if (st) return st;

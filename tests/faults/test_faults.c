@@ -99,14 +99,14 @@ static symclone_status layers(void) {
   symclone_layer *l[8];
   for (int i = 0; i < 8; i++) l[i] = UNTOUCHED;
   symclone_status st;
-  TRY(symclone_conv2d_create(&l[0], 2, 3, 3, 6, 6, SYMCLONE_PAD_ZERO, 1));
-  TRY(symclone_lifting_create(&l[1], 4, 1, 2, 3, 5, 5, SYMCLONE_PAD_VALID, 1));
-  TRY(symclone_group_conv_create(&l[2], 4, 2, 1, 3, 5, 5, SYMCLONE_PAD_CIRCULAR, 0));
-  TRY(symclone_lifting_create(&l[3], 8, 1, 1, 3, 5, 5, SYMCLONE_PAD_ZERO, 0));
-  TRY(symclone_dense_create(&l[4], 12, 5, 1));
-  TRY(symclone_relu_create(&l[5], 2, 4, 3, 3));
-  TRY(symclone_maxpool2_create(&l[6], 2, 4, 4, 4));
-  TRY(symclone_orient_pool_create(&l[7], 2, 4, 3, 3, SYMCLONE_POOL_MEAN));
+  TRY(symclone_layer_create_conv2d(&l[0], 2, 3, 3, 6, 6, SYMCLONE_PADDING_ZERO, 1));
+  TRY(symclone_layer_create_lifting(&l[1], 4, 1, 2, 3, 5, 5, SYMCLONE_PADDING_VALID, 1));
+  TRY(symclone_layer_create_group_conv(&l[2], 4, 2, 1, 3, 5, 5, SYMCLONE_PADDING_CIRCULAR, 0));
+  TRY(symclone_layer_create_lifting(&l[3], 8, 1, 1, 3, 5, 5, SYMCLONE_PADDING_ZERO, 0));
+  TRY(symclone_layer_create_dense(&l[4], 12, 5, 1));
+  TRY(symclone_layer_create_relu(&l[5], 2, 4, 3, 3));
+  TRY(symclone_layer_create_maxpool2(&l[6], 2, 4, 4, 4));
+  TRY(symclone_layer_create_orient_pool(&l[7], 2, 4, 3, 3, SYMCLONE_POOL_MEAN));
   for (int i = 0; i < 8; i++) TRY(one_layer(l[i]));
 done:
   for (int i = 0; i < 8; i++)
@@ -121,7 +121,7 @@ static symclone_status one_student(symclone_student_kind kind, int n, int blocks
   symclone_layer *t = UNTOUCHED;
   float *x = NULL, *y = NULL, *th = NULL, *dp = NULL, *m = NULL, *dth = NULL, *dx = NULL;
   symclone_status st;
-  TRY(symclone_student_create(&s, kind, n, 3, 5, 5, SYMCLONE_PAD_VALID, blocks, 3));
+  TRY(symclone_student_create(&s, kind, n, 3, 5, 5, SYMCLONE_PADDING_VALID, blocks, 3));
   size_t in = symclone_student_input_size(s), out = symclone_student_output_size(s);
   size_t p = symclone_student_theta_size(s), np = symclone_student_param_count(s, 0);
   x = calloc(2 * in, sizeof *x), y = calloc(2 * out, sizeof *y), th = calloc(p, sizeof *th);
@@ -179,19 +179,19 @@ static symclone_status train(symclone_student_kind kind, int n, int objective, i
   symclone_student *s = UNTOUCHED;
   symclone_trainer *tr = UNTOUCHED;
   symclone_status st;
-  TRY(symclone_student_create(&s, kind, n, 3, 6, 6, SYMCLONE_PAD_VALID, 4, 1));
+  TRY(symclone_student_create(&s, kind, n, 3, 6, 6, SYMCLONE_PADDING_VALID, 4, 1));
   TRY(symclone_trainer_create(&tr, s));
-  TRY(symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, objective));
-  TRY(symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, 3));
-  TRY(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, 4));
-  TRY(symclone_trainer_set(tr, SYMCLONE_SET_ACCUMULATE, 2));
-  TRY(symclone_trainer_set(tr, SYMCLONE_SET_THREADS, threads));
-  if (source != SYMCLONE_INPUT_GAUSSIAN) {
+  TRY(symclone_trainer_set(tr, SYMCLONE_TRAINER_OBJECTIVE, objective));
+  TRY(symclone_trainer_set(tr, SYMCLONE_TRAINER_KERNELS, 3));
+  TRY(symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUTS, 4));
+  TRY(symclone_trainer_set(tr, SYMCLONE_TRAINER_ACCUMULATE, 2));
+  TRY(symclone_trainer_set(tr, SYMCLONE_TRAINER_THREADS, threads));
+  if (source != SYMCLONE_INPUT_SOURCE_GAUSSIAN) {
     TRY(symclone_trainer_set_samples(tr, samples, 4));
-    TRY(symclone_trainer_set(tr, SYMCLONE_SET_INPUT_SOURCE, source));
+    TRY(symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUT_SOURCE, source));
   }
   for (int i = 0; i < 3; i++) TRY(symclone_trainer_step(tr, NULL, NULL));
-  TRY(symclone_trainer_set(tr, SYMCLONE_SET_MAX_STEPS, 5));
+  TRY(symclone_trainer_set(tr, SYMCLONE_TRAINER_MAX_STEPS, 5));
   TRY(symclone_trainer_run(tr));
 done:
   if (st) ck_assert(s == UNTOUCHED || tr == UNTOUCHED || symclone_trainer_steps_done(tr) < 5);
@@ -201,29 +201,29 @@ done:
 }
 
 static symclone_status train_stochastic(void) {
-  return train(SYMCLONE_STUDENT_PLANAR, 1, SYMCLONE_OBJECTIVE_STOCHASTIC, SYMCLONE_INPUT_GAUSSIAN,
+  return train(SYMCLONE_STUDENT_PLANAR, 1, SYMCLONE_OBJECTIVE_STOCHASTIC, SYMCLONE_INPUT_SOURCE_GAUSSIAN,
                1);
 }
 static symclone_status train_unit_kernels(void) {
   return train(SYMCLONE_STUDENT_LIFTING, 4, SYMCLONE_OBJECTIVE_UNIT_KERNELS,
-               SYMCLONE_INPUT_SAMPLES, 1);
+               SYMCLONE_INPUT_SOURCE_SAMPLES, 1);
 }
 static symclone_status train_moment(void) {
-  return train(SYMCLONE_STUDENT_PLANAR, 1, SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_INPUT_GAUSSIAN, 1);
+  return train(SYMCLONE_STUDENT_PLANAR, 1, SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_INPUT_SOURCE_GAUSSIAN, 1);
 }
 static symclone_status train_moment_threads(void) { /* a worker pool to start */
-  return train(SYMCLONE_STUDENT_PLANAR, 1, SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_INPUT_GAUSSIAN, 2);
+  return train(SYMCLONE_STUDENT_PLANAR, 1, SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_INPUT_SOURCE_GAUSSIAN, 2);
 }
 static symclone_status train_moment_group(void) {
-  return train(SYMCLONE_STUDENT_GROUP, 2, SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_INPUT_GAUSSIAN, 1);
+  return train(SYMCLONE_STUDENT_GROUP, 2, SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_INPUT_SOURCE_GAUSSIAN, 1);
 }
 static symclone_status train_group_sgd_samples(void) {
-  return train(SYMCLONE_STUDENT_GROUP, 2, SYMCLONE_OBJECTIVE_STOCHASTIC, SYMCLONE_INPUT_SAMPLES,
+  return train(SYMCLONE_STUDENT_GROUP, 2, SYMCLONE_OBJECTIVE_STOCHASTIC, SYMCLONE_INPUT_SOURCE_SAMPLES,
                1);
 }
 static symclone_status train_transformed(void) {
   return train(SYMCLONE_STUDENT_PLANAR, 1, SYMCLONE_OBJECTIVE_STOCHASTIC,
-               SYMCLONE_INPUT_SAMPLES_TRANSFORMED, 1);
+               SYMCLONE_INPUT_SOURCE_SAMPLES_TRANSFORMED, 1);
 }
 
 static symclone_status train_instance(void) {
@@ -231,11 +231,11 @@ static symclone_status train_instance(void) {
   symclone_trainer *tr = UNTOUCHED;
   float cp[9 + 1], dp[36 * 36 + 36] = {0};
   symclone_status st;
-  TRY(symclone_conv2d_create(&conv, 1, 1, 3, 6, 6, SYMCLONE_PAD_CIRCULAR, 1));
-  TRY(symclone_dense_create(&dense, 36, 36, 1));
+  TRY(symclone_layer_create_conv2d(&conv, 1, 1, 3, 6, 6, SYMCLONE_PADDING_CIRCULAR, 1));
+  TRY(symclone_layer_create_dense(&dense, 36, 36, 1));
   TRY(symclone_layer_init_params(conv, 2, cp));
   TRY(symclone_trainer_create_instance(&tr, conv, cp, dense, dp));
-  TRY(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, 4));
+  TRY(symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUTS, 4));
   for (int i = 0; i < 3; i++) TRY(symclone_trainer_step(tr, NULL, NULL));
 done:
   if (tr != UNTOUCHED) symclone_trainer_free(tr);
@@ -251,19 +251,19 @@ static symclone_status clone_stack(void) {
   symclone_student *out[2] = {UNTOUCHED, UNTOUCHED};
   float p0[9], p1[9];
   symclone_status st;
-  TRY(symclone_conv2d_create(&l[0], 1, 1, 3, 7, 7, SYMCLONE_PAD_VALID, 0));
-  TRY(symclone_conv2d_create(&l[1], 1, 1, 3, 5, 5, SYMCLONE_PAD_VALID, 0));
+  TRY(symclone_layer_create_conv2d(&l[0], 1, 1, 3, 7, 7, SYMCLONE_PADDING_VALID, 0));
+  TRY(symclone_layer_create_conv2d(&l[1], 1, 1, 3, 5, 5, SYMCLONE_PADDING_VALID, 0));
   TRY(symclone_layer_init_params(l[0], 1, p0));
   TRY(symclone_layer_init_params(l[1], 2, p1));
-  TRY(symclone_student_create(&tmpl_s, SYMCLONE_STUDENT_PLANAR, 1, 3, 7, 7, SYMCLONE_PAD_VALID,
+  TRY(symclone_student_create(&tmpl_s, SYMCLONE_STUDENT_PLANAR, 1, 3, 7, 7, SYMCLONE_PADDING_VALID,
                               9, 0));
   TRY(symclone_trainer_create(&tmpl, tmpl_s));
-  TRY(symclone_trainer_set(tmpl, SYMCLONE_SET_MAX_STEPS, 2));
-  TRY(symclone_trainer_set(tmpl, SYMCLONE_SET_INPUTS, 3));
-  TRY(symclone_trainer_set(tmpl, SYMCLONE_SET_KERNELS, 2));
+  TRY(symclone_trainer_set(tmpl, SYMCLONE_TRAINER_MAX_STEPS, 2));
+  TRY(symclone_trainer_set(tmpl, SYMCLONE_TRAINER_INPUTS, 3));
+  TRY(symclone_trainer_set(tmpl, SYMCLONE_TRAINER_KERNELS, 2));
   const symclone_layer *cl[2] = {l[0], l[1]};
   const float *cp[2] = {p0, p1};
-  TRY(symclone_clone_stack(cl, cp, 2, NULL, 0, tmpl, 9, out));
+  TRY(symclone_trainer_clone_stack(cl, cp, 2, NULL, 0, tmpl, 9, out));
 done:
   for (int i = 0; i < 2; i++) {
     if (out[i] != UNTOUCHED) symclone_student_free(out[i]);
@@ -289,7 +289,7 @@ static symclone_status datasets(void) {
   TRY(symclone_dataset_create(&d[0], 6, 4, 4, 10, img, lab));
   TRY(symclone_dataset_split(d[0], 2, 3, &d[1], &d[2]));
   TRY(symclone_dataset_subset(d[0], idx, 3, &d[3]));
-  TRY(symclone_dataset_rotate90(d[0], SYMCLONE_DATA_RANDOM, 1, turns, &d[4]));
+  TRY(symclone_dataset_rotate90(d[0], SYMCLONE_DATASET_RANDOM, 1, turns, &d[4]));
   TRY(symclone_dataset_place(d[0], 8, 9, NULL, &d[5]));
   TRY(symclone_dataset_make_rotation_task(d[0], 2, turns, &d[6]));
   TRY(symclone_dataset_make_translation_task(d[0], 12, 1, 3, 2, 4, shifts, &d[7]));
@@ -325,13 +325,13 @@ static symclone_status pictures(void) {
   for (int i = 0; i < 30; i++) m[i] = (float)i - 15.0f;
   const float *panels[4] = {m, NULL, m, m};
   symclone_status st;
-  TRY(symclone_picture_write(pgm, SYMCLONE_PICTURE_PGM, panels, 2, 2, 6, 5,
-                             SYMCLONE_SCALE_SYMMETRIC, 2, 1, 1, err, sizeof err));
-  TRY(symclone_picture_write_matrix(pgm, SYMCLONE_PICTURE_AUTO, m, 6, 5, SYMCLONE_SCALE_MINMAX, 1,
+  TRY(symclone_picture_write(pgm, SYMCLONE_PICTURE_FORMAT_PGM, panels, 2, 2, 6, 5,
+                             SYMCLONE_PICTURE_SCALE_SYMMETRIC, 2, 1, 1, err, sizeof err));
+  TRY(symclone_picture_write_matrix(pgm, SYMCLONE_PICTURE_FORMAT_AUTO, m, 6, 5, SYMCLONE_PICTURE_SCALE_MINMAX, 1,
                                     2, err, sizeof err));
   if (symclone_picture_png_available())
-    TRY(symclone_picture_write(png, SYMCLONE_PICTURE_PNG, panels, 2, 2, 6, 5,
-                               SYMCLONE_SCALE_MINMAX_PER_PANEL, 1, 1, 2, err, sizeof err));
+    TRY(symclone_picture_write(png, SYMCLONE_PICTURE_FORMAT_PNG, panels, 2, 2, 6, 5,
+                               SYMCLONE_PICTURE_SCALE_MINMAX_PER_PANEL, 1, 1, 2, err, sizeof err));
 done:
   return st;
 }
@@ -345,8 +345,8 @@ static symclone_status diagnostics(void) {
   symclone_status st;
   TRY(symclone_group_create_cyclic(&c4, 4));
   TRY(symclone_group_create_t2(&t2, 5, 5));
-  TRY(symclone_lifting_create(&lift, 4, 1, 1, 3, 5, 5, SYMCLONE_PAD_ZERO, 0));
-  TRY(symclone_conv2d_create(&conv, 1, 1, 3, 5, 5, SYMCLONE_PAD_CIRCULAR, 0));
+  TRY(symclone_layer_create_lifting(&lift, 4, 1, 1, 3, 5, 5, SYMCLONE_PADDING_ZERO, 0));
+  TRY(symclone_layer_create_conv2d(&conv, 1, 1, 3, 5, 5, SYMCLONE_PADDING_CIRCULAR, 0));
   TRY(symclone_layer_init_params(lift, 1, lp));
   TRY(symclone_layer_init_params(conv, 1, cpar));
   TRY(symclone_layer_equivariance_error(c4, lift, lp, NULL, 0, 3, 0, 1, &mean, &max, err,
@@ -397,7 +397,7 @@ static void setup(void) {
   snprintf(tmpdir, sizeof tmpdir, "%s/symclone-faults.XXXXXX", "/tmp");
   ck_assert_ptr_nonnull(mkdtemp(tmpdir));
   ck_assert_int_eq(symclone_student_create(&saved, SYMCLONE_STUDENT_LIFTING, 4, 3, 5, 5,
-                                           SYMCLONE_PAD_ZERO, 3, 9),
+                                           SYMCLONE_PADDING_ZERO, 3, 9),
                    SYMCLONE_OK);
   for (int i = 0; i < 4 * 72; i++) samples[i] = sinf((float)i);
   float img[5 * 12];

@@ -67,12 +67,12 @@ int main(int argc, char **argv) {
   symclone_student *v[2];
   for (int i = 0; i < 2; i++)
     if (symclone_student_create(&v[i], SYMCLONE_STUDENT_LIFTING, 4, 3, 16, 16,
-                                SYMCLONE_PAD_ZERO, 9 + i, 100 + (unsigned)i) != SYMCLONE_OK) {
+                                SYMCLONE_PADDING_ZERO, 9 + i, 100 + (unsigned)i) != SYMCLONE_OK) {
       printf("FAIL: cannot create the students\n");
       return 1;
     }
-  size_t np[2] = {symclone_student_param_count(v[0], SYMCLONE_PART_ALL),
-                  symclone_student_param_count(v[1], SYMCLONE_PART_ALL)};
+  size_t np[2] = {symclone_student_param_count(v[0], SYMCLONE_STUDENT_PART_ALL),
+                  symclone_student_param_count(v[1], SYMCLONE_STUDENT_PART_ALL)};
   printf("students of %zu and %zu parameters\n", np[0], np[1]);
   if (symclone_student_save(v[0], path) != SYMCLONE_OK) {
     printf("FAIL: first save\n");
@@ -106,7 +106,7 @@ int main(int argc, char **argv) {
     symclone_status st = symclone_student_load(&back, path, err, sizeof err);
     EXPECT(st == SYMCLONE_OK, "round %d: the file does not load: %s", r, err);
     if (st == SYMCLONE_OK) {
-      size_t n = symclone_student_param_count(back, SYMCLONE_PART_ALL);
+      size_t n = symclone_student_param_count(back, SYMCLONE_STUDENT_PART_ALL);
       int which = -1;
       for (int i = 0; i < 2; i++)
         if (n == np[i] && memcmp(symclone_student_params(back), symclone_student_params(v[i]),

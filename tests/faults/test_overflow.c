@@ -15,27 +15,27 @@
  * to a small buffer that the trainer then reads far beyond. */
 START_TEST(clone_stack_refuses_wrapping_input_count) {
   symclone_layer *conv;
-  ck_assert_int_eq(symclone_conv2d_create(&conv, 1, 1, 3, 4, 4, SYMCLONE_PAD_VALID, 0),
+  ck_assert_int_eq(symclone_layer_create_conv2d(&conv, 1, 1, 3, 4, 4, SYMCLONE_PADDING_VALID, 0),
                    SYMCLONE_OK);
   float p[9] = {0}, inputs[4 * 16] = {0};
   symclone_student *tmpl_s, *out[1] = {NULL};
   symclone_trainer *tmpl;
   ck_assert_int_eq(symclone_student_create(&tmpl_s, SYMCLONE_STUDENT_PLANAR, 1, 3, 4, 4,
-                                           SYMCLONE_PAD_VALID, 9, 0),
+                                           SYMCLONE_PADDING_VALID, 9, 0),
                    SYMCLONE_OK);
   ck_assert_int_eq(symclone_trainer_create(&tmpl, tmpl_s), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_trainer_set(tmpl, SYMCLONE_SET_MAX_STEPS, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tmpl, SYMCLONE_TRAINER_MAX_STEPS, 1), SYMCLONE_OK);
   const symclone_layer *layers[1] = {conv};
   const float *params[1] = {p};
   /* 16 floats per field: (SIZE_MAX / 16 + 1) * 16 wraps to 0 */
   size_t wrap = SIZE_MAX / 16 + 1;
-  symclone_status st = symclone_clone_stack(layers, params, 1, inputs, wrap, tmpl, 9, out);
+  symclone_status st = symclone_trainer_clone_stack(layers, params, 1, inputs, wrap, tmpl, 9, out);
   ck_assert_int_eq(st, SYMCLONE_ERR_OVERFLOW);
   ck_assert_ptr_null(out[0]);
-  st = symclone_clone_stack(layers, params, 1, inputs, SIZE_MAX / 2, tmpl, 9, out);
+  st = symclone_trainer_clone_stack(layers, params, 1, inputs, SIZE_MAX / 2, tmpl, 9, out);
   ck_assert_int_eq(st, SYMCLONE_ERR_OVERFLOW);
   /* and a real call still works */
-  ck_assert_int_eq(symclone_clone_stack(layers, params, 1, inputs, 4, tmpl, 9, out), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_clone_stack(layers, params, 1, inputs, 4, tmpl, 9, out), SYMCLONE_OK);
   symclone_student_free(out[0]);
   symclone_trainer_free(tmpl);
   symclone_student_free(tmpl_s);
@@ -50,20 +50,20 @@ START_TEST(trainer_survives_the_largest_settings) {
   symclone_student *s;
   symclone_trainer *tr;
   ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_LIFTING, 4, 3, 8, 8,
-                                           SYMCLONE_PAD_ZERO, 9, 1),
+                                           SYMCLONE_PADDING_ZERO, 9, 1),
                    SYMCLONE_OK);
   ck_assert_int_eq(symclone_trainer_create(&tr, s), SYMCLONE_OK);
   double hi;
-  ck_assert_int_eq(symclone_setting_bounds(SYMCLONE_SET_KERNELS, NULL, &hi, NULL), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, hi), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_setting_bounds(SYMCLONE_SET_INPUTS, NULL, &hi, NULL), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, hi), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_setting_bounds(SYMCLONE_TRAINER_KERNELS, NULL, &hi, NULL), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_KERNELS, hi), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_setting_bounds(SYMCLONE_TRAINER_INPUTS, NULL, &hi, NULL), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUTS, hi), SYMCLONE_OK);
   symclone_status st = symclone_trainer_step(tr, NULL, NULL);
   ck_assert_msg(st == SYMCLONE_ERR_NOMEM || st == SYMCLONE_ERR_OVERFLOW, "step returned %s",
                 symclone_strerror(st));
   ck_assert_int_eq(symclone_trainer_steps_done(tr), 0);
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, 2), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, 2), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_KERNELS, 2), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUTS, 2), SYMCLONE_OK);
   ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_OK);
   symclone_trainer_free(tr);
   symclone_student_free(s);
@@ -89,7 +89,7 @@ START_TEST(student_loader_checks_geometry_before_allocating) {
   unsigned char f[64] = "SYMCLSTU";
   put32(f + 8, 1);
   put32(f + 12, 48);
-  uint32_t g[7] = {SYMCLONE_STUDENT_PLANAR, 1, 1, 4096, 4096, SYMCLONE_PAD_ZERO, 1};
+  uint32_t g[7] = {SYMCLONE_STUDENT_PLANAR, 1, 1, 4096, 4096, SYMCLONE_PADDING_ZERO, 1};
   for (int i = 0; i < 7; i++) put32(f + 16 + 4 * i, g[i]);
   put32(f + 48, 1); /* number of floats, low word */
   put32(f + 60, (uint32_t)crc32(0L, f, 60));

@@ -1,7 +1,7 @@
 /* Trainers on two threads at once: each thread owns its student and
  * trainer and also runs forward passes through one layer that all share
  * (layers are immutable).  Two of the trainers also start worker threads of
- * their own (SYMCLONE_SET_THREADS), on students large enough to be cut
+ * their own (SYMCLONE_TRAINER_THREADS), on students large enough to be cut
  * into many pieces.  The weights and losses must be bit for bit those of
  * the same work done one trainer after the other, each with one thread.  Run under
  * ThreadSanitizer by scripts/test (build-tsan) and in every build.
@@ -34,18 +34,18 @@ static void *run(void *arg) {
   symclone_student *s = NULL;
   symclone_trainer *tr = NULL;
   j->status = symclone_student_create(&s, j->kind, j->orientations, 3, j->hw, j->hw,
-                                      SYMCLONE_PAD_VALID, 5, j->seed);
+                                      SYMCLONE_PADDING_VALID, 5, j->seed);
   if (!j->status) j->status = symclone_trainer_create(&tr, s);
-  if (!j->status) j->status = symclone_trainer_set(tr, SYMCLONE_SET_THREADS, j->threads);
-  if (!j->status) j->status = symclone_trainer_set(tr, SYMCLONE_SET_OBJECTIVE, j->objective);
-  if (!j->status) j->status = symclone_trainer_set(tr, SYMCLONE_SET_SEED, (double)j->seed);
-  if (!j->status) j->status = symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, 8);
-  if (!j->status) j->status = symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, 4);
-  if (!j->status) j->status = symclone_trainer_set(tr, SYMCLONE_SET_MAX_STEPS, 40);
+  if (!j->status) j->status = symclone_trainer_set(tr, SYMCLONE_TRAINER_THREADS, j->threads);
+  if (!j->status) j->status = symclone_trainer_set(tr, SYMCLONE_TRAINER_OBJECTIVE, j->objective);
+  if (!j->status) j->status = symclone_trainer_set(tr, SYMCLONE_TRAINER_SEED, (double)j->seed);
+  if (!j->status) j->status = symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUTS, 8);
+  if (!j->status) j->status = symclone_trainer_set(tr, SYMCLONE_TRAINER_KERNELS, 4);
+  if (!j->status) j->status = symclone_trainer_set(tr, SYMCLONE_TRAINER_MAX_STEPS, 40);
   if (!j->status) j->status = symclone_trainer_run(tr);
   if (!j->status) {
     j->loss = symclone_trainer_loss(tr);
-    j->nparams = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+    j->nparams = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
     j->params = malloc(j->nparams * sizeof(float));
     memcpy(j->params, symclone_student_params(s), j->nparams * sizeof(float));
   }
@@ -61,7 +61,7 @@ static void *run(void *arg) {
 int main(void) {
   symclone_layer *shared;
   float sp[2 * 9 + 2];
-  if (symclone_conv2d_create(&shared, 1, 2, 3, 7, 7, SYMCLONE_PAD_ZERO, 1) != SYMCLONE_OK ||
+  if (symclone_layer_create_conv2d(&shared, 1, 2, 3, 7, 7, SYMCLONE_PADDING_ZERO, 1) != SYMCLONE_OK ||
       symclone_layer_init_params(shared, 4, sp) != SYMCLONE_OK) {
     printf("FAIL: shared layer\n");
     return 1;

@@ -71,18 +71,18 @@ static void fuzz_layer(fuzz_in *in) {
   int bias = (int)fuzz_u8(in) & 1;
   symclone_status st;
   switch (kind) {
-  case SYMCLONE_LAYER_CONV2D: st = symclone_conv2d_create(&l, ci, co, k, h, w, pad, bias); break;
+  case SYMCLONE_LAYER_CONV2D: st = symclone_layer_create_conv2d(&l, ci, co, k, h, w, pad, bias); break;
   case SYMCLONE_LAYER_LIFTING:
-    st = symclone_lifting_create(&l, n, ci, co, k, h, w, pad, bias);
+    st = symclone_layer_create_lifting(&l, n, ci, co, k, h, w, pad, bias);
     break;
   case SYMCLONE_LAYER_GROUP_CONV:
-    st = symclone_group_conv_create(&l, n, ci, co, k, h, w, pad, bias);
+    st = symclone_layer_create_group_conv(&l, n, ci, co, k, h, w, pad, bias);
     break;
-  case SYMCLONE_LAYER_RELU: st = symclone_relu_create(&l, ci, n, h, w); break;
-  case SYMCLONE_LAYER_MAXPOOL2: st = symclone_maxpool2_create(&l, ci, n, h, w); break;
-  case SYMCLONE_LAYER_ORIENT_POOL: st = symclone_orient_pool_create(&l, ci, n, h, w, pad); break;
-  case SYMCLONE_LAYER_GLOBAL_AVGPOOL: st = symclone_global_avgpool_create(&l, ci, n, h, w); break;
-  default: st = symclone_dense_create(&l, fuzz_size(in, 40), fuzz_size(in, 40), bias); break;
+  case SYMCLONE_LAYER_RELU: st = symclone_layer_create_relu(&l, ci, n, h, w); break;
+  case SYMCLONE_LAYER_MAXPOOL2: st = symclone_layer_create_maxpool2(&l, ci, n, h, w); break;
+  case SYMCLONE_LAYER_ORIENT_POOL: st = symclone_layer_create_orient_pool(&l, ci, n, h, w, pad); break;
+  case SYMCLONE_LAYER_GLOBAL_AVGPOOL: st = symclone_layer_create_global_avgpool(&l, ci, n, h, w); break;
+  default: st = symclone_layer_create_dense(&l, fuzz_size(in, 40), fuzz_size(in, 40), bias); break;
   }
   if (st) {
     CHECK(l == (symclone_layer *)(uintptr_t)1 && st < 0);
@@ -148,7 +148,7 @@ static void fuzz_student_trainer(fuzz_in *in) {
     CHECK(s == (symclone_student *)(uintptr_t)1 && st < 0);
     return;
   }
-  size_t np = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+  size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
   size_t in_size = symclone_student_input_size(s), out_size = symclone_student_output_size(s);
   size_t p = symclone_student_theta_size(s);
   if (np > ((size_t)1 << 16)) {
@@ -187,10 +187,10 @@ static void fuzz_student_trainer(fuzz_in *in) {
     }
   }
   /* the work of a step stays small whatever was set above */
-  symclone_trainer_set(tr, SYMCLONE_SET_KERNELS, 1 + fuzz_u8(in) % 3);
-  symclone_trainer_set(tr, SYMCLONE_SET_INPUTS, 1 + fuzz_u8(in) % 3);
-  symclone_trainer_set(tr, SYMCLONE_SET_ACCUMULATE, 1 + fuzz_u8(in) % 2);
-  symclone_trainer_set(tr, SYMCLONE_SET_MAX_STEPS, 1 + fuzz_u8(in) % 3);
+  symclone_trainer_set(tr, SYMCLONE_TRAINER_KERNELS, 1 + fuzz_u8(in) % 3);
+  symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUTS, 1 + fuzz_u8(in) % 3);
+  symclone_trainer_set(tr, SYMCLONE_TRAINER_ACCUMULATE, 1 + fuzz_u8(in) % 2);
+  symclone_trainer_set(tr, SYMCLONE_TRAINER_MAX_STEPS, 1 + fuzz_u8(in) % 3);
   float *smp = NULL; /* borrowed by the trainer until it is freed */
   if (fuzz_u8(in) & 1) {
     size_t count = 1 + fuzz_u8(in) % 3;
@@ -278,7 +278,7 @@ static void fuzz_picture(fuzz_in *in) {
   snprintf(path, sizeof path, "%s/picture.pgm", fuzz_tmpdir());
   char err[256];
   if (m) {
-    st = symclone_picture_write(path, SYMCLONE_PICTURE_PGM, panels, down, across, rows, cols,
+    st = symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, down, across, rows, cols,
                                 (symclone_picture_scale)(fuzz_u8(in) % 5), up, dn, gap, err,
                                 sizeof err);
     CHECK(st <= 0);
@@ -293,7 +293,7 @@ static void fuzz_diag(fuzz_in *in) {
   float *a = floats(in, n), *b = floats(in, n);
   double d;
   if (a && b) {
-    symclone_status st = symclone_relative_distance(a, b, n, &d);
+    symclone_status st = symclone_diag_relative_distance(a, b, n, &d);
     CHECK(st <= 0);
     if (st == SYMCLONE_OK) CHECK(isfinite(d) && d >= 0.0);
   }
@@ -304,7 +304,7 @@ static void fuzz_diag(fuzz_in *in) {
   int order = fuzz_size(in, 8), hw = fuzz_size(in, 7), k = fuzz_size(in, 3);
   if (symclone_group_create_cyclic(&g, order) != SYMCLONE_OK) return;
   symclone_layer *l;
-  if (symclone_lifting_create(&l, fuzz_size(in, 8), 1, 1, k, hw, hw, (int)fuzz_u8(in) % 3, 0) ==
+  if (symclone_layer_create_lifting(&l, fuzz_size(in, 8), 1, 1, k, hw, hw, (int)fuzz_u8(in) % 3, 0) ==
       SYMCLONE_OK) {
     if (symclone_layer_param_count(l) <= 4096 && symclone_layer_input_size(l) <= SMALL_WORK &&
         symclone_layer_output_size(l) <= SMALL_WORK) {

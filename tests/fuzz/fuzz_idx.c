@@ -78,7 +78,7 @@ static void exercise(symclone_dataset *ds, unsigned flags) {
   if (rows * (size_t)cols <= 4096) {
     int *turns = malloc(count * sizeof *turns);
     int *shifts = malloc(2 * count * sizeof *shifts);
-    if (turns && symclone_dataset_rotate90(ds, SYMCLONE_DATA_RANDOM, 7, turns, &a) == SYMCLONE_OK)
+    if (turns && symclone_dataset_rotate90(ds, SYMCLONE_DATASET_RANDOM, 7, turns, &a) == SYMCLONE_OK)
       symclone_dataset_free(a);
     if (turns && symclone_dataset_make_rotation_task(ds, 3, turns, &a) == SYMCLONE_OK)
       symclone_dataset_free(a);

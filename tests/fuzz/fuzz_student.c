@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void use(symclone_student *s) {
   size_t in = symclone_student_input_size(s), out = symclone_student_output_size(s);
   size_t p = symclone_student_theta_size(s);
-  size_t np = symclone_student_param_count(s, SYMCLONE_PART_ALL);
+  size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
   if (in == 0 || out == 0 || p == 0 || np == 0) abort();
   float *x = calloc(in, sizeof *x), *y = calloc(out, sizeof *y), *th = calloc(p, sizeof *th);
   if (x && y && th) {
@@ -36,7 +36,7 @@ static void use(symclone_student *s) {
     symclone_student *back = NULL;
     char err[256];
     if (symclone_student_load(&back, path, err, sizeof err) != SYMCLONE_OK) abort();
-    if (symclone_student_param_count(back, SYMCLONE_PART_ALL) != np ||
+    if (symclone_student_param_count(back, SYMCLONE_STUDENT_PART_ALL) != np ||
         memcmp(symclone_student_params(back), symclone_student_params(s), np * sizeof(float)))
       abort();
     symclone_student_free(back);

@@ -34,8 +34,8 @@ int main(void) {
 
   /* A 3x3 box filter on a 5x5 field of ones: every valid output is 9. */
   symclone_layer *conv = NULL;
-  st = symclone_conv2d_create(&conv, 1, 1, 3, 5, 5, SYMCLONE_PAD_VALID, 0);
-  if (st != SYMCLONE_OK) return fail("symclone_conv2d_create", st);
+  st = symclone_layer_create_conv2d(&conv, 1, 1, 3, 5, 5, SYMCLONE_PADDING_VALID, 0);
+  if (st != SYMCLONE_OK) return fail("symclone_layer_create_conv2d", st);
   float w[9], x[25], y[9];
   for (int i = 0; i < 9; i++) w[i] = 1.0f;
   for (int i = 0; i < 25; i++) x[i] = 1.0f;

@@ -17,9 +17,9 @@ int main() {
   }
 
   symclone_layer *conv = nullptr;
-  symclone_status st = symclone_conv2d_create(&conv, 1, 1, 3, 5, 5, SYMCLONE_PAD_VALID, 0);
+  symclone_status st = symclone_layer_create_conv2d(&conv, 1, 1, 3, 5, 5, SYMCLONE_PADDING_VALID, 0);
   if (st != SYMCLONE_OK) {
-    std::fprintf(stderr, "app++: symclone_conv2d_create: %s\n", symclone_strerror(st));
+    std::fprintf(stderr, "app++: symclone_layer_create_conv2d: %s\n", symclone_strerror(st));
     return 1;
   }
   std::vector<float> w(9, 1.0f), x(25, 1.0f), y(symclone_layer_output_size(conv), 0.0f);
