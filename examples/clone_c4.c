@@ -74,7 +74,7 @@ int main(int argc, char **argv) {
     char name[32];
     double seconds = 0.0, train_rel = NAN;
     if (o.load) {
-      CHECK(symclone_student_load(&st[i], o.load, errbuf, sizeof errbuf), errbuf);
+      CHECK(symclone_student_load(&st[i], o.load, NULL), o.load);
       if (symclone_student_kind_of(st[i]) != SYMCLONE_STUDENT_LIFTING ||
           symclone_student_orientations(st[i]) != N || symclone_student_kernel(st[i]) != KERNEL) {
         fprintf(stderr, "%s: %s is not a C4 lifting student with a 3x3 kernel\n", prog, o.load);

@@ -285,7 +285,7 @@ static inline float *example_digit(const char *dir, const char **source) {
     snprintf(ip, sizeof ip, "%s/mnist10k-images-idx3-ubyte.gz", dirs[d]);
     snprintf(lp, sizeof lp, "%s/mnist10k-labels-idx1-ubyte.gz", dirs[d]);
     symclone_dataset *ds = NULL;
-    if (symclone_dataset_load_idx(&ds, ip, lp, 10, NULL, 0) == SYMCLONE_OK) {
+    if (symclone_dataset_load_idx(&ds, ip, lp, 10, NULL) == SYMCLONE_OK) {
       /* the digits are sorted by label; take a 7, which is not symmetric */
       const int *labels = symclone_dataset_labels(ds);
       size_t pick = 0;

@@ -78,9 +78,13 @@ static inline int xp_exists(const char *p) {
 
 static inline symclone_dataset *xp_load_pair(const char *im, const char *lb) {
   symclone_dataset *ds = NULL;
-  char err[256];
-  int st = symclone_dataset_load_idx(&ds, im, lb, 10, err, sizeof err);
-  if (st) fprintf(stderr, "cannot load %s / %s: %s (%s)\n", im, lb, err, symclone_strerror(st));
+  symclone_loader *loader = NULL;
+  int st = symclone_loader_create(&loader);
+  if (!st) st = symclone_dataset_load_idx(&ds, im, lb, 10, loader);
+  if (st)
+    fprintf(stderr, "cannot load %s / %s: %s (%s)\n", im, lb, symclone_loader_last_error(loader),
+            symclone_strerror(st));
+  symclone_loader_free(loader);
   return ds;
 }
 
