@@ -26,6 +26,8 @@ const char *symclone_strerror(int status) {
   case SYMCLONE_ERR_NOT_AVAILABLE: return "feature not compiled into this build";
   case SYMCLONE_ERR_CANCELLED: return "cancelled by a callback";
   case SYMCLONE_ERR_DATA: return "invalid data content";
+  case SYMCLONE_ERR_PATH: return "not a regular file, or the same file twice";
+  case SYMCLONE_ERR_BUDGET: return "content exceeds the memory budget";
   default: return "unknown status";
   }
 }

@@ -170,12 +170,17 @@ static void fuzz_student_trainer(fuzz_in *in) {
   }
   int nset = (int)fuzz_u8(in) % 8;
   for (int i = 0; i < nset; i++) {
-    int key = fuzz_size(in, 24);
+    /* trainer keys 1..23, and some keys of other objects (101..) */
+    int key = fuzz_size(in, 24) + ((fuzz_u8(in) & 7) == 0 ? 100 : 0);
     double v = (fuzz_u8(in) & 1) ? fuzz_double(in) : (double)fuzz_size(in, 3);
     double lo, hi, def, got;
     st = symclone_trainer_set(tr, (symclone_setting)key, v);
     if (symclone_setting_bounds((symclone_setting)key, &lo, &hi, &def) != SYMCLONE_OK) {
       CHECK(st == SYMCLONE_ERR_ARG && symclone_setting_name((symclone_setting)key) == NULL);
+      continue;
+    }
+    if (key > 100) { /* a net key: a setting, but not the trainer's */
+      CHECK(st == SYMCLONE_ERR_ARG && symclone_setting_name((symclone_setting)key) != NULL);
       continue;
     }
     CHECK(def >= lo && def <= hi);
