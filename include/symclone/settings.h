@@ -83,7 +83,13 @@ typedef enum symclone_setting {
                                             0 = at the end of each epoch only; default 0 */
 
   /* ---- picture (picture.h): 201..299 ---- */
-  /* ---- diag (diag.h): 301..399 ---- */
+  /* ---- diag (diag.h) ---- */
+  SYMCLONE_DIAG_MASK = 301,              /* a symclone_mask; default NONE */
+  SYMCLONE_DIAG_MARGIN = 302,            /* [0, 1e6]; default 0 */
+  SYMCLONE_DIAG_SAMPLES = 303,           /* input fields per error, [1, 1e9]; default 8 */
+  SYMCLONE_DIAG_MAX_ELEMENTS = 304,      /* elements per error, [0, 1e9], 0 = all; default 0 */
+  SYMCLONE_DIAG_SEED = 305,              /* [0, 2^53]; default 7 */
+
   /* ---- loader (data.h): 401..499 ---- */
 } symclone_setting;
 

@@ -17,6 +17,7 @@ typedef struct setting_info {
 } setting_info;
 
 static const setting_info table[] = {
+    /* option defaults: ADAMW, CONSTANT, GAUSSIAN, STOCHASTIC (all 0) */
     {SYMCLONE_TRAINER_OPTIMIZER, "optimizer", 0, 1, 0, WHOLE},
     {SYMCLONE_TRAINER_LEARNING_RATE, "learning_rate", 0, 10, 1e-2, OPEN_LO},
     {SYMCLONE_TRAINER_SCHEDULE, "schedule", 0, 2, 0, WHOLE},
@@ -51,6 +52,12 @@ static const setting_info table[] = {
     {SYMCLONE_NET_EPOCHS, "epochs", 0, 1e6, 1, WHOLE},
     {SYMCLONE_NET_SEED, "seed", 0, 9007199254740992.0, 0, WHOLE},
     {SYMCLONE_NET_PROGRESS_BATCHES, "progress_batches", 0, 1e12, 0, WHOLE},
+
+    {SYMCLONE_DIAG_MASK, "mask", 0, 2, 0, WHOLE},
+    {SYMCLONE_DIAG_MARGIN, "margin", 0, 1e6, 0, WHOLE},
+    {SYMCLONE_DIAG_SAMPLES, "samples", 1, 1e9, 8, WHOLE},
+    {SYMCLONE_DIAG_MAX_ELEMENTS, "max_elements", 0, 1e9, 0, WHOLE},
+    {SYMCLONE_DIAG_SEED, "seed", 0, 9007199254740992.0, 7, WHOLE},
 };
 
 #define NTABLE (sizeof table / sizeof table[0])

@@ -315,29 +315,35 @@ static void fuzz_diag(fuzz_in *in) {
         symclone_layer_output_size(l) <= SMALL_WORK) {
       float *p = malloc(symclone_layer_param_count(l) * sizeof *p);
       double mean, max;
-      char err[256];
-      if (p) {
-        symclone_layer_init_params(l, 1, p);
-        symclone_status st = symclone_layer_equivariance_error(g, l, p, NULL, 0, 2, 4, 3, &mean,
-                                                               &max, err, sizeof err);
-        CHECK(st <= 0);
-      }
-      free(p);
       int ishape[4], oshape[4];
       symclone_layer_input_shape(l, ishape);
       symclone_layer_output_shape(l, oshape);
+      symclone_diag *dg = (symclone_diag *)(uintptr_t)1;
+      symclone_status st = symclone_diag_create(&dg, g, ishape, oshape);
+      CHECK(st <= 0);
+      if (st) {
+        CHECK(dg == (symclone_diag *)(uintptr_t)1);
+        dg = NULL;
+      }
+      if (p && dg) {
+        symclone_layer_init_params(l, 1, p);
+        symclone_diag_set(dg, SYMCLONE_DIAG_SAMPLES, 2);
+        symclone_diag_set(dg, SYMCLONE_DIAG_MAX_ELEMENTS, 4);
+        symclone_diag_set(dg, SYMCLONE_DIAG_SEED, 3);
+        CHECK(symclone_diag_layer_equivariance_error(dg, l, p, &mean, &max) <= 0);
+      }
+      free(p);
       size_t cells = symclone_layer_input_size(l) * symclone_layer_output_size(l);
-      if (cells <= SMALL_WORK) {
+      if (dg && cells <= SMALL_WORK) {
         float *W = floats(in, cells), *P = malloc(cells * sizeof *P);
-        char err2[256];
         if (W && P) {
-          CHECK(symclone_reynolds_project(g, ishape, oshape, W, P, err2, sizeof err2) <= 0);
-          CHECK(symclone_equivariant_distance(g, ishape, oshape, W, &mean, err2, sizeof err2) <=
-                0);
+          CHECK(symclone_diag_reynolds_project(dg, W, P) <= 0);
+          CHECK(symclone_diag_equivariant_distance(dg, W, &mean) <= 0);
         }
         free(W);
         free(P);
       }
+      symclone_diag_free(dg);
     }
     symclone_layer_free(l);
   }
