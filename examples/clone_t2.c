@@ -31,6 +31,7 @@ int main(int argc, char **argv) {
   symclone_student *s = NULL;
   symclone_layer *teacher = NULL;
   symclone_group *t2 = NULL;
+  symclone_diag *diag = NULL;
   float *theta = NULL, *m = NULL, *k = NULL;
   char errbuf[256] = "";
 
@@ -68,9 +69,14 @@ int main(int argc, char **argv) {
                           sizeof errbuf),
           errbuf);
     CHECK(symclone_student_teacher(s, &teacher), NULL);
-    CHECK(symclone_layer_equivariance_error(t2, teacher, theta, NULL, 0, 8, 64, 7, &teacher_eq,
-                                            &teacher_eq_max, errbuf, sizeof errbuf),
-          errbuf);
+    int tin[4], tout[4];
+    symclone_layer_input_shape(teacher, tin);
+    symclone_layer_output_shape(teacher, tout);
+    CHECK(symclone_diag_create(&diag, t2, tin, tout), NULL);
+    CHECK(symclone_diag_set(diag, SYMCLONE_DIAG_MAX_ELEMENTS, 64), symclone_diag_last_error(diag));
+    CHECK(symclone_diag_layer_equivariance_error(diag, teacher, theta, &teacher_eq,
+                                                 &teacher_eq_max),
+          symclone_diag_last_error(diag));
     print_figures(name, s, &o, steps, lr, seconds, train_rel, &f);
     printf("teacher_equiv_err=%.3e\n", teacher_eq);
 
@@ -92,6 +98,8 @@ int main(int argc, char **argv) {
     }
     free(theta), free(m), free(k);
     theta = m = k = NULL;
+    symclone_diag_free(diag);
+    diag = NULL;
     symclone_layer_free(teacher);
     teacher = NULL;
     symclone_student_free(s);
@@ -100,6 +108,7 @@ int main(int argc, char **argv) {
   rc = 0;
 done:
   free(theta), free(m), free(k);
+  symclone_diag_free(diag);
   symclone_layer_free(teacher);
   symclone_student_free(s);
   symclone_group_free(t2);

@@ -238,9 +238,17 @@ static inline symclone_status measure_student(const symclone_student *s,
     return st;
   }
   student_at op = {s, theta};
-  return symclone_equivariance_error(group, student_op, &op, in_shape, out_shape, mask, 0, NULL,
-                                     0, 8, max_elements, 7, &f->eq_mean, &f->eq_max, errbuf,
-                                     errlen);
+  symclone_diag *d = NULL;
+  if ((st = symclone_diag_create(&d, group, in_shape, out_shape))) {
+    snprintf(errbuf, errlen, "cannot measure the equivariance: %s", symclone_strerror(st));
+    return st;
+  }
+  if (!(st = symclone_diag_set(d, SYMCLONE_DIAG_MASK, mask)) &&
+      !(st = symclone_diag_set(d, SYMCLONE_DIAG_MAX_ELEMENTS, max_elements)))
+    st = symclone_diag_equivariance_error(d, student_op, &op, &f->eq_mean, &f->eq_max);
+  if (st) snprintf(errbuf, errlen, "%s", symclone_diag_last_error(d));
+  symclone_diag_free(d);
+  return st;
 }
 
 static inline void print_figures(const char *name, const symclone_student *s,

@@ -285,6 +285,12 @@ START_TEST(bad_settings_refused) {
     ck_assert_double_eq(v, before);
   }
   ck_assert_int_eq(symclone_trainer_set(tr, (symclone_setting)999, 1), SYMCLONE_ERR_ARG);
+  ck_assert_int_eq(symclone_trainer_set(tr, (symclone_setting)24, 1), SYMCLONE_ERR_ARG);
+  /* a network's key is refused, and the message names it and its object */
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_NET_BATCH_SIZE, 8), SYMCLONE_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(symclone_trainer_last_error(tr), "batch_size"));
+  ck_assert_ptr_nonnull(strstr(symclone_trainer_last_error(tr), "net"));
+  ck_assert_int_eq(symclone_trainer_get(tr, SYMCLONE_NET_SEED, &v), SYMCLONE_ERR_ARG);
   ck_assert_int_eq(symclone_trainer_set(NULL, SYMCLONE_TRAINER_SEED, 1), SYMCLONE_ERR_NULL);
   double lo, hi, def;
   ck_assert_int_eq(symclone_setting_bounds(SYMCLONE_TRAINER_LEARNING_RATE, &lo, &hi, &def),

@@ -56,8 +56,10 @@ typedef enum symclone_status {
   SYMCLONE_ERR_NOT_AVAILABLE = -18,/* the feature was not compiled in (PNG, zlib) */
   SYMCLONE_ERR_CANCELLED = -19,    /* a user callback asked to stop */
   SYMCLONE_ERR_DATA = -20,         /* data content is invalid (for example a label out of range) */
-  SYMCLONE_ERR_PATH = -21,         /* a path names something other than a regular file, or one file twice */
-  SYMCLONE_ERR_BUDGET = -22        /* a file's declared content exceeds the loader's memory budget */
+  SYMCLONE_ERR_PATH = -21,         /* a path names something other than a regular file where
+                                      one is needed, or the same file twice */
+  SYMCLONE_ERR_BUDGET = -22        /* a file's declared content exceeds the loader's memory
+                                      budget */
 } symclone_status;
 
 /* A short, static, human-readable name of a status ("kernel size even,

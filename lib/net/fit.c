@@ -143,7 +143,7 @@ symclone_status symclone_net_forward(symclone_net *net, size_t batch, const floa
   if (!net) return SYMCLONE_ERR_NULL;
   symclone_status st = check_io(net, batch, x, y, "y");
   if (st) return st;
-  size_t bs = (size_t)net->set[SYMCLONE_NET_BATCH_SIZE], c = net->layers[net->count - 1].out_size;
+  size_t bs = (size_t)sym_net_setting(net, SYMCLONE_NET_BATCH_SIZE), c = net->layers[net->count - 1].out_size;
   if ((st = reserve(net, bs < batch ? bs : batch))) return st;
   for (size_t i = 0; i < batch; i += net->scap) {
     size_t n = batch - i < net->scap ? batch - i : net->scap;
@@ -179,8 +179,8 @@ static int grads_finite(const symclone_net *net) {
 }
 
 static void adamw(symclone_net *net, double lr) {
-  double b1 = net->set[SYMCLONE_NET_BETA1], b2 = net->set[SYMCLONE_NET_BETA2];
-  double eps = net->set[SYMCLONE_NET_EPSILON], wd = net->set[SYMCLONE_NET_WEIGHT_DECAY];
+  double b1 = sym_net_setting(net, SYMCLONE_NET_BETA1), b2 = sym_net_setting(net, SYMCLONE_NET_BETA2);
+  double eps = sym_net_setting(net, SYMCLONE_NET_EPSILON), wd = sym_net_setting(net, SYMCLONE_NET_WEIGHT_DECAY);
   net->adam_steps++;
   double c1 = 1.0 - pow(b1, (double)net->adam_steps), c2 = 1.0 - pow(b2, (double)net->adam_steps);
   float fb1 = (float)b1, fb2 = (float)b2;
@@ -202,7 +202,7 @@ symclone_status symclone_net_train(symclone_net *net, const float *x, const int 
   if (!net) return SYMCLONE_ERR_NULL;
   symclone_status st = check_io(net, count, x, labels, "labels");
   if (st || (st = check_labels(net, labels, count))) return st;
-  size_t bs = (size_t)net->set[SYMCLONE_NET_BATCH_SIZE];
+  size_t bs = (size_t)sym_net_setting(net, SYMCLONE_NET_BATCH_SIZE);
   if (bs > count) bs = count;
   if ((st = reserve(net, bs))) return st;
   size_t *perm = sym_malloc_array(count, sizeof *perm);
@@ -212,14 +212,14 @@ symclone_status symclone_net_train(symclone_net *net, const float *x, const int 
     st = sym_fail(&net->err, SYMCLONE_ERR_NOMEM, "cannot allocate the batch buffers");
     goto done;
   }
-  int epochs = (int)net->set[SYMCLONE_NET_EPOCHS];
-  long long every = (long long)net->set[SYMCLONE_NET_PROGRESS_BATCHES];
+  int epochs = (int)sym_net_setting(net, SYMCLONE_NET_EPOCHS);
+  long long every = (long long)sym_net_setting(net, SYMCLONE_NET_PROGRESS_BATCHES);
   long long batches = (long long)((count + bs - 1) / bs);
   double t0 = now_seconds();
   for (size_t i = 0; i < count; i++) perm[i] = i;
   for (int e = 0; e < epochs; e++) {
-    double lr = net->set[SYMCLONE_NET_LEARNING_RATE] *
-                pow(net->set[SYMCLONE_NET_LR_DECAY], (double)net->epochs_done);
+    double lr = sym_net_setting(net, SYMCLONE_NET_LEARNING_RATE) *
+                pow(sym_net_setting(net, SYMCLONE_NET_LR_DECAY), (double)net->epochs_done);
     for (size_t i = count - 1; i > 0; i--) {
       size_t j = (size_t)sym_rng_below(&net->rng, (uint64_t)i + 1), t = perm[i];
       perm[i] = perm[j];
@@ -272,7 +272,7 @@ symclone_status symclone_net_evaluate(symclone_net *net, const float *x, const i
   if (!net) return SYMCLONE_ERR_NULL;
   symclone_status st = check_io(net, count, x, labels, "labels");
   if (st || (st = check_labels(net, labels, count))) return st;
-  size_t bs = (size_t)net->set[SYMCLONE_NET_BATCH_SIZE];
+  size_t bs = (size_t)sym_net_setting(net, SYMCLONE_NET_BATCH_SIZE);
   if ((st = reserve(net, bs < count ? bs : count))) return st;
   size_t c = net->layers[net->count - 1].out_size, correct = 0;
   if (confusion) memset(confusion, 0, c * c * sizeof *confusion);

@@ -4,65 +4,21 @@
 
 #include "net_priv.h"
 
-typedef struct setting_info {
-  const char *name;
-  double lo, hi, def;
-  int integer, open_lo, open_hi;
-} setting_info;
-
-static const setting_info infos[SYM_NET_NSETTINGS] = {
-    [SYMCLONE_NET_LEARNING_RATE] = {"learning_rate", 0, 10, 1e-3, 0, 1, 0},
-    [SYMCLONE_NET_WEIGHT_DECAY] = {"weight_decay", 0, 1, 1e-4, 0, 0, 0},
-    [SYMCLONE_NET_BETA1] = {"beta1", 0, 1, 0.9, 0, 0, 1},
-    [SYMCLONE_NET_BETA2] = {"beta2", 0, 1, 0.999, 0, 0, 1},
-    [SYMCLONE_NET_EPSILON] = {"epsilon", 0, 1, 1e-8, 0, 1, 0},
-    [SYMCLONE_NET_LR_DECAY] = {"lr_decay", 0, 1, 0.95, 0, 1, 0},
-    [SYMCLONE_NET_BATCH_SIZE] = {"batch_size", 1, 65536, 64, 1, 0, 0},
-    [SYMCLONE_NET_EPOCHS] = {"epochs", 0, 1e6, 1, 1, 0, 0},
-    [SYMCLONE_NET_SEED] = {"seed", 0, 9007199254740992.0, 0, 1, 0, 0},
-    [SYMCLONE_NET_PROGRESS_BATCHES] = {"progress_batches", 0, 1e12, 0, 1, 0, 0},
-};
-
-static const setting_info *info_of(symclone_net_setting key) {
-  if ((int)key < 1 || (int)key >= SYM_NET_NSETTINGS || !infos[key].name) return NULL;
-  return &infos[key];
-}
-
-symclone_status symclone_net_setting_bounds(symclone_net_setting key, double *lo, double *hi,
-                                            double *def) {
-  const setting_info *in = info_of(key);
-  if (!in) return SYMCLONE_ERR_ARG;
-  if (lo) *lo = in->lo;
-  if (hi) *hi = in->hi;
-  if (def) *def = in->def;
-  return SYMCLONE_OK;
-}
-
-const char *symclone_net_setting_name(symclone_net_setting key) {
-  const setting_info *in = info_of(key);
-  return in ? in->name : NULL;
-}
-
-symclone_status symclone_net_set(symclone_net *net, symclone_net_setting key, double value) {
+symclone_status symclone_net_set(symclone_net *net, symclone_setting key, double value) {
   if (!net) return SYMCLONE_ERR_NULL;
-  const setting_info *in = info_of(key);
-  if (!in) return sym_fail(&net->err, SYMCLONE_ERR_ARG, "key=%d is not a setting", (int)key);
-  if (!isfinite(value) || value < in->lo || value > in->hi || (in->open_lo && value <= in->lo) ||
-      (in->open_hi && value >= in->hi) || (in->integer && value != floor(value)))
-    return sym_fail(&net->err, SYMCLONE_ERR_SETTING, "%s=%g is outside %c%g, %g%c%s", in->name,
-                    value, in->open_lo ? '(' : '[', in->lo, in->hi, in->open_hi ? ')' : ']',
-                    in->integer ? " (whole numbers)" : "");
-  net->set[key] = value;
+  symclone_status st = sym_settings_check(&net->err, SYM_SETTINGS_NET, key, value);
+  if (st) return st;
+  net->setting[SYM_SETTING_SLOT(key)] = value;
   if (key == SYMCLONE_NET_SEED) sym_rng_seed(&net->rng, (uint64_t)value ^ 0x5eedULL);
   return SYMCLONE_OK;
 }
 
-symclone_status symclone_net_get(const symclone_net *net, symclone_net_setting key,
-                                 double *value) {
+symclone_status symclone_net_get(const symclone_net *net, symclone_setting key, double *value) {
   if (!net) return SYMCLONE_ERR_NULL;
   if (!value) return sym_fail(&net->err, SYMCLONE_ERR_NULL, "value is NULL");
-  if (!info_of(key)) return sym_fail(&net->err, SYMCLONE_ERR_ARG, "key=%d is not a setting", (int)key);
-  *value = net->set[key];
+  symclone_status st = sym_settings_find(&net->err, SYM_SETTINGS_NET, key);
+  if (st) return st;
+  *value = net->setting[SYM_SETTING_SLOT(key)];
   return SYMCLONE_OK;
 }
 
@@ -89,8 +45,7 @@ symclone_status symclone_net_create(symclone_net **out, int channels, int orient
   net->in_shape[2] = height;
   net->in_shape[3] = width;
   net->in_size = (size_t)t;
-  for (int k = 1; k < SYM_NET_NSETTINGS; k++)
-    if (infos[k].name) net->set[k] = infos[k].def;
+  sym_settings_init(SYM_SETTINGS_NET, net->setting);
   sym_rng_seed(&net->rng, 0x5eedULL);
   sym_err_init(&net->err);
   *out = net;
@@ -141,7 +96,7 @@ static size_t cur_size(const symclone_net *net) {
 }
 
 static uint64_t layer_seed(const symclone_net *net, int index) {
-  uint64_t z = (uint64_t)net->set[SYMCLONE_NET_SEED] * 0x9E3779B97F4A7C15ULL + (uint64_t)index + 1;
+  uint64_t z = (uint64_t)sym_net_setting(net, SYMCLONE_NET_SEED) * 0x9E3779B97F4A7C15ULL + (uint64_t)index + 1;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   return z ^ (z >> 27);
 }

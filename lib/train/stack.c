@@ -32,8 +32,7 @@ static symclone_status clone_one(const symclone_layer *l, const float *features,
     symclone_student_free(s);
     return st;
   }
-  for (int k = 1; k < SYM_NSETTINGS; k++)
-    if (sym_setting_info_of((symclone_setting)k)) tr->set[k] = settings->set[k];
+  memcpy(tr->set, settings->set, sizeof tr->set);
   tr->set[SYMCLONE_TRAINER_SEED] = (double)seed;
   sym_rng_seed(&tr->rng, seed);
   tr->progress = settings->progress;

@@ -18,10 +18,7 @@ static symclone_trainer *trainer_alloc(void) {
   symclone_trainer *tr = sym_calloc(1, sizeof *tr);
   if (!tr) return NULL;
   sym_err_init(&tr->err);
-  for (int k = 1; k < SYM_NSETTINGS; k++) {
-    const sym_setting_info *in = sym_setting_info_of((symclone_setting)k);
-    if (in) tr->set[k] = in->def;
-  }
+  sym_settings_init(SYM_SETTINGS_TRAINER, tr->set);
   sym_rng_seed(&tr->rng, 0);
   return tr;
 }

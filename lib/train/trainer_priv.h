@@ -4,19 +4,10 @@
 
 #include "../common/internal.h"
 #include "../common/pool.h"
+#include "../common/settings_priv.h"
 #include "../student/student_priv.h"
 #include <symclone/group.h>
 #include <symclone/trainer.h>
-
-#define SYM_NSETTINGS 24
-
-typedef struct sym_setting_info {
-  const char *name;
-  double lo, hi, def;
-  int integer; /* value must be a whole number */
-} sym_setting_info;
-
-const sym_setting_info *sym_setting_info_of(symclone_setting key);
 
 /* The clipping norm of a fused update (trainer.c), for the tests: one
  * micro-batch of the trainer's objective (moment, or sampling with one
@@ -43,7 +34,7 @@ struct symclone_trainer {
   size_t nparams;
   float *params; /* the trained parameters (student's or caller's dense) */
   float *grad, *m1, *m2;
-  double set[SYM_NSETTINGS];
+  double set[SYM_SETTINGS_SLOTS]; /* indexed by key (lib/common/settings_priv.h) */
   long long adam_t;
   const float *samples;
   size_t nsamples;
