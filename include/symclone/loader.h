@@ -21,13 +21,17 @@
  * SYMCLONE_ERR_PATH without reading from it (so a FIFO never blocks a
  * load).
  *
- * Thread safety: a loader may be used by one load at a time; distinct
- * loaders (or NULL) may be used by any number of threads at once.
+ * A failing symclone_loader_set or _get keeps its message on the loader too.
+ *
+ * Thread safety: loads may share a loader (its message is written under a
+ * lock and holds one of theirs); changing a setting while a load uses the
+ * loader is a race.  NULL may be used by any number of threads at once.
  */
 #ifndef SYMCLONE_LOADER_H
 #define SYMCLONE_LOADER_H
 
 #include <symclone/common.h>
+#include <symclone/settings.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,6 +44,17 @@ SYMCLONE_API symclone_status symclone_loader_create(symclone_loader **out);
 
 /* Free a loader; NULL is accepted. */
 SYMCLONE_API void symclone_loader_free(symclone_loader *loader);
+
+/* Change a setting (<symclone/settings.h>: SYMCLONE_LOADER_MAX_BYTES, a
+ * whole number of bytes in [1024, 2^53], default 2^30).  SYMCLONE_ERR_NULL,
+ * SYMCLONE_ERR_ARG (a key of another object), SYMCLONE_ERR_SETTING (out of
+ * bounds; nothing changes). */
+SYMCLONE_API symclone_status symclone_loader_set(symclone_loader *loader, symclone_setting key,
+                                                 double value);
+
+/* Read a setting into *value.  SYMCLONE_ERR_NULL, SYMCLONE_ERR_ARG. */
+SYMCLONE_API symclone_status symclone_loader_get(const symclone_loader *loader,
+                                                 symclone_setting key, double *value);
 
 /* Message of the last failing load made with this loader ("" if none;
  * "" for NULL). */

@@ -6,9 +6,10 @@
 #include <symclone/loader.h>
 
 #include "internal.h"
+#include "settings_priv.h"
 
 struct symclone_loader {
-  size_t max_bytes; /* SYMCLONE_LOADER_MAX_BYTES */
+  double setting[SYM_SETTINGS_SLOTS]; /* by SYM_SETTING_SLOT(key) */
   sym_err err;
 };
 
