@@ -35,6 +35,7 @@ int main(int argc, char **argv) {
   symclone_group *c4 = NULL;
   float theta[P], *m = NULL, *k = NULL;
   char errbuf[256] = "", path[512];
+  symclone_picture *pic = NULL;
   for (int j = 0; j < P; j++) theta[j] = (float)sin(0.9 * j + 0.4);
 
   printf("library_version=%s\n", symclone_version_string());
@@ -80,9 +81,10 @@ int main(int argc, char **argv) {
       const float *mats[2] = {m, k};
       const char *ext = symclone_picture_png_available() ? "png" : "pgm";
       snprintf(path, sizeof path, "%s-matrix.%s", o.picture ? o.picture : "clone_p4p4", ext);
-      CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, mats, 1, 2, (int)out, (int)in,
-                                   SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 4, 8, errbuf, sizeof errbuf),
-            errbuf);
+      CHECK(symclone_picture_create(&pic, 1, 2, (int)out, (int)in), NULL);
+      CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_DOWNSCALE, 4), symclone_picture_last_error(pic));
+      CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_GAP, 8), symclone_picture_last_error(pic));
+      CHECK(symclone_picture_write(pic, path, mats), symclone_picture_last_error(pic));
       printf("matrix_picture=%s\n", path);
     }
     symclone_student_free(s);
@@ -90,6 +92,7 @@ int main(int argc, char **argv) {
   }
   rc = 0;
 done:
+  symclone_picture_free(pic);
   free(m), free(k);
   symclone_student_free(s);
   symclone_layer_free(teacher);

@@ -34,6 +34,7 @@ int main(int argc, char **argv) {
   symclone_diag *diag = NULL;
   float *theta = NULL, *m = NULL, *k = NULL;
   char errbuf[256] = "";
+  symclone_picture *pic = NULL;
 
   printf("library_version=%s\n", symclone_version_string());
   CHECK(symclone_group_create_t2(&t2, SIZE, SIZE), NULL);
@@ -86,9 +87,11 @@ int main(int argc, char **argv) {
     const float *panels[2] = {m, k};
     const char *ext = symclone_picture_png_available() ? "png" : "pgm";
     snprintf(path, sizeof path, "%s-b%d.%s", o.picture ? o.picture : "clone_t2", blocks, ext);
-    CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, panels, 1, 2, (int)out, (int)in,
-                                 SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, 8, errbuf, sizeof errbuf),
-          errbuf);
+    symclone_picture_free(pic);
+    pic = NULL;
+    CHECK(symclone_picture_create(&pic, 1, 2, (int)out, (int)in), NULL);
+    CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_GAP, 8), symclone_picture_last_error(pic));
+    CHECK(symclone_picture_write(pic, path, panels), symclone_picture_last_error(pic));
     printf("picture=%s\n", path);
 
     if (o.save) {
@@ -107,6 +110,7 @@ int main(int argc, char **argv) {
   }
   rc = 0;
 done:
+  symclone_picture_free(pic);
   free(theta), free(m), free(k);
   symclone_diag_free(diag);
   symclone_layer_free(teacher);
