@@ -88,7 +88,7 @@ SYMCLONE_API void symclone_dataset_free(symclone_dataset *ds);
 /* Write the dataset as an IDX pair, gzip-compressed if gzip is non-zero.
  * Pixels are clamped to [0, 1] and stored as round(255 * v), so a loaded
  * dataset round-trips exactly.  Each file is saved as every file of the
- * library is (docs/reliability.md, "Saving a file": written through a
+ * library is (docs/file-format.md, "Writing": written through a
  * symbolic link, never over a directory, device or FIFO, never over a file
  * the caller may not write, permission bits kept, replaced in one step
  * only when complete), and both files are complete before either is put

@@ -45,8 +45,8 @@
  * call returns SYMCLONE_ERR_NOT_AVAILABLE (see symclone_picture_png_available);
  * SYMCLONE_PICTURE_FORMAT_AUTO chooses by the extension of path, ".png" or ".pgm"
  * in any case, and returns SYMCLONE_ERR_ARG for any other.  A picture is
- * saved as every file of the library is (docs/reliability.md, "Saving a
- * file"): written through a symbolic link to the file it names; never over
+ * saved as every file of the library is (docs/file-format.md, "Writing"):
+ * written through a symbolic link to the file it names; never over
  * a directory, a device or a FIFO (SYMCLONE_ERR_PATH) or a file the caller
  * may not write (SYMCLONE_ERR_IO, EACCES); keeping the replaced file's
  * permission bits; put in place in one step only when complete, so path

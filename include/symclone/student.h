@@ -158,7 +158,7 @@ SYMCLONE_API symclone_status symclone_student_toeplitz_distance(const symclone_s
 
 /* Save to a file (format in docs/file-format.md: magic, version, geometry,
  * little-endian floats, CRC-32).  The file is replaced in one step and
- * only when complete (docs/reliability.md, "Saving a file"): a symbolic
+ * only when complete (docs/file-format.md, "Writing"): a symbolic
  * link is written through to the file it names; a path naming a
  * directory, a device or a FIFO is refused (SYMCLONE_ERR_PATH), so is a
  * file the caller may not write (SYMCLONE_ERR_IO, EACCES); the replaced

@@ -2,7 +2,7 @@
  * the one way to open a file for reading, shared by every file format of
  * the library (students, IDX plain and gzip, PGM, PNG).
  *
- * Saving (docs/reliability.md, "Saving a file"):
+ * Saving (docs/file-format.md, "Writing"):
  *  - a symbolic link is written through: the file it names (following
  *    every link of the chain) is replaced, in that file's directory, and
  *    the link stays a link;
