@@ -119,6 +119,7 @@ static char *join(const char *a, size_t alen, const char *b) {
  * 40) and split the result into its directory and its name.  The name may
  * not exist yet.  *dir and *name are sym_malloc'ed. */
 static int resolve_target(const char *path, char **dir, char **name) {
+  *dir = *name = NULL;
   char *cur = dup_str(path);
   if (!cur) return ENOMEM;
   for (int depth = 0;; depth++) {
@@ -183,6 +184,7 @@ static int resolve_target(const char *path, char **dir, char **name) {
   if (!*name || !*dir) {
     sym_free(*name);
     sym_free(*dir);
+    *name = *dir = NULL;
     return ENOMEM;
   }
   return 0;
