@@ -366,6 +366,7 @@ START_TEST(bad_input_is_refused) {
                    SYMCLONE_ERR_OVERFLOW);
   ck_assert_ptr_eq(s, (symclone_student *)0x1);
   symclone_student_free(NULL);
+  ck_assert_int_eq(symclone_student_padding(NULL), SYMCLONE_PADDING_NONE);
   ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, 3, 8, 8, 0, 9, 0),
                    SYMCLONE_OK);
   float th[9] = {0}, x[64] = {0}, y[36];

@@ -455,8 +455,8 @@ START_TEST(stack_cloned_layer_by_layer) {
   symclone_student *tmpl_s = student(SYMCLONE_STUDENT_PLANAR, 1, 6, 9);
   symclone_trainer *tmpl = trainer(tmpl_s, SYMCLONE_OBJECTIVE_UNIT_KERNELS, 1500);
   symclone_student *st[3];
-  ck_assert_int_eq(symclone_trainer_clone_stack((const symclone_layer *const *)l, params, 3, x, n, tmpl, 9,
-                                        st),
+  ck_assert_int_eq(symclone_trainer_clone_stack(tmpl, (const symclone_layer *const *)l, params, 3, x, n,
+                                                9, st),
                    SYMCLONE_OK);
   ck_assert_ptr_nonnull(st[0]);
   ck_assert_ptr_null(st[1]);
@@ -470,7 +470,11 @@ START_TEST(stack_cloned_layer_by_layer) {
   const symclone_layer *wrong[2] = {l[0], l[0]};
   const float *wp[2] = {p0, p0};
   symclone_student *st2[2];
-  ck_assert_int_eq(symclone_trainer_clone_stack(wrong, wp, 2, NULL, 0, tmpl, 9, st2), SYMCLONE_ERR_SHAPE);
+  ck_assert_int_eq(symclone_trainer_clone_stack(tmpl, wrong, wp, 2, NULL, 0, 9, st2), SYMCLONE_ERR_SHAPE);
+  ck_assert_ptr_null(st2[0]);
+  ck_assert_ptr_null(st2[1]);
+  /* the message is kept by the template */
+  ck_assert_ptr_nonnull(strstr(symclone_trainer_last_error(tmpl), "layers[1]"));
   for (int i = 0; i < 3; i++) symclone_student_free(st[i]), symclone_layer_free(l[i]);
   free(p0), free(p2), free(x);
   symclone_trainer_free(tmpl);

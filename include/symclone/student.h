@@ -85,7 +85,8 @@ SYMCLONE_API symclone_student_kind symclone_student_kind_of(const symclone_stude
 SYMCLONE_API int symclone_student_blocks(const symclone_student *student);
 SYMCLONE_API int symclone_student_kernel(const symclone_student *student);
 SYMCLONE_API int symclone_student_orientations(const symclone_student *student);
-SYMCLONE_API int symclone_student_padding(const symclone_student *student);
+/* SYMCLONE_PADDING_NONE for NULL. */
+SYMCLONE_API symclone_padding symclone_student_padding(const symclone_student *student);
 /* {channels = 1, orientations, height, width} of one input / output field. */
 SYMCLONE_API symclone_status symclone_student_input_shape(const symclone_student *student,
                                                           int shape[4]);

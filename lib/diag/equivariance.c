@@ -70,8 +70,8 @@ static void compare(const sym_field *f, const int *lo, const int *hi, const floa
   *den = dd;
 }
 
-static symclone_status call_op(symclone_operator_fn op, void *user, size_t batch, const float *x,
-                               float *y, const sym_err *e) {
+static symclone_status call_op(symclone_diag_operator_fn op, void *user, size_t batch,
+                               const float *x, float *y, const sym_err *e) {
   symclone_status st = op(user, batch, x, y);
   if (st) return sym_fail(e, st, "the operator failed: %s", symclone_strerror(st));
   return SYMCLONE_OK;
@@ -79,7 +79,7 @@ static symclone_status call_op(symclone_operator_fn op, void *user, size_t batch
 
 /* The equivariance error of op on the diag's fields with the given mask
  * and margin (validated by the callers). */
-static symclone_status equivariance(symclone_diag *d, symclone_operator_fn op, void *user,
+static symclone_status equivariance(symclone_diag *d, symclone_diag_operator_fn op, void *user,
                                     symclone_mask mask, int margin, double *mean_err,
                                     double *max_err) {
   const sym_actions *a = &d->a;
@@ -189,7 +189,7 @@ done:
   return st;
 }
 
-symclone_status symclone_diag_equivariance_error(symclone_diag *diag, symclone_operator_fn op,
+symclone_status symclone_diag_equivariance_error(symclone_diag *diag, symclone_diag_operator_fn op,
                                                  void *user, double *mean_err, double *max_err) {
   if (!diag) return SYMCLONE_ERR_NULL;
   if (!op) return sym_fail(&diag->err, SYMCLONE_ERR_NULL, "op is NULL");

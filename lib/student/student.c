@@ -129,7 +129,9 @@ symclone_student_kind symclone_student_kind_of(const symclone_student *s) {
 int symclone_student_blocks(const symclone_student *s) { return s ? s->nblocks : 0; }
 int symclone_student_kernel(const symclone_student *s) { return s ? s->k : 0; }
 int symclone_student_orientations(const symclone_student *s) { return s ? s->n : 0; }
-int symclone_student_padding(const symclone_student *s) { return s ? s->pad : -1; }
+symclone_padding symclone_student_padding(const symclone_student *s) {
+  return s ? (symclone_padding)s->pad : SYMCLONE_PADDING_NONE;
+}
 size_t symclone_student_input_size(const symclone_student *s) { return s ? s->in_size : 0; }
 size_t symclone_student_output_size(const symclone_student *s) { return s ? s->out_size : 0; }
 size_t symclone_student_theta_size(const symclone_student *s) { return s ? (size_t)s->p : 0; }

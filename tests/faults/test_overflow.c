@@ -29,13 +29,13 @@ START_TEST(clone_stack_refuses_wrapping_input_count) {
   const float *params[1] = {p};
   /* 16 floats per field: (SIZE_MAX / 16 + 1) * 16 wraps to 0 */
   size_t wrap = SIZE_MAX / 16 + 1;
-  symclone_status st = symclone_trainer_clone_stack(layers, params, 1, inputs, wrap, tmpl, 9, out);
+  symclone_status st = symclone_trainer_clone_stack(tmpl, layers, params, 1, inputs, wrap, 9, out);
   ck_assert_int_eq(st, SYMCLONE_ERR_OVERFLOW);
   ck_assert_ptr_null(out[0]);
-  st = symclone_trainer_clone_stack(layers, params, 1, inputs, SIZE_MAX / 2, tmpl, 9, out);
+  st = symclone_trainer_clone_stack(tmpl, layers, params, 1, inputs, SIZE_MAX / 2, 9, out);
   ck_assert_int_eq(st, SYMCLONE_ERR_OVERFLOW);
   /* and a real call still works */
-  ck_assert_int_eq(symclone_trainer_clone_stack(layers, params, 1, inputs, 4, tmpl, 9, out), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_clone_stack(tmpl, layers, params, 1, inputs, 4, 9, out), SYMCLONE_OK);
   symclone_student_free(out[0]);
   symclone_trainer_free(tmpl);
   symclone_student_free(tmpl_s);
