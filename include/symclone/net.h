@@ -199,7 +199,8 @@ SYMCLONE_API symclone_status symclone_net_gradient(symclone_net *net, size_t bat
  * [0, output_size).  The data are borrowed for the call.  Errors as for
  * symclone_net_gradient(), SYMCLONE_ERR_CANCELLED (the callback asked to
  * stop; the updates made so far are kept) and SYMCLONE_ERR_DIVERGED (a loss
- * or gradient not finite: that update is not applied and training stops). */
+ * or gradient not finite: nothing of the rejected step is applied and
+ * training stops). */
 SYMCLONE_API symclone_status symclone_net_train(symclone_net *net, const float *x,
                                                 const int *labels, size_t count);
 

@@ -29,9 +29,9 @@
  * Reproducibility: the same seed and settings give the same weights bit for
  * bit on the same build and BLAS thread count.
  *
- * Divergence: a step whose loss or gradient is not finite is not applied;
- * the call returns SYMCLONE_ERR_DIVERGED, the weights stay as they were
- * after the last good step and last_error names the step.
+ * Divergence: a step whose loss or gradient is not finite is rejected and
+ * nothing of the rejected step is applied; the call returns
+ * SYMCLONE_ERR_DIVERGED and last_error names the step.
  *
  * Thread safety: a trainer is used by one thread at a time; two trainers
  * (with distinct students) may run concurrently.  BLAS threading belongs to
