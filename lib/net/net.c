@@ -8,7 +8,7 @@ symclone_status symclone_net_set(symclone_net *net, symclone_setting key, double
   if (!net) return SYMCLONE_ERR_NULL;
   symclone_status st = sym_settings_check(&net->err, SYM_SETTINGS_NET, key, value);
   if (st) return st;
-  net->setting[SYM_SETTING_SLOT(key)] = value;
+  net->setting[sym_settings_index(SYM_SETTINGS_NET, key)] = value;
   if (key == SYMCLONE_NET_SEED) sym_rng_seed(&net->rng, (uint64_t)value ^ 0x5eedULL);
   return SYMCLONE_OK;
 }
@@ -18,7 +18,7 @@ symclone_status symclone_net_get(const symclone_net *net, symclone_setting key, 
   if (!value) return sym_fail(&net->err, SYMCLONE_ERR_NULL, "value is NULL");
   symclone_status st = sym_settings_find(&net->err, SYM_SETTINGS_NET, key);
   if (st) return st;
-  *value = net->setting[SYM_SETTING_SLOT(key)];
+  *value = net->setting[sym_settings_index(SYM_SETTINGS_NET, key)];
   return SYMCLONE_OK;
 }
 
