@@ -44,7 +44,7 @@ extern "C" {
 typedef struct symclone_layer symclone_layer;
 
 typedef enum symclone_padding {
-  SYMCLONE_PADDING_NONE = -1,    /* reported for layers without padding; never accepted */
+  SYMCLONE_PADDING_NONE = -1,    /* reported for layers without padding; refused by create */
   SYMCLONE_PADDING_VALID = 0,
   SYMCLONE_PADDING_ZERO = 1,
   SYMCLONE_PADDING_CIRCULAR = 2
