@@ -540,8 +540,9 @@ symclone_student *ex_xp_clone(const char *name, symclone_student_kind kind, int 
       (st = symclone_trainer_set(tr, SYMCLONE_TRAINER_THREADS, ex_online_cpus())) ||
       (st = symclone_trainer_run(tr)) ||
       (st = symclone_student_toeplitz_distance(s, 4, 7, &dist, NULL))) {
-    fprintf(stderr, "%s: cloning %s failed: %s: %s%s\n", prog_name, name, symclone_strerror(st),
-            symclone_student_last_error(s), tr ? symclone_trainer_last_error(tr) : "");
+    const char *msg = tr && *symclone_trainer_last_error(tr) ? symclone_trainer_last_error(tr)
+                                                              : symclone_student_last_error(s);
+    fprintf(stderr, "%s: cloning %s failed: %s: %s\n", prog_name, name, symclone_strerror(st), msg);
     symclone_trainer_free(tr);
     symclone_student_free(s);
     return NULL;
