@@ -152,8 +152,7 @@ static int disc_margin(int out_side, double reach, double *radius) {
  * smooth oriented filters, which bilinear interpolation rotates far better
  * than random ones.
  * Returns 0 on success, 1 after reporting a library error. */
-static int measure(int n, const float *x, int restrict_to_disc, int smooth_filters,
-                   result *res) {
+static int measure(int n, const float *x, int restrict_to_disc, int smooth_filters, result *res) {
   int status = 1;
   symclone_group *group = NULL;
   symclone_layer *lift = NULL, *gconv = NULL;
@@ -200,9 +199,9 @@ static int measure(int n, const float *x, int restrict_to_disc, int smooth_filte
 
   /* every non-identity element, on the one input x */
   layers l = {lift, gconv, lift_params, gconv_params};
-  CHECK(symclone_equivariance_error(group, lifting_op, &l, in_shape, lift_shape, mask,
-                                    lift_margin, x, 1, 1, 0, 0, &res->lifting_mean,
-                                    &res->lifting_max, errbuf, sizeof errbuf),
+  CHECK(symclone_equivariance_error(group, lifting_op, &l, in_shape, lift_shape, mask, lift_margin,
+                                    x, 1, 1, 0, 0, &res->lifting_mean, &res->lifting_max, errbuf,
+                                    sizeof errbuf),
         errbuf);
   CHECK(symclone_equivariance_error(group, lifting_gconv_op, &l, in_shape, gconv_shape, mask,
                                     gconv_margin, x, 1, 1, 0, 0, &res->lifting_gconv_mean,
@@ -221,8 +220,7 @@ done:
 
 int main(int argc, char **argv) {
   int rc = ex_parse(argc, argv,
-                    "The equivariance error of C4 and C8 lifting and group convolutions.", NULL,
-                    0);
+                    "The equivariance error of C4 and C8 lifting and group convolutions.", NULL, 0);
   if (rc >= 0) return rc;
   static float x[IN_CHANNELS * HEIGHT * WIDTH];
   result c4, c8;
@@ -230,8 +228,8 @@ int main(int argc, char **argv) {
   printf("symclone_version=%s\n", symclone_version_string());
   printf("header_version=%s\n", SYMCLONE_VERSION_STRING);
   printf("input=%dx%dx%d\n", IN_CHANNELS, HEIGHT, WIDTH);
-  printf("lifting=%d->%d channels, %dx%d kernel, valid\n", IN_CHANNELS, MID_CHANNELS,
-         LIFT_KERNEL, LIFT_KERNEL);
+  printf("lifting=%d->%d channels, %dx%d kernel, valid\n", IN_CHANNELS, MID_CHANNELS, LIFT_KERNEL,
+         LIFT_KERNEL);
   printf("group_conv=%d->%d channels, %dx%d kernel, valid\n", MID_CHANNELS, OUT_CHANNELS,
          GROUP_KERNEL, GROUP_KERNEL);
 

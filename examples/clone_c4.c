@@ -54,8 +54,9 @@ static int load_digit(const char *dir, float img[SIZE * SIZE], const char **sour
   char ip[1024], lp[1024];
   if (!ex_find_mnist(dir, ip, lp, sizeof ip)) {
     if (dir) {
-      fprintf(stderr, "%s: --mnist %s: no mnist10k-images-idx3-ubyte.gz and "
-                      "mnist10k-labels-idx1-ubyte.gz there (scripts/fetch-mnist)\n",
+      fprintf(stderr,
+              "%s: --mnist %s: no mnist10k-images-idx3-ubyte.gz and "
+              "mnist10k-labels-idx1-ubyte.gz there (scripts/fetch-mnist)\n",
               ex_prog(), dir);
       return 1;
     }
@@ -107,12 +108,13 @@ int main(int argc, char **argv) {
   if (!digit || load_digit(o.mnist, digit, &source)) goto done;
   printf("library_version=%s\n", symclone_version_string());
   EX_CHECK(symclone_group_create_cyclic(&c4, N), NULL);
-  EX_CHECK(symclone_layer_create_lifting(&teacher, N, 1, 1, KERNEL, SIZE, SIZE, SYMCLONE_PADDING_VALID, 0),
-        NULL);
+  EX_CHECK(symclone_layer_create_lifting(&teacher, N, 1, 1, KERNEL, SIZE, SIZE,
+                                         SYMCLONE_PADDING_VALID, 0),
+           NULL);
   /* the exact transforms R_r, for comparing the learned T_r with */
   EX_CHECK(symclone_student_create(&exact, SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE, SIZE,
-                                SYMCLONE_PADDING_VALID, KERNEL * KERNEL, 0),
-        NULL);
+                                   SYMCLONE_PADDING_VALID, KERNEL * KERNEL, 0),
+           NULL);
   EX_CHECK(symclone_student_init_exact(exact), symclone_student_last_error(exact));
   size_t nt = symclone_student_param_count(exact, SYMCLONE_STUDENT_PART_TRANSFORMS);
   rt = malloc(nt * sizeof *rt);
@@ -132,9 +134,10 @@ int main(int argc, char **argv) {
         goto done;
       }
     } else {
-      EX_CHECK(symclone_student_create(&st[i], SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE, SIZE,
-                                    SYMCLONE_PADDING_VALID, (int)o.blocks.v[i], (uint64_t)o.seed),
-            NULL);
+      EX_CHECK(
+          symclone_student_create(&st[i], SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE, SIZE,
+                                  SYMCLONE_PADDING_VALID, (int)o.blocks.v[i], (uint64_t)o.seed),
+          NULL);
     }
     symclone_student *s = st[i];
     int blocks = symclone_student_blocks(s);
@@ -144,7 +147,7 @@ int main(int argc, char **argv) {
     ex_figures f;
     double tdist = 0.0;
     EX_CHECK(ex_measure_student(s, c4, sobel, SYMCLONE_MASK_NONE, 0, &f, errbuf, sizeof errbuf),
-          errbuf);
+             errbuf);
     EX_CHECK(symclone_student_get(s, SYMCLONE_STUDENT_PART_TRANSFORMS, rt, nt), NULL);
     /* T_r (9x9) against T_0 R_r */
     const int P = KERNEL * KERNEL;
@@ -153,7 +156,8 @@ int main(int argc, char **argv) {
       for (int a = 0; a < P; a++)
         for (int b = 0; b < P; b++) {
           double t0r = 0;
-          for (int c = 0; c < P; c++) t0r += (double)rt[a * P + c] * ex[(size_t)r * P * P + c * P + b];
+          for (int c = 0; c < P; c++)
+            t0r += (double)rt[a * P + c] * ex[(size_t)r * P * P + c * P + b];
           double d = rt[(size_t)r * P * P + a * P + b] - t0r;
           num += d * d;
           den += t0r * t0r;
@@ -177,11 +181,10 @@ int main(int argc, char **argv) {
   EX_CHECK(symclone_student_effective_matrix(st[0], sobel, m), symclone_student_last_error(st[0]));
   EX_CHECK(symclone_layer_unroll(teacher, sobel, k), symclone_layer_last_error(teacher));
   const float *mats[2] = {m, k};
-  snprintf(path, sizeof path, "%s-matrix.%s", o.picture ? o.picture : "clone_c4",
-           ex_picture_ext());
+  snprintf(path, sizeof path, "%s-matrix.%s", o.picture ? o.picture : "clone_c4", ex_picture_ext());
   EX_CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, mats, 1, 2, (int)out, (int)in,
-                               SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 2, 8, errbuf, sizeof errbuf),
-        errbuf);
+                                  SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 2, 8, errbuf, sizeof errbuf),
+           errbuf);
   printf("matrix_picture=%s\n", path);
 
   /* Figure 6 style: feature maps under rotated inputs */
@@ -197,7 +200,7 @@ int main(int argc, char **argv) {
   const float *panels[3 * 6];
   for (int q = 0; q < 3; q++) {
     EX_CHECK(symclone_group_act_planar(c4, q, 1, SIZE, SIZE, digit, rot),
-          symclone_group_last_error(c4));
+             symclone_group_last_error(c4));
     int row = 0;
     EX_CHECK(symclone_layer_forward(teacher, sobel, 1, rot, y, NULL), NULL);
     orientation_max(y, maps + ((size_t)row * 3 + q) * OUT * OUT);
@@ -212,9 +215,9 @@ int main(int argc, char **argv) {
   snprintf(path, sizeof path, "%s-features.%s", o.picture ? o.picture : "clone_c4",
            ex_picture_ext());
   EX_CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, panels, rows, 3, OUT, OUT,
-                               SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL, 4, 1, 4, errbuf,
-                               sizeof errbuf),
-        errbuf);
+                                  SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL, 4, 1, 4, errbuf,
+                                  sizeof errbuf),
+           errbuf);
   printf("features_picture=%s\n", path);
   printf("features_rows=teacher");
   for (int i = 0; i < nst; i++) printf(",student-b%d", symclone_student_blocks(st[i]));

@@ -29,9 +29,9 @@
 
 int main(int argc, char **argv) {
   ex_clone_opts o;
-  int rc = ex_clone_parse(argc, argv,
-                          "Clone one C4 group convolution (3x3 kernels, 28x28) into dense students.",
-                          600, 0, &o);
+  int rc = ex_clone_parse(
+      argc, argv, "Clone one C4 group convolution (3x3 kernels, 28x28) into dense students.", 600,
+      0, &o);
   if (rc >= 0) return rc;
   rc = 1;
   symclone_student *s = NULL;
@@ -43,8 +43,9 @@ int main(int argc, char **argv) {
 
   printf("library_version=%s\n", symclone_version_string());
   EX_CHECK(symclone_group_create_cyclic(&c4, N), NULL);
-  EX_CHECK(symclone_layer_create_group_conv(&teacher, N, 1, 1, KERNEL, SIZE, SIZE, SYMCLONE_PADDING_VALID, 0),
-        NULL);
+  EX_CHECK(symclone_layer_create_group_conv(&teacher, N, 1, 1, KERNEL, SIZE, SIZE,
+                                            SYMCLONE_PADDING_VALID, 0),
+           NULL);
   for (int i = 0; i < o.blocks.n; i++) {
     char name[32];
     double seconds = 0.0, train_rel = NAN;
@@ -57,9 +58,10 @@ int main(int argc, char **argv) {
         goto done;
       }
     } else {
-      EX_CHECK(symclone_student_create(&s, SYMCLONE_STUDENT_GROUP, N, KERNEL, SIZE, SIZE,
-                                    SYMCLONE_PADDING_VALID, (int)o.blocks.v[i], (uint64_t)o.seed),
-            NULL);
+      EX_CHECK(
+          symclone_student_create(&s, SYMCLONE_STUDENT_GROUP, N, KERNEL, SIZE, SIZE,
+                                  SYMCLONE_PADDING_VALID, (int)o.blocks.v[i], (uint64_t)o.seed),
+          NULL);
     }
     int blocks = symclone_student_blocks(s);
     snprintf(name, sizeof name, "p4p4-b%d", blocks);
@@ -67,7 +69,7 @@ int main(int argc, char **argv) {
 
     ex_figures f;
     EX_CHECK(ex_measure_student(s, c4, theta, SYMCLONE_MASK_NONE, 0, &f, errbuf, sizeof errbuf),
-          errbuf);
+             errbuf);
     ex_print_figures(name, s, &o, seconds, train_rel, &f);
     if (o.save) {
       ex_student_path(path, sizeof path, &o, blocks);
@@ -84,9 +86,10 @@ int main(int argc, char **argv) {
       const float *mats[2] = {m, k};
       snprintf(path, sizeof path, "%s-matrix.%s", o.picture ? o.picture : "clone_p4p4",
                ex_picture_ext());
-      EX_CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, mats, 1, 2, (int)out, (int)in,
-                                   SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 4, 8, errbuf, sizeof errbuf),
-            errbuf);
+      EX_CHECK(
+          symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, mats, 1, 2, (int)out, (int)in,
+                                 SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 4, 8, errbuf, sizeof errbuf),
+          errbuf);
       printf("matrix_picture=%s\n", path);
     }
     symclone_student_free(s);

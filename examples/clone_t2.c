@@ -51,9 +51,10 @@ int main(int argc, char **argv) {
         goto done;
       }
     } else {
-      EX_CHECK(symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, KERNEL, SIZE, SIZE,
-                                    SYMCLONE_PADDING_VALID, (int)o.blocks.v[i], (uint64_t)o.seed),
-            NULL);
+      EX_CHECK(
+          symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, KERNEL, SIZE, SIZE,
+                                  SYMCLONE_PADDING_VALID, (int)o.blocks.v[i], (uint64_t)o.seed),
+          NULL);
     }
     int blocks = symclone_student_blocks(s);
     snprintf(name, sizeof name, "t2-b%d", blocks);
@@ -69,12 +70,12 @@ int main(int argc, char **argv) {
     ex_figures f;
     double teacher_eq = NAN, teacher_eq_max;
     EX_CHECK(ex_measure_student(s, t2, theta, SYMCLONE_MASK_SHIFT_INTERIOR, 64, &f, errbuf,
-                          sizeof errbuf),
-          errbuf);
+                                sizeof errbuf),
+             errbuf);
     EX_CHECK(symclone_student_teacher(s, &teacher), NULL);
     EX_CHECK(symclone_layer_equivariance_error(t2, teacher, theta, NULL, 0, 8, 64, 7, &teacher_eq,
-                                            &teacher_eq_max, errbuf, sizeof errbuf),
-          errbuf);
+                                               &teacher_eq_max, errbuf, sizeof errbuf),
+             errbuf);
     ex_print_figures(name, s, &o, seconds, train_rel, &f);
     printf("teacher_equiv_err=%.3e\n", teacher_eq);
 
@@ -84,9 +85,10 @@ int main(int argc, char **argv) {
     const float *panels[2] = {m, k};
     snprintf(path, sizeof path, "%s-b%d.%s", o.picture ? o.picture : "clone_t2", blocks,
              ex_picture_ext());
-    EX_CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, panels, 1, 2, (int)out, (int)in,
-                                 SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, 8, errbuf, sizeof errbuf),
-          errbuf);
+    EX_CHECK(
+        symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, panels, 1, 2, (int)out, (int)in,
+                               SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, 8, errbuf, sizeof errbuf),
+        errbuf);
     printf("picture=%s\n", path);
 
     if (o.save) {

@@ -115,8 +115,7 @@ static int parse_list(const ex_option *o, const char *s, ex_int_list *out) {
   for (const char *p = s;; l.n++) {
     size_t w = strcspn(p, ",");
     if (l.n == EX_LIST_MAX) {
-      fprintf(stderr, "%s: %s: '%s' has more than %d values\n", prog_name, o->name, s,
-              EX_LIST_MAX);
+      fprintf(stderr, "%s: %s: '%s' has more than %d values\n", prog_name, o->name, s, EX_LIST_MAX);
       return 1;
     }
     if (w == 0 || w >= sizeof item) {
@@ -138,10 +137,14 @@ static int parse_list(const ex_option *o, const char *s, ex_int_list *out) {
 static int parse_value(const ex_option *o, const char *v) {
   struct stat sb;
   switch (o->kind) {
-    case EX_OPT_INT: return parse_int(o, v, o->value);
-    case EX_OPT_REAL: return parse_real(o, v, o->value);
-    case EX_OPT_CHOICE: return parse_choice(o, v, o->value);
-    case EX_OPT_INT_LIST: return parse_list(o, v, o->value);
+    case EX_OPT_INT:
+      return parse_int(o, v, o->value);
+    case EX_OPT_REAL:
+      return parse_real(o, v, o->value);
+    case EX_OPT_CHOICE:
+      return parse_choice(o, v, o->value);
+    case EX_OPT_INT_LIST:
+      return parse_list(o, v, o->value);
     case EX_OPT_DIR:
       if (stat(v, &sb) || !S_ISDIR(sb.st_mode)) {
         fprintf(stderr, "%s: %s: '%s' is not a directory\n", prog_name, o->name, v);
@@ -156,7 +159,8 @@ static int parse_value(const ex_option *o, const char *v) {
       }
       *(const char **)o->value = v;
       return 0;
-    case EX_OPT_FLAG: break;
+    case EX_OPT_FLAG:
+      break;
   }
   return 1;
 }
@@ -176,7 +180,8 @@ int ex_parse(int argc, char **argv, const char *about, const ex_option *opts, in
     for (int k = 0; k < n && !o; k++)
       if (!strcmp(a, opts[k].name)) o = &opts[k];
     if (!o) {
-      fprintf(stderr, "%s: %s '%s'\n", prog_name, a[0] == '-' ? "unknown option" : "unexpected argument", a);
+      fprintf(stderr, "%s: %s '%s'\n", prog_name,
+              a[0] == '-' ? "unknown option" : "unexpected argument", a);
       goto bad;
     }
     if (o->kind == EX_OPT_FLAG) {
@@ -362,9 +367,8 @@ symclone_status ex_measure_student(const symclone_student *s, const symclone_gro
     return st;
   }
   student_at op = {s, theta};
-  return symclone_equivariance_error(group, student_op, &op, in_shape, out_shape, mask, 0, NULL,
-                                     0, 8, max_elements, 7, &f->eq_mean, &f->eq_max, errbuf,
-                                     errlen);
+  return symclone_equivariance_error(group, student_op, &op, in_shape, out_shape, mask, 0, NULL, 0,
+                                     8, max_elements, 7, &f->eq_mean, &f->eq_max, errbuf, errlen);
 }
 
 void ex_print_figures(const char *name, const symclone_student *s, const ex_clone_opts *o,
@@ -454,8 +458,7 @@ static int keep_first(symclone_dataset **ds, size_t n) {
 int ex_xp_load(const ex_xp_opts *o, long long train_count, symclone_dataset **train,
                symclone_dataset **test) {
   char im[1024], lb[1024], tim[1024], tlb[1024];
-  const char *images = o->images, *labels = o->labels, *ti = o->test_images,
-             *tl = o->test_labels;
+  const char *images = o->images, *labels = o->labels, *ti = o->test_images, *tl = o->test_labels;
   if (!images && o->fashion) {
     snprintf(im, sizeof im, "%s/train-images-idx3-ubyte.gz", FASHION_DIR);
     snprintf(lb, sizeof lb, "%s/train-labels-idx1-ubyte.gz", FASHION_DIR);
@@ -465,8 +468,10 @@ int ex_xp_load(const ex_xp_opts *o, long long train_count, symclone_dataset **tr
     if (!ti) ti = tim, tl = tlb;
   } else if (!images) {
     if (!ex_find_mnist(NULL, im, lb, sizeof im)) {
-      fprintf(stderr, "%s: no MNIST digits found: run scripts/fetch-mnist, set "
-                      "SYMCLONE_DATA_DIR or pass --images and --labels\n", prog_name);
+      fprintf(stderr,
+              "%s: no MNIST digits found: run scripts/fetch-mnist, set "
+              "SYMCLONE_DATA_DIR or pass --images and --labels\n",
+              prog_name);
       return 1;
     }
     images = im, labels = lb;
@@ -483,9 +488,10 @@ int ex_xp_load(const ex_xp_opts *o, long long train_count, symclone_dataset **tr
   } else {
     size_t n = symclone_dataset_count(all);
     if (n <= XP_TEST_COUNT) {
-      fprintf(stderr, "%s: %s holds %zu images; the split needs more than %d (%d test images "
-                      "and at least one to train on)\n", prog_name, images, n, XP_TEST_COUNT,
-              XP_TEST_COUNT);
+      fprintf(stderr,
+              "%s: %s holds %zu images; the split needs more than %d (%d test images "
+              "and at least one to train on)\n",
+              prog_name, images, n, XP_TEST_COUNT, XP_TEST_COUNT);
       goto fail;
     }
     if (symclone_dataset_split(all, XP_TEST_COUNT, 0, &tr, &te)) {
@@ -496,8 +502,10 @@ int ex_xp_load(const ex_xp_opts *o, long long train_count, symclone_dataset **tr
     all = NULL;
   }
   if (train_count > 0 && (size_t)train_count > symclone_dataset_count(tr)) {
-    fprintf(stderr, "%s: %lld training images are needed (--train, or 3,000 with --quick); "
-                    "%s gives %zu\n", prog_name, train_count, images, symclone_dataset_count(tr));
+    fprintf(stderr,
+            "%s: %lld training images are needed (--train, or 3,000 with --quick); "
+            "%s gives %zu\n",
+            prog_name, train_count, images, symclone_dataset_count(tr));
     goto fail;
   }
   if (train_count > 0 && keep_first(&tr, (size_t)train_count)) goto fail;
@@ -541,7 +549,7 @@ symclone_student *ex_xp_clone(const char *name, symclone_student_kind kind, int 
       (st = symclone_trainer_run(tr)) ||
       (st = symclone_student_toeplitz_distance(s, 4, 7, &dist, NULL))) {
     const char *msg = tr && *symclone_trainer_last_error(tr) ? symclone_trainer_last_error(tr)
-                                                              : symclone_student_last_error(s);
+                                                             : symclone_student_last_error(s);
     fprintf(stderr, "%s: cloning %s failed: %s: %s\n", prog_name, name, symclone_strerror(st), msg);
     symclone_trainer_free(tr);
     symclone_student_free(s);
@@ -606,8 +614,8 @@ int ex_rot_clone(const ex_rot_geom *g, long long lift_steps, long long group_ste
   int a = g->lift_pad == SYMCLONE_PADDING_VALID ? g->hw - g->lift_k + 1 : g->hw;
   if (g->pool_first) a /= 2;
   int b = a / 2;
-  st->lift = ex_xp_clone("lifting", SYMCLONE_STUDENT_LIFTING, g->lift_k, g->hw, g->lift_pad,
-                         lift_steps);
+  st->lift =
+      ex_xp_clone("lifting", SYMCLONE_STUDENT_LIFTING, g->lift_k, g->hw, g->lift_pad, lift_steps);
   st->group_a = st->lift ? ex_xp_clone("group_a", SYMCLONE_STUDENT_GROUP, 3, a,
                                        SYMCLONE_PADDING_ZERO, group_steps)
                          : NULL;
@@ -647,8 +655,11 @@ symclone_net *ex_rot_model(const ex_rot_geom *g, const char *kind, const ex_rot_
   if (planar) c *= 2;
   for (int layer = 0; layer < 4; layer++) {
     if (st)
-      EX_NET_TRY(symclone_net_add_cloned(
-          net, layer == 0 ? st->lift : layer == 1 ? st->group_a : st->group_b, c, mode, beta));
+      EX_NET_TRY(symclone_net_add_cloned(net,
+                                         layer == 0   ? st->lift
+                                         : layer == 1 ? st->group_a
+                                                      : st->group_b,
+                                         c, mode, beta));
     else if (planar)
       EX_NET_TRY(symclone_net_add_conv2d(net, c, layer ? 3 : g->lift_k,
                                          layer ? SYMCLONE_PADDING_ZERO : g->lift_pad, 1));

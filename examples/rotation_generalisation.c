@@ -23,8 +23,13 @@ int main(int argc, char **argv) {
   if (rc >= 0) return rc;
   long long ntrain = o.train_count ? o.train_count : o.quick ? 3000 : 0;
   long long epochs = o.epochs ? o.epochs : o.quick ? 5 : 6;
-  ex_rot_geom g = {o.quick ? 14 : 28, 3, o.quick ? SYMCLONE_PADDING_VALID : SYMCLONE_PADDING_ZERO,
-                   !o.quick, o.quick ? 6 : 8, 32, 10};
+  ex_rot_geom g = {o.quick ? 14 : 28,
+                   3,
+                   o.quick ? SYMCLONE_PADDING_VALID : SYMCLONE_PADDING_ZERO,
+                   !o.quick,
+                   o.quick ? 6 : 8,
+                   32,
+                   10};
 
   symclone_dataset *train = NULL, *test = NULL, *rotated = NULL;
   ex_rot_students st = {NULL, NULL, NULL};
@@ -37,19 +42,20 @@ int main(int argc, char **argv) {
   if (o.quick &&
       (ex_xp_downsample(&train) || ex_xp_downsample(&test) || ex_xp_downsample(&rotated)))
     goto done;
-  printf("experiment=rotation_generalisation data=%s mode=%s hw=%d train=%zu test=%zu "
-         "epochs=%lld\n",
-         o.fashion ? "fashion" : "mnist", o.quick ? "quick" : "default", g.hw,
-         symclone_dataset_count(train), symclone_dataset_count(test), epochs);
+  printf(
+      "experiment=rotation_generalisation data=%s mode=%s hw=%d train=%zu test=%zu "
+      "epochs=%lld\n",
+      o.fashion ? "fashion" : "mnist", o.quick ? "quick" : "default", g.hw,
+      symclone_dataset_count(train), symclone_dataset_count(test), epochs);
 
   if (ex_rot_clone(&g, 3000, 2000, &st)) goto done;
 
   const char *names[5] = {"gcnn", "cloned_gcnn_retain", "cloned_gcnn_break", "cnn", "mlp"};
   for (int m = 0; m < 5; m++) {
     const char *kind = m == 3 ? "cnn" : m == 4 ? "mlp" : "gcnn";
-    symclone_net *net = ex_rot_model(&g, kind, (m == 1 || m == 2) ? &st : NULL,
-                                     m == 2 ? SYMCLONE_CLONE_BREAK : SYMCLONE_CLONE_RETAIN, o.beta,
-                                     o.seed + 1);
+    symclone_net *net =
+        ex_rot_model(&g, kind, (m == 1 || m == 2) ? &st : NULL,
+                     m == 2 ? SYMCLONE_CLONE_BREAK : SYMCLONE_CLONE_RETAIN, o.beta, o.seed + 1);
     if (!net) goto done;
     double sec = ex_xp_train(net, names[m], train, epochs, 3e-3, o.seed + 2);
     double up = sec < 0 ? -1 : ex_xp_accuracy(net, test);

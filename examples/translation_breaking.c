@@ -71,10 +71,11 @@ int main(int argc, char **argv) {
     goto done;
   }
   if (ex_xp_downsample(&train) || ex_xp_downsample(&test)) goto done;
-  printf("experiment=translation_breaking data=%s mode=%s canvas=48 hw=%d classes=20 train=%zu "
-         "test=%zu epochs=%lld\n",
-         o.fashion ? "fashion" : "mnist", o.quick ? "quick" : "default", hw,
-         symclone_dataset_count(train), symclone_dataset_count(test), epochs);
+  printf(
+      "experiment=translation_breaking data=%s mode=%s canvas=48 hw=%d classes=20 train=%zu "
+      "test=%zu epochs=%lld\n",
+      o.fashion ? "fashion" : "mnist", o.quick ? "quick" : "default", hw,
+      symclone_dataset_count(train), symclone_dataset_count(test), epochs);
 
   /* one student serves the three layers: all are 3x3 circular on 24x24 */
   st = ex_xp_clone("planar", SYMCLONE_STUDENT_PLANAR, 3, hw, SYMCLONE_PADDING_CIRCULAR,
@@ -83,9 +84,9 @@ int main(int argc, char **argv) {
 
   const char *names[4] = {"cloned_cnn_retain", "cloned_cnn_break", "cnn", "mlp"};
   for (int m = 0; m < 4; m++) {
-    symclone_net *net = model(m == 3 ? "mlp" : "cnn", m < 2 ? st : NULL, hw, c,
-                              m == 1 ? SYMCLONE_CLONE_BREAK : SYMCLONE_CLONE_RETAIN, o.beta,
-                              o.seed + 1);
+    symclone_net *net =
+        model(m == 3 ? "mlp" : "cnn", m < 2 ? st : NULL, hw, c,
+              m == 1 ? SYMCLONE_CLONE_BREAK : SYMCLONE_CLONE_RETAIN, o.beta, o.seed + 1);
     if (!net) goto done;
     double sec = ex_xp_train(net, names[m], train, epochs, 3e-3, o.seed + 2);
     double acc = sec < 0 ? -1 : ex_xp_accuracy(net, test);
