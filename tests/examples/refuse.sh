@@ -13,6 +13,7 @@
 # nothing on stdout, and prints a line matching the extended regular
 # expression PATTERN on stderr, and for STATUS 2 also its usage.  With
 # STATUS 0 (--help) the usage and PATTERN go to stdout and stderr is empty.
+# make_idx.py runs with $PYTHON3 (meson's Python), else python3.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
@@ -22,11 +23,11 @@ fail() { echo "FAIL: $*"; exit 1; }
 while :; do
   case $1 in
     --idx)
-      python3 "$here/make_idx.py" "$dir/$2-images" "$dir/$2-labels" "$3" "$4" "$5"
+      "${PYTHON3:-python3}" "$here/make_idx.py" "$dir/$2-images" "$dir/$2-labels" "$3" "$4" "$5"
       shift 5 ;;
     --mnist-dir)
       mkdir -p "$dir/$2"
-      python3 "$here/make_idx.py" "$dir/$2/mnist10k-images-idx3-ubyte.gz" \
+      "${PYTHON3:-python3}" "$here/make_idx.py" "$dir/$2/mnist10k-images-idx3-ubyte.gz" \
         "$dir/$2/mnist10k-labels-idx1-ubyte.gz" "$3" "$4" "$5"
       shift 5 ;;
     *) break ;;
