@@ -383,7 +383,7 @@ START_TEST(layer_queries_on_null_return_their_documented_values) {
   ck_assert_uint_eq(symclone_layer_weight_count(NULL), 0);
   ck_assert_int_eq(symclone_layer_kernel(NULL), 0);
   ck_assert_int_eq(symclone_layer_orientations(NULL), 0);
-  ck_assert_int_eq(symclone_layer_padding(NULL), -1);
+  ck_assert_int_eq(symclone_layer_padding(NULL), SYMCLONE_PADDING_NONE);
   ck_assert_int_eq(symclone_layer_is_linear(NULL), 0);
   ck_assert_uint_eq(symclone_layer_workspace_size(NULL, 4), 0);
   ck_assert_ptr_nonnull(symclone_layer_last_error(NULL));

@@ -135,7 +135,7 @@ static symclone_status finish(symclone_diag *d, symclone_status st, char *eb, si
   return st;
 }
 
-static symclone_status equivariance_error(const symclone_group *g, symclone_operator_fn op,
+static symclone_status equivariance_error(const symclone_group *g, symclone_diag_operator_fn op,
                                           void *user, const int is[4], const int os[4],
                                           symclone_mask mask, int margin, const float *inputs,
                                           size_t n_inputs, int samples, int max_elements,
@@ -864,7 +864,8 @@ START_TEST(bad_equivariance_arguments_return_the_documented_codes) {
   EXPECT(SYMCLONE_ERR_SIZE, symclone_diag_equivariance_error(d, matrix_forward, &o, &mean, &max));
   OK(symclone_diag_set_inputs(d, NULL, 0));
   /* the operator's status is returned */
-  EXPECT(SYMCLONE_ERR_CANCELLED, symclone_diag_equivariance_error(d, failing_op, NULL, &mean, &max));
+  EXPECT(SYMCLONE_ERR_CANCELLED,
+         symclone_diag_equivariance_error(d, failing_op, NULL, &mean, &max));
   ck_assert_ptr_nonnull(strstr(symclone_diag_last_error(d), "operator"));
   /* an operator that is zero everywhere leaves nothing to compare */
   size_t out16 = 16;
@@ -898,7 +899,8 @@ START_TEST(bad_equivariance_arguments_return_the_documented_codes) {
   symclone_layer *dense = NULL;
   OK(symclone_layer_create_dense(&dense, 25, 25, 0));
   float *q = layer_params(dense, 83);
-  EXPECT(SYMCLONE_ERR_UNSUPPORTED, symclone_diag_layer_equivariance_error(d, dense, q, &mean, &max));
+  EXPECT(SYMCLONE_ERR_UNSUPPORTED,
+         symclone_diag_layer_equivariance_error(d, dense, q, &mean, &max));
   symclone_diag_free(d);
   free(q);
   symclone_layer_free(dense);

@@ -119,7 +119,7 @@ START_TEST(gradient_cloned_lifting_retain) {
   ck_assert_int_eq(symclone_net_add_maxpool2(net), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_orient_pool(net, SYMCLONE_POOL_MEAN), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_dense(net, 3, 1), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_net_layer_kind(net, 0), SYMCLONE_NET_LAYER_CLONED);
+  ck_assert_int_eq(symclone_net_layer_kind(net, 0), SYMCLONE_LAYER_CLONED);
   size_t off, cnt, tr;
   ck_assert_int_eq(symclone_net_layer_params(net, 0, &off, &cnt, &tr), SYMCLONE_OK);
   ck_assert_uint_eq(off, 0);

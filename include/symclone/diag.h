@@ -58,7 +58,7 @@ typedef struct symclone_diag symclone_diag;
  * where in_size and out_size are the products of the diag's shapes.  `user`
  * is passed through unchanged.  Return SYMCLONE_OK, or an error status,
  * which the diagnostic then returns. */
-typedef symclone_status (*symclone_operator_fn)(void *user, size_t batch, const float *x,
+typedef symclone_status (*symclone_diag_operator_fn)(void *user, size_t batch, const float *x,
                                                 float *y);
 
 /* Values of SYMCLONE_DIAG_MASK: which output pixels an equivariance error
@@ -131,8 +131,9 @@ SYMCLONE_API symclone_status symclone_diag_set_inputs(symclone_diag *diag, const
  * pair skipped, or an operator output not finite), SYMCLONE_ERR_NOMEM, or
  * the operator's own status. */
 SYMCLONE_API symclone_status symclone_diag_equivariance_error(symclone_diag *diag,
-                                                              symclone_operator_fn op, void *user,
-                                                              double *mean_err, double *max_err);
+                                                              symclone_diag_operator_fn op,
+                                                              void *user, double *mean_err,
+                                                              double *max_err);
 
 /* The same for a layer's forward pass with the given parameters (NULL for
  * parameter-free layers).  The layer's input and output shapes must be the

@@ -69,10 +69,6 @@ typedef enum symclone_clone_mode {
   SYMCLONE_CLONE_BREAK = 1
 } symclone_clone_mode;
 
-/* Kind reported by symclone_net_layer_kind() for a cloned layer; the other
- * layers report their symclone_layer_kind. */
-#define SYMCLONE_NET_LAYER_CLONED 64
-
 /* Progress of symclone_net_train(): epoch (1-based) of epochs, updates done
  * in this epoch of batches, mean cross-entropy and accuracy on the training
  * batches of this epoch so far, seconds since the call began and an estimate
@@ -137,9 +133,9 @@ SYMCLONE_API symclone_status symclone_net_add_cloned(symclone_net *net,
 /* ---- geometry and parameters ---- */
 
 SYMCLONE_API int symclone_net_layer_count(const symclone_net *net);
-/* symclone_layer_kind of layer `index`, SYMCLONE_NET_LAYER_CLONED, or 0 if
- * net is NULL or index out of range. */
-SYMCLONE_API int symclone_net_layer_kind(const symclone_net *net, int index);
+/* Kind of layer `index`: its symclone_layer_kind, SYMCLONE_LAYER_CLONED for
+ * a cloned layer, or 0 if net is NULL or index out of range. */
+SYMCLONE_API symclone_layer_kind symclone_net_layer_kind(const symclone_net *net, int index);
 /* Shape {channels, orientations, height, width} of one input / output
  * sample of the whole network. */
 SYMCLONE_API symclone_status symclone_net_input_shape(const symclone_net *net, int shape[4]);
@@ -203,7 +199,8 @@ SYMCLONE_API symclone_status symclone_net_gradient(symclone_net *net, size_t bat
  * [0, output_size).  The data are borrowed for the call.  Errors as for
  * symclone_net_gradient(), SYMCLONE_ERR_CANCELLED (the callback asked to
  * stop; the updates made so far are kept) and SYMCLONE_ERR_DIVERGED (a loss
- * or gradient not finite: that update is not applied and training stops). */
+ * or gradient not finite: nothing of the rejected step is applied and
+ * training stops). */
 SYMCLONE_API symclone_status symclone_net_train(symclone_net *net, const float *x,
                                                 const int *labels, size_t count);
 

@@ -29,9 +29,9 @@
  * Reproducibility: the same seed and settings give the same weights bit for
  * bit on the same build and BLAS thread count.
  *
- * Divergence: a step whose loss or gradient is not finite is not applied;
- * the call returns SYMCLONE_ERR_DIVERGED, the weights stay as they were
- * after the last good step and last_error names the step.
+ * Divergence: a step whose loss or gradient is not finite is rejected and
+ * nothing of the rejected step is applied; the call returns
+ * SYMCLONE_ERR_DIVERGED and last_error names the step.
  *
  * Thread safety: a trainer is used by one thread at a time; two trainers
  * (with distinct students) may run concurrently.  BLAS threading belongs to
@@ -83,8 +83,8 @@ typedef enum symclone_objective {
 
 /* Progress: called every PROGRESS_EVERY updates and after the last; a
  * non-zero return stops run() with SYMCLONE_ERR_CANCELLED. */
-typedef int (*symclone_progress_fn)(void *user, long long step, double loss, double rel_loss,
-                                    double seconds);
+typedef int (*symclone_trainer_progress_fn)(void *user, long long step, double loss,
+                                            double rel_loss, double seconds);
 
 /* Family mode.  The trainer borrows the student (which must outlive it) and
  * updates its parameters in place. */
@@ -121,7 +121,8 @@ SYMCLONE_API symclone_status symclone_trainer_set_samples(symclone_trainer *trai
                                                           const float *samples, size_t count);
 
 SYMCLONE_API symclone_status symclone_trainer_set_progress(symclone_trainer *trainer,
-                                                           symclone_progress_fn fn, void *user);
+                                                           symclone_trainer_progress_fn fn,
+                                                           void *user);
 
 /* One update (ACCUMULATE micro-batches).  loss and rel_loss may be NULL. */
 SYMCLONE_API symclone_status symclone_trainer_step(symclone_trainer *trainer, double *loss,
@@ -144,18 +145,22 @@ SYMCLONE_API const char *symclone_trainer_last_error(const symclone_trainer *tra
  * params[i] (NULL for parameter-free layers) form a sequential network on
  * fields of layers[0]'s input shape.  For every conv-family layer (conv2d,
  * lifting, group conv) a student of `blocks` blocks is created and trained
- * with the settings of `settings` (a trainer used only as a template of
- * settings) and stored in students[i]; other layers get students[i] = NULL.
- * With inputs (n_inputs fields of layers[0]'s input size) each student is
- * trained on the teacher's features entering its layer, one channel at a
- * time (INPUT_SOURCE set to SAMPLES unless the template asks for
- * SAMPLES_TRANSFORMED); with inputs NULL, on standard normal fields.  On
- * error every student created so far is freed and students[] is all NULL. */
-SYMCLONE_API symclone_status symclone_trainer_clone_stack(const symclone_layer *const *layers,
-                                                  const float *const *params, int count,
-                                                  const float *inputs, size_t n_inputs,
-                                                  const symclone_trainer *settings, int blocks,
-                                                  symclone_student **students);
+ * with the settings of `settings` (a trainer used as a template: it is not
+ * trained, and it keeps the message of a failure) and stored in
+ * students[i]; other layers get students[i] = NULL.  The student of layer
+ * i is seeded with SEED + i.  With inputs (n_inputs fields of layers[0]'s
+ * input size, borrowed for the call) each student is trained on the
+ * teacher's features entering its layer, one channel at a time
+ * (INPUT_SOURCE SAMPLES unless the template asks for SAMPLES_TRANSFORMED,
+ * and UNIT_KERNELS in place of MOMENT); with inputs NULL, on standard
+ * normal fields.  On error every student created so far is freed and
+ * students[] is all NULL. */
+SYMCLONE_API symclone_status symclone_trainer_clone_stack(symclone_trainer *settings,
+                                                          const symclone_layer *const *layers,
+                                                          const float *const *params, int count,
+                                                          const float *inputs, size_t n_inputs,
+                                                          int blocks,
+                                                          symclone_student **students);
 
 #ifdef __cplusplus
 }

@@ -22,7 +22,8 @@ typedef enum sym_settings_object {
   SYM_SETTINGS_LOADER = 4
 } sym_settings_object;
 
-/* Slots of an object's value array (one more than its largest slot). */
+/* Slots of an object's value array: every key's slot is below it (raise it
+ * when an object's keys reach it). */
 #define SYM_SETTINGS_SLOTS 24
 
 /* The slot of a key within its object's value array. */

@@ -33,7 +33,7 @@ symclone_status symclone_diag_set(symclone_diag *diag, symclone_setting key, dou
       diag->a.kind != SYMCLONE_GROUP_T2)
     return sym_fail(&diag->err, SYMCLONE_ERR_SETTING,
                     "mask=%g (SYMCLONE_MASK_SHIFT_INTERIOR) needs a T2 group", value);
-  diag->setting[SYM_SETTING_SLOT(key)] = value;
+  diag->setting[sym_settings_index(SYM_SETTINGS_DIAG, key)] = value;
   return SYMCLONE_OK;
 }
 

@@ -70,16 +70,35 @@ static void compare(const sym_field *f, const int *lo, const int *hi, const floa
   *den = dd;
 }
 
-static symclone_status call_op(symclone_operator_fn op, void *user, size_t batch, const float *x,
-                               float *y, const sym_err *e) {
+static symclone_status call_op(symclone_diag_operator_fn op, void *user, size_t batch,
+                               const float *x, float *y, const sym_err *e) {
   symclone_status st = op(user, batch, x, y);
   if (st) return sym_fail(e, st, "the operator failed: %s", symclone_strerror(st));
   return SYMCLONE_OK;
 }
 
+/* The first m entries of the returned list (total entries, freed by the
+ * caller; NULL if it cannot be allocated) are the elements to evaluate:
+ * every non-identity element, or a seeded partial Fisher-Yates sample. */
+static int *draw_elements(sym_rng *rng, size_t total, size_t m) {
+  int *elems = sym_malloc_array(total, sizeof *elems);
+  if (!elems) return NULL;
+  for (size_t i = 0; i < total; i++) elems[i] = (int)i + 1;
+  if (m < total)
+    for (size_t i = 0; i < m; i++) {
+      size_t j = i + (size_t)sym_rng_below(rng, (uint64_t)(total - i));
+      int t = elems[i];
+      elems[i] = elems[j];
+      elems[j] = t;
+    }
+  return elems;
+}
+
 /* The equivariance error of op on the diag's fields with the given mask
- * and margin (validated by the callers). */
-static symclone_status equivariance(symclone_diag *d, symclone_operator_fn op, void *user,
+ * and margin (validated by the callers).  One function of about 90 lines:
+ * the loop over inputs and elements shares the work fields, the mask rows
+ * and the running sums, which a split would have to pass around. */
+static symclone_status equivariance(symclone_diag *d, symclone_diag_operator_fn op, void *user,
                                     symclone_mask mask, int margin, double *mean_err,
                                     double *max_err) {
   const sym_actions *a = &d->a;
@@ -95,7 +114,6 @@ static symclone_status equivariance(symclone_diag *d, symclone_operator_fn op, v
   int *elems = NULL, *lo = NULL, *hi = NULL;
   float *xbuf = NULL, *fx = NULL, *gx = NULL, *fgx = NULL, *gfx = NULL;
 
-  /* The non-identity elements: all, or a seeded partial Fisher-Yates sample. */
   sym_rng rng;
   sym_rng_seed(&rng, seed);
   size_t total = (size_t)a->order - 1;
@@ -105,19 +123,10 @@ static symclone_status equivariance(symclone_diag *d, symclone_operator_fn op, v
     *max_err = 0.0;
     goto done;
   }
-  elems = sym_malloc_array(total, sizeof *elems);
-  if (!elems) {
+  if (!(elems = draw_elements(&rng, total, m))) {
     st = sym_fail(e, SYMCLONE_ERR_NOMEM, "cannot allocate the element list");
     goto done;
   }
-  for (size_t i = 0; i < total; i++) elems[i] = (int)i + 1;
-  if (m < total)
-    for (size_t i = 0; i < m; i++) {
-      size_t j = i + (size_t)sym_rng_below(&rng, (uint64_t)(total - i));
-      int t = elems[i];
-      elems[i] = elems[j];
-      elems[j] = t;
-    }
 
   size_t in_size = a->in.size, out_size = a->out.size;
   size_t per = in_size + out_size; /* no overflow: both <= INT_MAX */
@@ -158,7 +167,7 @@ static symclone_status equivariance(symclone_diag *d, symclone_operator_fn op, v
         compare(&a->out, lo, hi, fgx + b * out_size, gfx, &num, &den);
         if (!isfinite(num) || !isfinite(den)) {
           st = sym_fail(e, SYMCLONE_ERR_DATA,
-                             "the operator output is not finite (sample %d, element %d)", s, g);
+                        "the operator output is not finite (sample %d, element %d)", s, g);
           goto done;
         }
         if (den == 0.0) continue; /* nothing to compare against */
@@ -171,7 +180,7 @@ static symclone_status equivariance(symclone_diag *d, symclone_operator_fn op, v
   }
   if (counted == 0) {
     st = sym_fail(e, SYMCLONE_ERR_DATA,
-                       "no (element, input) pair has a non-zero output over the compared pixels");
+                  "no (element, input) pair has a non-zero output over the compared pixels");
     goto done;
   }
   *mean_err = sum / (double)counted;
@@ -189,7 +198,7 @@ done:
   return st;
 }
 
-symclone_status symclone_diag_equivariance_error(symclone_diag *diag, symclone_operator_fn op,
+symclone_status symclone_diag_equivariance_error(symclone_diag *diag, symclone_diag_operator_fn op,
                                                  void *user, double *mean_err, double *max_err) {
   if (!diag) return SYMCLONE_ERR_NULL;
   if (!op) return sym_fail(&diag->err, SYMCLONE_ERR_NULL, "op is NULL");

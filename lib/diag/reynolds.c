@@ -30,8 +30,8 @@ static symclone_status project_exact(const sym_actions *a, const float *W, float
   size_t in = a->in.size, out = a->out.size;
   if (in > INDEX_LIMIT || out > INDEX_LIMIT)
     return sym_fail(e, SYMCLONE_ERR_SIZE,
-                         "fields of %zu and %zu values: the index maps need at most %zu", in,
-                         out, INDEX_LIMIT);
+                    "fields of %zu and %zu values: the index maps need at most %zu", in, out,
+                    INDEX_LIMIT);
   size_t big = in > out ? in : out;
   symclone_status st = SYMCLONE_OK;
   double *acc = sym_calloc(cells, sizeof *acc);
@@ -40,8 +40,7 @@ static symclone_status project_exact(const sym_actions *a, const float *W, float
   size_t *tau = sym_malloc_array(in, sizeof *tau);
   size_t *sigma = sym_malloc_array(out, sizeof *sigma);
   if (!acc || !index || !tmp || !tau || !sigma) {
-    st = sym_fail(e, SYMCLONE_ERR_NOMEM, "cannot allocate the %zux%zu sums",
-                       out, in);
+    st = sym_fail(e, SYMCLONE_ERR_NOMEM, "cannot allocate the %zux%zu sums", out, in);
     goto done;
   }
   for (size_t i = 0; i < big; i++) index[i] = (float)i;
@@ -124,8 +123,8 @@ static symclone_status action_columns(const sym_actions *a, int output, int g, f
     for (size_t i = 0; i < n; i++)
       if (image[i] != 0.0f) {
         if (sparse_reserve(m, nnz, nnz + 1))
-          return sym_fail(e, SYMCLONE_ERR_NOMEM,
-                               "cannot allocate the action matrix of %zu values", n);
+          return sym_fail(e, SYMCLONE_ERR_NOMEM, "cannot allocate the action matrix of %zu values",
+                          n);
         m->row[nnz] = i;
         m->val[nnz] = image[i];
         nnz++;
@@ -151,8 +150,7 @@ static symclone_status project_interpolated(const sym_actions *a, const float *W
   float *basis = sym_calloc(big, sizeof(float));
   float *image = sym_malloc_array(big, sizeof(float));
   if (!rin.start || !rout.start || !t || !acc || !basis || !image) {
-    st = sym_fail(e, SYMCLONE_ERR_NOMEM, "cannot allocate the %zux%zu sums",
-                       out, in);
+    st = sym_fail(e, SYMCLONE_ERR_NOMEM, "cannot allocate the %zux%zu sums", out, in);
     goto done;
   }
   for (int g = 0; g < a->order; g++) {

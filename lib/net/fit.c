@@ -27,7 +27,7 @@ static symclone_status reserve(symclone_net *net, size_t batch) {
       return sym_fail(&net->err, SYMCLONE_ERR_OVERFLOW, "batch=%zu overflows", batch);
     if (!(net->act[l] = sym_malloc_array(n, sizeof(float)))) goto nomem;
     if (L->out_size > maxio) maxio = L->out_size;
-    if (L->kind == SYMCLONE_NET_LAYER_CLONED) {
+    if (L->kind == SYMCLONE_LAYER_CLONED) {
       symclone_status st = sym_net_cloned_reserve(net, L, batch);
       if (st) return st;
       size_t c = sym_net_cloned_scratch(L, batch);
@@ -53,7 +53,7 @@ static symclone_status forward(symclone_net *net, size_t batch, const float *x) 
   const float *in = x;
   for (int l = 0; l < net->count; l++) {
     sym_net_layer *L = &net->layers[l];
-    if (L->kind == SYMCLONE_NET_LAYER_CLONED) {
+    if (L->kind == SYMCLONE_LAYER_CLONED) {
       sym_net_cloned_forward(L, batch, in, net->act[l]);
     } else {
       symclone_status st = symclone_layer_forward(L->layer, L->params, batch, in, net->act[l], net->work);
@@ -113,7 +113,7 @@ static symclone_status loss_grad(symclone_net *net, size_t batch, const float *x
     sym_net_layer *L = &net->layers[k];
     const float *in = k ? net->act[k - 1] : x;
     float *dxp = k ? dx : NULL;
-    if (L->kind == SYMCLONE_NET_LAYER_CLONED) {
+    if (L->kind == SYMCLONE_LAYER_CLONED) {
       sym_net_cloned_backward(L, batch, in, dy, dxp, full || L->mode == SYMCLONE_CLONE_BREAK,
                               net->cscratch);
       l += sym_net_cloned_penalty(L, 1);
@@ -143,7 +143,8 @@ symclone_status symclone_net_forward(symclone_net *net, size_t batch, const floa
   if (!net) return SYMCLONE_ERR_NULL;
   symclone_status st = check_io(net, batch, x, y, "y");
   if (st) return st;
-  size_t bs = (size_t)sym_net_setting(net, SYMCLONE_NET_BATCH_SIZE), c = net->layers[net->count - 1].out_size;
+  size_t bs = (size_t)sym_net_setting(net, SYMCLONE_NET_BATCH_SIZE),
+         c = net->layers[net->count - 1].out_size;
   if ((st = reserve(net, bs < batch ? bs : batch))) return st;
   for (size_t i = 0; i < batch; i += net->scap) {
     size_t n = batch - i < net->scap ? batch - i : net->scap;
@@ -179,8 +180,10 @@ static int grads_finite(const symclone_net *net) {
 }
 
 static void adamw(symclone_net *net, double lr) {
-  double b1 = sym_net_setting(net, SYMCLONE_NET_BETA1), b2 = sym_net_setting(net, SYMCLONE_NET_BETA2);
-  double eps = sym_net_setting(net, SYMCLONE_NET_EPSILON), wd = sym_net_setting(net, SYMCLONE_NET_WEIGHT_DECAY);
+  double b1 = sym_net_setting(net, SYMCLONE_NET_BETA1),
+         b2 = sym_net_setting(net, SYMCLONE_NET_BETA2);
+  double eps = sym_net_setting(net, SYMCLONE_NET_EPSILON),
+         wd = sym_net_setting(net, SYMCLONE_NET_WEIGHT_DECAY);
   net->adam_steps++;
   double c1 = 1.0 - pow(b1, (double)net->adam_steps), c2 = 1.0 - pow(b2, (double)net->adam_steps);
   float fb1 = (float)b1, fb2 = (float)b2;

@@ -8,7 +8,7 @@ symclone_status symclone_net_set(symclone_net *net, symclone_setting key, double
   if (!net) return SYMCLONE_ERR_NULL;
   symclone_status st = sym_settings_check(&net->err, SYM_SETTINGS_NET, key, value);
   if (st) return st;
-  net->setting[SYM_SETTING_SLOT(key)] = value;
+  net->setting[sym_settings_index(SYM_SETTINGS_NET, key)] = value;
   if (key == SYMCLONE_NET_SEED) sym_rng_seed(&net->rng, (uint64_t)value ^ 0x5eedULL);
   return SYMCLONE_OK;
 }
@@ -18,7 +18,7 @@ symclone_status symclone_net_get(const symclone_net *net, symclone_setting key, 
   if (!value) return sym_fail(&net->err, SYMCLONE_ERR_NULL, "value is NULL");
   symclone_status st = sym_settings_find(&net->err, SYM_SETTINGS_NET, key);
   if (st) return st;
-  *value = net->setting[SYM_SETTING_SLOT(key)];
+  *value = net->setting[sym_settings_index(SYM_SETTINGS_NET, key)];
   return SYMCLONE_OK;
 }
 
@@ -68,7 +68,7 @@ void sym_net_free_scratch(symclone_net *net) {
 }
 
 static void layer_free(sym_net_layer *L) {
-  if (L->kind == SYMCLONE_NET_LAYER_CLONED) {
+  if (L->kind == SYMCLONE_LAYER_CLONED) {
     sym_net_cloned_free(L);
     return;
   }
@@ -96,7 +96,8 @@ static size_t cur_size(const symclone_net *net) {
 }
 
 static uint64_t layer_seed(const symclone_net *net, int index) {
-  uint64_t z = (uint64_t)sym_net_setting(net, SYMCLONE_NET_SEED) * 0x9E3779B97F4A7C15ULL + (uint64_t)index + 1;
+  uint64_t z = (uint64_t)sym_net_setting(net, SYMCLONE_NET_SEED) * 0x9E3779B97F4A7C15ULL +
+               (uint64_t)index + 1;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   return z ^ (z >> 27);
 }
@@ -177,8 +178,9 @@ static symclone_status add_created(symclone_net *net, symclone_status st, symclo
 
 static symclone_status need_planar(symclone_net *net, const char *what) {
   if (cur_shape(net)[1] != 1)
-    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE, "%s needs a planar field, the network gives %d orientations",
-                    what, cur_shape(net)[1]);
+    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE,
+                    "%s needs a planar field, the network gives %d orientations", what,
+                    cur_shape(net)[1]);
   return SYMCLONE_OK;
 }
 
@@ -189,7 +191,8 @@ symclone_status symclone_net_add_conv2d(symclone_net *net, int out_channels, int
   if (st) return st;
   const int *s = cur_shape(net);
   symclone_layer *l = NULL;
-  symclone_status made = symclone_layer_create_conv2d(&l, s[0], out_channels, kernel, s[2], s[3], padding, bias);
+  symclone_status made =
+      symclone_layer_create_conv2d(&l, s[0], out_channels, kernel, s[2], s[3], padding, bias);
   return add_created(net, made, l);
 }
 
@@ -200,7 +203,8 @@ symclone_status symclone_net_add_lifting(symclone_net *net, int orientations, in
   if (st) return st;
   const int *s = cur_shape(net);
   symclone_layer *l = NULL;
-  symclone_status made = symclone_layer_create_lifting(&l, orientations, s[0], out_channels, kernel, s[2], s[3], padding, bias);
+  symclone_status made = symclone_layer_create_lifting(&l, orientations, s[0], out_channels, kernel,
+                                                       s[2], s[3], padding, bias);
   return add_created(net, made, l);
 }
 
@@ -211,7 +215,8 @@ symclone_status symclone_net_add_group_conv(symclone_net *net, int out_channels,
   if (s[1] < 2)
     return sym_fail(&net->err, SYMCLONE_ERR_SHAPE, "a group convolution needs a group field");
   symclone_layer *l = NULL;
-  symclone_status made = symclone_layer_create_group_conv(&l, s[1], s[0], out_channels, kernel, s[2], s[3], padding, bias);
+  symclone_status made = symclone_layer_create_group_conv(&l, s[1], s[0], out_channels, kernel,
+                                                          s[2], s[3], padding, bias);
   return add_created(net, made, l);
 }
 
@@ -236,7 +241,8 @@ symclone_status symclone_net_add_maxpool2(symclone_net *net) {
   if (!net) return SYMCLONE_ERR_NULL;
   const int *s = cur_shape(net);
   if (s[2] < 2 || s[3] < 2)
-    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE, "max-pooling needs at least 2x2, the network gives %dx%d", s[2], s[3]);
+    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE,
+                    "max-pooling needs at least 2x2, the network gives %dx%d", s[2], s[3]);
   symclone_layer *l = NULL;
   symclone_status made = symclone_layer_create_maxpool2(&l, s[0], s[1], s[2], s[3]);
   return add_created(net, made, l);
@@ -309,8 +315,8 @@ symclone_status symclone_net_add_cloned(symclone_net *net, const symclone_studen
 
 int symclone_net_layer_count(const symclone_net *net) { return net ? net->count : 0; }
 
-int symclone_net_layer_kind(const symclone_net *net, int index) {
-  if (!net || index < 0 || index >= net->count) return 0;
+symclone_layer_kind symclone_net_layer_kind(const symclone_net *net, int index) {
+  if (!net || index < 0 || index >= net->count) return (symclone_layer_kind)0;
   return net->layers[index].kind;
 }
 

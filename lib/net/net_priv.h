@@ -17,7 +17,7 @@
 #include <symclone/net.h>
 
 typedef struct sym_net_layer {
-  int kind;                 /* symclone_layer_kind or SYMCLONE_NET_LAYER_CLONED */
+  symclone_layer_kind kind;
   symclone_layer *layer;    /* owned; NULL for a cloned layer */
   int in_shape[4], out_shape[4];
   size_t in_size, out_size;

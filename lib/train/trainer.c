@@ -174,7 +174,7 @@ symclone_status symclone_trainer_set_samples(symclone_trainer *tr, const float *
   return SYMCLONE_OK;
 }
 
-symclone_status symclone_trainer_set_progress(symclone_trainer *tr, symclone_progress_fn fn,
+symclone_status symclone_trainer_set_progress(symclone_trainer *tr, symclone_trainer_progress_fn fn,
                                               void *user) {
   if (!tr) return SYMCLONE_ERR_NULL;
   tr->progress = fn;

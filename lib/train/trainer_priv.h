@@ -68,7 +68,7 @@ struct symclone_trainer {
   size_t norm_d_cap;
   double moment_label_norm;
   sym_rng rng;
-  symclone_progress_fn progress;
+  symclone_trainer_progress_fn progress;
   void *progress_user;
   long long steps;
   double loss, rel, seconds;

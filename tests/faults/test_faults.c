@@ -263,7 +263,7 @@ static symclone_status clone_stack(void) {
   TRY(symclone_trainer_set(tmpl, SYMCLONE_TRAINER_KERNELS, 2));
   const symclone_layer *cl[2] = {l[0], l[1]};
   const float *cp[2] = {p0, p1};
-  TRY(symclone_trainer_clone_stack(cl, cp, 2, NULL, 0, tmpl, 9, out));
+  TRY(symclone_trainer_clone_stack(tmpl, cl, cp, 2, NULL, 0, 9, out));
 done:
   for (int i = 0; i < 2; i++) {
     if (out[i] != UNTOUCHED) symclone_student_free(out[i]);
