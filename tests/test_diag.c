@@ -422,9 +422,9 @@ START_TEST(symmetric_convolution_is_dn_equivariant_and_generic_one_is_not) {
                                               NULL, 0, 3, 0, 9, &mean, &max, eb, sizeof eb);
       ck_assert_msg(st == SYMCLONE_OK, "%d: %s", (int)st, eb);
       err[j][K] = max;
-      fprintf(stderr, "D%d, kernels %s: mean %.3g max %.3g\n", ns[j],
-              K == 0 ? "generic" : K == 1 ? "D1-symmetric" : K == 2 ? "D2-symmetric" : "D4-symmetric",
-              mean, max);
+      static const char *const names[4] = {"generic", "D1-symmetric", "D2-symmetric",
+                                           "D4-symmetric"};
+      fprintf(stderr, "D%d, kernels %s: mean %.3g max %.3g\n", ns[j], names[K], mean, max);
     }
     symclone_group_free(g);
   }

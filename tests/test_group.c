@@ -474,9 +474,9 @@ START_TEST(dihedral_mirror_is_numpy_fliplr) {
 }
 END_TEST
 
-/* Independent action of element e = m*n + r of D4 (or of D2, D1 mapped
- * into D4's quarter turns by `quarter_step`) on one square plane:
- * rot90^(r * quarter_step) of fliplr^m. */
+/* Independent action on one square plane of a dihedral element that
+ * mirrors m times and then turns by `quarters` quarter turns:
+ * rot90^quarters(fliplr^m(in)). */
 static void d_act_plane(const float *in, float *out, int side, int m, int quarters) {
   size_t nn = (size_t)side * side;
   float *t = tu_floats(nn);
@@ -500,7 +500,8 @@ START_TEST(dihedral_elements_are_quarter_turns_of_the_mirror_image) {
       float *ref = tu_floats(3 * nn);
       for (int e = 0; e < 2 * n; e++) {
         TU_OK_GROUP(g, symclone_group_act_planar(g, e, 3, side, side, f, o));
-        for (int c = 0; c < 3; c++) d_act_plane(f + c * nn, ref + c * nn, side, e / n, 4 * (e % n) / n);
+        for (int c = 0; c < 3; c++)
+          d_act_plane(f + c * nn, ref + c * nn, side, e / n, 4 * (e % n) / n);
         ck_assert_msg(tu_equal(o, ref, 3 * nn), "D%d e=%d side=%d", n, e, side);
       }
       free(f);

@@ -144,9 +144,9 @@ SYMCLONE_API symclone_status symclone_diag_equivariance_error(symclone_diag *dia
  *    SYMCLONE_MASK_SHIFT_INTERIOR, margin 0; ZERO -> SHIFT_INTERIOR,
  *    margin k/2 (all exact for a convolution);
  *  - exact Cn and Dn (C1, C2, C4, D1, D2, D4): SYMCLONE_MASK_NONE;
- *  - interpolated Cn and Dn: SYMCLONE_MASK_DISC, margin 0 (the whole inscribed
- *    disc); use symclone_diag_equivariance_error with a margin for the
- *    deeper interior;
+ *  - interpolated Cn and Dn: SYMCLONE_MASK_DISC, margin 0 (the whole
+ *    inscribed disc); use symclone_diag_equivariance_error with a margin
+ *    for the deeper interior;
  *  - layers without padding (ReLU, pooling): SYMCLONE_MASK_NONE.
  * A dense layer has no field shapes and is refused
  * (SYMCLONE_ERR_UNSUPPORTED): wrap it in an operator.  Errors as
@@ -162,13 +162,14 @@ SYMCLONE_API symclone_status symclone_diag_layer_equivariance_error(symclone_dia
  * y = W x):
  *     P = 1/|G| sum_g rho_out(g^-1) W rho_in(g)
  * with rho(g) the matrix of the action of g.  For exact groups (T2, C1,
- * C2, C4, D1, D2, D4) with equal input and output tori, P is the orthogonal projection
- * (Frobenius inner product) onto the equivariant matrices: P(P(W)) = P(W).
- * For interpolated rotations it is an approximate projection, exactly
- * equivariant under the quarter turns of Cn only; for T2 with an output
- * torus other than the input torus it is an average over the shifts and
- * not idempotent (docs/diagnostics.md).  Exact groups need in_size,
- * out_size <= 2^24.
+ * C2, C4, D1, D2, D4) with equal input and output tori, P is the
+ * orthogonal projection (Frobenius inner product) onto the equivariant
+ * matrices: P(P(W)) = P(W).  For interpolated rotations it is an
+ * approximate projection, equivariant (to float rounding) under the exact
+ * elements only: the quarter turns of Cn, and in Dn those and their mirror
+ * images.  For T2 with an output torus other than the input torus it is
+ * an average over the shifts and not idempotent (docs/diagnostics.md).
+ * Exact groups need in_size, out_size <= 2^24.
  * P may be W itself (in place); otherwise the two must not overlap.
  * Returns SYMCLONE_ERR_NULL, SYMCLONE_ERR_SIZE (a field too large for an
  * exact group), SYMCLONE_ERR_OVERFLOW (the matrix does not fit in memory

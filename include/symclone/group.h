@@ -53,8 +53,8 @@ extern "C" {
 typedef struct symclone_group symclone_group;
 
 typedef enum symclone_group_kind {
-  SYMCLONE_GROUP_T2 = 1,     /* translations of an H x W torus */
-  SYMCLONE_GROUP_CYCLIC = 2, /* rotations Cn */
+  SYMCLONE_GROUP_T2 = 1,      /* translations of an H x W torus */
+  SYMCLONE_GROUP_CYCLIC = 2,  /* rotations Cn */
   SYMCLONE_GROUP_DIHEDRAL = 3 /* rotations and reflections Dn */
 } symclone_group_kind;
 

@@ -16,7 +16,8 @@ typedef struct sym_field {
 } sym_field;
 
 /* A group acting on the input fields and its counterpart on the output
- * fields: the same group for Cn and Dn, the T2 group of the output torus for T2. */
+ * fields: the same group for Cn and Dn, the T2 group of the output torus
+ * for T2. */
 typedef struct sym_actions {
   const symclone_group *group;
   const symclone_group *out_group;
