@@ -80,15 +80,17 @@ void sym_dihedral_plane(const float *in, float *out, int h, int w, int m, int r,
     }
 }
 
-void sym_dihedral_plane_adjoint_add(const float *in, float *out, int h, int w, int m, int r,
-                                    int n) {
+void sym_rotate_plane(const float *in, float *out, int h, int w, int r, int n) {
+  sym_dihedral_plane(in, out, h, w, 0, r, n);
+}
+
+void sym_rotate_plane_adjoint_add(const float *in, float *out, int h, int w, int r, int n) {
   int q = sym_rot_quarter(r, n);
   if (q >= 0) {
     for (int y = 0; y < h; y++)
       for (int x = 0; x < w; x++) {
         int sy, sx;
         quarter_source(q, y, x, h, w, &sy, &sx);
-        if (m) sx = w - 1 - sx;
         out[sy * w + sx] += in[y * w + x];
       }
     return;
@@ -99,16 +101,8 @@ void sym_dihedral_plane_adjoint_add(const float *in, float *out, int h, int w, i
     for (int x = 0; x < w; x++) {
       int idx[4];
       double wt[4];
-      bilinear_source(y, x, h, w, c, s, m, idx, wt);
+      bilinear_source(y, x, h, w, c, s, 0, idx, wt);
       for (int k = 0; k < 4; k++)
         if (idx[k] >= 0) out[idx[k]] += (float)(wt[k] * in[y * w + x]);
     }
-}
-
-void sym_rotate_plane(const float *in, float *out, int h, int w, int r, int n) {
-  sym_dihedral_plane(in, out, h, w, 0, r, n);
-}
-
-void sym_rotate_plane_adjoint_add(const float *in, float *out, int h, int w, int r, int n) {
-  sym_dihedral_plane_adjoint_add(in, out, h, w, 0, r, n);
 }

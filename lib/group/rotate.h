@@ -1,5 +1,6 @@
-/* Private: rotations and reflections of planes and filters, shared by the group actions
- * and the lifting/group convolutions so that both use one convention. */
+/* Private: rotations and reflections of planes and filters, shared by the
+ * group actions and the lifting/group convolutions so that both use one
+ * convention. */
 #ifndef SYMCLONE_ROTATE_H
 #define SYMCLONE_ROTATE_H
 
@@ -22,9 +23,5 @@ void sym_rotate_plane_adjoint_add(const float *in, float *out, int height, int w
  * then rotate by R_r as sym_rotate_plane does.  With m = 0 it is
  * sym_rotate_plane. */
 void sym_dihedral_plane(const float *in, float *out, int height, int width, int m, int r, int n);
-
-/* out += (R_r M^m)^T in: the adjoint of sym_dihedral_plane. */
-void sym_dihedral_plane_adjoint_add(const float *in, float *out, int height, int width, int m,
-                                    int r, int n);
 
 #endif
