@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include <symclone/diag.h>
+#include <symclone/net.h>
 
 #define TOL 1e-5
 
@@ -730,6 +731,63 @@ START_TEST(p4m_gcnn_lifting_gconv_pool_gap_is_d4_invariant) {
 }
 END_TEST
 
+START_TEST(p4m_network_from_the_net_builders_is_d4_invariant) {
+  /* the same G-CNN assembled by the network's builders; its logits are
+   * invariant to the 8 elements of D4 */
+  int side = 10;
+  symclone_net *net = NULL;
+  TU_OK(symclone_net_create(&net, 1, 1, side, side));
+#define NET_OK(call) ck_assert_msg((call) == SYMCLONE_OK, "%s", symclone_net_last_error(net))
+  NET_OK(symclone_net_add_dihedral_lifting(net, 4, 3, 3, SYMCLONE_PADDING_ZERO, 1));
+  NET_OK(symclone_net_add_relu(net));
+  /* a Cn group convolution cannot follow a Dn field */
+  ck_assert_int_eq(symclone_net_add_group_conv(net, 2, 3, SYMCLONE_PADDING_VALID, 1),
+                   SYMCLONE_ERR_SHAPE);
+  NET_OK(symclone_net_add_dihedral_group_conv(net, 2, 3, SYMCLONE_PADDING_VALID, 1));
+  ck_assert_int_eq(symclone_net_layer_kind(net, 2), SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV);
+  NET_OK(symclone_net_add_maxpool2(net));
+  NET_OK(symclone_net_add_orient_pool(net, SYMCLONE_POOL_MAX));
+  NET_OK(symclone_net_add_global_avgpool(net));
+  NET_OK(symclone_net_add_dense(net, 3, 1));
+  int so[4];
+  NET_OK(symclone_net_output_shape(net, so));
+  ck_assert_int_eq(so[0] * so[1] * so[2] * so[3], 3);
+  symclone_group *g = make_dihedral(4);
+  float *x = tu_normal_floats((size_t)side * side, 720), *gx = tu_floats((size_t)side * side);
+  float y[3], ref[3];
+  for (int e = 0; e < 8; e++) {
+    TU_OK_GROUP(g, symclone_group_act_planar(g, e, 1, side, side, x, gx));
+    NET_OK(symclone_net_forward(net, 1, gx, y));
+    if (e == 0) memcpy(ref, y, sizeof ref);
+    ck_assert_msg(tu_rel_err(y, ref, 3) <= TOL, "element %d: %g", e, tu_rel_err(y, ref, 3));
+  }
+  symclone_net_free(net);
+
+  /* a dihedral group convolution needs a Dn field: not after a C8 lifting,
+   * not on an odd number of orientations */
+  TU_OK(symclone_net_create(&net, 1, 1, side, side));
+  NET_OK(symclone_net_add_lifting(net, 8, 2, 3, SYMCLONE_PADDING_ZERO, 1));
+  ck_assert_int_eq(symclone_net_add_dihedral_group_conv(net, 2, 3, SYMCLONE_PADDING_ZERO, 1),
+                   SYMCLONE_ERR_SHAPE);
+  ck_assert_int_eq(symclone_net_layer_count(net), 1);
+  symclone_net_free(net);
+  TU_OK(symclone_net_create(&net, 1, 3, side, side));
+  ck_assert_int_eq(symclone_net_add_dihedral_group_conv(net, 2, 3, SYMCLONE_PADDING_ZERO, 1),
+                   SYMCLONE_ERR_SHAPE);
+  symclone_net_free(net);
+  /* an input of 2n orientations is taken as a Dn field */
+  TU_OK(symclone_net_create(&net, 1, 8, side, side));
+  NET_OK(symclone_net_add_dihedral_group_conv(net, 2, 3, SYMCLONE_PADDING_ZERO, 1));
+  NET_OK(symclone_net_output_shape(net, so));
+  ck_assert_int_eq(so[1], 8);
+  symclone_net_free(net);
+#undef NET_OK
+  free(x);
+  free(gx);
+  symclone_group_free(g);
+}
+END_TEST
+
 START_TEST(global_avgpool_is_shift_invariant_and_cycles_orientations_under_c4) {
   int c = 3, n = 4, side = 6;
   symclone_layer *l = NULL;
@@ -828,6 +886,7 @@ static Suite *equivariance_suite(void) {
   tcase_add_test(tc, dihedral_d8_layers_are_exactly_equivariant_under_quarter_turns_and_their_mirrors);
   tcase_add_test(tc, orientation_pooling_over_2n_orientations_is_dihedral_invariant);
   tcase_add_test(tc, p4m_gcnn_lifting_gconv_pool_gap_is_d4_invariant);
+  tcase_add_test(tc, p4m_network_from_the_net_builders_is_d4_invariant);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("other layers");
