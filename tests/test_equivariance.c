@@ -305,7 +305,8 @@ START_TEST(dihedral_layers_d4_are_equivariant_under_every_element) {
   symclone_group *g = make_dihedral(4);
   for (int k = 1; k <= 5; k += 2) {
     symclone_layer *li = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 2, 3, k, side, side, pad, 1);
-    symclone_layer *gc = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 2, 2, k, side, side, pad, 1);
+    symclone_layer *gc =
+        make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 2, 2, k, side, side, pad, 1);
     float *p1 = tu_normal_floats(symclone_layer_param_count(li), 600 + (uint64_t)k);
     float *p2 = tu_normal_floats(symclone_layer_param_count(gc), 610 + (uint64_t)k);
     double e1 = diag_error(g, li, p1, 2, 620 + (uint64_t)k);
@@ -348,7 +349,8 @@ START_TEST(dihedral_measure_discriminates_the_orientation_order) {
    * not D4-equivariant: a C8 lifting's 8 orientations, and a D4 lifting
    * whose mirrored half is read in the opposite rotation order */
   symclone_group *g = make_dihedral(4);
-  symclone_layer *c8 = tu_make_conv(SYMCLONE_LAYER_LIFTING, 8, 1, 2, 3, 9, 9, SYMCLONE_PADDING_ZERO, 1);
+  symclone_layer *c8 =
+      tu_make_conv(SYMCLONE_LAYER_LIFTING, 8, 1, 2, 3, 9, 9, SYMCLONE_PADDING_ZERO, 1);
   float *p = tu_normal_floats(symclone_layer_param_count(c8), 670);
   double e = diag_error(g, c8, p, 2, 671);
   ck_assert_msg(e > 0.1, "C8 lifting read as D4: %g", e);
@@ -695,9 +697,11 @@ START_TEST(p4m_gcnn_lifting_gconv_pool_gap_is_d4_invariant) {
    * orientation max over 8 -> global average: invariant to the 8 elements */
   int side = 10;
   symclone_layer *ls[6];
-  ls[0] = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 1, 3, 3, side, side, SYMCLONE_PADDING_ZERO, 1);
+  ls[0] =
+      make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 1, 3, 3, side, side, SYMCLONE_PADDING_ZERO, 1);
   TU_OK(symclone_layer_create_relu(&ls[1], 3, 8, side, side));
-  ls[2] = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 3, 2, 3, side, side, SYMCLONE_PADDING_VALID, 1);
+  ls[2] = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 3, 2, 3, side, side,
+                  SYMCLONE_PADDING_VALID, 1);
   TU_OK(symclone_layer_create_maxpool2(&ls[3], 2, 8, side - 2, side - 2));
   TU_OK(symclone_layer_create_orient_pool(&ls[4], 2, 8, (side - 2) / 2, (side - 2) / 2,
                                           SYMCLONE_POOL_MAX));
@@ -883,7 +887,8 @@ static Suite *equivariance_suite(void) {
   tcase_add_test(tc, dihedral_layers_d1_d2_are_equivariant_on_non_square_grids);
   tcase_add_test(tc, dihedral_measure_discriminates_the_orientation_order);
   tcase_add_test(tc, dihedral_layers_commute_with_torus_shifts_under_circular_padding);
-  tcase_add_test(tc, dihedral_d8_layers_are_exactly_equivariant_under_quarter_turns_and_their_mirrors);
+  tcase_add_test(tc,
+                 dihedral_d8_layers_are_exactly_equivariant_under_quarter_turns_and_their_mirrors);
   tcase_add_test(tc, orientation_pooling_over_2n_orientations_is_dihedral_invariant);
   tcase_add_test(tc, p4m_gcnn_lifting_gconv_pool_gap_is_d4_invariant);
   tcase_add_test(tc, p4m_network_from_the_net_builders_is_d4_invariant);

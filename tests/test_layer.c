@@ -411,11 +411,14 @@ START_TEST(dihedral_lifting_rotated_orientations_equal_the_cn_lifting) {
       int n = ns[j], side = 7, in_c = 2, out_c = 2, k = 3;
       symclone_layer *d = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, n, in_c, out_c, k, side, side,
                                   pad, 1);
-      symclone_layer *c = tu_make_conv(SYMCLONE_LAYER_LIFTING, n, in_c, out_c, k, side, side, pad, 1);
-      symclone_layer *cm = tu_make_conv(SYMCLONE_LAYER_LIFTING, n, in_c, out_c, k, side, side, pad, 1);
+      symclone_layer *c =
+          tu_make_conv(SYMCLONE_LAYER_LIFTING, n, in_c, out_c, k, side, side, pad, 1);
+      symclone_layer *cm =
+          tu_make_conv(SYMCLONE_LAYER_LIFTING, n, in_c, out_c, k, side, side, pad, 1);
       size_t np = symclone_layer_param_count(d), nw = symclone_layer_weight_count(d);
       ck_assert_uint_eq(np, symclone_layer_param_count(c));
-      size_t in_sz = symclone_layer_input_size(d), hw = symclone_layer_output_size(c) / (size_t)(out_c * n);
+      size_t in_sz = symclone_layer_input_size(d);
+      size_t hw = symclone_layer_output_size(c) / (size_t)(out_c * n);
       float *p = tu_normal_floats(np, 70 + (uint64_t)j), *pm = tu_floats(np);
       /* the mirrored filters (fliplr), same bias */
       memcpy(pm, p, np * sizeof *p);
@@ -423,7 +426,8 @@ START_TEST(dihedral_lifting_rotated_orientations_equal_the_cn_lifting) {
         for (int y = 0; y < k; y++)
           for (int x = 0; x < k; x++) pm[f * k * k + y * k + x] = p[f * k * k + y * k + k - 1 - x];
       float *x = tu_normal_floats(in_sz, 80 + (uint64_t)j);
-      float *yd = tu_floats(symclone_layer_output_size(d)), *yc = tu_floats(symclone_layer_output_size(c)),
+      float *yd = tu_floats(symclone_layer_output_size(d));
+      float *yc = tu_floats(symclone_layer_output_size(c)),
             *ym = tu_floats(symclone_layer_output_size(c));
       TU_OK_LAYER(d, symclone_layer_forward(d, p, 1, x, yd, NULL));
       TU_OK_LAYER(c, symclone_layer_forward(c, p, 1, x, yc, NULL));
@@ -481,8 +485,8 @@ START_TEST(dihedral_filter_transform_adjoint_is_the_transpose) {
           rhs += (double)w[t] * adj[t];
           scale += fabs((double)w[t] * adj[t]);
         }
-        ck_assert_msg(fabs(lhs - rhs) <= 1e-5 * (1.0 + scale), "D%d k=%d g=%d: <Tw,x> %.9g, <w,T*x> %.9g",
-                      n, k, g, lhs, rhs);
+        ck_assert_msg(fabs(lhs - rhs) <= 1e-5 * (1.0 + scale),
+                      "D%d k=%d g=%d: <Tw,x> %.9g, <w,T*x> %.9g", n, k, g, lhs, rhs);
         /* (T_g^* x)[t] = <T_g e_t, x> */
         double worst = 0.0;
         for (size_t t = 0; t < kk; t++) {
