@@ -344,6 +344,43 @@ START_TEST(dihedral_layers_d1_d2_are_equivariant_on_non_square_grids) {
 }
 END_TEST
 
+START_TEST(dihedral_unrolled_matrices_are_fixed_by_the_d4_reynolds_projection) {
+  /* the unrolled matrix of an equivariant layer is its own Reynolds
+   * projection: distance 0 to float rounding; a C8 lifting's matrix read
+   * as D4's is far from it */
+  symclone_group *g = make_dihedral(4);
+  for (int pad = 0; pad < 3; pad++) {
+    symclone_layer *ls[3];
+    ls[0] = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 1, 2, 3, 6, 6, pad, 0);
+    ls[1] = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 1, 1, 3, 5, 5, pad, 0);
+    ls[2] = tu_make_conv(SYMCLONE_LAYER_LIFTING, 8, 1, 2, 3, 6, 6, pad, 0);
+    for (int j = 0; j < 3; j++) {
+      int si[4], so[4];
+      TU_OK_LAYER(ls[j], symclone_layer_input_shape(ls[j], si));
+      TU_OK_LAYER(ls[j], symclone_layer_output_shape(ls[j], so));
+      size_t cells = symclone_layer_input_size(ls[j]) * symclone_layer_output_size(ls[j]);
+      float *p = tu_normal_floats(symclone_layer_param_count(ls[j]), 740 + (uint64_t)j);
+      float *m = tu_floats(cells);
+      TU_OK_LAYER(ls[j], symclone_layer_unroll(ls[j], p, m));
+      symclone_diag *d = NULL;
+      TU_OK(symclone_diag_create(&d, g, si, so));
+      double dist = -1.0;
+      ck_assert_msg(symclone_diag_equivariant_distance(d, m, &dist) == SYMCLONE_OK, "%s",
+                    symclone_diag_last_error(d));
+      if (j < 2)
+        ck_assert_msg(dist <= 1e-6, "%s layer %d: distance %g", pad_name(pad), j, dist);
+      else
+        ck_assert_msg(dist > 0.1, "%s C8 lifting read as D4: distance %g", pad_name(pad), dist);
+      symclone_diag_free(d);
+      free(p);
+      free(m);
+      symclone_layer_free(ls[j]);
+    }
+  }
+  symclone_group_free(g);
+}
+END_TEST
+
 START_TEST(dihedral_measure_discriminates_the_orientation_order) {
   /* the same filter bank with the orientations read in another order is
    * not D4-equivariant: a C8 lifting's 8 orientations, and a D4 lifting
@@ -885,6 +922,7 @@ static Suite *equivariance_suite(void) {
   tc = tcase_create("reflections");
   tcase_add_loop_test(tc, dihedral_layers_d4_are_equivariant_under_every_element, 0, 6);
   tcase_add_test(tc, dihedral_layers_d1_d2_are_equivariant_on_non_square_grids);
+  tcase_add_test(tc, dihedral_unrolled_matrices_are_fixed_by_the_d4_reynolds_projection);
   tcase_add_test(tc, dihedral_measure_discriminates_the_orientation_order);
   tcase_add_test(tc, dihedral_layers_commute_with_torus_shifts_under_circular_padding);
   tcase_add_test(tc,
