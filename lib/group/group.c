@@ -75,9 +75,7 @@ static const char *kind_name(const symclone_group *g) {
   }
 }
 
-/* a * b for elements already checked.  Dn: g = m*n + r is R^r M^m, and
- * M R^r = R^-r M, so (R^ra M^ma)(R^rb M^mb) = R^(ra +- rb) M^(ma xor mb)
- * with the minus sign when ma = 1. */
+/* a * b for elements already checked (the Dn law is in rotate.c). */
 static int compose_elems(const symclone_group *g, int a, int b) {
   switch (g->kind) {
   case SYMCLONE_GROUP_T2: {
@@ -86,16 +84,11 @@ static int compose_elems(const symclone_group *g, int a, int b) {
     return dy * g->w + dx;
   }
   case SYMCLONE_GROUP_CYCLIC: return (a + b) % g->n;
-  default: {
-    int n = g->n, ma = a / n, ra = a % n, mb = b / n, rb = b % n;
-    int r = ma ? (ra - rb + n) % n : (ra + rb) % n;
-    return (ma ^ mb) * n + r;
-  }
+  default: return sym_dihedral_compose(a, b, g->n);
   }
 }
 
-/* a^-1 for an element already checked.  Dn: a reflection R^r M is its own
- * inverse. */
+/* a^-1 for an element already checked. */
 static int inverse_elem(const symclone_group *g, int a) {
   switch (g->kind) {
   case SYMCLONE_GROUP_T2: {
@@ -104,7 +97,7 @@ static int inverse_elem(const symclone_group *g, int a) {
     return dy * g->w + dx;
   }
   case SYMCLONE_GROUP_CYCLIC: return (g->n - a) % g->n;
-  default: return a >= g->n ? a : (g->n - a) % g->n;
+  default: return sym_dihedral_inverse(a, g->n);
   }
 }
 

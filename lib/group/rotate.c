@@ -84,13 +84,15 @@ void sym_rotate_plane(const float *in, float *out, int h, int w, int r, int n) {
   sym_dihedral_plane(in, out, h, w, 0, r, n);
 }
 
-void sym_rotate_plane_adjoint_add(const float *in, float *out, int h, int w, int r, int n) {
+void sym_dihedral_plane_adjoint_add(const float *in, float *out, int h, int w, int m, int r,
+                                    int n) {
   int q = sym_rot_quarter(r, n);
   if (q >= 0) {
     for (int y = 0; y < h; y++)
       for (int x = 0; x < w; x++) {
         int sy, sx;
         quarter_source(q, y, x, h, w, &sy, &sx);
+        if (m) sx = w - 1 - sx;
         out[sy * w + sx] += in[y * w + x];
       }
     return;
@@ -101,8 +103,23 @@ void sym_rotate_plane_adjoint_add(const float *in, float *out, int h, int w, int
     for (int x = 0; x < w; x++) {
       int idx[4];
       double wt[4];
-      bilinear_source(y, x, h, w, c, s, 0, idx, wt);
+      bilinear_source(y, x, h, w, c, s, m, idx, wt);
       for (int k = 0; k < 4; k++)
         if (idx[k] >= 0) out[idx[k]] += (float)(wt[k] * in[y * w + x]);
     }
 }
+
+void sym_rotate_plane_adjoint_add(const float *in, float *out, int h, int w, int r, int n) {
+  sym_dihedral_plane_adjoint_add(in, out, h, w, 0, r, n);
+}
+
+/* g = m*n + r is R^r M^m, and M R^r = R^-r M, so
+ * (R^ra M^ma)(R^rb M^mb) = R^(ra +- rb) M^(ma xor mb), minus when ma = 1. */
+int sym_dihedral_compose(int a, int b, int n) {
+  int ma = a / n, ra = a % n, mb = b / n, rb = b % n;
+  int r = ma ? (ra - rb + n) % n : (ra + rb) % n;
+  return (ma ^ mb) * n + r;
+}
+
+/* A reflection R^r M is its own inverse. */
+int sym_dihedral_inverse(int a, int n) { return a >= n ? a : (n - a) % n; }

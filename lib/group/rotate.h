@@ -24,4 +24,15 @@ void sym_rotate_plane_adjoint_add(const float *in, float *out, int height, int w
  * sym_rotate_plane. */
 void sym_dihedral_plane(const float *in, float *out, int height, int width, int m, int r, int n);
 
+/* Like sym_dihedral_plane but ADDS the transpose of R_r M^m applied to in
+ * into out (out += (R_r M^m)^T in): the adjoint, for gradients.  With
+ * m = 0 it is sym_rotate_plane_adjoint_add. */
+void sym_dihedral_plane_adjoint_add(const float *in, float *out, int height, int width, int m,
+                                    int r, int n);
+
+/* The group law of Dn on elements g = m * n + r (group.h): a * b and a^-1,
+ * for elements in [0, 2n). */
+int sym_dihedral_compose(int a, int b, int n);
+int sym_dihedral_inverse(int a, int n);
+
 #endif
