@@ -4,20 +4,11 @@
 
 #include "trainer_priv.h"
 
-static int student_kind_of(const symclone_layer *l, symclone_student_kind *kind) {
-  switch (symclone_layer_kind_of(l)) {
-  case SYMCLONE_LAYER_CONV2D: *kind = SYMCLONE_STUDENT_PLANAR; return 1;
-  case SYMCLONE_LAYER_LIFTING: *kind = SYMCLONE_STUDENT_LIFTING; return 1;
-  case SYMCLONE_LAYER_GROUP_CONV: *kind = SYMCLONE_STUDENT_GROUP; return 1;
-  default: return 0;
-  }
-}
-
 static symclone_status clone_one(const symclone_layer *l, const float *features, size_t nfeat,
                                  const symclone_trainer *settings, int blocks, int index,
                                  symclone_student **out) {
   symclone_student_kind kind = SYMCLONE_STUDENT_PLANAR;
-  student_kind_of(l, &kind);
+  sym_student_kind_of_layer(symclone_layer_kind_of(l), &kind);
   int shape[4];
   symclone_layer_input_shape(l, shape);
   uint64_t seed = (uint64_t)settings->set[SYMCLONE_TRAINER_SEED] + (uint64_t)index;
@@ -98,7 +89,7 @@ symclone_status symclone_trainer_clone_stack(const symclone_layer *const *layers
   }
   for (int i = 0; i < count && !st; i++) {
     symclone_student_kind kind;
-    if (student_kind_of(layers[i], &kind)) {
+    if (sym_student_kind_of_layer(symclone_layer_kind_of(layers[i]), &kind)) {
       st = clone_one(layers[i], cur, n_inputs, settings, blocks, i, &students[i]);
       if (st) {
         sym_fail(&settings->err, st, "cloning layers[%d] failed: %s", i, symclone_strerror(st));
