@@ -21,6 +21,14 @@ typedef struct stream_job {
   double *partial;
 } stream_job;
 
+/* Runs task on every piece of the job's n elements; returns how many
+ * pieces (partial results) there were. */
+static size_t run_pieces(sym_pool *pool, stream_job *j, sym_task_fn task) {
+  size_t tasks = sym_pass_tasks(j->n);
+  sym_pool_run(pool, tasks, task, j);
+  return tasks;
+}
+
 static void sumsq_task(void *ctx, size_t t) {
   stream_job *j = ctx;
   j->partial[t] = j->kern->sumsq(j->g + t * SYM_PASS_CHUNK, piece_len(j->n, t));
@@ -28,9 +36,7 @@ static void sumsq_task(void *ctx, size_t t) {
 
 double sym_pass_sumsq(sym_pool *pool, double *partial, const float *g, size_t n) {
   stream_job j = {.kern = sym_kernels_get(), .g = g, .n = n, .partial = partial};
-  size_t tasks = sym_pass_tasks(n);
-  sym_pool_run(pool, tasks, sumsq_task, &j);
-  return sym_ordered_sum(partial, tasks, 1);
+  return sym_ordered_sum(partial, run_pieces(pool, &j, sumsq_task), 1);
 }
 
 static void sqerr_task(void *ctx, size_t t) {
@@ -44,8 +50,7 @@ double sym_pass_sqerr(sym_pool *pool, double *partial, const float *ys, const fl
                       float *e, size_t n, float scale, double *label_power) {
   stream_job j = {.kern = sym_kernels_get(), .g = ys, .yt = yt, .e = e, .n = n, .scale = scale,
                   .partial = partial};
-  size_t tasks = sym_pass_tasks(n);
-  sym_pool_run(pool, tasks, sqerr_task, &j);
+  size_t tasks = run_pieces(pool, &j, sqerr_task);
   *label_power = sym_ordered_sum(partial + 1, tasks, 2);
   return sym_ordered_sum(partial, tasks, 2);
 }
@@ -61,9 +66,7 @@ size_t sym_pass_adamw(sym_pool *pool, double *partial, float *p, const float *g,
                       float *v, size_t n, const sym_adam_consts *k) {
   stream_job j = {.kern = sym_kernels_get(), .p = p, .g = g, .m = m, .v = v, .n = n, .k = k,
                   .partial = partial};
-  size_t tasks = sym_pass_tasks(n);
-  sym_pool_run(pool, tasks, adamw_task, &j);
-  return (size_t)sym_ordered_sum(partial, tasks, 1);
+  return (size_t)sym_ordered_sum(partial, run_pieces(pool, &j, adamw_task), 1);
 }
 
 static void sgd_task(void *ctx, size_t t) {
@@ -77,7 +80,5 @@ size_t sym_pass_sgd(sym_pool *pool, double *partial, float *p, const float *g, f
                     size_t n, float mu, float lr, float wd, float gs) {
   stream_job j = {.kern = sym_kernels_get(), .p = p, .g = g, .m = m, .n = n, .mu = mu, .lr = lr,
                   .wd = wd, .gs = gs, .partial = partial};
-  size_t tasks = sym_pass_tasks(n);
-  sym_pool_run(pool, tasks, sgd_task, &j);
-  return (size_t)sym_ordered_sum(partial, tasks, 1);
+  return (size_t)sym_ordered_sum(partial, run_pieces(pool, &j, sgd_task), 1);
 }

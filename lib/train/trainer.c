@@ -120,16 +120,9 @@ symclone_status symclone_trainer_create_instance(symclone_trainer **out,
 void symclone_trainer_free(symclone_trainer *tr) {
   if (!tr) return;
   sym_trainer_free_scratch(tr);
-  sym_free(tr->fused);
-  sym_free(tr->norm_d);
-  sym_free(tr->epiece);
-  sym_free(tr->ct);
-  sym_free(tr->tap_rows);
-  sym_free(tr->tapidx);
-  sym_free(tr->kappa);
-  sym_free(tr->grad);
-  sym_free(tr->m1);
-  sym_free(tr->m2);
+  void *bufs[] = {tr->fused,  tr->norm_d, tr->epiece, tr->ct, tr->tap_rows, tr->tapidx,
+                  tr->kappa, tr->grad,   tr->m1,     tr->m2};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) sym_free(bufs[i]);
   symclone_group_free(tr->tgroup);
   sym_pool_free(tr->pool);
   sym_free(tr);
