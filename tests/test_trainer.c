@@ -324,6 +324,62 @@ START_TEST(divergence_stops_and_keeps_weights) {
 }
 END_TEST
 
+/* A step whose update would make one parameter overflow changes nothing:
+ * not the other parameters, and not the optimizer's state (a twin trainer
+ * that never took that step then goes on bit for bit alike); AdamW and
+ * SGD.  Pixel 0 of the only sample is 0, so the dense weight W[0][0] does
+ * not touch the loss; at 1e38 with learning_rate 10 and weight_decay 1
+ * its decay alone (1 - 10) overflows. */
+START_TEST(rejected_step_applies_nothing) {
+  int opt = _i ? SYMCLONE_OPTIMIZER_SGD : SYMCLONE_OPTIMIZER_ADAMW;
+  symclone_layer *conv, *dense;
+  ck_assert_int_eq(symclone_layer_create_conv2d(&conv, 1, 1, 3, 6, 6, SYMCLONE_PADDING_CIRCULAR, 1),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_layer_create_dense(&dense, 36, 36, 1), SYMCLONE_OK);
+  float cp[10], sample[36];
+  symclone_layer_init_params(conv, 5, cp);
+  for (int i = 0; i < 36; i++) sample[i] = i ? (float)sin(0.9 * i) : 0.0f;
+  size_t np = symclone_layer_param_count(dense);
+  float *dp[2], *keep = malloc(np * sizeof *keep);
+  symclone_trainer *tr[2];
+  for (int t = 0; t < 2; t++) {
+    dp[t] = malloc(np * sizeof *dp[t]);
+    for (size_t i = 0; i < np; i++) dp[t][i] = 0.01f * (float)cos(0.37 * (double)i);
+    ck_assert_int_eq(symclone_trainer_create_instance(&tr[t], conv, cp, dense, dp[t]), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr[t], SYMCLONE_TRAINER_OPTIMIZER, opt), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set_samples(tr[t], sample, 1), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr[t], SYMCLONE_TRAINER_INPUT_SOURCE,
+                                          SYMCLONE_INPUT_SOURCE_SAMPLES),
+                     SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr[t], SYMCLONE_TRAINER_INPUTS, 4), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_step(tr[t], NULL, NULL), SYMCLONE_OK);
+  }
+  float w00 = dp[0][0];
+  dp[0][0] = 1e38f;
+  memcpy(keep, dp[0], np * sizeof *keep);
+  ck_assert_int_eq(symclone_trainer_set(tr[0], SYMCLONE_TRAINER_LEARNING_RATE, 10), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr[0], SYMCLONE_TRAINER_WEIGHT_DECAY, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_step(tr[0], NULL, NULL), SYMCLONE_ERR_DIVERGED);
+  ck_assert_ptr_nonnull(strstr(symclone_trainer_last_error(tr[0]), "step 2"));
+  ck_assert_mem_eq(dp[0], keep, np * sizeof *keep);
+  ck_assert_int_eq(symclone_trainer_steps_done(tr[0]), 1);
+  dp[0][0] = w00;
+  ck_assert_int_eq(symclone_trainer_set(tr[0], SYMCLONE_TRAINER_LEARNING_RATE, 1e-2), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr[0], SYMCLONE_TRAINER_WEIGHT_DECAY, 0.01), SYMCLONE_OK);
+  for (int k = 0; k < 3; k++)
+    for (int t = 0; t < 2; t++)
+      ck_assert_int_eq(symclone_trainer_step(tr[t], NULL, NULL), SYMCLONE_OK);
+  ck_assert_mem_eq(dp[0], dp[1], np * sizeof *keep);
+  for (int t = 0; t < 2; t++) {
+    symclone_trainer_free(tr[t]);
+    free(dp[t]);
+  }
+  free(keep);
+  symclone_layer_free(conv);
+  symclone_layer_free(dense);
+}
+END_TEST
+
 START_TEST(instance_mode_clones_a_circular_conv) {
   symclone_layer *conv, *dense;
   ck_assert_int_eq(symclone_layer_create_conv2d(&conv, 2, 3, 3, 6, 6, SYMCLONE_PADDING_CIRCULAR, 1),
@@ -484,6 +540,7 @@ int main(void) {
   tcase_add_loop_test(tc, threads_change_speed_not_results, 0, 5);
   tcase_add_test(tc, bad_settings_refused);
   tcase_add_test(tc, divergence_stops_and_keeps_weights);
+  tcase_add_loop_test(tc, rejected_step_applies_nothing, 0, 2);
   tcase_add_test(tc, instance_mode_clones_a_circular_conv);
   tcase_add_test(tc, progress_reports_and_cancels);
   tcase_add_test(tc, sgd_step_schedule_transformed_samples);

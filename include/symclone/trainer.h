@@ -28,9 +28,10 @@
  * Reproducibility: the same seed and settings give the same weights bit for
  * bit on the same build and BLAS thread count.
  *
- * Divergence: a step whose loss or gradient is not finite is not applied;
- * the call returns SYMCLONE_ERR_DIVERGED, the weights stay as they were
- * after the last good step and last_error names the step.
+ * Divergence: a step whose loss or gradient is not finite, or whose update
+ * would make some weight non-finite, is not applied: the call returns
+ * SYMCLONE_ERR_DIVERGED, every weight and the optimizer's state stay as
+ * they were after the last good step, and last_error names the step.
  *
  * Thread safety: a trainer is used by one thread at a time; two trainers
  * (with distinct students) may run concurrently.  BLAS threading belongs to

@@ -62,6 +62,14 @@ typedef struct sym_kernels {
 
 #define SYM_CROSS_BLOCK 3
 
+/* How many parameters the adamw (sgd) kernel would leave unchanged because
+ * their new value is not finite, computed by the same operations without
+ * writing anything. */
+size_t sym_adamw_count_bad(const float *p, const float *g, const float *m, const float *v,
+                           size_t n, const sym_adam_consts *k);
+size_t sym_sgd_count_bad(const float *p, const float *g, const float *m, size_t n, float mu,
+                         float lr, float wd, float gs);
+
 enum { SYM_ISA_SCALAR = 1, SYM_ISA_SSE2 = 2, SYM_ISA_AVX2 = 3, SYM_ISA_AVX512 = 4 };
 
 /* The table of the best path this CPU has (chosen once, thread-safe). */

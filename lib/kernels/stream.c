@@ -72,6 +72,37 @@ static size_t adamw_tail(float *p, const float *g, float *m, float *v, size_t i,
 
 /* ---- scalar ---------------------------------------------------------------- */
 
+size_t sym_adamw_count_bad(const float *p, const float *g, const float *m, const float *v,
+                           size_t n, const sym_adam_consts *k) {
+  size_t bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    float pi = p[i], mi = m[i], vi = v[i];
+    bad += !adam_one(&pi, g[i], &mi, &vi, k);
+  }
+  return bad;
+}
+
+/* One SGD element, the same rule as adam_one. */
+static inline int sgd_one(float *p, float g, float *m, float mu, float lr, float wd, float gs) {
+  float gi = g * gs + wd * *p;
+  float bi = mu * *m + gi;
+  float np = *p - lr * bi;
+  *m = bi;
+  if (!isfinite(np)) return 0;
+  *p = np;
+  return 1;
+}
+
+size_t sym_sgd_count_bad(const float *p, const float *g, const float *m, size_t n, float mu,
+                         float lr, float wd, float gs) {
+  size_t bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    float pi = p[i], mi = m[i];
+    bad += !sgd_one(&pi, g[i], &mi, mu, lr, wd, gs);
+  }
+  return bad;
+}
+
 double sym_sumsq_scalar(const float *g, size_t n) {
   double acc[SQ_LANES] = {0};
   size_t i = 0;
@@ -105,16 +136,7 @@ size_t sym_adamw_scalar(float *p, const float *g, float *m, float *v, size_t n,
 size_t sym_sgd_scalar(float *p, const float *g, float *m, size_t n, float mu, float lr, float wd,
                       float gs) {
   size_t bad = 0;
-  for (size_t i = 0; i < n; i++) {
-    float gi = g[i] * gs + wd * p[i];
-    float bi = mu * m[i] + gi;
-    float np = p[i] - lr * bi;
-    m[i] = bi;
-    if (isfinite(np))
-      p[i] = np;
-    else
-      bad++;
-  }
+  for (size_t i = 0; i < n; i++) bad += !sgd_one(p + i, g[i], m + i, mu, lr, wd, gs);
   return bad;
 }
 

@@ -82,3 +82,31 @@ size_t sym_pass_sgd(sym_pool *pool, double *partial, float *p, const float *g, f
                   .wd = wd, .gs = gs, .partial = partial};
   return (size_t)sym_ordered_sum(partial, run_pieces(pool, &j, sgd_task), 1);
 }
+
+static void adamw_check_task(void *ctx, size_t t) {
+  stream_job *j = ctx;
+  size_t a = t * SYM_PASS_CHUNK;
+  j->partial[t] =
+      (double)sym_adamw_count_bad(j->p + a, j->g + a, j->m + a, j->v + a, piece_len(j->n, t), j->k);
+}
+
+size_t sym_pass_adamw_check(sym_pool *pool, double *partial, const float *p, const float *g,
+                            const float *m, const float *v, size_t n, const sym_adam_consts *k) {
+  stream_job j = {.p = (float *)p, .g = g, .m = (float *)m, .v = (float *)v, .n = n, .k = k,
+                  .partial = partial};
+  return (size_t)sym_ordered_sum(partial, run_pieces(pool, &j, adamw_check_task), 1);
+}
+
+static void sgd_check_task(void *ctx, size_t t) {
+  stream_job *j = ctx;
+  size_t a = t * SYM_PASS_CHUNK;
+  j->partial[t] = (double)sym_sgd_count_bad(j->p + a, j->g + a, j->m + a, piece_len(j->n, t),
+                                            j->mu, j->lr, j->wd, j->gs);
+}
+
+size_t sym_pass_sgd_check(sym_pool *pool, double *partial, const float *p, const float *g,
+                          const float *m, size_t n, float mu, float lr, float wd, float gs) {
+  stream_job j = {.p = (float *)p, .g = g, .m = (float *)m, .n = n, .mu = mu, .lr = lr,
+                  .wd = wd, .gs = gs, .partial = partial};
+  return (size_t)sym_ordered_sum(partial, run_pieces(pool, &j, sgd_check_task), 1);
+}

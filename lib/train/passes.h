@@ -51,6 +51,13 @@ size_t sym_pass_adamw(sym_pool *pool, double *partial, float *p, const float *g,
 size_t sym_pass_sgd(sym_pool *pool, double *partial, float *p, const float *g, float *m,
                     size_t n, float mu, float lr, float wd, float gs);
 
+/* How many parameters sym_pass_adamw (sym_pass_sgd) with the same
+ * arguments would leave unchanged; nothing is written. */
+size_t sym_pass_adamw_check(sym_pool *pool, double *partial, const float *p, const float *g,
+                            const float *m, const float *v, size_t n, const sym_adam_consts *k);
+size_t sym_pass_sgd_check(sym_pool *pool, double *partial, const float *p, const float *g,
+                          const float *m, size_t n, float mu, float lr, float wd, float gs);
+
 /* The blocks of a family student as the moment objective sees them: B
  * arrays of rows x rowlen floats, one after the other. */
 typedef struct sym_blocks {

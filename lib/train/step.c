@@ -63,16 +63,18 @@ static symclone_status check_step(symclone_trainer *tr) {
   return SYMCLONE_OK;
 }
 
-/* The micro-batches of a step: their mean loss and label power, and the
- * squared norm of their summed gradient.  *fused drops to NONE when a
- * norm by formula is not usable (the gradient is then formed). */
+/* The micro-batches of a step: their mean loss and label power, the
+ * squared norm of their summed gradient and a bound *gsq_hi on it that
+ * holds whatever the norm's rounding.  *fused drops to NONE when a norm by
+ * formula is not usable (the gradient is then formed). */
 static symclone_status micro_batches(symclone_trainer *tr, int *fused, double *loss,
-                                     double *lpow, double *gnorm2) {
+                                     double *lpow, double *gnorm2, double *gsq_hi) {
   int obj = (int)tr->set[SYMCLONE_TRAINER_OBJECTIVE];
   int acc = (int)tr->set[SYMCLONE_TRAINER_ACCUMULATE];
   double clip = tr->set[SYMCLONE_TRAINER_CLIP_NORM];
   *loss = *lpow = 0.0;
   *gnorm2 = -1.0; /* < 0: not known yet */
+  *gsq_hi = 0.0;
   for (int a = 0; a < acc; a++) {
     double l = 0.0, lp = 0.0, gmag = 0.0;
     symclone_status st;
@@ -89,6 +91,7 @@ static symclone_status micro_batches(symclone_trainer *tr, int *fused, double *l
       *gnorm2 = sym_trainer_form_gradient(tr, *fused);
       *fused = SYM_FUSED_NONE;
     }
+    *gsq_hi = *fused ? *gnorm2 + rel * gmag : 0.0;
     *loss += l;
     *lpow += lp;
   }
@@ -97,6 +100,8 @@ static symclone_status micro_batches(symclone_trainer *tr, int *fused, double *l
   /* the squared norm of one micro-batch's gradient may have come with it */
   if (acc > 1 || *gnorm2 < 0.0)
     *gnorm2 = sym_pass_sumsq(tr->pool, tr->partial, tr->grad, tr->nparams);
+  /* a formed gradient's sum of squares, in double, is off by far less */
+  if (!*fused) *gsq_hi = *gnorm2 * (1.0 + 1e-6);
   return SYMCLONE_OK;
 }
 
@@ -110,8 +115,8 @@ static symclone_status step_body(symclone_trainer *tr) {
     else if (st)
       return sym_fail(&tr->err, st, "cannot allocate the fused update's scratch");
   }
-  double loss, lpow, gnorm2;
-  symclone_status st = micro_batches(tr, &fused, &loss, &lpow, &gnorm2);
+  double loss, lpow, gnorm2, gsq_hi;
+  symclone_status st = micro_batches(tr, &fused, &loss, &lpow, &gnorm2, &gsq_hi);
   if (st) return st;
   int acc = (int)tr->set[SYMCLONE_TRAINER_ACCUMULATE];
   double clip = tr->set[SYMCLONE_TRAINER_CLIP_NORM];
@@ -121,7 +126,16 @@ static symclone_status step_body(symclone_trainer *tr) {
                     "step %lld: loss %g, gradient norm %g; the update was not applied",
                     tr->steps + 1, loss, gnorm);
   if (clip > 0 && gnorm > clip) gscale *= clip / gnorm;
-  size_t bad = sym_trainer_apply_update(tr, gscale, fused);
+  /* the largest element of the scaled gradient, with the float scaling's
+   * rounding */
+  double gmax = sqrt(gsq_hi) * gscale * (1.0 + 1e-6);
+  int applied;
+  size_t bad = sym_trainer_apply_update(tr, gscale, gmax, &fused, &applied);
+  if (!applied)
+    return sym_fail(&tr->err, SYMCLONE_ERR_DIVERGED,
+                    "step %lld: the update would make %zu parameters non-finite; nothing of "
+                    "it was applied",
+                    tr->steps + 1, bad);
   tr->steps++;
   tr->loss = loss;
   tr->rel = lpow > 0 ? loss / lpow : (loss > 0 ? INFINITY : 0.0);

@@ -35,7 +35,8 @@ struct symclone_trainer {
   float *params; /* the trained parameters (student's or caller's dense) */
   float *grad, *m1, *m2;
   double set[SYM_NSETTINGS];
-  long long adam_t;
+  long long adam_t;  /* AdamW updates applied */
+  double adam_mmax;  /* the largest scaled gradient element bound of those */
   const float *samples;
   size_t nsamples;
   symclone_group *tgroup;
@@ -129,13 +130,19 @@ size_t sym_moment_fused_adamw(symclone_trainer *tr, const sym_adam_consts *k);
 /* update.c: the coefficient and transform part of the gradient (cleared,
  * its squared norm); the gradient a fused update would have formed, with
  * the squared norm of the whole gradient; the update of all parameters
- * (how many kept their value); whether a fused update may go by a norm
+ * (below); whether a fused update may go by a norm
  * from a formula (gnorm2, its bound gmag, the formula's relative error
  * rel, the clipping norm clip, 0: off). */
 void sym_trainer_zero_small_grad(symclone_trainer *tr);
 double sym_trainer_small_sumsq(symclone_trainer *tr);
 double sym_trainer_form_gradient(symclone_trainer *tr, int kind);
-size_t sym_trainer_apply_update(symclone_trainer *tr, double gscale, int fused);
+/* The update of all parameters with the gradient scaled by gscale, whose
+ * elements are at most gmax after scaling.  Nothing is applied (*applied
+ * = 0) when some parameter's new value would not be finite; the return is
+ * how many would not be.  An update that cannot be sure of that without
+ * looking forms the gradient (*fused becomes NONE) and checks it first. */
+size_t sym_trainer_apply_update(symclone_trainer *tr, double gscale, double gmax, int *fused,
+                                int *applied);
 int sym_norm_usable(double gnorm2, double gmag, double rel, double clip);
 
 #endif

@@ -57,24 +57,62 @@ static double lr_at(const symclone_trainer *tr, long long step_done) {
   }
 }
 
-size_t sym_trainer_apply_update(symclone_trainer *tr, double gscale, int fused) {
-  size_t n = tr->nparams;
+/* Whether AdamW with constants k surely leaves every parameter finite, for
+ * scaled gradient elements of at most gmax and moments m of at most
+ * tr->adam_mmax (the largest gmax of the updates applied) grown by the
+ * rounding of t updates (|m| <= (1 + 2^-24)^3 max(|m|, |g|) an update):
+ * then the new moment, the step's quotient (den >= eps > 0) and the new
+ * value (|p decay| <= |p|, the quotient below half a unit in the last
+ * place of the largest float) are finite. */
+static int adamw_surely_finite(const symclone_trainer *tr, const sym_adam_consts *k,
+                               double gmax) {
+  if (!(k->eps > 0.0f) || fabsf(k->decay) > 1.0f || !isfinite(gmax)) return 0;
+  double grow = exp(2.5e-7 * (4.0 * (double)tr->adam_t + 8.0));
+  double m = fmax(tr->adam_mmax, gmax) * grow, step = (double)k->step;
+  return m < 1e36 && step * m < 1e36 && step * m / (double)k->eps < 1e30;
+}
+
+/* The AdamW update (see sym_trainer_apply_update). */
+static size_t adamw_update(symclone_trainer *tr, double lr, double gscale, double gmax,
+                           int *fused, int *applied) {
+  size_t n = tr->nparams, off = tr->instance ? n : tr->st->off_coeffs, bad;
   float *p = tr->params, *g = tr->grad, *m = tr->m1, *v = tr->m2;
-  double lr = lr_at(tr, tr->steps);
-  double wd = tr->set[SYMCLONE_TRAINER_WEIGHT_DECAY];
-  if ((int)tr->set[SYMCLONE_TRAINER_OPTIMIZER] != SYMCLONE_OPTIMIZER_ADAMW)
-    return sym_pass_sgd(tr->pool, tr->partial, p, g, m, n,
-                        (float)tr->set[SYMCLONE_TRAINER_MOMENTUM], (float)lr, (float)wd,
-                        (float)gscale);
+  sym_adam_consts k = sym_adam_consts_at(
+      tr->adam_t + 1, lr, tr->set[SYMCLONE_TRAINER_BETA1], tr->set[SYMCLONE_TRAINER_BETA2],
+      tr->set[SYMCLONE_TRAINER_EPSILON], tr->set[SYMCLONE_TRAINER_WEIGHT_DECAY], gscale);
+  if (!adamw_surely_finite(tr, &k, gmax)) {
+    if (*fused) {
+      sym_trainer_form_gradient(tr, *fused);
+      *fused = SYM_FUSED_NONE;
+    }
+    if ((bad = sym_pass_adamw_check(tr->pool, tr->partial, p, g, m, v, n, &k))) return bad;
+  }
+  *applied = 1;
+  if (!*fused) {
+    bad = sym_pass_adamw(tr->pool, tr->partial, p, g, m, v, n, &k);
+  } else {
+    /* the blocks, forming their gradient; then the rest */
+    bad = *fused == SYM_FUSED_FAMILY ? sym_family_fused_adamw(tr, &k)
+                                     : sym_moment_fused_adamw(tr, &k);
+    bad += sym_pass_adamw(tr->pool, tr->partial, p + off, g + off, m + off, v + off, n - off, &k);
+  }
   tr->adam_t++;
-  sym_adam_consts k = sym_adam_consts_at(tr->adam_t, lr, tr->set[SYMCLONE_TRAINER_BETA1],
-                                         tr->set[SYMCLONE_TRAINER_BETA2],
-                                         tr->set[SYMCLONE_TRAINER_EPSILON], wd, gscale);
-  if (!fused) return sym_pass_adamw(tr->pool, tr->partial, p, g, m, v, n, &k);
-  /* the blocks, forming their gradient; then the rest */
-  size_t off = tr->st->off_coeffs;
-  size_t bad = fused == SYM_FUSED_FAMILY ? sym_family_fused_adamw(tr, &k)
-                                         : sym_moment_fused_adamw(tr, &k);
-  return bad + sym_pass_adamw(tr->pool, tr->partial, p + off, g + off, m + off, v + off, n - off,
-                              &k);
+  if (gmax > tr->adam_mmax) tr->adam_mmax = gmax;
+  return bad;
+}
+
+size_t sym_trainer_apply_update(symclone_trainer *tr, double gscale, double gmax, int *fused,
+                                int *applied) {
+  double lr = lr_at(tr, tr->steps);
+  *applied = 0;
+  if ((int)tr->set[SYMCLONE_TRAINER_OPTIMIZER] == SYMCLONE_OPTIMIZER_ADAMW)
+    return adamw_update(tr, lr, gscale, gmax, fused, applied);
+  float mu = (float)tr->set[SYMCLONE_TRAINER_MOMENTUM];
+  float wd = (float)tr->set[SYMCLONE_TRAINER_WEIGHT_DECAY];
+  size_t bad = sym_pass_sgd_check(tr->pool, tr->partial, tr->params, tr->grad, tr->m1,
+                                  tr->nparams, mu, (float)lr, wd, (float)gscale);
+  if (bad) return bad;
+  *applied = 1;
+  return sym_pass_sgd(tr->pool, tr->partial, tr->params, tr->grad, tr->m1, tr->nparams, mu,
+                      (float)lr, wd, (float)gscale);
 }
