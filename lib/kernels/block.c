@@ -60,29 +60,6 @@ double sym_dot32_sse2(const float *x, const float *y, size_t n) {
   return fold32(l);
 }
 
-void sym_comb_sse2(float *out, const float *x, size_t stride, size_t ncomb, const float *s,
-                   size_t n, int acc) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m128 s0 = _mm_set1_ps(s[0]);
-    __m128 t0 = _mm_mul_ps(s0, _mm_loadu_ps(x + i));
-    __m128 t1 = _mm_mul_ps(s0, _mm_loadu_ps(x + i + 4));
-    for (size_t c = 1; c < ncomb; c++) {
-      __m128 sc = _mm_set1_ps(s[c]);
-      const float *xc = x + c * stride + i;
-      t0 = _mm_add_ps(t0, _mm_mul_ps(sc, _mm_loadu_ps(xc)));
-      t1 = _mm_add_ps(t1, _mm_mul_ps(sc, _mm_loadu_ps(xc + 4)));
-    }
-    if (acc) {
-      t0 = _mm_add_ps(_mm_loadu_ps(out + i), t0);
-      t1 = _mm_add_ps(_mm_loadu_ps(out + i + 4), t1);
-    }
-    _mm_storeu_ps(out + i, t0);
-    _mm_storeu_ps(out + i + 4, t1);
-  }
-  comb_tail(out, x, stride, ncomb, s, i, n, acc);
-}
-
 __attribute__((target("avx2"))) double sym_dot32_avx2(const float *x, const float *y, size_t n) {
   __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
   size_t i = 0;
@@ -103,27 +80,7 @@ __attribute__((target("avx2"))) double sym_dot32_avx2(const float *x, const floa
   return fold32(l);
 }
 
-__attribute__((target("avx2"))) void sym_comb_avx2(float *out, const float *x, size_t stride,
-                                                   size_t ncomb, const float *s, size_t n,
-                                                   int acc) {
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m256 s0 = _mm256_set1_ps(s[0]);
-    __m256 t0 = _mm256_mul_ps(s0, _mm256_loadu_ps(x + i));
-    __m256 t1 = _mm256_mul_ps(s0, _mm256_loadu_ps(x + i + 8));
-    for (size_t c = 1; c < ncomb; c++) {
-      __m256 sc = _mm256_set1_ps(s[c]);
-      const float *xc = x + c * stride + i;
-      t0 = _mm256_add_ps(t0, _mm256_mul_ps(sc, _mm256_loadu_ps(xc)));
-      t1 = _mm256_add_ps(t1, _mm256_mul_ps(sc, _mm256_loadu_ps(xc + 8)));
-    }
-    if (acc) {
-      t0 = _mm256_add_ps(_mm256_loadu_ps(out + i), t0);
-      t1 = _mm256_add_ps(_mm256_loadu_ps(out + i + 8), t1);
-    }
-    _mm256_storeu_ps(out + i, t0);
-    _mm256_storeu_ps(out + i + 8, t1);
-  }
-  comb_tail(out, x, stride, ncomb, s, i, n, acc);
-}
+/* comb at both widths */
+#define KERNEL_BODY "comb_body.h"
+#include "both_widths.h"
 #endif

@@ -7,23 +7,19 @@
 
 #include "kernels_impl.h"
 
-static const sym_kernels scalar_table = {
-    SYM_ISA_SCALAR,   sym_sumsq_scalar, sym_sqerr_scalar, sym_adamw_scalar, sym_sgd_scalar,
-    sym_dot32_scalar, sym_comb_scalar,  sym_cross_scalar, sym_prod_scalar,  0};
+/* The table of path isa whose kernels have the suffix sfx, with the
+ * product kernel prod (fast: whether it has vector code). */
+#define KERNEL_TABLE(isa, sfx, prod, fast)                                                      \
+  {isa,           sym_sumsq_##sfx, sym_sqerr_##sfx, sym_adamw_##sfx, sym_sgd_scalar,           \
+   sym_dot32_##sfx, sym_comb_##sfx, sym_cross_##sfx, prod,            fast}
 
+static const sym_kernels scalar_table = KERNEL_TABLE(SYM_ISA_SCALAR, scalar, sym_prod_scalar, 0);
 #if SYM_X86
-static const sym_kernels sse2_table = {
-    SYM_ISA_SSE2,   sym_sumsq_sse2, sym_sqerr_sse2, sym_adamw_sse2,  sym_sgd_scalar,
-    sym_dot32_sse2, sym_comb_sse2,  sym_cross_sse2, sym_prod_scalar, 0};
-static const sym_kernels avx2_table = {
-    SYM_ISA_AVX2,   sym_sumsq_avx2, sym_sqerr_avx2, sym_adamw_avx2,  sym_sgd_scalar,
-    sym_dot32_avx2, sym_comb_avx2,  sym_cross_avx2, sym_prod_scalar, 0};
-static const sym_kernels avx2_fma_table = {
-    SYM_ISA_AVX2,   sym_sumsq_avx2, sym_sqerr_avx2, sym_adamw_avx2, sym_sgd_scalar,
-    sym_dot32_avx2, sym_comb_avx2,  sym_cross_avx2, sym_prod_avx2,  1};
-static const sym_kernels avx512_table = {
-    SYM_ISA_AVX512, sym_sumsq_avx2, sym_sqerr_avx2, sym_adamw_avx2,  sym_sgd_scalar,
-    sym_dot32_avx2, sym_comb_avx2,  sym_cross_avx2, sym_prod_avx512, 1};
+static const sym_kernels sse2_table = KERNEL_TABLE(SYM_ISA_SSE2, sse2, sym_prod_scalar, 0);
+static const sym_kernels avx2_table = KERNEL_TABLE(SYM_ISA_AVX2, avx2, sym_prod_scalar, 0);
+static const sym_kernels avx2_fma_table = KERNEL_TABLE(SYM_ISA_AVX2, avx2, sym_prod_avx2, 1);
+/* the passes other than the product run their AVX2 code there */
+static const sym_kernels avx512_table = KERNEL_TABLE(SYM_ISA_AVX512, avx2, sym_prod_avx512, 1);
 #endif
 
 static int best_isa(void) {

@@ -200,32 +200,6 @@ double sym_sqerr_sse2(const float *ys, const float *yt, float *e, size_t n, floa
   return lanes_sum(la, 8);
 }
 
-size_t sym_adamw_sse2(float *p, const float *g, float *m, float *v, size_t n,
-                      const sym_adam_consts *k) {
-  __m128 b1 = _mm_set1_ps(k->b1), b2 = _mm_set1_ps(k->b2), c1 = _mm_set1_ps(k->c1);
-  __m128 c2 = _mm_set1_ps(k->c2), step = _mm_set1_ps(k->step);
-  __m128 rbc2 = _mm_set1_ps(k->rbc2), eps = _mm_set1_ps(k->eps);
-  __m128 decay = _mm_set1_ps(k->decay), gs = _mm_set1_ps(k->gs);
-  __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
-  __m128 big = _mm_set1_ps(3.40282347e38f);
-  size_t i = 0, bad = 0;
-  for (; i + 4 <= n; i += 4) {
-    prefetch_adam(p, g, m, v, i, n);
-    __m128 gi = _mm_mul_ps(_mm_loadu_ps(g + i), gs);
-    __m128 mi = _mm_add_ps(_mm_mul_ps(b1, _mm_loadu_ps(m + i)), _mm_mul_ps(c1, gi));
-    __m128 vi = _mm_add_ps(_mm_mul_ps(b2, _mm_loadu_ps(v + i)), _mm_mul_ps(_mm_mul_ps(c2, gi), gi));
-    __m128 pi = _mm_loadu_ps(p + i);
-    __m128 den = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(vi), rbc2), eps);
-    __m128 np = _mm_sub_ps(_mm_mul_ps(pi, decay), _mm_div_ps(_mm_mul_ps(step, mi), den));
-    __m128 ok = _mm_cmple_ps(_mm_and_ps(np, absmask), big);
-    _mm_storeu_ps(m + i, mi);
-    _mm_storeu_ps(v + i, vi);
-    _mm_storeu_ps(p + i, _mm_or_ps(_mm_and_ps(ok, np), _mm_andnot_ps(ok, pi)));
-    bad += (size_t)(4 - __builtin_popcount((unsigned)_mm_movemask_ps(ok)));
-  }
-  return bad + adamw_tail(p, g, m, v, i, n, k);
-}
-
 /* ---- AVX2 ------------------------------------------------------------------ */
 
 __attribute__((target("avx2"))) double sym_sumsq_avx2(const float *g, size_t n) {
@@ -275,32 +249,8 @@ __attribute__((target("avx2"))) double sym_sqerr_avx2(const float *ys, const flo
   return lanes_sum(la, 8);
 }
 
-__attribute__((target("avx2"))) size_t sym_adamw_avx2(float *p, const float *g, float *m,
-                                                      float *v, size_t n,
-                                                      const sym_adam_consts *k) {
-  __m256 b1 = _mm256_set1_ps(k->b1), b2 = _mm256_set1_ps(k->b2), c1 = _mm256_set1_ps(k->c1);
-  __m256 c2 = _mm256_set1_ps(k->c2), step = _mm256_set1_ps(k->step);
-  __m256 rbc2 = _mm256_set1_ps(k->rbc2), eps = _mm256_set1_ps(k->eps);
-  __m256 decay = _mm256_set1_ps(k->decay), gs = _mm256_set1_ps(k->gs);
-  __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-  __m256 big = _mm256_set1_ps(3.40282347e38f);
-  size_t i = 0, bad = 0;
-  for (; i + 8 <= n; i += 8) {
-    prefetch_adam(p, g, m, v, i, n);
-    __m256 gi = _mm256_mul_ps(_mm256_loadu_ps(g + i), gs);
-    __m256 mi = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(c1, gi));
-    __m256 vi = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v + i)),
-                              _mm256_mul_ps(_mm256_mul_ps(c2, gi), gi));
-    __m256 pi = _mm256_loadu_ps(p + i);
-    __m256 den = _mm256_add_ps(_mm256_mul_ps(_mm256_sqrt_ps(vi), rbc2), eps);
-    __m256 np = _mm256_sub_ps(_mm256_mul_ps(pi, decay),
-                              _mm256_div_ps(_mm256_mul_ps(step, mi), den));
-    __m256 ok = _mm256_cmp_ps(_mm256_and_ps(np, absmask), big, _CMP_LE_OQ);
-    _mm256_storeu_ps(m + i, mi);
-    _mm256_storeu_ps(v + i, vi);
-    _mm256_storeu_ps(p + i, _mm256_blendv_ps(pi, np, ok));
-    bad += (size_t)(8 - __builtin_popcount((unsigned)_mm256_movemask_ps(ok)));
-  }
-  return bad + adamw_tail(p, g, m, v, i, n, k);
-}
+/* ---- AdamW at both widths -------------------------------------------------- */
+
+#define KERNEL_BODY "adamw_body.h"
+#include "both_widths.h"
 #endif
