@@ -486,6 +486,35 @@ START_TEST(progress_reports_and_cancels) {
 }
 END_TEST
 
+static long long cancelled_at = -1;
+static int cancel_now(void *user, long long step, double loss, double rel, double sec) {
+  (void)user, (void)loss, (void)rel, (void)sec;
+  cancelled_at = step;
+  return 1;
+}
+
+/* An update of a million micro-batches can be cancelled while it runs: the
+ * progress callback comes within it (with the steps done so far, 0), and
+ * nothing of the update is applied. */
+START_TEST(progress_cancels_inside_an_update) {
+  symclone_student *s = student(SYMCLONE_STUDENT_PLANAR, 1, 6, 9);
+  symclone_trainer *tr = trainer(s, SYMCLONE_OBJECTIVE_STOCHASTIC, 10);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_ACCUMULATE, 1e6), SYMCLONE_OK);
+  symclone_trainer_set_progress(tr, cancel_now, NULL);
+  size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
+  float *keep = malloc(np * sizeof *keep);
+  memcpy(keep, symclone_student_params(s), np * sizeof *keep);
+  ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_ERR_CANCELLED);
+  ck_assert_int_eq(cancelled_at, 0);
+  ck_assert_int_eq(symclone_trainer_steps_done(tr), 0);
+  ck_assert_mem_eq(symclone_student_params(s), keep, np * sizeof *keep);
+  ck_assert_ptr_nonnull(strstr(symclone_trainer_last_error(tr), "step 1"));
+  free(keep);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+}
+END_TEST
+
 START_TEST(stack_cloned_layer_by_layer) {
   symclone_layer *l[3];
   ck_assert_int_eq(symclone_layer_create_lifting(&l[0], 4, 1, 2, 3, 9, 9, SYMCLONE_PADDING_VALID, 0), 0);
@@ -543,6 +572,7 @@ int main(void) {
   tcase_add_loop_test(tc, rejected_step_applies_nothing, 0, 2);
   tcase_add_test(tc, instance_mode_clones_a_circular_conv);
   tcase_add_test(tc, progress_reports_and_cancels);
+  tcase_add_test(tc, progress_cancels_inside_an_update);
   tcase_add_test(tc, sgd_step_schedule_transformed_samples);
   tcase_add_test(tc, stack_cloned_layer_by_layer);
   suite_add_tcase(su, tc);

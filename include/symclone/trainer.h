@@ -118,8 +118,12 @@ typedef enum symclone_objective {
   SYMCLONE_OBJECTIVE_MOMENT = 2
 } symclone_objective;
 
-/* Progress: called every PROGRESS_EVERY updates and after the last; a
- * non-zero return stops run() with SYMCLONE_ERR_CANCELLED. */
+/* Progress: called by run() every PROGRESS_EVERY updates and after the
+ * last; a non-zero return stops run() with SYMCLONE_ERR_CANCELLED.  Inside
+ * an update of several micro-batches (ACCUMULATE > 1, by step() or run())
+ * it is also called about every half second with the figures of the last
+ * finished update; a non-zero return then cancels that update, of which
+ * nothing is applied. */
 typedef int (*symclone_progress_fn)(void *user, long long step, double loss, double rel_loss,
                                     double seconds);
 

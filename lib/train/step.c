@@ -63,6 +63,27 @@ static symclone_status check_step(symclone_trainer *tr) {
   return SYMCLONE_OK;
 }
 
+/* Seconds between calls of the progress callback inside a step of several
+ * micro-batches. */
+#define MID_STEP_PROGRESS 0.5
+
+/* Inside a step of several micro-batches, done of them done: the progress
+ * callback, at most every MID_STEP_PROGRESS seconds, with the figures of
+ * the last finished step; a non-zero return cancels the step. */
+static symclone_status mid_step_progress(symclone_trainer *tr, int done, int acc) {
+  if (!tr->progress) return SYMCLONE_OK;
+  double now = sym_now_seconds();
+  if (now - tr->progress_at < MID_STEP_PROGRESS) return SYMCLONE_OK;
+  tr->progress_at = now;
+  if (!tr->progress(tr->progress_user, tr->steps, tr->loss, tr->rel,
+                    tr->seconds + (now - tr->step_t0)))
+    return SYMCLONE_OK;
+  return sym_fail(&tr->err, SYMCLONE_ERR_CANCELLED,
+                  "stopped by the progress callback in step %lld after %d of %d micro-batches; "
+                  "nothing of the step was applied",
+                  tr->steps + 1, done, acc);
+}
+
 /* The micro-batches of a step: their mean loss and label power, the
  * squared norm of their summed gradient and a bound *gsq_hi on it that
  * holds whatever the norm's rounding.  *fused drops to NONE when a norm by
@@ -94,6 +115,7 @@ static symclone_status micro_batches(symclone_trainer *tr, int *fused, double *l
     *gsq_hi = *fused ? *gnorm2 + rel * gmag : 0.0;
     *loss += l;
     *lpow += lp;
+    if (a + 1 < acc && (st = mid_step_progress(tr, a + 1, acc))) return st;
   }
   *loss /= acc;
   *lpow /= acc;
@@ -150,6 +172,7 @@ static symclone_status step_body(symclone_trainer *tr) {
 symclone_status symclone_trainer_step(symclone_trainer *tr, double *loss_out, double *rel_out) {
   if (!tr) return SYMCLONE_ERR_NULL;
   double t0 = sym_now_seconds();
+  tr->step_t0 = tr->progress_at = t0;
   symclone_status st = ensure_pool(tr);
   if (st) return st;
   if ((st = check_step(tr))) return st;

@@ -70,6 +70,7 @@ struct symclone_trainer {
   sym_rng rng;
   symclone_progress_fn progress;
   void *progress_user;
+  double step_t0, progress_at; /* the step's start, the last progress call in it */
   long long steps;
   double loss, rel, seconds;
   sym_err err;
