@@ -22,7 +22,12 @@
  *   clone_c4 --objective stochastic --steps 6000
  *   clone_c4 --blocks 9 --save c4.scs && clone_c4 --load c4.scs
  */
-#include "clone_util.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
 
 #define SIZE 28
 #define KERNEL 3
@@ -39,62 +44,111 @@ static void orientation_max(const float *y, float *map) {
   }
 }
 
+/* The digit of the feature-map picture: a "7" (not symmetric) of the MNIST
+ * digits in dir, or of the ones ex_find_mnist() finds when dir is NULL;
+ * with dir NULL and no digits found, a synthetic off-centre "7" (a top bar
+ * and a slanted stroke).  Returns 0, or 1 after a message: the digits
+ * asked for are missing, or digits found cannot be loaded or are not
+ * SIZE x SIZE. */
+static int load_digit(const char *dir, float img[SIZE * SIZE], const char **source) {
+  char ip[1024], lp[1024];
+  if (!ex_find_mnist(dir, ip, lp, sizeof ip)) {
+    if (dir) {
+      fprintf(stderr,
+              "%s: --mnist %s: no mnist10k-images-idx3-ubyte.gz and "
+              "mnist10k-labels-idx1-ubyte.gz there (scripts/fetch-mnist)\n",
+              ex_prog(), dir);
+      return 1;
+    }
+    memset(img, 0, SIZE * SIZE * sizeof *img);
+    for (int x = 7; x < 21; x++) img[6 * SIZE + x] = img[7 * SIZE + x] = 1.0f;
+    for (int y = 8; y < 23; y++) {
+      int x = 20 - (y - 8) * 2 / 3;
+      img[y * SIZE + x] = img[y * SIZE + x - 1] = 1.0f;
+    }
+    *source = "synthetic";
+    return 0;
+  }
+  symclone_dataset *ds = ex_load_pair(ip, lp);
+  if (!ds) return 1;
+  if (!ex_check_geometry(ds, ip, SIZE, SIZE)) {
+    symclone_dataset_free(ds);
+    return 1;
+  }
+  const int *labels = symclone_dataset_labels(ds);
+  size_t pick = 0, n = symclone_dataset_count(ds);
+  while (pick < n && labels[pick] != 7) pick++;
+  if (pick == n) pick = 0;
+  memcpy(img, symclone_dataset_images(ds) + pick * SIZE * SIZE, SIZE * SIZE * sizeof *img);
+  symclone_dataset_free(ds);
+  *source = "mnist";
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  const char *prog = "clone_c4";
-  clone_options o;
-  if (parse_options(argc, argv, &o)) return 2;
-  long steps = o.steps > 0 ? o.steps : 600;
-  double lr = o.lr > 0 ? o.lr : 1e-2;
-  int rc = 1, nst = 0;
+  ex_clone_opts o;
+  int rc = ex_clone_parse(argc, argv,
+                          "Clone the C4 lifting convolution (3x3, 28x28) into dense students and\n"
+                          "draw their feature maps under rotated inputs.",
+                          600, 1, &o);
+  if (rc >= 0) return rc;
+  rc = 1;
+  int nst = 0;
   symclone_student *st[4] = {NULL, NULL, NULL, NULL}, *exact = NULL;
   symclone_layer *teacher = NULL, *dense = NULL;
   symclone_group *c4 = NULL;
   float *m = NULL, *k = NULL, *rt = NULL, *ex = NULL, *digit = NULL, *dparams = NULL;
   float *maps = NULL, *y = NULL, *rot = NULL;
+  const char *source = NULL;
   char errbuf[256] = "", path[512];
   /* an oriented edge detector as the teacher's kernel for the pictures */
   const float sobel[9] = {-1, 0, 1, -2, 0, 2, -1, 0, 1};
 
+  digit = malloc(SIZE * SIZE * sizeof *digit);
+  if (!digit || load_digit(o.mnist, digit, &source)) goto done;
   printf("library_version=%s\n", symclone_version_string());
-  CHECK(symclone_group_create_cyclic(&c4, N), NULL);
-  CHECK(symclone_layer_create_lifting(&teacher, N, 1, 1, KERNEL, SIZE, SIZE, SYMCLONE_PADDING_VALID, 0),
-        NULL);
+  EX_CHECK(symclone_group_create_cyclic(&c4, N), NULL);
+  EX_CHECK(symclone_layer_create_lifting(&teacher, N, 1, 1, KERNEL, SIZE, SIZE,
+                                         SYMCLONE_PADDING_VALID, 0),
+           NULL);
   /* the exact transforms R_r, for comparing the learned T_r with */
-  CHECK(symclone_student_create(&exact, SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE, SIZE,
-                                SYMCLONE_PADDING_VALID, KERNEL * KERNEL, 0),
-        NULL);
-  CHECK(symclone_student_init_exact(exact), symclone_student_last_error(exact));
+  EX_CHECK(symclone_student_create(&exact, SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE, SIZE,
+                                   SYMCLONE_PADDING_VALID, KERNEL * KERNEL, 0),
+           NULL);
+  EX_CHECK(symclone_student_init_exact(exact), symclone_student_last_error(exact));
   size_t nt = symclone_student_param_count(exact, SYMCLONE_STUDENT_PART_TRANSFORMS);
   rt = malloc(nt * sizeof *rt);
   ex = malloc(nt * sizeof *ex);
   if (!rt || !ex) goto done;
-  CHECK(symclone_student_get(exact, SYMCLONE_STUDENT_PART_TRANSFORMS, ex, nt), NULL);
+  EX_CHECK(symclone_student_get(exact, SYMCLONE_STUDENT_PART_TRANSFORMS, ex, nt), NULL);
 
-  for (int i = 0; i < o.nblocks; i++, nst++) {
+  for (int i = 0; i < o.blocks.n; i++, nst++) {
     char name[32];
     double seconds = 0.0, train_rel = NAN;
     if (o.load) {
-      CHECK(symclone_student_load(&st[i], o.load, errbuf, sizeof errbuf), errbuf);
+      EX_CHECK(symclone_student_load(&st[i], o.load, errbuf, sizeof errbuf), errbuf);
       if (symclone_student_kind_of(st[i]) != SYMCLONE_STUDENT_LIFTING ||
           symclone_student_orientations(st[i]) != N || symclone_student_kernel(st[i]) != KERNEL) {
-        fprintf(stderr, "%s: %s is not a C4 lifting student with a 3x3 kernel\n", prog, o.load);
+        fprintf(stderr, "%s: %s is not a C4 lifting student with a 3x3 kernel\n", ex_prog(),
+                o.load);
         goto done;
       }
     } else {
-      CHECK(symclone_student_create(&st[i], SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE, SIZE,
-                                    SYMCLONE_PADDING_VALID, o.blocks[i], o.seed),
-            NULL);
+      EX_CHECK(
+          symclone_student_create(&st[i], SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE, SIZE,
+                                  SYMCLONE_PADDING_VALID, (int)o.blocks.v[i], (uint64_t)o.seed),
+          NULL);
     }
     symclone_student *s = st[i];
     int blocks = symclone_student_blocks(s);
     snprintf(name, sizeof name, "c4-b%d", blocks);
-    if (!o.load) CHECK(train_student(s, &o, steps, lr, name, &seconds, &train_rel), NULL);
+    if (!o.load) EX_CHECK(ex_train_student(s, &o, name, &seconds, &train_rel), NULL);
 
-    clone_figures f;
+    ex_figures f;
     double tdist = 0.0;
-    CHECK(measure_student(s, c4, sobel, SYMCLONE_MASK_NONE, 0, &f, errbuf, sizeof errbuf),
-          errbuf);
-    CHECK(symclone_student_get(s, SYMCLONE_STUDENT_PART_TRANSFORMS, rt, nt), NULL);
+    EX_CHECK(ex_measure_student(s, c4, sobel, SYMCLONE_MASK_NONE, 0, &f, errbuf, sizeof errbuf),
+             errbuf);
+    EX_CHECK(symclone_student_get(s, SYMCLONE_STUDENT_PART_TRANSFORMS, rt, nt), NULL);
     /* T_r (9x9) against T_0 R_r */
     const int P = KERNEL * KERNEL;
     for (int r = 1; r < N; r++) {
@@ -102,69 +156,68 @@ int main(int argc, char **argv) {
       for (int a = 0; a < P; a++)
         for (int b = 0; b < P; b++) {
           double t0r = 0;
-          for (int c = 0; c < P; c++) t0r += (double)rt[a * P + c] * ex[(size_t)r * P * P + c * P + b];
+          for (int c = 0; c < P; c++)
+            t0r += (double)rt[a * P + c] * ex[(size_t)r * P * P + c * P + b];
           double d = rt[(size_t)r * P * P + a * P + b] - t0r;
           num += d * d;
           den += t0r * t0r;
         }
       tdist += sqrt(num / den) / (N - 1);
     }
-    print_figures(name, s, &o, steps, lr, seconds, train_rel, &f);
+    ex_print_figures(name, s, &o, seconds, train_rel, &f);
     printf("transform_dist=%.3e\n", tdist);
     if (o.save) {
-      student_path(path, sizeof path, o.save, blocks, o.nblocks > 1);
-      CHECK(symclone_student_save(s, path), symclone_student_last_error(s));
+      ex_student_path(path, sizeof path, &o, blocks);
+      EX_CHECK(symclone_student_save(s, path), symclone_student_last_error(s));
       printf("saved=%s\n", path);
     }
   }
 
   /* Figure 4 style: effective matrix of the first student | unrolled teacher */
   size_t in = SIZE * SIZE, out = N * OUT * OUT;
-  const char *ext = symclone_picture_png_available() ? "png" : "pgm";
   m = malloc(in * out * sizeof *m);
   k = malloc(in * out * sizeof *k);
   if (!m || !k) goto done;
-  CHECK(symclone_student_effective_matrix(st[0], sobel, m), symclone_student_last_error(st[0]));
-  CHECK(symclone_layer_unroll(teacher, sobel, k), symclone_layer_last_error(teacher));
+  EX_CHECK(symclone_student_effective_matrix(st[0], sobel, m), symclone_student_last_error(st[0]));
+  EX_CHECK(symclone_layer_unroll(teacher, sobel, k), symclone_layer_last_error(teacher));
   const float *mats[2] = {m, k};
-  snprintf(path, sizeof path, "%s-matrix.%s", o.picture ? o.picture : "clone_c4", ext);
-  CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, mats, 1, 2, (int)out, (int)in,
-                               SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 2, 8, errbuf, sizeof errbuf),
-        errbuf);
+  snprintf(path, sizeof path, "%s-matrix.%s", o.picture ? o.picture : "clone_c4", ex_picture_ext());
+  EX_CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, mats, 1, 2, (int)out, (int)in,
+                                  SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 2, 8, errbuf, sizeof errbuf),
+           errbuf);
   printf("matrix_picture=%s\n", path);
 
   /* Figure 6 style: feature maps under rotated inputs */
-  const char *source = NULL;
-  digit = example_digit(o.mnist, &source);
   dparams = malloc((in * out + out) * sizeof *dparams);
   int rows = 2 + nst; /* teacher, students, dense */
   maps = malloc((size_t)rows * 3 * OUT * OUT * sizeof *maps);
   y = malloc(out * sizeof *y);
   rot = malloc(in * sizeof *rot);
-  if (!digit || !dparams || !maps || !y || !rot) goto done;
+  if (!dparams || !maps || !y || !rot) goto done;
   printf("input=%s\n", source);
-  CHECK(symclone_layer_create_dense(&dense, (int)in, (int)out, 1), NULL);
-  CHECK(symclone_layer_init_params(dense, 1, dparams), NULL);
+  EX_CHECK(symclone_layer_create_dense(&dense, (int)in, (int)out, 1), NULL);
+  EX_CHECK(symclone_layer_init_params(dense, 1, dparams), NULL);
   const float *panels[3 * 6];
   for (int q = 0; q < 3; q++) {
-    CHECK(symclone_group_act_planar(c4, q, 1, SIZE, SIZE, digit, rot),
-          symclone_group_last_error(c4));
+    EX_CHECK(symclone_group_act_planar(c4, q, 1, SIZE, SIZE, digit, rot),
+             symclone_group_last_error(c4));
     int row = 0;
-    CHECK(symclone_layer_forward(teacher, sobel, 1, rot, y, NULL), NULL);
+    EX_CHECK(symclone_layer_forward(teacher, sobel, 1, rot, y, NULL), NULL);
     orientation_max(y, maps + ((size_t)row * 3 + q) * OUT * OUT);
     for (row = 1; row <= nst; row++) {
-      CHECK(symclone_student_forward(st[row - 1], sobel, 1, rot, y), NULL);
+      EX_CHECK(symclone_student_forward(st[row - 1], sobel, 1, rot, y), NULL);
       orientation_max(y, maps + ((size_t)row * 3 + q) * OUT * OUT);
     }
-    CHECK(symclone_layer_forward(dense, dparams, 1, rot, y, NULL), NULL);
+    EX_CHECK(symclone_layer_forward(dense, dparams, 1, rot, y, NULL), NULL);
     orientation_max(y, maps + ((size_t)row * 3 + q) * OUT * OUT);
   }
   for (int j = 0; j < rows * 3; j++) panels[j] = maps + (size_t)j * OUT * OUT;
-  snprintf(path, sizeof path, "%s-features.%s", o.picture ? o.picture : "clone_c4", ext);
-  CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, panels, rows, 3, OUT, OUT,
-                               SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL, 4, 1, 4, errbuf,
-                               sizeof errbuf),
-        errbuf);
+  snprintf(path, sizeof path, "%s-features.%s", o.picture ? o.picture : "clone_c4",
+           ex_picture_ext());
+  EX_CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, panels, rows, 3, OUT, OUT,
+                                  SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL, 4, 1, 4, errbuf,
+                                  sizeof errbuf),
+           errbuf);
   printf("features_picture=%s\n", path);
   printf("features_rows=teacher");
   for (int i = 0; i < nst; i++) printf(",student-b%d", symclone_student_blocks(st[i]));

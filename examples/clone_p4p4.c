@@ -15,7 +15,11 @@
  *   clone_p4p4
  *   clone_p4p4 --blocks 9 --save p4.scs && clone_p4p4 --load p4.scs
  */
-#include "clone_util.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common.h"
 
 #define SIZE 28
 #define KERNEL 3
@@ -24,12 +28,12 @@
 #define P (N * KERNEL * KERNEL)
 
 int main(int argc, char **argv) {
-  const char *prog = "clone_p4p4";
-  clone_options o;
-  if (parse_options(argc, argv, &o)) return 2;
-  long steps = o.steps > 0 ? o.steps : 600;
-  double lr = o.lr > 0 ? o.lr : 1e-2;
-  int rc = 1;
+  ex_clone_opts o;
+  int rc = ex_clone_parse(
+      argc, argv, "Clone one C4 group convolution (3x3 kernels, 28x28) into dense students.", 600,
+      0, &o);
+  if (rc >= 0) return rc;
+  rc = 1;
   symclone_student *s = NULL;
   symclone_layer *teacher = NULL;
   symclone_group *c4 = NULL;
@@ -38,36 +42,38 @@ int main(int argc, char **argv) {
   for (int j = 0; j < P; j++) theta[j] = (float)sin(0.9 * j + 0.4);
 
   printf("library_version=%s\n", symclone_version_string());
-  CHECK(symclone_group_create_cyclic(&c4, N), NULL);
-  CHECK(symclone_layer_create_group_conv(&teacher, N, 1, 1, KERNEL, SIZE, SIZE, SYMCLONE_PADDING_VALID, 0),
-        NULL);
-  for (int i = 0; i < o.nblocks; i++) {
+  EX_CHECK(symclone_group_create_cyclic(&c4, N), NULL);
+  EX_CHECK(symclone_layer_create_group_conv(&teacher, N, 1, 1, KERNEL, SIZE, SIZE,
+                                            SYMCLONE_PADDING_VALID, 0),
+           NULL);
+  for (int i = 0; i < o.blocks.n; i++) {
     char name[32];
     double seconds = 0.0, train_rel = NAN;
     if (o.load) {
-      CHECK(symclone_student_load(&s, o.load, errbuf, sizeof errbuf), errbuf);
+      EX_CHECK(symclone_student_load(&s, o.load, errbuf, sizeof errbuf), errbuf);
       if (symclone_student_kind_of(s) != SYMCLONE_STUDENT_GROUP ||
           symclone_student_orientations(s) != N || symclone_student_kernel(s) != KERNEL) {
-        fprintf(stderr, "%s: %s is not a C4 group-convolution student with 3x3 kernels\n", prog,
-                o.load);
+        fprintf(stderr, "%s: %s is not a C4 group-convolution student with 3x3 kernels\n",
+                ex_prog(), o.load);
         goto done;
       }
     } else {
-      CHECK(symclone_student_create(&s, SYMCLONE_STUDENT_GROUP, N, KERNEL, SIZE, SIZE,
-                                    SYMCLONE_PADDING_VALID, o.blocks[i], o.seed),
-            NULL);
+      EX_CHECK(
+          symclone_student_create(&s, SYMCLONE_STUDENT_GROUP, N, KERNEL, SIZE, SIZE,
+                                  SYMCLONE_PADDING_VALID, (int)o.blocks.v[i], (uint64_t)o.seed),
+          NULL);
     }
     int blocks = symclone_student_blocks(s);
     snprintf(name, sizeof name, "p4p4-b%d", blocks);
-    if (!o.load) CHECK(train_student(s, &o, steps, lr, name, &seconds, &train_rel), NULL);
+    if (!o.load) EX_CHECK(ex_train_student(s, &o, name, &seconds, &train_rel), NULL);
 
-    clone_figures f;
-    CHECK(measure_student(s, c4, theta, SYMCLONE_MASK_NONE, 0, &f, errbuf, sizeof errbuf),
-          errbuf);
-    print_figures(name, s, &o, steps, lr, seconds, train_rel, &f);
+    ex_figures f;
+    EX_CHECK(ex_measure_student(s, c4, theta, SYMCLONE_MASK_NONE, 0, &f, errbuf, sizeof errbuf),
+             errbuf);
+    ex_print_figures(name, s, &o, seconds, train_rel, &f);
     if (o.save) {
-      student_path(path, sizeof path, o.save, blocks, o.nblocks > 1);
-      CHECK(symclone_student_save(s, path), symclone_student_last_error(s));
+      ex_student_path(path, sizeof path, &o, blocks);
+      EX_CHECK(symclone_student_save(s, path), symclone_student_last_error(s));
       printf("saved=%s\n", path);
     }
     if (i == 0) {
@@ -75,14 +81,15 @@ int main(int argc, char **argv) {
       m = malloc(in * out * sizeof *m);
       k = malloc(in * out * sizeof *k);
       if (!m || !k) goto done;
-      CHECK(symclone_student_effective_matrix(s, theta, m), symclone_student_last_error(s));
-      CHECK(symclone_layer_unroll(teacher, theta, k), symclone_layer_last_error(teacher));
+      EX_CHECK(symclone_student_effective_matrix(s, theta, m), symclone_student_last_error(s));
+      EX_CHECK(symclone_layer_unroll(teacher, theta, k), symclone_layer_last_error(teacher));
       const float *mats[2] = {m, k};
-      const char *ext = symclone_picture_png_available() ? "png" : "pgm";
-      snprintf(path, sizeof path, "%s-matrix.%s", o.picture ? o.picture : "clone_p4p4", ext);
-      CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, mats, 1, 2, (int)out, (int)in,
-                                   SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 4, 8, errbuf, sizeof errbuf),
-            errbuf);
+      snprintf(path, sizeof path, "%s-matrix.%s", o.picture ? o.picture : "clone_p4p4",
+               ex_picture_ext());
+      EX_CHECK(
+          symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, mats, 1, 2, (int)out, (int)in,
+                                 SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 4, 8, errbuf, sizeof errbuf),
+          errbuf);
       printf("matrix_picture=%s\n", path);
     }
     symclone_student_free(s);

@@ -16,44 +16,50 @@
  *   clone_t2 --objective stochastic --steps 4000   # the published trainer
  *   clone_t2 --blocks 9 --save t2.scs && clone_t2 --load t2.scs
  */
-#include "clone_util.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common.h"
 
 #define SIZE 28
 #define KERNEL 3
 
 int main(int argc, char **argv) {
-  const char *prog = "clone_t2";
-  clone_options o;
-  if (parse_options(argc, argv, &o)) return 2;
-  long steps = o.steps > 0 ? o.steps : 400;
-  double lr = o.lr > 0 ? o.lr : 1e-2;
-  int rc = 1;
+  ex_clone_opts o;
+  int rc = ex_clone_parse(argc, argv,
+                          "Clone the 3x3 valid convolution on 28x28 fields into dense students.",
+                          400, 0, &o);
+  if (rc >= 0) return rc;
+  rc = 1;
   symclone_student *s = NULL;
   symclone_layer *teacher = NULL;
   symclone_group *t2 = NULL;
+  symclone_diag *diag = NULL;
   float *theta = NULL, *m = NULL, *k = NULL;
   char errbuf[256] = "";
 
   printf("library_version=%s\n", symclone_version_string());
-  CHECK(symclone_group_create_t2(&t2, SIZE, SIZE), NULL);
-  for (int i = 0; i < o.nblocks; i++) {
+  EX_CHECK(symclone_group_create_t2(&t2, SIZE, SIZE), NULL);
+  for (int i = 0; i < o.blocks.n; i++) {
     char name[32], path[512];
     double seconds = 0.0, train_rel = NAN;
     if (o.load) {
-      CHECK(symclone_student_load(&s, o.load, errbuf, sizeof errbuf), errbuf);
+      EX_CHECK(symclone_student_load(&s, o.load, errbuf, sizeof errbuf), errbuf);
       if (symclone_student_kind_of(s) != SYMCLONE_STUDENT_PLANAR ||
           symclone_student_kernel(s) != KERNEL) {
-        fprintf(stderr, "%s: %s is not a 3x3 planar student\n", prog, o.load);
+        fprintf(stderr, "%s: %s is not a 3x3 planar student\n", ex_prog(), o.load);
         goto done;
       }
     } else {
-      CHECK(symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, KERNEL, SIZE, SIZE,
-                                    SYMCLONE_PADDING_VALID, o.blocks[i], o.seed),
-            NULL);
+      EX_CHECK(
+          symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, KERNEL, SIZE, SIZE,
+                                  SYMCLONE_PADDING_VALID, (int)o.blocks.v[i], (uint64_t)o.seed),
+          NULL);
     }
     int blocks = symclone_student_blocks(s);
     snprintf(name, sizeof name, "t2-b%d", blocks);
-    if (!o.load) CHECK(train_student(s, &o, steps, lr, name, &seconds, &train_rel), NULL);
+    if (!o.load) EX_CHECK(ex_train_student(s, &o, name, &seconds, &train_rel), NULL);
 
     /* figures, at a fixed kernel; T2 shifts on the interior (64 sampled) */
     size_t in = symclone_student_input_size(s), out = symclone_student_output_size(s);
@@ -62,36 +68,44 @@ int main(int argc, char **argv) {
     k = malloc(in * out * sizeof *k);
     if (!theta || !m || !k) goto done;
     for (int j = 0; j < KERNEL * KERNEL; j++) theta[j] = (float)sin(1.7 * j + 0.3);
-    clone_figures f;
+    ex_figures f;
     double teacher_eq = NAN, teacher_eq_max;
-    CHECK(measure_student(s, t2, theta, SYMCLONE_MASK_SHIFT_INTERIOR, 64, &f, errbuf,
-                          sizeof errbuf),
-          errbuf);
-    CHECK(symclone_student_teacher(s, &teacher), NULL);
-    CHECK(symclone_layer_equivariance_error(t2, teacher, theta, NULL, 0, 8, 64, 7, &teacher_eq,
-                                            &teacher_eq_max, errbuf, sizeof errbuf),
-          errbuf);
-    print_figures(name, s, &o, steps, lr, seconds, train_rel, &f);
+    EX_CHECK(ex_measure_student(s, t2, theta, SYMCLONE_MASK_SHIFT_INTERIOR, 64, &f, errbuf,
+                                sizeof errbuf),
+             errbuf);
+    EX_CHECK(symclone_student_teacher(s, &teacher), NULL);
+    int tin[4], tout[4];
+    symclone_layer_input_shape(teacher, tin);
+    symclone_layer_output_shape(teacher, tout);
+    EX_CHECK(symclone_diag_create(&diag, t2, tin, tout), NULL);
+    EX_CHECK(symclone_diag_set(diag, SYMCLONE_DIAG_MAX_ELEMENTS, 64), symclone_diag_last_error(diag));
+    EX_CHECK(symclone_diag_layer_equivariance_error(diag, teacher, theta, &teacher_eq,
+                                                    &teacher_eq_max),
+             symclone_diag_last_error(diag));
+    ex_print_figures(name, s, &o, seconds, train_rel, &f);
     printf("teacher_equiv_err=%.3e\n", teacher_eq);
 
     /* the picture: learned effective matrix | unrolled Toeplitz matrix */
-    CHECK(symclone_student_effective_matrix(s, theta, m), symclone_student_last_error(s));
-    CHECK(symclone_layer_unroll(teacher, theta, k), symclone_layer_last_error(teacher));
+    EX_CHECK(symclone_student_effective_matrix(s, theta, m), symclone_student_last_error(s));
+    EX_CHECK(symclone_layer_unroll(teacher, theta, k), symclone_layer_last_error(teacher));
     const float *panels[2] = {m, k};
-    const char *ext = symclone_picture_png_available() ? "png" : "pgm";
-    snprintf(path, sizeof path, "%s-b%d.%s", o.picture ? o.picture : "clone_t2", blocks, ext);
-    CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, panels, 1, 2, (int)out, (int)in,
-                                 SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, 8, errbuf, sizeof errbuf),
-          errbuf);
+    snprintf(path, sizeof path, "%s-b%d.%s", o.picture ? o.picture : "clone_t2", blocks,
+             ex_picture_ext());
+    EX_CHECK(
+        symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, panels, 1, 2, (int)out, (int)in,
+                               SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, 8, errbuf, sizeof errbuf),
+        errbuf);
     printf("picture=%s\n", path);
 
     if (o.save) {
-      student_path(path, sizeof path, o.save, blocks, o.nblocks > 1);
-      CHECK(symclone_student_save(s, path), symclone_student_last_error(s));
+      ex_student_path(path, sizeof path, &o, blocks);
+      EX_CHECK(symclone_student_save(s, path), symclone_student_last_error(s));
       printf("saved=%s\n", path);
     }
     free(theta), free(m), free(k);
     theta = m = k = NULL;
+    symclone_diag_free(diag);
+    diag = NULL;
     symclone_layer_free(teacher);
     teacher = NULL;
     symclone_student_free(s);
@@ -100,6 +114,7 @@ int main(int argc, char **argv) {
   rc = 0;
 done:
   free(theta), free(m), free(k);
+  symclone_diag_free(diag);
   symclone_layer_free(teacher);
   symclone_student_free(s);
   symclone_group_free(t2);

@@ -10,51 +10,69 @@
  * turns), 3,000 training images, 5 epochs.  Default: 28x28 digits, all
  * 8,000 training images, 6 epochs (mini-batches of 32, AdamW, lr 3e-3
  * decayed by 0.95 per epoch).  --beta sets the break penalty (default 0). */
-#include "net_util.h"
+#include <stdio.h>
+
+#include "common.h"
 
 int main(int argc, char **argv) {
-  xp_opts o;
-  if (xp_parse(argc, argv, &o)) return 2;
-  long ntrain = o.train_count ? o.train_count : o.quick ? 3000 : 0;
-  long epochs = o.epochs ? o.epochs : o.quick ? 5 : 6;
-  int factor = o.quick ? 2 : 1;
-  xp_rot_geom g = {28 / factor, 3, o.quick ? SYMCLONE_PADDING_VALID : SYMCLONE_PADDING_ZERO, !o.quick,
-                   o.quick ? 6 : 8, 32, 10};
+  ex_xp_opts o;
+  int rc = ex_xp_parse(argc, argv,
+                       "Experiment 1, rotation generalisation: train on upright digits, test on\n"
+                       "upright and on C4-rotated ones (docs/results.md).",
+                       &o);
+  if (rc >= 0) return rc;
+  long long ntrain = o.train_count ? o.train_count : o.quick ? 3000 : 0;
+  long long epochs = o.epochs ? o.epochs : o.quick ? 5 : 6;
+  ex_rot_geom g = {o.quick ? 14 : 28,
+                   3,
+                   o.quick ? SYMCLONE_PADDING_VALID : SYMCLONE_PADDING_ZERO,
+                   !o.quick,
+                   o.quick ? 6 : 8,
+                   32,
+                   10};
 
-  symclone_dataset *train, *test, *rotated;
-  if (xp_load(&o, ntrain, &train, &test)) return 1;
-  if (symclone_dataset_rotate90(test, SYMCLONE_DATASET_RANDOM, 1, NULL, &rotated)) return 1;
-  train = xp_downsample(train, factor);
-  test = xp_downsample(test, factor);
-  rotated = xp_downsample(rotated, factor);
-  printf("experiment=rotation_generalisation data=%s mode=%s hw=%d train=%zu test=%zu epochs=%ld\n",
-         o.fashion ? "fashion" : "mnist", o.quick ? "quick" : "default", g.hw,
-         symclone_dataset_count(train), symclone_dataset_count(test), epochs);
+  symclone_dataset *train = NULL, *test = NULL, *rotated = NULL;
+  ex_rot_students st = {NULL, NULL, NULL};
+  rc = 1;
+  if (ex_xp_load(&o, ntrain, &train, &test)) goto done;
+  if (symclone_dataset_rotate90(test, SYMCLONE_DATASET_RANDOM, 1, NULL, &rotated)) {
+    fprintf(stderr, "%s: %s\n", ex_prog(), symclone_dataset_last_error(test));
+    goto done;
+  }
+  if (o.quick &&
+      (ex_xp_downsample(&train) || ex_xp_downsample(&test) || ex_xp_downsample(&rotated)))
+    goto done;
+  printf(
+      "experiment=rotation_generalisation data=%s mode=%s hw=%d train=%zu test=%zu "
+      "epochs=%lld\n",
+      o.fashion ? "fashion" : "mnist", o.quick ? "quick" : "default", g.hw,
+      symclone_dataset_count(train), symclone_dataset_count(test), epochs);
 
-  xp_rot_students st;
-  if (xp_rot_clone(&g, 3000, 2000, &st)) return 1;
+  if (ex_rot_clone(&g, 3000, 2000, &st)) goto done;
 
   const char *names[5] = {"gcnn", "cloned_gcnn_retain", "cloned_gcnn_break", "cnn", "mlp"};
   for (int m = 0; m < 5; m++) {
     const char *kind = m == 3 ? "cnn" : m == 4 ? "mlp" : "gcnn";
-    symclone_net *net = xp_rot_model(&g, kind, (m == 1 || m == 2) ? &st : NULL,
-                                     m == 2 ? SYMCLONE_CLONE_BREAK : SYMCLONE_CLONE_RETAIN, o.beta,
-                                     o.seed + 1);
-    if (!net) return 1;
-    double sec = xp_train(net, names[m], train, epochs, 3e-3, o.seed + 2);
-    if (sec < 0) return 1;
-    double up = xp_accuracy(net, test), rot = xp_accuracy(net, rotated);
-    printf("model=%s acc_upright=%.4f acc_rotated=%.4f params=%zu trainable=%zu seconds=%.1f\n",
-           names[m], up, rot, symclone_net_param_count(net), symclone_net_trainable_count(net),
-           sec);
+    symclone_net *net =
+        ex_rot_model(&g, kind, (m == 1 || m == 2) ? &st : NULL,
+                     m == 2 ? SYMCLONE_CLONE_BREAK : SYMCLONE_CLONE_RETAIN, o.beta, o.seed + 1);
+    if (!net) goto done;
+    double sec = ex_xp_train(net, names[m], train, epochs, 3e-3, o.seed + 2);
+    double up = sec < 0 ? -1 : ex_xp_accuracy(net, test);
+    double rot = up < 0 ? -1 : ex_xp_accuracy(net, rotated);
+    if (rot >= 0)
+      printf("model=%s acc_upright=%.4f acc_rotated=%.4f params=%zu trainable=%zu seconds=%.1f\n",
+             names[m], up, rot, symclone_net_param_count(net), symclone_net_trainable_count(net),
+             sec);
     fflush(stdout);
     symclone_net_free(net);
+    if (rot < 0) goto done;
   }
-  symclone_student_free(st.lift);
-  symclone_student_free(st.group_a);
-  symclone_student_free(st.group_b);
+  rc = 0;
+done:
+  ex_rot_free(&st);
   symclone_dataset_free(train);
   symclone_dataset_free(test);
   symclone_dataset_free(rotated);
-  return 0;
+  return rc;
 }

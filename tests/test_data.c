@@ -1097,6 +1097,68 @@ START_TEST(fetched_mnist_digits_load_with_the_package_counts) {
 }
 END_TEST
 
+/* ---- 2x2 mean pooling ---- */
+
+/* Each output pixel against the mean of its block in double, the labels and
+ * geometry, commuting with quarter turns, and the refusals. */
+START_TEST(downsample2_is_the_block_mean_and_commutes_with_quarter_turns) {
+  const size_t count = 3;
+  const int rows = 6, cols = 4;
+  float *img = tu_normal_floats(count * rows * cols, 5);
+  const int lab[3] = {2, 0, 1};
+  symclone_dataset *d, *h;
+  TU_OK(symclone_dataset_create(&d, count, rows, cols, 3, img, lab));
+  TU_OK(symclone_dataset_downsample2(d, &h));
+  ck_assert_uint_eq(symclone_dataset_count(h), count);
+  ck_assert_int_eq(symclone_dataset_rows(h), 3);
+  ck_assert_int_eq(symclone_dataset_cols(h), 2);
+  ck_assert_int_eq(symclone_dataset_num_classes(h), 3);
+  ck_assert_int_eq(memcmp(symclone_dataset_labels(h), lab, sizeof lab), 0);
+  const float *out = symclone_dataset_images(h);
+  for (size_t i = 0; i < count; i++)
+    for (int y = 0; y < 3; y++)
+      for (int x = 0; x < 2; x++) {
+        const float *b = img + (i * rows + 2 * (size_t)y) * cols + 2 * x;
+        double ref = ((double)b[0] + b[1] + b[cols] + b[cols + 1]) / 4.0;
+        ck_assert_double_eq_tol(out[(i * 3 + (size_t)y) * 2 + (size_t)x], ref, 1e-6);
+      }
+  symclone_dataset_free(h);
+
+  /* pool(rotate(x)) = rotate(pool(x)) on even square images */
+  symclone_dataset *sq, *a, *b, *ra, *rb;
+  float *sqi = tu_normal_floats(2 * 8 * 8, 6);
+  TU_OK(symclone_dataset_create(&sq, 2, 8, 8, 3, sqi, lab));
+  for (int k = 1; k < 4; k++) {
+    TU_OK(symclone_dataset_rotate90(sq, k, 0, NULL, &ra));
+    TU_OK(symclone_dataset_downsample2(ra, &a));
+    TU_OK(symclone_dataset_downsample2(sq, &rb));
+    TU_OK(symclone_dataset_rotate90(rb, k, 0, NULL, &b));
+    ck_assert_double_le(tu_rel_err(symclone_dataset_images(a), symclone_dataset_images(b), 32),
+                        1e-6);
+    symclone_dataset_free(ra), symclone_dataset_free(rb);
+    symclone_dataset_free(a), symclone_dataset_free(b);
+  }
+
+  /* odd sizes and NULL are refused, *out untouched */
+  symclone_dataset *odd, *keep = (symclone_dataset *)&keep;
+  TU_OK(symclone_dataset_create(&odd, 1, 5, 4, 3, img, lab));
+  ck_assert_int_eq(symclone_dataset_downsample2(odd, &keep), SYMCLONE_ERR_SHAPE);
+  ck_assert_ptr_eq(keep, (symclone_dataset *)&keep);
+  ck_assert_ptr_nonnull(strstr(symclone_dataset_last_error(odd), "5x4"));
+  symclone_dataset_free(odd);
+  TU_OK(symclone_dataset_create(&odd, 1, 4, 3, 3, img, lab));
+  ck_assert_int_eq(symclone_dataset_downsample2(odd, &keep), SYMCLONE_ERR_SHAPE);
+  symclone_dataset_free(odd);
+  ck_assert_int_eq(symclone_dataset_downsample2(NULL, &keep), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_dataset_downsample2(d, NULL), SYMCLONE_ERR_NULL);
+  ck_assert_str_ne(symclone_dataset_last_error(d), "");
+  symclone_dataset_free(sq);
+  symclone_dataset_free(d);
+  free(sqi);
+  free(img);
+}
+END_TEST
+
 /* ---- suite ---- */
 
 static Suite *data_suite(void) {
@@ -1135,6 +1197,7 @@ static Suite *data_suite(void) {
   tcase_add_test(tc, centred_digit_covers_rows_and_columns_10_to_37_of_48);
   tcase_add_test(tc, shifts_move_down_and_right_and_clip_at_the_border);
   tcase_add_test(tc, translation_task_follows_the_documented_rule);
+  tcase_add_test(tc, downsample2_is_the_block_mean_and_commutes_with_quarter_turns);
   suite_add_tcase(s, tc);
 
   /* real data only where it is installed or fetched */

@@ -533,7 +533,7 @@ START_TEST(simple_layer_shapes_and_parameter_counts) {
   expect_shapes(l, 3, 4, 5, 6, 3, 4, 5, 6);
   ck_assert_uint_eq(symclone_layer_param_count(l), 0);
   ck_assert_int_eq(symclone_layer_kernel(l), 0);
-  ck_assert_int_eq(symclone_layer_padding(l), -1);
+  ck_assert_int_eq(symclone_layer_padding(l), SYMCLONE_PADDING_NONE);
   ck_assert_int_eq(symclone_layer_is_linear(l), 0);
   symclone_layer_free(l);
 

@@ -119,7 +119,7 @@ START_TEST(gradient_cloned_lifting_retain) {
   ck_assert_int_eq(symclone_net_add_maxpool2(net), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_orient_pool(net, SYMCLONE_POOL_MEAN), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_add_dense(net, 3, 1), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_net_layer_kind(net, 0), SYMCLONE_NET_LAYER_CLONED);
+  ck_assert_int_eq(symclone_net_layer_kind(net, 0), SYMCLONE_LAYER_CLONED);
   size_t off, cnt, tr;
   ck_assert_int_eq(symclone_net_layer_params(net, 0, &off, &cnt, &tr), SYMCLONE_OK);
   ck_assert_uint_eq(off, 0);
@@ -361,15 +361,23 @@ START_TEST(bad_input_returns_documented_codes) {
   ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_BATCH_SIZE, 2.5), SYMCLONE_ERR_SETTING);
   ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_BETA1, 1), SYMCLONE_ERR_SETTING);
   ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_EPOCHS, INFINITY), SYMCLONE_ERR_SETTING);
-  ck_assert_int_eq(symclone_net_set(net, (symclone_net_setting)99, 1), SYMCLONE_ERR_ARG);
+  ck_assert_int_eq(symclone_net_set(net, (symclone_setting)99, 1), SYMCLONE_ERR_ARG);
+  ck_assert_int_eq(symclone_net_set(net, (symclone_setting)111, 1), SYMCLONE_ERR_ARG);
+  /* a trainer's key is refused, and the message names it and its object */
+  ck_assert_int_eq(symclone_net_set(net, SYMCLONE_TRAINER_LEARNING_RATE, 1e-3), SYMCLONE_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(symclone_net_last_error(net), "learning_rate"));
+  ck_assert_ptr_nonnull(strstr(symclone_net_last_error(net), "trainer"));
+  ck_assert_int_eq(symclone_net_get(net, SYMCLONE_TRAINER_SEED, &v), SYMCLONE_ERR_ARG);
   ck_assert_int_eq(symclone_net_get(net, SYMCLONE_NET_LR_DECAY, &v), SYMCLONE_OK);
   ck_assert_double_eq(v, 0.95);
   ck_assert_int_eq(symclone_net_get(net, SYMCLONE_NET_LR_DECAY, NULL), SYMCLONE_ERR_NULL);
-  ck_assert_int_eq(symclone_net_setting_bounds(SYMCLONE_NET_BATCH_SIZE, &lo, &hi, &def), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_setting_bounds(SYMCLONE_NET_BATCH_SIZE, &lo, &hi, &def), SYMCLONE_OK);
   ck_assert(lo == 1 && hi == 65536 && def == 64);
-  ck_assert_int_eq(symclone_net_setting_bounds((symclone_net_setting)0, NULL, NULL, NULL), SYMCLONE_ERR_ARG);
-  ck_assert_str_eq(symclone_net_setting_name(SYMCLONE_NET_LEARNING_RATE), "learning_rate");
-  ck_assert_ptr_null(symclone_net_setting_name((symclone_net_setting)42));
+  ck_assert_int_eq(symclone_setting_bounds(SYMCLONE_NET_LEARNING_RATE, &lo, &hi, &def), SYMCLONE_OK);
+  ck_assert(lo == 0 && hi == 10 && def == 1e-3);
+  ck_assert_int_eq(symclone_setting_bounds((symclone_setting)100, NULL, NULL, NULL), SYMCLONE_ERR_ARG);
+  ck_assert_str_eq(symclone_setting_name(SYMCLONE_NET_LEARNING_RATE), "learning_rate");
+  ck_assert_ptr_null(symclone_setting_name((symclone_setting)142));
   symclone_net_free(net);
 }
 END_TEST

@@ -1,6 +1,7 @@
 /* Students: the exact B = P construction against the teacher, gradients
  * against central finite differences, the effective matrix, the Toeplitz
- * distance, save/load and damaged files, bad input. */
+ * distance, the exact relative loss, save/load and damaged files, bad
+ * input. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -366,6 +367,7 @@ START_TEST(bad_input_is_refused) {
                    SYMCLONE_ERR_OVERFLOW);
   ck_assert_ptr_eq(s, (symclone_student *)0x1);
   symclone_student_free(NULL);
+  ck_assert_int_eq(symclone_student_padding(NULL), SYMCLONE_PADDING_NONE);
   ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, 3, 8, 8, 0, 9, 0),
                    SYMCLONE_OK);
   float th[9] = {0}, x[64] = {0}, y[36];
@@ -387,6 +389,67 @@ START_TEST(bad_input_is_refused) {
 }
 END_TEST
 
+/* The exact relative loss against an independent computation: the student
+ * and the teacher applied by their forward passes to every basis input at
+ * every unit kernel, squares summed in double; and against the closed forms
+ * of an exact student (0), an exact student with A scaled by c ((c - 1)^2)
+ * and an untrained one (blocks zero: 1). */
+START_TEST(relative_loss_matches_forward_passes_and_closed_forms) {
+  const geom *g = &geoms[_i];
+  int pc = g->k * g->k;
+  symclone_student *s = make(g, pc);
+  double rel = -1;
+  ck_assert_int_eq(symclone_student_relative_loss(s, &rel), SYMCLONE_OK);
+  ck_assert_double_eq(rel, 1.0);
+
+  ck_assert_int_eq(symclone_student_init_exact(s), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_relative_loss(s, &rel), SYMCLONE_OK);
+  ck_assert_double_le(rel, 1e-12);
+  size_t na = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_COEFFS);
+  float *a = malloc(na * sizeof *a);
+  ck_assert_int_eq(symclone_student_get(s, SYMCLONE_STUDENT_PART_COEFFS, a, na), SYMCLONE_OK);
+  for (size_t j = 0; j < na; j++) a[j] *= 1.25f;
+  ck_assert_int_eq(symclone_student_set(s, SYMCLONE_STUDENT_PART_COEFFS, a, na), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_relative_loss(s, &rel), SYMCLONE_OK);
+  ck_assert_double_eq_tol(rel, 0.0625, 1e-6);
+  free(a);
+
+  /* random blocks, coefficients and transforms */
+  size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
+  float *prm = randv(np, 11u + (unsigned)_i);
+  ck_assert_int_eq(symclone_student_set(s, SYMCLONE_STUDENT_PART_ALL, prm, np), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_relative_loss(s, &rel), SYMCLONE_OK);
+  symclone_layer *t;
+  ck_assert_int_eq(symclone_student_teacher(s, &t), SYMCLONE_OK);
+  size_t in = symclone_student_input_size(s), out = symclone_student_output_size(s);
+  size_t p = symclone_student_theta_size(s);
+  float *x = calloc(in * in, sizeof *x), *ys = malloc(in * out * sizeof *ys);
+  float *yt = malloc(in * out * sizeof *yt), *theta = malloc(p * sizeof *theta);
+  for (size_t j = 0; j < in; j++) x[j * in + j] = 1.0f;
+  double num = 0, den = 0;
+  for (size_t q = 0; q < p; q++) {
+    memset(theta, 0, p * sizeof *theta);
+    theta[q] = 1.0f;
+    ck_assert_int_eq(symclone_student_forward(s, theta, in, x, ys), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_layer_forward(t, theta, in, x, yt, NULL), SYMCLONE_OK);
+    for (size_t j = 0; j < in * out; j++) {
+      double d = (double)ys[j] - yt[j];
+      num += d * d;
+      den += (double)yt[j] * yt[j];
+    }
+  }
+  ck_assert_double_eq_tol(rel, num / den, 1e-5 * (num / den));
+  ck_assert_double_gt(rel, 0.1);
+
+  ck_assert_int_eq(symclone_student_relative_loss(NULL, &rel), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_student_relative_loss(s, NULL), SYMCLONE_ERR_NULL);
+  ck_assert_str_ne(symclone_student_last_error(s), "");
+  free(prm), free(x), free(ys), free(yt), free(theta);
+  symclone_layer_free(t);
+  symclone_student_free(s);
+}
+END_TEST
+
 int main(void) {
   Suite *su = suite_create("student");
   TCase *tc = tcase_create("operator");
@@ -397,6 +460,7 @@ int main(void) {
   tcase_add_test(tc, random_student_is_far_from_teacher);
   tcase_add_test(tc, exact_needs_p_blocks);
   tcase_add_test(tc, parts_get_set_round_trip);
+  tcase_add_loop_test(tc, relative_loss_matches_forward_passes_and_closed_forms, 0, NGEOMS);
   suite_add_tcase(su, tc);
   TCase *tf = tcase_create("files");
   tcase_add_test(tf, save_load_round_trip);

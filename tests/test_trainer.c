@@ -258,6 +258,47 @@ START_TEST(threads_change_speed_not_results) {
 }
 END_TEST
 
+/* Every key of <symclone/settings.h> has a name, bounds around its default
+ * and a value in its object's range, and each object starts from the
+ * defaults. */
+START_TEST(every_setting_has_a_name_bounds_and_its_default) {
+  int per_object[5] = {0};
+  for (int key = -1; key < 600; key++) {
+    double lo = NAN, hi = NAN, def = NAN;
+    symclone_status st = symclone_setting_bounds((symclone_setting)key, &lo, &hi, &def);
+    const char *name = symclone_setting_name((symclone_setting)key);
+    if (st != SYMCLONE_OK) {
+      ck_assert_int_eq(st, SYMCLONE_ERR_ARG);
+      ck_assert_ptr_null(name);
+      continue;
+    }
+    ck_assert_ptr_nonnull(name);
+    ck_assert_msg(lo <= def && def <= hi, "%s: default %g outside [%g, %g]", name, def, lo, hi);
+    ck_assert_msg(key % 100 != 0 && key / 100 < 5, "key %d (%s) outside the ranges", key, name);
+    per_object[key / 100]++;
+  }
+  ck_assert_int_eq(per_object[0], 23); /* trainer */
+  ck_assert_int_eq(per_object[1], 10); /* net */
+  ck_assert_int_eq(per_object[3], 5);  /* diag */
+  /* a trainer starts from the defaults */
+  symclone_student *s = student(SYMCLONE_STUDENT_PLANAR, 1, 6, 9);
+  symclone_trainer *tr = NULL;
+  ck_assert_int_eq(symclone_trainer_create(&tr, s), SYMCLONE_OK);
+  for (int key = 1; key < 100; key++) {
+    double def, v = NAN;
+    if (symclone_setting_bounds((symclone_setting)key, NULL, NULL, &def) != SYMCLONE_OK) {
+      ck_assert_int_eq(symclone_trainer_get(tr, (symclone_setting)key, &v), SYMCLONE_ERR_ARG);
+      continue;
+    }
+    ck_assert_int_eq(symclone_trainer_get(tr, (symclone_setting)key, &v), SYMCLONE_OK);
+    ck_assert_msg(v == def, "%s = %g, default %g", symclone_setting_name((symclone_setting)key),
+                  v, def);
+  }
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+}
+END_TEST
+
 START_TEST(bad_settings_refused) {
   symclone_student *s = student(SYMCLONE_STUDENT_PLANAR, 1, 6, 9);
   symclone_trainer *tr = trainer(s, SYMCLONE_OBJECTIVE_STOCHASTIC, 10);
@@ -285,6 +326,12 @@ START_TEST(bad_settings_refused) {
     ck_assert_double_eq(v, before);
   }
   ck_assert_int_eq(symclone_trainer_set(tr, (symclone_setting)999, 1), SYMCLONE_ERR_ARG);
+  ck_assert_int_eq(symclone_trainer_set(tr, (symclone_setting)24, 1), SYMCLONE_ERR_ARG);
+  /* a network's key is refused, and the message names it and its object */
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_NET_BATCH_SIZE, 8), SYMCLONE_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(symclone_trainer_last_error(tr), "batch_size"));
+  ck_assert_ptr_nonnull(strstr(symclone_trainer_last_error(tr), "net"));
+  ck_assert_int_eq(symclone_trainer_get(tr, SYMCLONE_NET_SEED, &v), SYMCLONE_ERR_ARG);
   ck_assert_int_eq(symclone_trainer_set(NULL, SYMCLONE_TRAINER_SEED, 1), SYMCLONE_ERR_NULL);
   double lo, hi, def;
   ck_assert_int_eq(symclone_setting_bounds(SYMCLONE_TRAINER_LEARNING_RATE, &lo, &hi, &def),
@@ -534,8 +581,8 @@ START_TEST(stack_cloned_layer_by_layer) {
   symclone_student *tmpl_s = student(SYMCLONE_STUDENT_PLANAR, 1, 6, 9);
   symclone_trainer *tmpl = trainer(tmpl_s, SYMCLONE_OBJECTIVE_UNIT_KERNELS, 1500);
   symclone_student *st[3];
-  ck_assert_int_eq(symclone_trainer_clone_stack((const symclone_layer *const *)l, params, 3, x, n, tmpl, 9,
-                                        st),
+  ck_assert_int_eq(symclone_trainer_clone_stack(tmpl, (const symclone_layer *const *)l, params, 3, x, n,
+                                                9, st),
                    SYMCLONE_OK);
   ck_assert_ptr_nonnull(st[0]);
   ck_assert_ptr_null(st[1]);
@@ -549,7 +596,11 @@ START_TEST(stack_cloned_layer_by_layer) {
   const symclone_layer *wrong[2] = {l[0], l[0]};
   const float *wp[2] = {p0, p0};
   symclone_student *st2[2];
-  ck_assert_int_eq(symclone_trainer_clone_stack(wrong, wp, 2, NULL, 0, tmpl, 9, st2), SYMCLONE_ERR_SHAPE);
+  ck_assert_int_eq(symclone_trainer_clone_stack(tmpl, wrong, wp, 2, NULL, 0, 9, st2), SYMCLONE_ERR_SHAPE);
+  ck_assert_ptr_null(st2[0]);
+  ck_assert_ptr_null(st2[1]);
+  /* the message is kept by the template */
+  ck_assert_ptr_nonnull(strstr(symclone_trainer_last_error(tmpl), "layers[1]"));
   for (int i = 0; i < 3; i++) symclone_student_free(st[i]), symclone_layer_free(l[i]);
   free(p0), free(p2), free(x);
   symclone_trainer_free(tmpl);
@@ -567,6 +618,7 @@ int main(void) {
   tcase_add_loop_test(tc, step_matches_forward_and_backward, 0, 6);
   tcase_add_test(tc, same_seed_same_weights);
   tcase_add_loop_test(tc, threads_change_speed_not_results, 0, 5);
+  tcase_add_test(tc, every_setting_has_a_name_bounds_and_its_default);
   tcase_add_test(tc, bad_settings_refused);
   tcase_add_test(tc, divergence_stops_and_keeps_weights);
   tcase_add_loop_test(tc, rejected_step_applies_nothing, 0, 2);

@@ -3,10 +3,11 @@
  * Every fallible call of the library returns a symclone_status: 0 on success,
  * a negative value on error.  The numeric values are part of the ABI and never
  * change once released; new codes are only ever appended.  Detail on an error
- * (which argument, which shape) is kept in the handle the call was made on and
- * read with that handle's *_last_error() function; creation functions, which
- * have no handle yet, report through the status alone, and every code below
- * names one kind of fault precisely.
+ * (which argument, which shape) is kept in the handle the call was made on,
+ * const or not, and read with that object's symclone_<object>_last_error();
+ * calls with no handle to keep it (creation functions, setting bounds)
+ * report through the status alone, and every code below names one kind of
+ * fault precisely (docs/conventions.md, "Errors").
  *
  * Thread safety: everything in this header is safe to call from any thread.
  */
@@ -51,11 +52,16 @@ typedef enum symclone_status {
   SYMCLONE_ERR_VERSION = -13,      /* a file's format version is not supported */
   SYMCLONE_ERR_TRUNCATED = -14,    /* a file or stream ended early */
   SYMCLONE_ERR_CORRUPT = -15,      /* checksum mismatch or inconsistent content */
-  SYMCLONE_ERR_DIVERGED = -16,     /* training produced NaN or Inf; last good state kept */
+  SYMCLONE_ERR_DIVERGED = -16,     /* training produced NaN or Inf; nothing of the rejected
+                                      step is applied */
   SYMCLONE_ERR_STATE = -17,        /* the call is not valid in the object's current state */
   SYMCLONE_ERR_NOT_AVAILABLE = -18,/* the feature was not compiled in (PNG, zlib) */
   SYMCLONE_ERR_CANCELLED = -19,    /* a user callback asked to stop */
-  SYMCLONE_ERR_DATA = -20          /* data content is invalid (for example a label out of range) */
+  SYMCLONE_ERR_DATA = -20,         /* data content is invalid (for example a label out of range) */
+  SYMCLONE_ERR_PATH = -21,         /* a path names something other than a regular file where
+                                      one is needed, or the same file twice */
+  SYMCLONE_ERR_BUDGET = -22        /* a file's declared content exceeds the loader's memory
+                                      budget */
 } symclone_status;
 
 /* A short, static, human-readable name of a status ("kernel size even,

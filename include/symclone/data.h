@@ -163,6 +163,18 @@ SYMCLONE_API symclone_status symclone_dataset_place(const symclone_dataset *ds, 
                                                     int canvas_cols, const int *shifts,
                                                     symclone_dataset **out);
 
+/* Halve the resolution by 2x2 mean pooling: a dataset of rows/2 x cols/2
+ * images with
+ *   out[y][x] = (in[2y][2x] + in[2y][2x+1] + in[2y+1][2x] + in[2y+1][2x+1]) / 4
+ * summed in float in that order.  The aligned 2x2 blocks of an even-sized
+ * image are permuted among themselves by a quarter turn (square images) and
+ * by a shift of an even number of pixels, so the pooling commutes with
+ * both.  Labels and num_classes are kept.
+ * Returns SYMCLONE_ERR_NULL, SYMCLONE_ERR_SHAPE (rows or cols odd),
+ * SYMCLONE_ERR_NOMEM. */
+SYMCLONE_API symclone_status symclone_dataset_downsample2(const symclone_dataset *ds,
+                                                          symclone_dataset **out);
+
 /* ---- the tasks of the symmetry-breaking experiments ---- */
 
 /* Experiment 2, rotation symmetry breaking.  Each image is rotated by k_i

@@ -44,6 +44,7 @@ extern "C" {
 typedef struct symclone_layer symclone_layer;
 
 typedef enum symclone_padding {
+  SYMCLONE_PADDING_NONE = -1,    /* reported for layers without padding; refused by create */
   SYMCLONE_PADDING_VALID = 0,
   SYMCLONE_PADDING_ZERO = 1,
   SYMCLONE_PADDING_CIRCULAR = 2
@@ -57,7 +58,9 @@ typedef enum symclone_layer_kind {
   SYMCLONE_LAYER_MAXPOOL2 = 5,
   SYMCLONE_LAYER_ORIENT_POOL = 6,
   SYMCLONE_LAYER_GLOBAL_AVGPOOL = 7,
-  SYMCLONE_LAYER_DENSE = 8
+  SYMCLONE_LAYER_DENSE = 8,
+  SYMCLONE_LAYER_CLONED = 9  /* a network's cloned convolution layer: only reported by
+                                symclone_net_layer_kind (net.h), never by a layer handle */
 } symclone_layer_kind;
 
 typedef enum symclone_pool_mode {
@@ -141,10 +144,10 @@ SYMCLONE_API size_t symclone_layer_param_count(const symclone_layer *layer);
 SYMCLONE_API size_t symclone_layer_weight_count(const symclone_layer *layer);
 
 /* Geometry scalars: kernel size (0 if none), orientations n of the output
- * (1 if planar), padding (-1 if none). */
+ * (1 if planar), padding (SYMCLONE_PADDING_NONE if none, and for NULL). */
 SYMCLONE_API int symclone_layer_kernel(const symclone_layer *layer);
 SYMCLONE_API int symclone_layer_orientations(const symclone_layer *layer);
-SYMCLONE_API int symclone_layer_padding(const symclone_layer *layer);
+SYMCLONE_API symclone_padding symclone_layer_padding(const symclone_layer *layer);
 
 /* 1 if the layer's map is linear in x for fixed parameters (bias aside):
  * convolutions, dense, mean orientation pooling and global average pooling.

@@ -55,6 +55,7 @@
 
 #include <symclone/common.h>
 #include <symclone/layer.h>
+#include <symclone/settings.h>
 #include <symclone/student.h>
 
 #ifdef __cplusplus
@@ -67,24 +68,6 @@ typedef enum symclone_clone_mode {
   SYMCLONE_CLONE_RETAIN = 0,
   SYMCLONE_CLONE_BREAK = 1
 } symclone_clone_mode;
-
-/* Kind reported by symclone_net_layer_kind() for a cloned layer; the other
- * layers report their symclone_layer_kind. */
-#define SYMCLONE_NET_LAYER_CLONED 64
-
-typedef enum symclone_net_setting {
-  SYMCLONE_NET_LEARNING_RATE = 1,    /* (0, 10]; default 1e-3 */
-  SYMCLONE_NET_WEIGHT_DECAY = 2,     /* decoupled, [0, 1]; default 1e-4 */
-  SYMCLONE_NET_BETA1 = 3,            /* [0, 1); default 0.9 */
-  SYMCLONE_NET_BETA2 = 4,            /* [0, 1); default 0.999 */
-  SYMCLONE_NET_EPSILON = 5,          /* (0, 1]; default 1e-8 */
-  SYMCLONE_NET_LR_DECAY = 6,         /* learning-rate factor per epoch, (0, 1]; default 0.95 */
-  SYMCLONE_NET_BATCH_SIZE = 7,       /* samples per update, [1, 65536]; default 64 */
-  SYMCLONE_NET_EPOCHS = 8,           /* epochs per symclone_net_train(), [0, 1e6]; default 1 */
-  SYMCLONE_NET_SEED = 9,             /* initialisation and shuffling, [0, 2^53]; default 0 */
-  SYMCLONE_NET_PROGRESS_BATCHES = 10 /* callback every so many updates too, [0, 1e12],
-                                        0 = at the end of each epoch only; default 0 */
-} symclone_net_setting;
 
 /* Progress of symclone_net_train(): epoch (1-based) of epochs, updates done
  * in this epoch of batches, mean cross-entropy and accuracy on the training
@@ -150,9 +133,9 @@ SYMCLONE_API symclone_status symclone_net_add_cloned(symclone_net *net,
 /* ---- geometry and parameters ---- */
 
 SYMCLONE_API int symclone_net_layer_count(const symclone_net *net);
-/* symclone_layer_kind of layer `index`, SYMCLONE_NET_LAYER_CLONED, or 0 if
- * net is NULL or index out of range. */
-SYMCLONE_API int symclone_net_layer_kind(const symclone_net *net, int index);
+/* Kind of layer `index`: its symclone_layer_kind, SYMCLONE_LAYER_CLONED for
+ * a cloned layer, or 0 if net is NULL or index out of range. */
+SYMCLONE_API symclone_layer_kind symclone_net_layer_kind(const symclone_net *net, int index);
 /* Shape {channels, orientations, height, width} of one input / output
  * sample of the whole network. */
 SYMCLONE_API symclone_status symclone_net_input_shape(const symclone_net *net, int shape[4]);
@@ -183,18 +166,14 @@ SYMCLONE_API symclone_status symclone_net_set_params(symclone_net *net, const fl
 
 /* ---- settings ---- */
 
-/* Keyed settings; a value outside the bounds is refused with
- * SYMCLONE_ERR_SETTING and changes nothing; SYMCLONE_ERR_ARG for an unknown
- * key.  Setting SEED also restarts the shuffling sequence. */
-SYMCLONE_API symclone_status symclone_net_set(symclone_net *net, symclone_net_setting key,
+/* Keyed settings (SYMCLONE_NET_* keys, <symclone/settings.h>); a value
+ * outside the bounds is refused with SYMCLONE_ERR_SETTING and changes
+ * nothing; SYMCLONE_ERR_ARG for a key that is not a net setting.  Setting
+ * SEED also restarts the shuffling sequence. */
+SYMCLONE_API symclone_status symclone_net_set(symclone_net *net, symclone_setting key,
                                               double value);
-SYMCLONE_API symclone_status symclone_net_get(const symclone_net *net, symclone_net_setting key,
+SYMCLONE_API symclone_status symclone_net_get(const symclone_net *net, symclone_setting key,
                                               double *value);
-/* Bounds and default of a setting (any pointer may be NULL). */
-SYMCLONE_API symclone_status symclone_net_setting_bounds(symclone_net_setting key, double *lo,
-                                                         double *hi, double *default_value);
-/* A static name ("learning_rate"), or NULL if unknown. */
-SYMCLONE_API const char *symclone_net_setting_name(symclone_net_setting key);
 
 SYMCLONE_API symclone_status symclone_net_set_progress(symclone_net *net,
                                                        symclone_net_progress_fn fn, void *user);
@@ -220,7 +199,8 @@ SYMCLONE_API symclone_status symclone_net_gradient(symclone_net *net, size_t bat
  * [0, output_size).  The data are borrowed for the call.  Errors as for
  * symclone_net_gradient(), SYMCLONE_ERR_CANCELLED (the callback asked to
  * stop; the updates made so far are kept) and SYMCLONE_ERR_DIVERGED (a loss
- * or gradient not finite: that update is not applied and training stops). */
+ * or gradient not finite: nothing of the rejected step is applied and
+ * training stops). */
 SYMCLONE_API symclone_status symclone_net_train(symclone_net *net, const float *x,
                                                 const int *labels, size_t count);
 

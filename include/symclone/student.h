@@ -85,7 +85,8 @@ SYMCLONE_API symclone_student_kind symclone_student_kind_of(const symclone_stude
 SYMCLONE_API int symclone_student_blocks(const symclone_student *student);
 SYMCLONE_API int symclone_student_kernel(const symclone_student *student);
 SYMCLONE_API int symclone_student_orientations(const symclone_student *student);
-SYMCLONE_API int symclone_student_padding(const symclone_student *student);
+/* SYMCLONE_PADDING_NONE for NULL. */
+SYMCLONE_API symclone_padding symclone_student_padding(const symclone_student *student);
 /* {channels = 1, orientations, height, width} of one input / output field. */
 SYMCLONE_API symclone_status symclone_student_input_shape(const symclone_student *student,
                                                           int shape[4]);
@@ -154,6 +155,19 @@ SYMCLONE_API symclone_status symclone_student_toeplitz_distance(const symclone_s
                                                                 int draws, uint64_t seed,
                                                                 double *mean,
                                                                 double *per_orientation);
+
+/* The exact relative loss of the student against its teacher family,
+ *     E ||S(x; theta) - K(x; theta)||^2 / E ||K(x; theta)||^2
+ * over independent theta ~ N(0, I) and x ~ N(0, I) (K the teacher).  Both
+ * sides are linear in theta and in x, so it equals
+ *     sum_p ||M(e_p) - K(e_p)||_F^2 / sum_p ||K(e_p)||_F^2
+ * over the P unit kernels e_p (M the effective matrix, K the unrolled
+ * teacher), which is how it is computed, in double: no sampling.  0 for the
+ * exact solution, 1 for a student whose blocks are all zero.  It costs P
+ * effective matrices and unrollings and two output_size x input_size
+ * scratch matrices.  Returns SYMCLONE_ERR_NULL, SYMCLONE_ERR_NOMEM. */
+SYMCLONE_API symclone_status symclone_student_relative_loss(const symclone_student *student,
+                                                            double *rel_loss);
 
 /* Save to a file (format in docs/file-format.md: magic, version, geometry,
  * little-endian floats, CRC-32).  Written to a temporary file in the same

@@ -6,6 +6,7 @@
 
 #include <symclone/version.h>
 #include <symclone/common.h>
+#include <symclone/settings.h>
 #include <symclone/group.h>
 #include <symclone/layer.h>
 #include <symclone/data.h>

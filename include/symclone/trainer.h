@@ -21,9 +21,10 @@
  * The relative loss is the loss divided by the mean square of the labels
  * (for MOMENT: sum_p ||K_p||_F^2 / out).
  *
- * Settings are set by key with symclone_trainer_set(); each has documented
- * bounds (symclone_setting_bounds) and default; a value outside the bounds
- * is refused with SYMCLONE_ERR_SETTING and changes nothing.
+ * Settings are set by key (SYMCLONE_TRAINER_* of <symclone/settings.h>)
+ * with symclone_trainer_set(); each has documented bounds
+ * (symclone_setting_bounds) and default; a value outside the bounds is
+ * refused with SYMCLONE_ERR_SETTING and changes nothing.
  *
  * Reproducibility: the same seed and settings give the same weights bit for
  * bit on the same build and BLAS thread count.
@@ -44,6 +45,7 @@
 
 #include <symclone/common.h>
 #include <symclone/layer.h>
+#include <symclone/settings.h>
 #include <symclone/student.h>
 
 #ifdef __cplusplus
@@ -51,44 +53,6 @@ extern "C" {
 #endif
 
 typedef struct symclone_trainer symclone_trainer;
-
-typedef enum symclone_setting {
-  SYMCLONE_TRAINER_OPTIMIZER = 1,        /* SYMCLONE_OPTIMIZER_*; default ADAMW */
-  SYMCLONE_TRAINER_LEARNING_RATE = 2,    /* (0, 10]; default 1e-2 */
-  SYMCLONE_TRAINER_SCHEDULE = 3,         /* SYMCLONE_SCHEDULE_*; default CONSTANT */
-  SYMCLONE_TRAINER_SCHEDULE_STEPS = 4,   /* STEP: steps between decays, [1, 1e9]; default 1000 */
-  SYMCLONE_TRAINER_SCHEDULE_GAMMA = 5,   /* STEP: decay factor, (0, 1]; default 0.5 */
-  SYMCLONE_TRAINER_LR_FLOOR = 6,         /* COSINE: final lr / lr, [0, 1]; default 0 */
-  SYMCLONE_TRAINER_WEIGHT_DECAY = 7,     /* [0, 1]; default 0.01 (AdamW: decoupled; SGD: L2) */
-  SYMCLONE_TRAINER_BETA1 = 8,            /* AdamW, [0, 1); default 0.9 */
-  SYMCLONE_TRAINER_BETA2 = 9,            /* AdamW, [0, 1); default 0.999 */
-  SYMCLONE_TRAINER_EPSILON = 10,         /* AdamW, (0, 1]; default 1e-8 */
-  SYMCLONE_TRAINER_MOMENTUM = 11,        /* SGD, [0, 1); default 0.9 */
-  SYMCLONE_TRAINER_CLIP_NORM = 12,       /* global gradient-norm clip, [0, 1e9], 0 = off; default 1.
-                                        With AdamW and one micro-batch a family student's
-                                        gradient norm may come from a formula rather than
-                                        from the formed gradient (docs/performance.md): the
-                                        clipping scale is then within 5e-4 of it, and the
-                                        formed gradient is used whenever that is not sure */
-  SYMCLONE_TRAINER_ACCUMULATE = 13,      /* micro-batches per update, [1, 1e6]; default 1 */
-  SYMCLONE_TRAINER_KERNELS = 14,         /* K, theta draws per step, [1, 1e6]; default 16 */
-  SYMCLONE_TRAINER_INPUTS = 15,          /* N, inputs per step, [1, 1e6]; default 64 */
-  SYMCLONE_TRAINER_INPUT_SOURCE = 16,    /* SYMCLONE_INPUT_SOURCE_*; default GAUSSIAN */
-  SYMCLONE_TRAINER_OBJECTIVE = 17,       /* SYMCLONE_OBJECTIVE_*; default STOCHASTIC */
-  SYMCLONE_TRAINER_MAX_STEPS = 18,       /* run(): updates, [0, 1e12]; default 1000 */
-  SYMCLONE_TRAINER_TARGET_REL_LOSS = 19, /* run(): stop at or below, [0, 1e30], 0 = off; default 0 */
-  SYMCLONE_TRAINER_SEED = 20,            /* [0, 2^53]; default 0 */
-  SYMCLONE_TRAINER_PROGRESS_EVERY = 21,  /* callback every so many updates, [1, 1e12]; default 100 */
-  SYMCLONE_TRAINER_HOLD_STEPS = 22,      /* constant lr for the first N updates, then the schedule
-                                        runs over the rest (COSINE: from N to MAX_STEPS; STEP:
-                                        decays counted from N), [0, 1e12]; default 0 */
-  SYMCLONE_TRAINER_THREADS = 23          /* threads of the trainer's own passes over the parameters
-                                        (norm, update, loss, the moment objective's block
-                                        passes, the update's own gradient product), the
-                                        calling thread included, [1, 256];
-                                        default 1.  The BLAS keeps its own setting
-                                        (OPENBLAS_NUM_THREADS).  Results do not depend on it. */
-} symclone_setting;
 
 /* Values of SYMCLONE_TRAINER_OPTIMIZER. */
 typedef enum symclone_optimizer {
@@ -124,8 +88,8 @@ typedef enum symclone_objective {
  * it is also called about every half second with the figures of the last
  * finished update; a non-zero return then cancels that update, of which
  * nothing is applied. */
-typedef int (*symclone_progress_fn)(void *user, long long step, double loss, double rel_loss,
-                                    double seconds);
+typedef int (*symclone_trainer_progress_fn)(void *user, long long step, double loss,
+                                            double rel_loss, double seconds);
 
 /* Family mode.  The trainer borrows the student (which must outlive it) and
  * updates its parameters in place. */
@@ -145,17 +109,15 @@ SYMCLONE_API symclone_status symclone_trainer_create_instance(symclone_trainer *
 
 SYMCLONE_API void symclone_trainer_free(symclone_trainer *trainer);
 
-/* Keyed settings.  Changing a setting resets nothing already trained; the
- * optimizer state is kept. */
+/* Keyed settings (SYMCLONE_TRAINER_* keys, <symclone/settings.h>).
+ * Changing a setting resets nothing already trained; the optimizer state is
+ * kept.  SYMCLONE_ERR_SETTING for a value outside the bounds (and
+ * OBJECTIVE = MOMENT in instance mode), SYMCLONE_ERR_ARG for a key that is
+ * not a trainer setting. */
 SYMCLONE_API symclone_status symclone_trainer_set(symclone_trainer *trainer,
                                                   symclone_setting key, double value);
 SYMCLONE_API symclone_status symclone_trainer_get(const symclone_trainer *trainer,
                                                   symclone_setting key, double *value);
-/* Bounds and default of a setting (any pointer may be NULL). */
-SYMCLONE_API symclone_status symclone_setting_bounds(symclone_setting key, double *lo, double *hi,
-                                                     double *default_value);
-/* A static name for a setting ("learning_rate"), or NULL if unknown. */
-SYMCLONE_API const char *symclone_setting_name(symclone_setting key);
 
 /* Caller-supplied input samples (count fields of the student's input size),
  * borrowed until replaced or the trainer is freed.  Used when INPUT_SOURCE
@@ -164,7 +126,8 @@ SYMCLONE_API symclone_status symclone_trainer_set_samples(symclone_trainer *trai
                                                           const float *samples, size_t count);
 
 SYMCLONE_API symclone_status symclone_trainer_set_progress(symclone_trainer *trainer,
-                                                           symclone_progress_fn fn, void *user);
+                                                           symclone_trainer_progress_fn fn,
+                                                           void *user);
 
 /* One update (ACCUMULATE micro-batches).  loss and rel_loss may be NULL. */
 SYMCLONE_API symclone_status symclone_trainer_step(symclone_trainer *trainer, double *loss,
@@ -187,18 +150,22 @@ SYMCLONE_API const char *symclone_trainer_last_error(const symclone_trainer *tra
  * params[i] (NULL for parameter-free layers) form a sequential network on
  * fields of layers[0]'s input shape.  For every conv-family layer (conv2d,
  * lifting, group conv) a student of `blocks` blocks is created and trained
- * with the settings of `settings` (a trainer used only as a template of
- * settings) and stored in students[i]; other layers get students[i] = NULL.
- * With inputs (n_inputs fields of layers[0]'s input size) each student is
- * trained on the teacher's features entering its layer, one channel at a
- * time (INPUT_SOURCE set to SAMPLES unless the template asks for
- * SAMPLES_TRANSFORMED); with inputs NULL, on standard normal fields.  On
- * error every student created so far is freed and students[] is all NULL. */
-SYMCLONE_API symclone_status symclone_trainer_clone_stack(const symclone_layer *const *layers,
-                                                  const float *const *params, int count,
-                                                  const float *inputs, size_t n_inputs,
-                                                  const symclone_trainer *settings, int blocks,
-                                                  symclone_student **students);
+ * with the settings of `settings` (a trainer used as a template: it is not
+ * trained, and it keeps the message of a failure) and stored in
+ * students[i]; other layers get students[i] = NULL.  The student of layer
+ * i is seeded with SEED + i.  With inputs (n_inputs fields of layers[0]'s
+ * input size, borrowed for the call) each student is trained on the
+ * teacher's features entering its layer, one channel at a time
+ * (INPUT_SOURCE SAMPLES unless the template asks for SAMPLES_TRANSFORMED,
+ * and UNIT_KERNELS in place of MOMENT); with inputs NULL, on standard
+ * normal fields.  On error every student created so far is freed and
+ * students[] is all NULL. */
+SYMCLONE_API symclone_status symclone_trainer_clone_stack(symclone_trainer *settings,
+                                                          const symclone_layer *const *layers,
+                                                          const float *const *params, int count,
+                                                          const float *inputs, size_t n_inputs,
+                                                          int blocks,
+                                                          symclone_student **students);
 
 #ifdef __cplusplus
 }

@@ -15,22 +15,23 @@
 
 #define SYM_ERRMSG_LEN 256
 
-/* A per-handle last-error message.  Writes are serialised by a spin lock
- * so that failing calls on a shared immutable handle do not race. */
+/* A per-handle last-error message (docs/conventions.md, "Errors").  Writes
+ * are serialised by a spin lock so that failing calls on a shared handle
+ * used through const pointers do not race. */
 typedef struct sym_err {
   atomic_flag lock;
   char msg[SYM_ERRMSG_LEN];
 } sym_err;
 
 void sym_err_init(sym_err *e);
-/* Record a message and return status (for `return sym_fail(...)`).  e may be
- * NULL, then only the status is returned. */
+/* The one formatter of error messages: record a message in e and return
+ * status (for `return sym_fail(...)`).  e may be NULL, then only the status
+ * is returned. */
 symclone_status sym_fail(const sym_err *e, symclone_status status, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-void sym_err_clear(const sym_err *e);
 
 /* Checked arithmetic: return 0 and write *out on success, -1 on overflow. */
 int sym_mul_size(size_t a, size_t b, size_t *out);

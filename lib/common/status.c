@@ -26,6 +26,8 @@ const char *symclone_strerror(int status) {
   case SYMCLONE_ERR_NOT_AVAILABLE: return "feature not compiled into this build";
   case SYMCLONE_ERR_CANCELLED: return "cancelled by a callback";
   case SYMCLONE_ERR_DATA: return "invalid data content";
+  case SYMCLONE_ERR_PATH: return "not a regular file, or the same file twice";
+  case SYMCLONE_ERR_BUDGET: return "content exceeds the memory budget";
   default: return "unknown status";
   }
 }
@@ -39,35 +41,18 @@ void sym_err_init(sym_err *e) {
   e->msg[0] = '\0';
 }
 
-static void err_write(const sym_err *ce, const char *fmt, va_list ap) {
-  /* The message buffer is the only mutable part of otherwise immutable
-   * handles; it is written under its own lock. */
-  sym_err *e = (sym_err *)ce;
-  while (atomic_flag_test_and_set_explicit(&e->lock, memory_order_acquire)) {
-  }
-  if (fmt)
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-  else
-    e->msg[0] = '\0';
-  atomic_flag_clear_explicit(&e->lock, memory_order_release);
-}
-
 symclone_status sym_fail(const sym_err *e, symclone_status status, const char *fmt, ...) {
   if (e) {
-    va_list ap;
-    va_start(ap, fmt);
-    err_write(e, fmt, ap);
-    va_end(ap);
-  }
-  return status;
-}
-
-void sym_err_clear(const sym_err *e) {
-  if (e) {
+    /* The message is the one part of a handle a failing call writes, even
+     * through a const pointer; it is written under the handle's own lock. */
     sym_err *m = (sym_err *)e;
     while (atomic_flag_test_and_set_explicit(&m->lock, memory_order_acquire)) {
     }
-    m->msg[0] = '\0';
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->msg, sizeof m->msg, fmt, ap);
+    va_end(ap);
     atomic_flag_clear_explicit(&m->lock, memory_order_release);
   }
+  return status;
 }

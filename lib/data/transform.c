@@ -1,5 +1,5 @@
-/* Dataset transforms: quarter-turn rotations, canvas placement, and the
- * relabelled tasks of the symmetry-breaking experiments. */
+/* Dataset transforms: quarter-turn rotations, canvas placement, 2x2 mean
+ * pooling, and the relabelled tasks of the symmetry-breaking experiments. */
 #include <limits.h>
 #include <string.h>
 
@@ -147,6 +147,31 @@ symclone_status symclone_dataset_make_translation_task(const symclone_dataset *d
   if (shifts) memcpy(shifts, sh, n2 * sizeof *sh);
   sym_free(sh);
   sym_free(right);
+  *out = d;
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_dataset_downsample2(const symclone_dataset *ds, symclone_dataset **out) {
+  if (!ds) return SYMCLONE_ERR_NULL;
+  if (!out) return sym_fail(&ds->err, SYMCLONE_ERR_NULL, "out is NULL");
+  if (ds->rows % 2 || ds->cols % 2)
+    return sym_fail(&ds->err, SYMCLONE_ERR_SHAPE,
+                    "2x2 pooling of %dx%d images needs even rows and columns", ds->rows, ds->cols);
+  int ro = ds->rows / 2, co = ds->cols / 2;
+  symclone_dataset *d;
+  symclone_status st = sym_dataset_alloc(&d, ds->count, ro, co, ds->num_classes);
+  if (st) return sym_fail(&ds->err, st, "cannot make %zu images of %dx%d", ds->count, ro, co);
+  for (size_t i = 0; i < ds->count; i++) {
+    const float *src = ds->images + i * ds->pixels;
+    float *dst = d->images + i * d->pixels;
+    for (int y = 0; y < ro; y++) {
+      const float *r0 = src + (size_t)(2 * y) * (size_t)ds->cols, *r1 = r0 + ds->cols;
+      for (int x = 0; x < co; x++)
+        dst[(size_t)y * (size_t)co + (size_t)x] =
+            (r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1]) / 4.0f;
+    }
+  }
+  memcpy(d->labels, ds->labels, ds->count * sizeof(int));
   *out = d;
   return SYMCLONE_OK;
 }

@@ -1,21 +1,12 @@
-/* Private: what the diagnostics share - error messages into a caller
- * buffer, and the action of a group on the input and output fields of an
- * operator (group.h conventions, the output torus of T2 included). */
+/* Private: the diag handle and the action of its group on the input and
+ * output fields of an operator (group.h conventions, the output torus of
+ * T2 included). */
 #ifndef SYMCLONE_DIAG_PRIV_H
 #define SYMCLONE_DIAG_PRIV_H
 
 #include "../common/internal.h"
+#include "../common/settings_priv.h"
 #include <symclone/diag.h>
-
-/* Write a message into errbuf (if any) and return status. */
-symclone_status sym_diag_fail(char *errbuf, size_t errlen, symclone_status status,
-                              const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
-/* errbuf = "" (success). */
-void sym_diag_clear(char *errbuf, size_t errlen);
 
 /* One field shape. */
 typedef struct sym_field {
@@ -35,11 +26,24 @@ typedef struct sym_actions {
   sym_field in, out;
 } sym_actions;
 
+struct symclone_diag {
+  sym_actions a;
+  double setting[SYM_SETTINGS_SLOTS]; /* by slot: sym_diag_setting() */
+  const float *inputs;                /* borrowed; NULL: drawn from SEED */
+  size_t n_inputs;
+  sym_err err;
+};
+
+/* The value of one of the diag's settings (a SYMCLONE_DIAG_* key). */
+static inline double sym_diag_setting(const symclone_diag *d, symclone_setting key) {
+  return d->setting[SYM_SETTING_SLOT(key)];
+}
+
 /* Validate the shapes against the group (NULL, SIZE, OVERFLOW, SHAPE,
- * GROUP) and set up the output action.  On failure nothing is owned. */
+ * GROUP, NOMEM; status only) and set up the output action.  On failure
+ * nothing is owned. */
 symclone_status sym_actions_init(sym_actions *a, const symclone_group *group,
-                                 const int in_shape[4], const int out_shape[4], char *errbuf,
-                                 size_t errlen);
+                                 const int in_shape[4], const int out_shape[4]);
 void sym_actions_free(sym_actions *a);
 
 /* For T2: the shift of element g written signed, sy in (-H/2, H/2] and
@@ -51,8 +55,8 @@ int sym_actions_out_element(const sym_actions *a, int g);
 
 /* Apply input element g (the output counterpart if `output`) to `count`
  * consecutive fields of the input (output) shape; in and out must not
- * overlap.  The group's message is copied to errbuf on failure. */
+ * overlap.  On failure the group's message is kept in e. */
 symclone_status sym_actions_apply(const sym_actions *a, int output, int g, size_t count,
-                                  const float *in, float *out, char *errbuf, size_t errlen);
+                                  const float *in, float *out, const sym_err *e);
 
 #endif

@@ -1,33 +1,11 @@
-/* Error messages into caller buffers, and the group actions on the input
- * and output fields of an operator. */
+/* The group actions on the input and output fields of an operator. */
 #include <limits.h>
-#include <stdarg.h>
-#include <stdio.h>
 
 #include "diag_priv.h"
 
-symclone_status sym_diag_fail(char *errbuf, size_t errlen, symclone_status status,
-                              const char *fmt, ...) {
-  if (errbuf && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return status;
-}
-
-void sym_diag_clear(char *errbuf, size_t errlen) {
-  if (errbuf && errlen) errbuf[0] = '\0';
-}
-
-static symclone_status field_init(sym_field *f, const int shape[4], const char *name,
-                                  char *errbuf, size_t errlen) {
-  if (!shape) return sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "%s is NULL", name);
-  if (shape[0] < 1 || shape[1] < 1 || shape[2] < 1 || shape[3] < 1)
-    return sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_SIZE,
-                         "%s = {%d, %d, %d, %d}: every entry must be >= 1", name, shape[0],
-                         shape[1], shape[2], shape[3]);
+static symclone_status field_init(sym_field *f, const int shape[4]) {
+  if (!shape) return SYMCLONE_ERR_NULL;
+  if (shape[0] < 1 || shape[1] < 1 || shape[2] < 1 || shape[3] < 1) return SYMCLONE_ERR_SIZE;
   f->c = shape[0];
   f->n = shape[1];
   f->h = shape[2];
@@ -36,55 +14,35 @@ static symclone_status field_init(sym_field *f, const int shape[4], const char *
   if (sym_mul_size((size_t)f->c, (size_t)f->n, &planes) ||
       sym_mul_size((size_t)f->h, (size_t)f->w, &hw) || sym_mul_size(planes, hw, &f->size) ||
       f->size > (size_t)INT_MAX)
-    return sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_OVERFLOW,
-                         "%s = {%d, %d, %d, %d}: the field size overflows", name, f->c, f->n,
-                         f->h, f->w);
+    return SYMCLONE_ERR_OVERFLOW;
   f->planes = planes;
   return SYMCLONE_OK;
 }
 
-static symclone_status check_cyclic_field(const sym_field *f, int order, const char *name,
-                                          char *errbuf, size_t errlen) {
-  if (f->n != 1 && f->n != order)
-    return sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_GROUP,
-                         "%s has %d orientations; C%d acts on 1 (planar) or %d", name, f->n,
-                         order, order);
-  if (order % 4 == 0 && f->h != f->w)
-    return sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_SHAPE,
-                         "%s is %dx%d; the quarter turns of C%d need a square field", name,
-                         f->h, f->w, order);
+static symclone_status check_cyclic_field(const sym_field *f, int order) {
+  if (f->n != 1 && f->n != order) return SYMCLONE_ERR_GROUP;
+  if (order % 4 == 0 && f->h != f->w) return SYMCLONE_ERR_SHAPE;
   return SYMCLONE_OK;
 }
 
 symclone_status sym_actions_init(sym_actions *a, const symclone_group *group,
-                                 const int in_shape[4], const int out_shape[4], char *errbuf,
-                                 size_t errlen) {
-  if (!group) return sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "group is NULL");
+                                 const int in_shape[4], const int out_shape[4]) {
+  if (!group) return SYMCLONE_ERR_NULL;
   a->group = a->out_group = group;
   a->owned = NULL;
   a->kind = symclone_group_kind_of(group);
   a->order = symclone_group_order(group);
   symclone_status st;
-  if ((st = field_init(&a->in, in_shape, "in_shape", errbuf, errlen)) ||
-      (st = field_init(&a->out, out_shape, "out_shape", errbuf, errlen)))
-    return st;
+  if ((st = field_init(&a->in, in_shape)) || (st = field_init(&a->out, out_shape))) return st;
   if (a->kind == SYMCLONE_GROUP_T2) {
     int th, tw; /* the torus: the largest shift is (H-1, W-1) */
-    if ((st = symclone_group_t2_shift(group, a->order - 1, &th, &tw)))
-      return sym_diag_fail(errbuf, errlen, st, "%s", symclone_group_last_error(group));
-    th++;
-    tw++;
-    if (a->in.h != th || a->in.w != tw)
-      return sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_SHAPE,
-                           "input field is %dx%d but the T2 group is on a %dx%d torus", a->in.h,
-                           a->in.w, th, tw);
-    if ((st = symclone_group_create_t2(&a->owned, a->out.h, a->out.w)))
-      return sym_diag_fail(errbuf, errlen, st, "cannot create the %dx%d output torus",
-                           a->out.h, a->out.w);
+    if ((st = symclone_group_t2_shift(group, a->order - 1, &th, &tw))) return st;
+    if (a->in.h != th + 1 || a->in.w != tw + 1) return SYMCLONE_ERR_SHAPE;
+    if ((st = symclone_group_create_t2(&a->owned, a->out.h, a->out.w))) return st;
     a->out_group = a->owned;
   } else {
-    if ((st = check_cyclic_field(&a->in, a->order, "input field", errbuf, errlen)) ||
-        (st = check_cyclic_field(&a->out, a->order, "output field", errbuf, errlen)))
+    if ((st = check_cyclic_field(&a->in, a->order)) ||
+        (st = check_cyclic_field(&a->out, a->order)))
       return st;
   }
   return SYMCLONE_OK;
@@ -115,19 +73,18 @@ int sym_actions_out_element(const sym_actions *a, int g) {
 }
 
 symclone_status sym_actions_apply(const sym_actions *a, int output, int g, size_t count,
-                                  const float *in, float *out, char *errbuf, size_t errlen) {
+                                  const float *in, float *out, const sym_err *e) {
   const sym_field *f = output ? &a->out : &a->in;
   const symclone_group *grp = output ? a->out_group : a->group;
-  int e = output ? sym_actions_out_element(a, g) : g;
+  int el = output ? sym_actions_out_element(a, g) : g;
   size_t ch;
   if (sym_mul_size((size_t)f->c, count, &ch) || ch > (size_t)INT_MAX)
-    return sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_OVERFLOW,
-                         "%zu fields of %d channels overflow", count, f->c);
+    return sym_fail(e, SYMCLONE_ERR_OVERFLOW, "%zu fields of %d channels overflow", count, f->c);
   symclone_status st;
   if (a->kind == SYMCLONE_GROUP_CYCLIC && f->n == 1)
-    st = symclone_group_act_planar(grp, e, (int)ch, f->h, f->w, in, out);
+    st = symclone_group_act_planar(grp, el, (int)ch, f->h, f->w, in, out);
   else
-    st = symclone_group_act_group(grp, e, (int)ch, f->n, f->h, f->w, in, out);
-  if (st) return sym_diag_fail(errbuf, errlen, st, "%s", symclone_group_last_error(grp));
+    st = symclone_group_act_group(grp, el, (int)ch, f->n, f->h, f->w, in, out);
+  if (st) return sym_fail(e, st, "the group action failed: %s", symclone_group_last_error(grp));
   return SYMCLONE_OK;
 }

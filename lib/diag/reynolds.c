@@ -12,9 +12,9 @@
 /* Source map of element g on the input (output) fields: acting on the index
  * field v[i] = i gives (g v)[i] = v[src(i)] = src(i). */
 static symclone_status source_map(const sym_actions *a, int output, int g, const float *index,
-                                  float *tmp, size_t *map, char *errbuf, size_t errlen) {
+                                  float *tmp, size_t *map, const sym_err *e) {
   size_t n = output ? a->out.size : a->in.size;
-  symclone_status st = sym_actions_apply(a, output, g, 1, index, tmp, errbuf, errlen);
+  symclone_status st = sym_actions_apply(a, output, g, 1, index, tmp, e);
   if (st) return st;
   for (size_t i = 0; i < n; i++) map[i] = (size_t)tmp[i];
   return SYMCLONE_OK;
@@ -22,15 +22,16 @@ static symclone_status source_map(const sym_actions *a, int output, int g, const
 
 /* Exact groups: P[o][j] = 1/|G| sum_h W[sigma_h(o)][tau_h(j)], sigma and tau
  * the source maps of h on the output and the input; this is
- * 1/|G| sum_h rho_out(h) W rho_in(h)^-1, the sum of the header with
- * h = g^-1.  Accumulated in double. */
+ * 1/|G| sum_h rho_out(h) W rho_in(h)^-1, which is
+ * 1/|G| sum_g rho_out(g^-1) W rho_in(g) with h = g^-1.  Accumulated in
+ * double. */
 static symclone_status project_exact(const sym_actions *a, const float *W, float *P,
-                                     size_t cells, char *errbuf, size_t errlen) {
+                                     size_t cells, const sym_err *e) {
   size_t in = a->in.size, out = a->out.size;
   if (in > INDEX_LIMIT || out > INDEX_LIMIT)
-    return sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_SIZE,
-                         "fields of %zu and %zu values: the index maps need at most %zu", in,
-                         out, INDEX_LIMIT);
+    return sym_fail(e, SYMCLONE_ERR_SIZE,
+                    "fields of %zu and %zu values: the index maps need at most %zu", in, out,
+                    INDEX_LIMIT);
   size_t big = in > out ? in : out;
   symclone_status st = SYMCLONE_OK;
   double *acc = sym_calloc(cells, sizeof *acc);
@@ -39,14 +40,13 @@ static symclone_status project_exact(const sym_actions *a, const float *W, float
   size_t *tau = sym_malloc_array(in, sizeof *tau);
   size_t *sigma = sym_malloc_array(out, sizeof *sigma);
   if (!acc || !index || !tmp || !tau || !sigma) {
-    st = sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_NOMEM, "cannot allocate the %zux%zu sums",
-                       out, in);
+    st = sym_fail(e, SYMCLONE_ERR_NOMEM, "cannot allocate the %zux%zu sums", out, in);
     goto done;
   }
   for (size_t i = 0; i < big; i++) index[i] = (float)i;
   for (int h = 0; h < a->order; h++) {
-    if ((st = source_map(a, 0, h, index, tmp, tau, errbuf, errlen)) ||
-        (st = source_map(a, 1, h, index, tmp, sigma, errbuf, errlen)))
+    if ((st = source_map(a, 0, h, index, tmp, tau, e)) ||
+        (st = source_map(a, 1, h, index, tmp, sigma, e)))
       goto done;
     for (size_t o = 0; o < out; o++) {
       const float *row = W + sigma[o] * in;
@@ -112,20 +112,19 @@ static int sparse_reserve(sparse_cols *m, size_t used, size_t need) {
 /* Fill m with the matrix of element g on the input (output) fields by
  * acting on every basis field.  basis (all zero) and image hold n floats. */
 static symclone_status action_columns(const sym_actions *a, int output, int g, float *basis,
-                                      float *image, sparse_cols *m, char *errbuf,
-                                      size_t errlen) {
+                                      float *image, sparse_cols *m, const sym_err *e) {
   size_t n = output ? a->out.size : a->in.size, nnz = 0;
   m->start[0] = 0;
   for (size_t j = 0; j < n; j++) {
     basis[j] = 1.0f;
-    symclone_status st = sym_actions_apply(a, output, g, 1, basis, image, errbuf, errlen);
+    symclone_status st = sym_actions_apply(a, output, g, 1, basis, image, e);
     basis[j] = 0.0f;
     if (st) return st;
     for (size_t i = 0; i < n; i++)
       if (image[i] != 0.0f) {
         if (sparse_reserve(m, nnz, nnz + 1))
-          return sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_NOMEM,
-                               "cannot allocate the action matrix of %zu values", n);
+          return sym_fail(e, SYMCLONE_ERR_NOMEM, "cannot allocate the action matrix of %zu values",
+                          n);
         m->row[nnz] = i;
         m->val[nnz] = image[i];
         nnz++;
@@ -140,7 +139,7 @@ static symclone_status action_columns(const sym_actions *a, int output, int g, f
  * through their non-zeros: O(|G| * (nnz_in * out + nnz_out * in)).
  * Accumulated in double. */
 static symclone_status project_interpolated(const sym_actions *a, const float *W, float *P,
-                                            size_t cells, char *errbuf, size_t errlen) {
+                                            size_t cells, const sym_err *e) {
   size_t in = a->in.size, out = a->out.size, big = in > out ? in : out;
   symclone_status st = SYMCLONE_OK;
   sparse_cols rin = {0}, rout = {0};
@@ -151,15 +150,14 @@ static symclone_status project_interpolated(const sym_actions *a, const float *W
   float *basis = sym_calloc(big, sizeof(float));
   float *image = sym_malloc_array(big, sizeof(float));
   if (!rin.start || !rout.start || !t || !acc || !basis || !image) {
-    st = sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_NOMEM, "cannot allocate the %zux%zu sums",
-                       out, in);
+    st = sym_fail(e, SYMCLONE_ERR_NOMEM, "cannot allocate the %zux%zu sums", out, in);
     goto done;
   }
   for (int g = 0; g < a->order; g++) {
     int ginv = 0;
     symclone_group_inverse(a->group, g, &ginv);
-    if ((st = action_columns(a, 0, g, basis, image, &rin, errbuf, errlen)) ||
-        (st = action_columns(a, 1, ginv, basis, image, &rout, errbuf, errlen)))
+    if ((st = action_columns(a, 0, g, basis, image, &rin, e)) ||
+        (st = action_columns(a, 1, ginv, basis, image, &rout, e)))
       goto done;
     /* t = W rho_in(g): t[o][j] = sum_i W[o][i] rho_in[i][j] */
     for (size_t o = 0; o < out; o++) {
@@ -194,67 +192,45 @@ done:
   return st;
 }
 
-/* Validation shared by the projection and the distance; *cells = out*in. */
-static symclone_status project_setup(sym_actions *a, const symclone_group *group,
-                                     const int in_shape[4], const int out_shape[4],
-                                     size_t *cells, char *errbuf, size_t errlen) {
-  symclone_status st = sym_actions_init(a, group, in_shape, out_shape, errbuf, errlen);
-  if (st) return st;
-  if (sym_mul_size(a->out.size, a->in.size, cells) || *cells > SIZE_MAX / sizeof(double)) {
-    sym_actions_free(a);
-    return sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_OVERFLOW, "the %zux%zu matrix overflows",
-                         a->out.size, a->in.size);
-  }
-  return SYMCLONE_OK;
-}
-
-static symclone_status project(const sym_actions *a, const float *W, float *P, size_t cells,
-                               char *errbuf, size_t errlen) {
-  if (symclone_group_is_exact(a->group) == 1)
-    return project_exact(a, W, P, cells, errbuf, errlen);
-  return project_interpolated(a, W, P, cells, errbuf, errlen);
-}
-
-symclone_status symclone_reynolds_project(const symclone_group *group, const int in_shape[4],
-                                          const int out_shape[4], const float *W, float *P,
-                                          char *errbuf, size_t errlen) {
-  if (!W) return sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "W is NULL");
-  if (!P) return sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "P is NULL");
-  sym_actions a;
+/* The projection of W into P (out_size*in_size floats each). */
+static symclone_status project(const symclone_diag *d, const float *W, float *P) {
+  const sym_actions *a = &d->a;
   size_t cells;
-  symclone_status st = project_setup(&a, group, in_shape, out_shape, &cells, errbuf, errlen);
-  if (st) return st;
-  st = project(&a, W, P, cells, errbuf, errlen);
-  sym_actions_free(&a);
-  if (!st) sym_diag_clear(errbuf, errlen);
-  return st;
+  if (sym_mul_size(a->out.size, a->in.size, &cells) || cells > SIZE_MAX / sizeof(double))
+    return sym_fail(&d->err, SYMCLONE_ERR_OVERFLOW, "the %zux%zu matrix overflows", a->out.size,
+                    a->in.size);
+  if (symclone_group_is_exact(a->group) == 1) return project_exact(a, W, P, cells, &d->err);
+  return project_interpolated(a, W, P, cells, &d->err);
 }
 
-symclone_status symclone_equivariant_distance(const symclone_group *group, const int in_shape[4],
-                                              const int out_shape[4], const float *W,
-                                              double *rel_dist, char *errbuf, size_t errlen) {
-  if (!W) return sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "W is NULL");
-  if (!rel_dist) return sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "rel_dist is NULL");
-  sym_actions a;
-  size_t cells;
-  symclone_status st = project_setup(&a, group, in_shape, out_shape, &cells, errbuf, errlen);
-  if (st) return st;
+symclone_status symclone_diag_reynolds_project(symclone_diag *diag, const float *W, float *P) {
+  if (!diag) return SYMCLONE_ERR_NULL;
+  if (!W) return sym_fail(&diag->err, SYMCLONE_ERR_NULL, "W is NULL");
+  if (!P) return sym_fail(&diag->err, SYMCLONE_ERR_NULL, "P is NULL");
+  return project(diag, W, P);
+}
+
+symclone_status symclone_diag_equivariant_distance(symclone_diag *diag, const float *W,
+                                                   double *rel_dist) {
+  if (!diag) return SYMCLONE_ERR_NULL;
+  const sym_err *e = &diag->err;
+  if (!W) return sym_fail(e, SYMCLONE_ERR_NULL, "W is NULL");
+  if (!rel_dist) return sym_fail(e, SYMCLONE_ERR_NULL, "rel_dist is NULL");
+  size_t in = diag->a.in.size, out = diag->a.out.size, cells;
+  if (sym_mul_size(out, in, &cells))
+    return sym_fail(e, SYMCLONE_ERR_OVERFLOW, "the %zux%zu matrix overflows", out, in);
   float *P = sym_malloc_array(cells, sizeof(float));
-  if (!P) {
-    st = sym_diag_fail(errbuf, errlen, SYMCLONE_ERR_NOMEM, "cannot allocate the %zux%zu matrix",
-                       a.out.size, a.in.size);
-  } else if (!(st = project(&a, W, P, cells, errbuf, errlen))) {
-    double d;
-    st = symclone_diag_relative_distance(P, W, cells, &d);
-    if (st == SYMCLONE_ERR_DATA)
-      sym_diag_fail(errbuf, errlen, st, "W is zero or not finite");
-    else if (!st) {
-      *rel_dist = d;
-      sym_diag_clear(errbuf, errlen);
-    }
+  if (!P) return sym_fail(e, SYMCLONE_ERR_NOMEM, "cannot allocate the %zux%zu matrix", out, in);
+  symclone_status st = project(diag, W, P);
+  if (!st) {
+    double dist;
+    st = symclone_diag_relative_distance(P, W, cells, &dist);
+    if (st)
+      sym_fail(e, st, "W is zero or not finite");
+    else
+      *rel_dist = dist;
   }
   sym_free(P);
-  sym_actions_free(&a);
   return st;
 }
 

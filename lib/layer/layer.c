@@ -14,7 +14,7 @@ symclone_layer *sym_layer_alloc(symclone_layer_kind kind) {
   if (!l) return NULL;
   l->kind = kind;
   l->in_n = l->out_n = 1;
-  l->pad = -1;
+  l->pad = SYMCLONE_PADDING_NONE;
   l->n = 1;
   sym_err_init(&l->err);
   return l;
@@ -219,7 +219,9 @@ size_t symclone_layer_param_count(const symclone_layer *l) { return l ? l->param
 size_t symclone_layer_weight_count(const symclone_layer *l) { return l ? l->weight_count : 0; }
 int symclone_layer_kernel(const symclone_layer *l) { return l ? l->k : 0; }
 int symclone_layer_orientations(const symclone_layer *l) { return l ? l->out_n : 0; }
-int symclone_layer_padding(const symclone_layer *l) { return l ? l->pad : -1; }
+symclone_padding symclone_layer_padding(const symclone_layer *l) {
+  return l ? (symclone_padding)l->pad : SYMCLONE_PADDING_NONE;
+}
 
 static int is_conv(const symclone_layer *l) {
   return l->kind == SYMCLONE_LAYER_CONV2D || l->kind == SYMCLONE_LAYER_LIFTING ||

@@ -25,7 +25,7 @@ symclone_status sym_net_cloned_init(symclone_net *net, sym_net_layer *L,
     return sym_fail(&net->err, SYMCLONE_ERR_OVERFLOW, "cloned layer %d x %d overflows", cout, cin);
   memcpy(&L->st, s, sizeof L->st);
   sym_err_init(&L->st.err);
-  L->kind = SYMCLONE_NET_LAYER_CLONED;
+  L->kind = SYMCLONE_LAYER_CLONED;
   L->cin = cin;
   L->cout = cout;
   L->mode = mode;

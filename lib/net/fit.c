@@ -22,7 +22,7 @@ static symclone_status reserve(symclone_net *net, size_t batch) {
       return sym_fail(&net->err, SYMCLONE_ERR_OVERFLOW, "batch=%zu overflows", batch);
     if (!(net->act[l] = sym_malloc_array(n, sizeof(float)))) goto nomem;
     if (L->out_size > maxio) maxio = L->out_size;
-    if (L->kind == SYMCLONE_NET_LAYER_CLONED) {
+    if (L->kind == SYMCLONE_LAYER_CLONED) {
       symclone_status st = sym_net_cloned_reserve(net, L, batch);
       if (st) return st;
       size_t c = sym_net_cloned_scratch(L, batch);
@@ -48,7 +48,7 @@ static symclone_status forward(symclone_net *net, size_t batch, const float *x) 
   const float *in = x;
   for (int l = 0; l < net->count; l++) {
     sym_net_layer *L = &net->layers[l];
-    if (L->kind == SYMCLONE_NET_LAYER_CLONED) {
+    if (L->kind == SYMCLONE_LAYER_CLONED) {
       sym_net_cloned_forward(L, batch, in, net->act[l]);
     } else {
       symclone_status st = symclone_layer_forward(L->layer, L->params, batch, in, net->act[l], net->work);
@@ -108,7 +108,7 @@ static symclone_status loss_grad(symclone_net *net, size_t batch, const float *x
     sym_net_layer *L = &net->layers[k];
     const float *in = k ? net->act[k - 1] : x;
     float *dxp = k ? dx : NULL;
-    if (L->kind == SYMCLONE_NET_LAYER_CLONED) {
+    if (L->kind == SYMCLONE_LAYER_CLONED) {
       sym_net_cloned_backward(L, batch, in, dy, dxp, full || L->mode == SYMCLONE_CLONE_BREAK,
                               net->cscratch);
       l += sym_net_cloned_penalty(L, 1);
@@ -138,7 +138,8 @@ symclone_status symclone_net_forward(symclone_net *net, size_t batch, const floa
   if (!net) return SYMCLONE_ERR_NULL;
   symclone_status st = check_io(net, batch, x, y, "y");
   if (st) return st;
-  size_t bs = (size_t)net->set[SYMCLONE_NET_BATCH_SIZE], c = net->layers[net->count - 1].out_size;
+  size_t bs = (size_t)sym_net_setting(net, SYMCLONE_NET_BATCH_SIZE),
+         c = net->layers[net->count - 1].out_size;
   if ((st = reserve(net, bs < batch ? bs : batch))) return st;
   for (size_t i = 0; i < batch; i += net->scap) {
     size_t n = batch - i < net->scap ? batch - i : net->scap;
@@ -178,8 +179,10 @@ static int grads_finite(const symclone_net *net) {
  * (biases).  Returns how many parameters kept their value because their
  * new one was not finite. */
 static size_t adamw(symclone_net *net, double lr) {
-  double b1 = net->set[SYMCLONE_NET_BETA1], b2 = net->set[SYMCLONE_NET_BETA2];
-  double eps = net->set[SYMCLONE_NET_EPSILON], wd = net->set[SYMCLONE_NET_WEIGHT_DECAY];
+  double b1 = sym_net_setting(net, SYMCLONE_NET_BETA1),
+         b2 = sym_net_setting(net, SYMCLONE_NET_BETA2);
+  double eps = sym_net_setting(net, SYMCLONE_NET_EPSILON),
+         wd = sym_net_setting(net, SYMCLONE_NET_WEIGHT_DECAY);
   net->adam_steps++;
   sym_adam_consts decayed = sym_adam_consts_at(net->adam_steps, lr, b1, b2, eps, wd, 1.0);
   sym_adam_consts plain = sym_adam_consts_at(net->adam_steps, lr, b1, b2, eps, 0.0, 1.0);
@@ -200,7 +203,7 @@ symclone_status symclone_net_train(symclone_net *net, const float *x, const int 
   if (!net) return SYMCLONE_ERR_NULL;
   symclone_status st = check_io(net, count, x, labels, "labels");
   if (st || (st = check_labels(net, labels, count))) return st;
-  size_t bs = (size_t)net->set[SYMCLONE_NET_BATCH_SIZE];
+  size_t bs = (size_t)sym_net_setting(net, SYMCLONE_NET_BATCH_SIZE);
   if (bs > count) bs = count;
   if ((st = reserve(net, bs))) return st;
   size_t *perm = sym_malloc_array(count, sizeof *perm);
@@ -210,14 +213,14 @@ symclone_status symclone_net_train(symclone_net *net, const float *x, const int 
     st = sym_fail(&net->err, SYMCLONE_ERR_NOMEM, "cannot allocate the batch buffers");
     goto done;
   }
-  int epochs = (int)net->set[SYMCLONE_NET_EPOCHS];
-  long long every = (long long)net->set[SYMCLONE_NET_PROGRESS_BATCHES];
+  int epochs = (int)sym_net_setting(net, SYMCLONE_NET_EPOCHS);
+  long long every = (long long)sym_net_setting(net, SYMCLONE_NET_PROGRESS_BATCHES);
   long long batches = (long long)((count + bs - 1) / bs);
   double t0 = sym_now_seconds();
   for (size_t i = 0; i < count; i++) perm[i] = i;
   for (int e = 0; e < epochs; e++) {
-    double lr = net->set[SYMCLONE_NET_LEARNING_RATE] *
-                pow(net->set[SYMCLONE_NET_LR_DECAY], (double)net->epochs_done);
+    double lr = sym_net_setting(net, SYMCLONE_NET_LEARNING_RATE) *
+                pow(sym_net_setting(net, SYMCLONE_NET_LR_DECAY), (double)net->epochs_done);
     for (size_t i = count - 1; i > 0; i--) {
       size_t j = (size_t)sym_rng_below(&net->rng, (uint64_t)i + 1), t = perm[i];
       perm[i] = perm[j];
@@ -277,7 +280,7 @@ symclone_status symclone_net_evaluate(symclone_net *net, const float *x, const i
   if (!net) return SYMCLONE_ERR_NULL;
   symclone_status st = check_io(net, count, x, labels, "labels");
   if (st || (st = check_labels(net, labels, count))) return st;
-  size_t bs = (size_t)net->set[SYMCLONE_NET_BATCH_SIZE];
+  size_t bs = (size_t)sym_net_setting(net, SYMCLONE_NET_BATCH_SIZE);
   if ((st = reserve(net, bs < count ? bs : count))) return st;
   size_t c = net->layers[net->count - 1].out_size, correct = 0;
   if (confusion) memset(confusion, 0, c * c * sizeof *confusion);

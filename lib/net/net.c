@@ -4,65 +4,21 @@
 
 #include "net_priv.h"
 
-typedef struct setting_info {
-  const char *name;
-  double lo, hi, def;
-  int integer, open_lo, open_hi;
-} setting_info;
-
-static const setting_info infos[SYM_NET_NSETTINGS] = {
-    [SYMCLONE_NET_LEARNING_RATE] = {"learning_rate", 0, 10, 1e-3, 0, 1, 0},
-    [SYMCLONE_NET_WEIGHT_DECAY] = {"weight_decay", 0, 1, 1e-4, 0, 0, 0},
-    [SYMCLONE_NET_BETA1] = {"beta1", 0, 1, 0.9, 0, 0, 1},
-    [SYMCLONE_NET_BETA2] = {"beta2", 0, 1, 0.999, 0, 0, 1},
-    [SYMCLONE_NET_EPSILON] = {"epsilon", 0, 1, 1e-8, 0, 1, 0},
-    [SYMCLONE_NET_LR_DECAY] = {"lr_decay", 0, 1, 0.95, 0, 1, 0},
-    [SYMCLONE_NET_BATCH_SIZE] = {"batch_size", 1, 65536, 64, 1, 0, 0},
-    [SYMCLONE_NET_EPOCHS] = {"epochs", 0, 1e6, 1, 1, 0, 0},
-    [SYMCLONE_NET_SEED] = {"seed", 0, 9007199254740992.0, 0, 1, 0, 0},
-    [SYMCLONE_NET_PROGRESS_BATCHES] = {"progress_batches", 0, 1e12, 0, 1, 0, 0},
-};
-
-static const setting_info *info_of(symclone_net_setting key) {
-  if ((int)key < 1 || (int)key >= SYM_NET_NSETTINGS || !infos[key].name) return NULL;
-  return &infos[key];
-}
-
-symclone_status symclone_net_setting_bounds(symclone_net_setting key, double *lo, double *hi,
-                                            double *def) {
-  const setting_info *in = info_of(key);
-  if (!in) return SYMCLONE_ERR_ARG;
-  if (lo) *lo = in->lo;
-  if (hi) *hi = in->hi;
-  if (def) *def = in->def;
-  return SYMCLONE_OK;
-}
-
-const char *symclone_net_setting_name(symclone_net_setting key) {
-  const setting_info *in = info_of(key);
-  return in ? in->name : NULL;
-}
-
-symclone_status symclone_net_set(symclone_net *net, symclone_net_setting key, double value) {
+symclone_status symclone_net_set(symclone_net *net, symclone_setting key, double value) {
   if (!net) return SYMCLONE_ERR_NULL;
-  const setting_info *in = info_of(key);
-  if (!in) return sym_fail(&net->err, SYMCLONE_ERR_ARG, "key=%d is not a setting", (int)key);
-  if (!isfinite(value) || value < in->lo || value > in->hi || (in->open_lo && value <= in->lo) ||
-      (in->open_hi && value >= in->hi) || (in->integer && value != floor(value)))
-    return sym_fail(&net->err, SYMCLONE_ERR_SETTING, "%s=%g is outside %c%g, %g%c%s", in->name,
-                    value, in->open_lo ? '(' : '[', in->lo, in->hi, in->open_hi ? ')' : ']',
-                    in->integer ? " (whole numbers)" : "");
-  net->set[key] = value;
+  symclone_status st = sym_settings_check(&net->err, SYM_SETTINGS_NET, key, value);
+  if (st) return st;
+  net->setting[sym_settings_index(SYM_SETTINGS_NET, key)] = value;
   if (key == SYMCLONE_NET_SEED) sym_rng_seed(&net->rng, (uint64_t)value ^ 0x5eedULL);
   return SYMCLONE_OK;
 }
 
-symclone_status symclone_net_get(const symclone_net *net, symclone_net_setting key,
-                                 double *value) {
+symclone_status symclone_net_get(const symclone_net *net, symclone_setting key, double *value) {
   if (!net) return SYMCLONE_ERR_NULL;
   if (!value) return sym_fail(&net->err, SYMCLONE_ERR_NULL, "value is NULL");
-  if (!info_of(key)) return sym_fail(&net->err, SYMCLONE_ERR_ARG, "key=%d is not a setting", (int)key);
-  *value = net->set[key];
+  symclone_status st = sym_settings_find(&net->err, SYM_SETTINGS_NET, key);
+  if (st) return st;
+  *value = net->setting[sym_settings_index(SYM_SETTINGS_NET, key)];
   return SYMCLONE_OK;
 }
 
@@ -89,8 +45,7 @@ symclone_status symclone_net_create(symclone_net **out, int channels, int orient
   net->in_shape[2] = height;
   net->in_shape[3] = width;
   net->in_size = (size_t)t;
-  for (int k = 1; k < SYM_NET_NSETTINGS; k++)
-    if (infos[k].name) net->set[k] = infos[k].def;
+  sym_settings_init(SYM_SETTINGS_NET, net->setting);
   sym_rng_seed(&net->rng, 0x5eedULL);
   sym_err_init(&net->err);
   *out = net;
@@ -113,7 +68,7 @@ void sym_net_free_scratch(symclone_net *net) {
 }
 
 static void layer_free(sym_net_layer *L) {
-  if (L->kind == SYMCLONE_NET_LAYER_CLONED) {
+  if (L->kind == SYMCLONE_LAYER_CLONED) {
     sym_net_cloned_free(L);
     return;
   }
@@ -141,7 +96,8 @@ static size_t cur_size(const symclone_net *net) {
 }
 
 static uint64_t layer_seed(const symclone_net *net, int index) {
-  uint64_t z = (uint64_t)net->set[SYMCLONE_NET_SEED] * 0x9E3779B97F4A7C15ULL + (uint64_t)index + 1;
+  uint64_t z = (uint64_t)sym_net_setting(net, SYMCLONE_NET_SEED) * 0x9E3779B97F4A7C15ULL +
+               (uint64_t)index + 1;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   return z ^ (z >> 27);
 }
@@ -222,8 +178,9 @@ static symclone_status add_created(symclone_net *net, symclone_status st, symclo
 
 static symclone_status need_planar(symclone_net *net, const char *what) {
   if (cur_shape(net)[1] != 1)
-    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE, "%s needs a planar field, the network gives %d orientations",
-                    what, cur_shape(net)[1]);
+    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE,
+                    "%s needs a planar field, the network gives %d orientations", what,
+                    cur_shape(net)[1]);
   return SYMCLONE_OK;
 }
 
@@ -234,7 +191,8 @@ symclone_status symclone_net_add_conv2d(symclone_net *net, int out_channels, int
   if (st) return st;
   const int *s = cur_shape(net);
   symclone_layer *l = NULL;
-  symclone_status made = symclone_layer_create_conv2d(&l, s[0], out_channels, kernel, s[2], s[3], padding, bias);
+  symclone_status made =
+      symclone_layer_create_conv2d(&l, s[0], out_channels, kernel, s[2], s[3], padding, bias);
   return add_created(net, made, l);
 }
 
@@ -245,7 +203,8 @@ symclone_status symclone_net_add_lifting(symclone_net *net, int orientations, in
   if (st) return st;
   const int *s = cur_shape(net);
   symclone_layer *l = NULL;
-  symclone_status made = symclone_layer_create_lifting(&l, orientations, s[0], out_channels, kernel, s[2], s[3], padding, bias);
+  symclone_status made = symclone_layer_create_lifting(&l, orientations, s[0], out_channels, kernel,
+                                                       s[2], s[3], padding, bias);
   return add_created(net, made, l);
 }
 
@@ -256,7 +215,8 @@ symclone_status symclone_net_add_group_conv(symclone_net *net, int out_channels,
   if (s[1] < 2)
     return sym_fail(&net->err, SYMCLONE_ERR_SHAPE, "a group convolution needs a group field");
   symclone_layer *l = NULL;
-  symclone_status made = symclone_layer_create_group_conv(&l, s[1], s[0], out_channels, kernel, s[2], s[3], padding, bias);
+  symclone_status made = symclone_layer_create_group_conv(&l, s[1], s[0], out_channels, kernel,
+                                                          s[2], s[3], padding, bias);
   return add_created(net, made, l);
 }
 
@@ -281,7 +241,8 @@ symclone_status symclone_net_add_maxpool2(symclone_net *net) {
   if (!net) return SYMCLONE_ERR_NULL;
   const int *s = cur_shape(net);
   if (s[2] < 2 || s[3] < 2)
-    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE, "max-pooling needs at least 2x2, the network gives %dx%d", s[2], s[3]);
+    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE,
+                    "max-pooling needs at least 2x2, the network gives %dx%d", s[2], s[3]);
   symclone_layer *l = NULL;
   symclone_status made = symclone_layer_create_maxpool2(&l, s[0], s[1], s[2], s[3]);
   return add_created(net, made, l);
@@ -354,8 +315,8 @@ symclone_status symclone_net_add_cloned(symclone_net *net, const symclone_studen
 
 int symclone_net_layer_count(const symclone_net *net) { return net ? net->count : 0; }
 
-int symclone_net_layer_kind(const symclone_net *net, int index) {
-  if (!net || index < 0 || index >= net->count) return 0;
+symclone_layer_kind symclone_net_layer_kind(const symclone_net *net, int index) {
+  if (!net || index < 0 || index >= net->count) return (symclone_layer_kind)0;
   return net->layers[index].kind;
 }
 

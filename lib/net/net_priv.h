@@ -12,13 +12,12 @@
 #define SYMCLONE_NET_PRIV_H
 
 #include "../common/internal.h"
+#include "../common/settings_priv.h"
 #include "../student/student_priv.h"
 #include <symclone/net.h>
 
-#define SYM_NET_NSETTINGS 11
-
 typedef struct sym_net_layer {
-  int kind;                 /* symclone_layer_kind or SYMCLONE_NET_LAYER_CLONED */
+  symclone_layer_kind kind;
   symclone_layer *layer;    /* owned; NULL for a cloned layer */
   int in_shape[4], out_shape[4];
   size_t in_size, out_size;
@@ -41,7 +40,7 @@ struct symclone_net {
   sym_net_layer *layers;
   int count, cap;
   size_t nparams, ntrain;
-  double set[SYM_NET_NSETTINGS];
+  double setting[SYM_SETTINGS_SLOTS]; /* by slot: sym_net_setting() */
   symclone_net_progress_fn progress;
   void *user;
   sym_rng rng;
@@ -55,6 +54,11 @@ struct symclone_net {
   float *cscratch;          /* cloned backward: dV, dCbig, dC, dPhi */
   sym_err err;
 };
+
+/* The value of one of the network's settings (a SYMCLONE_NET_* key). */
+static inline double sym_net_setting(const symclone_net *net, symclone_setting key) {
+  return net->setting[SYM_SETTING_SLOT(key)];
+}
 
 /* Cloned layer (cloned.c). */
 /* Release the activations, gradient buffers and workspaces (net.c); the

@@ -1,5 +1,6 @@
 /* The n-block cloned operator: creation, forward/backward, effective
- * matrix, exact construction and the Toeplitz distance. */
+ * matrix, exact construction, and its Toeplitz distance and exact relative
+ * loss to the teacher family. */
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
@@ -123,7 +124,9 @@ symclone_student_kind symclone_student_kind_of(const symclone_student *s) {
 int symclone_student_blocks(const symclone_student *s) { return s ? s->nblocks : 0; }
 int symclone_student_kernel(const symclone_student *s) { return s ? s->k : 0; }
 int symclone_student_orientations(const symclone_student *s) { return s ? s->n : 0; }
-int symclone_student_padding(const symclone_student *s) { return s ? s->pad : -1; }
+symclone_padding symclone_student_padding(const symclone_student *s) {
+  return s ? (symclone_padding)s->pad : SYMCLONE_PADDING_NONE;
+}
 size_t symclone_student_input_size(const symclone_student *s) { return s ? s->in_size : 0; }
 size_t symclone_student_output_size(const symclone_student *s) { return s ? s->out_size : 0; }
 size_t symclone_student_theta_size(const symclone_student *s) { return s ? (size_t)s->p : 0; }
@@ -525,12 +528,13 @@ symclone_status symclone_student_effective_matrix(const symclone_student *s, con
   return SYMCLONE_OK;
 }
 
-symclone_status symclone_student_toeplitz_distance(const symclone_student *s, int draws,
-                                                   uint64_t seed, double *mean,
-                                                   double *per_orientation) {
-  if (!s) return SYMCLONE_ERR_NULL;
-  if (!mean) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "mean is NULL");
-  if (draws < 1) return sym_fail(&s->err, SYMCLONE_ERR_SIZE, "draws=%d must be >= 1", draws);
+/* M(theta) against K(theta) for `draws` thetas: theta ~ N(0, I) from seed
+ * (unit 0), or the unit kernels e_0 .. e_{draws-1} (unit 1).  *mean is the
+ * average of the per-theta relative distances (unit 0) or the ratio of the
+ * summed squares (unit 1); per_orientation (may be NULL) the averages of
+ * each output orientation's relative distance. */
+static symclone_status compare_to_teacher(const symclone_student *s, int unit, int draws,
+                                          uint64_t seed, double *mean, double *per_orientation) {
   symclone_layer *teacher;
   symclone_status st = symclone_student_teacher(s, &teacher);
   if (st) return st;
@@ -547,9 +551,14 @@ symclone_status symclone_student_toeplitz_distance(const symclone_student *s, in
   float *ms = buf, *mk = ms + cells, *theta = mk + cells;
   sym_rng rng;
   sym_rng_seed(&rng, seed);
-  double total = 0.0;
+  double total = 0.0, num_sum = 0.0, den_sum = 0.0;
   for (int d = 0; d < draws && !st; d++) {
-    sym_rng_fill_normal(&rng, theta, (size_t)s->p, 1.0f);
+    if (unit) {
+      memset(theta, 0, (size_t)s->p * sizeof *theta);
+      theta[d] = 1.0f;
+    } else {
+      sym_rng_fill_normal(&rng, theta, (size_t)s->p, 1.0f);
+    }
     st = symclone_student_effective_matrix(s, theta, ms);
     if (!st) st = symclone_layer_unroll(teacher, theta, mk);
     if (st) break;
@@ -567,9 +576,11 @@ symclone_status symclone_student_toeplitz_distance(const symclone_student *s, in
       den_all += den;
     }
     total += den_all > 0 ? sqrt(num_all / den_all) : 0.0;
+    num_sum += num_all;
+    den_sum += den_all;
   }
   if (!st) {
-    *mean = total / draws;
+    *mean = unit ? num_sum / den_sum : total / draws;
     if (per_orientation)
       for (int r = 0; r < s->out_n; r++) per_orientation[r] = acc[r] / draws;
   }
@@ -577,6 +588,21 @@ symclone_status symclone_student_toeplitz_distance(const symclone_student *s, in
   sym_free(acc);
   symclone_layer_free(teacher);
   return st;
+}
+
+symclone_status symclone_student_toeplitz_distance(const symclone_student *s, int draws,
+                                                   uint64_t seed, double *mean,
+                                                   double *per_orientation) {
+  if (!s) return SYMCLONE_ERR_NULL;
+  if (!mean) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "mean is NULL");
+  if (draws < 1) return sym_fail(&s->err, SYMCLONE_ERR_SIZE, "draws=%d must be >= 1", draws);
+  return compare_to_teacher(s, 0, draws, seed, mean, per_orientation);
+}
+
+symclone_status symclone_student_relative_loss(const symclone_student *s, double *rel_loss) {
+  if (!s) return SYMCLONE_ERR_NULL;
+  if (!rel_loss) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "rel_loss is NULL");
+  return compare_to_teacher(s, 1, s->p, 0, rel_loss, NULL);
 }
 
 const char *symclone_student_last_error(const symclone_student *s) { return s ? s->err.msg : ""; }

@@ -4,8 +4,10 @@
 
 #include "trainer_priv.h"
 
-static symclone_status clone_one(const symclone_layer *l, const float *features, size_t nfeat,
-                                 const symclone_trainer *settings, int blocks, int index,
+/* Clone layer l (number index) into a new student trained with the
+ * template's settings; on failure the message is kept in the template. */
+static symclone_status clone_one(symclone_trainer *settings, const symclone_layer *l,
+                                 const float *features, size_t nfeat, int blocks, int index,
                                  symclone_student **out) {
   symclone_student_kind kind = SYMCLONE_STUDENT_PLANAR;
   sym_student_kind_of_layer(symclone_layer_kind_of(l), &kind);
@@ -15,16 +17,17 @@ static symclone_status clone_one(const symclone_layer *l, const float *features,
   symclone_student *s;
   symclone_status st = symclone_student_create(&s, kind, symclone_layer_orientations(l),
                                                symclone_layer_kernel(l), shape[2], shape[3],
-                                               (symclone_padding)symclone_layer_padding(l),
-                                               blocks, seed);
-  if (st) return st;
+                                               symclone_layer_padding(l), blocks, seed);
+  if (st)
+    return sym_fail(&settings->err, st, "layers[%d]: cannot create its student: %s", index,
+                    symclone_strerror(st));
   symclone_trainer *tr;
   if ((st = symclone_trainer_create(&tr, s))) {
     symclone_student_free(s);
-    return st;
+    return sym_fail(&settings->err, st, "layers[%d]: cannot create its trainer: %s", index,
+                    symclone_strerror(st));
   }
-  for (int k = 1; k < SYM_NSETTINGS; k++)
-    if (sym_setting_info_of((symclone_setting)k)) tr->set[k] = settings->set[k];
+  memcpy(tr->set, settings->set, sizeof tr->set);
   tr->set[SYMCLONE_TRAINER_SEED] = (double)seed;
   sym_rng_seed(&tr->rng, seed);
   tr->progress = settings->progress;
@@ -41,6 +44,7 @@ static symclone_status clone_one(const symclone_layer *l, const float *features,
     tr->set[SYMCLONE_TRAINER_INPUT_SOURCE] = SYMCLONE_INPUT_SOURCE_GAUSSIAN;
   }
   st = symclone_trainer_run(tr);
+  if (st) sym_fail(&settings->err, st, "layers[%d]: %s", index, symclone_trainer_last_error(tr));
   symclone_trainer_free(tr);
   if (st) {
     symclone_student_free(s);
@@ -50,10 +54,11 @@ static symclone_status clone_one(const symclone_layer *l, const float *features,
   return SYMCLONE_OK;
 }
 
-symclone_status symclone_trainer_clone_stack(const symclone_layer *const *layers,
-                                     const float *const *params, int count, const float *inputs,
-                                     size_t n_inputs, const symclone_trainer *settings,
-                                     int blocks, symclone_student **students) {
+symclone_status symclone_trainer_clone_stack(symclone_trainer *settings,
+                                             const symclone_layer *const *layers,
+                                             const float *const *params, int count,
+                                             const float *inputs, size_t n_inputs, int blocks,
+                                             symclone_student **students) {
   if (!layers || !params || !settings || !students) return SYMCLONE_ERR_NULL;
   if (count < 1) return sym_fail(&settings->err, SYMCLONE_ERR_SIZE, "count=%d < 1", count);
   if (inputs && n_inputs == 0)
@@ -90,11 +95,7 @@ symclone_status symclone_trainer_clone_stack(const symclone_layer *const *layers
   for (int i = 0; i < count && !st; i++) {
     symclone_student_kind kind;
     if (sym_student_kind_of_layer(symclone_layer_kind_of(layers[i]), &kind)) {
-      st = clone_one(layers[i], cur, n_inputs, settings, blocks, i, &students[i]);
-      if (st) {
-        sym_fail(&settings->err, st, "cloning layers[%d] failed: %s", i, symclone_strerror(st));
-        break;
-      }
+      if ((st = clone_one(settings, layers[i], cur, n_inputs, blocks, i, &students[i]))) break;
     }
     if (inputs && i + 1 < count) {
       next = sym_malloc_array(n_inputs * symclone_layer_output_size(layers[i]), sizeof(float));
@@ -103,7 +104,9 @@ symclone_status symclone_trainer_clone_stack(const symclone_layer *const *layers
         break;
       }
       st = symclone_layer_forward(layers[i], params[i], n_inputs, cur, next, NULL);
-      if (st) sym_fail(&settings->err, st, "forward of layers[%d] failed", i);
+      if (st)
+        sym_fail(&settings->err, st, "the forward pass of layers[%d] failed: %s", i,
+                 symclone_layer_last_error(layers[i]));
       sym_free(cur);
       cur = next;
       next = NULL;

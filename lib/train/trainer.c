@@ -11,10 +11,7 @@ static symclone_trainer *trainer_alloc(void) {
   symclone_trainer *tr = sym_calloc(1, sizeof *tr);
   if (!tr) return NULL;
   sym_err_init(&tr->err);
-  for (int k = 1; k < SYM_NSETTINGS; k++) {
-    const sym_setting_info *in = sym_setting_info_of((symclone_setting)k);
-    if (in) tr->set[k] = in->def;
-  }
+  sym_settings_init(SYM_SETTINGS_TRAINER, tr->set);
   sym_rng_seed(&tr->rng, 0);
   return tr;
 }
@@ -137,7 +134,7 @@ symclone_status symclone_trainer_set_samples(symclone_trainer *tr, const float *
   return SYMCLONE_OK;
 }
 
-symclone_status symclone_trainer_set_progress(symclone_trainer *tr, symclone_progress_fn fn,
+symclone_status symclone_trainer_set_progress(symclone_trainer *tr, symclone_trainer_progress_fn fn,
                                               void *user) {
   if (!tr) return SYMCLONE_ERR_NULL;
   tr->progress = fn;

@@ -9,20 +9,12 @@
 
 #include "../common/internal.h"
 #include "../common/pool.h"
+#include "../common/settings_priv.h"
 #include "passes.h"
 #include "../student/student_priv.h"
 #include <symclone/group.h>
 #include <symclone/trainer.h>
 
-#define SYM_NSETTINGS 24
-
-typedef struct sym_setting_info {
-  const char *name;
-  double lo, hi, def;
-  int integer; /* value must be a whole number */
-} sym_setting_info;
-
-const sym_setting_info *sym_setting_info_of(symclone_setting key);
 
 struct symclone_trainer {
   int instance;
@@ -34,7 +26,7 @@ struct symclone_trainer {
   size_t nparams;
   float *params; /* the trained parameters (student's or caller's dense) */
   float *grad, *m1, *m2;
-  double set[SYM_NSETTINGS];
+  double set[SYM_SETTINGS_SLOTS]; /* indexed by key (lib/common/settings_priv.h) */
   long long adam_t;  /* AdamW updates applied */
   double adam_mmax;  /* the largest scaled gradient element bound of those */
   const float *samples;
@@ -68,7 +60,7 @@ struct symclone_trainer {
   size_t norm_d_cap;
   double moment_label_norm;
   sym_rng rng;
-  symclone_progress_fn progress;
+  symclone_trainer_progress_fn progress;
   void *progress_user;
   double step_t0, progress_at; /* the step's start, the last progress call in it */
   long long steps;

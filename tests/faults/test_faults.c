@@ -263,7 +263,7 @@ static symclone_status clone_stack(void) {
   TRY(symclone_trainer_set(tmpl, SYMCLONE_TRAINER_KERNELS, 2));
   const symclone_layer *cl[2] = {l[0], l[1]};
   const float *cp[2] = {p0, p1};
-  TRY(symclone_trainer_clone_stack(cl, cp, 2, NULL, 0, tmpl, 9, out));
+  TRY(symclone_trainer_clone_stack(tmpl, cl, cp, 2, NULL, 0, 9, out));
 done:
   for (int i = 0; i < 2; i++) {
     if (out[i] != UNTOUCHED) symclone_student_free(out[i]);
@@ -339,28 +339,38 @@ done:
 static symclone_status diagnostics(void) {
   symclone_group *c4 = UNTOUCHED, *t2 = UNTOUCHED;
   symclone_layer *lift = UNTOUCHED, *conv = UNTOUCHED;
+  symclone_diag *dc4 = UNTOUCHED, *dt2 = UNTOUCHED, *dlift = UNTOUCHED;
   float lp[9], cpar[9], *W = NULL, *P = NULL;
-  char err[256];
   double mean, max;
   symclone_status st;
+  int shape[4] = {1, 1, 5, 5}, lift_out[4];
   TRY(symclone_group_create_cyclic(&c4, 4));
   TRY(symclone_group_create_t2(&t2, 5, 5));
   TRY(symclone_layer_create_lifting(&lift, 4, 1, 1, 3, 5, 5, SYMCLONE_PADDING_ZERO, 0));
   TRY(symclone_layer_create_conv2d(&conv, 1, 1, 3, 5, 5, SYMCLONE_PADDING_CIRCULAR, 0));
   TRY(symclone_layer_init_params(lift, 1, lp));
   TRY(symclone_layer_init_params(conv, 1, cpar));
-  TRY(symclone_layer_equivariance_error(c4, lift, lp, NULL, 0, 3, 0, 1, &mean, &max, err,
-                                        sizeof err));
-  TRY(symclone_layer_equivariance_error(t2, conv, cpar, NULL, 0, 2, 4, 1, &mean, &max, err,
-                                        sizeof err));
+  TRY(symclone_layer_output_shape(lift, lift_out));
+  TRY(symclone_diag_create(&dlift, c4, shape, lift_out));
+  TRY(symclone_diag_create(&dt2, t2, shape, shape));
+  TRY(symclone_diag_create(&dc4, c4, shape, shape));
+  TRY(symclone_diag_set(dlift, SYMCLONE_DIAG_SAMPLES, 3));
+  TRY(symclone_diag_set(dlift, SYMCLONE_DIAG_SEED, 1));
+  TRY(symclone_diag_layer_equivariance_error(dlift, lift, lp, &mean, &max));
+  TRY(symclone_diag_set(dt2, SYMCLONE_DIAG_SAMPLES, 2));
+  TRY(symclone_diag_set(dt2, SYMCLONE_DIAG_MAX_ELEMENTS, 4));
+  TRY(symclone_diag_set(dt2, SYMCLONE_DIAG_SEED, 1));
+  TRY(symclone_diag_layer_equivariance_error(dt2, conv, cpar, &mean, &max));
   W = calloc(25 * 25, sizeof *W), P = calloc(25 * 25, sizeof *P);
   TRY(symclone_layer_unroll(conv, cpar, W));
-  int shape[4] = {1, 1, 5, 5};
-  TRY(symclone_reynolds_project(t2, shape, shape, W, P, err, sizeof err));
-  TRY(symclone_reynolds_project(c4, shape, shape, W, P, err, sizeof err));
-  TRY(symclone_equivariant_distance(c4, shape, shape, W, &mean, err, sizeof err));
+  TRY(symclone_diag_reynolds_project(dt2, W, P));
+  TRY(symclone_diag_reynolds_project(dc4, W, P));
+  TRY(symclone_diag_equivariant_distance(dc4, W, &mean));
 done:
   free(W), free(P);
+  if (dc4 != UNTOUCHED) symclone_diag_free(dc4);
+  if (dt2 != UNTOUCHED) symclone_diag_free(dt2);
+  if (dlift != UNTOUCHED) symclone_diag_free(dlift);
   if (c4 != UNTOUCHED) symclone_group_free(c4);
   if (t2 != UNTOUCHED) symclone_group_free(t2);
   if (lift != UNTOUCHED) symclone_layer_free(lift);

@@ -170,12 +170,17 @@ static void fuzz_student_trainer(fuzz_in *in) {
   }
   int nset = (int)fuzz_u8(in) % 8;
   for (int i = 0; i < nset; i++) {
-    int key = fuzz_size(in, 24);
+    /* trainer keys 1..23, and some keys of other objects (101..) */
+    int key = fuzz_size(in, 24) + ((fuzz_u8(in) & 7) == 0 ? 100 : 0);
     double v = (fuzz_u8(in) & 1) ? fuzz_double(in) : (double)fuzz_size(in, 3);
     double lo, hi, def, got;
     st = symclone_trainer_set(tr, (symclone_setting)key, v);
     if (symclone_setting_bounds((symclone_setting)key, &lo, &hi, &def) != SYMCLONE_OK) {
       CHECK(st == SYMCLONE_ERR_ARG && symclone_setting_name((symclone_setting)key) == NULL);
+      continue;
+    }
+    if (key > 100) { /* a net key: a setting, but not the trainer's */
+      CHECK(st == SYMCLONE_ERR_ARG && symclone_setting_name((symclone_setting)key) != NULL);
       continue;
     }
     CHECK(def >= lo && def <= hi);
@@ -310,29 +315,35 @@ static void fuzz_diag(fuzz_in *in) {
         symclone_layer_output_size(l) <= SMALL_WORK) {
       float *p = malloc(symclone_layer_param_count(l) * sizeof *p);
       double mean, max;
-      char err[256];
-      if (p) {
-        symclone_layer_init_params(l, 1, p);
-        symclone_status st = symclone_layer_equivariance_error(g, l, p, NULL, 0, 2, 4, 3, &mean,
-                                                               &max, err, sizeof err);
-        CHECK(st <= 0);
-      }
-      free(p);
       int ishape[4], oshape[4];
       symclone_layer_input_shape(l, ishape);
       symclone_layer_output_shape(l, oshape);
+      symclone_diag *dg = (symclone_diag *)(uintptr_t)1;
+      symclone_status st = symclone_diag_create(&dg, g, ishape, oshape);
+      CHECK(st <= 0);
+      if (st) {
+        CHECK(dg == (symclone_diag *)(uintptr_t)1);
+        dg = NULL;
+      }
+      if (p && dg) {
+        symclone_layer_init_params(l, 1, p);
+        symclone_diag_set(dg, SYMCLONE_DIAG_SAMPLES, 2);
+        symclone_diag_set(dg, SYMCLONE_DIAG_MAX_ELEMENTS, 4);
+        symclone_diag_set(dg, SYMCLONE_DIAG_SEED, 3);
+        CHECK(symclone_diag_layer_equivariance_error(dg, l, p, &mean, &max) <= 0);
+      }
+      free(p);
       size_t cells = symclone_layer_input_size(l) * symclone_layer_output_size(l);
-      if (cells <= SMALL_WORK) {
+      if (dg && cells <= SMALL_WORK) {
         float *W = floats(in, cells), *P = malloc(cells * sizeof *P);
-        char err2[256];
         if (W && P) {
-          CHECK(symclone_reynolds_project(g, ishape, oshape, W, P, err2, sizeof err2) <= 0);
-          CHECK(symclone_equivariant_distance(g, ishape, oshape, W, &mean, err2, sizeof err2) <=
-                0);
+          CHECK(symclone_diag_reynolds_project(dg, W, P) <= 0);
+          CHECK(symclone_diag_equivariant_distance(dg, W, &mean) <= 0);
         }
         free(W);
         free(P);
       }
+      symclone_diag_free(dg);
     }
     symclone_layer_free(l);
   }
