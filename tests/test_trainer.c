@@ -562,6 +562,42 @@ START_TEST(progress_cancels_inside_an_update) {
 }
 END_TEST
 
+/* The moment objective's relative loss is known to its reported
+ * resolution: against the student's exact relative loss (from its
+ * effective matrices) at the exact solution, near it and far from it; and
+ * run() does not stop on a target that rounding alone could reach. */
+START_TEST(moment_loss_within_its_resolution) {
+  symclone_student *s = student(SYMCLONE_STUDENT_LIFTING, 4, 8, 9);
+  ck_assert_int_eq(symclone_student_init_exact(s), SYMCLONE_OK);
+  symclone_trainer *tr = trainer(s, SYMCLONE_OBJECTIVE_MOMENT, 100);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_LEARNING_RATE, 1e-7), SYMCLONE_OK);
+  float *p = symclone_student_params(s);
+  size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
+  static const float noise[3] = {0.0f, 1e-3f, 0.3f};
+  for (int k = 0; k < 3; k++) {
+    for (size_t i = 0; i < np; i++) p[i] += noise[k] * (float)sin(1.3 * (double)i + k);
+    double truth;
+    ck_assert_int_eq(symclone_student_relative_loss(s, &truth), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_OK);
+    double rel = symclone_trainer_rel_loss(tr), res = symclone_trainer_rel_loss_resolution(tr);
+    ck_assert_msg(res > 0 && fabs(rel - truth) <= res, "case %d: rel %.3e, exact %.3e, resolution %.3e",
+                  k, rel, truth, res);
+  }
+  symclone_trainer_free(tr);
+  /* at the exact solution the reported loss is within rounding of 0, which
+   * is above the target: run() goes on to max_steps */
+  ck_assert_int_eq(symclone_student_init_exact(s), SYMCLONE_OK);
+  tr = trainer(s, SYMCLONE_OBJECTIVE_MOMENT, 4);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_LEARNING_RATE, 1e-7), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_TARGET_REL_LOSS, 1e-6), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_OK);
+  ck_assert_double_gt(symclone_trainer_rel_loss_resolution(tr), 1e-6);
+  ck_assert_int_eq(symclone_trainer_steps_done(tr), 4);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+}
+END_TEST
+
 START_TEST(stack_cloned_layer_by_layer) {
   symclone_layer *l[3];
   ck_assert_int_eq(symclone_layer_create_lifting(&l[0], 4, 1, 2, 3, 9, 9, SYMCLONE_PADDING_VALID, 0), 0);
@@ -625,6 +661,7 @@ int main(void) {
   tcase_add_test(tc, instance_mode_clones_a_circular_conv);
   tcase_add_test(tc, progress_reports_and_cancels);
   tcase_add_test(tc, progress_cancels_inside_an_update);
+  tcase_add_test(tc, moment_loss_within_its_resolution);
   tcase_add_test(tc, sgd_step_schedule_transformed_samples);
   tcase_add_test(tc, stack_cloned_layer_by_layer);
   suite_add_tcase(su, tc);

@@ -134,7 +134,8 @@ SYMCLONE_API symclone_status symclone_trainer_step(symclone_trainer *trainer, do
                                                    double *rel_loss);
 
 /* Updates until MAX_STEPS updates have been done in total or the relative
- * loss of an update is <= TARGET_REL_LOSS (when > 0). */
+ * loss of an update is surely <= TARGET_REL_LOSS (when > 0): the relative
+ * loss plus its resolution (below) is at most the target. */
 SYMCLONE_API symclone_status symclone_trainer_run(symclone_trainer *trainer);
 
 /* Updates done so far, loss and relative loss of the last update, seconds
@@ -143,6 +144,11 @@ SYMCLONE_API long long symclone_trainer_steps_done(const symclone_trainer *train
 SYMCLONE_API double symclone_trainer_loss(const symclone_trainer *trainer);
 SYMCLONE_API double symclone_trainer_rel_loss(const symclone_trainer *trainer);
 SYMCLONE_API double symclone_trainer_seconds(const symclone_trainer *trainer);
+/* How far the last update's relative loss may be off by rounding: 0 for the
+ * sampling objectives (a sum of squares); for the moment objective, whose
+ * expanded loss subtracts nearly equal numbers near the exact solution, a
+ * bound on that rounding (the loss is never reported below 0). */
+SYMCLONE_API double symclone_trainer_rel_loss_resolution(const symclone_trainer *trainer);
 
 SYMCLONE_API const char *symclone_trainer_last_error(const symclone_trainer *trainer);
 

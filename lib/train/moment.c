@@ -84,12 +84,34 @@ size_t sym_moment_fused_adamw(symclone_trainer *tr, const sym_adam_consts *k) {
                                (size_t)tr->st->pc, mm.e, tr->fused, tr->m1, tr->m2, k);
 }
 
+/* The bound on the rounding of the expanded loss's terms: each entry of
+ * C G is off by at most SYM_MOMENT_NORM_REL of sum_d |c_d| sqrt(G_dd G_bb)
+ * (the Gram pass's float lanes, then B products in float), each entry of
+ * h by as much of sum_q |kappa_q z_bq|; returns the sum of |c| times
+ * those bounds, over row j of C (B entries). */
+static double row_magnitude(const symclone_trainer *tr, const moment_mats *mm, size_t j) {
+  const symclone_student *s = tr->st;
+  size_t pc = (size_t)s->pc, B = (size_t)s->nblocks;
+  const float *c = tr->c + j * B, *kap = tr->kappa + j * pc;
+  double mag = 0.0;
+  for (size_t b = 0; b < B; b++) {
+    double gb = sqrt(fmax((double)mm->g[b * B + b], 0.0)), cg = 0.0, kz = 0.0;
+    for (size_t d = 0; d < B; d++)
+      cg += fabs((double)c[d]) * sqrt(fmax((double)mm->g[d * B + d], 0.0)) * gb;
+    for (size_t q = 0; q < pc; q++) kz += fabs((double)kap[q] * mm->z[b * pc + q]);
+    mag += fabs((double)c[b]) * (cg + 2.0 * kz);
+  }
+  return mag;
+}
+
 /* The Gram matrix G = W W^T and the tap sums z; then the loss and
  * dC = scale (C G - h) with h = kappa z^T; then (C^T C) scale and
  * e = scale C^T kappa, the two small matrices of the blocks' gradient
  *   dW = (C^T C) W - e . Shift (scale = 2 / out_size).
- * Returns the loss summed over the outputs. */
-static double moment_loss(symclone_trainer *tr, const moment_mats *mm) {
+ * Returns the loss summed over the outputs, and its rounding's bound in
+ * *resolution: the expansion subtracts nearly equal numbers near the
+ * exact solution, where the loss is known only to that bound. */
+static double moment_loss(symclone_trainer *tr, const moment_mats *mm, double *resolution) {
   const symclone_student *s = tr->st;
   size_t pc = (size_t)s->pc, B = (size_t)s->nblocks, rows = tr->p * (size_t)s->tcount;
   sym_blocks blocks = sym_trainer_blocks(s);
@@ -108,6 +130,9 @@ static double moment_loss(symclone_trainer *tr, const moment_mats *mm) {
     }
   l += tr->moment_label_norm * (double)s->out_size;
   if (l < 0.0) l = 0.0; /* rounding near the exact solution */
+  double mag = tr->moment_label_norm * (double)s->out_size;
+  for (size_t j = 0; j < rows; j++) mag += row_magnitude(tr, mm, j);
+  *resolution = SYM_MOMENT_NORM_REL * mag;
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)B, (int)B, (int)rows, scale, tr->c,
               (int)B, tr->c, (int)B, 0.0f, mm->ctc, (int)B);
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)B, (int)pc, (int)rows, 1.0f, tr->c,
@@ -130,7 +155,7 @@ symclone_status sym_trainer_micro_moment(symclone_trainer *tr, int first, int fu
   sym_student_phi(s, tr->theta, P, tr->phi);
   sym_student_coeffs(s, tr->phi, P, tr->c);
   moment_mats mm = moment_mats_of(tr);
-  double l = moment_loss(tr, &mm), sq, mag;
+  double res, l = moment_loss(tr, &mm, &res), sq, mag;
   if (fused) {
     sq = moment_norm2(tr, &mm, &mag);
   } else {
@@ -143,6 +168,7 @@ symclone_status sym_trainer_micro_moment(symclone_trainer *tr, int first, int fu
   *gnorm2 = sq + small;
   *gmag = mag + small;
   *loss = l / (double)s->out_size;
+  tr->loss_res += res / (double)s->out_size;
   *lpow = tr->moment_label_norm;
   return SYMCLONE_OK;
 }

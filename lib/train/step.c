@@ -93,7 +93,7 @@ static symclone_status micro_batches(symclone_trainer *tr, int *fused, double *l
   int obj = (int)tr->set[SYMCLONE_TRAINER_OBJECTIVE];
   int acc = (int)tr->set[SYMCLONE_TRAINER_ACCUMULATE];
   double clip = tr->set[SYMCLONE_TRAINER_CLIP_NORM];
-  *loss = *lpow = 0.0;
+  *loss = *lpow = tr->loss_res = 0.0;
   *gnorm2 = -1.0; /* < 0: not known yet */
   *gsq_hi = 0.0;
   for (int a = 0; a < acc; a++) {
@@ -161,6 +161,7 @@ static symclone_status step_body(symclone_trainer *tr) {
   tr->steps++;
   tr->loss = loss;
   tr->rel = lpow > 0 ? loss / lpow : (loss > 0 ? INFINITY : 0.0);
+  tr->rel_res = lpow > 0 ? tr->loss_res / acc / lpow : 0.0;
   if (bad)
     return sym_fail(&tr->err, SYMCLONE_ERR_DIVERGED,
                     "step %lld: the update overflowed for %zu parameters, which kept their "
@@ -194,7 +195,9 @@ symclone_status symclone_trainer_run(symclone_trainer *tr) {
   while (tr->steps < max_steps) {
     symclone_status st = symclone_trainer_step(tr, NULL, NULL);
     if (st) return st;
-    int done = tr->steps >= max_steps || (target > 0 && tr->rel <= target);
+    /* the target counts as reached only when the relative loss is surely
+     * at or below it, its rounding included */
+    int done = tr->steps >= max_steps || (target > 0 && tr->rel + tr->rel_res <= target);
     if (tr->progress && (tr->steps % every == 0 || done) &&
         tr->progress(tr->progress_user, tr->steps, tr->loss, tr->rel, tr->seconds))
       return sym_fail(&tr->err, SYMCLONE_ERR_CANCELLED,

@@ -145,6 +145,9 @@ symclone_status symclone_trainer_set_progress(symclone_trainer *tr, symclone_tra
 long long symclone_trainer_steps_done(const symclone_trainer *tr) { return tr ? tr->steps : 0; }
 double symclone_trainer_loss(const symclone_trainer *tr) { return tr ? tr->loss : NAN; }
 double symclone_trainer_rel_loss(const symclone_trainer *tr) { return tr ? tr->rel : NAN; }
+double symclone_trainer_rel_loss_resolution(const symclone_trainer *tr) {
+  return tr ? tr->rel_res : NAN;
+}
 double symclone_trainer_seconds(const symclone_trainer *tr) { return tr ? tr->seconds : 0.0; }
 const char *symclone_trainer_last_error(const symclone_trainer *tr) {
   return tr ? tr->err.msg : "";

@@ -65,6 +65,8 @@ struct symclone_trainer {
   double step_t0, progress_at; /* the step's start, the last progress call in it */
   long long steps;
   double loss, rel, seconds;
+  double loss_res; /* the micro-batches' summed loss resolution, in a step */
+  double rel_res;  /* the resolution of rel (0 where the loss has no cancellation) */
   sym_err err;
 };
 
