@@ -101,6 +101,7 @@ int main(int argc, char **argv) {
   float *maps = NULL, *y = NULL, *rot = NULL;
   const char *source = NULL;
   char errbuf[256] = "", path[512];
+  symclone_picture *pic = NULL;
   /* an oriented edge detector as the teacher's kernel for the pictures */
   const float sobel[9] = {-1, 0, 1, -2, 0, 2, -1, 0, 1};
 
@@ -126,7 +127,7 @@ int main(int argc, char **argv) {
     char name[32];
     double seconds = 0.0, train_rel = NAN;
     if (o.load) {
-      EX_CHECK(symclone_student_load(&st[i], o.load, errbuf, sizeof errbuf), errbuf);
+      EX_CHECK(symclone_student_load(&st[i], o.load, NULL), o.load);
       if (symclone_student_kind_of(st[i]) != SYMCLONE_STUDENT_LIFTING ||
           symclone_student_orientations(st[i]) != N || symclone_student_kernel(st[i]) != KERNEL) {
         fprintf(stderr, "%s: %s is not a C4 lifting student with a 3x3 kernel\n", ex_prog(),
@@ -182,9 +183,13 @@ int main(int argc, char **argv) {
   EX_CHECK(symclone_layer_unroll(teacher, sobel, k), symclone_layer_last_error(teacher));
   const float *mats[2] = {m, k};
   snprintf(path, sizeof path, "%s-matrix.%s", o.picture ? o.picture : "clone_c4", ex_picture_ext());
-  EX_CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, mats, 1, 2, (int)out, (int)in,
-                                  SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 2, 8, errbuf, sizeof errbuf),
-           errbuf);
+  EX_CHECK(symclone_picture_create(&pic, 1, 2, (int)out, (int)in), NULL);
+  EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_DOWNSCALE, 2),
+           symclone_picture_last_error(pic));
+  EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_GAP, 8), symclone_picture_last_error(pic));
+  EX_CHECK(symclone_picture_write(pic, path, mats), symclone_picture_last_error(pic));
+  symclone_picture_free(pic);
+  pic = NULL;
   printf("matrix_picture=%s\n", path);
 
   /* Figure 6 style: feature maps under rotated inputs */
@@ -214,16 +219,20 @@ int main(int argc, char **argv) {
   for (int j = 0; j < rows * 3; j++) panels[j] = maps + (size_t)j * OUT * OUT;
   snprintf(path, sizeof path, "%s-features.%s", o.picture ? o.picture : "clone_c4",
            ex_picture_ext());
-  EX_CHECK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, panels, rows, 3, OUT, OUT,
-                                  SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL, 4, 1, 4, errbuf,
-                                  sizeof errbuf),
-           errbuf);
+  EX_CHECK(symclone_picture_create(&pic, rows, 3, OUT, OUT), NULL);
+  EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_SCALE,
+                                SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL),
+           symclone_picture_last_error(pic));
+  EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_UPSCALE, 4), symclone_picture_last_error(pic));
+  EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_GAP, 4), symclone_picture_last_error(pic));
+  EX_CHECK(symclone_picture_write(pic, path, panels), symclone_picture_last_error(pic));
   printf("features_picture=%s\n", path);
   printf("features_rows=teacher");
   for (int i = 0; i < nst; i++) printf(",student-b%d", symclone_student_blocks(st[i]));
   printf(",untrained-dense\nfeatures_columns=0deg,90deg,180deg\n");
   rc = 0;
 done:
+  symclone_picture_free(pic);
   for (int i = 0; i < 4; i++) symclone_student_free(st[i]);
   symclone_student_free(exact);
   symclone_layer_free(teacher);

@@ -39,6 +39,7 @@ int main(int argc, char **argv) {
   symclone_group *c4 = NULL;
   float theta[P], *m = NULL, *k = NULL;
   char errbuf[256] = "", path[512];
+  symclone_picture *pic = NULL;
   for (int j = 0; j < P; j++) theta[j] = (float)sin(0.9 * j + 0.4);
 
   printf("library_version=%s\n", symclone_version_string());
@@ -50,7 +51,7 @@ int main(int argc, char **argv) {
     char name[32];
     double seconds = 0.0, train_rel = NAN;
     if (o.load) {
-      EX_CHECK(symclone_student_load(&s, o.load, errbuf, sizeof errbuf), errbuf);
+      EX_CHECK(symclone_student_load(&s, o.load, NULL), o.load);
       if (symclone_student_kind_of(s) != SYMCLONE_STUDENT_GROUP ||
           symclone_student_orientations(s) != N || symclone_student_kernel(s) != KERNEL) {
         fprintf(stderr, "%s: %s is not a C4 group-convolution student with 3x3 kernels\n",
@@ -86,10 +87,11 @@ int main(int argc, char **argv) {
       const float *mats[2] = {m, k};
       snprintf(path, sizeof path, "%s-matrix.%s", o.picture ? o.picture : "clone_p4p4",
                ex_picture_ext());
-      EX_CHECK(
-          symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, mats, 1, 2, (int)out, (int)in,
-                                 SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 4, 8, errbuf, sizeof errbuf),
-          errbuf);
+      EX_CHECK(symclone_picture_create(&pic, 1, 2, (int)out, (int)in), NULL);
+      EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_DOWNSCALE, 4),
+               symclone_picture_last_error(pic));
+      EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_GAP, 8), symclone_picture_last_error(pic));
+      EX_CHECK(symclone_picture_write(pic, path, mats), symclone_picture_last_error(pic));
       printf("matrix_picture=%s\n", path);
     }
     symclone_student_free(s);
@@ -97,6 +99,7 @@ int main(int argc, char **argv) {
   }
   rc = 0;
 done:
+  symclone_picture_free(pic);
   free(m), free(k);
   symclone_student_free(s);
   symclone_layer_free(teacher);

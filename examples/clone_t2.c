@@ -38,6 +38,7 @@ int main(int argc, char **argv) {
   symclone_diag *diag = NULL;
   float *theta = NULL, *m = NULL, *k = NULL;
   char errbuf[256] = "";
+  symclone_picture *pic = NULL;
 
   printf("library_version=%s\n", symclone_version_string());
   EX_CHECK(symclone_group_create_t2(&t2, SIZE, SIZE), NULL);
@@ -45,7 +46,7 @@ int main(int argc, char **argv) {
     char name[32], path[512];
     double seconds = 0.0, train_rel = NAN;
     if (o.load) {
-      EX_CHECK(symclone_student_load(&s, o.load, errbuf, sizeof errbuf), errbuf);
+      EX_CHECK(symclone_student_load(&s, o.load, NULL), o.load);
       if (symclone_student_kind_of(s) != SYMCLONE_STUDENT_PLANAR ||
           symclone_student_kernel(s) != KERNEL) {
         fprintf(stderr, "%s: %s is not a 3x3 planar student\n", ex_prog(), o.load);
@@ -91,10 +92,11 @@ int main(int argc, char **argv) {
     const float *panels[2] = {m, k};
     snprintf(path, sizeof path, "%s-b%d.%s", o.picture ? o.picture : "clone_t2", blocks,
              ex_picture_ext());
-    EX_CHECK(
-        symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, panels, 1, 2, (int)out, (int)in,
-                               SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, 8, errbuf, sizeof errbuf),
-        errbuf);
+    symclone_picture_free(pic);
+    pic = NULL;
+    EX_CHECK(symclone_picture_create(&pic, 1, 2, (int)out, (int)in), NULL);
+    EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_GAP, 8), symclone_picture_last_error(pic));
+    EX_CHECK(symclone_picture_write(pic, path, panels), symclone_picture_last_error(pic));
     printf("picture=%s\n", path);
 
     if (o.save) {
@@ -113,6 +115,7 @@ int main(int argc, char **argv) {
   }
   rc = 0;
 done:
+  symclone_picture_free(pic);
   free(theta), free(m), free(k);
   symclone_diag_free(diag);
   symclone_layer_free(teacher);

@@ -233,11 +233,13 @@ int ex_find_mnist(const char *dir, char *images, char *labels, size_t len) {
 
 symclone_dataset *ex_load_pair(const char *images, const char *labels) {
   symclone_dataset *ds = NULL;
-  char err[256] = "";
-  symclone_status st = symclone_dataset_load_idx(&ds, images, labels, 10, err, sizeof err);
+  symclone_loader *loader = NULL;
+  symclone_status st = symclone_loader_create(&loader);
+  if (!st) st = symclone_dataset_load_idx(&ds, images, labels, 10, loader);
   if (st)
-    fprintf(stderr, "%s: cannot load %s and %s: %s (%s)\n", prog_name, images, labels, err,
-            symclone_strerror(st));
+    fprintf(stderr, "%s: cannot load %s and %s: %s (%s)\n", prog_name, images, labels,
+            symclone_loader_last_error(loader), symclone_strerror(st));
+  symclone_loader_free(loader);
   return ds;
 }
 

@@ -1,5 +1,5 @@
-/* Diagnostics: equivariance errors of operators and layers under T2 and Cn
- * (exact where the theory says so, with the documented masks), the Reynolds
+/* Diagnostics: equivariance errors of operators and layers under T2, Cn and
+ * Dn (exact where the theory says so, with the documented masks), the Reynolds
  * projection onto the equivariant matrices, relative distances, and the
  * refusal of bad input. */
 #include <check.h>
@@ -56,6 +56,12 @@ static symclone_group *t2(int h, int w) {
 static symclone_group *cyclic(int n) {
   symclone_group *g = NULL;
   OK(symclone_group_create_cyclic(&g, n));
+  return g;
+}
+
+static symclone_group *dihedral(int n) {
+  symclone_group *g = NULL;
+  OK(symclone_group_create_dihedral(&g, n));
   return g;
 }
 
@@ -277,6 +283,224 @@ START_TEST(c4_lifting_and_group_conv_are_c4_equivariant_for_every_padding) {
   symclone_layer_free(gc);
   symclone_layer_free(lift);
   symclone_group_free(g);
+}
+END_TEST
+
+/* ---- the dihedral groups D1, D2, D4, with transforms of the test's own ---- */
+
+/* Element e = m*n + r of Dn (n in {1, 2, 4}) on one side x side plane:
+ * numpy.fliplr if m, then rot90 4r/n times (out[y][x] = in[x][side-1-y]
+ * each time). */
+static void d_transform(const float *in, float *out, int side, int n, int e) {
+  size_t nn = (size_t)side * side;
+  float *a = floats(nn), *b = floats(nn);
+  for (int y = 0; y < side; y++)
+    for (int x = 0; x < side; x++)
+      a[y * side + x] = in[y * side + (e / n ? side - 1 - x : x)];
+  for (int q = 0; q < 4 * (e % n) / n; q++) {
+    for (int y = 0; y < side; y++)
+      for (int x = 0; x < side; x++) b[y * side + x] = a[x * side + (side - 1 - y)];
+    memcpy(a, b, nn * sizeof *a);
+  }
+  memcpy(out, a, nn * sizeof *a);
+  free(a);
+  free(b);
+}
+
+/* Replace each k x k kernel of w by its mean over the transforms of Dn. */
+static void d_symmetrize(float *w, size_t kernels, int k, int n) {
+  size_t kk = (size_t)k * k;
+  float *t = floats(kk);
+  double *acc = calloc(kk, sizeof *acc);
+  ck_assert_ptr_nonnull(acc);
+  for (size_t j = 0; j < kernels; j++) {
+    memset(acc, 0, kk * sizeof *acc);
+    for (int e = 0; e < 2 * n; e++) {
+      d_transform(w + j * kk, t, k, n, e);
+      for (size_t i = 0; i < kk; i++) acc[i] += t[i];
+    }
+    for (size_t i = 0; i < kk; i++) w[j * kk + i] = (float)(acc[i] / (2 * n));
+  }
+  free(t);
+  free(acc);
+}
+
+/* Cross-correlation with zero padding to the same size, in double:
+ * y[y][x] += sum_{a,c} ker[a][c] x[y + a - k/2][x + c - k/2]. */
+static void correlate_add(const float *x, const float *ker, int k, int h, int w, double *y) {
+  int p = k / 2;
+  for (int yy = 0; yy < h; yy++)
+    for (int xx = 0; xx < w; xx++) {
+      double s = 0.0;
+      for (int a = 0; a < k; a++)
+        for (int c = 0; c < k; c++) {
+          int sy = yy + a - p, sx = xx + c - p;
+          if (sy >= 0 && sy < h && sx >= 0 && sx < w) s += (double)ker[a * k + c] * x[sy * w + sx];
+        }
+      y[yy * w + xx] += s;
+    }
+}
+
+/* Operator: a planar convolution (n = 0) or a lifting convolution Z2 -> Dn
+ * (y[o][s] = sum_i (T_s w[o][i]) (*) x[i], n in {1, 2, 4}), zero padding,
+ * weights w[out][in][k][k], no bias. */
+typedef struct conv_op {
+  int n, cin, cout, k, h, w;
+  const float *wts;
+} conv_op;
+
+static symclone_status conv_forward(void *user, size_t batch, const float *x, float *y) {
+  const conv_op *o = user;
+  int orient = o->n ? 2 * o->n : 1;
+  size_t hw = (size_t)o->h * o->w, kk = (size_t)o->k * o->k;
+  double *acc = calloc(hw, sizeof *acc);
+  float *ker = floats(kk);
+  for (size_t b = 0; b < batch; b++)
+    for (int co = 0; co < o->cout; co++)
+      for (int s = 0; s < orient; s++) {
+        memset(acc, 0, hw * sizeof *acc);
+        for (int ci = 0; ci < o->cin; ci++) {
+          const float *wk = o->wts + ((size_t)co * o->cin + ci) * kk;
+          if (o->n)
+            d_transform(wk, ker, o->k, o->n, s);
+          else
+            memcpy(ker, wk, kk * sizeof *ker);
+          correlate_add(x + (b * o->cin + ci) * hw, ker, o->k, o->h, o->w, acc);
+        }
+        float *dst = y + ((b * o->cout + co) * orient + s) * hw;
+        for (size_t i = 0; i < hw; i++) dst[i] = (float)acc[i];
+      }
+  free(acc);
+  free(ker);
+  return SYMCLONE_OK;
+}
+
+/* Operator on group fields [c][orient][h][w] -> planar [c][h][w]: the mean
+ * over the orientations (equivariant), or orientation 0 alone (not). */
+typedef struct orient_op {
+  int c, orient, hw, mean;
+} orient_op;
+
+static symclone_status orient_forward(void *user, size_t batch, const float *x, float *y) {
+  const orient_op *o = user;
+  for (size_t b = 0; b < batch * (size_t)o->c; b++)
+    for (int i = 0; i < o->hw; i++) {
+      double s = 0.0;
+      for (int r = 0; r < (o->mean ? o->orient : 1); r++)
+        s += x[(b * o->orient + r) * o->hw + i];
+      y[b * o->hw + i] = (float)(o->mean ? s / o->orient : s);
+    }
+  return SYMCLONE_OK;
+}
+
+/* A convolution with Dn-symmetric kernels commutes with the mirror and the
+ * rotations of Dn; a generic kernel, or one symmetric under a smaller
+ * group, does not. */
+START_TEST(symmetric_convolution_is_dn_equivariant_and_generic_one_is_not) {
+  const int cin = 2, cout = 3, k = 3, h = 9, w = 9;
+  int is[4] = {cin, 1, h, w}, os[4] = {cout, 1, h, w};
+  size_t nk = (size_t)cout * cin * k * k;
+  float *generic = normal_floats(nk, 101);
+  float *sym1 = floats(nk), *sym2 = floats(nk), *sym4 = floats(nk);
+  memcpy(sym1, generic, nk * sizeof *sym1);
+  memcpy(sym2, generic, nk * sizeof *sym2);
+  memcpy(sym4, generic, nk * sizeof *sym4);
+  d_symmetrize(sym1, (size_t)cout * cin, k, 1);
+  d_symmetrize(sym2, (size_t)cout * cin, k, 2);
+  d_symmetrize(sym4, (size_t)cout * cin, k, 4);
+  const float *kernels[4] = {generic, sym1, sym2, sym4};
+  const int ns[3] = {1, 2, 4};
+  /* err[j][K]: group D_ns[j], kernels K */
+  double err[3][4];
+  for (int j = 0; j < 3; j++) {
+    symclone_group *g = dihedral(ns[j]);
+    for (int K = 0; K < 4; K++) {
+      conv_op o = {0, cin, cout, k, h, w, kernels[K]};
+      double mean = -1, max = -1;
+      char eb[256];
+      symclone_status st = equivariance_error(g, conv_forward, &o, is, os, SYMCLONE_MASK_NONE, 0,
+                                              NULL, 0, 3, 0, 9, &mean, &max, eb, sizeof eb);
+      ck_assert_msg(st == SYMCLONE_OK, "%d: %s", (int)st, eb);
+      err[j][K] = max;
+      static const char *const names[4] = {"generic", "D1-symmetric", "D2-symmetric",
+                                           "D4-symmetric"};
+      fprintf(stderr, "D%d, kernels %s: mean %.3g max %.3g\n", ns[j], names[K], mean, max);
+    }
+    symclone_group_free(g);
+  }
+  /* a kernel symmetric under D_m is equivariant under every D_n inside D_m,
+   * to float rounding */
+  ck_assert_msg(err[0][1] < 1e-6 && err[0][2] < 1e-6 && err[0][3] < 1e-6, "D1: %g %g %g",
+                err[0][1], err[0][2], err[0][3]);
+  ck_assert_msg(err[1][2] < 1e-6 && err[1][3] < 1e-6, "D2: %g %g", err[1][2], err[1][3]);
+  ck_assert_msg(err[2][3] < 1e-6, "D4: %g", err[2][3]);
+  /* and not otherwise */
+  ck_assert_msg(err[0][0] > 0.1, "generic kernels under D1: %g", err[0][0]);
+  ck_assert_msg(err[1][0] > 0.1 && err[1][1] > 0.1, "D2: %g %g", err[1][0], err[1][1]);
+  ck_assert_msg(err[2][0] > 0.1 && err[2][1] > 0.1 && err[2][2] > 0.1, "D4: %g %g %g", err[2][0],
+                err[2][1], err[2][2]);
+  free(generic);
+  free(sym1);
+  free(sym2);
+  free(sym4);
+}
+END_TEST
+
+/* The library's conv2d layer with D4-symmetric kernels, through the layer
+ * diagnostic, for every padding. */
+START_TEST(d4_symmetric_conv2d_layer_is_d4_equivariant_for_every_padding) {
+  symclone_padding pad = (symclone_padding)_i;
+  symclone_group *g = dihedral(4);
+  symclone_layer *c = NULL;
+  OK(symclone_layer_create_conv2d(&c, 2, 2, 3, 8, 8, pad, 1));
+  float *p = layer_params(c, 111);
+  double max;
+  double mean = layer_err(g, c, p, 3, &max);
+  ck_assert_msg(mean > 0.1, "generic conv2d under D4, padding %d: %g", _i, mean);
+  d_symmetrize(p, 4, 3, 4);
+  mean = layer_err(g, c, p, 3, &max);
+  ck_assert_msg(max < 1e-5, "D4-symmetric conv2d, padding %d: mean %g max %g", _i, mean, max);
+  free(p);
+  symclone_layer_free(c);
+  symclone_group_free(g);
+}
+END_TEST
+
+/* Group fields: a lifting convolution Z2 -> Dn written with the test's own
+ * filter transforms is Dn-equivariant (its output orientation s holds the
+ * response to T_s w, so the diag's action permutes the orientations by the
+ * group law); the mean over the orientations is equivariant from group
+ * fields to planar ones, orientation 0 alone is not. */
+START_TEST(dn_lifting_and_orientation_mean_are_equivariant_on_group_fields) {
+  const int ns[3] = {1, 2, 4};
+  const int cin = 2, cout = 2, k = 3, side = 7;
+  for (int j = 0; j < 3; j++) {
+    int n = ns[j], ord = 2 * n;
+    symclone_group *g = dihedral(n);
+    float *wts = normal_floats((size_t)cout * cin * k * k, 120 + (uint64_t)n);
+    conv_op lift = {n, cin, cout, k, side, side, wts};
+    int is[4] = {cin, 1, side, side}, os[4] = {cout, ord, side, side};
+    double mean = -1, max = -1;
+    char eb[256];
+    symclone_status st = equivariance_error(g, conv_forward, &lift, is, os, SYMCLONE_MASK_NONE, 0,
+                                            NULL, 0, 3, 0, 3, &mean, &max, eb, sizeof eb);
+    ck_assert_msg(st == SYMCLONE_OK, "%d: %s", (int)st, eb);
+    fprintf(stderr, "D%d lifting: mean %.3g max %.3g\n", n, mean, max);
+    ck_assert_msg(max < 1e-6, "D%d lifting: mean %g max %g", n, mean, max);
+
+    int gs[4] = {3, ord, side, side}, ps[4] = {3, 1, side, side};
+    orient_op pool = {3, ord, side * side, 1}, pick = {3, ord, side * side, 0};
+    st = equivariance_error(g, orient_forward, &pool, gs, ps, SYMCLONE_MASK_NONE, 0, NULL, 0, 3, 0,
+                            4, &mean, &max, eb, sizeof eb);
+    ck_assert_msg(st == SYMCLONE_OK, "%d: %s", (int)st, eb);
+    ck_assert_msg(max < 1e-6, "D%d orientation mean: mean %g max %g", n, mean, max);
+    st = equivariance_error(g, orient_forward, &pick, gs, ps, SYMCLONE_MASK_NONE, 0, NULL, 0, 3, 0,
+                            4, &mean, &max, eb, sizeof eb);
+    ck_assert_msg(st == SYMCLONE_OK, "%d: %s", (int)st, eb);
+    ck_assert_msg(mean > 0.5, "D%d orientation 0 alone: %g", n, mean);
+    free(wts);
+    symclone_group_free(g);
+  }
 }
 END_TEST
 
@@ -588,6 +812,90 @@ START_TEST(c8_projection_matches_dense_reference_and_is_exactly_c4_equivariant) 
 }
 END_TEST
 
+START_TEST(d4_projection_is_the_mean_over_the_square_symmetries) {
+  /* independent: P[o][i] = 1/8 sum_g W[src_g(o)][src_g(i)] with src_g the
+   * pixel read by T_g (fliplr, rot90), on a 5 x 5 planar field */
+  const int side = 5, nn = 25;
+  symclone_group *g = dihedral(4);
+  int sh[4] = {1, 1, side, side};
+  float *w = normal_floats((size_t)nn * nn, 131), *p = floats((size_t)nn * nn);
+  OK(reynolds_project(g, sh, sh, w, p, NULL, 0));
+  float idx[25], img[25];
+  int src[8][25];
+  for (int i = 0; i < nn; i++) idx[i] = (float)i;
+  for (int e = 0; e < 8; e++) {
+    d_transform(idx, img, side, 4, e);
+    for (int i = 0; i < nn; i++) src[e][i] = (int)img[i];
+  }
+  double worst = 0.0;
+  for (int o = 0; o < nn; o++)
+    for (int i = 0; i < nn; i++) {
+      double mean = 0.0;
+      for (int e = 0; e < 8; e++) mean += w[src[e][o] * nn + src[e][i]];
+      mean /= 8.0;
+      double d = fabs(p[o * nn + i] - mean);
+      if (d > worst) worst = d;
+    }
+  ck_assert_msg(worst < 1e-6, "D4 projection against the orbit means: %g", worst);
+  /* a random W keeps the share dim / 625 of its squared norm, dim = 91 the
+   * number of D4-orbits of pixel pairs (Burnside: (625 + 3*1 + 4*25) / 8);
+   * under C4 the share would be 157 / 625 */
+  double d = -1;
+  OK(equivariant_distance(g, sh, sh, w, &d, NULL, 0));
+  double want = sqrt(1.0 - 91.0 / 625.0);
+  fprintf(stderr, "random 25x25 matrix under D4: distance %.4f (expected about %.4f)\n", d, want);
+  ck_assert_msg(fabs(d - want) < 0.03, "distance %g, expected about %g", d, want);
+  free(w);
+  free(p);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(dn_projection_is_equivariant_idempotent_and_orthogonal) {
+  symclone_group *g = dihedral(4);
+  int is1[4] = {1, 1, 5, 5}, os1[4] = {1, 1, 5, 5}; /* planar */
+  check_projection(g, is1, os1, 141);
+  int is2[4] = {1, 8, 3, 3}, os2[4] = {1, 8, 3, 3}; /* group-conv-like */
+  check_projection(g, is2, os2, 142);
+  int is3[4] = {1, 1, 4, 4}, os3[4] = {2, 8, 4, 4}; /* lifting-like, even grid */
+  check_projection(g, is3, os3, 143);
+  symclone_group_free(g);
+  g = dihedral(2);
+  int is4[4] = {1, 4, 3, 5}, os4[4] = {2, 1, 3, 5}; /* non-square */
+  check_projection(g, is4, os4, 144);
+  symclone_group_free(g);
+  g = dihedral(1);
+  int is5[4] = {2, 2, 4, 3}, os5[4] = {1, 2, 4, 3};
+  check_projection(g, is5, os5, 145);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(d8_projection_is_d4_equivariant_to_float_rounding) {
+  /* D8 interpolates its 45-degree elements; the projection is still
+   * equivariant under the exact ones, a D4 acting by the same permutations */
+  symclone_group *d8 = dihedral(8), *d4 = dihedral(4);
+  int sh[4] = {1, 1, 7, 7};
+  size_t n = 49;
+  float *w = normal_floats(n * n, 151), *p = floats(n * n);
+  OK(reynolds_project(d8, sh, sh, w, p, NULL, 0));
+  double max;
+  double mean = matrix_err(d4, p, sh, sh, SYMCLONE_MASK_NONE, 0, &max);
+  fprintf(stderr, "D8-projected matrix under D4: mean %.3g max %.3g\n", mean, max);
+  ck_assert_msg(max < 1e-5, "D8-projected matrix under D4: mean %g max %g", mean, max);
+  double draw = -1, dp = -1;
+  OK(equivariant_distance(d8, sh, sh, w, &draw, NULL, 0));
+  OK(equivariant_distance(d8, sh, sh, p, &dp, NULL, 0));
+  fprintf(stderr, "D8 distance: random W %.4f, its projection %.4f\n", draw, dp);
+  ck_assert_msg(draw > 0.8, "random W under D8: %g", draw);
+  ck_assert_msg(dp < 0.75 * draw, "projected W under D8: %g (random %g)", dp, draw);
+  free(w);
+  free(p);
+  symclone_group_free(d8);
+  symclone_group_free(d4);
+}
+END_TEST
+
 /* ---- interpolated rotations ---- */
 
 /* Smooth inputs: a few Gaussian blobs of width 2.5 pixels. */
@@ -825,10 +1133,33 @@ START_TEST(bad_diag_creation_returns_the_documented_codes) {
   EXPECT_C(SYMCLONE_ERR_SHAPE, c4, wrong, sh);
   EXPECT_C(SYMCLONE_ERR_SHAPE, c4, sh, wrong);
   EXPECT_C(SYMCLONE_ERR_OVERFLOW, c4, big, big);
+  /* Dn: orientations 1 or 2n; square fields when n is a multiple of 4 */
+  symclone_group *d1 = dihedral(1), *d2 = dihedral(2), *d4 = dihedral(4), *d8 = dihedral(8);
+  int four[4] = {1, 4, 4, 4}, eight[4] = {1, 8, 4, 4}, eight_wrong[4] = {1, 8, 4, 5};
+  int two_wrong[4] = {1, 2, 4, 5}, four_wrong[4] = {1, 4, 4, 5};
+  EXPECT_C(SYMCLONE_ERR_GROUP, d4, four, sh);
+  EXPECT_C(SYMCLONE_ERR_GROUP, d4, sh, four);
+  EXPECT_C(SYMCLONE_ERR_GROUP, d2, eight, sh);
+  EXPECT_C(SYMCLONE_ERR_SHAPE, d4, eight_wrong, wrong);
+  EXPECT_C(SYMCLONE_ERR_SHAPE, d8, wrong, wrong);
+  OK(symclone_diag_create(&d, d4, eight, sh));
+  ck_assert_int_eq(symclone_diag_set(d, SYMCLONE_DIAG_MASK, SYMCLONE_MASK_SHIFT_INTERIOR),
+                   SYMCLONE_ERR_SETTING);
+  ck_assert(strstr(symclone_diag_last_error(d), "T2") != NULL);
+  symclone_diag_free(d);
+  /* the mirror and the half turn need no square */
+  OK(symclone_diag_create(&d, d1, two_wrong, wrong));
+  symclone_diag_free(d);
+  OK(symclone_diag_create(&d, d2, four_wrong, wrong));
+  symclone_diag_free(d);
 #undef EXPECT_C
   symclone_group_free(g);
   symclone_group_free(c4);
   symclone_group_free(c8);
+  symclone_group_free(d1);
+  symclone_group_free(d2);
+  symclone_group_free(d4);
+  symclone_group_free(d8);
 }
 END_TEST
 
@@ -959,6 +1290,9 @@ static Suite *diag_suite(void) {
   tcase_add_test(tc, random_dense_layer_is_far_from_equivariant);
   tcase_add_test(tc, c8_lifting_disc_error_on_smooth_inputs_is_bounded);
   tcase_add_test(tc, sampled_elements_and_caller_inputs_are_reproducible);
+  tcase_add_test(tc, symmetric_convolution_is_dn_equivariant_and_generic_one_is_not);
+  tcase_add_loop_test(tc, d4_symmetric_conv2d_layer_is_d4_equivariant_for_every_padding, 0, 3);
+  tcase_add_test(tc, dn_lifting_and_orientation_mean_are_equivariant_on_group_fields);
   suite_add_tcase(s, tc);
   tc = tcase_create("projection");
   tcase_add_test(tc, reynolds_projection_is_equivariant_idempotent_and_orthogonal);
@@ -966,6 +1300,9 @@ static Suite *diag_suite(void) {
   tcase_add_test(tc, projection_leaves_unrolled_equivariant_layers_unchanged);
   tcase_add_test(tc, c8_projection_matches_dense_reference_and_is_exactly_c4_equivariant);
   tcase_add_test(tc, relative_distance_is_computed_in_double);
+  tcase_add_test(tc, d4_projection_is_the_mean_over_the_square_symmetries);
+  tcase_add_test(tc, dn_projection_is_equivariant_idempotent_and_orthogonal);
+  tcase_add_test(tc, d8_projection_is_d4_equivariant_to_float_rounding);
   suite_add_tcase(s, tc);
   tc = tcase_create("bad input");
   tcase_add_test(tc, diag_settings_have_their_defaults_and_bounds);

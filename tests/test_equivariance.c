@@ -1,8 +1,12 @@
 /* Equivariance of the teacher layers: f(g x) = g f(x) with the right action
  * on input and output fields.  Exact (to float rounding) for circular
- * conv2d under T2 and for the convolutions under C4; measured and bounded
- * for the interpolated 45-degree element of C8. */
+ * conv2d under T2, for the convolutions under C4 and for the dihedral
+ * convolutions under D1, D2 and D4 (measured with the diag handle);
+ * measured and bounded for the interpolated 45-degree element of C8. */
 #include "testutil.h"
+
+#include <symclone/diag.h>
+#include <symclone/net.h>
 
 #define TOL 1e-5
 
@@ -253,6 +257,253 @@ START_TEST(c8_layers_are_exactly_equivariant_under_quarter_turn_elements) {
 }
 END_TEST
 
+/* ---- reflections: the dihedral layers, exact for D1, D2 and D4 ---- */
+
+static symclone_layer *make_dn(int kind, int n, int in_c, int out_c, int k, int h, int w, int pad,
+                               int bias) {
+  symclone_layer *l = NULL;
+  symclone_status st;
+  if (kind == SYMCLONE_LAYER_DIHEDRAL_LIFTING)
+    st = symclone_layer_create_dihedral_lifting(&l, n, in_c, out_c, k, h, w,
+                                                (symclone_padding)pad, bias);
+  else
+    st = symclone_layer_create_dihedral_group_conv(&l, n, in_c, out_c, k, h, w,
+                                                   (symclone_padding)pad, bias);
+  ck_assert_msg(st == SYMCLONE_OK, "create kind %d n=%d: %s", kind, n, symclone_strerror(st));
+  return l;
+}
+
+static symclone_group *make_dihedral(int n) {
+  symclone_group *g = NULL;
+  TU_OK(symclone_group_create_dihedral(&g, n));
+  return g;
+}
+
+/* The diag handle's equivariance error of a layer under g: every
+ * non-identity element, `samples` standard normal inputs drawn from seed;
+ * the mask is the one the layer's padding calls for (diag.h). */
+static double diag_error(const symclone_group *g, const symclone_layer *l, const float *p,
+                         int samples, uint64_t seed) {
+  int si[4], so[4];
+  TU_OK_LAYER(l, symclone_layer_input_shape(l, si));
+  TU_OK_LAYER(l, symclone_layer_output_shape(l, so));
+  symclone_diag *d = NULL;
+  TU_OK(symclone_diag_create(&d, g, si, so));
+  symclone_status st = symclone_diag_set(d, SYMCLONE_DIAG_SAMPLES, samples);
+  if (!st) st = symclone_diag_set(d, SYMCLONE_DIAG_SEED, (double)seed);
+  double mean = -1.0, max = -1.0;
+  if (!st) st = symclone_diag_layer_equivariance_error(d, l, p, &mean, &max);
+  ck_assert_msg(st == SYMCLONE_OK, "diag: %s", symclone_diag_last_error(d));
+  ck_assert(mean >= 0.0 && max >= mean);
+  symclone_diag_free(d);
+  return max;
+}
+
+/* loop index -> padding and grid side (odd and even) */
+START_TEST(dihedral_layers_d4_are_equivariant_under_every_element) {
+  int pad = _i % 3, side = _i < 3 ? 9 : 8;
+  symclone_group *g = make_dihedral(4);
+  for (int k = 1; k <= 5; k += 2) {
+    symclone_layer *li = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 2, 3, k, side, side, pad, 1);
+    symclone_layer *gc =
+        make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 2, 2, k, side, side, pad, 1);
+    float *p1 = tu_normal_floats(symclone_layer_param_count(li), 600 + (uint64_t)k);
+    float *p2 = tu_normal_floats(symclone_layer_param_count(gc), 610 + (uint64_t)k);
+    double e1 = diag_error(g, li, p1, 2, 620 + (uint64_t)k);
+    double e2 = diag_error(g, gc, p2, 2, 630 + (uint64_t)k);
+    fprintf(stderr, "measured: D4 %s side=%d k=%d: lifting max %.3g, group conv max %.3g\n",
+            pad_name(pad), side, k, e1, e2);
+    ck_assert_msg(e1 <= TOL && e2 <= TOL, "D4 %s side=%d k=%d: lifting %g, group conv %g",
+                  pad_name(pad), side, k, e1, e2);
+    free(p1);
+    free(p2);
+    symclone_layer_free(li);
+    symclone_layer_free(gc);
+  }
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(dihedral_layers_d1_d2_are_equivariant_on_non_square_grids) {
+  for (int n = 1; n <= 2; n++)
+    for (int pad = 0; pad < 3; pad++) {
+      symclone_group *g = make_dihedral(n);
+      symclone_layer *li = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, n, 2, 2, 3, 7, 6, pad, 1);
+      symclone_layer *gc = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, n, 2, 2, 3, 7, 6, pad, 1);
+      float *p1 = tu_normal_floats(symclone_layer_param_count(li), 640 + (uint64_t)n);
+      float *p2 = tu_normal_floats(symclone_layer_param_count(gc), 650 + (uint64_t)n);
+      double e1 = diag_error(g, li, p1, 3, 660), e2 = diag_error(g, gc, p2, 3, 661);
+      ck_assert_msg(e1 <= TOL && e2 <= TOL, "D%d %s: lifting %g, group conv %g", n,
+                    pad_name(pad), e1, e2);
+      free(p1);
+      free(p2);
+      symclone_layer_free(li);
+      symclone_layer_free(gc);
+      symclone_group_free(g);
+    }
+}
+END_TEST
+
+START_TEST(dihedral_unrolled_matrices_are_fixed_by_the_d4_reynolds_projection) {
+  /* the unrolled matrix of an equivariant layer is its own Reynolds
+   * projection: distance 0 to float rounding; a C8 lifting's matrix read
+   * as D4's is far from it */
+  symclone_group *g = make_dihedral(4);
+  for (int pad = 0; pad < 3; pad++) {
+    symclone_layer *ls[3];
+    ls[0] = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 1, 2, 3, 6, 6, pad, 0);
+    ls[1] = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 1, 1, 3, 5, 5, pad, 0);
+    ls[2] = tu_make_conv(SYMCLONE_LAYER_LIFTING, 8, 1, 2, 3, 6, 6, pad, 0);
+    for (int j = 0; j < 3; j++) {
+      int si[4], so[4];
+      TU_OK_LAYER(ls[j], symclone_layer_input_shape(ls[j], si));
+      TU_OK_LAYER(ls[j], symclone_layer_output_shape(ls[j], so));
+      size_t cells = symclone_layer_input_size(ls[j]) * symclone_layer_output_size(ls[j]);
+      float *p = tu_normal_floats(symclone_layer_param_count(ls[j]), 740 + (uint64_t)j);
+      float *m = tu_floats(cells);
+      TU_OK_LAYER(ls[j], symclone_layer_unroll(ls[j], p, m));
+      symclone_diag *d = NULL;
+      TU_OK(symclone_diag_create(&d, g, si, so));
+      double dist = -1.0;
+      ck_assert_msg(symclone_diag_equivariant_distance(d, m, &dist) == SYMCLONE_OK, "%s",
+                    symclone_diag_last_error(d));
+      if (j < 2)
+        ck_assert_msg(dist <= 1e-6, "%s layer %d: distance %g", pad_name(pad), j, dist);
+      else
+        ck_assert_msg(dist > 0.1, "%s C8 lifting read as D4: distance %g", pad_name(pad), dist);
+      symclone_diag_free(d);
+      free(p);
+      free(m);
+      symclone_layer_free(ls[j]);
+    }
+  }
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(dihedral_measure_discriminates_the_orientation_order) {
+  /* the same filter bank with the orientations read in another order is
+   * not D4-equivariant: a C8 lifting's 8 orientations, and a D4 lifting
+   * whose mirrored half is read in the opposite rotation order */
+  symclone_group *g = make_dihedral(4);
+  symclone_layer *c8 =
+      tu_make_conv(SYMCLONE_LAYER_LIFTING, 8, 1, 2, 3, 9, 9, SYMCLONE_PADDING_ZERO, 1);
+  float *p = tu_normal_floats(symclone_layer_param_count(c8), 670);
+  double e = diag_error(g, c8, p, 2, 671);
+  ck_assert_msg(e > 0.1, "C8 lifting read as D4: %g", e);
+  symclone_layer_free(c8);
+  free(p);
+  symclone_group_free(g);
+
+  /* own loop: reorder the mirrored half s = 4 + r -> 4 + (-r mod 4) */
+  g = make_dihedral(4);
+  symclone_layer *li = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 1, 1, 3, 7, 7,
+                               SYMCLONE_PADDING_CIRCULAR, 0);
+  p = tu_normal_floats(symclone_layer_param_count(li), 672);
+  size_t in_sz = symclone_layer_input_size(li), out_sz = symclone_layer_output_size(li), hw = 49;
+  float *x = tu_normal_floats(in_sz, 673), *gx = tu_floats(in_sz), *y = tu_floats(out_sz),
+        *yr = tu_floats(out_sz), *gy = tu_floats(out_sz), *fgx = tu_floats(out_sz),
+        *fr = tu_floats(out_sz);
+  int so[4] = {1, 8, 7, 7};
+  fwd(li, p, x, y);
+  for (int s = 0; s < 8; s++) {
+    int src = s < 4 ? s : 4 + (4 - (s - 4)) % 4;
+    memcpy(yr + s * hw, y + src * hw, hw * sizeof *y);
+  }
+  double worst_right = 0.0, worst_wrong = 0.0;
+  for (int e2 = 1; e2 < 8; e2++) {
+    TU_OK_GROUP(g, symclone_group_act_planar(g, e2, 1, 7, 7, x, gx));
+    fwd(li, p, gx, fgx);
+    for (int s = 0; s < 8; s++) {
+      int src = s < 4 ? s : 4 + (4 - (s - 4)) % 4;
+      memcpy(fr + s * hw, fgx + src * hw, hw * sizeof *y);
+    }
+    act(g, e2, so, 1, y, gy);
+    worst_right = fmax(worst_right, tu_rel_err(fgx, gy, out_sz));
+    act(g, e2, so, 1, yr, gy);
+    worst_wrong = fmax(worst_wrong, tu_rel_err(fr, gy, out_sz));
+  }
+  ck_assert_msg(worst_right <= TOL && worst_wrong > 0.1, "right order %g, wrong order %g",
+                worst_right, worst_wrong);
+  free(x);
+  free(gx);
+  free(y);
+  free(yr);
+  free(gy);
+  free(fgx);
+  free(fr);
+  free(p);
+  symclone_layer_free(li);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(dihedral_layers_commute_with_torus_shifts_under_circular_padding) {
+  int h = 6, w = 5;
+  symclone_group *g = make_t2(h, w);
+  symclone_layer *li = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 2, 2, 2, 3, h, w,
+                               SYMCLONE_PADDING_CIRCULAR, 1);
+  symclone_layer *gc = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 2, 2, 2, 3, h, w,
+                               SYMCLONE_PADDING_CIRCULAR, 1);
+  float *p1 = tu_normal_floats(symclone_layer_param_count(li), 680);
+  float *p2 = tu_normal_floats(symclone_layer_param_count(gc), 681);
+  double e1 = diag_error(g, li, p1, 1, 682), e2 = diag_error(g, gc, p2, 1, 683);
+  ck_assert_msg(e1 <= TOL && e2 <= TOL, "lifting %g, group conv %g", e1, e2);
+  free(p1);
+  free(p2);
+  symclone_layer_free(li);
+  symclone_layer_free(gc);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(dihedral_d8_layers_are_exactly_equivariant_under_quarter_turns_and_their_mirrors) {
+  /* D8 interpolates its odd rotations, but its elements R_r M^m with r
+   * even permute pixels and map the sampling grid of a square filter onto
+   * itself: those are equivariant to float rounding */
+  symclone_group *g = make_dihedral(8);
+  for (int pad = 0; pad < 3; pad++) {
+    symclone_layer *li = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 8, 2, 2, 3, 7, 7, pad, 1);
+    symclone_layer *gc = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 8, 1, 2, 3, 7, 7, pad, 1);
+    float *p1 = tu_normal_floats(symclone_layer_param_count(li), 690);
+    float *p2 = tu_normal_floats(symclone_layer_param_count(gc), 691);
+    int sl[4], si[4], so[4];
+    TU_OK_LAYER(li, symclone_layer_input_shape(li, sl));
+    TU_OK_LAYER(gc, symclone_layer_input_shape(gc, si));
+    TU_OK_LAYER(li, symclone_layer_output_shape(li, so));
+    size_t in_sz = symclone_layer_input_size(gc), out_sz = symclone_layer_output_size(gc);
+    ck_assert_uint_eq(out_sz, symclone_layer_output_size(li));
+    float *x = tu_normal_floats(in_sz, 692), *gx = tu_floats(in_sz), *y = tu_floats(out_sz),
+          *gy = tu_floats(out_sz), *fgx = tu_floats(out_sz);
+    for (int e = 1; e < 16; e++) {
+      if ((e % 8) % 2) continue;
+      fwd(li, p1, x, y);
+      act(g, e, sl, 0, x, gx);
+      fwd(li, p1, gx, fgx);
+      act(g, e, so, 1, y, gy);
+      double e1 = tu_rel_err(fgx, gy, out_sz);
+      fwd(gc, p2, x, y);
+      act(g, e, si, 1, x, gx);
+      fwd(gc, p2, gx, fgx);
+      act(g, e, so, 1, y, gy);
+      double e2 = tu_rel_err(fgx, gy, out_sz);
+      ck_assert_msg(e1 <= TOL && e2 <= TOL, "%s element %d: lifting %g, group conv %g",
+                    pad_name(pad), e, e1, e2);
+    }
+    free(p1);
+    free(p2);
+    free(x);
+    free(gx);
+    free(y);
+    free(gy);
+    free(fgx);
+    symclone_layer_free(li);
+    symclone_layer_free(gc);
+  }
+  symclone_group_free(g);
+}
+END_TEST
+
 /* ---- C8, 45 degrees: measured ---- */
 
 /* Filters that are smooth on the grid: a Gaussian of width `sigma` pixels
@@ -459,6 +710,125 @@ START_TEST(orientation_pooling_is_invariant_to_the_orientation_cycle) {
 }
 END_TEST
 
+START_TEST(orientation_pooling_over_2n_orientations_is_dihedral_invariant) {
+  /* pool(g x) = T_g pool(x) for the Dn action on 2n orientations, by the
+   * diag handle (planar action on the pooled field) */
+  static const int ns[] = {1, 2, 4};
+  for (int j = 0; j < 3; j++)
+    for (int mode = 0; mode < 2; mode++) {
+      int n = ns[j], c = 2, h = 6, w = n == 4 ? 6 : 5;
+      symclone_layer *l = NULL;
+      TU_OK(symclone_layer_create_orient_pool(&l, c, 2 * n, h, w, (symclone_pool_mode)mode));
+      symclone_group *g = make_dihedral(n);
+      double e = diag_error(g, l, NULL, 3, 700 + (uint64_t)j);
+      /* max is exact; the mean sums the orientations in another order */
+      ck_assert_msg(e <= (mode == SYMCLONE_POOL_MAX ? 0.0 : 1e-6), "D%d mode %d: %g", n, mode, e);
+      symclone_group_free(g);
+      symclone_layer_free(l);
+    }
+}
+END_TEST
+
+START_TEST(p4m_gcnn_lifting_gconv_pool_gap_is_d4_invariant) {
+  /* dihedral lifting -> ReLU -> dihedral group conv -> ReLU -> maxpool2 ->
+   * orientation max over 8 -> global average: invariant to the 8 elements */
+  int side = 10;
+  symclone_layer *ls[6];
+  ls[0] =
+      make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 1, 3, 3, side, side, SYMCLONE_PADDING_ZERO, 1);
+  TU_OK(symclone_layer_create_relu(&ls[1], 3, 8, side, side));
+  ls[2] = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 3, 2, 3, side, side,
+                  SYMCLONE_PADDING_VALID, 1);
+  TU_OK(symclone_layer_create_maxpool2(&ls[3], 2, 8, side - 2, side - 2));
+  TU_OK(symclone_layer_create_orient_pool(&ls[4], 2, 8, (side - 2) / 2, (side - 2) / 2,
+                                          SYMCLONE_POOL_MAX));
+  TU_OK(symclone_layer_create_global_avgpool(&ls[5], 2, 1, (side - 2) / 2, (side - 2) / 2));
+  float *p0 = tu_normal_floats(symclone_layer_param_count(ls[0]), 710);
+  float *p2 = tu_normal_floats(symclone_layer_param_count(ls[2]), 711);
+  const float *ps[6] = {p0, NULL, p2, NULL, NULL, NULL};
+  symclone_group *g = make_dihedral(4);
+  float *x = tu_normal_floats((size_t)side * side, 712), *gx = tu_floats((size_t)side * side);
+  float ref[2] = {0, 0};
+  for (int e = 0; e < 8; e++) {
+    TU_OK_GROUP(g, symclone_group_act_planar(g, e, 1, side, side, x, gx));
+    float *cur = gx;
+    float *bufs[6];
+    for (int j = 0; j < 6; j++) {
+      bufs[j] = tu_floats(symclone_layer_output_size(ls[j]));
+      fwd(ls[j], ps[j], cur, bufs[j]);
+      cur = bufs[j];
+    }
+    if (e == 0) memcpy(ref, cur, sizeof ref);
+    ck_assert_msg(tu_rel_err(cur, ref, 2) <= TOL, "element %d: %g %g vs %g %g", e, cur[0], cur[1],
+                  ref[0], ref[1]);
+    for (int j = 0; j < 6; j++) free(bufs[j]);
+  }
+  free(x);
+  free(gx);
+  free(p0);
+  free(p2);
+  symclone_group_free(g);
+  for (int j = 0; j < 6; j++) symclone_layer_free(ls[j]);
+}
+END_TEST
+
+START_TEST(p4m_network_from_the_net_builders_is_d4_invariant) {
+  /* the same G-CNN assembled by the network's builders; its logits are
+   * invariant to the 8 elements of D4 */
+  int side = 10;
+  symclone_net *net = NULL;
+  TU_OK(symclone_net_create(&net, 1, 1, side, side));
+#define NET_OK(call) ck_assert_msg((call) == SYMCLONE_OK, "%s", symclone_net_last_error(net))
+  NET_OK(symclone_net_add_dihedral_lifting(net, 4, 3, 3, SYMCLONE_PADDING_ZERO, 1));
+  NET_OK(symclone_net_add_relu(net));
+  /* a Cn group convolution cannot follow a Dn field */
+  ck_assert_int_eq(symclone_net_add_group_conv(net, 2, 3, SYMCLONE_PADDING_VALID, 1),
+                   SYMCLONE_ERR_SHAPE);
+  NET_OK(symclone_net_add_dihedral_group_conv(net, 2, 3, SYMCLONE_PADDING_VALID, 1));
+  ck_assert_int_eq(symclone_net_layer_kind(net, 2), SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV);
+  NET_OK(symclone_net_add_maxpool2(net));
+  NET_OK(symclone_net_add_orient_pool(net, SYMCLONE_POOL_MAX));
+  NET_OK(symclone_net_add_global_avgpool(net));
+  NET_OK(symclone_net_add_dense(net, 3, 1));
+  int so[4];
+  NET_OK(symclone_net_output_shape(net, so));
+  ck_assert_int_eq(so[0] * so[1] * so[2] * so[3], 3);
+  symclone_group *g = make_dihedral(4);
+  float *x = tu_normal_floats((size_t)side * side, 720), *gx = tu_floats((size_t)side * side);
+  float y[3], ref[3];
+  for (int e = 0; e < 8; e++) {
+    TU_OK_GROUP(g, symclone_group_act_planar(g, e, 1, side, side, x, gx));
+    NET_OK(symclone_net_forward(net, 1, gx, y));
+    if (e == 0) memcpy(ref, y, sizeof ref);
+    ck_assert_msg(tu_rel_err(y, ref, 3) <= TOL, "element %d: %g", e, tu_rel_err(y, ref, 3));
+  }
+  symclone_net_free(net);
+
+  /* a dihedral group convolution needs a Dn field: not after a C8 lifting,
+   * not on an odd number of orientations */
+  TU_OK(symclone_net_create(&net, 1, 1, side, side));
+  NET_OK(symclone_net_add_lifting(net, 8, 2, 3, SYMCLONE_PADDING_ZERO, 1));
+  ck_assert_int_eq(symclone_net_add_dihedral_group_conv(net, 2, 3, SYMCLONE_PADDING_ZERO, 1),
+                   SYMCLONE_ERR_SHAPE);
+  ck_assert_int_eq(symclone_net_layer_count(net), 1);
+  symclone_net_free(net);
+  TU_OK(symclone_net_create(&net, 1, 3, side, side));
+  ck_assert_int_eq(symclone_net_add_dihedral_group_conv(net, 2, 3, SYMCLONE_PADDING_ZERO, 1),
+                   SYMCLONE_ERR_SHAPE);
+  symclone_net_free(net);
+  /* an input of 2n orientations is taken as a Dn field */
+  TU_OK(symclone_net_create(&net, 1, 8, side, side));
+  NET_OK(symclone_net_add_dihedral_group_conv(net, 2, 3, SYMCLONE_PADDING_ZERO, 1));
+  NET_OK(symclone_net_output_shape(net, so));
+  ck_assert_int_eq(so[1], 8);
+  symclone_net_free(net);
+#undef NET_OK
+  free(x);
+  free(gx);
+  symclone_group_free(g);
+}
+END_TEST
+
 START_TEST(global_avgpool_is_shift_invariant_and_cycles_orientations_under_c4) {
   int c = 3, n = 4, side = 6;
   symclone_layer *l = NULL;
@@ -547,6 +917,19 @@ static Suite *equivariance_suite(void) {
   tcase_add_test(tc, c2_layers_are_equivariant_on_non_square_grids);
   tcase_add_test(tc, c8_layers_are_exactly_equivariant_under_quarter_turn_elements);
   tcase_add_test(tc, c8_lifting_and_group_conv_are_approximately_equivariant_under_45_degrees);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("reflections");
+  tcase_add_loop_test(tc, dihedral_layers_d4_are_equivariant_under_every_element, 0, 6);
+  tcase_add_test(tc, dihedral_layers_d1_d2_are_equivariant_on_non_square_grids);
+  tcase_add_test(tc, dihedral_unrolled_matrices_are_fixed_by_the_d4_reynolds_projection);
+  tcase_add_test(tc, dihedral_measure_discriminates_the_orientation_order);
+  tcase_add_test(tc, dihedral_layers_commute_with_torus_shifts_under_circular_padding);
+  tcase_add_test(tc,
+                 dihedral_d8_layers_are_exactly_equivariant_under_quarter_turns_and_their_mirrors);
+  tcase_add_test(tc, orientation_pooling_over_2n_orientations_is_dihedral_invariant);
+  tcase_add_test(tc, p4m_gcnn_lifting_gconv_pool_gap_is_d4_invariant);
+  tcase_add_test(tc, p4m_network_from_the_net_builders_is_d4_invariant);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("other layers");

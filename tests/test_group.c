@@ -1,6 +1,9 @@
-/* Groups: the axioms of T2 and Cn, and how elements act on planar and group
- * fields, checked against independent formulas (shifts, numpy's rot90, an
- * analytically rotated Gaussian). */
+/* Groups: the axioms of T2, Cn and Dn, and how elements act on planar and
+ * group fields, checked against independent formulas (shifts, numpy's rot90
+ * and fliplr, 2x2 matrices of the dihedral elements, an analytically
+ * rotated Gaussian). */
+#include <limits.h>
+
 #include "testutil.h"
 
 static symclone_group *make_t2(int h, int w) {
@@ -13,6 +16,13 @@ static symclone_group *make_t2(int h, int w) {
 static symclone_group *make_cyclic(int n) {
   symclone_group *g = NULL;
   TU_OK(symclone_group_create_cyclic(&g, n));
+  ck_assert_ptr_nonnull(g);
+  return g;
+}
+
+static symclone_group *make_dihedral(int n) {
+  symclone_group *g = NULL;
+  TU_OK(symclone_group_create_dihedral(&g, n));
   ck_assert_ptr_nonnull(g);
   return g;
 }
@@ -125,6 +135,83 @@ START_TEST(cyclic_satisfies_group_axioms_and_adds_angles_mod_n) {
 }
 END_TEST
 
+/* ---- Dn, checked against its faithful representation by 2x2 matrices ---- */
+
+/* The plane map of element e = m*n + r of Dn in (u, v) coordinates (u to
+ * the right, v up): mirror u -> -u if m, then rotate counter-clockwise by
+ * 2*pi*r/n.  mat = {a, b, c, d} for (u, v) -> (a u + b v, c u + d v). */
+static void dihedral_matrix(int n, int e, double mat[4]) {
+  int m = e / n, r = e % n;
+  double t = 6.283185307179586 * r / n, c = cos(t), s = sin(t);
+  double f = m ? -1.0 : 1.0;
+  mat[0] = c * f;
+  mat[1] = -s;
+  mat[2] = s * f;
+  mat[3] = c;
+}
+
+static int same_matrix(const double a[4], const double b[4]) {
+  for (int k = 0; k < 4; k++)
+    if (fabs(a[k] - b[k]) > 1e-9) return 0;
+  return 1;
+}
+
+/* The element of Dn whose matrix is a (-1 if none). */
+static int dihedral_find(int n, const double a[4]) {
+  int found = -1;
+  for (int e = 0; e < 2 * n; e++) {
+    double m[4];
+    dihedral_matrix(n, e, m);
+    if (same_matrix(m, a)) {
+      ck_assert_msg(found < 0, "two elements of D%d share a matrix", n);
+      found = e;
+    }
+  }
+  return found;
+}
+
+static void matmul2(const double a[4], const double b[4], double out[4]) {
+  out[0] = a[0] * b[0] + a[1] * b[2];
+  out[1] = a[0] * b[1] + a[1] * b[3];
+  out[2] = a[2] * b[0] + a[3] * b[2];
+  out[3] = a[2] * b[1] + a[3] * b[3];
+}
+
+START_TEST(dihedral_satisfies_group_axioms_and_composes_like_its_matrices) {
+  int n = _i + 1; /* D1 .. D8 */
+  symclone_group *g = make_dihedral(n);
+  ck_assert_int_eq(symclone_group_kind_of(g), SYMCLONE_GROUP_DIHEDRAL);
+  ck_assert_int_eq(symclone_group_order(g), 2 * n);
+  ck_assert_int_eq(symclone_group_is_exact(g), (n == 1 || n == 2 || n == 4) ? 1 : 0);
+  check_axioms(g);
+  for (int a = 0; a < 2 * n; a++) {
+    double ma[4], mb[4], mab[4], id[4] = {1, 0, 0, 1};
+    dihedral_matrix(n, a, ma);
+    /* the matrices are distinct: the representation is faithful */
+    ck_assert_int_eq(dihedral_find(n, ma), a);
+    for (int b = 0; b < 2 * n; b++) {
+      dihedral_matrix(n, b, mb);
+      matmul2(ma, mb, mab);
+      ck_assert_msg(compose(g, a, b) == dihedral_find(n, mab), "D%d: %d * %d = %d, matrices say %d",
+                    n, a, b, compose(g, a, b), dihedral_find(n, mab));
+    }
+    double mi[4], prod[4];
+    dihedral_matrix(n, inverse(g, a), mi);
+    matmul2(ma, mi, prod);
+    ck_assert(same_matrix(prod, id));
+    /* rotations are 0 .. n-1, reflections n .. 2n-1 and their own inverses */
+    if (a >= n) ck_assert_int_eq(inverse(g, a), a);
+    ck_assert_int_eq(ma[0] * ma[3] - ma[1] * ma[2] > 0 ? 0 : 1, a / n);
+  }
+  /* the rotations compose as Cn */
+  symclone_group *c = make_cyclic(n);
+  for (int a = 0; a < n; a++)
+    for (int b = 0; b < n; b++) ck_assert_int_eq(compose(g, a, b), compose(c, a, b));
+  symclone_group_free(c);
+  symclone_group_free(g);
+}
+END_TEST
+
 /* act(a)(act(b) f) == act(a*b) f bit for bit, on a planar field and on a
  * group field with `orient` orientations (n for Cn). */
 static void check_actions_compose_exactly(const symclone_group *g, int channels, int orient,
@@ -187,9 +274,10 @@ START_TEST(c8_quarter_turn_elements_compose_exactly) {
 END_TEST
 
 START_TEST(identity_acts_as_identity_for_every_group) {
-  symclone_group *gs[6] = {make_t2(4, 6),  make_cyclic(1), make_cyclic(2),
-                           make_cyclic(3), make_cyclic(4), make_cyclic(8)};
-  for (int j = 0; j < 6; j++) {
+  symclone_group *gs[9] = {make_t2(4, 6),    make_cyclic(1),    make_cyclic(2),
+                           make_cyclic(3),    make_cyclic(4),    make_cyclic(8),
+                           make_dihedral(1), make_dihedral(3), make_dihedral(4)};
+  for (int j = 0; j < 9; j++) {
     symclone_group *g = gs[j];
     int n = symclone_group_kind_of(g) == SYMCLONE_GROUP_T2 ? 3 : symclone_group_order(g);
     size_t np = 2 * 4 * 6, ng = np * n;
@@ -322,6 +410,320 @@ START_TEST(cyclic_group_field_action_rotates_and_cycles_orientations) {
 }
 END_TEST
 
+START_TEST(dihedral_actions_compose_like_the_group_exactly) {
+  int all[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+  symclone_group *g = make_dihedral(1);
+  check_actions_compose_exactly(g, 2, 2, 5, 7, all, 2); /* a mirror needs no square */
+  check_actions_compose_exactly(g, 2, 2, 6, 6, all, 2);
+  symclone_group_free(g);
+  g = make_dihedral(2);
+  check_actions_compose_exactly(g, 2, 4, 5, 7, all, 4); /* half turns and mirrors */
+  check_actions_compose_exactly(g, 1, 4, 4, 4, all, 4);
+  symclone_group_free(g);
+  g = make_dihedral(4);
+  check_actions_compose_exactly(g, 2, 8, 5, 5, all, 8); /* odd side */
+  check_actions_compose_exactly(g, 3, 8, 6, 6, all, 8); /* even side */
+  symclone_group_free(g);
+  /* D8: the quarter turns and the mirrors composed with them, a D4 */
+  int exact8[8] = {0, 2, 4, 6, 8, 10, 12, 14};
+  g = make_dihedral(8);
+  check_actions_compose_exactly(g, 2, 16, 5, 5, exact8, 8);
+  symclone_group_free(g);
+}
+END_TEST
+
+/* numpy.fliplr written as a plain loop: out[y][x] = in[y][w-1-x]. */
+static void fliplr_loop(const float *in, float *out, size_t planes, int h, int w) {
+  for (size_t p = 0; p < planes; p++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        out[(p * h + y) * w + x] = in[(p * h + y) * w + (w - 1 - x)];
+}
+
+START_TEST(dihedral_mirror_is_numpy_fliplr) {
+  /* a literal example: np.fliplr([[1,2,3],[4,5,6],[7,8,9]]) */
+  symclone_group *g = make_dihedral(4);
+  const float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  const float want[9] = {3, 2, 1, 6, 5, 4, 9, 8, 7};
+  float out[9];
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 4, 1, 3, 3, in, out));
+  ck_assert(tu_equal(out, want, 9));
+  /* R_1 M: rot90(fliplr(in)) */
+  const float want5[9] = {1, 4, 7, 2, 5, 8, 3, 6, 9};
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 5, 1, 3, 3, in, out));
+  ck_assert(tu_equal(out, want5, 9));
+  symclone_group_free(g);
+  /* element n of every Dn is the mirror, on fields of any shape */
+  const int ns[5] = {1, 2, 3, 4, 8};
+  const int shapes[3][2] = {{4, 7}, {5, 6}, {1, 3}};
+  for (int j = 0; j < 5; j++) {
+    g = make_dihedral(ns[j]);
+    for (int k = 0; k < 3; k++) {
+      int h = shapes[k][0], w = shapes[k][1];
+      size_t np = (size_t)2 * h * w;
+      float *f = tu_normal_floats(np, 40 + (uint64_t)k), *o = tu_floats(np), *ref = tu_floats(np);
+      TU_OK_GROUP(g, symclone_group_act_planar(g, ns[j], 2, h, w, f, o));
+      fliplr_loop(f, ref, 2, h, w);
+      ck_assert_msg(tu_equal(o, ref, np), "D%d mirror on %dx%d", ns[j], h, w);
+      free(f);
+      free(o);
+      free(ref);
+    }
+    symclone_group_free(g);
+  }
+}
+END_TEST
+
+/* Independent action on one square plane of a dihedral element that
+ * mirrors m times and then turns by `quarters` quarter turns:
+ * rot90^quarters(fliplr^m(in)). */
+static void d_act_plane(const float *in, float *out, int side, int m, int quarters) {
+  size_t nn = (size_t)side * side;
+  float *t = tu_floats(nn);
+  if (m)
+    fliplr_loop(in, t, 1, side, side);
+  else
+    memcpy(t, in, nn * sizeof *t);
+  tu_rotq(t, out, side, quarters);
+  free(t);
+}
+
+START_TEST(dihedral_elements_are_quarter_turns_of_the_mirror_image) {
+  /* D4, D2, D1: element m*n + r is rot90^(4r/n)(fliplr^m f), each channel */
+  const int ns[3] = {4, 2, 1};
+  for (int j = 0; j < 3; j++) {
+    int n = ns[j];
+    symclone_group *g = make_dihedral(n);
+    for (int side = 4; side <= 7; side++) {
+      size_t nn = (size_t)side * side;
+      float *f = tu_normal_floats(3 * nn, (uint64_t)side), *o = tu_floats(3 * nn);
+      float *ref = tu_floats(3 * nn);
+      for (int e = 0; e < 2 * n; e++) {
+        TU_OK_GROUP(g, symclone_group_act_planar(g, e, 3, side, side, f, o));
+        for (int c = 0; c < 3; c++)
+          d_act_plane(f + c * nn, ref + c * nn, side, e / n, 4 * (e % n) / n);
+        ck_assert_msg(tu_equal(o, ref, 3 * nn), "D%d e=%d side=%d", n, e, side);
+      }
+      free(f);
+      free(o);
+      free(ref);
+    }
+    symclone_group_free(g);
+  }
+  /* D2's element 3, the half turn of the mirror image, is numpy's flipud on
+   * any field */
+  symclone_group *g = make_dihedral(2);
+  int h = 3, w = 5;
+  float *f = tu_normal_floats((size_t)h * w, 8), *o = tu_floats((size_t)h * w);
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 3, 1, h, w, f, o));
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) ck_assert(o[y * w + x] == f[(h - 1 - y) * w + x]);
+  free(f);
+  free(o);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(dihedral_group_field_action_permutes_orientations_by_the_group_law) {
+  /* (g f)[c][s] = T_g f[c][t] with t the element whose matrix is
+   * M_g^-1 M_s, T_g from rot90 and fliplr; D1, D2, D4 on 5x5, two
+   * channels */
+  const int ns[3] = {1, 2, 4};
+  const int side = 5, ch = 2;
+  size_t nn = (size_t)side * side;
+  for (int j = 0; j < 3; j++) {
+    int n = ns[j], ord = 2 * n;
+    symclone_group *g = make_dihedral(n);
+    size_t total = (size_t)ch * ord * nn;
+    float *f = tu_normal_floats(total, 60 + (uint64_t)n), *o = tu_floats(total);
+    float *ref = tu_floats(total);
+    for (int e = 0; e < ord; e++) {
+      double me[4], mei[4], ms[4], mt[4];
+      dihedral_matrix(n, e, me);
+      /* the inverse of an orthogonal matrix is its transpose */
+      mei[0] = me[0];
+      mei[1] = me[2];
+      mei[2] = me[1];
+      mei[3] = me[3];
+      for (int c = 0; c < ch; c++)
+        for (int s = 0; s < ord; s++) {
+          dihedral_matrix(n, s, ms);
+          matmul2(mei, ms, mt);
+          int t = dihedral_find(n, mt);
+          ck_assert_int_ge(t, 0);
+          d_act_plane(f + ((size_t)c * ord + t) * nn, ref + ((size_t)c * ord + s) * nn, side, e / n,
+                      4 * (e % n) / n);
+        }
+      TU_OK_GROUP(g, symclone_group_act_group(g, e, ch, ord, side, side, f, o));
+      ck_assert_msg(tu_equal(o, ref, total), "D%d e=%d", n, e);
+    }
+    free(f);
+    free(o);
+    free(ref);
+    symclone_group_free(g);
+  }
+}
+END_TEST
+
+START_TEST(dihedral_rotations_act_as_the_cyclic_group_bit_for_bit) {
+  const int ns[6] = {1, 2, 3, 4, 6, 8};
+  const int ch = 2;
+  for (int j = 0; j < 6; j++) {
+    int n = ns[j];
+    symclone_group *d = make_dihedral(n), *c = make_cyclic(n);
+    /* planar fields: square, and non-square for the elements that allow it */
+    const int shapes[2][2] = {{9, 9}, {6, 9}};
+    for (int k = 0; k < 2; k++) {
+      int h = shapes[k][0], w = shapes[k][1];
+      size_t np = (size_t)ch * h * w;
+      float *f = tu_normal_floats(np, 70 + (uint64_t)n), *od = tu_floats(np), *oc = tu_floats(np);
+      for (int r = 0; r < n; r++) {
+        if (h != w && (4 * r) % n == 0 && (4 * r / n) % 2 == 1) continue; /* odd quarter turn */
+        TU_OK_GROUP(d, symclone_group_act_planar(d, r, ch, h, w, f, od));
+        TU_OK_GROUP(c, symclone_group_act_planar(c, r, ch, h, w, f, oc));
+        ck_assert_msg(memcmp(od, oc, np * sizeof *od) == 0, "D%d vs C%d, r=%d, %dx%d", n, n, r, h,
+                      w);
+      }
+      free(f);
+      free(od);
+      free(oc);
+    }
+    /* group fields: each half of the 2n orientations (the rotated ones and
+     * the mirrored ones) transforms under rotation r as a Cn group field */
+    int side = 7;
+    size_t nn = (size_t)side * side, half = (size_t)n * nn, total = (size_t)ch * 2 * half;
+    float *f = tu_normal_floats(total, 80 + (uint64_t)n), *od = tu_floats(total);
+    float *sub = tu_floats(ch * half), *osub = tu_floats(ch * half);
+    for (int r = 0; r < n; r++) {
+      TU_OK_GROUP(d, symclone_group_act_group(d, r, ch, 2 * n, side, side, f, od));
+      for (int m = 0; m < 2; m++) {
+        for (int q = 0; q < ch; q++)
+          memcpy(sub + q * half, f + ((size_t)q * 2 + m) * half, half * sizeof *sub);
+        TU_OK_GROUP(c, symclone_group_act_group(c, r, ch, n, side, side, sub, osub));
+        for (int q = 0; q < ch; q++)
+          ck_assert_msg(memcmp(od + ((size_t)q * 2 + m) * half, osub + q * half,
+                               half * sizeof *sub) == 0,
+                        "D%d group field, r=%d, half %d, channel %d", n, r, m, q);
+      }
+    }
+    free(f);
+    free(od);
+    free(sub);
+    free(osub);
+    symclone_group_free(d);
+    symclone_group_free(c);
+  }
+}
+END_TEST
+
+START_TEST(dihedral_interpolated_elements_compose_with_the_mirror_exactly) {
+  /* act(g) o act(M) = act(g * M) bit for bit for every n, interpolated
+   * rotations included: the mirror is a permutation and R_r M reads the
+   * mirrored plane */
+  const int ns[3] = {3, 6, 8};
+  const int side = 11, ch = 2;
+  size_t np = (size_t)ch * side * side;
+  for (int j = 0; j < 3; j++) {
+    int n = ns[j];
+    symclone_group *g = make_dihedral(n);
+    float *f = tu_normal_floats(np, 90 + (uint64_t)n), *t = tu_floats(np), *a = tu_floats(np),
+          *b = tu_floats(np);
+    TU_OK_GROUP(g, symclone_group_act_planar(g, n, ch, side, side, f, t));
+    for (int e = 0; e < 2 * n; e++) {
+      TU_OK_GROUP(g, symclone_group_act_planar(g, e, ch, side, side, t, a));
+      TU_OK_GROUP(g, symclone_group_act_planar(g, compose(g, e, n), ch, side, side, f, b));
+      ck_assert_msg(tu_equal(a, b, np), "D%d: act(%d) o act(M) != act(%d)", n, e,
+                    compose(g, e, n));
+    }
+    free(f);
+    free(t);
+    free(a);
+    free(b);
+    symclone_group_free(g);
+  }
+}
+END_TEST
+
+START_TEST(dihedral_bad_input_is_refused_with_status_and_message) {
+  symclone_group *g = (symclone_group *)&g; /* a sentinel: must stay unwritten */
+  symclone_group *const sentinel = g;
+  ck_assert_int_eq(symclone_group_create_dihedral(NULL, 4), SYMCLONE_ERR_NULL);
+  const int bad_n[5] = {0, -1, -4, 361, INT_MAX};
+  for (int j = 0; j < 5; j++) {
+    ck_assert_int_eq(symclone_group_create_dihedral(&g, bad_n[j]), SYMCLONE_ERR_GROUP);
+    ck_assert_ptr_eq(g, sentinel);
+    ck_assert_int_eq(symclone_group_create_cyclic(&g, bad_n[j]), SYMCLONE_ERR_GROUP);
+    ck_assert_ptr_eq(g, sentinel);
+  }
+  g = make_dihedral(360);
+  ck_assert_int_eq(symclone_group_order(g), 720);
+  symclone_group_free(g);
+
+  symclone_group *d4 = make_dihedral(4), *d8 = make_dihedral(8);
+  int out = 77, dy = 77, dx = 77;
+#define EXPECT_FAIL(grp, call, code, word)                                                     \
+  do {                                                                                         \
+    symclone_status st_ = (call);                                                              \
+    ck_assert_msg(st_ == (code), "%s -> %d (%s), want %d", #call, (int)st_,                    \
+                  symclone_strerror(st_), (int)(code));                                        \
+    const char *m_ = symclone_group_last_error(grp);                                           \
+    ck_assert_msg(strstr(m_, (word)) != NULL, "%s: message \"%s\" does not name \"%s\"",       \
+                  #call, m_, (word));                                                          \
+  } while (0)
+  /* elements out of range: 0 <= g < 2n */
+  EXPECT_FAIL(d4, symclone_group_compose(d4, 8, 0, &out), SYMCLONE_ERR_GROUP, "a=8");
+  EXPECT_FAIL(d4, symclone_group_compose(d4, 0, -1, &out), SYMCLONE_ERR_GROUP, "b=-1");
+  EXPECT_FAIL(d4, symclone_group_inverse(d4, 8, &out), SYMCLONE_ERR_GROUP, "a=8");
+  EXPECT_FAIL(d4, symclone_group_compose(d4, 1, 1, NULL), SYMCLONE_ERR_NULL, "out");
+  ck_assert_int_eq(out, 77);
+  /* not a torus */
+  EXPECT_FAIL(d4, symclone_group_t2_element(d4, 1, 1, &out), SYMCLONE_ERR_UNSUPPORTED,
+              "dihedral");
+  EXPECT_FAIL(d4, symclone_group_t2_shift(d4, 1, &dy, &dx), SYMCLONE_ERR_UNSUPPORTED, "dihedral");
+  ck_assert(out == 77 && dy == 77 && dx == 77);
+
+  size_t big = 2 * 16 * 5 * 5;
+  float *in = tu_normal_floats(big, 1), *o = tu_floats(big);
+  for (size_t i = 0; i < big; i++) o[i] = 314.25f;
+  EXPECT_FAIL(d4, symclone_group_act_planar(d4, 8, 1, 3, 3, in, o), SYMCLONE_ERR_GROUP, "g=8");
+  EXPECT_FAIL(d4, symclone_group_act_group(d4, -1, 1, 8, 3, 3, in, o), SYMCLONE_ERR_GROUP,
+              "g=-1");
+  /* a group field of D4 has 8 orientations, not 4 */
+  EXPECT_FAIL(d4, symclone_group_act_group(d4, 1, 1, 4, 3, 3, in, o), SYMCLONE_ERR_GROUP, "D4");
+  EXPECT_FAIL(d4, symclone_group_act_group(d4, 1, 1, 1, 3, 3, in, o), SYMCLONE_ERR_GROUP, "8");
+  /* quarter turns, mirrored or not, need a square field */
+  EXPECT_FAIL(d4, symclone_group_act_planar(d4, 1, 1, 3, 4, in, o), SYMCLONE_ERR_SHAPE, "3x4");
+  EXPECT_FAIL(d4, symclone_group_act_planar(d4, 5, 1, 3, 4, in, o), SYMCLONE_ERR_SHAPE, "3x4");
+  EXPECT_FAIL(d4, symclone_group_act_group(d4, 7, 1, 8, 4, 3, in, o), SYMCLONE_ERR_SHAPE, "4x3");
+  EXPECT_FAIL(d8, symclone_group_act_planar(d8, 10, 1, 3, 5, in, o), SYMCLONE_ERR_SHAPE, "3x5");
+  /* in and out overlapping */
+  EXPECT_FAIL(d4, symclone_group_act_planar(d4, 4, 1, 3, 3, in, in + 1), SYMCLONE_ERR_ARG,
+              "overlap");
+  for (size_t i = 0; i < big; i++) ck_assert(o[i] == 314.25f);
+  /* the mirror and the half turns accept any field; D8's interpolated
+   * elements too */
+  TU_OK_GROUP(d4, symclone_group_act_planar(d4, 4, 1, 3, 4, in, o));
+  TU_OK_GROUP(d4, symclone_group_act_planar(d4, 6, 1, 3, 4, in, o));
+  TU_OK_GROUP(d4, symclone_group_act_group(d4, 2, 1, 8, 3, 4, in, o));
+  TU_OK_GROUP(d8, symclone_group_act_planar(d8, 9, 1, 3, 5, in, o));
+#undef EXPECT_FAIL
+  free(in);
+  free(o);
+  symclone_group_free(d4);
+  symclone_group_free(d8);
+}
+END_TEST
+
+/* The blob of blob_rotated mirrored (u -> -u) and then rotated by angle:
+ * (R M f)(p) = f(M R^-1 p). */
+static double blob_mirrored_rotated(int y, int x, int side, double angle) {
+  double c0 = 0.5 * (side - 1);
+  double u = x - c0, v = c0 - y;
+  double us = u * cos(angle) + v * sin(angle), vs = -u * sin(angle) + v * cos(angle);
+  double a = -us - 3.0, b = vs - 1.5;
+  return exp(-0.5 * (a * a / (2.6 * 2.6) + b * b / (1.4 * 1.4)));
+}
+
 /* An anisotropic Gaussian off the centre, evaluated at (y, x) after a
  * counter-clockwise rotation by `angle` (as displayed, row 0 at the top)
  * about the grid centre: g(p) = f(R^-1 p). */
@@ -363,6 +765,49 @@ START_TEST(c8_bilinear_45_degree_rotation_matches_analytic_rotation_inside_disc)
   free(o);
   free(ccw);
   free(cw);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(d8_mirrored_45_degree_rotation_matches_analytic_transform_inside_disc) {
+  const int side = 33;
+  const double radius = 0.5 * (side - 1);
+  const double q = 0.7853981633974483; /* 45 degrees */
+  size_t nn = (size_t)side * side;
+  symclone_group *g = make_dihedral(8);
+  float *f = tu_floats(nn), *o = tu_floats(nn), *want = tu_floats(nn), *unmirrored = tu_floats(nn);
+  for (int y = 0; y < side; y++)
+    for (int x = 0; x < side; x++) {
+      f[y * side + x] = (float)blob_rotated(y, x, side, 0.0);
+      want[y * side + x] = (float)blob_mirrored_rotated(y, x, side, q);
+      unmirrored[y * side + x] = (float)blob_rotated(y, x, side, q);
+    }
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 9, 1, side, side, f, o)); /* R_1 M */
+  double err = tu_rel_err_disc(o, want, 1, side, side, radius);
+  double wrong = tu_rel_err_disc(o, unmirrored, 1, side, side, radius);
+  /* As for C8's 45-degree rotation (the mirror itself is exact); bound 0.1,
+   * and the unmirrored rotation is far. */
+  fprintf(stderr, "measured: D8 R45 M vs analytic %.3g (without the mirror %.3g)\n", err, wrong);
+  ck_assert_msg(err < 0.1, "R45 M vs analytic: %g", err);
+  ck_assert_msg(wrong > 0.5, "mirror not distinguishable: %g", wrong);
+  /* M R_1 M is R_-1 = R_7 up to the rounding of the sines and cosines of
+   * the two angles (measured: 0, the same bits) */
+  float *t = tu_floats(nn), *t2 = tu_floats(nn), *t3 = tu_floats(nn), *r7 = tu_floats(nn);
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 8, 1, side, side, f, t));
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 1, 1, side, side, t, t2));
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 8, 1, side, side, t2, t3));
+  TU_OK_GROUP(g, symclone_group_act_planar(g, 7, 1, side, side, f, r7));
+  double conj = tu_rel_err(t3, r7, nn);
+  fprintf(stderr, "measured: D8 M R45 M vs R-45 %.3g\n", conj);
+  ck_assert_msg(conj < 1e-5, "M R45 M vs R-45: %g", conj);
+  free(f);
+  free(o);
+  free(want);
+  free(unmirrored);
+  free(t);
+  free(t2);
+  free(t3);
+  free(r7);
   symclone_group_free(g);
 }
 END_TEST
@@ -479,6 +924,7 @@ static Suite *group_suite(void) {
   tcase_add_test(tc, t2_element_and_shift_round_trip_with_any_integers);
   tcase_add_loop_test(tc, cyclic_satisfies_group_axioms_and_adds_angles_mod_n, 0,
                       (int)(sizeof cyclic_orders / sizeof cyclic_orders[0]));
+  tcase_add_loop_test(tc, dihedral_satisfies_group_axioms_and_composes_like_its_matrices, 0, 8);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("actions");
@@ -490,10 +936,18 @@ static Suite *group_suite(void) {
   tcase_add_test(tc, c2_and_c8_half_turn_reverse_rows_and_columns_on_any_field);
   tcase_add_test(tc, t2_action_is_the_documented_torus_shift);
   tcase_add_test(tc, cyclic_group_field_action_rotates_and_cycles_orientations);
+  tcase_add_test(tc, dihedral_actions_compose_like_the_group_exactly);
+  tcase_add_test(tc, dihedral_mirror_is_numpy_fliplr);
+  tcase_add_test(tc, dihedral_elements_are_quarter_turns_of_the_mirror_image);
+  tcase_add_test(tc, dihedral_group_field_action_permutes_orientations_by_the_group_law);
+  tcase_add_test(tc, dihedral_rotations_act_as_the_cyclic_group_bit_for_bit);
+  tcase_add_test(tc, dihedral_interpolated_elements_compose_with_the_mirror_exactly);
+  tcase_add_test(tc, dihedral_bad_input_is_refused_with_status_and_message);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("interpolation");
   tcase_add_test(tc, c8_bilinear_45_degree_rotation_matches_analytic_rotation_inside_disc);
+  tcase_add_test(tc, d8_mirrored_45_degree_rotation_matches_analytic_transform_inside_disc);
   tcase_add_test(tc, c8_bilinear_rotation_error_falls_as_inverse_square_of_feature_width);
   tcase_add_test(tc, c8_two_45_degree_rotations_approximate_a_quarter_turn_inside_disc);
   tcase_add_test(tc, c3_three_bilinear_rotations_return_close_to_the_start);

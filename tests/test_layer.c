@@ -1,5 +1,7 @@
 /* Layers: shapes and sizes, each forward pass against a direct loop written
- * here, and every linear layer's unrolled matrix against its forward pass. */
+ * here (the dihedral ones over the filters transformed by each element of
+ * Dn), the adjoint of the filter transforms, and every linear layer's
+ * unrolled matrix against its forward pass. */
 #include "testutil.h"
 
 #define TOL 1e-5
@@ -82,6 +84,122 @@ static double conv_forward_error(int kind, int n, int in_c, int out_c, int k, in
       ref_lifting(xs, in_c, h, w, p, b, out_c, k, pad, n, rs);
     else
       ref_group_conv(xs, in_c, h, w, p, b, out_c, k, pad, n, rs);
+  }
+  double err = tu_rel_err(y, ref, out_sz * batch);
+  free(p);
+  free(x);
+  free(y);
+  free(ref);
+  symclone_layer_free(l);
+  return err;
+}
+
+/* ---- dihedral layers ---- */
+
+/* A dihedral lifting or group convolution with n rotations (Dn, 2n
+ * orientations); the test fails if it cannot be created. */
+static symclone_layer *make_dn(int kind, int n, int in_c, int out_c, int k, int h, int w, int pad,
+                               int bias) {
+  symclone_layer *l = NULL;
+  symclone_status st;
+  if (kind == SYMCLONE_LAYER_DIHEDRAL_LIFTING)
+    st = symclone_layer_create_dihedral_lifting(&l, n, in_c, out_c, k, h, w,
+                                                (symclone_padding)pad, bias);
+  else
+    st = symclone_layer_create_dihedral_group_conv(&l, n, in_c, out_c, k, h, w,
+                                                   (symclone_padding)pad, bias);
+  ck_assert_msg(st == SYMCLONE_OK, "create kind %d n=%d: %s", kind, n, symclone_strerror(st));
+  ck_assert_ptr_nonnull(l);
+  return l;
+}
+
+static symclone_group *make_dihedral(int n) {
+  symclone_group *g = NULL;
+  TU_OK(symclone_group_create_dihedral(&g, n));
+  return g;
+}
+
+/* T_g = R_r M^m of Dn (g = m*n + r) on one k x k filter: for quarter turns
+ * the test's own fliplr then rot90; other angles by the library's
+ * bilinear convention (the group's planar action). */
+static void dihedral_filter(const float *in, float *out, int k, int g, int n) {
+  int m = g / n, r = g % n;
+  if ((4 * r) % n == 0) {
+    float *t = tu_floats((size_t)k * k);
+    for (int y = 0; y < k; y++)
+      for (int x = 0; x < k; x++) t[y * k + x] = in[y * k + (m ? k - 1 - x : x)];
+    tu_rotq(t, out, k, 4 * r / n);
+    free(t);
+    return;
+  }
+  symclone_group *dn = make_dihedral(n);
+  TU_OK_GROUP(dn, symclone_group_act_planar(dn, g, 1, k, k, in, out));
+  symclone_group_free(dn);
+}
+
+/* Dihedral lifting reference, one sample:
+ * y[o][g] = b[o] + sum_i (T_g w[o][i]) (*) x[i] */
+static void ref_dihedral_lifting(const float *x, int in_c, int h, int w, const float *wt,
+                                 const float *b, int out_c, int k, int pad, int n, float *y) {
+  int oh = pad == SYMCLONE_PADDING_VALID ? h - k + 1 : h;
+  int ow = pad == SYMCLONE_PADDING_VALID ? w - k + 1 : w;
+  size_t kk = (size_t)k * k, ohw = (size_t)oh * ow;
+  float *bank = tu_floats((size_t)in_c * kk);
+  for (int o = 0; o < out_c; o++)
+    for (int g = 0; g < 2 * n; g++) {
+      for (int i = 0; i < in_c; i++)
+        dihedral_filter(wt + ((size_t)o * in_c + i) * kk, bank + (size_t)i * kk, k, g, n);
+      tu_conv_ref(x, in_c, h, w, bank, b ? b + o : NULL, 1, k, pad,
+                  y + ((size_t)o * 2 * n + g) * ohw);
+    }
+  free(bank);
+}
+
+/* Dihedral group conv reference, one sample:
+ * y[o][g] = b[o] + sum_i sum_s (T_g w[o][i][g^-1 s]) (*) x[i][s], the group
+ * law from the group handle (tested against 2x2 matrices in the group
+ * suite). */
+static void ref_dihedral_group_conv(const float *x, int in_c, int h, int w, const float *wt,
+                                    const float *b, int out_c, int k, int pad, int n, float *y) {
+  int oh = pad == SYMCLONE_PADDING_VALID ? h - k + 1 : h;
+  int ow = pad == SYMCLONE_PADDING_VALID ? w - k + 1 : w;
+  int G = 2 * n;
+  size_t kk = (size_t)k * k, ohw = (size_t)oh * ow;
+  symclone_group *dn = make_dihedral(n);
+  float *bank = tu_floats((size_t)in_c * G * kk);
+  for (int o = 0; o < out_c; o++)
+    for (int g = 0; g < G; g++) {
+      int ginv, slice;
+      TU_OK_GROUP(dn, symclone_group_inverse(dn, g, &ginv));
+      for (int i = 0; i < in_c; i++)
+        for (int s = 0; s < G; s++) {
+          TU_OK_GROUP(dn, symclone_group_compose(dn, ginv, s, &slice));
+          dihedral_filter(wt + (((size_t)o * in_c + i) * G + slice) * kk,
+                          bank + ((size_t)i * G + s) * kk, k, g, n);
+        }
+      tu_conv_ref(x, in_c * G, h, w, bank, b ? b + o : NULL, 1, k, pad,
+                  y + ((size_t)o * G + g) * ohw);
+    }
+  free(bank);
+  symclone_group_free(dn);
+}
+
+static double dihedral_forward_error(int kind, int n, int in_c, int out_c, int k, int h, int w,
+                                     int pad, int bias, int batch, uint64_t seed) {
+  symclone_layer *l = make_dn(kind, n, in_c, out_c, k, h, w, pad, bias);
+  size_t in_sz = symclone_layer_input_size(l), out_sz = symclone_layer_output_size(l);
+  size_t np = symclone_layer_param_count(l), nw = symclone_layer_weight_count(l);
+  float *p = tu_normal_floats(np, seed);
+  float *x = tu_normal_floats(in_sz * batch, seed + 1);
+  float *y = tu_floats(out_sz * batch), *ref = tu_floats(out_sz * batch);
+  TU_OK_LAYER(l, symclone_layer_forward(l, p, (size_t)batch, x, y, NULL));
+  const float *b = bias ? p + nw : NULL;
+  for (int s = 0; s < batch; s++) {
+    if (kind == SYMCLONE_LAYER_DIHEDRAL_LIFTING)
+      ref_dihedral_lifting(x + s * in_sz, in_c, h, w, p, b, out_c, k, pad, n, ref + s * out_sz);
+    else
+      ref_dihedral_group_conv(x + s * in_sz, in_c, h, w, p, b, out_c, k, pad, n,
+                              ref + s * out_sz);
   }
   double err = tu_rel_err(y, ref, out_sz * batch);
   free(p);
@@ -237,6 +355,160 @@ START_TEST(explicit_workspace_gives_the_same_result_whatever_its_content) {
   free(y0);
   free(y1);
   symclone_layer_free(l);
+}
+END_TEST
+
+START_TEST(dihedral_lifting_d4_forward_matches_loop_with_mirrored_rot90_filters) {
+  int pad, bias, k;
+  decode(_i, &pad, &bias, &k);
+  double err = dihedral_forward_error(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 2, 3, k, 7, 7, pad, bias,
+                                      2, 1200 + _i);
+  ck_assert_msg(err <= TOL, "lifting D4 %s bias=%d k=%d: rel err %g", pad_name(pad), bias, k, err);
+}
+END_TEST
+
+START_TEST(dihedral_group_conv_d4_forward_matches_loop_with_transformed_permuted_filters) {
+  int pad, bias, k;
+  decode(_i, &pad, &bias, &k);
+  double err = dihedral_forward_error(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 2, 2, k, 6, 6, pad,
+                                      bias, 2, 1300 + _i);
+  ck_assert_msg(err <= TOL, "group conv D4 %s bias=%d k=%d: rel err %g", pad_name(pad), bias, k,
+                err);
+}
+END_TEST
+
+START_TEST(dihedral_d1_d2_d3_d8_forward_match_loop) {
+  /* D1 and D2 need no quarter turn: non-square fields */
+  static const int cfg[][3] = {{1, 5, 7}, {2, 6, 5}, {3, 6, 6}, {8, 7, 7}};
+  for (int pad = 0; pad < 3; pad++)
+    for (int j = 0; j < 4; j++) {
+      int n = cfg[j][0], h = cfg[j][1], w = cfg[j][2];
+      double el = dihedral_forward_error(SYMCLONE_LAYER_DIHEDRAL_LIFTING, n, 2, 2, 3, h, w, pad,
+                                         1, 2, 1400 + (uint64_t)(10 * pad + j));
+      double eg = dihedral_forward_error(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, n, 2, 2, 3, h, w,
+                                         pad, 1, 2, 1500 + (uint64_t)(10 * pad + j));
+      ck_assert_msg(el <= TOL && eg <= TOL, "D%d %s: lifting %g, group conv %g", n,
+                    pad_name(pad), el, eg);
+    }
+}
+END_TEST
+
+START_TEST(dihedral_forward_matches_loop_across_sample_chunks) {
+  /* so many columns per sample that a batch of 3 takes several products */
+  double e = dihedral_forward_error(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 3, 2, 5, 20, 20,
+                                    SYMCLONE_PADDING_ZERO, 1, 3, 1600);
+  ck_assert_msg(e <= TOL, "group conv D4 on 20x20: rel err %g", e);
+}
+END_TEST
+
+START_TEST(dihedral_lifting_rotated_orientations_equal_the_cn_lifting) {
+  /* orientations 0 .. n-1 of the Dn lifting are the Cn lifting's (to the
+   * rounding of matrix products of other shapes); n .. 2n-1 are the Cn
+   * lifting of the mirrored filters */
+  static const int ns[] = {1, 2, 4, 8};
+  for (int j = 0; j < 4; j++)
+    for (int pad = 0; pad < 3; pad++) {
+      int n = ns[j], side = 7, in_c = 2, out_c = 2, k = 3;
+      symclone_layer *d = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, n, in_c, out_c, k, side, side,
+                                  pad, 1);
+      symclone_layer *c =
+          tu_make_conv(SYMCLONE_LAYER_LIFTING, n, in_c, out_c, k, side, side, pad, 1);
+      symclone_layer *cm =
+          tu_make_conv(SYMCLONE_LAYER_LIFTING, n, in_c, out_c, k, side, side, pad, 1);
+      size_t np = symclone_layer_param_count(d), nw = symclone_layer_weight_count(d);
+      ck_assert_uint_eq(np, symclone_layer_param_count(c));
+      size_t in_sz = symclone_layer_input_size(d);
+      size_t hw = symclone_layer_output_size(c) / (size_t)(out_c * n);
+      float *p = tu_normal_floats(np, 70 + (uint64_t)j), *pm = tu_floats(np);
+      /* the mirrored filters (fliplr), same bias */
+      memcpy(pm, p, np * sizeof *p);
+      for (size_t f = 0; f < nw / ((size_t)k * k); f++)
+        for (int y = 0; y < k; y++)
+          for (int x = 0; x < k; x++) pm[f * k * k + y * k + x] = p[f * k * k + y * k + k - 1 - x];
+      float *x = tu_normal_floats(in_sz, 80 + (uint64_t)j);
+      float *yd = tu_floats(symclone_layer_output_size(d));
+      float *yc = tu_floats(symclone_layer_output_size(c)),
+            *ym = tu_floats(symclone_layer_output_size(c));
+      TU_OK_LAYER(d, symclone_layer_forward(d, p, 1, x, yd, NULL));
+      TU_OK_LAYER(c, symclone_layer_forward(c, p, 1, x, yc, NULL));
+      TU_OK_LAYER(cm, symclone_layer_forward(cm, pm, 1, x, ym, NULL));
+      for (int o = 0; o < out_c; o++) {
+        ck_assert_msg(tu_rel_err(yd + (size_t)o * 2 * n * hw, yc + (size_t)o * n * hw,
+                                 (size_t)n * hw) <= 1e-6,
+                      "D%d %s channel %d: rotated half", n, pad_name(pad), o);
+        ck_assert_msg(tu_rel_err(yd + ((size_t)o * 2 * n + n) * hw, ym + (size_t)o * n * hw,
+                                 (size_t)n * hw) <= TOL,
+                      "D%d %s channel %d: mirrored half", n, pad_name(pad), o);
+      }
+      free(p);
+      free(pm);
+      free(x);
+      free(yd);
+      free(yc);
+      free(ym);
+      symclone_layer_free(d);
+      symclone_layer_free(c);
+      symclone_layer_free(cm);
+    }
+}
+END_TEST
+
+/* The transform T_g of a k x k filter, its adjoint T_g^* and the layer
+ * passes: a 1 -> 1 channel dihedral lifting on a k x k field with VALID
+ * padding has one output pixel per orientation, y[g] = <T_g w, x>, and its
+ * backward pass with dy = e_g adds T_g^* x into dparams.  Checked:
+ * <T_g w, x> = <w, T_g^* x> for random w and x, and T_g^* x against the
+ * transpose of T_g built column by column from the group's planar action
+ * (T_g e_j), for every element, exact and interpolated. */
+START_TEST(dihedral_filter_transform_adjoint_is_the_transpose) {
+  static const int ns[] = {1, 2, 3, 4, 5, 8};
+  for (int j = 0; j < 6; j++)
+    for (int k = 1; k <= 5; k += 2) {
+      int n = ns[j], G = 2 * n;
+      size_t kk = (size_t)k * k;
+      symclone_layer *l = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, n, 1, 1, k, k, k,
+                                  SYMCLONE_PADDING_VALID, 0);
+      ck_assert_uint_eq(symclone_layer_output_size(l), (size_t)G);
+      symclone_group *dn = make_dihedral(n);
+      float *w = tu_normal_floats(kk, 90 + (uint64_t)(j * 7 + k));
+      float *x = tu_normal_floats(kk, 91 + (uint64_t)(j * 7 + k));
+      float *y = tu_floats((size_t)G), *dy = tu_floats((size_t)G), *adj = tu_floats(kk);
+      float *e = tu_floats(kk), *col = tu_floats(kk);
+      TU_OK_LAYER(l, symclone_layer_forward(l, w, 1, x, y, NULL));
+      for (int g = 0; g < G; g++) {
+        memset(dy, 0, (size_t)G * sizeof *dy);
+        dy[g] = 1.0f;
+        memset(adj, 0, kk * sizeof *adj);
+        TU_OK_LAYER(l, symclone_layer_backward(l, w, 1, x, dy, NULL, adj, NULL));
+        double lhs = y[g], rhs = 0.0, scale = 0.0;
+        for (size_t t = 0; t < kk; t++) {
+          rhs += (double)w[t] * adj[t];
+          scale += fabs((double)w[t] * adj[t]);
+        }
+        ck_assert_msg(fabs(lhs - rhs) <= 1e-5 * (1.0 + scale),
+                      "D%d k=%d g=%d: <Tw,x> %.9g, <w,T*x> %.9g", n, k, g, lhs, rhs);
+        /* (T_g^* x)[t] = <T_g e_t, x> */
+        double worst = 0.0;
+        for (size_t t = 0; t < kk; t++) {
+          memset(e, 0, kk * sizeof *e);
+          e[t] = 1.0f;
+          TU_OK_GROUP(dn, symclone_group_act_planar(dn, g, 1, k, k, e, col));
+          double ref = 0.0;
+          for (size_t q = 0; q < kk; q++) ref += (double)col[q] * x[q];
+          worst = fmax(worst, fabs(ref - adj[t]));
+        }
+        ck_assert_msg(worst <= 1e-5, "D%d k=%d g=%d: T*x off the transpose by %g", n, k, g, worst);
+      }
+      free(w);
+      free(x);
+      free(y);
+      free(dy);
+      free(adj);
+      free(e);
+      free(col);
+      symclone_group_free(dn);
+      symclone_layer_free(l);
+    }
 }
 END_TEST
 
@@ -409,6 +681,22 @@ START_TEST(conv_family_unrolled_matrix_times_x_equals_forward_without_bias) {
 }
 END_TEST
 
+START_TEST(dihedral_unrolled_matrix_times_x_equals_forward_without_bias) {
+  static const int kinds[2] = {SYMCLONE_LAYER_DIHEDRAL_LIFTING, SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV};
+  static const int ns[3] = {1, 3, 4};
+  int kind = kinds[_i / 9], n = ns[(_i / 3) % 3], pad = _i % 3;
+  symclone_layer *l = make_dn(kind, n, 2, 2, 3, 5, 5, pad, 1);
+  ck_assert_int_eq(symclone_layer_is_linear(l), 1);
+  float *p = tu_normal_floats(symclone_layer_param_count(l), 140 + _i);
+  float *b = conv_row_bias(l, p);
+  double err = unroll_error(l, p, b, 141 + _i);
+  ck_assert_msg(err <= TOL, "kind %d D%d %s: rel err %g", kind, n, pad_name(pad), err);
+  free(b);
+  free(p);
+  symclone_layer_free(l);
+}
+END_TEST
+
 START_TEST(conv2d_unrolled_matrix_has_the_direct_toeplitz_entries) {
   /* 1 -> 1 channel, 3x3 kernel on 4x5: entry (out pixel, in pixel) is the
    * kernel tap linking them, or 0; circular taps that land on the same
@@ -526,6 +814,71 @@ START_TEST(convolution_shapes_and_parameter_counts) {
 }
 END_TEST
 
+START_TEST(dihedral_shapes_and_parameter_counts) {
+  for (int pad = 0; pad < 3; pad++)
+    for (int bias = 0; bias < 2; bias++) {
+      int oh = pad == SYMCLONE_PADDING_VALID ? 7 : 9, ow = pad == SYMCLONE_PADDING_VALID ? 5 : 7;
+      /* D1 on a non-square field: 2 orientations */
+      symclone_layer *l = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 1, 3, 4, 3, 9, 7, pad, bias);
+      ck_assert_int_eq(symclone_layer_kind_of(l), SYMCLONE_LAYER_DIHEDRAL_LIFTING);
+      expect_shapes(l, 3, 1, 9, 7, 4, 2, oh, ow);
+      ck_assert_uint_eq(symclone_layer_weight_count(l), 4 * 3 * 3 * 3);
+      ck_assert_uint_eq(symclone_layer_param_count(l), 4 * 3 * 3 * 3 + (bias ? 4 : 0));
+      ck_assert_int_eq(symclone_layer_orientations(l), 2);
+      symclone_layer_free(l);
+
+      l = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 3, 4, 3, 9, 9, pad, bias);
+      expect_shapes(l, 3, 1, 9, 9, 4, 8, oh, oh);
+      ck_assert_uint_eq(symclone_layer_weight_count(l), 4 * 3 * 3 * 3);
+      ck_assert_int_eq(symclone_layer_kernel(l), 3);
+      ck_assert_int_eq(symclone_layer_orientations(l), 8);
+      ck_assert_int_eq(symclone_layer_padding(l), pad);
+      ck_assert_int_eq(symclone_layer_is_linear(l), 1);
+      ck_assert_uint_gt(symclone_layer_workspace_size(l, 1), 0);
+      symclone_layer_free(l);
+
+      l = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 3, 2, 3, 9, 9, pad, bias);
+      ck_assert_int_eq(symclone_layer_kind_of(l), SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV);
+      expect_shapes(l, 3, 8, 9, 9, 2, 8, oh, oh);
+      ck_assert_uint_eq(symclone_layer_weight_count(l), 2 * 3 * 8 * 3 * 3);
+      ck_assert_uint_eq(symclone_layer_param_count(l), 2 * 3 * 8 * 3 * 3 + (bias ? 2 : 0));
+      ck_assert_int_eq(symclone_layer_orientations(l), 8);
+      ck_assert_int_eq(symclone_layer_is_linear(l), 1);
+      symclone_layer_free(l);
+    }
+}
+END_TEST
+
+START_TEST(dihedral_create_refuses_bad_arguments_and_writes_nothing) {
+  symclone_layer *l = (symclone_layer *)&l; /* a sentinel: must stay */
+  symclone_layer *const keep = l;
+  const symclone_padding V = SYMCLONE_PADDING_VALID;
+  ck_assert_int_eq(symclone_layer_create_dihedral_lifting(NULL, 4, 1, 1, 3, 5, 5, V, 1),
+                   SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_layer_create_dihedral_group_conv(NULL, 4, 1, 1, 3, 5, 5, V, 1),
+                   SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_layer_create_dihedral_lifting(&l, 0, 1, 1, 3, 5, 5, V, 1),
+                   SYMCLONE_ERR_GROUP);
+  ck_assert_int_eq(symclone_layer_create_dihedral_group_conv(&l, -1, 1, 1, 3, 5, 5, V, 1),
+                   SYMCLONE_ERR_GROUP);
+  ck_assert_int_eq(symclone_layer_create_dihedral_lifting(&l, 361, 1, 1, 3, 5, 5, V, 1),
+                   SYMCLONE_ERR_GROUP);
+  ck_assert_int_eq(symclone_layer_create_dihedral_group_conv(&l, 4, 0, 1, 3, 5, 5, V, 1),
+                   SYMCLONE_ERR_SIZE);
+  ck_assert_int_eq(symclone_layer_create_dihedral_lifting(&l, 4, 1, 1, 4, 5, 5, V, 1),
+                   SYMCLONE_ERR_KERNEL);
+  ck_assert_int_eq(symclone_layer_create_dihedral_group_conv(&l, 4, 1, 1, 7, 5, 5, V, 1),
+                   SYMCLONE_ERR_KERNEL);
+  ck_assert_int_eq(symclone_layer_create_dihedral_lifting(&l, 4, 1, 1, 3, 5, 5,
+                                                          (symclone_padding)5, 1),
+                   SYMCLONE_ERR_ARG);
+  ck_assert_int_eq(symclone_layer_create_dihedral_group_conv(&l, 360, INT32_MAX / 100, 1, 1, 1,
+                                                             1, V, 0),
+                   SYMCLONE_ERR_OVERFLOW);
+  ck_assert_ptr_eq(l, keep);
+}
+END_TEST
+
 START_TEST(simple_layer_shapes_and_parameter_counts) {
   symclone_layer *l = NULL;
   TU_OK(symclone_layer_create_relu(&l, 3, 4, 5, 6));
@@ -628,6 +981,14 @@ static Suite *layer_suite(void) {
   tcase_add_test(tc, group_conv_c3_and_c2_forward_match_loop);
   tcase_add_test(tc, c1_lifting_and_group_conv_equal_conv2d);
   tcase_add_test(tc, explicit_workspace_gives_the_same_result_whatever_its_content);
+  tcase_add_loop_test(tc, dihedral_lifting_d4_forward_matches_loop_with_mirrored_rot90_filters, 0,
+                      18);
+  tcase_add_loop_test(
+      tc, dihedral_group_conv_d4_forward_matches_loop_with_transformed_permuted_filters, 0, 18);
+  tcase_add_test(tc, dihedral_d1_d2_d3_d8_forward_match_loop);
+  tcase_add_test(tc, dihedral_forward_matches_loop_across_sample_chunks);
+  tcase_add_test(tc, dihedral_lifting_rotated_orientations_equal_the_cn_lifting);
+  tcase_add_test(tc, dihedral_filter_transform_adjoint_is_the_transpose);
   tcase_add_test(tc, relu_forward_zeroes_negatives_and_keeps_positives);
   tcase_add_test(tc, maxpool2_forward_takes_the_max_of_each_2x2_window);
   tcase_add_test(tc, orient_pool_forward_takes_max_or_mean_over_orientations);
@@ -637,12 +998,15 @@ static Suite *layer_suite(void) {
 
   tc = tcase_create("unroll");
   tcase_add_loop_test(tc, conv_family_unrolled_matrix_times_x_equals_forward_without_bias, 0, 15);
+  tcase_add_loop_test(tc, dihedral_unrolled_matrix_times_x_equals_forward_without_bias, 0, 18);
   tcase_add_test(tc, conv2d_unrolled_matrix_has_the_direct_toeplitz_entries);
   tcase_add_test(tc, dense_pooling_unrolled_matrices_times_x_equal_forward);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("geometry");
   tcase_add_test(tc, convolution_shapes_and_parameter_counts);
+  tcase_add_test(tc, dihedral_shapes_and_parameter_counts);
+  tcase_add_test(tc, dihedral_create_refuses_bad_arguments_and_writes_nothing);
   tcase_add_test(tc, simple_layer_shapes_and_parameter_counts);
   tcase_add_test(tc, init_params_is_he_uniform_reproducible_with_zero_bias);
   suite_add_tcase(s, tc);

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <symclone/picture.h>
+#include <symclone/symclone.h>
 
 #include "testutil.h"
 
@@ -53,6 +53,65 @@ static void scratch_remove(scratch *s) {
     if (remove(p) != 0) rmdir(p);
   }
   ck_assert_int_eq(rmdir(s->dir), 0);
+}
+
+/* ---- the picture handle with every setting at once ---- */
+
+/* A picture of the grid with these settings; on a refusal its status, and
+ * the message (of the picture, if it was made) in err. */
+static symclone_status make_pic(symclone_picture **out, int down, int across, int rows, int cols,
+                                symclone_picture_format format, symclone_picture_scale scale,
+                                int up, int dn, int gap, char *err, size_t errlen) {
+  if (err && errlen) err[0] = '\0';
+  symclone_status st = symclone_picture_create(out, down, across, rows, cols);
+  if (st) return st;
+  const symclone_setting keys[5] = {SYMCLONE_PICTURE_FORMAT, SYMCLONE_PICTURE_SCALE,
+                                    SYMCLONE_PICTURE_UPSCALE, SYMCLONE_PICTURE_DOWNSCALE,
+                                    SYMCLONE_PICTURE_GAP};
+  const double values[5] = {(double)format, (double)scale, up, dn, gap};
+  for (int k = 0; k < 5 && !st; k++) st = symclone_picture_set(*out, keys[k], values[k]);
+  if (st) {
+    if (err && errlen) snprintf(err, errlen, "%s", symclone_picture_last_error(*out));
+    symclone_picture_free(*out);
+    *out = NULL;
+  }
+  return st;
+}
+
+/* One picture written with these settings. */
+static symclone_status draw_grid(const char *path, symclone_picture_format format,
+                                 const float *const *panels, int down, int across, int rows,
+                                 int cols, symclone_picture_scale scale, int up, int dn, int gap,
+                                 char *err, size_t errlen) {
+  symclone_picture *pic;
+  symclone_status st = make_pic(&pic, down, across, rows, cols, format, scale, up, dn, gap, err,
+                                errlen);
+  if (st) return st;
+  st = symclone_picture_write(pic, path, panels);
+  if (err && errlen) snprintf(err, errlen, "%s", symclone_picture_last_error(pic));
+  symclone_picture_free(pic);
+  return st;
+}
+
+/* A single matrix: one panel, no gap. */
+static symclone_status draw_matrix(const char *path, symclone_picture_format format,
+                                   const float *matrix, int rows, int cols,
+                                   symclone_picture_scale scale, int up, int dn, char *err,
+                                   size_t errlen) {
+  const float *panels[1] = {matrix};
+  return draw_grid(path, format, panels, 1, 1, rows, cols, scale, up, dn, 0, err, errlen);
+}
+
+/* The size of a picture with these settings. */
+static symclone_status grid_size(int down, int across, int rows, int cols, int up, int dn, int gap,
+                                 int *w, int *h) {
+  symclone_picture *pic;
+  symclone_status st = make_pic(&pic, down, across, rows, cols, SYMCLONE_PICTURE_FORMAT_PGM,
+                                SYMCLONE_PICTURE_SCALE_SYMMETRIC, up, dn, gap, NULL, 0);
+  if (st) return st;
+  st = symclone_picture_size(pic, w, h);
+  symclone_picture_free(pic);
+  return st;
 }
 
 /* ---- reading files back ---- */
@@ -119,7 +178,7 @@ START_TEST(symmetric_scale_maps_minus_max_zero_plus_max_to_0_128_255) {
   scratch_path(&s, "m.pgm", path, sizeof path);
   const float m[6] = {-2.0f, -1.0f, 0.0f, 1.0f, 2.0f, 0.5f};
   char err[128] = "untouched";
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 3,
+  TU_OK(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 3,
                                       SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, err, sizeof err));
   ck_assert_str_eq(err, "");
   int w, h;
@@ -139,7 +198,7 @@ START_TEST(minmax_scale_maps_min_to_black_and_max_to_white) {
   char path[128];
   scratch_path(&s, "m.pgm", path, sizeof path);
   const float m[4] = {1.0f, 2.0f, 3.0f, 5.0f};
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 1, 4,
+  TU_OK(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 1, 4,
                                       SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, NULL, 0));
   int w, h;
   unsigned char *px = read_pgm(path, &w, &h);
@@ -166,7 +225,7 @@ START_TEST(constant_and_zero_matrices_are_mid_grey) {
   } cases[] = {{zero, SYMCLONE_PICTURE_SCALE_SYMMETRIC}, {zero, SYMCLONE_PICTURE_SCALE_MINMAX},
                {five, SYMCLONE_PICTURE_SCALE_MINMAX}, {five, SYMCLONE_PICTURE_SCALE_MINMAX_PER_PANEL}};
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-    TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, cases[c].m, 2, 2,
+    TU_OK(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, cases[c].m, 2, 2,
                                         cases[c].scale, 1, 1, NULL, 0));
     int w, h;
     unsigned char *px = read_pgm(path, &w, &h);
@@ -174,7 +233,7 @@ START_TEST(constant_and_zero_matrices_are_mid_grey) {
     free(px);
   }
   /* symmetric: 5 is the top of [-5, 5] */
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, five, 2, 2,
+  TU_OK(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, five, 2, 2,
                                       SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, NULL, 0));
   int w, h;
   unsigned char *px = read_pgm(path, &w, &h);
@@ -190,7 +249,7 @@ START_TEST(nan_is_mid_grey_and_infinities_saturate_without_entering_the_range) {
   char path[128];
   scratch_path(&s, "n.pgm", path, sizeof path);
   const float m[6] = {NAN, INFINITY, -INFINITY, 1.0f, -1.0f, 0.0f};
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 3,
+  TU_OK(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 3,
                                       SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, NULL, 0));
   int w, h;
   unsigned char *px = read_pgm(path, &w, &h);
@@ -200,7 +259,7 @@ START_TEST(nan_is_mid_grey_and_infinities_saturate_without_entering_the_range) {
 
   /* min-max: the range is [-1, 1] from the finite values only */
   const float q[4] = {-1.0f, NAN, 1.0f, 0.0f};
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, q, 2, 2,
+  TU_OK(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, q, 2, 2,
                                       SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, NULL, 0));
   px = read_pgm(path, &w, &h);
   ck_assert_int_eq(px[0], 0);
@@ -211,7 +270,7 @@ START_TEST(nan_is_mid_grey_and_infinities_saturate_without_entering_the_range) {
 
   /* nothing finite at all */
   const float all_nan[3] = {NAN, NAN, NAN};
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, all_nan, 1, 3,
+  TU_OK(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, all_nan, 1, 3,
                                       SYMCLONE_PICTURE_SCALE_MINMAX, 2, 1, NULL, 0));
   px = read_pgm(path, &w, &h);
   ck_assert_int_eq(w, 6);
@@ -243,10 +302,10 @@ START_TEST(grid_places_panels_with_gaps_upscaling_and_blank_cells) {
     panels[k] = k == 4 ? NULL : data[k];
   }
   int w = 0, h = 0;
-  TU_OK(symclone_picture_size(DOWN, ACROSS, R, C, UP, 1, GAP, &w, &h));
+  TU_OK(grid_size(DOWN, ACROSS, R, C, UP, 1, GAP, &w, &h));
   ck_assert_int_eq(w, ACROSS * C * UP + (ACROSS - 1) * GAP);
   ck_assert_int_eq(h, DOWN * R * UP + (DOWN - 1) * GAP);
-  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, DOWN, ACROSS, R, C,
+  TU_OK(draw_grid(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, DOWN, ACROSS, R, C,
                                SYMCLONE_PICTURE_SCALE_SYMMETRIC, UP, 1, GAP, NULL, 0));
   int fw, fh;
   unsigned char *px = read_pgm(path, &fw, &fh);
@@ -277,7 +336,7 @@ START_TEST(per_panel_scales_use_each_panels_own_range) {
   const float small[2] = {-1.0f, 1.0f}, big[2] = {-100.0f, 100.0f};
   const float *panels[2] = {small, big};
   int w, h;
-  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, 1, 2, 1, 2,
+  TU_OK(draw_grid(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, 1, 2, 1, 2,
                                SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL, 1, 1, 1, NULL, 0));
   unsigned char *px = read_pgm(path, &w, &h);
   ck_assert_int_eq(w, 5);
@@ -285,14 +344,14 @@ START_TEST(per_panel_scales_use_each_panels_own_range) {
   for (int i = 0; i < 5; i++) ck_assert_int_eq(px[i], per[i]);
   free(px);
 
-  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, 1, 2, 1, 2,
+  TU_OK(draw_grid(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, 1, 2, 1, 2,
                                SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, 1, NULL, 0));
   px = read_pgm(path, &w, &h);
   const int shared[5] = {doc_level(0.495), doc_level(0.505), 255, 0, 255};
   for (int i = 0; i < 5; i++) ck_assert_int_eq(px[i], shared[i]);
   free(px);
 
-  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, 2, 1, 1, 2,
+  TU_OK(draw_grid(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, 2, 1, 1, 2,
                                SYMCLONE_PICTURE_SCALE_MINMAX_PER_PANEL, 1, 1, 0, NULL, 0));
   px = read_pgm(path, &w, &h);
   ck_assert_int_eq(w, 2);
@@ -329,10 +388,10 @@ START_TEST(downscale_averages_blocks_including_partial_edge_blocks) {
       hi = fmax(hi, mean[i][j]);
     }
   int w, h;
-  TU_OK(symclone_picture_size(1, 1, R, C, UP, D, 5, &w, &h));
+  TU_OK(grid_size(1, 1, R, C, UP, D, 5, &w, &h));
   ck_assert_int_eq(w, 4 * UP);
   ck_assert_int_eq(h, 3 * UP);
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, R, C,
+  TU_OK(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, R, C,
                                       SYMCLONE_PICTURE_SCALE_MINMAX, UP, D, NULL, 0));
   int fw, fh;
   unsigned char *px = read_pgm(path, &fw, &fh);
@@ -348,7 +407,7 @@ START_TEST(downscale_averages_blocks_including_partial_edge_blocks) {
 
   /* a block with a NaN is NaN (mid-grey); the others keep the range */
   float q[4] = {NAN, 1.0f, -1.0f, 3.0f};
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, q, 2, 2,
+  TU_OK(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, q, 2, 2,
                                       SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 2, NULL, 0));
   px = read_pgm(path, &fw, &fh);
   ck_assert_int_eq(fw, 1);
@@ -361,20 +420,20 @@ END_TEST
 
 START_TEST(size_query_covers_the_matrix_comparison_and_feature_map_grid) {
   int w, h;
-  TU_OK(symclone_picture_size(1, 2, 676, 784, 1, 1, 8, &w, &h));
+  TU_OK(grid_size(1, 2, 676, 784, 1, 1, 8, &w, &h));
   ck_assert_int_eq(w, 2 * 784 + 8);
   ck_assert_int_eq(h, 676);
-  TU_OK(symclone_picture_size(4, 3, 26, 26, 4, 1, 6, &w, &h));
+  TU_OK(grid_size(4, 3, 26, 26, 4, 1, 6, &w, &h));
   ck_assert_int_eq(w, 3 * 104 + 2 * 6);
   ck_assert_int_eq(h, 4 * 104 + 3 * 6);
-  TU_OK(symclone_picture_size(1, 1, 6272, 784, 1, 4, 0, &w, &h));
+  TU_OK(grid_size(1, 1, 6272, 784, 1, 4, 0, &w, &h));
   ck_assert_int_eq(w, 196);
   ck_assert_int_eq(h, 1568);
   /* the largest canvas that fits */
-  TU_OK(symclone_picture_size(1, 1, INT_MAX, 1, 1, 1, 0, &w, &h));
+  TU_OK(grid_size(1, 1, INT_MAX, 1, 1, 1, 0, &w, &h));
   ck_assert_int_eq(h, INT_MAX);
   /* gap between a single row of panels does not count vertically */
-  TU_OK(symclone_picture_size(1, 2, 3, 3, 1, 1, INT_MAX / 2, &w, &h));
+  TU_OK(grid_size(1, 2, 3, 3, 1, 1, INT_MAX / 2, &w, &h));
   ck_assert_int_eq(h, 3);
   ck_assert_int_eq(w, 6 + INT_MAX / 2);
 }
@@ -406,7 +465,7 @@ START_TEST(png_has_signature_rgb_header_valid_chunks_or_is_not_available) {
   a[0] = NAN;
   const float *panels[2] = {a, b};
   char err[128];
-  symclone_status st = symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PNG, panels, 1, 2, 3, 4,
+  symclone_status st = draw_grid(path, SYMCLONE_PICTURE_FORMAT_PNG, panels, 1, 2, 3, 4,
                                               SYMCLONE_PICTURE_SCALE_SYMMETRIC, 2, 1, 1, err,
                                               sizeof err);
   if (!symclone_picture_png_available()) {
@@ -448,7 +507,7 @@ START_TEST(png_has_signature_rgb_header_valid_chunks_or_is_not_available) {
   free(f);
 
   /* the min-max (viridis) map too */
-  TU_OK(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_AUTO, panels, 2, 1, 3, 4,
+  TU_OK(draw_grid(path, SYMCLONE_PICTURE_FORMAT_AUTO, panels, 2, 1, 3, 4,
                                SYMCLONE_PICTURE_SCALE_MINMAX_PER_PANEL, 1, 1, 0, NULL, 0));
   f = read_file(path, &len);
   ck_assert_int_eq(memcmp(f, sig, 8), 0);
@@ -465,13 +524,13 @@ START_TEST(auto_format_follows_the_extension_in_any_case) {
   char path[128];
   const float m[4] = {1, 2, 3, 4};
   scratch_path(&s, "a.PGM", path, sizeof path);
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_AUTO, m, 2, 2,
+  TU_OK(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_AUTO, m, 2, 2,
                                       SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, NULL, 0));
   int w, h;
   free(read_pgm(path, &w, &h));
 
   scratch_path(&s, "b.Png", path, sizeof path);
-  symclone_status st = symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_AUTO, m, 2, 2,
+  symclone_status st = draw_matrix(path, SYMCLONE_PICTURE_FORMAT_AUTO, m, 2, 2,
                                                      SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, NULL, 0);
   if (symclone_picture_png_available()) {
     ck_assert_int_eq(st, SYMCLONE_OK);
@@ -488,7 +547,7 @@ START_TEST(auto_format_follows_the_extension_in_any_case) {
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     scratch_path(&s, bad[i], path, sizeof path);
     char err[128] = "";
-    ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_AUTO, m, 2, 2,
+    ck_assert_int_eq(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_AUTO, m, 2, 2,
                                                    SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, err,
                                                    sizeof err),
                      SYMCLONE_ERR_ARG);
@@ -507,16 +566,16 @@ START_TEST(rewrite_replaces_the_file_and_never_clobbers_a_foreign_temp_name) {
   scratch_make(&s);
   char path[128], foreign[160];
   scratch_path(&s, "r.pgm", path, sizeof path);
-  snprintf(foreign, sizeof foreign, "%s.tmp0", path);
+  snprintf(foreign, sizeof foreign, "%s/.r.pgm.symclone-tmp-AAAAAA", s.dir);
   FILE *f = fopen(foreign, "wb");
   ck_assert_ptr_nonnull(f);
   fputs("keep", f);
   fclose(f);
 
   const float one[1] = {1.0f}, two[4] = {-1, 1, -1, 1};
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, one, 1, 1,
+  TU_OK(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, one, 1, 1,
                                       SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, NULL, 0));
-  TU_OK(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, two, 2, 2,
+  TU_OK(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, two, 2, 2,
                                       SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1, NULL, 0));
   int w, h;
   unsigned char *px = read_pgm(path, &w, &h);
@@ -536,7 +595,7 @@ START_TEST(rewrite_replaces_the_file_and_never_clobbers_a_foreign_temp_name) {
 }
 END_TEST
 
-START_TEST(unwritable_places_fail_with_io_and_leave_nothing_behind) {
+START_TEST(unwritable_places_are_refused_and_leave_nothing_behind) {
   scratch s;
   scratch_make(&s);
   char path[160], err[256];
@@ -545,18 +604,18 @@ START_TEST(unwritable_places_fail_with_io_and_leave_nothing_behind) {
   /* a missing directory */
   scratch_path(&s, "missing/x.pgm", path, sizeof path);
   err[0] = '\0';
-  ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
+  ck_assert_int_eq(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
                                                  SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, err, sizeof err),
                    SYMCLONE_ERR_IO);
   ck_assert_ptr_nonnull(strstr(err, "missing"));
 
-  /* the target is a directory: the rename fails after the data are written,
-   * and the temporary file must go */
+  /* the target is a directory: refused before anything is written */
   scratch_path(&s, "target.pgm", path, sizeof path);
   ck_assert_int_eq(mkdir(path, 0700), 0);
-  ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
+  ck_assert_int_eq(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
                                                  SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, err, sizeof err),
-                   SYMCLONE_ERR_IO);
+                   SYMCLONE_ERR_PATH);
+  ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
   char names[8][256];
   ck_assert_int_eq(list_dir(s.dir, names, 8), 1);
   ck_assert_str_eq(names[0], "target.pgm");
@@ -568,13 +627,57 @@ START_TEST(unwritable_places_fail_with_io_and_leave_nothing_behind) {
     scratch_path(&s, "ro", ro, sizeof ro);
     ck_assert_int_eq(mkdir(ro, 0500), 0);
     snprintf(path, sizeof path, "%s/x.pgm", ro);
-    ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
+    ck_assert_int_eq(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
                                                    SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, NULL, 0),
                      SYMCLONE_ERR_IO);
     ck_assert_int_eq(list_dir(ro, names, 8), 0);
     ck_assert_int_eq(rmdir(ro), 0);
   }
   ck_assert_int_eq(list_dir(s.dir, names, 8), 0);
+  scratch_remove(&s);
+}
+END_TEST
+
+/* Pictures are saved by the library's one file writer: through a symbolic
+ * link, keeping the replaced file's permission bits, never over a FIFO or
+ * a file without any write bit (root included), nothing left behind. */
+START_TEST(saving_writes_through_links_and_keeps_modes) {
+  scratch s;
+  scratch_make(&s);
+  char path[160], link[160], fifo[160], err[256];
+  const float m[4] = {1, 2, 3, 4};
+  scratch_path(&s, "t.pgm", path, sizeof path);
+  scratch_path(&s, "l.pgm", link, sizeof link);
+  scratch_path(&s, "f.pgm", fifo, sizeof fifo);
+  TU_OK(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2, SYMCLONE_PICTURE_SCALE_MINMAX, 1,
+                    1, NULL, 0));
+  ck_assert_int_eq(chmod(path, 0604), 0);
+  ck_assert_int_eq(symlink("t.pgm", link), 0);
+  TU_OK(draw_matrix(link, SYMCLONE_PICTURE_FORMAT_AUTO, m, 2, 2, SYMCLONE_PICTURE_SCALE_MINMAX, 3,
+                    1, NULL, 0));
+  struct stat sb;
+  ck_assert_int_eq(lstat(link, &sb), 0);
+  ck_assert(S_ISLNK(sb.st_mode));
+  ck_assert_int_eq(stat(path, &sb), 0);
+  ck_assert_int_eq(sb.st_mode & 07777, 0604);
+  int w, h;
+  free(read_pgm(path, &w, &h));
+  ck_assert_int_eq(w, 6); /* the second picture, upscaled 3 */
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+  ck_assert_int_eq(draw_matrix(fifo, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
+                               SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, err, sizeof err),
+                   SYMCLONE_ERR_PATH);
+  ck_assert_int_eq(lstat(fifo, &sb), 0);
+  ck_assert(S_ISFIFO(sb.st_mode));
+  ck_assert_int_eq(chmod(path, 0444), 0);
+  ck_assert_int_eq(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
+                               SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, err, sizeof err),
+                   SYMCLONE_ERR_IO);
+  ck_assert_ptr_nonnull(strstr(err, "EACCES"));
+  free(read_pgm(path, &w, &h));
+  ck_assert_int_eq(w, 6); /* untouched */
+  char names[8][256];
+  ck_assert_int_eq(list_dir(s.dir, names, 8), 3);
   scratch_remove(&s);
 }
 END_TEST
@@ -591,33 +694,39 @@ START_TEST(null_arguments_are_refused_with_a_message) {
   const float *one[1] = {m};
   int w, h;
   err[0] = '\0';
-  ck_assert_int_eq(symclone_picture_write_matrix(NULL, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
+  ck_assert_int_eq(draw_matrix(NULL, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
                                                  SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, err, sizeof err),
                    SYMCLONE_ERR_NULL);
   ck_assert_uint_gt(strlen(err), 0);
-  ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, NULL, 2, 2,
+  ck_assert_int_eq(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, NULL, 2, 2,
                                                  SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, NULL, 0),
                    SYMCLONE_ERR_NULL);
-  ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, NULL, 1, 1, 2, 2,
+  ck_assert_int_eq(draw_grid(path, SYMCLONE_PICTURE_FORMAT_PGM, NULL, 1, 1, 2, 2,
                                           SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, 0, NULL, 0),
                    SYMCLONE_ERR_NULL);
-  ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, 1, 2, 2, 2,
+  ck_assert_int_eq(draw_grid(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, 1, 2, 2, 2,
                                           SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, 0, err, sizeof err),
                    SYMCLONE_ERR_NULL);
   ck_assert_ptr_nonnull(strstr(err, "panel"));
-  ck_assert_int_eq(symclone_picture_write(NULL, SYMCLONE_PICTURE_FORMAT_PGM, one, 1, 1, 2, 2,
+  ck_assert_int_eq(draw_grid(NULL, SYMCLONE_PICTURE_FORMAT_PGM, one, 1, 1, 2, 2,
                                           SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, 0, NULL, 0),
                    SYMCLONE_ERR_NULL);
-  ck_assert_int_eq(symclone_picture_size(1, 1, 2, 2, 1, 1, 0, NULL, &h), SYMCLONE_ERR_NULL);
-  ck_assert_int_eq(symclone_picture_size(1, 1, 2, 2, 1, 1, 0, &w, NULL), SYMCLONE_ERR_NULL);
-  /* a short message buffer is truncated, never overrun */
-  char tiny[6];
-  memset(tiny, 'z', sizeof tiny);
-  ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, 1, 2, 2, 2,
-                                          SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, 0, tiny, 4),
-                   SYMCLONE_ERR_NULL);
-  ck_assert_uint_eq(strlen(tiny), 3);
-  ck_assert_int_eq(tiny[4], 'z');
+  ck_assert_int_eq(grid_size(1, 1, 2, 2, 1, 1, 0, NULL, &h), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(grid_size(1, 1, 2, 2, 1, 1, 0, &w, NULL), SYMCLONE_ERR_NULL);
+  /* the handle itself */
+  symclone_picture *pic;
+  ck_assert_int_eq(symclone_picture_create(NULL, 1, 1, 2, 2), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_picture_write(NULL, path, one), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_picture_size(NULL, &w, &h), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_picture_set(NULL, SYMCLONE_PICTURE_GAP, 1), SYMCLONE_ERR_NULL);
+  double v;
+  ck_assert_int_eq(symclone_picture_get(NULL, SYMCLONE_PICTURE_GAP, &v), SYMCLONE_ERR_NULL);
+  ck_assert_str_eq(symclone_picture_last_error(NULL), "");
+  TU_OK(symclone_picture_create(&pic, 1, 1, 2, 2));
+  ck_assert_int_eq(symclone_picture_get(pic, SYMCLONE_PICTURE_GAP, NULL), SYMCLONE_ERR_NULL);
+  ck_assert_uint_gt(strlen(symclone_picture_last_error(pic)), 0);
+  symclone_picture_free(pic);
+  symclone_picture_free(NULL);
   char names[4][256];
   ck_assert_int_eq(list_dir(s.dir, names, 4), 0);
   scratch_remove(&s);
@@ -638,15 +747,19 @@ START_TEST(zero_and_negative_sizes_are_refused) {
                         {1, 1, 2, 2, -3, 1, 0}, {1, 1, 2, 2, 1, INT_MIN, 0}};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     const int *b = bad[i];
+    /* a bad grid or panel size: refused by create, status only; a bad
+     * factor or gap: refused by set, with a message naming the setting */
+    int grid_bad = b[0] < 1 || b[1] < 1 || b[2] < 1 || b[3] < 1;
+    symclone_status want = grid_bad ? SYMCLONE_ERR_SIZE : SYMCLONE_ERR_SETTING;
     char err[128] = "";
-    ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, p, b[0], b[1], b[2],
+    ck_assert_int_eq(draw_grid(path, SYMCLONE_PICTURE_FORMAT_PGM, p, b[0], b[1], b[2],
                                             b[3], SYMCLONE_PICTURE_SCALE_SYMMETRIC, b[4], b[5], b[6],
                                             err, sizeof err),
-                     SYMCLONE_ERR_SIZE);
-    ck_assert_uint_gt(strlen(err), 0);
+                     want);
+    if (!grid_bad)
+      ck_assert_msg(strstr(err, b[6] < 0 ? "gap" : "scale") != NULL, "message \"%s\"", err);
     int w, h;
-    ck_assert_int_eq(symclone_picture_size(b[0], b[1], b[2], b[3], b[4], b[5], b[6], &w, &h),
-                     SYMCLONE_ERR_SIZE);
+    ck_assert_int_eq(grid_size(b[0], b[1], b[2], b[3], b[4], b[5], b[6], &w, &h), want);
   }
   char names[4][256];
   ck_assert_int_eq(list_dir(s.dir, names, 4), 0);
@@ -670,12 +783,12 @@ START_TEST(overflowing_canvas_sizes_are_refused) {
                          {1, 1, INT_MAX, INT_MAX, INT_MAX, 1, 0}};
   for (size_t i = 0; i < sizeof over / sizeof over[0]; i++) {
     const int *b = over[i];
-    ck_assert_int_eq(symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, p, b[0], b[1], b[2],
+    ck_assert_int_eq(draw_grid(path, SYMCLONE_PICTURE_FORMAT_PGM, p, b[0], b[1], b[2],
                                             b[3], SYMCLONE_PICTURE_SCALE_SYMMETRIC, b[4], b[5], b[6],
                                             NULL, 0),
                      SYMCLONE_ERR_OVERFLOW);
     int w, h;
-    ck_assert_int_eq(symclone_picture_size(b[0], b[1], b[2], b[3], b[4], b[5], b[6], &w, &h),
+    ck_assert_int_eq(grid_size(b[0], b[1], b[2], b[3], b[4], b[5], b[6], &w, &h),
                      SYMCLONE_ERR_OVERFLOW);
   }
   char names[4][256];
@@ -690,15 +803,33 @@ START_TEST(unknown_format_and_scale_are_refused) {
   char path[128];
   scratch_path(&s, "x.pgm", path, sizeof path);
   const float m[4] = {1, 2, 3, 4};
-  ck_assert_int_eq(symclone_picture_write_matrix(path, (symclone_picture_format)7, m, 2, 2,
+  ck_assert_int_eq(draw_matrix(path, (symclone_picture_format)7, m, 2, 2,
                                                  SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, NULL, 0),
-                   SYMCLONE_ERR_ARG);
-  ck_assert_int_eq(symclone_picture_write_matrix(path, (symclone_picture_format)-1, m, 2, 2,
+                   SYMCLONE_ERR_SETTING);
+  ck_assert_int_eq(draw_matrix(path, (symclone_picture_format)-1, m, 2, 2,
                                                  SYMCLONE_PICTURE_SCALE_MINMAX, 1, 1, NULL, 0),
-                   SYMCLONE_ERR_ARG);
-  ck_assert_int_eq(symclone_picture_write_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
+                   SYMCLONE_ERR_SETTING);
+  ck_assert_int_eq(draw_matrix(path, SYMCLONE_PICTURE_FORMAT_PGM, m, 2, 2,
                                                  (symclone_picture_scale)4, 1, 1, NULL, 0),
-                   SYMCLONE_ERR_ARG);
+                   SYMCLONE_ERR_SETTING);
+  /* settings of another object, and the defaults */
+  symclone_picture *pic;
+  TU_OK(symclone_picture_create(&pic, 1, 1, 2, 2));
+  ck_assert_int_eq(symclone_picture_set(pic, SYMCLONE_LOADER_MAX_BYTES, 4096), SYMCLONE_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(symclone_picture_last_error(pic), "loader"));
+  const symclone_setting keys[5] = {SYMCLONE_PICTURE_FORMAT, SYMCLONE_PICTURE_SCALE,
+                                    SYMCLONE_PICTURE_UPSCALE, SYMCLONE_PICTURE_DOWNSCALE,
+                                    SYMCLONE_PICTURE_GAP};
+  const double defaults[5] = {SYMCLONE_PICTURE_FORMAT_AUTO, SYMCLONE_PICTURE_SCALE_SYMMETRIC, 1, 1,
+                              0};
+  for (int k = 0; k < 5; k++) {
+    double v, def;
+    TU_OK(symclone_picture_get(pic, keys[k], &v));
+    ck_assert(v == defaults[k]);
+    TU_OK(symclone_setting_bounds(keys[k], NULL, NULL, &def));
+    ck_assert(def == defaults[k]);
+  }
+  symclone_picture_free(pic);
   ck_assert_int_eq(file_exists(path), 0);
   scratch_remove(&s);
 }
@@ -727,7 +858,8 @@ static Suite *picture_suite(void) {
 
   tc = tcase_create("files");
   tcase_add_test(tc, rewrite_replaces_the_file_and_never_clobbers_a_foreign_temp_name);
-  tcase_add_test(tc, unwritable_places_fail_with_io_and_leave_nothing_behind);
+  tcase_add_test(tc, unwritable_places_are_refused_and_leave_nothing_behind);
+  tcase_add_test(tc, saving_writes_through_links_and_keeps_modes);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");

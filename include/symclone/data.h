@@ -16,9 +16,9 @@
  * status code and where the data lives on a machine.
  *
  * Creation functions write *out only on success, and never hand out a
- * partial dataset.  The loader has no handle to keep a message on, so it
- * takes an optional buffer for one; the other operations leave their message
- * on the input dataset (symclone_dataset_last_error()).
+ * partial dataset.  The IDX loader keeps its message on the loader handle
+ * it is given (symclone_loader_last_error()); the other operations leave
+ * their message on the input dataset (symclone_dataset_last_error()).
  *
  * Thread safety: a dataset is immutable after creation and may be shared by
  * any number of threads.  The last-error message is per handle; when several
@@ -29,6 +29,7 @@
 
 #include <stdint.h>
 #include <symclone/common.h>
+#include <symclone/loader.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,14 +45,20 @@ typedef struct symclone_dataset symclone_dataset;
 
 /* Load an IDX pair.  num_classes is the number of classes (1 to 256; 0 means
  * 10, the MNIST and Fashion-MNIST value): every label must be below it.
- * errbuf (may be NULL, errlen bytes) receives a one-line message on failure,
- * for example "images: magic 0x00000802 is not 0x00000803 (ubyte images)",
- * and "" on success.
+ * loader (may be NULL: the defaults, status only) gives the memory budget
+ * and keeps a one-line message on failure (<symclone/loader.h>), for
+ * example "images: magic 0x00000802 is not 0x00000803 (ubyte images)".
+ * The budget bounds the file contents as read plus the dataset: count *
+ * rows * cols * 5 + count * (1 + sizeof(int)) bytes, checked from the
+ * headers before anything is allocated for the contents.  A gzip stream
+ * is decompressed only up to the size its header gives.
  * Returns SYMCLONE_ERR_NULL (out or a path NULL), SYMCLONE_ERR_SIZE
- * (num_classes out of range), SYMCLONE_ERR_IO (a file cannot be opened or
- * read), SYMCLONE_ERR_FORMAT (wrong magic, a dimension of 0),
- * SYMCLONE_ERR_OVERFLOW (the dimensions' product does not fit in memory
- * arithmetic), SYMCLONE_ERR_TRUNCATED (the file or the gzip stream ends
+ * (num_classes out of range), SYMCLONE_ERR_PATH (a path that is not a
+ * regular file, such as a directory or a FIFO), SYMCLONE_ERR_IO (a file
+ * cannot be opened or read), SYMCLONE_ERR_FORMAT (wrong magic, a dimension
+ * of 0), SYMCLONE_ERR_OVERFLOW (the dimensions' product does not fit in
+ * memory arithmetic), SYMCLONE_ERR_BUDGET (the headers declare more than
+ * the budget), SYMCLONE_ERR_TRUNCATED (the file or the gzip stream ends
  * before the size its header gives; an empty file), SYMCLONE_ERR_CORRUPT
  * (bytes after the size its header gives, or a damaged gzip stream),
  * SYMCLONE_ERR_SHAPE (the two files hold different counts), SYMCLONE_ERR_DATA
@@ -61,7 +68,7 @@ typedef struct symclone_dataset symclone_dataset;
 SYMCLONE_API symclone_status symclone_dataset_load_idx(symclone_dataset **out,
                                                        const char *images_path,
                                                        const char *labels_path, int num_classes,
-                                                       char *errbuf, size_t errlen);
+                                                       symclone_loader *loader);
 
 /* Make a dataset from caller arrays, which are copied:
  * images[count][rows][cols] and labels[count].  Pixel values are not
@@ -80,13 +87,18 @@ SYMCLONE_API void symclone_dataset_free(symclone_dataset *ds);
 
 /* Write the dataset as an IDX pair, gzip-compressed if gzip is non-zero.
  * Pixels are clamped to [0, 1] and stored as round(255 * v), so a loaded
- * dataset round-trips exactly.  Each file is written to a new temporary file
- * beside it, flushed to disk and renamed over the name only when complete,
- * and both files are complete before either is renamed: a name never shows
- * a partial file.  A failed call removes its temporary files.
- * Returns SYMCLONE_ERR_NULL, SYMCLONE_ERR_DATA (a label > 255: IDX labels
- * are bytes), SYMCLONE_ERR_IO, SYMCLONE_ERR_NOT_AVAILABLE (gzip without
- * zlib), SYMCLONE_ERR_NOMEM. */
+ * dataset round-trips exactly.  Each file is saved as every file of the
+ * library is (docs/file-format.md, "Writing": written through a
+ * symbolic link, never over a directory, device or FIFO, never over a file
+ * the caller may not write, permission bits kept, replaced in one step
+ * only when complete), and both files are complete before either is put
+ * in place.  The two paths must name two files: the same path twice, or
+ * two names of one file (a symbolic or hard link), is refused before
+ * anything is written.
+ * Returns SYMCLONE_ERR_NULL, SYMCLONE_ERR_PATH (the same file twice, or a
+ * path naming something other than a regular file), SYMCLONE_ERR_DATA (a
+ * label > 255: IDX labels are bytes), SYMCLONE_ERR_IO,
+ * SYMCLONE_ERR_NOT_AVAILABLE (gzip without zlib), SYMCLONE_ERR_NOMEM. */
 SYMCLONE_API symclone_status symclone_dataset_save_idx(const symclone_dataset *ds,
                                                        const char *images_path,
                                                        const char *labels_path, int gzip);

@@ -10,10 +10,11 @@
  *    convolutions) is shifted by the same shift written signed,
  *    (sy, sx) with sy in (-H/2, H/2] and sx in (-W/2, W/2], taken modulo
  *    Ho and Wo (docs/diagnostics.md).
- *  - Cn: the group-field action (rotation and orientation cycling) on a
- *    field with n = order orientations, the planar action on one with 1;
- *    other orientation counts are refused (SYMCLONE_ERR_GROUP).  Quarter
- *    turns (n divisible by 4) need square fields (SYMCLONE_ERR_SHAPE).
+ *  - Cn and Dn: the group-field action (rotation or reflection and the
+ *    permutation of the orientations) on a field with order orientations
+ *    (n for Cn, 2n for Dn), the planar action on one with 1; other
+ *    orientation counts are refused (SYMCLONE_ERR_GROUP).  Quarter turns
+ *    (n divisible by 4) need square fields (SYMCLONE_ERR_SHAPE).
  *
  * Settings (symclone_diag_set, SYMCLONE_DIAG_* keys of <symclone/settings.h>):
  *   MASK          which output pixels an equivariance error compares, a
@@ -88,7 +89,7 @@ typedef enum symclone_mask {
  * SYMCLONE_ERR_SIZE (a shape entry < 1), SYMCLONE_ERR_OVERFLOW (a field
  * larger than INT_MAX values), SYMCLONE_ERR_SHAPE (the input field not the
  * T2 torus' size, a non-square field for quarter turns), SYMCLONE_ERR_GROUP
- * (orientations neither 1 nor the order of Cn), SYMCLONE_ERR_NOMEM. */
+ * (orientations neither 1 nor the order of Cn or Dn), SYMCLONE_ERR_NOMEM. */
 SYMCLONE_API symclone_status symclone_diag_create(symclone_diag **out,
                                                   const symclone_group *group,
                                                   const int in_shape[4], const int out_shape[4]);
@@ -142,10 +143,10 @@ SYMCLONE_API symclone_status symclone_diag_equivariance_error(symclone_diag *dia
  *  - T2: CIRCULAR padding -> SYMCLONE_MASK_NONE; VALID ->
  *    SYMCLONE_MASK_SHIFT_INTERIOR, margin 0; ZERO -> SHIFT_INTERIOR,
  *    margin k/2 (all exact for a convolution);
- *  - exact Cn (C1, C2, C4): SYMCLONE_MASK_NONE;
- *  - interpolated Cn: SYMCLONE_MASK_DISC, margin 0 (the whole inscribed
- *    disc); use symclone_diag_equivariance_error with a margin for the
- *    deeper interior;
+ *  - exact Cn and Dn (C1, C2, C4, D1, D2, D4): SYMCLONE_MASK_NONE;
+ *  - interpolated Cn and Dn: SYMCLONE_MASK_DISC, margin 0 (the whole
+ *    inscribed disc); use symclone_diag_equivariance_error with a margin
+ *    for the deeper interior;
  *  - layers without padding (ReLU, pooling): SYMCLONE_MASK_NONE.
  * A dense layer has no field shapes and is refused
  * (SYMCLONE_ERR_UNSUPPORTED): wrap it in an operator.  Errors as
@@ -161,13 +162,14 @@ SYMCLONE_API symclone_status symclone_diag_layer_equivariance_error(symclone_dia
  * y = W x):
  *     P = 1/|G| sum_g rho_out(g^-1) W rho_in(g)
  * with rho(g) the matrix of the action of g.  For exact groups (T2, C1,
- * C2, C4) with equal input and output tori, P is the orthogonal projection
- * (Frobenius inner product) onto the equivariant matrices: P(P(W)) = P(W).
- * For interpolated rotations it is an approximate projection, exactly
- * equivariant under the quarter turns of Cn only; for T2 with an output
- * torus other than the input torus it is an average over the shifts and
- * not idempotent (docs/diagnostics.md).  Exact groups need in_size,
- * out_size <= 2^24.
+ * C2, C4, D1, D2, D4) with equal input and output tori, P is the
+ * orthogonal projection (Frobenius inner product) onto the equivariant
+ * matrices: P(P(W)) = P(W).  For interpolated rotations it is an
+ * approximate projection, equivariant (to float rounding) under the exact
+ * elements only: the quarter turns of Cn, and in Dn those and their mirror
+ * images.  For T2 with an output torus other than the input torus it is
+ * an average over the shifts and not idempotent (docs/diagnostics.md).
+ * Exact groups need in_size, out_size <= 2^24.
  * P may be W itself (in place); otherwise the two must not overlap.
  * Returns SYMCLONE_ERR_NULL, SYMCLONE_ERR_SIZE (a field too large for an
  * exact group), SYMCLONE_ERR_OVERFLOW (the matrix does not fit in memory

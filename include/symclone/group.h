@@ -1,8 +1,9 @@
 /* libsymclone: symmetry groups and how they act on feature maps.
  *
  * Fields are float32 arrays in C order.  A planar field has shape
- * [C][H][W]; a group field (regular representation of a cyclic group of
- * order n) has shape [C][n][H][W], the second axis being the orientation s.
+ * [C][H][W]; a group field (regular representation of a group G of order
+ * |G|: n for Cn, 2n for Dn) has shape [C][|G|][H][W], the second axis being
+ * the orientation s, itself an element of G.
  *
  * Groups:
  *  - T2 on an H x W torus: element g encodes the shift (dy, dx) as
@@ -20,6 +21,19 @@
  *    are not to be trusted; see docs/conventions.md for measured errors).
  *    On a group field r also cycles the orientations:
  *    (r f)[c][s] = R_r f[c][(s - r) mod n].
+ *  - Dn, dihedral groups (n rotations and n reflections; D1 is a single
+ *    mirror): element g = m * n + r, m in {0, 1}, r in [0, n), is
+ *    R_r M^m, "mirror m times, then rotate by r steps", with R_r the
+ *    rotation r of Cn and M the mirror about the vertical axis through the
+ *    grid centre, (M f)[y][x] = f[y][W-1-x] (numpy's fliplr).  So elements
+ *    0 .. n-1 are the rotations of Cn (acting bit for bit as Cn's) and
+ *    n .. 2n-1 the reflections, element n being M itself.  Since
+ *    M R_r M = R_-r, (m1, r1) * (m2, r2) = (m1 xor m2, r1 + (-1)^m1 r2 mod n);
+ *    a reflection is its own inverse.  M is an exact permutation of any
+ *    H x W field; the rotations are exact or interpolated as for Cn, so D1,
+ *    D2 and D4 act by permutations.  On a group field of 2n orientations,
+ *    in the same order as the elements (the n rotated ones, then the n
+ *    mirrored ones):  (g f)[c][s] = R_r M^m f[c][g^-1 * s].
  *
  * Composition is g*h ("apply h, then g"); act(g*h) = act(g) o act(h).
  *
@@ -39,8 +53,9 @@ extern "C" {
 typedef struct symclone_group symclone_group;
 
 typedef enum symclone_group_kind {
-  SYMCLONE_GROUP_T2 = 1,     /* translations of an H x W torus */
-  SYMCLONE_GROUP_CYCLIC = 2  /* rotations Cn */
+  SYMCLONE_GROUP_T2 = 1,      /* translations of an H x W torus */
+  SYMCLONE_GROUP_CYCLIC = 2,  /* rotations Cn */
+  SYMCLONE_GROUP_DIHEDRAL = 3 /* rotations and reflections Dn */
 } symclone_group_kind;
 
 /* Create the translation group of an height x width torus.
@@ -54,20 +69,26 @@ SYMCLONE_API symclone_status symclone_group_create_t2(symclone_group **out, int 
  * Returns SYMCLONE_ERR_GROUP for n < 1 (n > 360 is refused too). */
 SYMCLONE_API symclone_status symclone_group_create_cyclic(symclone_group **out, int n);
 
+/* Create the dihedral group Dn of order 2n, n >= 1 (n = 4 is the square's
+ * symmetry group, the point group of p4m; n = 1 is a single mirror).
+ * Returns SYMCLONE_ERR_NULL if out is NULL, SYMCLONE_ERR_GROUP for n < 1
+ * or n > 360 (as Cn), SYMCLONE_ERR_NOMEM. */
+SYMCLONE_API symclone_status symclone_group_create_dihedral(symclone_group **out, int n);
+
 /* Free a group; NULL is accepted. */
 SYMCLONE_API void symclone_group_free(symclone_group *group);
 
 /* Kind of the group, or 0 for NULL. */
 SYMCLONE_API symclone_group_kind symclone_group_kind_of(const symclone_group *group);
 
-/* Number of elements (H*W for T2, n for Cn), or 0 for NULL. */
+/* Number of elements (H*W for T2, n for Cn, 2n for Dn), or 0 for NULL. */
 SYMCLONE_API int symclone_group_order(const symclone_group *group);
 
 /* The identity element (always 0). */
 SYMCLONE_API int symclone_group_identity(const symclone_group *group);
 
 /* 1 if every element acts as an exact permutation of pixels (T2, C1, C2,
- * C4), 0 if some elements interpolate, -1 for NULL. */
+ * C4, D1, D2, D4), 0 if some elements interpolate, -1 for NULL. */
 SYMCLONE_API int symclone_group_is_exact(const symclone_group *group);
 
 /* *out = a * b (apply b first).  SYMCLONE_ERR_GROUP if a or b is not an
@@ -79,29 +100,30 @@ SYMCLONE_API symclone_status symclone_group_compose(const symclone_group *group,
 SYMCLONE_API symclone_status symclone_group_inverse(const symclone_group *group, int a, int *out);
 
 /* For T2: the element of the shift (dy, dx); any integers, taken modulo
- * (H, W).  SYMCLONE_ERR_UNSUPPORTED on a cyclic group. */
+ * (H, W).  SYMCLONE_ERR_UNSUPPORTED on a cyclic or dihedral group. */
 SYMCLONE_API symclone_status symclone_group_t2_element(const symclone_group *group, int dy, int dx,
                                                        int *out);
 
 /* For T2: the shift (dy, dx) of element g, 0 <= dy < H, 0 <= dx < W
- * (either pointer may be NULL).  SYMCLONE_ERR_UNSUPPORTED on a cyclic
- * group. */
+ * (either pointer may be NULL).  SYMCLONE_ERR_UNSUPPORTED on a cyclic or
+ * dihedral group. */
 SYMCLONE_API symclone_status symclone_group_t2_shift(const symclone_group *group, int g, int *dy,
                                                      int *dx);
 
 /* Apply element g to a planar field in[channels][height][width], writing
  * out (same shape; in and out must not overlap).
  * T2 requires (height, width) to be the torus' size (SYMCLONE_ERR_SHAPE
- * otherwise).  Cn accepts any size for angles that are multiples of 180
- * degrees and requires height == width for quarter turns; interpolated
- * rotations accept any size. */
+ * otherwise).  Cn and Dn accept any size for angles that are multiples of
+ * 180 degrees (the mirror included) and require height == width for
+ * quarter turns; interpolated rotations accept any size. */
 SYMCLONE_API symclone_status symclone_group_act_planar(const symclone_group *group, int g,
                                                        int channels, int height, int width,
                                                        const float *in, float *out);
 
 /* Apply element g to a group field in[channels][orientations][height][width].
- * For Cn, orientations must equal n (SYMCLONE_ERR_GROUP otherwise); for T2
- * any orientations >= 1 is accepted and each is shifted alike. */
+ * For Cn, orientations must equal n, for Dn 2n (SYMCLONE_ERR_GROUP
+ * otherwise); for T2 any orientations >= 1 is accepted and each is shifted
+ * alike. */
 SYMCLONE_API symclone_status symclone_group_act_group(const symclone_group *group, int g,
                                                       int channels, int orientations, int height,
                                                       int width, const float *in, float *out);

@@ -5,20 +5,33 @@
  * whole family of teacher instances (one theta per call) and is immutable
  * after creation.  Fields are batched: x[batch][input_size], y[batch][
  * output_size], each sample a planar field [C][H][W] or a group field
- * [C][n][H][W] (see group.h for the conventions).
+ * [C][|G|][H][W] (see group.h for the conventions: |G| = n orientations
+ * for Cn, 2n for Dn, in the order of the group's elements).
  *
  * Parameter layouts (weights first, then one bias per output channel if the
  * layer has a bias):
- *   conv2d          w[out][in][k][k]
- *   lifting (Z2->Cn) w[out][in][k][k]          rotated n times internally
- *   group conv      w[out][in][n][k][k]        slice s = input orientation
- *   dense           W[out][in]
+ *   conv2d               w[out][in][k][k]
+ *   lifting (Z2->Cn)     w[out][in][k][k]       rotated n times internally
+ *   group conv (Cn->Cn)  w[out][in][n][k][k]    slice s = input orientation
+ *   dihedral lifting (Z2->Dn)  w[out][in][k][k]       transformed 2n times
+ *   dihedral group conv (Dn->Dn) w[out][in][2n][k][k] slice s = input
+ *                                                     orientation
+ *   dense                W[out][in]
  * All convolutions are cross-correlations with stride 1 and odd kernels:
  *   conv2d:   y[o] = b[o] + sum_i w[o][i] (*) x[i]
  *   lifting:  y[o][r] = b[o] + sum_i (R_r w[o][i]) (*) x[i]
  *   group:    y[o][r] = b[o] + sum_i sum_s (R_r w[o][i][(s - r) mod n]) (*) x[i][s]
+ *   dihedral lifting:  y[o][g] = b[o] + sum_i (T_g w[o][i]) (*) x[i]
+ *   dihedral group:    y[o][g] = b[o] + sum_i sum_s (T_g w[o][i][g^-1 s]) (*) x[i][s]
  * where R_r rotates a k x k filter about its centre (group.h), exactly for
- * quarter turns and by bilinear interpolation otherwise.
+ * quarter turns and by bilinear interpolation otherwise, and for an element
+ * g = m * n + r of Dn, T_g = R_r M^m mirrors the filter about its vertical
+ * axis if m = 1 and then rotates it by R_r; g^-1 s is Dn's group law.  So
+ * output orientation g holds the response to the filter transformed by g,
+ * and each layer commutes with the group-field action of group.h:
+ * f(g x) = g f(x).  For n = 4 the dihedral layers are p4m's lifting and
+ * group convolutions (GrouPy's P4MConvZ2 and P4MConvP4M), n = 1 is a single
+ * mirror.
  * Padding: VALID gives (H-k+1) x (W-k+1) outputs; ZERO and CIRCULAR keep
  * H x W, padding with zeros or wrapping around the torus.
  *
@@ -59,8 +72,10 @@ typedef enum symclone_layer_kind {
   SYMCLONE_LAYER_ORIENT_POOL = 6,
   SYMCLONE_LAYER_GLOBAL_AVGPOOL = 7,
   SYMCLONE_LAYER_DENSE = 8,
-  SYMCLONE_LAYER_CLONED = 9  /* a network's cloned convolution layer: only reported by
+  SYMCLONE_LAYER_CLONED = 9, /* a network's cloned convolution layer: only reported by
                                 symclone_net_layer_kind (net.h), never by a layer handle */
+  SYMCLONE_LAYER_DIHEDRAL_LIFTING = 10,   /* Z2 -> Dn */
+  SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV = 11 /* Dn -> Dn */
 } symclone_layer_kind;
 
 typedef enum symclone_pool_mode {
@@ -94,6 +109,27 @@ SYMCLONE_API symclone_status symclone_layer_create_group_conv(symclone_layer **o
                                                         int kernel, int height, int width,
                                                         symclone_padding padding, int bias);
 
+/* Lifting convolution Z2 -> Dn: planar [in][H][W] to group [out][2n][H'][W'],
+ * with n = rotations (Dn's n, 1 <= n <= 360, else SYMCLONE_ERR_GROUP). */
+SYMCLONE_API symclone_status symclone_layer_create_dihedral_lifting(symclone_layer **out,
+                                                                    int rotations,
+                                                                    int in_channels,
+                                                                    int out_channels, int kernel,
+                                                                    int height, int width,
+                                                                    symclone_padding padding,
+                                                                    int bias);
+
+/* Group convolution Dn -> Dn: group [in][2n][H][W] to group [out][2n][H'][W'],
+ * with n = rotations as above. */
+SYMCLONE_API symclone_status symclone_layer_create_dihedral_group_conv(symclone_layer **out,
+                                                                       int rotations,
+                                                                       int in_channels,
+                                                                       int out_channels,
+                                                                       int kernel, int height,
+                                                                       int width,
+                                                                       symclone_padding padding,
+                                                                       int bias);
+
 /* Dense layer y = W x + b on flattened inputs of in_features values. */
 SYMCLONE_API symclone_status symclone_layer_create_dense(symclone_layer **out, int in_features,
                                                    int out_features, int bias);
@@ -108,9 +144,10 @@ SYMCLONE_API symclone_status symclone_layer_create_relu(symclone_layer **out, in
 SYMCLONE_API symclone_status symclone_layer_create_maxpool2(symclone_layer **out, int channels,
                                                       int orientations, int height, int width);
 
-/* Pooling over the orientation axis, max or mean: [C][n][H][W] -> [C][H][W].
- * The result is invariant to the rotation part of a Cn action on the input
- * orientation axis (the output is rotated only spatially). */
+/* Pooling over the orientation axis, max or mean: [C][n][H][W] -> [C][H][W],
+ * n being any number of orientations (the n of Cn, the 2n of Dn).  The
+ * result is invariant to the permutation of the orientations by a Cn or Dn
+ * action: pool(g x) = T_g pool(x), the output transformed only spatially. */
 SYMCLONE_API symclone_status symclone_layer_create_orient_pool(symclone_layer **out, int channels,
                                                          int orientations, int height, int width,
                                                          symclone_pool_mode mode);
@@ -143,8 +180,8 @@ SYMCLONE_API size_t symclone_layer_output_size(const symclone_layer *layer);
 SYMCLONE_API size_t symclone_layer_param_count(const symclone_layer *layer);
 SYMCLONE_API size_t symclone_layer_weight_count(const symclone_layer *layer);
 
-/* Geometry scalars: kernel size (0 if none), orientations n of the output
- * (1 if planar), padding (SYMCLONE_PADDING_NONE if none, and for NULL). */
+/* Geometry scalars: kernel size (0 if none), orientations of the output
+ * (n for Cn, 2n for Dn, 1 if planar), padding (SYMCLONE_PADDING_NONE if none, and for NULL). */
 SYMCLONE_API int symclone_layer_kernel(const symclone_layer *layer);
 SYMCLONE_API int symclone_layer_orientations(const symclone_layer *layer);
 SYMCLONE_API symclone_padding symclone_layer_padding(const symclone_layer *layer);

@@ -93,8 +93,14 @@ SYMCLONE_API void symclone_net_free(symclone_net *net);
  * Each takes its input shape from the network's current output shape.
  * Errors: SYMCLONE_ERR_NULL, SYMCLONE_ERR_SHAPE (the layer cannot take the
  * current output: a lifting layer after a group field, a group layer after
- * a planar one, pooling of a 1x1 field), the creation errors of layer.h,
- * SYMCLONE_ERR_NOMEM.  On error the network is unchanged. */
+ * a planar one, a Cn group convolution after a Dn field or a dihedral one
+ * after a Cn field, pooling of a 1x1 field), the creation errors of
+ * layer.h, SYMCLONE_ERR_NOMEM.  On error the network is unchanged.  The
+ * group of the current field is the one of the last layer that set the
+ * orientation axis (ReLU, max-pooling and global average pooling keep it);
+ * before any such layer, the network's input orientations are taken as
+ * either group's.  The dihedral group convolution takes Dn's n from the
+ * current 2n orientations. */
 
 SYMCLONE_API symclone_status symclone_net_add_conv2d(symclone_net *net, int out_channels,
                                                      int kernel, symclone_padding padding,
@@ -105,6 +111,14 @@ SYMCLONE_API symclone_status symclone_net_add_lifting(symclone_net *net, int ori
 SYMCLONE_API symclone_status symclone_net_add_group_conv(symclone_net *net, int out_channels,
                                                          int kernel, symclone_padding padding,
                                                          int bias);
+SYMCLONE_API symclone_status symclone_net_add_dihedral_lifting(symclone_net *net, int rotations,
+                                                               int out_channels, int kernel,
+                                                               symclone_padding padding,
+                                                               int bias);
+SYMCLONE_API symclone_status symclone_net_add_dihedral_group_conv(symclone_net *net,
+                                                                  int out_channels, int kernel,
+                                                                  symclone_padding padding,
+                                                                  int bias);
 SYMCLONE_API symclone_status symclone_net_add_dense(symclone_net *net, int out_features, int bias);
 SYMCLONE_API symclone_status symclone_net_add_relu(symclone_net *net);
 SYMCLONE_API symclone_status symclone_net_add_maxpool2(symclone_net *net);

@@ -44,22 +44,38 @@
  * SYMCLONE_PICTURE_FORMAT_PNG (8-bit RGB) needs libpng at build time, otherwise the
  * call returns SYMCLONE_ERR_NOT_AVAILABLE (see symclone_picture_png_available);
  * SYMCLONE_PICTURE_FORMAT_AUTO chooses by the extension of path, ".png" or ".pgm"
- * in any case, and returns SYMCLONE_ERR_ARG for any other.  The picture is
- * written to a new temporary file beside path (path + ".tmp" + a number) and
- * renamed onto path only when complete, so path holds either its old content
- * or the whole new picture; on any error the temporary file is removed.
+ * in any case, and returns SYMCLONE_ERR_ARG for any other.  A picture is
+ * saved as every file of the library is (docs/file-format.md, "Writing"):
+ * written through a symbolic link to the file it names; never over
+ * a directory, a device or a FIFO (SYMCLONE_ERR_PATH) or a file the caller
+ * may not write (SYMCLONE_ERR_IO, EACCES); keeping the replaced file's
+ * permission bits; put in place in one step only when complete, so path
+ * holds either its old content or the whole new picture.
  *
- * Errors: every call returns a symclone_status.  errbuf, if not NULL and
- * errlen > 0, receives a NUL-terminated one-line message on error (which
- * argument, which file and why) and "" on success; it may be NULL.
+ * The handle: symclone_picture_create fixes the grid of panels and their
+ * size; the settings (<symclone/settings.h>) choose the rest:
+ *   SYMCLONE_PICTURE_FORMAT     a symclone_picture_format, default AUTO
+ *   SYMCLONE_PICTURE_SCALE      a symclone_picture_scale, default SYMMETRIC
+ *   SYMCLONE_PICTURE_UPSCALE    >= 1, default 1
+ *   SYMCLONE_PICTURE_DOWNSCALE  >= 1, default 1
+ *   SYMCLONE_PICTURE_GAP        >= 0 pixels between panels, default 0
+ * and symclone_picture_write draws panels with them, as often as wanted.
  *
- * Thread safety: the functions keep no state; any number of threads may
- * call them at once (writing to different paths).
+ * Errors: every fallible call returns a symclone_status; the detail (which
+ * argument, which file and why) is kept by the handle and read with
+ * symclone_picture_last_error().  symclone_picture_create has no handle
+ * yet and reports by its status alone.
+ *
+ * Thread safety: a picture's settings must not change while another thread
+ * uses it; symclone_picture_size and symclone_picture_write only read
+ * them (their message slot is written under a lock), so any number of
+ * threads may write pictures of one handle at once (to different paths).
  */
 #ifndef SYMCLONE_PICTURE_H
 #define SYMCLONE_PICTURE_H
 
 #include <symclone/common.h>
+#include <symclone/settings.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -78,49 +94,57 @@ typedef enum symclone_picture_scale {
   SYMCLONE_PICTURE_SCALE_MINMAX_PER_PANEL = 3     /* [min, max] of each panel */
 } symclone_picture_scale;
 
-/* Write panels_down x panels_across panels of rows x cols floats each as one
- * picture at path.  panels holds panels_down * panels_across pointers in
- * row-major order of the grid (panels[r * panels_across + c] is the panel in
- * grid row r, grid column c), each to rows * cols floats in row-major order;
- * pass it as an array of `const float *`.  An entry may be NULL to leave
- * that cell of the grid blank (background), but at least one must be
- * non-NULL.
- * upscale >= 1 replicates each (downscaled) value into upscale x upscale
- * pixels, downscale >= 1 averages blocks (see above), gap >= 0 is the width
- * in pixels of the background between neighbouring panels (none around the
- * canvas).  The panel data are only read.
+typedef struct symclone_picture symclone_picture;
+
+/* A picture of panels_down x panels_across panels of rows x cols values
+ * each, with the default settings.  Returns SYMCLONE_ERR_NULL,
+ * SYMCLONE_ERR_SIZE (a count or size < 1), SYMCLONE_ERR_OVERFLOW (the
+ * canvas would be wider or taller than INT_MAX pixels), SYMCLONE_ERR_NOMEM.
+ * Free with symclone_picture_free(). */
+SYMCLONE_API symclone_status symclone_picture_create(symclone_picture **out, int panels_down,
+                                                    int panels_across, int rows, int cols);
+
+/* Free a picture; NULL is accepted. */
+SYMCLONE_API void symclone_picture_free(symclone_picture *pic);
+
+/* Change a setting (SYMCLONE_PICTURE_*, see above).  SYMCLONE_ERR_NULL,
+ * SYMCLONE_ERR_ARG (a key of another object), SYMCLONE_ERR_SETTING (out of
+ * bounds, or not a whole number; nothing changes). */
+SYMCLONE_API symclone_status symclone_picture_set(symclone_picture *pic, symclone_setting key,
+                                                 double value);
+
+/* Read a setting into *value.  SYMCLONE_ERR_NULL, SYMCLONE_ERR_ARG. */
+SYMCLONE_API symclone_status symclone_picture_get(const symclone_picture *pic,
+                                                 symclone_setting key, double *value);
+
+/* Size in pixels of the picture symclone_picture_write writes with the
+ * current settings: *width and *height are written only on success.
+ * Errors: SYMCLONE_ERR_NULL, SYMCLONE_ERR_OVERFLOW (the upscale, downscale
+ * and gap make the canvas wider or taller than INT_MAX pixels). */
+SYMCLONE_API symclone_status symclone_picture_size(const symclone_picture *pic, int *width,
+                                                  int *height);
+
+/* Write the panels as one picture at path.  panels holds panels_down *
+ * panels_across pointers in row-major order of the grid
+ * (panels[r * panels_across + c] is the panel in grid row r, grid column
+ * c), each to rows * cols floats in row-major order; pass it as an array
+ * of `const float *`.  An entry may be NULL to leave that cell of the grid
+ * blank (background), but at least one must be non-NULL.  The panel data
+ * are only read.
  *
- * Errors: SYMCLONE_ERR_NULL (path or panels NULL, or every panel NULL),
- * SYMCLONE_ERR_SIZE (a count, size or factor < 1, or gap < 0),
- * SYMCLONE_ERR_OVERFLOW (the canvas is wider or taller than INT_MAX pixels),
- * SYMCLONE_ERR_ARG (unknown format or scale, or AUTO with an unknown
- * extension), SYMCLONE_ERR_NOT_AVAILABLE (PNG without libpng),
- * SYMCLONE_ERR_NOMEM, SYMCLONE_ERR_IO (creating, writing or renaming the
- * file failed; nothing is left behind and path is unchanged). */
-SYMCLONE_API symclone_status symclone_picture_write(const char *path,
-                                                   symclone_picture_format format,
-                                                   const float *const *panels, int panels_down,
-                                                   int panels_across, int rows, int cols,
-                                                   symclone_picture_scale scale, int upscale,
-                                                   int downscale, int gap, char *errbuf,
-                                                   size_t errlen);
+ * Errors: SYMCLONE_ERR_NULL (pic, path or panels NULL, or every panel
+ * NULL), SYMCLONE_ERR_OVERFLOW (see symclone_picture_size),
+ * SYMCLONE_ERR_ARG (AUTO with an unknown extension),
+ * SYMCLONE_ERR_NOT_AVAILABLE (PNG without libpng), SYMCLONE_ERR_PATH (path
+ * names a directory, a device or a FIFO), SYMCLONE_ERR_NOMEM,
+ * SYMCLONE_ERR_IO (creating, writing or putting the file in place failed,
+ * or path is a file the caller may not write; path is unchanged and
+ * nothing is left behind). */
+SYMCLONE_API symclone_status symclone_picture_write(symclone_picture *pic, const char *path,
+                                                   const float *const *panels);
 
-/* One matrix of rows x cols floats as a picture: symclone_picture_write
- * with a single panel. */
-SYMCLONE_API symclone_status symclone_picture_write_matrix(const char *path,
-                                                          symclone_picture_format format,
-                                                          const float *matrix, int rows, int cols,
-                                                          symclone_picture_scale scale,
-                                                          int upscale, int downscale,
-                                                          char *errbuf, size_t errlen);
-
-/* Size in pixels of the picture symclone_picture_write would write for these
- * arguments: *width and *height are written only on success.  Errors:
- * SYMCLONE_ERR_NULL, SYMCLONE_ERR_SIZE, SYMCLONE_ERR_OVERFLOW as for
- * symclone_picture_write. */
-SYMCLONE_API symclone_status symclone_picture_size(int panels_down, int panels_across, int rows,
-                                                  int cols, int upscale, int downscale, int gap,
-                                                  int *width, int *height);
+/* Message of the last failing call on this handle ("" if none). */
+SYMCLONE_API const char *symclone_picture_last_error(const symclone_picture *pic);
 
 /* 1 if this build writes PNG (libpng was found at build time), else 0. */
 SYMCLONE_API int symclone_picture_png_available(void);

@@ -83,6 +83,14 @@ typedef enum symclone_setting {
                                             0 = at the end of each epoch only; default 0 */
 
   /* ---- picture (picture.h): 201..299 ---- */
+  SYMCLONE_PICTURE_FORMAT = 201,         /* a symclone_picture_format; default AUTO */
+  SYMCLONE_PICTURE_SCALE = 202,          /* a symclone_picture_scale; default SYMMETRIC */
+  SYMCLONE_PICTURE_UPSCALE = 203,        /* pixels per value along each side,
+                                            [1, 2^31 - 1]; default 1 */
+  SYMCLONE_PICTURE_DOWNSCALE = 204,      /* values averaged per pixel along each side,
+                                            [1, 2^31 - 1]; default 1 */
+  SYMCLONE_PICTURE_GAP = 205,            /* background pixels between panels,
+                                            [0, 2^31 - 1]; default 0 */
   /* ---- diag (diag.h) ---- */
   SYMCLONE_DIAG_MASK = 301,              /* a symclone_mask; default NONE */
   SYMCLONE_DIAG_MARGIN = 302,            /* [0, 1e6]; default 0 */
@@ -90,7 +98,9 @@ typedef enum symclone_setting {
   SYMCLONE_DIAG_MAX_ELEMENTS = 304,      /* elements per error, [0, 1e9], 0 = all; default 0 */
   SYMCLONE_DIAG_SEED = 305,              /* [0, 2^53]; default 7 */
 
-  /* ---- loader (data.h): 401..499 ---- */
+  /* ---- loader (loader.h): 401..499 ---- */
+  SYMCLONE_LOADER_MAX_BYTES = 401,       /* memory one load may allocate, in bytes,
+                                            [1024, 2^53]; default 2^30 (1 GiB) */
 } symclone_setting;
 
 /* Bounds and default of a setting (any pointer may be NULL).

@@ -40,6 +40,7 @@
 
 #include <symclone/common.h>
 #include <symclone/layer.h>
+#include <symclone/loader.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -170,18 +171,26 @@ SYMCLONE_API symclone_status symclone_student_relative_loss(const symclone_stude
                                                             double *rel_loss);
 
 /* Save to a file (format in docs/file-format.md: magic, version, geometry,
- * little-endian floats, CRC-32).  Written to a temporary file in the same
- * directory and renamed into place: a failure never leaves a partial file
- * behind `path`, and an existing file is replaced only on success. */
+ * little-endian floats, CRC-32).  The file is replaced in one step and
+ * only when complete (docs/file-format.md, "Writing"): a symbolic
+ * link is written through to the file it names; a path naming a
+ * directory, a device or a FIFO is refused (SYMCLONE_ERR_PATH), so is a
+ * file the caller may not write (SYMCLONE_ERR_IO, EACCES); the replaced
+ * file's permission bits are kept; a failure never leaves a partial file. */
 SYMCLONE_API symclone_status symclone_student_save(const symclone_student *student,
                                                    const char *path);
 
-/* Load a student saved by symclone_student_save().  A truncated, corrupt or
- * foreign file is refused (SYMCLONE_ERR_TRUNCATED, _CORRUPT, _FORMAT,
- * _VERSION, _IO); errbuf (may be NULL) receives a message.  *out is written
- * only on success. */
+/* Load a student saved by symclone_student_save().  loader (may be NULL:
+ * the defaults, status only) gives the memory budget and keeps the message
+ * of a failure (<symclone/loader.h>).  Refused: a path that is not a
+ * regular file (SYMCLONE_ERR_PATH), a file larger than half the budget
+ * (SYMCLONE_ERR_BUDGET: loading takes about twice its length), a
+ * truncated, corrupt or foreign file (SYMCLONE_ERR_TRUNCATED, _CORRUPT,
+ * _FORMAT, _VERSION), a non-zero reserved field, a NaN or infinite
+ * parameter or an impossible geometry (SYMCLONE_ERR_CORRUPT, the message
+ * names the field), SYMCLONE_ERR_IO.  *out is written only on success. */
 SYMCLONE_API symclone_status symclone_student_load(symclone_student **out, const char *path,
-                                                   char *errbuf, size_t errlen);
+                                                   symclone_loader *loader);
 
 /* Message of the last failing call on this handle ("" if none). */
 SYMCLONE_API const char *symclone_student_last_error(const symclone_student *student);

@@ -15,6 +15,7 @@
 #include <symclone/picture.h>
 #include <symclone/diag.h>
 #include <symclone/net.h>
+#include <symclone/loader.h>
 
 
 #endif

@@ -53,11 +53,20 @@ static const setting_info table[] = {
     {SYMCLONE_NET_SEED, "seed", 0, 9007199254740992.0, 0, WHOLE},
     {SYMCLONE_NET_PROGRESS_BATCHES, "progress_batches", 0, 1e12, 0, WHOLE},
 
+    /* option defaults: AUTO, SYMMETRIC (both 0) */
+    {SYMCLONE_PICTURE_FORMAT, "format", 0, 2, 0, WHOLE},
+    {SYMCLONE_PICTURE_SCALE, "scale", 0, 3, 0, WHOLE},
+    {SYMCLONE_PICTURE_UPSCALE, "upscale", 1, 2147483647.0, 1, WHOLE},
+    {SYMCLONE_PICTURE_DOWNSCALE, "downscale", 1, 2147483647.0, 1, WHOLE},
+    {SYMCLONE_PICTURE_GAP, "gap", 0, 2147483647.0, 0, WHOLE},
+
     {SYMCLONE_DIAG_MASK, "mask", 0, 2, 0, WHOLE},
     {SYMCLONE_DIAG_MARGIN, "margin", 0, 1e6, 0, WHOLE},
     {SYMCLONE_DIAG_SAMPLES, "samples", 1, 1e9, 8, WHOLE},
     {SYMCLONE_DIAG_MAX_ELEMENTS, "max_elements", 0, 1e9, 0, WHOLE},
     {SYMCLONE_DIAG_SEED, "seed", 0, 9007199254740992.0, 7, WHOLE},
+
+    {SYMCLONE_LOADER_MAX_BYTES, "max_bytes", 1024, 9007199254740992.0, 1073741824.0, WHOLE},
 };
 
 #define NTABLE (sizeof table / sizeof table[0])

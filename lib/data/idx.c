@@ -1,15 +1,14 @@
-/* IDX files: the reader with every header field checked, and the writer
- * that renames complete temporary files into place. */
+/* IDX files: the reader with every header field checked and its memory
+ * bounded by the loader's budget, and the writer, which saves both files
+ * through the library's atomic file writer. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "../common/fileio.h"
+#include "../common/loader_priv.h"
 #include "config.h"
 #include "data_priv.h"
 
@@ -21,33 +20,6 @@
 #define IDX_IMAGES_MAGIC 0x00000803u /* unsigned bytes, 3 dimensions */
 #define GZ_CHUNK ((size_t)1 << 24)   /* bytes per gzread/gzwrite call */
 #define GZ_FIRST ((size_t)1 << 20)   /* first buffer for a gzip payload */
-
-/* ---- messages ---- */
-
-typedef struct msgbuf {
-  char *buf;
-  size_t len;
-} msgbuf;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static symclone_status
-fail(msgbuf *m, symclone_status st, const char *fmt, ...) {
-  if (m && m->buf && m->len) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m->buf, m->len, fmt, ap);
-    va_end(ap);
-  }
-  return st;
-}
-
-/* strerror without shared static storage */
-static const char *errno_text(int err, char *buf, size_t len) {
-  if (strerror_r(err, buf, len) != 0) snprintf(buf, len, "error %d", err);
-  return buf;
-}
 
 /* ---- reading ---- */
 
@@ -85,7 +57,7 @@ static void idx_close(idx_file *f) {
 
 /* Read up to n bytes; *got < n only at the end of the content.  Errors of
  * the file system or of the gzip stream are returned as a status. */
-static symclone_status idx_read(idx_file *f, void *buf, size_t n, size_t *got, msgbuf *m) {
+static symclone_status idx_read(idx_file *f, void *buf, size_t n, size_t *got, const sym_err *m) {
   unsigned char *p = buf;
   size_t done = 0;
   char eb[128];
@@ -100,18 +72,18 @@ static symclone_status idx_read(idx_file *f, void *buf, size_t n, size_t *got, m
       if (zerr == Z_BUF_ERROR) {
         if (r > 0) done += (size_t)r;
         *got = done;
-        return fail(m, SYMCLONE_ERR_TRUNCATED, "%s: the gzip stream is cut short", f->what);
+        return sym_fail(m, SYMCLONE_ERR_TRUNCATED, "%s: the gzip stream is cut short", f->what);
       }
       if (zerr == Z_ERRNO)
-        return fail(m, SYMCLONE_ERR_IO, "%s: read error: %s", f->what,
-                    errno_text(errno, eb, sizeof eb));
-      if (zerr == Z_MEM_ERROR) return fail(m, SYMCLONE_ERR_NOMEM, "%s: out of memory", f->what);
+        return sym_fail(m, SYMCLONE_ERR_IO, "%s: read error: %s", f->what,
+                    sym_file_strerror(errno, eb, sizeof eb));
+      if (zerr == Z_MEM_ERROR) return sym_fail(m, SYMCLONE_ERR_NOMEM, "%s: out of memory", f->what);
       if (zerr != Z_OK || r < 0) {
         /* zlib prefixes the message with "<fd:N>: " for a descriptor */
         const char *why = zmsg && strncmp(zmsg, "<fd:", 4) == 0 && strstr(zmsg, ": ")
                               ? strstr(zmsg, ": ") + 2
                               : zmsg;
-        return fail(m, SYMCLONE_ERR_CORRUPT, "%s: damaged gzip stream (%s)", f->what,
+        return sym_fail(m, SYMCLONE_ERR_CORRUPT, "%s: damaged gzip stream (%s)", f->what,
                     why && *why ? why : "unknown error");
       }
       if (r == 0) break;
@@ -123,8 +95,8 @@ static symclone_status idx_read(idx_file *f, void *buf, size_t n, size_t *got, m
     ssize_t r = read(f->fd, p + done, want);
     if (r < 0) {
       if (errno == EINTR) continue;
-      return fail(m, SYMCLONE_ERR_IO, "%s: read error: %s", f->what,
-                  errno_text(errno, eb, sizeof eb));
+      return sym_fail(m, SYMCLONE_ERR_IO, "%s: read error: %s", f->what,
+                  sym_file_strerror(errno, eb, sizeof eb));
     }
     if (r == 0) break;
     done += (size_t)r;
@@ -133,38 +105,35 @@ static symclone_status idx_read(idx_file *f, void *buf, size_t n, size_t *got, m
   return SYMCLONE_OK;
 }
 
-static symclone_status idx_open(idx_file *f, const char *path, msgbuf *m) {
-  char eb[128];
-  f->fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (f->fd < 0)
-    return fail(m, SYMCLONE_ERR_IO, "%s: cannot open %s: %s", f->what, path,
-                errno_text(errno, eb, sizeof eb));
+static symclone_status idx_open(idx_file *f, const char *path, const sym_err *m) {
+  char eb[160];
+  int e = sym_file_open_read(path, &f->fd, &f->size);
+  if (e)
+    return sym_fail(m, sym_file_status(e), "%s: cannot open %s: %s", f->what, path,
+                    sym_file_strerror(e, eb, sizeof eb));
   unsigned char sig[2];
   size_t got;
   symclone_status st = idx_read(f, sig, 2, &got, m);
   if (st) return st;
-  if (got == 0) return fail(m, SYMCLONE_ERR_TRUNCATED, "%s: %s is an empty file", f->what, path);
+  if (got == 0)
+    return sym_fail(m, SYMCLONE_ERR_TRUNCATED, "%s: %s is an empty file", f->what, path);
   if (lseek(f->fd, 0, SEEK_SET) != 0)
-    return fail(m, SYMCLONE_ERR_IO, "%s: cannot seek in %s: %s", f->what, path,
-                errno_text(errno, eb, sizeof eb));
+    return sym_fail(m, SYMCLONE_ERR_IO, "%s: cannot seek in %s: %s", f->what, path,
+                    sym_file_strerror(errno, eb, sizeof eb));
   if (got == 2 && sig[0] == 0x1f && sig[1] == 0x8b) {
 #if SYMCLONE_HAVE_ZLIB
     f->gz = gzdopen(f->fd, "rb");
-    if (!f->gz) return fail(m, SYMCLONE_ERR_NOMEM, "%s: out of memory", f->what);
+    if (!f->gz) return sym_fail(m, SYMCLONE_ERR_NOMEM, "%s: out of memory", f->what);
     f->fd = -1; /* owned by zlib now */
     f->is_gz = 1;
     gzbuffer(f->gz, 1u << 17);
     return SYMCLONE_OK;
 #else
-    return fail(m, SYMCLONE_ERR_NOT_AVAILABLE,
-                "%s: %s is gzip-compressed but this build has no zlib", f->what, path);
+    return sym_fail(m, SYMCLONE_ERR_NOT_AVAILABLE,
+                    "%s: %s is gzip-compressed but this build has no zlib", f->what, path);
 #endif
   }
-  struct stat sb;
-  if (fstat(f->fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
-    f->size_known = 1;
-    f->size = (uint64_t)sb.st_size;
-  }
+  f->size_known = 1;
   return SYMCLONE_OK;
 }
 
@@ -180,55 +149,55 @@ static void put_be32(unsigned char *p, uint32_t v) {
 }
 
 /* Read and check the header: magic, dimensions, sizes. */
-static symclone_status idx_header(idx_file *f, uint32_t magic, int ndims, msgbuf *m) {
+static symclone_status idx_header(idx_file *f, uint32_t magic, int ndims, const sym_err *m) {
   static const char *const names[3] = {"count", "rows", "cols"};
   unsigned char h[16];
   size_t need = 4 + 4 * (size_t)ndims, got;
   symclone_status st = idx_read(f, h, need, &got, m);
   if (st) return st;
   if (got >= 4 && be32(h) != magic)
-    return fail(m, SYMCLONE_ERR_FORMAT, "%s: magic 0x%08" PRIx32 " is not 0x%08" PRIx32 " (%s)",
+    return sym_fail(m, SYMCLONE_ERR_FORMAT, "%s: magic 0x%08" PRIx32 " is not 0x%08" PRIx32 " (%s)",
                 f->what, be32(h), magic,
                 magic == IDX_IMAGES_MAGIC ? "ubyte images" : "ubyte labels");
   if (got < need)
-    return fail(m, SYMCLONE_ERR_TRUNCATED, "%s: the header ends after %zu of its %zu bytes",
+    return sym_fail(m, SYMCLONE_ERR_TRUNCATED, "%s: the header ends after %zu of its %zu bytes",
                 f->what, got, need);
   size_t total = 1;
   for (int d = 0; d < ndims; d++) {
     f->dims[d] = be32(h + 4 + 4 * d);
     if (f->dims[d] == 0)
-      return fail(m, SYMCLONE_ERR_FORMAT, "%s: dimension %d (%s) is 0", f->what, d, names[d]);
+      return sym_fail(m, SYMCLONE_ERR_FORMAT, "%s: dimension %d (%s) is 0", f->what, d, names[d]);
     if (d > 0 && f->dims[d] > (uint32_t)INT32_MAX)
-      return fail(m, SYMCLONE_ERR_OVERFLOW, "%s: %s=%" PRIu32 " does not fit an int", f->what,
+      return sym_fail(m, SYMCLONE_ERR_OVERFLOW, "%s: %s=%" PRIu32 " does not fit an int", f->what,
                   names[d], f->dims[d]);
     if (sym_mul_size(total, (size_t)f->dims[d], &total))
-      return fail(m, SYMCLONE_ERR_OVERFLOW, "%s: the dimensions' product overflows", f->what);
+      return sym_fail(m, SYMCLONE_ERR_OVERFLOW, "%s: the dimensions' product overflows", f->what);
   }
   size_t fbytes;
   if (sym_mul_size(total, sizeof(float), &fbytes))
-    return fail(m, SYMCLONE_ERR_OVERFLOW, "%s: %zu values overflow as floats", f->what, total);
+    return sym_fail(m, SYMCLONE_ERR_OVERFLOW, "%s: %zu values overflow as floats", f->what, total);
   f->header = need;
   f->payload = total;
   if (f->size_known && f->size >= need) {
     uint64_t have = f->size - need;
     if (have < (uint64_t)total)
-      return fail(m, SYMCLONE_ERR_TRUNCATED,
+      return sym_fail(m, SYMCLONE_ERR_TRUNCATED,
                   "%s: the header gives %zu bytes after it, the file has %" PRIu64, f->what, total,
                   have);
     if (have > (uint64_t)total)
-      return fail(m, SYMCLONE_ERR_CORRUPT, "%s: %" PRIu64 " bytes follow the %zu the header gives",
+      return sym_fail(m, SYMCLONE_ERR_CORRUPT, "%s: %" PRIu64 " bytes follow the %zu the header gives",
                   f->what, have - (uint64_t)total, total);
   }
   return SYMCLONE_OK;
 }
 
 /* Read the payload, then make sure nothing follows it. */
-static symclone_status idx_payload(idx_file *f, msgbuf *m) {
+static symclone_status idx_payload(idx_file *f, const sym_err *m) {
   size_t n = f->payload, have = 0, got;
   size_t cap = f->is_gz && n > GZ_FIRST ? GZ_FIRST : n;
   symclone_status st;
   f->data = sym_malloc(cap);
-  if (!f->data) return fail(m, SYMCLONE_ERR_NOMEM, "%s: cannot allocate %zu bytes", f->what, cap);
+  if (!f->data) return sym_fail(m, SYMCLONE_ERR_NOMEM, "%s: cannot allocate %zu bytes", f->what, cap);
   /* A gzip stream's length is known only by reading it, so its buffer grows
    * with the content instead of trusting the header's size up front. */
   for (;;) {
@@ -238,14 +207,14 @@ static symclone_status idx_payload(idx_file *f, msgbuf *m) {
     if (have < cap || cap == n) break;
     size_t ncap = cap > n / 2 ? n : 2 * cap;
     unsigned char *nd = sym_malloc(ncap);
-    if (!nd) return fail(m, SYMCLONE_ERR_NOMEM, "%s: cannot allocate %zu bytes", f->what, ncap);
+    if (!nd) return sym_fail(m, SYMCLONE_ERR_NOMEM, "%s: cannot allocate %zu bytes", f->what, ncap);
     memcpy(nd, f->data, have);
     sym_free(f->data);
     f->data = nd;
     cap = ncap;
   }
   if (have < n)
-    return fail(m, SYMCLONE_ERR_TRUNCATED,
+    return sym_fail(m, SYMCLONE_ERR_TRUNCATED,
                 "%s: the content ends after %zu of the %zu bytes the "
                 "header gives",
                 f->what, have, n);
@@ -253,48 +222,70 @@ static symclone_status idx_payload(idx_file *f, msgbuf *m) {
   st = idx_read(f, &extra, 1, &got, m);
   if (st) return st;
   if (got)
-    return fail(m, SYMCLONE_ERR_CORRUPT, "%s: bytes follow the %zu the header gives", f->what, n);
+    return sym_fail(m, SYMCLONE_ERR_CORRUPT, "%s: bytes follow the %zu the header gives", f->what, n);
   return SYMCLONE_OK;
 }
 
+/* What a load of these headers allocates: both contents as read and the
+ * dataset they become (floats and ints).  -1 on overflow. */
+static int load_cost(const idx_file *im, const idx_file *lb, size_t *cost) {
+  size_t floats, ints, c;
+  if (sym_mul_size(im->payload, sizeof(float), &floats) ||
+      sym_mul_size(lb->payload, sizeof(int), &ints) || sym_add_size(im->payload, lb->payload, &c) ||
+      sym_add_size(c, floats, &c) || sym_add_size(c, ints, &c))
+    return -1;
+  *cost = c;
+  return 0;
+}
+
 symclone_status symclone_dataset_load_idx(symclone_dataset **out, const char *images_path,
-                                          const char *labels_path, int num_classes, char *errbuf,
-                                          size_t errlen) {
-  msgbuf m = {errbuf, errlen};
-  if (errbuf && errlen) errbuf[0] = '\0';
+                                          const char *labels_path, int num_classes,
+                                          symclone_loader *loader) {
+  const sym_err *m = sym_loader_err(loader);
   if (!out || !images_path || !labels_path)
-    return fail(&m, SYMCLONE_ERR_NULL, "out, images_path or labels_path is NULL");
+    return sym_fail(m, SYMCLONE_ERR_NULL, "out, images_path or labels_path is NULL");
   if (num_classes == 0) num_classes = 10;
   if (num_classes < 1 || num_classes > 256)
-    return fail(&m, SYMCLONE_ERR_SIZE, "num_classes=%d is not in [1, 256]", num_classes);
+    return sym_fail(m, SYMCLONE_ERR_SIZE, "num_classes=%d is not in [1, 256]", num_classes);
 
   idx_file im, lb;
   idx_init(&im, "images");
   idx_init(&lb, "labels");
   symclone_dataset *d = NULL;
-  symclone_status st = idx_open(&im, images_path, &m);
-  if (!st) st = idx_header(&im, IDX_IMAGES_MAGIC, 3, &m);
-  if (!st) st = idx_open(&lb, labels_path, &m);
-  if (!st) st = idx_header(&lb, IDX_LABELS_MAGIC, 1, &m);
+  symclone_status st = idx_open(&im, images_path, m);
+  if (!st) st = idx_header(&im, IDX_IMAGES_MAGIC, 3, m);
+  if (!st) st = idx_open(&lb, labels_path, m);
+  if (!st) st = idx_header(&lb, IDX_LABELS_MAGIC, 1, m);
   if (!st && im.dims[0] != lb.dims[0])
-    st = fail(&m, SYMCLONE_ERR_SHAPE, "images: %" PRIu32 " images but labels: %" PRIu32 " labels",
-              im.dims[0], lb.dims[0]);
-  if (!st) st = idx_payload(&im, &m);
-  if (!st) st = idx_payload(&lb, &m);
+    st = sym_fail(m, SYMCLONE_ERR_SHAPE, "images: %" PRIu32 " images but labels: %" PRIu32 " labels",
+                  im.dims[0], lb.dims[0]);
+  if (!st) {
+    size_t cost, budget = sym_loader_budget(loader);
+    if (load_cost(&im, &lb, &cost))
+      st = sym_fail(m, SYMCLONE_ERR_OVERFLOW, "images: %" PRIu32 " images of %" PRIu32
+                    "x%" PRIu32 " overflow as a dataset", im.dims[0], im.dims[1], im.dims[2]);
+    else if (cost > budget)
+      st = sym_fail(m, SYMCLONE_ERR_BUDGET,
+                    "images: %" PRIu32 " images of %" PRIu32 "x%" PRIu32
+                    " need %zu bytes to load, more than the loader's budget of %zu",
+                    im.dims[0], im.dims[1], im.dims[2], cost, budget);
+  }
+  if (!st) st = idx_payload(&im, m);
+  if (!st) st = idx_payload(&lb, m);
   if (!st)
     for (size_t i = 0; i < lb.payload; i++)
       if (lb.data[i] >= num_classes) {
-        st = fail(&m, SYMCLONE_ERR_DATA, "labels: label %d of item %zu is not below %d", lb.data[i],
-                  i, num_classes);
+        st = sym_fail(m, SYMCLONE_ERR_DATA, "labels: label %d of item %zu is not below %d",
+                      lb.data[i], i, num_classes);
         break;
       }
   if (!st) {
     st = sym_dataset_alloc(&d, im.dims[0], (int)im.dims[1], (int)im.dims[2], num_classes);
     if (st == SYMCLONE_ERR_NOMEM)
-      fail(&m, st, "cannot allocate %" PRIu32 " images of %" PRIu32 "x%" PRIu32, im.dims[0],
-           im.dims[1], im.dims[2]);
+      sym_fail(m, st, "cannot allocate %" PRIu32 " images of %" PRIu32 "x%" PRIu32, im.dims[0],
+               im.dims[1], im.dims[2]);
     else if (st)
-      fail(&m, st, "images: the dimensions do not fit");
+      sym_fail(m, st, "images: the dimensions do not fit");
   }
   if (!st) {
     float lut[256];
@@ -311,88 +302,47 @@ symclone_status symclone_dataset_load_idx(symclone_dataset **out, const char *im
 
 /* ---- writing ---- */
 
-/* Write buf[0..n) to a new file beside path, flushed to disk; its name goes
- * to *tmp_out (free with sym_free).  No file is left behind on failure. */
-static symclone_status write_temp(const symclone_dataset *ds, const char *path,
-                                  const unsigned char *buf, size_t n, int gzip, char **tmp_out) {
-  char eb[128];
-  size_t plen = strlen(path), tlen;
-  if (sym_add_size(plen, 32, &tlen))
-    return sym_fail(&ds->err, SYMCLONE_ERR_OVERFLOW, "path too long");
-  char *tmp = sym_malloc(tlen);
-  if (!tmp) return sym_fail(&ds->err, SYMCLONE_ERR_NOMEM, "out of memory");
-  /* A fresh name in the same directory, created exclusively: the suffix
-   * comes from the process id, the clock and the address of the name. */
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  sym_rng r;
-  sym_rng_seed(&r, ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_sec * 1000000007u ^
-                       (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)tmp);
-  int fd = -1;
-  for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-    snprintf(tmp, tlen, "%s.tmp-%08" PRIx32, path, (uint32_t)sym_rng_next(&r));
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && errno != EEXIST) break;
-  }
-  if (fd < 0) {
-    symclone_status st = sym_fail(&ds->err, SYMCLONE_ERR_IO, "cannot create %s: %s", tmp,
-                                  errno_text(errno, eb, sizeof eb));
-    sym_free(tmp);
-    return st;
-  }
-  symclone_status st = SYMCLONE_OK;
+/* Write buf[0..n) into the file being saved, gzip-compressed if asked. */
+static symclone_status write_content(const symclone_dataset *ds, sym_file_out *o,
+                                     const char *path, const unsigned char *buf, size_t n,
+                                     int gzip) {
+  char eb[160];
   if (gzip) {
 #if SYMCLONE_HAVE_ZLIB
-    int fd2 = dup(fd);
+    int fd2 = dup(o->fd);
     gzFile gz = fd2 >= 0 ? gzdopen(fd2, "wb") : NULL;
     if (!gz) {
       if (fd2 >= 0) close(fd2);
-      st = sym_fail(&ds->err, SYMCLONE_ERR_IO, "cannot start a gzip stream on %s", tmp);
-    } else {
-      for (size_t done = 0; !st && done < n;) {
-        size_t want = n - done > GZ_CHUNK ? GZ_CHUNK : n - done;
-        int w = gzwrite(gz, buf + done, (unsigned)want);
-        if (w <= 0)
-          st = sym_fail(&ds->err, SYMCLONE_ERR_IO, "cannot write %s", tmp);
-        else
-          done += (size_t)w;
-      }
-      if (gzclose(gz) != Z_OK && !st)
-        st = sym_fail(&ds->err, SYMCLONE_ERR_IO, "cannot finish %s", tmp);
+      return sym_fail(&ds->err, SYMCLONE_ERR_IO, "cannot start a gzip stream for %s", path);
     }
-#else
-    st = sym_fail(&ds->err, SYMCLONE_ERR_NOT_AVAILABLE, "gzip output needs zlib");
-#endif
-  } else {
+    symclone_status st = SYMCLONE_OK;
     for (size_t done = 0; !st && done < n;) {
-      size_t want = n - done > ((size_t)1 << 30) ? (size_t)1 << 30 : n - done;
-      ssize_t w = write(fd, buf + done, want);
-      if (w < 0 && errno == EINTR) continue;
+      size_t want = n - done > GZ_CHUNK ? GZ_CHUNK : n - done;
+      int w = gzwrite(gz, buf + done, (unsigned)want);
       if (w <= 0)
-        st = sym_fail(&ds->err, SYMCLONE_ERR_IO, "cannot write %s: %s", tmp,
-                      errno_text(errno, eb, sizeof eb));
+        st = sym_fail(&ds->err, SYMCLONE_ERR_IO, "cannot write %s", path);
       else
         done += (size_t)w;
     }
-  }
-  if (!st && fsync(fd) != 0)
-    st = sym_fail(&ds->err, SYMCLONE_ERR_IO, "cannot flush %s: %s", tmp,
-                  errno_text(errno, eb, sizeof eb));
-  if (close(fd) != 0 && !st)
-    st = sym_fail(&ds->err, SYMCLONE_ERR_IO, "cannot close %s: %s", tmp,
-                  errno_text(errno, eb, sizeof eb));
-  if (st) {
-    unlink(tmp);
-    sym_free(tmp);
+    if (gzclose(gz) != Z_OK && !st) st = sym_fail(&ds->err, SYMCLONE_ERR_IO, "cannot finish %s", path);
     return st;
+#else
+    (void)o;
+    (void)buf;
+    (void)n;
+    return sym_fail(&ds->err, SYMCLONE_ERR_NOT_AVAILABLE, "gzip output needs zlib");
+#endif
   }
-  *tmp_out = tmp;
+  int e = sym_file_out_write(o, buf, n);
+  if (e)
+    return sym_fail(&ds->err, sym_file_status(e), "cannot write %s: %s", path,
+                    sym_file_strerror(e, eb, sizeof eb));
   return SYMCLONE_OK;
 }
 
 symclone_status symclone_dataset_save_idx(const symclone_dataset *ds, const char *images_path,
                                           const char *labels_path, int gzip) {
-  char eb[128];
+  char eb[160];
   if (!ds) return SYMCLONE_ERR_NULL;
   if (!images_path || !labels_path)
     return sym_fail(&ds->err, SYMCLONE_ERR_NULL, "images_path or labels_path is NULL");
@@ -401,6 +351,14 @@ symclone_status symclone_dataset_save_idx(const symclone_dataset *ds, const char
     return sym_fail(&ds->err, SYMCLONE_ERR_NOT_AVAILABLE,
                     "gzip output needs zlib, which this build lacks");
 #endif
+  int same, e = sym_file_same(images_path, labels_path, &same);
+  if (e)
+    return sym_fail(&ds->err, sym_file_status(e), "cannot examine %s and %s: %s", images_path,
+                    labels_path, sym_file_strerror(e, eb, sizeof eb));
+  if (same)
+    return sym_fail(&ds->err, SYMCLONE_ERR_PATH,
+                    "%s and %s name the same file: the labels would replace the images",
+                    images_path, labels_path);
   if ((uint64_t)ds->count > UINT32_MAX)
     return sym_fail(&ds->err, SYMCLONE_ERR_SIZE, "%zu images do not fit an IDX count", ds->count);
   for (size_t i = 0; i < ds->count; i++)
@@ -413,7 +371,8 @@ symclone_status symclone_dataset_save_idx(const symclone_dataset *ds, const char
   unsigned char *ib = sym_malloc(ibytes), *lb = sym_malloc(lbytes);
   symclone_status st = SYMCLONE_OK;
   if (!ib || !lb) st = sym_fail(&ds->err, SYMCLONE_ERR_NOMEM, "cannot allocate the file images");
-  char *itmp = NULL, *ltmp = NULL;
+  sym_file_out fi = {-1, -1, NULL, NULL, 0}, fl = {-1, -1, NULL, NULL, 0};
+  int opened_i = 0, opened_l = 0;
   if (!st) {
     put_be32(ib, IDX_IMAGES_MAGIC);
     put_be32(ib + 4, (uint32_t)ds->count);
@@ -427,23 +386,40 @@ symclone_status symclone_dataset_save_idx(const symclone_dataset *ds, const char
     put_be32(lb, IDX_LABELS_MAGIC);
     put_be32(lb + 4, (uint32_t)ds->count);
     for (size_t i = 0; i < ds->count; i++) lb[8 + i] = (unsigned char)ds->labels[i];
-    st = write_temp(ds, images_path, ib, ibytes, gzip, &itmp);
+    /* both files are complete on disk before either is put in place */
+    e = sym_file_out_open(&fi, images_path);
+    if (e)
+      st = sym_fail(&ds->err, sym_file_status(e), "cannot write %s: %s", images_path,
+                    sym_file_strerror(e, eb, sizeof eb));
+    else
+      opened_i = 1;
   }
-  if (!st) st = write_temp(ds, labels_path, lb, lbytes, gzip, &ltmp);
-  if (!st && rename(itmp, images_path) != 0)
-    st = sym_fail(&ds->err, SYMCLONE_ERR_IO, "cannot rename %s to %s: %s", itmp, images_path,
-                  errno_text(errno, eb, sizeof eb));
-  else if (!st)
-    itmp[0] = '\0'; /* renamed: nothing to clean up */
-  if (!st && rename(ltmp, labels_path) != 0)
-    st = sym_fail(&ds->err, SYMCLONE_ERR_IO, "cannot rename %s to %s: %s", ltmp, labels_path,
-                  errno_text(errno, eb, sizeof eb));
-  else if (!st)
-    ltmp[0] = '\0';
-  if (itmp && itmp[0]) unlink(itmp);
-  if (ltmp && ltmp[0]) unlink(ltmp);
-  sym_free(itmp);
-  sym_free(ltmp);
+  if (!st) {
+    e = sym_file_out_open(&fl, labels_path);
+    if (e)
+      st = sym_fail(&ds->err, sym_file_status(e), "cannot write %s: %s", labels_path,
+                    sym_file_strerror(e, eb, sizeof eb));
+    else
+      opened_l = 1;
+  }
+  if (!st) st = write_content(ds, &fi, images_path, ib, ibytes, gzip);
+  if (!st) st = write_content(ds, &fl, labels_path, lb, lbytes, gzip);
+  if (!st) {
+    opened_i = 0;
+    e = sym_file_out_commit(&fi);
+    if (e)
+      st = sym_fail(&ds->err, sym_file_status(e), "cannot put %s in place: %s", images_path,
+                    sym_file_strerror(e, eb, sizeof eb));
+  }
+  if (!st) {
+    opened_l = 0;
+    e = sym_file_out_commit(&fl);
+    if (e)
+      st = sym_fail(&ds->err, sym_file_status(e), "cannot put %s in place: %s", labels_path,
+                    sym_file_strerror(e, eb, sizeof eb));
+  }
+  if (opened_i) sym_file_out_discard(&fi);
+  if (opened_l) sym_file_out_discard(&fl);
   sym_free(ib);
   sym_free(lb);
   return st;

@@ -16,7 +16,8 @@ typedef struct sym_field {
 } sym_field;
 
 /* A group acting on the input fields and its counterpart on the output
- * fields: the same group for Cn, the T2 group of the output torus for T2. */
+ * fields: the same group for Cn and Dn, the T2 group of the output torus
+ * for T2. */
 typedef struct sym_actions {
   const symclone_group *group;
   const symclone_group *out_group;
@@ -47,7 +48,7 @@ symclone_status sym_actions_init(sym_actions *a, const symclone_group *group,
 void sym_actions_free(sym_actions *a);
 
 /* For T2: the shift of element g written signed, sy in (-H/2, H/2] and
- * sx in (-W/2, W/2] of the input torus.  (0, 0) for Cn. */
+ * sx in (-W/2, W/2] of the input torus.  (0, 0) for Cn and Dn. */
 void sym_actions_signed_shift(const sym_actions *a, int g, int *sy, int *sx);
 
 /* The element acting on the output for input element g. */

@@ -19,9 +19,11 @@ static symclone_status field_init(sym_field *f, const int shape[4]) {
   return SYMCLONE_OK;
 }
 
-static symclone_status check_cyclic_field(const sym_field *f, int order) {
+/* Cn and Dn: a planar field or a group field of `order` orientations;
+ * square if the group has quarter turns (`rotations` divisible by 4). */
+static symclone_status check_rotation_field(const sym_field *f, int order, int rotations) {
   if (f->n != 1 && f->n != order) return SYMCLONE_ERR_GROUP;
-  if (order % 4 == 0 && f->h != f->w) return SYMCLONE_ERR_SHAPE;
+  if (rotations % 4 == 0 && f->h != f->w) return SYMCLONE_ERR_SHAPE;
   return SYMCLONE_OK;
 }
 
@@ -41,8 +43,9 @@ symclone_status sym_actions_init(sym_actions *a, const symclone_group *group,
     if ((st = symclone_group_create_t2(&a->owned, a->out.h, a->out.w))) return st;
     a->out_group = a->owned;
   } else {
-    if ((st = check_cyclic_field(&a->in, a->order)) ||
-        (st = check_cyclic_field(&a->out, a->order)))
+    int rotations = a->kind == SYMCLONE_GROUP_DIHEDRAL ? a->order / 2 : a->order;
+    if ((st = check_rotation_field(&a->in, a->order, rotations)) ||
+        (st = check_rotation_field(&a->out, a->order, rotations)))
       return st;
   }
   return SYMCLONE_OK;
@@ -81,7 +84,7 @@ symclone_status sym_actions_apply(const sym_actions *a, int output, int g, size_
   if (sym_mul_size((size_t)f->c, count, &ch) || ch > (size_t)INT_MAX)
     return sym_fail(e, SYMCLONE_ERR_OVERFLOW, "%zu fields of %d channels overflow", count, f->c);
   symclone_status st;
-  if (a->kind == SYMCLONE_GROUP_CYCLIC && f->n == 1)
+  if (a->kind != SYMCLONE_GROUP_T2 && f->n == 1)
     st = symclone_group_act_planar(grp, el, (int)ch, f->h, f->w, in, out);
   else
     st = symclone_group_act_group(grp, el, (int)ch, f->n, f->h, f->w, in, out);

@@ -9,10 +9,11 @@ struct symclone_group {
   symclone_group_kind kind;
   int order;
   int h, w; /* T2 torus */
-  int n;    /* Cn */
+  int n;    /* rotations of Cn and Dn */
   sym_err err;
 };
 
+/* The largest n of Cn and Dn. */
 #define MAX_CYCLIC_ORDER 360
 
 static symclone_status group_alloc(symclone_group **out, symclone_group_kind kind) {
@@ -52,7 +53,53 @@ symclone_status symclone_group_create_cyclic(symclone_group **out, int n) {
   return SYMCLONE_OK;
 }
 
+symclone_status symclone_group_create_dihedral(symclone_group **out, int n) {
+  if (!out) return SYMCLONE_ERR_NULL;
+  if (n < 1 || n > MAX_CYCLIC_ORDER) return SYMCLONE_ERR_GROUP;
+  symclone_group *g;
+  symclone_status st = group_alloc(&g, SYMCLONE_GROUP_DIHEDRAL);
+  if (st) return st;
+  g->n = n;
+  g->order = 2 * n;
+  *out = g;
+  return SYMCLONE_OK;
+}
+
 void symclone_group_free(symclone_group *group) { sym_free(group); }
+
+static const char *kind_name(const symclone_group *g) {
+  switch (g->kind) {
+  case SYMCLONE_GROUP_T2: return "T2";
+  case SYMCLONE_GROUP_CYCLIC: return "cyclic";
+  default: return "dihedral";
+  }
+}
+
+/* a * b for elements already checked (the Dn law is in rotate.c). */
+static int compose_elems(const symclone_group *g, int a, int b) {
+  switch (g->kind) {
+  case SYMCLONE_GROUP_T2: {
+    int dy = (a / g->w + b / g->w) % g->h;
+    int dx = (a % g->w + b % g->w) % g->w;
+    return dy * g->w + dx;
+  }
+  case SYMCLONE_GROUP_CYCLIC: return (a + b) % g->n;
+  default: return sym_dihedral_compose(a, b, g->n);
+  }
+}
+
+/* a^-1 for an element already checked. */
+static int inverse_elem(const symclone_group *g, int a) {
+  switch (g->kind) {
+  case SYMCLONE_GROUP_T2: {
+    int dy = (g->h - a / g->w) % g->h;
+    int dx = (g->w - a % g->w) % g->w;
+    return dy * g->w + dx;
+  }
+  case SYMCLONE_GROUP_CYCLIC: return (g->n - a) % g->n;
+  default: return sym_dihedral_inverse(a, g->n);
+  }
+}
 
 symclone_group_kind symclone_group_kind_of(const symclone_group *group) {
   return group ? group->kind : (symclone_group_kind)0;
@@ -68,6 +115,7 @@ int symclone_group_identity(const symclone_group *group) {
 int symclone_group_is_exact(const symclone_group *group) {
   if (!group) return -1;
   if (group->kind == SYMCLONE_GROUP_T2) return 1;
+  /* Cn and Dn: every rotation a quarter-turn multiple (mirrors are exact) */
   return (group->n == 1 || group->n == 2 || group->n == 4) ? 1 : 0;
 }
 
@@ -83,13 +131,7 @@ symclone_status symclone_group_compose(const symclone_group *group, int a, int b
   if (!out) return sym_fail(&group->err, SYMCLONE_ERR_NULL, "out is NULL");
   symclone_status st;
   if ((st = check_elem(group, a, "a")) || (st = check_elem(group, b, "b"))) return st;
-  if (group->kind == SYMCLONE_GROUP_T2) {
-    int dy = (a / group->w + b / group->w) % group->h;
-    int dx = (a % group->w + b % group->w) % group->w;
-    *out = dy * group->w + dx;
-  } else {
-    *out = (a + b) % group->n;
-  }
+  *out = compose_elems(group, a, b);
   return SYMCLONE_OK;
 }
 
@@ -98,13 +140,7 @@ symclone_status symclone_group_inverse(const symclone_group *group, int a, int *
   if (!out) return sym_fail(&group->err, SYMCLONE_ERR_NULL, "out is NULL");
   symclone_status st = check_elem(group, a, "a");
   if (st) return st;
-  if (group->kind == SYMCLONE_GROUP_T2) {
-    int dy = (group->h - a / group->w) % group->h;
-    int dx = (group->w - a % group->w) % group->w;
-    *out = dy * group->w + dx;
-  } else {
-    *out = (group->n - a) % group->n;
-  }
+  *out = inverse_elem(group, a);
   return SYMCLONE_OK;
 }
 
@@ -112,7 +148,8 @@ symclone_status symclone_group_t2_element(const symclone_group *group, int dy, i
   if (!group) return SYMCLONE_ERR_NULL;
   if (!out) return sym_fail(&group->err, SYMCLONE_ERR_NULL, "out is NULL");
   if (group->kind != SYMCLONE_GROUP_T2)
-    return sym_fail(&group->err, SYMCLONE_ERR_UNSUPPORTED, "t2_element on a cyclic group");
+    return sym_fail(&group->err, SYMCLONE_ERR_UNSUPPORTED, "t2_element on a %s group",
+                    kind_name(group));
   int my = dy % group->h, mx = dx % group->w;
   if (my < 0) my += group->h;
   if (mx < 0) mx += group->w;
@@ -123,7 +160,8 @@ symclone_status symclone_group_t2_element(const symclone_group *group, int dy, i
 symclone_status symclone_group_t2_shift(const symclone_group *group, int g, int *dy, int *dx) {
   if (!group) return SYMCLONE_ERR_NULL;
   if (group->kind != SYMCLONE_GROUP_T2)
-    return sym_fail(&group->err, SYMCLONE_ERR_UNSUPPORTED, "t2_shift on a cyclic group");
+    return sym_fail(&group->err, SYMCLONE_ERR_UNSUPPORTED, "t2_shift on a %s group",
+                    kind_name(group));
   symclone_status st = check_elem(group, g, "g");
   if (st) return st;
   if (dy) *dy = g / group->w;
@@ -164,7 +202,7 @@ static symclone_status check_action(const symclone_group *g, int elem, int chann
       return sym_fail(&g->err, SYMCLONE_ERR_SHAPE,
                       "field is %dx%d but the T2 group is on a %dx%d torus", h, w, g->h, g->w);
   } else {
-    int q = sym_rot_quarter(elem, g->n);
+    int q = sym_rot_quarter(elem % g->n, g->n);
     if ((q == 1 || q == 3) && h != w)
       return sym_fail(&g->err, SYMCLONE_ERR_SHAPE,
                       "a quarter-turn rotation needs a square field, got %dx%d", h, w);
@@ -179,8 +217,10 @@ static void act_plane(const symclone_group *g, int elem, const float *in, float 
                       int w) {
   if (g->kind == SYMCLONE_GROUP_T2)
     shift_plane(in, out, h, w, elem / g->w, elem % g->w);
-  else
+  else if (g->kind == SYMCLONE_GROUP_CYCLIC)
     sym_rotate_plane(in, out, h, w, elem, g->n);
+  else
+    sym_dihedral_plane(in, out, h, w, elem / g->n, elem % g->n, g->n);
 }
 
 symclone_status symclone_group_act_planar(const symclone_group *group, int g, int channels,
@@ -202,17 +242,22 @@ symclone_status symclone_group_act_group(const symclone_group *group, int g, int
     return sym_fail(&group->err, SYMCLONE_ERR_GROUP,
                     "group field has %d orientations but the group is C%d", orientations,
                     group->n);
+  if (group->kind == SYMCLONE_GROUP_DIHEDRAL && orientations != group->order)
+    return sym_fail(&group->err, SYMCLONE_ERR_GROUP,
+                    "group field has %d orientations but the group D%d needs %d", orientations,
+                    group->n, group->order);
   size_t planes;
   symclone_status st =
       check_action(group, g, channels, orientations, height, width, in, out, &planes);
   if (st) return st;
   size_t hw = (size_t)height * (size_t)width;
   int n = orientations;
+  int ginv = group->kind == SYMCLONE_GROUP_T2 ? 0 : inverse_elem(group, g);
   for (int c = 0; c < channels; c++)
     for (int s = 0; s < n; s++) {
-      /* out[c][s] = act(in[c][s - r]) for rotations; T2 keeps s. */
-      int src = s;
-      if (group->kind == SYMCLONE_GROUP_CYCLIC) src = ((s - g) % n + n) % n;
+      /* out[c][s] = act(in[c][g^-1 s]) for Cn and Dn (for Cn, s - r); T2
+       * keeps s. */
+      int src = group->kind == SYMCLONE_GROUP_T2 ? s : compose_elems(group, ginv, s);
       act_plane(group, g, in + ((size_t)c * n + src) * hw, out + ((size_t)c * n + s) * hw, height,
                 width);
     }

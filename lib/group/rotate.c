@@ -21,9 +21,11 @@ static void quarter_source(int q, int y, int x, int h, int w, int *sy, int *sx) 
 }
 
 /* Bilinear weights of the source point of output pixel (y, x) for angle
- * 2*pi*r/n.  Returns the four corner indices (or -1 outside) and weights. */
-static void bilinear_source(int y, int x, int h, int w, double c, double s, int idx[4],
-                            double wt[4]) {
+ * 2*pi*r/n.  Returns the four corner indices (or -1 outside) and weights;
+ * with `mirror` the indices are those of the columns reflected about the
+ * vertical axis (x -> w-1-x), so that the rotation reads a mirrored plane. */
+static void bilinear_source(int y, int x, int h, int w, double c, double s, int mirror,
+                            int idx[4], double wt[4]) {
   double cy = 0.5 * (h - 1), cx = 0.5 * (w - 1);
   double u = x - cx, v = cy - y;
   /* inverse rotation: by -angle */
@@ -46,19 +48,20 @@ static void bilinear_source(int y, int x, int h, int w, double c, double s, int 
         idx[k] = -1;
         wt[k] = 0.0;
       } else {
-        idx[k] = ys[j] * w + xs[i];
+        idx[k] = ys[j] * w + (mirror ? w - 1 - xs[i] : xs[i]);
         wt[k] = wk;
       }
     }
 }
 
-void sym_rotate_plane(const float *in, float *out, int h, int w, int r, int n) {
+void sym_dihedral_plane(const float *in, float *out, int h, int w, int m, int r, int n) {
   int q = sym_rot_quarter(r, n);
   if (q >= 0) {
     for (int y = 0; y < h; y++)
       for (int x = 0; x < w; x++) {
         int sy, sx;
         quarter_source(q, y, x, h, w, &sy, &sx);
+        if (m) sx = w - 1 - sx;
         out[y * w + x] = in[sy * w + sx];
       }
     return;
@@ -69,7 +72,7 @@ void sym_rotate_plane(const float *in, float *out, int h, int w, int r, int n) {
     for (int x = 0; x < w; x++) {
       int idx[4];
       double wt[4];
-      bilinear_source(y, x, h, w, c, s, idx, wt);
+      bilinear_source(y, x, h, w, c, s, m, idx, wt);
       double acc = 0.0;
       for (int k = 0; k < 4; k++)
         if (idx[k] >= 0) acc += wt[k] * in[idx[k]];
@@ -77,13 +80,19 @@ void sym_rotate_plane(const float *in, float *out, int h, int w, int r, int n) {
     }
 }
 
-void sym_rotate_plane_adjoint_add(const float *in, float *out, int h, int w, int r, int n) {
+void sym_rotate_plane(const float *in, float *out, int h, int w, int r, int n) {
+  sym_dihedral_plane(in, out, h, w, 0, r, n);
+}
+
+void sym_dihedral_plane_adjoint_add(const float *in, float *out, int h, int w, int m, int r,
+                                    int n) {
   int q = sym_rot_quarter(r, n);
   if (q >= 0) {
     for (int y = 0; y < h; y++)
       for (int x = 0; x < w; x++) {
         int sy, sx;
         quarter_source(q, y, x, h, w, &sy, &sx);
+        if (m) sx = w - 1 - sx;
         out[sy * w + sx] += in[y * w + x];
       }
     return;
@@ -94,8 +103,23 @@ void sym_rotate_plane_adjoint_add(const float *in, float *out, int h, int w, int
     for (int x = 0; x < w; x++) {
       int idx[4];
       double wt[4];
-      bilinear_source(y, x, h, w, c, s, idx, wt);
+      bilinear_source(y, x, h, w, c, s, m, idx, wt);
       for (int k = 0; k < 4; k++)
         if (idx[k] >= 0) out[idx[k]] += (float)(wt[k] * in[y * w + x]);
     }
 }
+
+void sym_rotate_plane_adjoint_add(const float *in, float *out, int h, int w, int r, int n) {
+  sym_dihedral_plane_adjoint_add(in, out, h, w, 0, r, n);
+}
+
+/* g = m*n + r is R^r M^m, and M R^r = R^-r M, so
+ * (R^ra M^ma)(R^rb M^mb) = R^(ra +- rb) M^(ma xor mb), minus when ma = 1. */
+int sym_dihedral_compose(int a, int b, int n) {
+  int ma = a / n, ra = a % n, mb = b / n, rb = b % n;
+  int r = ma ? (ra - rb + n) % n : (ra + rb) % n;
+  return (ma ^ mb) * n + r;
+}
+
+/* A reflection R^r M is its own inverse. */
+int sym_dihedral_inverse(int a, int n) { return a >= n ? a : (n - a) % n; }

@@ -1,11 +1,14 @@
-/* The convolution family: conv2d, lifting Z2 -> Cn and group conv Cn -> Cn.
+/* The convolution family: conv2d, lifting Z2 -> G and group conv G -> G for
+ * G = Cn or Dn, of order |G| (n or 2n).
  *
- * All three are computed as one planar cross-correlation with an expanded
- * filter bank Wx[ex_out][ex_in][k][k]: for lifting ex_out = out*n (output
- * channel o*n + r holds R_r w[o]); for group conv additionally ex_in = in*n
- * and Wx[o*n + r][i*n + s] = R_r w[o][i][(s - r) mod n].  The planar
- * correlation is im2col followed by one SGEMM per chunk of samples.
- * Gradients flow back through the same expansion by the adjoint rotation. */
+ * All are computed as one planar cross-correlation with an expanded filter
+ * bank Wx[ex_out][ex_in][k][k]: for lifting ex_out = out*|G| (output
+ * channel o*|G| + g holds T_g w[o], T_g the filter transform of element g:
+ * R_r for Cn, R_r M^m for Dn); for group conv additionally ex_in = in*|G|
+ * and Wx[o*|G| + g][i*|G| + s] = T_g w[o][i][g^-1 s] (for Cn,
+ * R_r w[o][i][(s - r) mod n]).  The planar correlation is im2col followed
+ * by one SGEMM per chunk of samples.  Gradients flow back through the same
+ * expansion by the adjoint transforms. */
 #include <cblas.h>
 #include <string.h>
 
@@ -41,6 +44,17 @@ static void ws_split(const symclone_layer *l, size_t batch, void *work, conv_ws 
   w->yc = w->cols + (size_t)l->ckk * nb * out_hw(l);
 }
 
+/* Source slice of the group convolution's expanded filter (o*G + g, i*G + s):
+ * the parameter slice g^-1 s ((s - g) mod n for Cn). */
+static int slice_of(const symclone_layer *l, int g, int s) {
+  if (l->mirror) return sym_dihedral_compose(sym_dihedral_inverse(g, l->n), s, l->n);
+  return ((s - g) % l->n + l->n) % l->n;
+}
+
+static int is_group_input(const symclone_layer *l) {
+  return l->kind == SYMCLONE_LAYER_GROUP_CONV || l->kind == SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV;
+}
+
 /* Build the expanded bank from the parameters (conv2d: a copy). */
 static void expand(const symclone_layer *l, const float *p, float *wx) {
   int k2 = l->k * l->k;
@@ -48,20 +62,19 @@ static void expand(const symclone_layer *l, const float *p, float *wx) {
     memcpy(wx, p, (size_t)l->ex_out * (size_t)l->ckk * sizeof *wx);
     return;
   }
-  int n = l->n;
+  int n = l->n, G = l->order, grp = is_group_input(l);
   for (int o = 0; o < l->out_c; o++)
-    for (int r = 0; r < n; r++)
+    for (int g = 0; g < G; g++)
       for (int i = 0; i < l->in_c; i++) {
-        if (l->kind == SYMCLONE_LAYER_LIFTING) {
+        if (!grp) {
           const float *src = p + ((size_t)o * l->in_c + i) * k2;
-          float *dst = wx + ((size_t)(o * n + r) * l->ex_in + i) * k2;
-          sym_rotate_plane(src, dst, l->k, l->k, r, n);
+          float *dst = wx + ((size_t)(o * G + g) * l->ex_in + i) * k2;
+          sym_dihedral_plane(src, dst, l->k, l->k, g / n, g % n, n);
         } else {
-          for (int s = 0; s < n; s++) {
-            int sl = ((s - r) % n + n) % n;
-            const float *src = p + (((size_t)o * l->in_c + i) * n + sl) * k2;
-            float *dst = wx + ((size_t)(o * n + r) * l->ex_in + (size_t)i * n + s) * k2;
-            sym_rotate_plane(src, dst, l->k, l->k, r, n);
+          for (int s = 0; s < G; s++) {
+            const float *src = p + (((size_t)o * l->in_c + i) * G + slice_of(l, g, s)) * k2;
+            float *dst = wx + ((size_t)(o * G + g) * l->ex_in + (size_t)i * G + s) * k2;
+            sym_dihedral_plane(src, dst, l->k, l->k, g / n, g % n, n);
           }
         }
       }
@@ -75,20 +88,19 @@ static void fold(const symclone_layer *l, const float *dwx, float *dp) {
     for (size_t j = 0; j < cnt; j++) dp[j] += dwx[j];
     return;
   }
-  int n = l->n;
+  int n = l->n, G = l->order, grp = is_group_input(l);
   for (int o = 0; o < l->out_c; o++)
-    for (int r = 0; r < n; r++)
+    for (int g = 0; g < G; g++)
       for (int i = 0; i < l->in_c; i++) {
-        if (l->kind == SYMCLONE_LAYER_LIFTING) {
-          const float *src = dwx + ((size_t)(o * n + r) * l->ex_in + i) * k2;
+        if (!grp) {
+          const float *src = dwx + ((size_t)(o * G + g) * l->ex_in + i) * k2;
           float *dst = dp + ((size_t)o * l->in_c + i) * k2;
-          sym_rotate_plane_adjoint_add(src, dst, l->k, l->k, r, n);
+          sym_dihedral_plane_adjoint_add(src, dst, l->k, l->k, g / n, g % n, n);
         } else {
-          for (int s = 0; s < n; s++) {
-            int sl = ((s - r) % n + n) % n;
-            const float *src = dwx + ((size_t)(o * n + r) * l->ex_in + (size_t)i * n + s) * k2;
-            float *dst = dp + (((size_t)o * l->in_c + i) * n + sl) * k2;
-            sym_rotate_plane_adjoint_add(src, dst, l->k, l->k, r, n);
+          for (int s = 0; s < G; s++) {
+            const float *src = dwx + ((size_t)(o * G + g) * l->ex_in + (size_t)i * G + s) * k2;
+            float *dst = dp + (((size_t)o * l->in_c + i) * G + slice_of(l, g, s)) * k2;
+            sym_dihedral_plane_adjoint_add(src, dst, l->k, l->k, g / n, g % n, n);
           }
         }
       }

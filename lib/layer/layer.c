@@ -15,7 +15,7 @@ symclone_layer *sym_layer_alloc(symclone_layer_kind kind) {
   l->kind = kind;
   l->in_n = l->out_n = 1;
   l->pad = SYMCLONE_PADDING_NONE;
-  l->n = 1;
+  l->n = l->order = 1;
   sym_err_init(&l->err);
   return l;
 }
@@ -35,6 +35,21 @@ symclone_status sym_layer_finish_sizes(symclone_layer *l) {
   return SYMCLONE_OK;
 }
 
+/* Group order of a convolution kind with n rotations: 1 (conv2d), n (Cn),
+ * 2n (Dn). */
+static int kind_order(symclone_layer_kind kind, int n) {
+  switch (kind) {
+  case SYMCLONE_LAYER_CONV2D: return 1;
+  case SYMCLONE_LAYER_DIHEDRAL_LIFTING:
+  case SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV: return 2 * n;
+  default: return n;
+  }
+}
+
+static int kind_group_input(symclone_layer_kind kind) {
+  return kind == SYMCLONE_LAYER_GROUP_CONV || kind == SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV;
+}
+
 static symclone_status conv_common(symclone_layer **out, symclone_layer_kind kind, int n,
                                    int in_c, int out_c, int k, int h, int w,
                                    symclone_padding pad, int bias) {
@@ -44,25 +59,27 @@ static symclone_status conv_common(symclone_layer **out, symclone_layer_kind kin
   if (pad != SYMCLONE_PADDING_VALID && pad != SYMCLONE_PADDING_ZERO && pad != SYMCLONE_PADDING_CIRCULAR)
     return SYMCLONE_ERR_ARG;
   if (k < 1 || k % 2 == 0 || k > h || k > w) return SYMCLONE_ERR_KERNEL;
+  int order = kind_order(kind, n), grp = kind_group_input(kind);
   int ex_out, ex_in, kk, ckk;
-  if (sym_mul_int(out_c, kind == SYMCLONE_LAYER_CONV2D ? 1 : n, &ex_out) ||
-      sym_mul_int(in_c, kind == SYMCLONE_LAYER_GROUP_CONV ? n : 1, &ex_in) ||
+  if (sym_mul_int(out_c, order, &ex_out) || sym_mul_int(in_c, grp ? order : 1, &ex_in) ||
       sym_mul_int(k, k, &kk) || sym_mul_int(ex_in, kk, &ckk))
     return SYMCLONE_ERR_OVERFLOW;
   symclone_layer *l = sym_layer_alloc(kind);
   if (!l) return SYMCLONE_ERR_NOMEM;
   l->in_c = in_c;
-  l->in_n = kind == SYMCLONE_LAYER_GROUP_CONV ? n : 1;
+  l->in_n = grp ? order : 1;
   l->in_h = h;
   l->in_w = w;
   l->out_c = out_c;
-  l->out_n = kind == SYMCLONE_LAYER_CONV2D ? 1 : n;
+  l->out_n = order;
   l->out_h = pad == SYMCLONE_PADDING_VALID ? h - k + 1 : h;
   l->out_w = pad == SYMCLONE_PADDING_VALID ? w - k + 1 : w;
   l->k = k;
   l->pad = pad;
   l->bias = bias ? 1 : 0;
   l->n = kind == SYMCLONE_LAYER_CONV2D ? 1 : n;
+  l->order = order;
+  l->mirror = kind == SYMCLONE_LAYER_DIHEDRAL_LIFTING || kind == SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV;
   l->ex_out = ex_out;
   l->ex_in = ex_in;
   l->ckk = ckk;
@@ -111,6 +128,22 @@ symclone_status symclone_layer_create_group_conv(symclone_layer **out, int orien
                                            int bias) {
   return conv_common(out, SYMCLONE_LAYER_GROUP_CONV, orientations, in_channels, out_channels,
                      kernel, height, width, padding, bias);
+}
+
+symclone_status symclone_layer_create_dihedral_lifting(symclone_layer **out, int rotations,
+                                                      int in_channels, int out_channels,
+                                                      int kernel, int height, int width,
+                                                      symclone_padding padding, int bias) {
+  return conv_common(out, SYMCLONE_LAYER_DIHEDRAL_LIFTING, rotations, in_channels, out_channels,
+                     kernel, height, width, padding, bias);
+}
+
+symclone_status symclone_layer_create_dihedral_group_conv(symclone_layer **out, int rotations,
+                                                         int in_channels, int out_channels,
+                                                         int kernel, int height, int width,
+                                                         symclone_padding padding, int bias) {
+  return conv_common(out, SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, rotations, in_channels,
+                     out_channels, kernel, height, width, padding, bias);
 }
 
 symclone_status symclone_layer_create_dense(symclone_layer **out, int in_features, int out_features,
@@ -225,7 +258,8 @@ symclone_padding symclone_layer_padding(const symclone_layer *l) {
 
 static int is_conv(const symclone_layer *l) {
   return l->kind == SYMCLONE_LAYER_CONV2D || l->kind == SYMCLONE_LAYER_LIFTING ||
-         l->kind == SYMCLONE_LAYER_GROUP_CONV;
+         l->kind == SYMCLONE_LAYER_GROUP_CONV || l->kind == SYMCLONE_LAYER_DIHEDRAL_LIFTING ||
+         l->kind == SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV;
 }
 
 int symclone_layer_is_linear(const symclone_layer *l) {

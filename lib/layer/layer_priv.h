@@ -9,7 +9,10 @@ struct symclone_layer {
   symclone_layer_kind kind;
   int in_c, in_n, in_h, in_w;
   int out_c, out_n, out_h, out_w;
-  int k, pad, bias, n; /* convolutions; n = orientations of lifting/group conv */
+  int k, pad, bias;
+  int n;               /* rotations of the group: Cn or Dn (1 for conv2d) */
+  int order;           /* orientations of the group: n for Cn, 2n for Dn (1 for conv2d) */
+  int mirror;          /* 1 for the dihedral kinds */
   int mode;            /* orientation pooling */
   size_t in_size, out_size, weight_count, param_count;
   /* convolution family, as a conv2d with an expanded filter bank */

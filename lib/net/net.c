@@ -95,6 +95,25 @@ static size_t cur_size(const symclone_net *net) {
   return net->count ? net->layers[net->count - 1].out_size : net->in_size;
 }
 
+/* What the current output's orientation axis is: a Dn group field
+ * (FIELD_DIHEDRAL) if the last layer that set the axis is a dihedral
+ * convolution, a Cn one or planar (FIELD_CYCLIC) if it is another layer,
+ * and as given (FIELD_INPUT) when no layer has set it yet. */
+enum { FIELD_INPUT = -1, FIELD_CYCLIC = 0, FIELD_DIHEDRAL = 1 };
+static int cur_field_group(const symclone_net *net) {
+  for (int l = net->count - 1; l >= 0; l--) {
+    switch (net->layers[l].kind) {
+    case SYMCLONE_LAYER_DIHEDRAL_LIFTING:
+    case SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV: return FIELD_DIHEDRAL;
+    case SYMCLONE_LAYER_RELU:
+    case SYMCLONE_LAYER_MAXPOOL2:
+    case SYMCLONE_LAYER_GLOBAL_AVGPOOL: continue;
+    default: return FIELD_CYCLIC;
+    }
+  }
+  return FIELD_INPUT;
+}
+
 static uint64_t layer_seed(const symclone_net *net, int index) {
   uint64_t z = (uint64_t)sym_net_setting(net, SYMCLONE_NET_SEED) * 0x9E3779B97F4A7C15ULL +
                (uint64_t)index + 1;
@@ -136,6 +155,17 @@ symclone_status symclone_net_add_layer(symclone_net *net, symclone_layer *layer)
   L.in_size = symclone_layer_input_size(layer);
   L.out_size = symclone_layer_output_size(layer);
   const int *cs = cur_shape(net);
+  int field = cur_field_group(net);
+  if (L.kind == SYMCLONE_LAYER_GROUP_CONV && field == FIELD_DIHEDRAL)
+    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE,
+                    "a Cn group convolution after a Dn field of %d orientations (use a dihedral "
+                    "group convolution)",
+                    cs[1]);
+  if (L.kind == SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV && field == FIELD_CYCLIC)
+    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE,
+                    "a dihedral group convolution after a field of %d orientations that is not "
+                    "a Dn field",
+                    cs[1]);
   if (L.kind == SYMCLONE_LAYER_DENSE) {
     if (L.in_size != cur_size(net))
       return sym_fail(&net->err, SYMCLONE_ERR_SHAPE,
@@ -217,6 +247,35 @@ symclone_status symclone_net_add_group_conv(symclone_net *net, int out_channels,
   symclone_layer *l = NULL;
   symclone_status made = symclone_layer_create_group_conv(&l, s[1], s[0], out_channels, kernel,
                                                           s[2], s[3], padding, bias);
+  return add_created(net, made, l);
+}
+
+symclone_status symclone_net_add_dihedral_lifting(symclone_net *net, int rotations,
+                                                  int out_channels, int kernel,
+                                                  symclone_padding padding, int bias) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  symclone_status st = need_planar(net, "a dihedral lifting layer");
+  if (st) return st;
+  const int *s = cur_shape(net);
+  symclone_layer *l = NULL;
+  symclone_status made = symclone_layer_create_dihedral_lifting(
+      &l, rotations, s[0], out_channels, kernel, s[2], s[3], padding, bias);
+  return add_created(net, made, l);
+}
+
+symclone_status symclone_net_add_dihedral_group_conv(symclone_net *net, int out_channels,
+                                                     int kernel, symclone_padding padding,
+                                                     int bias) {
+  if (!net) return SYMCLONE_ERR_NULL;
+  const int *s = cur_shape(net);
+  if (s[1] < 2 || s[1] % 2)
+    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE,
+                    "a dihedral group convolution needs a field of 2n orientations, the network "
+                    "gives %d",
+                    s[1]);
+  symclone_layer *l = NULL;
+  symclone_status made = symclone_layer_create_dihedral_group_conv(
+      &l, s[1] / 2, s[0], out_channels, kernel, s[2], s[3], padding, bias);
   return add_created(net, made, l);
 }
 

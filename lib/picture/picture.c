@@ -1,52 +1,35 @@
-/* Pictures: validation, layout, colour scales, the PGM writer and the
- * write-to-temporary-then-rename file handling. */
+/* Pictures: the handle, layout, colour scales, the PGM writer; files are
+ * saved through the library's atomic file writer. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#ifndef _WIN32
 #include <unistd.h>
-#endif
 
+#include "../common/fileio.h"
 #include "picture_priv.h"
-
-/* How many temporary names path.tmp0, path.tmp1, ... are tried before giving
- * up (an existing one is never overwritten: another writer may own it). */
-#define TEMP_TRIES 1000
-
-symclone_status sym_picture_fail(char *msg, size_t msglen, symclone_status status,
-                                 const char *fmt, ...) {
-  if (msg && msglen > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, msglen, fmt, ap);
-    va_end(ap);
-  }
-  return status;
-}
 
 /* ---- layout ------------------------------------------------------------ */
 
 static symclone_status layout(sym_canvas *c, int down, int across, int rows, int cols, int up,
-                              int dn, int gap, char *msg, size_t msglen) {
+                              int dn, int gap, const sym_err *err) {
   if (down < 1 || across < 1)
-    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_SIZE,
+    return sym_fail(err, SYMCLONE_ERR_SIZE,
                             "panel grid %d x %d: both counts must be >= 1", down, across);
   if (rows < 1 || cols < 1)
-    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_SIZE,
+    return sym_fail(err, SYMCLONE_ERR_SIZE,
                             "panel size %d x %d: both sizes must be >= 1", rows, cols);
   if (up < 1 || dn < 1)
-    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_SIZE,
+    return sym_fail(err, SYMCLONE_ERR_SIZE,
                             "upscale %d, downscale %d: both must be >= 1", up, dn);
   if (gap < 0)
-    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_SIZE, "gap %d must be >= 0", gap);
+    return sym_fail(err, SYMCLONE_ERR_SIZE, "gap %d must be >= 0", gap);
   size_t count, values;
   if (sym_mul_size((size_t)down, (size_t)across, &count) ||
       sym_mul_size((size_t)rows, (size_t)cols, &values))
-    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_OVERFLOW,
+    return sym_fail(err, SYMCLONE_ERR_OVERFLOW,
                             "%d x %d panels of %d x %d values overflow", down, across, rows,
                             cols);
   /* Every factor is below 2^31, so no product of two below overflows a
@@ -66,7 +49,7 @@ static symclone_status layout(sym_canvas *c, int down, int across, int rows, int
   if (c->panel_h <= INT_MAX) h = c->panel_h * down + (long long)(down - 1) * gap;
   if (c->panel_w <= INT_MAX) w = c->panel_w * across + (long long)(across - 1) * gap;
   if (h < 0 || w < 0 || h > INT_MAX || w > INT_MAX)
-    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_OVERFLOW,
+    return sym_fail(err, SYMCLONE_ERR_OVERFLOW,
                             "%d x %d panels of %d x %d values (upscale %d, downscale %d, gap %d)"
                             " exceed INT_MAX pixels",
                             down, across, rows, cols, up, dn, gap);
@@ -259,173 +242,184 @@ static int same_ignoring_case(const char *a, const char *b) {
   return *a == *b;
 }
 
-/* Create a new temporary file beside path; *tmp receives its name
- * (sym_malloc'd).  Never opens an existing file. */
-static symclone_status open_temp(const char *path, FILE **out, char **tmp, char *msg,
-                                 size_t msglen) {
-  size_t len = strlen(path), size;
-  if (sym_add_size(len, 16, &size))
-    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_OVERFLOW, "path too long");
-  char *name = sym_malloc(size);
-  if (!name)
-    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_NOMEM, "no memory for the file name");
-  for (int k = 0; k < TEMP_TRIES; k++) {
-    snprintf(name, size, "%s.tmp%d", path, k);
-    errno = 0;
-    FILE *f = fopen(name, "wbx");
-    if (f) {
-      *out = f;
-      *tmp = name;
-      return SYMCLONE_OK;
-    }
-    if (errno != EEXIST) {
-      int e = errno;
-      symclone_status st =
-          sym_picture_fail(msg, msglen, SYMCLONE_ERR_IO, "cannot create '%s': %s", name,
-                           e ? strerror(e) : "unknown error");
-      sym_free(name);
-      return st;
-    }
-  }
-  symclone_status st = sym_picture_fail(msg, msglen, SYMCLONE_ERR_IO,
-                                        "cannot create a temporary file beside '%s': "
-                                        "%d names taken",
-                                        path, TEMP_TRIES);
-  sym_free(name);
-  return st;
+/* ---- public ------------------------------------------------------------ */
+
+static int setting_int(const symclone_picture *pic, symclone_setting key) {
+  return (int)pic->setting[SYM_SETTING_SLOT(key)];
 }
 
-/* Flush, sync and close f, then rename tmp onto path. */
-static symclone_status commit_file(FILE *f, const char *tmp, const char *path, char *msg,
-                                   size_t msglen) {
-  int bad = fflush(f) != 0 || ferror(f);
-#ifndef _WIN32
-  if (!bad && fsync(fileno(f)) != 0) bad = 1;
-#endif
-  int e = errno;
-  if (fclose(f) != 0 && !bad) {
-    bad = 1;
-    e = errno;
-  }
-  if (bad)
-    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_IO, "cannot write '%s': %s", tmp,
-                            strerror(e));
-  if (rename(tmp, path) != 0)
-    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_IO, "cannot rename '%s' to '%s': %s",
-                            tmp, path, strerror(errno));
+static symclone_status pic_layout(const symclone_picture *pic, sym_canvas *c, const sym_err *err) {
+  return layout(c, pic->down, pic->across, pic->rows, pic->cols,
+                setting_int(pic, SYMCLONE_PICTURE_UPSCALE),
+                setting_int(pic, SYMCLONE_PICTURE_DOWNSCALE), setting_int(pic, SYMCLONE_PICTURE_GAP),
+                err);
+}
+
+symclone_status symclone_picture_create(symclone_picture **out, int panels_down,
+                                        int panels_across, int rows, int cols) {
+  if (!out) return SYMCLONE_ERR_NULL;
+  sym_canvas c;
+  memset(&c, 0, sizeof c);
+  symclone_status st = layout(&c, panels_down, panels_across, rows, cols, 1, 1, 0, NULL);
+  if (st) return st;
+  symclone_picture *pic = sym_calloc(1, sizeof *pic);
+  if (!pic) return SYMCLONE_ERR_NOMEM;
+  pic->down = panels_down;
+  pic->across = panels_across;
+  pic->rows = rows;
+  pic->cols = cols;
+  sym_settings_init(SYM_SETTINGS_PICTURE, pic->setting);
+  sym_err_init(&pic->err);
+  *out = pic;
   return SYMCLONE_OK;
 }
 
-/* ---- public ------------------------------------------------------------ */
+void symclone_picture_free(symclone_picture *pic) { sym_free(pic); }
 
-symclone_status symclone_picture_write(const char *path, symclone_picture_format format,
-                                       const float *const *panels, int panels_down,
-                                       int panels_across, int rows, int cols,
-                                       symclone_picture_scale scale, int upscale, int downscale,
-                                       int gap, char *errbuf, size_t errlen) {
-  if (errbuf && errlen > 0) errbuf[0] = '\0';
-  if (!path) return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "path is NULL");
-  if (!panels) return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "panels is NULL");
-  if (format != SYMCLONE_PICTURE_FORMAT_AUTO && format != SYMCLONE_PICTURE_FORMAT_PGM &&
-      format != SYMCLONE_PICTURE_FORMAT_PNG)
-    return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_ARG, "unknown picture format %d",
-                            (int)format);
-  if (scale != SYMCLONE_PICTURE_SCALE_SYMMETRIC && scale != SYMCLONE_PICTURE_SCALE_MINMAX &&
-      scale != SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL && scale != SYMCLONE_PICTURE_SCALE_MINMAX_PER_PANEL)
-    return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_ARG, "unknown colour scale %d",
-                            (int)scale);
+symclone_status symclone_picture_set(symclone_picture *pic, symclone_setting key, double value) {
+  if (!pic) return SYMCLONE_ERR_NULL;
+  symclone_status st = sym_settings_check(&pic->err, SYM_SETTINGS_PICTURE, key, value);
+  if (st) return st;
+  pic->setting[SYM_SETTING_SLOT(key)] = value;
+  return SYMCLONE_OK;
+}
 
+symclone_status symclone_picture_get(const symclone_picture *pic, symclone_setting key,
+                                     double *value) {
+  if (!pic) return SYMCLONE_ERR_NULL;
+  if (!value) return sym_fail(&pic->err, SYMCLONE_ERR_NULL, "value is NULL");
+  symclone_status st = sym_settings_find(&pic->err, SYM_SETTINGS_PICTURE, key);
+  if (st) return st;
+  *value = pic->setting[SYM_SETTING_SLOT(key)];
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_picture_size(const symclone_picture *pic, int *width, int *height) {
+  if (!pic) return SYMCLONE_ERR_NULL;
+  if (!width || !height) return sym_fail(&pic->err, SYMCLONE_ERR_NULL, "width or height is NULL");
   sym_canvas c;
   memset(&c, 0, sizeof c);
-  symclone_status st =
-      layout(&c, panels_down, panels_across, rows, cols, upscale, downscale, gap, errbuf, errlen);
-  if (st) return st;
-  size_t count = (size_t)panels_down * (size_t)panels_across;
-  size_t filled = 0;
-  for (size_t k = 0; k < count; k++) filled += panels[k] != NULL;
-  if (!filled)
-    return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "every panel is NULL");
-
-  if (format == SYMCLONE_PICTURE_FORMAT_AUTO) {
-    const char *ext = extension(path);
-    if (same_ignoring_case(ext, "png"))
-      format = SYMCLONE_PICTURE_FORMAT_PNG;
-    else if (same_ignoring_case(ext, "pgm"))
-      format = SYMCLONE_PICTURE_FORMAT_PGM;
-    else
-      return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_ARG,
-                              "'%s': extension must be .png or .pgm for an automatic format",
-                              path);
-  }
-  if (format == SYMCLONE_PICTURE_FORMAT_PNG && !symclone_picture_png_available())
-    return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_NOT_AVAILABLE,
-                            "'%s': this build has no PNG support (libpng); write PGM instead",
-                            path);
-  c.panels = panels;
-  c.channels = format == SYMCLONE_PICTURE_FORMAT_PNG ? 3 : 1;
-  c.symmetric = scale == SYMCLONE_PICTURE_SCALE_SYMMETRIC || scale == SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL;
-
-  size_t row_bytes;
-  if (sym_mul_size((size_t)c.width, (size_t)c.channels, &row_bytes))
-    return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_OVERFLOW, "canvas row too wide");
-  c.low = sym_malloc_array(count, sizeof *c.low);
-  c.high = sym_malloc_array(count, sizeof *c.high);
-  unsigned char *row = sym_malloc(row_bytes);
-  FILE *f = NULL;
-  char *tmp = NULL;
-  if (!c.low || !c.high || !row) {
-    st = sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_NOMEM,
-                          "no memory for a %d-pixel canvas row", c.width);
-    goto done;
-  }
-  scale_ranges(&c, scale, count);
-
-  st = open_temp(path, &f, &tmp, errbuf, errlen);
-  if (st) goto done;
-  if (format == SYMCLONE_PICTURE_FORMAT_PNG) {
-    st = sym_picture_write_png(f, &c, row, errbuf, errlen);
-  } else if (write_pgm(f, &c, row) != 0) {
-    st = sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_IO, "cannot write '%s': %s", tmp,
-                          strerror(errno));
-  }
-  if (!st) {
-    st = commit_file(f, tmp, path, errbuf, errlen);
-    f = NULL; /* closed by commit_file, whatever the outcome */
-  }
-
-done:
-  if (f) fclose(f);
-  if (tmp) {
-    if (st) remove(tmp);
-    sym_free(tmp);
-  }
-  sym_free(row);
-  sym_free(c.high);
-  sym_free(c.low);
-  return st;
-}
-
-symclone_status symclone_picture_write_matrix(const char *path, symclone_picture_format format,
-                                              const float *matrix, int rows, int cols,
-                                              symclone_picture_scale scale, int upscale,
-                                              int downscale, char *errbuf, size_t errlen) {
-  if (!matrix) return sym_picture_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "matrix is NULL");
-  const float *panels[1] = {matrix};
-  return symclone_picture_write(path, format, panels, 1, 1, rows, cols, scale, upscale,
-                                downscale, 0, errbuf, errlen);
-}
-
-symclone_status symclone_picture_size(int panels_down, int panels_across, int rows, int cols,
-                                      int upscale, int downscale, int gap, int *width,
-                                      int *height) {
-  if (!width || !height) return SYMCLONE_ERR_NULL;
-  sym_canvas c = {0};
-  symclone_status st =
-      layout(&c, panels_down, panels_across, rows, cols, upscale, downscale, gap, NULL, 0);
+  symclone_status st = pic_layout(pic, &c, &pic->err);
   if (st) return st;
   *width = c.width;
   *height = c.height;
   return SYMCLONE_OK;
+}
+
+const char *symclone_picture_last_error(const symclone_picture *pic) {
+  return pic ? pic->err.msg : "";
+}
+
+/* The format for path: the setting, or by the extension for AUTO. */
+static symclone_status choose_format(const symclone_picture *pic, const char *path,
+                                     symclone_picture_format *format) {
+  symclone_picture_format f = (symclone_picture_format)setting_int(pic, SYMCLONE_PICTURE_FORMAT);
+  if (f == SYMCLONE_PICTURE_FORMAT_AUTO) {
+    const char *ext = extension(path);
+    if (same_ignoring_case(ext, "png"))
+      f = SYMCLONE_PICTURE_FORMAT_PNG;
+    else if (same_ignoring_case(ext, "pgm"))
+      f = SYMCLONE_PICTURE_FORMAT_PGM;
+    else
+      return sym_fail(&pic->err, SYMCLONE_ERR_ARG,
+                      "'%s': extension must be .png or .pgm for an automatic format", path);
+  }
+  if (f == SYMCLONE_PICTURE_FORMAT_PNG && !symclone_picture_png_available())
+    return sym_fail(&pic->err, SYMCLONE_ERR_NOT_AVAILABLE,
+                    "'%s': this build has no PNG support (libpng); write PGM instead", path);
+  *format = f;
+  return SYMCLONE_OK;
+}
+
+/* Draw the canvas into the file being saved. */
+static symclone_status draw(const symclone_picture *pic, sym_file_out *o, const char *path,
+                            symclone_picture_format format, const sym_canvas *c,
+                            unsigned char *row) {
+  char eb[160];
+  int fd = dup(o->fd);
+  FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+  if (!f) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    return sym_fail(&pic->err, sym_file_status(e), "cannot write '%s': %s", path,
+                    sym_file_strerror(e, eb, sizeof eb));
+  }
+  symclone_status st = SYMCLONE_OK;
+  if (format == SYMCLONE_PICTURE_FORMAT_PNG) {
+    st = sym_picture_write_png(f, c, row, &pic->err);
+    if (st == SYMCLONE_ERR_IO && !pic->err.msg[0])
+      sym_fail(&pic->err, st, "cannot write '%s'", path);
+  } else if (write_pgm(f, c, row) != 0) {
+    int e = errno;
+    st = sym_fail(&pic->err, SYMCLONE_ERR_IO, "cannot write '%s': %s", path,
+                  sym_file_strerror(e, eb, sizeof eb));
+  }
+  int e = 0;
+  if (fflush(f) != 0 || ferror(f)) e = errno ? errno : EIO;
+  if (fclose(f) != 0 && !e) e = errno;
+  if (e && !st)
+    st = sym_fail(&pic->err, sym_file_status(e), "cannot write '%s': %s", path,
+                  sym_file_strerror(e, eb, sizeof eb));
+  return st;
+}
+
+symclone_status symclone_picture_write(symclone_picture *pic, const char *path,
+                                       const float *const *panels) {
+  if (!pic) return SYMCLONE_ERR_NULL;
+  if (!path) return sym_fail(&pic->err, SYMCLONE_ERR_NULL, "path is NULL");
+  if (!panels) return sym_fail(&pic->err, SYMCLONE_ERR_NULL, "panels is NULL");
+  sym_canvas c;
+  memset(&c, 0, sizeof c);
+  symclone_status st = pic_layout(pic, &c, &pic->err);
+  if (st) return st;
+  size_t count = (size_t)pic->down * (size_t)pic->across;
+  size_t filled = 0;
+  for (size_t k = 0; k < count; k++) filled += panels[k] != NULL;
+  if (!filled) return sym_fail(&pic->err, SYMCLONE_ERR_NULL, "every panel is NULL");
+  symclone_picture_format format = SYMCLONE_PICTURE_FORMAT_PGM;
+  st = choose_format(pic, path, &format);
+  if (st) return st;
+  symclone_picture_scale scale = (symclone_picture_scale)setting_int(pic, SYMCLONE_PICTURE_SCALE);
+  c.panels = panels;
+  c.channels = format == SYMCLONE_PICTURE_FORMAT_PNG ? 3 : 1;
+  c.symmetric = scale == SYMCLONE_PICTURE_SCALE_SYMMETRIC ||
+                scale == SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL;
+
+  size_t row_bytes;
+  if (sym_mul_size((size_t)c.width, (size_t)c.channels, &row_bytes))
+    return sym_fail(&pic->err, SYMCLONE_ERR_OVERFLOW, "canvas row too wide");
+  c.low = sym_malloc_array(count, sizeof *c.low);
+  c.high = sym_malloc_array(count, sizeof *c.high);
+  unsigned char *row = sym_malloc(row_bytes);
+  if (!c.low || !c.high || !row) {
+    st = sym_fail(&pic->err, SYMCLONE_ERR_NOMEM, "no memory for a %d-pixel canvas row", c.width);
+    goto done;
+  }
+  scale_ranges(&c, scale, count);
+
+  sym_file_out o;
+  char eb[160];
+  int e = sym_file_out_open(&o, path);
+  if (e) {
+    st = sym_fail(&pic->err, sym_file_status(e), "cannot write '%s': %s", path,
+                  sym_file_strerror(e, eb, sizeof eb));
+    goto done;
+  }
+  st = draw(pic, &o, path, format, &c, row);
+  if (st) {
+    sym_file_out_discard(&o);
+    goto done;
+  }
+  e = sym_file_out_commit(&o);
+  if (e)
+    st = sym_fail(&pic->err, sym_file_status(e), "cannot put '%s' in place: %s", path,
+                  sym_file_strerror(e, eb, sizeof eb));
+
+done:
+  sym_free(row);
+  sym_free(c.high);
+  sym_free(c.low);
+  return st;
 }
 
 int symclone_picture_png_available(void) { return SYMCLONE_HAVE_PNG ? 1 : 0; }

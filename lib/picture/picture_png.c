@@ -8,14 +8,13 @@
 #include <png.h>
 
 typedef struct png_state {
-  char *msg;
-  size_t msglen;
+  const sym_err *err;
   int nomem; /* an allocation failed */
 } png_state;
 
 static void on_error(png_structp png, png_const_charp text) {
   png_state *s = png_get_error_ptr(png);
-  if (s->msg && s->msglen > 0) snprintf(s->msg, s->msglen, "libpng: %s", text);
+  sym_fail(s->err, SYMCLONE_ERR_IO, "libpng: %s", text);
   png_longjmp(png, 1);
 }
 
@@ -61,8 +60,8 @@ static int write_body(png_structp png, png_infop info, FILE *f, const sym_canvas
 }
 
 symclone_status sym_picture_write_png(FILE *f, const sym_canvas *c, unsigned char *row,
-                                      char *msg, size_t msglen) {
-  png_state s = {msg, msglen, 0};
+                                      const sym_err *err) {
+  png_state s = {err, 0};
 #ifdef PNG_USER_MEM_SUPPORTED
   png_structp png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &s, on_error, on_warning,
                                               &s, on_malloc, on_free);
@@ -70,27 +69,27 @@ symclone_status sym_picture_write_png(FILE *f, const sym_canvas *c, unsigned cha
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &s, on_error, on_warning);
 #endif
   if (!png)
-    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_NOMEM, "cannot create a PNG writer");
+    return sym_fail(err, SYMCLONE_ERR_NOMEM, "cannot create a PNG writer");
   png_infop info = png_create_info_struct(png);
   if (!info) {
     png_destroy_write_struct(&png, NULL);
-    return sym_picture_fail(msg, msglen, SYMCLONE_ERR_NOMEM, "cannot create a PNG writer");
+    return sym_fail(err, SYMCLONE_ERR_NOMEM, "cannot create a PNG writer");
   }
   int bad = write_body(png, info, f, c, row);
   png_destroy_write_struct(&png, &info);
-  if (bad) return s.nomem ? SYMCLONE_ERR_NOMEM : SYMCLONE_ERR_IO;
+  if (bad)
+    return s.nomem ? sym_fail(err, SYMCLONE_ERR_NOMEM, "libpng: out of memory") : SYMCLONE_ERR_IO;
   return SYMCLONE_OK;
 }
 
 #else
 
 symclone_status sym_picture_write_png(FILE *f, const sym_canvas *c, unsigned char *row,
-                                      char *msg, size_t msglen) {
+                                      const sym_err *err) {
   (void)f;
   (void)c;
   (void)row;
-  return sym_picture_fail(msg, msglen, SYMCLONE_ERR_NOT_AVAILABLE,
-                          "this build has no PNG support (libpng)");
+  return sym_fail(err, SYMCLONE_ERR_NOT_AVAILABLE, "this build has no PNG support (libpng)");
 }
 
 #endif

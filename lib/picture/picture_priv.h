@@ -6,7 +6,14 @@
 #include <stdio.h>
 
 #include "../common/internal.h"
+#include "../common/settings_priv.h"
 #include <symclone/picture.h>
+
+struct symclone_picture {
+  int down, across, rows, cols;       /* the grid and the panels' size */
+  double setting[SYM_SETTINGS_SLOTS]; /* by SYM_SETTING_SLOT(key) */
+  sym_err err;
+};
 
 /* A validated canvas: the grid of panels, the scaling factors, the size in
  * pixels and the colour range of every panel. */
@@ -31,18 +38,9 @@ size_t sym_canvas_row_bytes(const sym_canvas *c);
 void sym_canvas_row(const sym_canvas *c, int y, unsigned char *row, long long *cached);
 
 /* Write the canvas as PNG to f, using row (sym_canvas_row_bytes bytes) as
- * scratch.  A message goes to msg on error.  SYMCLONE_ERR_NOT_AVAILABLE in a
- * build without libpng. */
+ * scratch.  A message goes to err on error.  SYMCLONE_ERR_NOT_AVAILABLE in
+ * a build without libpng. */
 symclone_status sym_picture_write_png(FILE *f, const sym_canvas *c, unsigned char *row,
-                                      char *msg, size_t msglen);
-
-/* Format a message into msg (if msg is not NULL and msglen > 0) and return
- * status. */
-symclone_status sym_picture_fail(char *msg, size_t msglen, symclone_status status,
-                                 const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
+                                      const sym_err *err);
 
 #endif

@@ -11,12 +11,12 @@
  *   56     4F   parameters, IEEE-754 binary32 little-endian
  *   56+4F  4    CRC-32 (ISO-HDLC, as zlib's crc32) of all preceding bytes
  * All integers are unsigned little-endian. */
-#include <errno.h>
-#include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../common/fileio.h"
+#include "../common/loader_priv.h"
 #include "student_priv.h"
 
 #define MAGIC "SYMCLSTU"
@@ -24,17 +24,6 @@
 #define HEADER_SIZE 48u
 #define PREFIX_SIZE 56u
 #define MAX_FILE ((size_t)1 << 34)
-
-static symclone_status io_fail(char *errbuf, size_t errlen, symclone_status st, const char *fmt,
-                               ...) {
-  if (errbuf && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return st;
-}
 
 symclone_status symclone_student_save(const symclone_student *s, const char *path) {
   if (!s) return SYMCLONE_ERR_NULL;
@@ -60,94 +49,163 @@ symclone_status symclone_student_save(const symclone_student *s, const char *pat
   sym_put_u32(buf + len - 4, sym_crc32(0, buf, len - 4));
   int e = sym_write_file_atomic(path, buf, len);
   sym_free(buf);
-  if (e)
-    return sym_fail(&s->err, e == ENOMEM ? SYMCLONE_ERR_NOMEM : SYMCLONE_ERR_IO,
-                    "cannot write '%s': %s", path, strerror(e));
+  if (e) {
+    char eb[160];
+    return sym_fail(&s->err, sym_file_status(e), "cannot write '%s': %s", path,
+                    sym_file_strerror(e, eb, sizeof eb));
+  }
   return SYMCLONE_OK;
 }
 
-symclone_status symclone_student_load(symclone_student **out, const char *path, char *errbuf,
-                                      size_t errlen) {
-  if (errbuf && errlen) errbuf[0] = '\0';
-  if (!out) return io_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "out is NULL");
-  if (!path) return io_fail(errbuf, errlen, SYMCLONE_ERR_NULL, "path is NULL");
+/* The fields of the geometry, by name, before anything is built from them:
+ * a file that names an impossible geometry says which field is wrong. */
+static symclone_status check_geometry(const sym_err *err, const char *path, const uint32_t g[7]) {
+  static const char *const names[7] = {"kind",  "orientations", "kernel", "height",
+                                       "width", "padding",      "blocks"};
+  for (int i = 0; i < 7; i++)
+    if (g[i] > 1u << 20)
+      return sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': %s=%u is out of range", path, names[i],
+                      g[i]);
+  if (g[0] != SYMCLONE_STUDENT_PLANAR && g[0] != SYMCLONE_STUDENT_LIFTING &&
+      g[0] != SYMCLONE_STUDENT_GROUP)
+    return sym_fail(err, SYMCLONE_ERR_CORRUPT,
+                    "'%s': kind=%u is not a student kind (1 planar, 2 lifting, 3 group)", path,
+                    g[0]);
+  if (g[0] != SYMCLONE_STUDENT_PLANAR && (g[1] < 1 || g[1] > 360))
+    return sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': orientations=%u is not in [1, 360]", path,
+                    g[1]);
+  if (g[3] < 1 || g[4] < 1)
+    return sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': height=%u, width=%u: both must be >= 1",
+                    path, g[3], g[4]);
+  if (g[2] < 1 || g[2] % 2 == 0 || g[2] > g[3] || g[2] > g[4])
+    return sym_fail(err, SYMCLONE_ERR_CORRUPT,
+                    "'%s': kernel=%u is not odd, >= 1 and at most height=%u and width=%u", path,
+                    g[2], g[3], g[4]);
+  if (g[5] != SYMCLONE_PADDING_VALID && g[5] != SYMCLONE_PADDING_ZERO &&
+      g[5] != SYMCLONE_PADDING_CIRCULAR)
+    return sym_fail(err, SYMCLONE_ERR_CORRUPT,
+                    "'%s': padding=%u is not a padding (0 valid, 1 zero, 2 circular)", path, g[5]);
+  if (g[6] < 1)
+    return sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': blocks=0 must be >= 1", path);
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_student_load(symclone_student **out, const char *path,
+                                      symclone_loader *loader) {
+  const sym_err *err = sym_loader_err(loader);
+  if (!out) return sym_fail(err, SYMCLONE_ERR_NULL, "out is NULL");
+  if (!path) return sym_fail(err, SYMCLONE_ERR_NULL, "path is NULL");
+  /* The file is read whole, then the student is made: about twice the
+   * file's length, both checked against the budget before either is
+   * allocated. */
+  size_t budget = sym_loader_budget(loader), limit = budget / 2;
+  if (limit > MAX_FILE) limit = MAX_FILE;
   unsigned char *buf;
   size_t len;
-  int e = sym_read_file(path, MAX_FILE, &buf, &len);
-  if (e)
-    return io_fail(errbuf, errlen, e == ENOMEM ? SYMCLONE_ERR_NOMEM : SYMCLONE_ERR_IO,
-                   "cannot read '%s': %s", path, sym_file_strerror(e));
+  int e = sym_read_file(path, limit, &buf, &len);
+  if (e) {
+    char eb[160];
+    if (e == SYM_FILE_TOO_BIG)
+      return sym_fail(err, SYMCLONE_ERR_BUDGET,
+                      "'%s': loading it needs about twice its length, more than the loader's "
+                      "budget of %zu bytes",
+                      path, budget);
+    return sym_fail(err, sym_file_status(e), "cannot read '%s': %s", path,
+                    sym_file_strerror(e, eb, sizeof eb));
+  }
   symclone_status st = SYMCLONE_OK;
   symclone_student *s = NULL;
   if (len < 8 || memcmp(buf, MAGIC, 8) != 0) {
     st = len < 8 && memcmp(buf, MAGIC, len) == 0
-             ? io_fail(errbuf, errlen, SYMCLONE_ERR_TRUNCATED, "'%s': truncated magic", path)
-             : io_fail(errbuf, errlen, SYMCLONE_ERR_FORMAT, "'%s' is not a student file", path);
+             ? sym_fail(err, SYMCLONE_ERR_TRUNCATED, "'%s': truncated magic", path)
+             : sym_fail(err, SYMCLONE_ERR_FORMAT, "'%s' is not a student file", path);
     goto done;
   }
   if (len < 12) {
-    st = io_fail(errbuf, errlen, SYMCLONE_ERR_TRUNCATED, "'%s': truncated header", path);
+    st = sym_fail(err, SYMCLONE_ERR_TRUNCATED, "'%s': truncated header", path);
     goto done;
   }
   uint32_t version = sym_get_u32(buf + 8);
   if (version != FORMAT_VERSION) {
-    st = io_fail(errbuf, errlen, SYMCLONE_ERR_VERSION,
-                 "'%s': format version %u, this library reads version %u", path, version,
-                 FORMAT_VERSION);
+    st = sym_fail(err, SYMCLONE_ERR_VERSION,
+                  "'%s': format version %u, this library reads version %u", path, version,
+                  FORMAT_VERSION);
     goto done;
   }
   if (len < PREFIX_SIZE + 4) {
-    st = io_fail(errbuf, errlen, SYMCLONE_ERR_TRUNCATED, "'%s': truncated header (%zu bytes)",
-                 path, len);
+    st = sym_fail(err, SYMCLONE_ERR_TRUNCATED, "'%s': truncated header (%zu bytes)", path, len);
     goto done;
   }
   uint64_t nfloats = sym_get_u64(buf + 48);
-  if (sym_get_u32(buf + 12) != HEADER_SIZE || nfloats > (MAX_FILE - PREFIX_SIZE - 4) / 4) {
-    st = io_fail(errbuf, errlen, SYMCLONE_ERR_CORRUPT, "'%s': inconsistent header", path);
+  uint32_t hsize = sym_get_u32(buf + 12);
+  if (hsize != HEADER_SIZE) {
+    st = sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': header size %u, not %u", path, hsize,
+                  HEADER_SIZE);
+    goto done;
+  }
+  if (nfloats > (MAX_FILE - PREFIX_SIZE - 4) / 4) {
+    st = sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': %llu floats is out of range", path,
+                  (unsigned long long)nfloats);
     goto done;
   }
   size_t expect = PREFIX_SIZE + 4 * (size_t)nfloats + 4;
   if (len < expect) {
-    st = io_fail(errbuf, errlen, SYMCLONE_ERR_TRUNCATED,
-                 "'%s': %zu bytes, the header announces %zu", path, len, expect);
+    st = sym_fail(err, SYMCLONE_ERR_TRUNCATED, "'%s': %zu bytes, the header announces %zu", path,
+                  len, expect);
     goto done;
   }
   if (len > expect) {
-    st = io_fail(errbuf, errlen, SYMCLONE_ERR_CORRUPT, "'%s': %zu trailing bytes", path,
-                 len - expect);
+    st = sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': %zu trailing bytes", path, len - expect);
     goto done;
   }
   uint32_t crc = sym_get_u32(buf + len - 4);
   if (crc != sym_crc32(0, buf, len - 4)) {
-    st = io_fail(errbuf, errlen, SYMCLONE_ERR_CORRUPT, "'%s': checksum mismatch", path);
+    st = sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': checksum mismatch", path);
+    goto done;
+  }
+  uint32_t reserved = sym_get_u32(buf + 44);
+  if (reserved != 0) {
+    st = sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': reserved field (offset 44) is %u, not 0",
+                  path, reserved);
     goto done;
   }
   uint32_t g[7];
   for (int i = 0; i < 7; i++) g[i] = sym_get_u32(buf + 16 + 4 * i);
-  for (int i = 0; i < 7; i++)
-    if (g[i] > 1u << 20) {
-      st = io_fail(errbuf, errlen, SYMCLONE_ERR_CORRUPT, "'%s': geometry out of range", path);
+  st = check_geometry(err, path, g);
+  if (st) goto done;
+  size_t expect_floats;
+  if (sym_student_layout_count(g, &expect_floats)) {
+    st = sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': the geometry's parameter count overflows",
+                  path);
+    goto done;
+  }
+  if (expect_floats != nfloats) {
+    st = sym_fail(err, SYMCLONE_ERR_CORRUPT,
+                  "'%s': float count=%llu, the geometry (kind %u, orientations %u, kernel %u, "
+                  "%ux%u, padding %u, blocks %u) has %zu",
+                  path, (unsigned long long)nfloats, g[0], g[1], g[2], g[3], g[4], g[5], g[6],
+                  expect_floats);
+    goto done;
+  }
+  for (size_t i = 0; i < (size_t)nfloats; i++) {
+    float v = sym_get_f32(buf + PREFIX_SIZE + 4 * i);
+    if (!isfinite(v)) {
+      st = sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': parameter %zu is %s", path, i,
+                    isnan(v) ? "NaN" : "infinite");
       goto done;
     }
-  size_t expect_floats;
-  if (sym_student_layout_count(g, &expect_floats) || expect_floats != nfloats) {
-    st = io_fail(errbuf, errlen, SYMCLONE_ERR_CORRUPT,
-                 "'%s': %llu floats do not match the geometry", path,
-                 (unsigned long long)nfloats);
-    goto done;
   }
   st = symclone_student_create(&s, (symclone_student_kind)g[0], (int)g[1], (int)g[2], (int)g[3],
                                (int)g[4], (symclone_padding)g[5], (int)g[6], 0);
   if (st) {
-    st = io_fail(errbuf, errlen, st == SYMCLONE_ERR_NOMEM ? st : SYMCLONE_ERR_CORRUPT,
-                 "'%s': invalid geometry (%s)", path, symclone_strerror(st));
+    st = sym_fail(err, st == SYMCLONE_ERR_NOMEM ? st : SYMCLONE_ERR_CORRUPT,
+                  "'%s': invalid geometry (%s)", path, symclone_strerror(st));
     s = NULL;
     goto done;
   }
   if (s->nparams != nfloats) {
-    st = io_fail(errbuf, errlen, SYMCLONE_ERR_CORRUPT,
-                 "'%s': %llu floats for a geometry of %zu", path, (unsigned long long)nfloats,
-                 s->nparams);
+    st = sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': %llu floats for a geometry of %zu", path,
+                  (unsigned long long)nfloats, s->nparams);
     goto done;
   }
   for (size_t i = 0; i < s->nparams; i++) s->params[i] = sym_get_f32(buf + PREFIX_SIZE + 4 * i);

@@ -10,9 +10,12 @@ int main(int argc, char **argv) {
   int failed = 0;
   for (int i = 1; i < argc; i++) {
     symclone_student *s;
-    char err[256];
-    symclone_status st = symclone_student_load(&s, argv[i], err, sizeof err);
-    printf("%s: %s%s%s\n", argv[i], symclone_strerror(st), st ? ": " : "", st ? err : "");
+    symclone_loader *loader;
+    if (symclone_loader_create(&loader) != SYMCLONE_OK) return 1;
+    symclone_status st = symclone_student_load(&s, argv[i], loader);
+    printf("%s: %s%s%s\n", argv[i], symclone_strerror(st), st ? ": " : "",
+           st ? symclone_loader_last_error(loader) : "");
+    symclone_loader_free(loader);
     if (st == SYMCLONE_OK)
       symclone_student_free(s);
     else

@@ -269,11 +269,32 @@ static void fuzz_dataset(fuzz_in *in) {
 static void fuzz_picture(fuzz_in *in) {
   int down = fuzz_size(in, 3), across = fuzz_size(in, 3), rows = fuzz_size(in, 9);
   int cols = fuzz_size(in, 9), up = fuzz_size(in, 3), dn = fuzz_size(in, 3), gap = fuzz_size(in, 3) - 1;
-  int width, height;
-  symclone_status st = symclone_picture_size(down, across, rows, cols, up, dn, gap, &width, &height);
-  if (st || (size_t)width * (size_t)height > SMALL_WORK || down * across > 9 ||
-      (size_t)rows * (size_t)cols > SMALL_WORK)
+  int scale = fuzz_u8(in) % 5;
+  symclone_picture *pic = NULL;
+  symclone_status st = symclone_picture_create(&pic, down, across, rows, cols);
+  CHECK(st <= 0);
+  if (st) {
+    CHECK(pic == NULL);
     return;
+  }
+  /* every setting, refused or not: a refused one changes nothing */
+  CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_FORMAT, SYMCLONE_PICTURE_FORMAT_PGM) ==
+        SYMCLONE_OK);
+  st = symclone_picture_set(pic, SYMCLONE_PICTURE_SCALE, scale);
+  CHECK(st == (scale <= 3 ? SYMCLONE_OK : SYMCLONE_ERR_SETTING));
+  st = symclone_picture_set(pic, SYMCLONE_PICTURE_UPSCALE, up);
+  CHECK(st == (up >= 1 ? SYMCLONE_OK : SYMCLONE_ERR_SETTING));
+  st = symclone_picture_set(pic, SYMCLONE_PICTURE_DOWNSCALE, dn);
+  CHECK(st == (dn >= 1 ? SYMCLONE_OK : SYMCLONE_ERR_SETTING));
+  st = symclone_picture_set(pic, SYMCLONE_PICTURE_GAP, gap);
+  CHECK(st == (gap >= 0 ? SYMCLONE_OK : SYMCLONE_ERR_SETTING));
+  int width, height;
+  st = symclone_picture_size(pic, &width, &height);
+  if (st || (size_t)width * (size_t)height > SMALL_WORK || down * across > 9 ||
+      (size_t)rows * (size_t)cols > SMALL_WORK) {
+    symclone_picture_free(pic);
+    return;
+  }
   float *m = floats(in, (size_t)rows * (size_t)cols);
   if (m && (fuzz_u8(in) & 3) == 0) m[0] = NAN;
   const float *panels[9];
@@ -281,15 +302,13 @@ static void fuzz_picture(fuzz_in *in) {
   panels[0] = m;
   char path[128];
   snprintf(path, sizeof path, "%s/picture.pgm", fuzz_tmpdir());
-  char err[256];
   if (m) {
-    st = symclone_picture_write(path, SYMCLONE_PICTURE_FORMAT_PGM, panels, down, across, rows, cols,
-                                (symclone_picture_scale)(fuzz_u8(in) % 5), up, dn, gap, err,
-                                sizeof err);
+    st = symclone_picture_write(pic, path, panels);
     CHECK(st <= 0);
   }
   unlink(path);
   free(m);
+  symclone_picture_free(pic);
 }
 
 static void fuzz_diag(fuzz_in *in) {

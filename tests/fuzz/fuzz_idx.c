@@ -98,9 +98,8 @@ static void exercise(symclone_dataset *ds, unsigned flags) {
   int gz = (flags >> 3) & 1;
   if (symclone_dataset_save_idx(ds, ip, lp, gz) == SYMCLONE_OK) {
     symclone_dataset *back = NULL;
-    char err[256];
-    if (symclone_dataset_load_idx(&back, ip, lp, symclone_dataset_num_classes(ds), err,
-                                  sizeof err) != SYMCLONE_OK)
+    if (symclone_dataset_load_idx(&back, ip, lp, symclone_dataset_num_classes(ds), NULL) !=
+        SYMCLONE_OK)
       abort();
     if (symclone_dataset_count(back) != count ||
         memcmp(symclone_dataset_labels(back), lab, count * sizeof(int)) != 0)
@@ -125,14 +124,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int ifd = make_file(data + llen, size - llen, flags & 1, ipath, sizeof ipath);
   if (lfd >= 0 && ifd >= 0) {
     symclone_dataset *ds = NULL;
-    char err[256];
-    symclone_status st = symclone_dataset_load_idx(&ds, ipath, lpath, classes, err, sizeof err);
+    symclone_loader *loader = NULL;
+    if (symclone_loader_create(&loader) != SYMCLONE_OK) abort();
+    symclone_status st = symclone_dataset_load_idx(&ds, ipath, lpath, classes, loader);
     if (st == SYMCLONE_OK) {
       exercise(ds, flags);
       symclone_dataset_free(ds);
-    } else if (ds != NULL || st > 0 || !err[0] || !memchr(err, '\0', sizeof err)) {
+    } else if (ds != NULL || st > 0 || !symclone_loader_last_error(loader)[0]) {
       abort(); /* *out written on failure, or no message */
     }
+    symclone_loader_free(loader);
   }
   if (lfd >= 0) close(lfd);
   if (ifd >= 0) close(ifd);

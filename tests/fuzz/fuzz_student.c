@@ -34,8 +34,7 @@ static void use(symclone_student *s) {
   snprintf(path, sizeof path, "%s/student", fuzz_tmpdir());
   if (symclone_student_save(s, path) == SYMCLONE_OK) {
     symclone_student *back = NULL;
-    char err[256];
-    if (symclone_student_load(&back, path, err, sizeof err) != SYMCLONE_OK) abort();
+    if (symclone_student_load(&back, path, NULL) != SYMCLONE_OK) abort();
     if (symclone_student_param_count(back, SYMCLONE_STUDENT_PART_ALL) != np ||
         memcmp(symclone_student_params(back), symclone_student_params(s), np * sizeof(float)))
       abort();
@@ -49,15 +48,20 @@ static void load(const uint8_t *data, size_t size) {
   int fd = fuzz_memfile(data, size, path, sizeof path);
   if (fd < 0) return;
   symclone_student *s = NULL;
-  char err[256];
-  symclone_status st = symclone_student_load(&s, path, err, sizeof err);
+  symclone_loader *loader;
+  if (symclone_loader_create(&loader) != SYMCLONE_OK) {
+    close(fd);
+    return;
+  }
+  symclone_status st = symclone_student_load(&s, path, loader);
   close(fd);
   if (st == SYMCLONE_OK) {
     use(s);
     symclone_student_free(s);
-  } else if (s != NULL || st > 0 || !err[0]) {
+  } else if (s != NULL || st > 0 || !symclone_loader_last_error(loader)[0]) {
     abort();
   }
+  symclone_loader_free(loader);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

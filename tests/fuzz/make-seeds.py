@@ -60,12 +60,33 @@ write('idx', 'bad-count-mismatch', idx_input(idx_labels([1, 2]), img))
 write('idx', 'bad-gzip-cut', idx_input(lab, mtime0(img)[:-9]))
 write('idx', 'bad-gzip-crc', idx_input(lab, mtime0(img)[:-8] + b'\1\2\3\4' + mtime0(img)[-4:]))
 
+# ---- gzip IDX under a budget: [budget byte] images.gz (fuzz_idx_gz.c) ----
+def idx_gz_input(stream, budget_byte=10):
+    return bytes([budget_byte]) + stream
+
+
+write('idx_gz', 'valid', idx_gz_input(mtime0(img)))
+write('idx_gz', 'valid-two-members', idx_gz_input(mtime0(img[:20]) + mtime0(img[20:])))
+# 60,000 28x28 images declared over 64 KiB of zeros: over a 1 MiB budget,
+# truncated within a 64 MiB one
+forged = mtime0(struct.pack('>IIII', 0x803, 60000, 28, 28) + bytes(65536))
+write('idx_gz', 'forged-header-small-budget', idx_gz_input(forged, 10))
+write('idx_gz', 'forged-header-large-budget', idx_gz_input(forged, 16))
+# 3 images declared, 64 KiB of zeros in the stream: past the declared size
+write('idx_gz', 'past-declared-size', idx_gz_input(mtime0(idx_images(3, 4, 3) + bytes(65536))))
+write('idx_gz', 'bad-cut', idx_gz_input(mtime0(img)[:-9]))
+write('idx_gz', 'bad-crc', idx_gz_input(mtime0(img)[:-8] + b'\1\2\3\4' + mtime0(img)[-4:]))
+write('idx_gz', 'bad-trailing-garbage', idx_gz_input(mtime0(img) + b'garbage'))
+
 # ---- student files (lib/student/io.c) ----
-def student(kind, n, k, h, w, pad, blocks, nparams, fill=0.25):
+def student(kind, n, k, h, w, pad, blocks, nparams, fill=0.25, reserved=0, first=None):
     head = b'SYMCLSTU' + struct.pack('<II', 1, 48)
-    head += struct.pack('<IIIIIIII', kind, n, k, h, w, pad, blocks, 0)
+    head += struct.pack('<IIIIIIII', kind, n, k, h, w, pad, blocks, reserved)
     head += struct.pack('<Q', nparams)
-    body = b''.join(struct.pack('<f', fill * ((i % 5) - 2)) for i in range(nparams))
+    values = [fill * ((i % 5) - 2) for i in range(nparams)]
+    if first is not None:
+        values[0] = first
+    body = b''.join(struct.pack('<f', v) for v in values)
     data = head + body
     return data + struct.pack('<I', zlib.crc32(data))
 
@@ -87,6 +108,10 @@ write('student', 'bad-geometry-even-kernel', student(1, 1, 2, 3, 3, 0, 2, 36))
 write('student', 'bad-count', student(1, 1, 3, 3, 3, 0, 2, 35))
 write('student', 'bad-big-geometry', student(1, 1, 1, 4096, 4096, 1, 1, 1))
 write('student', 'bad-short', b'SYMC')
+write('student', 'bad-reserved', student(1, 1, 3, 3, 3, 0, 2, 36, reserved=1))
+write('student', 'bad-nan-weight', student(1, 1, 3, 3, 3, 0, 2, 36, first=float('nan')))
+write('student', 'bad-inf-weight', student(1, 1, 3, 3, 3, 0, 2, 36, first=float('-inf')))
+write('student', 'bad-kind', student(9, 1, 3, 3, 3, 0, 2, 36))
 
 # ---- API: a byte stream of operations (fuzz_api.c) ----
 api_seeds = {

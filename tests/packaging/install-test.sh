@@ -3,7 +3,11 @@
 # what was installed, then build a C and a C++ program against it with
 # pkg-config and run them.
 #
-# usage: install-test.sh BUILD_ROOT PREFIX LIBDIR INCLUDEDIR SOURCE_HEADER_DIR APP_C APP_CPP
+# usage: install-test.sh BUILD_ROOT PREFIX LIBDIR INCLUDEDIR SOURCE_HEADER_DIR APP_C APP_CPP [APP_FLAGS]
+# APP_FLAGS: extra compiler flags for the two programs (a command line; the
+# build's -fsanitize flag, so that a sanitized library finds its run-time).
+# Exits 77 (skipped) when the library needs a sanitizer run-time that
+# APP_FLAGS does not provide (a sanitizer given through c_args).
 # environment: CC and CXX (command lines; CXX empty skips the C++ part),
 # MESON (optional, default `meson`).
 set -eu
@@ -15,6 +19,7 @@ includedir=$4
 source_headers=$5
 app_c=$6
 app_cpp=$7
+app_flags=${8:-}
 meson_cmd=${MESON:-meson}
 
 case $libdir in /*) ;; *) libdir=$prefix/$libdir ;; esac
@@ -43,6 +48,15 @@ if readelf -d "$lib" | grep -E '\((RPATH|RUNPATH)\)' | grep -F "$build_root" >/d
   fail "the installed library keeps a run path into the build tree"
 fi
 echo "ok: library $libdir/$soname"
+
+if [ -z "$app_flags" ]; then
+  runtime=$(readelf -d "$lib" | sed -n 's/.*(NEEDED).*\[\(lib[a-z]*san\.so[^]]*\)\].*/\1/p' | head -n 1)
+  if [ -n "$runtime" ]; then
+    echo "SKIP: the library needs the sanitizer run-time $runtime and no -fsanitize flag" \
+      "was given for the outside programs (a sanitizer set through c_args, not b_sanitize)"
+    exit 77
+  fi
+fi
 
 for h in "$source_headers"/*.h version.h; do
   name=$(basename "$h")
@@ -83,13 +97,13 @@ run_app() {
 }
 
 # shellcheck disable=SC2086 # CC, CXX and flags are command lines
-$CC -std=c11 -Wall -Wextra -pedantic -Werror -o "$tmp/app" "$app_c" $flags ||
+$CC -std=c11 -Wall -Wextra -pedantic -Werror $app_flags -o "$tmp/app" "$app_c" $flags ||
   fail "compiling app.c against the installed library"
 run_app "C app" "$tmp/app"
 
 if [ -n "${CXX:-}" ]; then
   # shellcheck disable=SC2086
-  $CXX -std=c++11 -Wall -Wextra -pedantic -Werror -o "$tmp/app++" "$app_cpp" $flags ||
+  $CXX -std=c++11 -Wall -Wextra -pedantic -Werror $app_flags -o "$tmp/app++" "$app_cpp" $flags ||
     fail "compiling app.cpp against the installed library"
   run_app "C++ app" "$tmp/app++"
 else

@@ -1,0 +1,52 @@
+/* The loader handle: the memory budget of a load and the message of the
+ * last failing load. */
+#include <stdint.h>
+
+#include "loader_priv.h"
+
+symclone_status symclone_loader_create(symclone_loader **out) {
+  if (!out) return SYMCLONE_ERR_NULL;
+  symclone_loader *l = sym_calloc(1, sizeof *l);
+  if (!l) return SYMCLONE_ERR_NOMEM;
+  sym_settings_init(SYM_SETTINGS_LOADER, l->setting);
+  sym_err_init(&l->err);
+  *out = l;
+  return SYMCLONE_OK;
+}
+
+void symclone_loader_free(symclone_loader *loader) { sym_free(loader); }
+
+symclone_status symclone_loader_set(symclone_loader *loader, symclone_setting key, double value) {
+  if (!loader) return SYMCLONE_ERR_NULL;
+  symclone_status st = sym_settings_check(&loader->err, SYM_SETTINGS_LOADER, key, value);
+  if (st) return st;
+  loader->setting[SYM_SETTING_SLOT(key)] = value;
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_loader_get(const symclone_loader *loader, symclone_setting key,
+                                    double *value) {
+  if (!loader) return SYMCLONE_ERR_NULL;
+  if (!value) return sym_fail(&loader->err, SYMCLONE_ERR_NULL, "value is NULL");
+  symclone_status st = sym_settings_find(&loader->err, SYM_SETTINGS_LOADER, key);
+  if (st) return st;
+  *value = loader->setting[SYM_SETTING_SLOT(key)];
+  return SYMCLONE_OK;
+}
+
+const char *symclone_loader_last_error(const symclone_loader *loader) {
+  return loader ? loader->err.msg : "";
+}
+
+size_t sym_loader_budget(const symclone_loader *loader) {
+  double v;
+  if (loader)
+    v = loader->setting[SYM_SETTING_SLOT(SYMCLONE_LOADER_MAX_BYTES)];
+  else
+    symclone_setting_bounds(SYMCLONE_LOADER_MAX_BYTES, NULL, NULL, &v);
+  return v >= (double)SIZE_MAX ? SIZE_MAX : (size_t)v;
+}
+
+const sym_err *sym_loader_err(const symclone_loader *loader) {
+  return loader ? &loader->err : NULL;
+}
