@@ -406,10 +406,14 @@ symclone_status sym_ix_read_npz(const unsigned char *buf, size_t len, sym_ix_fil
     if (strcmp(descr, "<f4") != 0)
       return sym_ix_failf(f, SYMCLONE_ERR_UNSUPPORTED, "entry '%s' has descr '%s'; only '<f4' is read",
                           ename, descr);
-    if (count > t.nbytes / 4 || 4 * count != t.nbytes)
-      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s': %llu data bytes, its shape needs %llu",
-                          ename, (unsigned long long)t.nbytes,
-                          (unsigned long long)(count > t.nbytes / 4 ? 0 : 4 * count));
+    if (count > t.nbytes / 4)
+      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
+                          "entry '%s': its shape needs more than its %llu data bytes", ename,
+                          (unsigned long long)t.nbytes);
+    if (4 * count != t.nbytes)
+      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
+                          "entry '%s': %llu data bytes, its shape needs %llu", ename,
+                          (unsigned long long)t.nbytes, (unsigned long long)(4 * count));
     t.present = 1;
     file->tensor[i] = t;
   }

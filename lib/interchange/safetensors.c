@@ -198,11 +198,15 @@ symclone_status sym_ix_read_safetensors(const unsigned char *buf, size_t len, sy
                             sym_ix_tensor_names[i]);
       count *= t->dims[d];
     }
-    if (count > data_len / 4 || 4 * count != e - b)
+    if (count > data_len / 4)
+      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
+                          "tensor '%s': its shape needs more than the %llu data bytes",
+                          sym_ix_tensor_names[i], (unsigned long long)data_len);
+    if (4 * count != e - b)
       return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
                           "tensor '%s': data_offsets span %llu bytes, its shape needs %llu",
                           sym_ix_tensor_names[i], (unsigned long long)(e - b),
-                          (unsigned long long)(count > data_len / 4 ? 0 : 4 * count));
+                          (unsigned long long)(4 * count));
     for (int o = 0; o < SYM_IX_TENSORS; o++)
       if (o != i && file->tensor[o].present && b < offsets[o][1] && offsets[o][0] < e)
         return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "tensors '%s' and '%s' overlap",
