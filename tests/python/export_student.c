@@ -8,7 +8,12 @@
  * writes DIR/<kind>.safetensors, DIR/<kind>.npz and DIR/<kind>.io (kind:
  * planar, lifting, group): BATCH inputs x [BATCH][input_size], one theta
  * [theta_size] and the outputs y = S(x; theta) [BATCH][output_size], all
- * float32 little-endian, one after the other. */
+ * float32 little-endian, one after the other.
+ *
+ *   export_student --convert IN OUT
+ *
+ * imports IN (either format, written by any tool) and exports it to OUT as
+ * safetensors. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,9 +79,24 @@ static int one(const char *dir, const char *name, symclone_student_kind kind, sy
   return 0;
 }
 
+static int convert(const char *in, const char *out) {
+  symclone_loader *loader;
+  symclone_student *s;
+  symclone_status st = symclone_loader_create(&loader);
+  if (st) return fail("loader", st, "");
+  if ((st = symclone_student_import(&s, in, loader)))
+    return fail(in, st, symclone_loader_last_error(loader));
+  symclone_loader_free(loader);
+  if ((st = symclone_student_export(s, out, SYMCLONE_FORMAT_SAFETENSORS)))
+    return fail(out, st, symclone_student_last_error(s));
+  symclone_student_free(s);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 4 && strcmp(argv[1], "--convert") == 0) return convert(argv[2], argv[3]);
   if (argc != 2) {
-    fprintf(stderr, "usage: export_student DIR\n");
+    fprintf(stderr, "usage: export_student DIR | --convert IN OUT\n");
     return 2;
   }
   if (one(argv[1], "planar", SYMCLONE_STUDENT_PLANAR, SYMCLONE_PADDING_VALID) ||

@@ -7,7 +7,9 @@ float tolerance.
 usage: test_interchange.py EXPORT_STUDENT PYTHON_DIR
 
 Exits 77 (skipped) when numpy or torch cannot be imported."""
+import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -18,6 +20,22 @@ try:
 except ImportError as e:
     print(f'skipped: {e}')
     sys.exit(77)
+
+
+def write_safetensors(path, tensors, meta):
+    """A safetensors file written without the library (names sorted, no
+    padding, the metadata last), as another tool may write it."""
+    header, body, offset = {}, b'', 0
+    for name in sorted(tensors):
+        data = np.ascontiguousarray(tensors[name], dtype='<f4').tobytes()
+        header[name] = {'dtype': 'F32', 'shape': list(tensors[name].shape),
+                        'data_offsets': [offset, offset + len(data)]}
+        body += data
+        offset += len(data)
+    header['__metadata__'] = meta
+    text = json.dumps(header).encode()
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(text)) + text + body)
 
 
 def main():
@@ -56,6 +74,19 @@ def main():
                 err = float(np.abs(got - want).max()) / scale
                 print(f'{kind} {ext}: max |torch - library| / max |library| = {err:.2e}')
                 assert err < 1e-5, f'{kind} {ext}: relative error {err}'
+            # files written by NumPy and by plain Python import into the
+            # library with the same parameters
+            tensors, meta = symclone_torch.read_npz(os.path.join(d, f'{kind}.npz'))
+            arrays = dict(tensors, __metadata__=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+            np.savez(os.path.join(d, f'{kind}-numpy.npz'), **arrays)
+            write_safetensors(os.path.join(d, f'{kind}-python.safetensors'), tensors, meta)
+            for src in (f'{kind}-numpy.npz', f'{kind}-python.safetensors'):
+                out = os.path.join(d, 'converted.safetensors')
+                subprocess.run([exporter, '--convert', os.path.join(d, src), out], check=True)
+                back = symclone_torch.load(out)
+                for name in tensors:
+                    assert torch.equal(getattr(back, name), getattr(m, name)), (src, name)
+                print(f'{kind}: {src} imports with the same parameters')
     return 0
 
 
