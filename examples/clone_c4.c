@@ -127,13 +127,7 @@ int main(int argc, char **argv) {
     char name[32];
     double seconds = 0.0, train_rel = NAN;
     if (o.load) {
-      EX_CHECK(symclone_student_load(&st[i], o.load, NULL), o.load);
-      if (symclone_student_kind_of(st[i]) != SYMCLONE_STUDENT_LIFTING ||
-          symclone_student_orientations(st[i]) != N || symclone_student_kernel(st[i]) != KERNEL) {
-        fprintf(stderr, "%s: %s is not a C4 lifting student with a 3x3 kernel\n", ex_prog(),
-                o.load);
-        goto done;
-      }
+      if (!(st[i] = ex_load_student(o.load, SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE))) goto done;
     } else {
       EX_CHECK(
           symclone_student_create(&st[i], SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE, SIZE,

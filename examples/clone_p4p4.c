@@ -51,13 +51,7 @@ int main(int argc, char **argv) {
     char name[32];
     double seconds = 0.0, train_rel = NAN;
     if (o.load) {
-      EX_CHECK(symclone_student_load(&s, o.load, NULL), o.load);
-      if (symclone_student_kind_of(s) != SYMCLONE_STUDENT_GROUP ||
-          symclone_student_orientations(s) != N || symclone_student_kernel(s) != KERNEL) {
-        fprintf(stderr, "%s: %s is not a C4 group-convolution student with 3x3 kernels\n",
-                ex_prog(), o.load);
-        goto done;
-      }
+      if (!(s = ex_load_student(o.load, SYMCLONE_STUDENT_GROUP, N, KERNEL, SIZE))) goto done;
     } else {
       EX_CHECK(
           symclone_student_create(&s, SYMCLONE_STUDENT_GROUP, N, KERNEL, SIZE, SIZE,

@@ -46,12 +46,7 @@ int main(int argc, char **argv) {
     char name[32], path[512];
     double seconds = 0.0, train_rel = NAN;
     if (o.load) {
-      EX_CHECK(symclone_student_load(&s, o.load, NULL), o.load);
-      if (symclone_student_kind_of(s) != SYMCLONE_STUDENT_PLANAR ||
-          symclone_student_kernel(s) != KERNEL) {
-        fprintf(stderr, "%s: %s is not a 3x3 planar student\n", ex_prog(), o.load);
-        goto done;
-      }
+      if (!(s = ex_load_student(o.load, SYMCLONE_STUDENT_PLANAR, 1, KERNEL, SIZE))) goto done;
     } else {
       EX_CHECK(
           symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, KERNEL, SIZE, SIZE,
