@@ -17,6 +17,7 @@
 #include "internal.h"
 #include "passes.h"
 #include "pool.h"
+#include "hooks.h"
 #include "trainer_priv.h"
 
 /* ---- the pool ------------------------------------------------------------ */
@@ -132,10 +133,10 @@ static int isas[4], nisas;
 static void find_isas(void) {
   nisas = 0;
   for (int isa = SYM_ISA_SCALAR; isa <= SYM_ISA_AVX512; isa++) {
-    sym_pass_force_isa(isa);
+    sym_kernels_force_isa(isa);
     if (sym_pass_isa() == isa) isas[nisas++] = isa;
   }
-  sym_pass_force_isa(0);
+  sym_kernels_force_isa(0);
 }
 
 /* Every combination of path and thread count, the scalar serial run first. */
@@ -158,7 +159,7 @@ static int variants(variant *v) {
 
 static void free_variants(variant *v, int n) {
   for (int i = 0; i < n; i++) sym_pool_free(v[i].pool);
-  sym_pass_force_isa(0);
+  sym_kernels_force_isa(0);
 }
 
 /* ---- streaming passes --------------------------------------------------- */
@@ -201,7 +202,7 @@ START_TEST(streaming_passes_same_bits_every_path_and_thread_count) {
   float *e0 = NULL, *pa0 = NULL, *ma0 = NULL, *va0 = NULL, *ps0 = NULL, *ms0 = NULL;
   size_t bad_a0 = 0, bad_s0 = 0;
   for (int vi = 0; vi < nv; vi++) {
-    sym_pass_force_isa(v[vi].isa);
+    sym_kernels_force_isa(v[vi].isa);
     double sq = sym_pass_sumsq(v[vi].pool, partial, g, LEN), pw;
     float *e = malloc(LEN * sizeof *e);
     double err = sym_pass_sqerr(v[vi].pool, partial, g, yt, e, LEN, 0.25f, &pw);
@@ -278,7 +279,7 @@ START_TEST(gram_same_bits_and_accurate) {
   float *g0 = malloc(B * B * sizeof *g0), *g = malloc(B * B * sizeof *g);
   float *z0 = malloc(B * T * sizeof *z0), *z = malloc(B * T * sizeof *z);
   for (int vi = 0; vi < nv; vi++) {
-    sym_pass_force_isa(v[vi].isa);
+    sym_kernels_force_isa(v[vi].isa);
     sym_pass_gram(v[vi].pool, partial, &blk, tap, T, vi ? g : g0, vi ? z : z0);
     if (vi)
       ck_assert_msg(memcmp(g, g0, B * B * sizeof *g) == 0 && memcmp(z, z0, B * T * sizeof *z) == 0,
@@ -347,7 +348,7 @@ START_TEST(moment_gradient_follows_its_definition_exactly) {
     variant v[12];
     int nv = variants(v);
     for (int vi = 0; vi < nv; vi++) {
-      sym_pass_force_isa(v[vi].isa);
+      sym_kernels_force_isa(v[vi].isa);
       float *grad = copy_floats(old, B * bsz);
       double sq = sym_pass_moment_grad(v[vi].pool, partial, &blk, coef, tap, T, shift, accumulate,
                                        grad);
@@ -387,7 +388,7 @@ START_TEST(moment_adamw_is_gradient_then_adamw) {
   }
   sym_adam_consts k = {0.9f, 0.999f, 0.1f, 0.001f, 1e-2f, 1.25f, 1e-8f, 0.9999f, 0.75f};
   /* the reference: the gradient, then AdamW, scalar and serial */
-  sym_pass_force_isa(SYM_ISA_SCALAR);
+  sym_kernels_force_isa(SYM_ISA_SCALAR);
   sym_blocks blk = {w, B, rows, L};
   float *grad = malloc(n * sizeof *grad);
   size_t tasks = sym_pass_block_tasks(&blk), st = sym_pass_tasks(n);
@@ -399,7 +400,7 @@ START_TEST(moment_adamw_is_gradient_then_adamw) {
   variant v[12];
   int nv = variants(v);
   for (int vi = 0; vi < nv; vi++) {
-    sym_pass_force_isa(v[vi].isa);
+    sym_kernels_force_isa(v[vi].isa);
     float *p2 = copy_floats(w, n), *m2 = copy_floats(m0, n), *v2 = copy_floats(v0, n);
     float *scratch = malloc((size_t)v[vi].threads * B * L * sizeof *scratch);
     sym_blocks b2 = {p2, B, rows, L};
@@ -487,8 +488,8 @@ START_TEST(fused_updates_match_formed_gradient) {
                                              1, 3, 9, 9, SYMCLONE_PADDING_VALID, 9, 3),
                      SYMCLONE_OK);
     symclone_trainer *tr = NULL;
+    sym_hook_set_no_fusion(off);
     ck_assert_int_eq(symclone_trainer_create(&tr, st), SYMCLONE_OK);
-    sym_trainer_no_fusion(tr, off);
     ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_OBJECTIVE, obj), SYMCLONE_OK);
     ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_CLIP_NORM, clip), SYMCLONE_OK);
     ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_THREADS, 1 + off), SYMCLONE_OK);
@@ -498,6 +499,7 @@ START_TEST(fused_updates_match_formed_gradient) {
     np = symclone_student_param_count(st, SYMCLONE_STUDENT_PART_ALL);
     w[off] = copy_floats(symclone_student_params(st), np);
     loss[off] = symclone_trainer_loss(tr);
+    sym_hook_set_no_fusion(0);
     symclone_trainer_free(tr);
     symclone_student_free(st);
   }
@@ -560,12 +562,12 @@ START_TEST(prod_follows_its_definition_and_feeds_adamw) {
   size_t rpt = sym_pass_prod_rows(n), tasks = m / rpt + 1;
   double *partial = malloc((tasks + sym_pass_tasks(m * n)) * sizeof *partial);
   float *p1 = copy_floats(p0, m * n), *m1 = copy_floats(m0, m * n), *v1 = copy_floats(v0, m * n);
-  sym_pass_force_isa(SYM_ISA_SCALAR);
+  sym_kernels_force_isa(SYM_ISA_SCALAR);
   size_t bad1 = sym_pass_adamw(NULL, partial, p1, ref, m1, v1, m * n, &k);
   variant v[12];
   int nv = variants(v);
   for (int vi = 0; vi < nv; vi++) {
-    sym_pass_force_isa(v[vi].isa);
+    sym_kernels_force_isa(v[vi].isa);
     memset(out, 0xff, m * n * sizeof *out);
     sym_pass_prod(a, K, b, n, out, n, m, n, K);
     ck_assert_msg(memcmp(out, ref, m * n * sizeof *out) == 0, "isa %d: %zux%zux%zu differs",
@@ -611,14 +613,14 @@ START_TEST(error_pass_is_product_cross_product) {
   float *dv0 = malloc(kv * len * sizeof *dv0), *dc = malloc(m * kv * sizeof *dc);
   float *dv = malloc(kv * len * sizeof *dv);
   double *partial = malloc(sym_pass_cross_tasks(len) * (m * kv + 1) * sizeof *partial);
-  sym_pass_force_isa(SYM_ISA_SCALAR);
+  sym_kernels_force_isa(SYM_ISA_SCALAR);
   sym_pass_prod(a, kaug, vc, len, e, len, m, len, kaug);
   double sq0 = sym_pass_cross(NULL, partial, e, m, vc, kv, len, 0.25f, dc0);
   sym_pass_prod(ct, m, e, len, dv0, len, kv, len, m);
   variant v[12];
   int nv = variants(v);
   for (int vi = 0; vi < nv; vi++) {
-    sym_pass_force_isa(v[vi].isa);
+    sym_kernels_force_isa(v[vi].isa);
     float *scratch = malloc((size_t)v[vi].threads * sym_pass_error_floats(m) * sizeof *scratch);
     double sq = sym_pass_error(v[vi].pool, partial, a, kaug, vc, m, kv, len, ct, 0.25f, scratch,
                                dc, dv);
@@ -647,7 +649,7 @@ START_TEST(cross_same_bits_and_accurate) {
   int nv = variants(v);
   double sq0 = 0.0;
   for (int vi = 0; vi < nv; vi++) {
-    sym_pass_force_isa(v[vi].isa);
+    sym_kernels_force_isa(v[vi].isa);
     double sq = sym_pass_cross(v[vi].pool, partial, e, m, vr, kv, len, 0.5f, vi ? out : out0);
     if (!vi) {
       sq0 = sq;

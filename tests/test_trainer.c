@@ -371,6 +371,62 @@ START_TEST(divergence_stops_and_keeps_weights) {
 }
 END_TEST
 
+/* A step whose update would make one parameter overflow changes nothing:
+ * not the other parameters, and not the optimizer's state (a twin trainer
+ * that never took that step then goes on bit for bit alike); AdamW and
+ * SGD.  Pixel 0 of the only sample is 0, so the dense weight W[0][0] does
+ * not touch the loss; at 1e38 with learning_rate 10 and weight_decay 1
+ * its decay alone (1 - 10) overflows. */
+START_TEST(rejected_step_applies_nothing) {
+  int opt = _i ? SYMCLONE_OPTIMIZER_SGD : SYMCLONE_OPTIMIZER_ADAMW;
+  symclone_layer *conv, *dense;
+  ck_assert_int_eq(symclone_layer_create_conv2d(&conv, 1, 1, 3, 6, 6, SYMCLONE_PADDING_CIRCULAR, 1),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_layer_create_dense(&dense, 36, 36, 1), SYMCLONE_OK);
+  float cp[10], sample[36];
+  symclone_layer_init_params(conv, 5, cp);
+  for (int i = 0; i < 36; i++) sample[i] = i ? (float)sin(0.9 * i) : 0.0f;
+  size_t np = symclone_layer_param_count(dense);
+  float *dp[2], *keep = malloc(np * sizeof *keep);
+  symclone_trainer *tr[2];
+  for (int t = 0; t < 2; t++) {
+    dp[t] = malloc(np * sizeof *dp[t]);
+    for (size_t i = 0; i < np; i++) dp[t][i] = 0.01f * (float)cos(0.37 * (double)i);
+    ck_assert_int_eq(symclone_trainer_create_instance(&tr[t], conv, cp, dense, dp[t]), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr[t], SYMCLONE_TRAINER_OPTIMIZER, opt), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set_samples(tr[t], sample, 1), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr[t], SYMCLONE_TRAINER_INPUT_SOURCE,
+                                          SYMCLONE_INPUT_SOURCE_SAMPLES),
+                     SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr[t], SYMCLONE_TRAINER_INPUTS, 4), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_step(tr[t], NULL, NULL), SYMCLONE_OK);
+  }
+  float w00 = dp[0][0];
+  dp[0][0] = 1e38f;
+  memcpy(keep, dp[0], np * sizeof *keep);
+  ck_assert_int_eq(symclone_trainer_set(tr[0], SYMCLONE_TRAINER_LEARNING_RATE, 10), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr[0], SYMCLONE_TRAINER_WEIGHT_DECAY, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_step(tr[0], NULL, NULL), SYMCLONE_ERR_DIVERGED);
+  ck_assert_ptr_nonnull(strstr(symclone_trainer_last_error(tr[0]), "step 2"));
+  ck_assert_mem_eq(dp[0], keep, np * sizeof *keep);
+  ck_assert_int_eq(symclone_trainer_steps_done(tr[0]), 1);
+  dp[0][0] = w00;
+  ck_assert_int_eq(symclone_trainer_set(tr[0], SYMCLONE_TRAINER_LEARNING_RATE, 1e-2), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr[0], SYMCLONE_TRAINER_WEIGHT_DECAY, 0.01), SYMCLONE_OK);
+  for (int k = 0; k < 3; k++)
+    for (int t = 0; t < 2; t++)
+      ck_assert_int_eq(symclone_trainer_step(tr[t], NULL, NULL), SYMCLONE_OK);
+  ck_assert_mem_eq(dp[0], dp[1], np * sizeof *keep);
+  for (int t = 0; t < 2; t++) {
+    symclone_trainer_free(tr[t]);
+    free(dp[t]);
+  }
+  free(keep);
+  symclone_layer_free(conv);
+  symclone_layer_free(dense);
+}
+END_TEST
+
 START_TEST(instance_mode_clones_a_circular_conv) {
   symclone_layer *conv, *dense;
   ck_assert_int_eq(symclone_layer_create_conv2d(&conv, 2, 3, 3, 6, 6, SYMCLONE_PADDING_CIRCULAR, 1),
@@ -477,6 +533,71 @@ START_TEST(progress_reports_and_cancels) {
 }
 END_TEST
 
+static long long cancelled_at = -1;
+static int cancel_now(void *user, long long step, double loss, double rel, double sec) {
+  (void)user, (void)loss, (void)rel, (void)sec;
+  cancelled_at = step;
+  return 1;
+}
+
+/* An update of a million micro-batches can be cancelled while it runs: the
+ * progress callback comes within it (with the steps done so far, 0), and
+ * nothing of the update is applied. */
+START_TEST(progress_cancels_inside_an_update) {
+  symclone_student *s = student(SYMCLONE_STUDENT_PLANAR, 1, 6, 9);
+  symclone_trainer *tr = trainer(s, SYMCLONE_OBJECTIVE_STOCHASTIC, 10);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_ACCUMULATE, 1e6), SYMCLONE_OK);
+  symclone_trainer_set_progress(tr, cancel_now, NULL);
+  size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
+  float *keep = malloc(np * sizeof *keep);
+  memcpy(keep, symclone_student_params(s), np * sizeof *keep);
+  ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_ERR_CANCELLED);
+  ck_assert_int_eq(cancelled_at, 0);
+  ck_assert_int_eq(symclone_trainer_steps_done(tr), 0);
+  ck_assert_mem_eq(symclone_student_params(s), keep, np * sizeof *keep);
+  ck_assert_ptr_nonnull(strstr(symclone_trainer_last_error(tr), "step 1"));
+  free(keep);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+}
+END_TEST
+
+/* The moment objective's relative loss is known to its reported
+ * resolution: against the student's exact relative loss (from its
+ * effective matrices) at the exact solution, near it and far from it; and
+ * run() does not stop on a target that rounding alone could reach. */
+START_TEST(moment_loss_within_its_resolution) {
+  symclone_student *s = student(SYMCLONE_STUDENT_LIFTING, 4, 8, 9);
+  ck_assert_int_eq(symclone_student_init_exact(s), SYMCLONE_OK);
+  symclone_trainer *tr = trainer(s, SYMCLONE_OBJECTIVE_MOMENT, 100);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_LEARNING_RATE, 1e-7), SYMCLONE_OK);
+  float *p = symclone_student_params(s);
+  size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
+  static const float noise[3] = {0.0f, 1e-3f, 0.3f};
+  for (int k = 0; k < 3; k++) {
+    for (size_t i = 0; i < np; i++) p[i] += noise[k] * (float)sin(1.3 * (double)i + k);
+    double truth;
+    ck_assert_int_eq(symclone_student_relative_loss(s, &truth), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_OK);
+    double rel = symclone_trainer_rel_loss(tr), res = symclone_trainer_rel_loss_resolution(tr);
+    ck_assert_msg(res > 0 && fabs(rel - truth) <= res, "case %d: rel %.3e, exact %.3e, resolution %.3e",
+                  k, rel, truth, res);
+  }
+  symclone_trainer_free(tr);
+  /* at the exact solution the reported loss is within rounding of 0, which
+   * is above the target: run() goes on to max_steps */
+  ck_assert_int_eq(symclone_student_init_exact(s), SYMCLONE_OK);
+  tr = trainer(s, SYMCLONE_OBJECTIVE_MOMENT, 4);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_LEARNING_RATE, 1e-7), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_TARGET_REL_LOSS, 1e-6), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_OK);
+  ck_assert_double_gt(symclone_trainer_rel_loss_resolution(tr), 1e-6);
+  ck_assert_int_eq(symclone_trainer_steps_done(tr), 4);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+}
+END_TEST
+
 START_TEST(stack_cloned_layer_by_layer) {
   symclone_layer *l[3];
   ck_assert_int_eq(symclone_layer_create_lifting(&l[0], 4, 1, 2, 3, 9, 9, SYMCLONE_PADDING_VALID, 0), 0);
@@ -536,8 +657,11 @@ int main(void) {
   tcase_add_test(tc, every_setting_has_a_name_bounds_and_its_default);
   tcase_add_test(tc, bad_settings_refused);
   tcase_add_test(tc, divergence_stops_and_keeps_weights);
+  tcase_add_loop_test(tc, rejected_step_applies_nothing, 0, 2);
   tcase_add_test(tc, instance_mode_clones_a_circular_conv);
   tcase_add_test(tc, progress_reports_and_cancels);
+  tcase_add_test(tc, progress_cancels_inside_an_update);
+  tcase_add_test(tc, moment_loss_within_its_resolution);
   tcase_add_test(tc, sgd_step_schedule_transformed_samples);
   tcase_add_test(tc, stack_cloned_layer_by_layer);
   suite_add_tcase(su, tc);

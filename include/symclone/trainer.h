@@ -29,9 +29,10 @@
  * Reproducibility: the same seed and settings give the same weights bit for
  * bit on the same build and BLAS thread count.
  *
- * Divergence: a step whose loss or gradient is not finite is rejected and
- * nothing of the rejected step is applied; the call returns
- * SYMCLONE_ERR_DIVERGED and last_error names the step.
+ * Divergence: a step whose loss or gradient is not finite, or whose update
+ * would make some weight non-finite, is not applied: the call returns
+ * SYMCLONE_ERR_DIVERGED, every weight and the optimizer's state stay as
+ * they were after the last good step, and last_error names the step.
  *
  * Thread safety: a trainer is used by one thread at a time; two trainers
  * (with distinct students) may run concurrently.  BLAS threading belongs to
@@ -81,8 +82,12 @@ typedef enum symclone_objective {
   SYMCLONE_OBJECTIVE_MOMENT = 2
 } symclone_objective;
 
-/* Progress: called every PROGRESS_EVERY updates and after the last; a
- * non-zero return stops run() with SYMCLONE_ERR_CANCELLED. */
+/* Progress: called by run() every PROGRESS_EVERY updates and after the
+ * last; a non-zero return stops run() with SYMCLONE_ERR_CANCELLED.  Inside
+ * an update of several micro-batches (ACCUMULATE > 1, by step() or run())
+ * it is also called about every half second with the figures of the last
+ * finished update; a non-zero return then cancels that update, of which
+ * nothing is applied. */
 typedef int (*symclone_trainer_progress_fn)(void *user, long long step, double loss,
                                             double rel_loss, double seconds);
 
@@ -129,7 +134,8 @@ SYMCLONE_API symclone_status symclone_trainer_step(symclone_trainer *trainer, do
                                                    double *rel_loss);
 
 /* Updates until MAX_STEPS updates have been done in total or the relative
- * loss of an update is <= TARGET_REL_LOSS (when > 0). */
+ * loss of an update is surely <= TARGET_REL_LOSS (when > 0): the relative
+ * loss plus its resolution (below) is at most the target. */
 SYMCLONE_API symclone_status symclone_trainer_run(symclone_trainer *trainer);
 
 /* Updates done so far, loss and relative loss of the last update, seconds
@@ -138,6 +144,11 @@ SYMCLONE_API long long symclone_trainer_steps_done(const symclone_trainer *train
 SYMCLONE_API double symclone_trainer_loss(const symclone_trainer *trainer);
 SYMCLONE_API double symclone_trainer_rel_loss(const symclone_trainer *trainer);
 SYMCLONE_API double symclone_trainer_seconds(const symclone_trainer *trainer);
+/* How far the last update's relative loss may be off by rounding: 0 for the
+ * sampling objectives (a sum of squares); for the moment objective, whose
+ * expanded loss subtracts nearly equal numbers near the exact solution, a
+ * bound on that rounding (the loss is never reported below 0). */
+SYMCLONE_API double symclone_trainer_rel_loss_resolution(const symclone_trainer *trainer);
 
 SYMCLONE_API const char *symclone_trainer_last_error(const symclone_trainer *trainer);
 

@@ -14,6 +14,7 @@
 
 #include "../group/rotate.h"
 #include "layer_priv.h"
+#include "tap.h"
 
 typedef struct conv_ws {
   float *wx, *dwx, *cols, *yc;
@@ -108,17 +109,7 @@ static void fold(const symclone_layer *l, const float *dwx, float *dp) {
 /* Input index of output position (oy, ox) and tap (ky, kx), or -1 for a
  * zero-padded position. */
 static inline int tap_index(const symclone_layer *l, int oy, int ox, int ky, int kx) {
-  int h = l->in_h, w = l->in_w;
-  if (l->pad == SYMCLONE_PADDING_VALID) return (oy + ky) * w + (ox + kx);
-  int half = l->k / 2;
-  int iy = oy + ky - half, ix = ox + kx - half;
-  if (l->pad == SYMCLONE_PADDING_ZERO) {
-    if (iy < 0 || iy >= h || ix < 0 || ix >= w) return -1;
-  } else {
-    iy = ((iy % h) + h) % h;
-    ix = ((ix % w) + w) % w;
-  }
-  return iy * w + ix;
+  return sym_tap_index(l->pad, l->in_h, l->in_w, l->k, oy, ox, ky, kx);
 }
 
 /* cols[c*k*k + tap][j*HoWo + pos] for the nb samples starting at x. */

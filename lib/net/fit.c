@@ -2,15 +2,10 @@
  * evaluation. */
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
+#include "../common/clock.h"
+#include "../kernels/kernels.h"
 #include "net_priv.h"
-
-static double now_seconds(void) {
-  struct timespec ts;
-  timespec_get(&ts, TIME_UTC);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Activations, gradient buffers and workspaces for `batch` samples. */
 static symclone_status reserve(symclone_net *net, size_t batch) {
@@ -179,25 +174,28 @@ static int grads_finite(const symclone_net *net) {
   return 1;
 }
 
-static void adamw(symclone_net *net, double lr) {
+/* One AdamW step of every layer's trainable parameters by the library's
+ * AdamW kernel: decoupled weight decay on the weights, none on the rest
+ * (biases).  Returns how many parameters kept their value because their
+ * new one was not finite. */
+static size_t adamw(symclone_net *net, double lr) {
   double b1 = sym_net_setting(net, SYMCLONE_NET_BETA1),
          b2 = sym_net_setting(net, SYMCLONE_NET_BETA2);
   double eps = sym_net_setting(net, SYMCLONE_NET_EPSILON),
          wd = sym_net_setting(net, SYMCLONE_NET_WEIGHT_DECAY);
   net->adam_steps++;
-  double c1 = 1.0 - pow(b1, (double)net->adam_steps), c2 = 1.0 - pow(b2, (double)net->adam_steps);
-  float fb1 = (float)b1, fb2 = (float)b2;
+  sym_adam_consts decayed = sym_adam_consts_at(net->adam_steps, lr, b1, b2, eps, wd, 1.0);
+  sym_adam_consts plain = sym_adam_consts_at(net->adam_steps, lr, b1, b2, eps, 0.0, 1.0);
+  const sym_kernels *kern = sym_kernels_get();
+  size_t bad = 0;
   for (int k = 0; k < net->count; k++) {
     sym_net_layer *L = &net->layers[k];
-    for (size_t j = 0; j < L->ntrain; j++) {
-      float g = L->grad[j];
-      L->m[j] = fb1 * L->m[j] + (1.0f - fb1) * g;
-      L->v[j] = fb2 * L->v[j] + (1.0f - fb2) * g * g;
-      double upd = (L->m[j] / c1) / (sqrt(L->v[j] / c2) + eps);
-      if (j < L->nweights) upd += wd * L->params[j];
-      L->params[j] -= (float)(lr * upd);
-    }
+    if (!L->ntrain) continue;
+    size_t nw = L->nweights < L->ntrain ? L->nweights : L->ntrain;
+    bad += kern->adamw(L->params, L->grad, L->m, L->v, nw, &decayed);
+    bad += kern->adamw(L->params + nw, L->grad + nw, L->m + nw, L->v + nw, L->ntrain - nw, &plain);
   }
+  return bad;
 }
 
 symclone_status symclone_net_train(symclone_net *net, const float *x, const int *labels,
@@ -218,7 +216,7 @@ symclone_status symclone_net_train(symclone_net *net, const float *x, const int 
   int epochs = (int)sym_net_setting(net, SYMCLONE_NET_EPOCHS);
   long long every = (long long)sym_net_setting(net, SYMCLONE_NET_PROGRESS_BATCHES);
   long long batches = (long long)((count + bs - 1) / bs);
-  double t0 = now_seconds();
+  double t0 = sym_now_seconds();
   for (size_t i = 0; i < count; i++) perm[i] = i;
   for (int e = 0; e < epochs; e++) {
     double lr = sym_net_setting(net, SYMCLONE_NET_LEARNING_RATE) *
@@ -244,12 +242,19 @@ symclone_status symclone_net_train(symclone_net *net, const float *x, const int 
                       net->epochs_done + 1, b + 1, l);
         goto done;
       }
-      adamw(net, lr);
+      size_t bad = adamw(net, lr);
+      if (bad) {
+        st = sym_fail(&net->err, SYMCLONE_ERR_DIVERGED,
+                      "epoch %lld batch %lld: the update overflowed for %zu parameters, which "
+                      "kept their previous values",
+                      net->epochs_done + 1, b + 1, bad);
+        goto done;
+      }
       sum_loss += l * (double)n;
       seen += n;
       int last = b + 1 == batches;
       if (net->progress && (last || (every > 0 && (b + 1) % every == 0))) {
-        double el = now_seconds() - t0;
+        double el = sym_now_seconds() - t0;
         double frac = ((double)e + (double)(b + 1) / (double)batches) / (double)epochs;
         double eta = el / frac * (1.0 - frac);
         if (net->progress(net->user, e + 1, epochs, b + 1, batches, sum_loss / (double)seen,

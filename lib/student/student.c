@@ -47,13 +47,7 @@ symclone_status symclone_student_create(symclone_student **out, symclone_student
   int n = kind == SYMCLONE_STUDENT_PLANAR ? 1 : orientations;
   /* validate the geometry exactly as the teacher layer does */
   symclone_layer *probe;
-  symclone_status st;
-  if (kind == SYMCLONE_STUDENT_PLANAR)
-    st = symclone_layer_create_conv2d(&probe, 1, 1, kernel, height, width, padding, 0);
-  else if (kind == SYMCLONE_STUDENT_LIFTING)
-    st = symclone_layer_create_lifting(&probe, n, 1, 1, kernel, height, width, padding, 0);
-  else
-    st = symclone_layer_create_group_conv(&probe, n, 1, 1, kernel, height, width, padding, 0);
+  symclone_status st = sym_student_teacher_layer(kind, n, kernel, height, width, padding, &probe);
   if (st) return st;
   int oshape[4];
   symclone_layer_output_shape(probe, oshape);
@@ -236,39 +230,35 @@ symclone_status symclone_student_init_random(symclone_student *s, uint64_t seed)
   return SYMCLONE_OK;
 }
 
+symclone_status sym_student_teacher_layer(symclone_student_kind kind, int n, int kernel,
+                                          int height, int width, symclone_padding padding,
+                                          symclone_layer **out) {
+  switch (kind) {
+  case SYMCLONE_STUDENT_PLANAR:
+    return symclone_layer_create_conv2d(out, 1, 1, kernel, height, width, padding, 0);
+  case SYMCLONE_STUDENT_LIFTING:
+    return symclone_layer_create_lifting(out, n, 1, 1, kernel, height, width, padding, 0);
+  case SYMCLONE_STUDENT_GROUP:
+    return symclone_layer_create_group_conv(out, n, 1, 1, kernel, height, width, padding, 0);
+  }
+  return SYMCLONE_ERR_ARG;
+}
+
+int sym_student_kind_of_layer(symclone_layer_kind kind, symclone_student_kind *out) {
+  switch (kind) {
+  case SYMCLONE_LAYER_CONV2D: *out = SYMCLONE_STUDENT_PLANAR; return 1;
+  case SYMCLONE_LAYER_LIFTING: *out = SYMCLONE_STUDENT_LIFTING; return 1;
+  case SYMCLONE_LAYER_GROUP_CONV: *out = SYMCLONE_STUDENT_GROUP; return 1;
+  default: return 0;
+  }
+}
+
 symclone_status symclone_student_teacher(const symclone_student *s, symclone_layer **teacher) {
   if (!s) return SYMCLONE_ERR_NULL;
   if (!teacher) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "teacher is NULL");
-  symclone_status st;
-  if (s->kind == SYMCLONE_STUDENT_PLANAR)
-    st = symclone_layer_create_conv2d(teacher, 1, 1, s->k, s->h, s->w, s->pad, 0);
-  else if (s->kind == SYMCLONE_STUDENT_LIFTING)
-    st = symclone_layer_create_lifting(teacher, s->n, 1, 1, s->k, s->h, s->w, s->pad, 0);
-  else
-    st = symclone_layer_create_group_conv(teacher, s->n, 1, 1, s->k, s->h, s->w, s->pad, 0);
+  symclone_status st = sym_student_teacher_layer(s->kind, s->n, s->k, s->h, s->w,
+                                                 (symclone_padding)s->pad, teacher);
   return st ? sym_fail(&s->err, st, "cannot create the teacher layer") : SYMCLONE_OK;
-}
-
-symclone_status sym_student_unit_teacher(const symclone_student *s, symclone_layer **out,
-                                         float **params_out) {
-  symclone_layer *l;
-  symclone_status st;
-  if (s->kind == SYMCLONE_STUDENT_PLANAR)
-    st = symclone_layer_create_conv2d(&l, 1, s->p, s->k, s->h, s->w, s->pad, 0);
-  else if (s->kind == SYMCLONE_STUDENT_LIFTING)
-    st = symclone_layer_create_lifting(&l, s->n, 1, s->p, s->k, s->h, s->w, s->pad, 0);
-  else
-    st = symclone_layer_create_group_conv(&l, s->n, 1, s->p, s->k, s->h, s->w, s->pad, 0);
-  if (st) return st;
-  float *prm = sym_calloc((size_t)s->p * s->p, sizeof *prm);
-  if (!prm) {
-    symclone_layer_free(l);
-    return SYMCLONE_ERR_NOMEM;
-  }
-  for (int q = 0; q < s->p; q++) prm[(size_t)q * s->p + q] = 1.0f;
-  *out = l;
-  *params_out = prm;
-  return SYMCLONE_OK;
 }
 
 symclone_status symclone_student_init_exact(symclone_student *s) {

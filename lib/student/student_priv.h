@@ -74,10 +74,13 @@ void sym_student_project_backward_t(const symclone_student *s, const float *x, s
  * SYMCLONE_ERR_KERNEL if k*k > 1024, SYMCLONE_ERR_NOMEM. */
 symclone_status sym_student_exact_kernels(const symclone_student *s, float *kappa);
 
-/* The teacher with P output channels whose channel p has the unit kernel
- * e_p, and its parameters (identity): labels for any theta are linear
- * combinations of its outputs.  params_out receives P*P floats. */
-symclone_status sym_student_unit_teacher(const symclone_student *s, symclone_layer **out,
-                                         float **params_out);
+/* The one map between student kinds and teacher layers: the teacher layer
+ * of a student of kind (planar: conv2d, lifting, group: group_conv) with
+ * one input and one output channel and n orientations; and the student
+ * kind that clones a layer of kind (0 if none does). */
+symclone_status sym_student_teacher_layer(symclone_student_kind kind, int n, int kernel,
+                                          int height, int width, symclone_padding padding,
+                                          symclone_layer **out);
+int sym_student_kind_of_layer(symclone_layer_kind kind, symclone_student_kind *out);
 
 #endif

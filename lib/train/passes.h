@@ -1,21 +1,33 @@
-/* Private: the trainer's passes over long arrays (lib/train/passes.c).
+/* Private: the trainer's passes over long arrays (lib/train/pass_*.c).
  *
- * They are memory-bound, so they run on SIMD registers (SSE2, or AVX2 when
- * the CPU has it) and, with a pool, on several threads.  Every result is
- * independent of both: an array is cut into fixed pieces (SYM_PASS_CHUNK
- * elements, or whole rows of the blocks), each piece is one task with its
- * own partial result, and the partials are combined in piece order.  Inside
- * a piece a sum keeps fixed lanes (element i in lane i mod 8, 16 or 32,
- * whatever the vector width), and the element-wise arithmetic is the same
- * operations in the same order on every path (no fused multiply-add). */
+ * They are memory-bound, so they run on the SIMD kernels of lib/kernels
+ * and, with a pool, on several threads.  Every result is independent of
+ * both: an array is cut into fixed pieces (SYM_PASS_CHUNK elements, 1024
+ * columns, or whole rows of the blocks), each piece is one task with its
+ * own partial result, and the partials are combined in piece order.
+ * Inside a piece a sum keeps fixed lanes (kernels.h), whatever the vector
+ * width.  The streaming and block passes use no fused multiply-add; the
+ * product kernel uses one chain of them per element on every path.
+ *   pass_stream.c  sumsq, sqerr, AdamW, SGD over whole arrays
+ *   pass_block.c   the Gram and moment passes over a family's blocks
+ *   pass_cross.c   the cross and error passes (pieces of columns)
+ *   pass_prod.c    the product, and AdamW fed by it */
 #ifndef SYMCLONE_PASSES_H
 #define SYMCLONE_PASSES_H
 
 #include <stddef.h>
 
 #include "../common/pool.h"
+#include "../kernels/kernels.h"
 
 #define SYM_PASS_CHUNK ((size_t)16384)
+
+/* sum of partial[i * stride] for i < count, in order */
+static inline double sym_ordered_sum(const double *partial, size_t count, size_t stride) {
+  double t = 0.0;
+  for (size_t i = 0; i < count; i++) t += partial[i * stride];
+  return t;
+}
 
 /* Pieces of an n-element array: the partial buffer of sumsq and adamw
  * needs this many doubles, sqerr twice as many. */
@@ -29,10 +41,6 @@ double sym_pass_sumsq(sym_pool *pool, double *partial, const float *g, size_t n)
 double sym_pass_sqerr(sym_pool *pool, double *partial, const float *ys, const float *yt,
                       float *e, size_t n, float scale, double *label_power);
 
-typedef struct sym_adam_consts {
-  float b1, b2, c1, c2, step, rbc2, eps, decay, gs;
-} sym_adam_consts;
-
 /* The fused AdamW update; a parameter whose new value is not finite keeps
  * its old one.  Returns how many did. */
 size_t sym_pass_adamw(sym_pool *pool, double *partial, float *p, const float *g, float *m,
@@ -42,6 +50,13 @@ size_t sym_pass_adamw(sym_pool *pool, double *partial, float *p, const float *g,
  * values. */
 size_t sym_pass_sgd(sym_pool *pool, double *partial, float *p, const float *g, float *m,
                     size_t n, float mu, float lr, float wd, float gs);
+
+/* How many parameters sym_pass_adamw (sym_pass_sgd) with the same
+ * arguments would leave unchanged; nothing is written. */
+size_t sym_pass_adamw_check(sym_pool *pool, double *partial, const float *p, const float *g,
+                            const float *m, const float *v, size_t n, const sym_adam_consts *k);
+size_t sym_pass_sgd_check(sym_pool *pool, double *partial, const float *p, const float *g,
+                          const float *m, size_t n, float mu, float lr, float wd, float gs);
 
 /* The blocks of a family student as the moment objective sees them: B
  * arrays of rows x rowlen floats, one after the other. */
@@ -97,6 +112,8 @@ void sym_pass_prod(const float *a, size_t lda, const float *b, size_t ldb, float
  * its scalar code is far slower than a BLAS, so callers keep the BLAS
  * where it is not. */
 int sym_pass_prod_fast(void);
+/* The code path the kernels take (SYM_ISA_*). */
+int sym_pass_isa(void);
 
 /* AdamW on p, mo, v (m x n, contiguous) with the gradient a b formed a few
  * rows at a time in cache (sym_pass_prod) and never stored: the same bits
@@ -121,11 +138,5 @@ size_t sym_pass_error_floats(size_t m);
 double sym_pass_error(sym_pool *pool, double *partial, const float *a, size_t kaug,
                       const float *vc, size_t m, size_t kv, size_t len, const float *ct,
                       float alpha, float *scratch, float *dc, float *dv);
-
-/* The code path: the best the CPU has unless a test forces a lesser one
- * (all paths give the same bits; the tests check it). */
-enum { SYM_ISA_SCALAR = 1, SYM_ISA_SSE2 = 2, SYM_ISA_AVX2 = 3, SYM_ISA_AVX512 = 4 };
-void sym_pass_force_isa(int isa); /* 0: automatic */
-int sym_pass_isa(void);
 
 #endif

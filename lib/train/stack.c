@@ -4,22 +4,13 @@
 
 #include "trainer_priv.h"
 
-static int student_kind_of(const symclone_layer *l, symclone_student_kind *kind) {
-  switch (symclone_layer_kind_of(l)) {
-  case SYMCLONE_LAYER_CONV2D: *kind = SYMCLONE_STUDENT_PLANAR; return 1;
-  case SYMCLONE_LAYER_LIFTING: *kind = SYMCLONE_STUDENT_LIFTING; return 1;
-  case SYMCLONE_LAYER_GROUP_CONV: *kind = SYMCLONE_STUDENT_GROUP; return 1;
-  default: return 0;
-  }
-}
-
 /* Clone layer l (number index) into a new student trained with the
  * template's settings; on failure the message is kept in the template. */
 static symclone_status clone_one(symclone_trainer *settings, const symclone_layer *l,
                                  const float *features, size_t nfeat, int blocks, int index,
                                  symclone_student **out) {
   symclone_student_kind kind = SYMCLONE_STUDENT_PLANAR;
-  student_kind_of(l, &kind);
+  sym_student_kind_of_layer(symclone_layer_kind_of(l), &kind);
   int shape[4];
   symclone_layer_input_shape(l, shape);
   uint64_t seed = (uint64_t)settings->set[SYMCLONE_TRAINER_SEED] + (uint64_t)index;
@@ -103,7 +94,7 @@ symclone_status symclone_trainer_clone_stack(symclone_trainer *settings,
   }
   for (int i = 0; i < count && !st; i++) {
     symclone_student_kind kind;
-    if (student_kind_of(layers[i], &kind)) {
+    if (sym_student_kind_of_layer(symclone_layer_kind_of(layers[i]), &kind)) {
       if ((st = clone_one(settings, layers[i], cur, n_inputs, blocks, i, &students[i]))) break;
     }
     if (inputs && i + 1 < count) {

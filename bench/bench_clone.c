@@ -282,37 +282,47 @@ static void model_add(step_model *sm, const char *what, int m, int n, int k, int
 }
 
 /* The products of a family step, as the trainer does them (one product
- * over the whole batch each, docs/performance.md): V = W X^T, the error
- * E = [C | -Kx] [V; im2col(X)] (Kx = Theta kappa, the teacher's kernels of
- * the K draws), dC = E V^T (a pass of the library's own, charged here at
- * sgemm's rate for its shape), dV = C^T E, dW = dV X; the moment objective
- * needs G = W W^T and (C^T C) W only. */
-static step_model family_model(int out_n, int in_hw, int out_hw, int B, int P, int K, int N,
-                               int mode, size_t nparams) {
+ * over the whole batch each, docs/performance.md), with every size taken
+ * from the student's public geometry: in_n input and out_n output
+ * orientations of in_hw and out_hw pixels, B blocks, a k x k kernel,
+ * theta of P floats, K kernels and N inputs a step.  V = W X^T (B out_hw
+ * rows per input orientation), the error E = [C | -Kx] [V; im2col(X)]
+ * (inner dimension in_n (B + k^2); Kx = Theta kappa, the teacher's
+ * kernels of the K draws), dC = E V^T (a pass of the library's own,
+ * charged here at sgemm's rate for its shape), dV = C^T E, dW = dV X; the
+ * moment objective needs G = W W^T and (C^T C) W only. */
+static step_model family_model(const symclone_student *s, int K, int N, int mode) {
+  int ishape[4], oshape[4];
+  symclone_student_input_shape(s, ishape);
+  symclone_student_output_shape(s, oshape);
+  int in_n = ishape[1], in_hw = ishape[2] * ishape[3], out_n = oshape[1];
+  int out_hw = oshape[2] * oshape[3], B = symclone_student_blocks(s);
+  int taps = symclone_student_kernel(s) * symclone_student_kernel(s);
+  size_t nparams = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
+  double nb = (double)symclone_student_param_count(s, SYMCLONE_STUDENT_PART_BLOCKS);
+  int bsz = (int)(nb / B); /* the floats of one block */
   step_model sm = {{0}, 0, 0.0, nparams, optimizer_bytes(nparams), 0.0};
-  int bsz = out_hw * in_hw;
   if (mode == SYMCLONE_OBJECTIVE_MOMENT) {
     model_add(&sm, "gram", B, B, bsz, 0, 1);
     model_add(&sm, "ctc_w", B, bsz, B, 0, 0);
     /* G = W W^T reads the blocks; the update forms dW = (C^T C) W - E.Shift
      * as it goes, so for the blocks it reads and writes the parameters and
      * the two moments but no gradient (the clipping norm comes from G) */
-    double nb = (double)B * bsz;
     sm.pass_bytes = 4.0 * nb;
     sm.opt_bytes = optimizer_bytes(nparams) - 4.0 * nb;
     return sm;
   }
-  int nout = N * out_hw;
+  int nout = N * out_hw, kv = in_n * B;
   model_add(&sm, "project", B * out_hw, N, in_hw, 0, 1);
-  model_add(&sm, "residual", K * out_n, nout, B + P, 0, 0);
-  model_add(&sm, "combine_dc", K * out_n, B, nout, 0, 1);
-  model_add(&sm, "combine_dv", B, nout, K * out_n, 1, 0);
+  model_add(&sm, "residual", K * out_n, nout, kv + in_n * taps, 0, 0);
+  model_add(&sm, "combine_dc", K * out_n, kv, nout, 0, 1);
+  model_add(&sm, "combine_dv", kv, nout, K * out_n, 1, 0);
   model_add(&sm, "project_dw", B * out_hw, in_hw, N, 0, 0);
   /* the students here have one input channel and train with AdamW, one
    * micro-batch a step: the update forms dW = dV X a few rows at a time
    * (charged above at sgemm's rate) and never stores it, so for the blocks
    * it moves the parameters and the two moments only */
-  sm.opt_bytes = optimizer_bytes(nparams) - 4.0 * (double)B * bsz;
+  sm.opt_bytes = optimizer_bytes(nparams) - 4.0 * nb;
   return sm;
 }
 
@@ -656,13 +666,10 @@ static symclone_trainer *family_trainer(symclone_student *s, int mode) {
 }
 
 static step_model model_of(const family *f, const symclone_student *s, int mode) {
-  int oshape[4];
-  symclone_student_output_shape(s, oshape);
   int P = (int)symclone_student_theta_size(s);
   int K = mode == SYMCLONE_OBJECTIVE_UNIT_KERNELS ? P : KDRAWS;
   (void)f;
-  return family_model(oshape[1], SIZE * SIZE, oshape[2] * oshape[3], BLOCKS, P, K, NINPUTS, mode,
-                      symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL));
+  return family_model(s, K, NINPUTS, mode);
 }
 
 static void register_family_shapes(void) {
@@ -697,21 +704,41 @@ static void run_family(const family *f, int mode, int threads, const options *o)
 
 #define INST_COUT 8
 
+/* The instance workload's teacher (1 -> INST_COUT channels, circular)
+ * and its dense student. */
+static void instance_layers(symclone_layer **conv, symclone_layer **dense) {
+  CHECK(symclone_layer_create_conv2d(conv, 1, INST_COUT, KERNEL, SIZE, SIZE,
+                                     SYMCLONE_PADDING_CIRCULAR, 1));
+  CHECK(symclone_layer_create_dense(dense, (int)symclone_layer_input_size(*conv),
+                                    (int)symclone_layer_output_size(*conv), 1));
+}
+
+/* The instance step's products, from the layers' public geometry. */
+static step_model instance_model_of(const symclone_layer *conv, const symclone_layer *dense) {
+  int ishape[4], oshape[4];
+  symclone_layer_input_shape(conv, ishape);
+  symclone_layer_output_shape(conv, oshape);
+  int k = symclone_layer_kernel(conv);
+  return instance_model((int)symclone_layer_input_size(conv),
+                        (int)symclone_layer_output_size(conv), oshape[1], ishape[1] * k * k,
+                        NINPUTS, symclone_layer_param_count(dense));
+}
+
 static step_model instance_model_default(void) {
-  size_t in = SIZE * SIZE, out = (size_t)INST_COUT * SIZE * SIZE;
-  return instance_model((int)in, (int)out, INST_COUT, KERNEL * KERNEL, NINPUTS,
-                        out * in + out);
+  symclone_layer *conv, *dense;
+  instance_layers(&conv, &dense);
+  step_model sm = instance_model_of(conv, dense);
+  symclone_layer_free(conv);
+  symclone_layer_free(dense);
+  return sm;
 }
 
 static void run_instance(int threads, const options *o) {
-  step_model model = instance_model_default();
+  symclone_layer *conv, *dense;
+  instance_layers(&conv, &dense);
+  step_model model = instance_model_of(conv, dense);
   refresh_roofline(&model, threads, o);
   reset_peak_rss();
-  symclone_layer *conv, *dense;
-  CHECK(symclone_layer_create_conv2d(&conv, 1, INST_COUT, KERNEL, SIZE, SIZE, SYMCLONE_PADDING_CIRCULAR,
-                               1));
-  size_t in = symclone_layer_input_size(conv), out = symclone_layer_output_size(conv);
-  CHECK(symclone_layer_create_dense(&dense, (int)in, (int)out, 1));
   size_t tp = symclone_layer_param_count(conv), dp = symclone_layer_param_count(dense);
   float *tparams = xmalloc(tp * sizeof *tparams), *dparams = xmalloc(dp * sizeof *dparams);
   for (size_t i = 0; i < tp; i++) tparams[i] = (float)sin(0.7 * (double)i + 0.2);
@@ -734,7 +761,17 @@ static void run_instance(int threads, const options *o) {
 
 /* ---- gemm_ref ------------------------------------------------------------------ */
 
-#define STREAM_FLOATS (BLOCKS * (size_t)(SIZE - 2) * (SIZE - 2) * SIZE * SIZE)
+/* The floats of the bandwidth measurement's arrays: the blocks of the
+ * t2_family student, which its optimizer streams. */
+static size_t stream_floats(void) {
+  static size_t n;
+  if (!n) {
+    symclone_student *s = family_student(&families[0]);
+    n = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_BLOCKS);
+    symclone_student_free(s);
+  }
+  return n;
+}
 
 /* The roofline of one workload measured again just before it runs, at its
  * thread count: the bandwidth and its products (silently; gemm_ref prints
@@ -743,7 +780,7 @@ static void run_instance(int threads, const options *o) {
  * rooflines see the machine in the same state. */
 static void refresh_roofline(const step_model *sm, int threads, const options *o) {
   int reps = o->quick ? 5 : 11;
-  bandwidth_gbs = measure_bandwidth(STREAM_FLOATS, reps, threads);
+  bandwidth_gbs = measure_bandwidth(stream_floats(), reps, threads);
   for (int i = 0; i < sm->count; i++) shapes[sm->idx[i]].ms = time_gemm(&shapes[sm->idx[i]], reps);
 }
 
@@ -751,7 +788,7 @@ static void run_gemm_ref(int threads, const options *o) {
   int reps = o->quick ? 5 : 11;
   /* the bandwidth first: after a threaded call OpenBLAS's idle workers spin
    * for a while (OPENBLAS_THREAD_TIMEOUT) and would take a core from it */
-  size_t nbw = STREAM_FLOATS;
+  size_t nbw = stream_floats();
   double bw1 = measure_bandwidth(nbw, reps, threads);
   for (int i = 0; i < nshapes; i++) shapes[i].ms = time_gemm(&shapes[i], reps);
   printf("workload=gemm_ref\nthreads=%d\n", threads);

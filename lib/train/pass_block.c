@@ -1,0 +1,154 @@
+/* The block passes over a family's blocks, in pieces of whole rows: the
+ * Gram matrix with the tap sums, the moment objective's gradient, and
+ * AdamW fed by that gradient a row at a time (passes.h). */
+#include "passes.h"
+
+/* Gram pieces are cut again into runs of at most this many floats, so that
+ * the B runs being paired stay in the first-level cache. */
+#define GRAM_RUN ((size_t)1024)
+
+static size_t rows_per_task(const sym_blocks *b) {
+  size_t r = SYM_PASS_CHUNK / 2 / (b->rowlen ? b->rowlen : 1);
+  return r ? r : 1;
+}
+
+size_t sym_pass_block_tasks(const sym_blocks *b) {
+  size_t r = rows_per_task(b);
+  return b->rows / r + (b->rows % r != 0);
+}
+
+typedef struct block_job {
+  const sym_kernels *kern;
+  const sym_blocks *w;
+  size_t rpt; /* rows per task */
+  double *partial;
+  const float *coef, *shift;
+  const int *tap;
+  size_t taps;
+  int accumulate;
+  float *grad;
+  float *p, *m, *v, *scratch; /* the fused update */
+  const sym_adam_consts *k;
+} block_job;
+
+static void task_span(const block_job *j, size_t t, size_t *r0, size_t *r1) {
+  *r0 = t * j->rpt;
+  *r1 = *r0 + j->rpt < j->w->rows ? *r0 + j->rpt : j->w->rows;
+}
+
+static void gram_task(void *ctx, size_t t) {
+  block_job *j = ctx;
+  const sym_blocks *w = j->w;
+  size_t B = w->nblocks, bsz = w->rows * w->rowlen, r0, r1;
+  task_span(j, t, &r0, &r1);
+  double *out = j->partial + t * B * (B + j->taps);
+  for (size_t i = 0; i < B * B; i++) out[i] = 0.0;
+  size_t end = r1 * w->rowlen;
+  for (size_t off = r0 * w->rowlen; off < end; off += GRAM_RUN) {
+    size_t len = end - off < GRAM_RUN ? end - off : GRAM_RUN;
+    for (size_t a = 0; a < B; a++)
+      for (size_t b = a; b < B; b++)
+        out[a * B + b] += j->kern->dot32(w->w + a * bsz + off, w->w + b * bsz + off, len);
+  }
+  /* the tap sums of the same rows, still in cache */
+  double *ts = out + B * B;
+  for (size_t b = 0; b < B; b++) {
+    const float *wb = w->w + b * bsz;
+    for (size_t q = 0; q < j->taps; q++) {
+      double acc = 0.0;
+      for (size_t row = r0; row < r1; row++) {
+        int col = j->tap[row * j->taps + q];
+        if (col >= 0) acc += wb[row * w->rowlen + (size_t)col];
+      }
+      ts[b * j->taps + q] = acc;
+    }
+  }
+}
+
+void sym_pass_gram(sym_pool *pool, double *partial, const sym_blocks *w, const int *tap,
+                   size_t taps, float *gram, float *tapsum) {
+  block_job j = {.kern = sym_kernels_get(), .w = w, .rpt = rows_per_task(w), .partial = partial,
+                 .tap = tap, .taps = tapsum ? taps : 0};
+  size_t tasks = sym_pass_block_tasks(w), B = w->nblocks, stride = B * (B + j.taps);
+  sym_pool_run(pool, tasks, gram_task, &j);
+  for (size_t a = 0; a < B; a++)
+    for (size_t b = a; b < B; b++)
+      gram[a * B + b] = gram[b * B + a] =
+          (float)sym_ordered_sum(partial + a * B + b, tasks, stride);
+  for (size_t i = 0; i < B * j.taps; i++)
+    tapsum[i] = (float)sym_ordered_sum(partial + B * B + i, tasks, stride);
+}
+
+/* grad_b[row][tap[row][q]] -= shift[b][q] for the rows r0 .. r1 of one
+ * block's gradient (gb: its row r0) */
+static void subtract_taps(const block_job *j, size_t b, float *gb, size_t r0, size_t r1) {
+  size_t L = j->w->rowlen;
+  const float *sh = j->shift + b * j->taps;
+  for (size_t row = r0; row < r1; row++)
+    for (size_t q = 0; q < j->taps; q++) {
+      int col = j->tap[row * j->taps + q];
+      if (col >= 0) gb[(row - r0) * L + (size_t)col] -= sh[q];
+    }
+}
+
+static void moment_grad_task(void *ctx, size_t t) {
+  block_job *j = ctx;
+  const sym_blocks *w = j->w;
+  size_t B = w->nblocks, L = w->rowlen, bsz = w->rows * L, r0, r1;
+  task_span(j, t, &r0, &r1);
+  for (size_t b = 0; b < B; b++) {
+    float *gb = j->grad + b * bsz;
+    j->kern->comb(gb + r0 * L, w->w + r0 * L, bsz, B, j->coef + b * B, (r1 - r0) * L,
+                  j->accumulate);
+    subtract_taps(j, b, gb + r0 * L, r0, r1);
+  }
+  /* the finished rows' squares while they are still in cache */
+  double sq = 0.0;
+  for (size_t b = 0; b < B; b++) sq += j->kern->sumsq(j->grad + b * bsz + r0 * L, (r1 - r0) * L);
+  j->partial[t] = sq;
+}
+
+double sym_pass_moment_grad(sym_pool *pool, double *partial, const sym_blocks *w,
+                            const float *coef, const int *tap, size_t taps, const float *shift,
+                            int accumulate, float *grad) {
+  block_job j = {.kern = sym_kernels_get(), .w = w, .rpt = rows_per_task(w), .partial = partial,
+                 .coef = coef, .shift = shift, .tap = tap, .taps = taps,
+                 .accumulate = accumulate, .grad = grad};
+  size_t tasks = sym_pass_block_tasks(w);
+  sym_pool_run(pool, tasks, moment_grad_task, &j);
+  return sym_ordered_sum(partial, tasks, 1);
+}
+
+/* One row at a time: the row's gradient of every block goes to the
+ * thread's scratch (B rows, in cache), and then the row of each block is
+ * updated from it.  The same operations as the gradient pass followed by
+ * sym_pass_adamw, on the same elements. */
+static void moment_adamw_task(void *ctx, size_t t, int worker) {
+  block_job *j = ctx;
+  const sym_blocks *w = j->w;
+  size_t B = w->nblocks, L = w->rowlen, bsz = w->rows * L, r0, r1, bad = 0;
+  float *scr = j->scratch + (size_t)worker * B * L;
+  task_span(j, t, &r0, &r1);
+  for (size_t row = r0; row < r1; row++) {
+    for (size_t b = 0; b < B; b++) {
+      j->kern->comb(scr + b * L, w->w + row * L, bsz, B, j->coef + b * B, L, 0);
+      subtract_taps(j, b, scr + b * L, row, row + 1);
+    }
+    for (size_t b = 0; b < B; b++) {
+      size_t at = b * bsz + row * L;
+      bad += j->kern->adamw(j->p + at, scr + b * L, j->m + at, j->v + at, L, j->k);
+    }
+  }
+  j->partial[t] = (double)bad;
+}
+
+size_t sym_pass_moment_adamw(sym_pool *pool, double *partial, const sym_blocks *w,
+                             const float *coef, const int *tap, size_t taps, const float *shift,
+                             float *scratch, float *m, float *v, const sym_adam_consts *k) {
+  block_job j = {.kern = sym_kernels_get(), .w = w, .rpt = rows_per_task(w), .partial = partial,
+                 .coef = coef, .shift = shift, .tap = tap, .taps = taps, .p = (float *)w->w,
+                 .m = m, .v = v, .scratch = scratch, .k = k};
+  size_t tasks = sym_pass_block_tasks(w);
+  sym_pool_run_workers(pool, tasks, moment_adamw_task, &j);
+  return (size_t)sym_ordered_sum(partial, tasks, 1);
+}
