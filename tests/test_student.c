@@ -285,6 +285,40 @@ START_TEST(save_load_round_trip) {
 }
 END_TEST
 
+/* A student with a non-finite parameter is not saved, since the loader
+ * would refuse the file: the status says so, the message names the
+ * parameter, and the file already at the path is untouched. */
+START_TEST(save_refuses_a_non_finite_parameter) {
+  make_dir();
+  symclone_student *s = make(&geoms[0], 3), *l = NULL;
+  char path[300];
+  snprintf(path, sizeof path, "%s/s.scs", dir);
+  ck_assert_int_eq(symclone_student_save(s, path), SYMCLONE_OK);
+  size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
+  const float bad[2] = {NAN, -INFINITY};
+  const char *words[2] = {"NaN", "infinite"};
+  for (int b = 0; b < 2; b++) {
+    float *prm = symclone_student_params(s);
+    float keep = prm[np - 1];
+    prm[np - 1] = bad[b];
+    ck_assert_int_eq(symclone_student_save(s, path), SYMCLONE_ERR_DATA);
+    ck_assert_ptr_nonnull(strstr(symclone_student_last_error(s), words[b]));
+    char idx[32];
+    snprintf(idx, sizeof idx, "parameter %zu", np - 1);
+    ck_assert_ptr_nonnull(strstr(symclone_student_last_error(s), idx));
+    prm[np - 1] = keep;
+    /* the earlier file is still there and loads */
+    ck_assert_int_eq(symclone_student_load(&l, path, NULL), SYMCLONE_OK);
+    ck_assert_mem_eq(symclone_student_params(l), prm, np * sizeof *prm);
+    symclone_student_free(l);
+    l = NULL;
+    ck_assert_int_eq(count_files(), 1);
+  }
+  symclone_student_free(s);
+  remove_dir();
+}
+END_TEST
+
 static void expect_refused(const char *path, symclone_status want) {
   symclone_student *l = (symclone_student *)0x1;
   symclone_loader *loader;
@@ -627,6 +661,7 @@ int main(void) {
   suite_add_tcase(su, tc);
   TCase *tf = tcase_create("files");
   tcase_add_test(tf, save_load_round_trip);
+  tcase_add_test(tf, save_refuses_a_non_finite_parameter);
   tcase_add_test(tf, damaged_files_are_refused);
   tcase_add_test(tf, bad_input_is_refused);
   tcase_add_test(tf, loader_names_the_bad_field);

@@ -176,7 +176,10 @@ SYMCLONE_API symclone_status symclone_student_relative_loss(const symclone_stude
  * link is written through to the file it names; a path naming a
  * directory, a device or a FIFO is refused (SYMCLONE_ERR_PATH), so is a
  * file the caller may not write (SYMCLONE_ERR_IO, EACCES); the replaced
- * file's permission bits are kept; a failure never leaves a partial file. */
+ * file's permission bits are kept; a failure never leaves a partial file.
+ * A student with a NaN or infinite parameter, which symclone_student_load
+ * would refuse, is not saved (SYMCLONE_ERR_DATA, the message names the
+ * parameter) and path is left as it was. */
 SYMCLONE_API symclone_status symclone_student_save(const symclone_student *student,
                                                    const char *path);
 

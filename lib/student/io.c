@@ -28,6 +28,11 @@
 symclone_status symclone_student_save(const symclone_student *s, const char *path) {
   if (!s) return SYMCLONE_ERR_NULL;
   if (!path) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "path is NULL");
+  /* The loader refuses a non-finite parameter: such a file is never written. */
+  for (size_t i = 0; i < s->nparams; i++)
+    if (!isfinite(s->params[i]))
+      return sym_fail(&s->err, SYMCLONE_ERR_DATA, "cannot save to '%s': parameter %zu is %s",
+                      path, i, isnan(s->params[i]) ? "NaN" : "infinite");
   size_t len;
   if (sym_mul_size(s->nparams, 4, &len) || sym_add_size(len, PREFIX_SIZE + 4, &len))
     return sym_fail(&s->err, SYMCLONE_ERR_OVERFLOW, "student too large to save");
