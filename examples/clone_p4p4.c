@@ -68,7 +68,9 @@ int main(int argc, char **argv) {
     ex_print_figures(name, s, &o, seconds, train_rel, &f);
     if (o.save) {
       ex_student_path(path, sizeof path, &o, blocks);
+      if (!ex_output_free(path)) goto done;
       EX_CHECK(symclone_student_save(s, path), symclone_student_last_error(s));
+      ex_output_written(path);
       printf("saved=%s\n", path);
     }
     if (i == 0) {
@@ -85,7 +87,9 @@ int main(int argc, char **argv) {
       EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_DOWNSCALE, 4),
                symclone_picture_last_error(pic));
       EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_GAP, 8), symclone_picture_last_error(pic));
+      if (!ex_output_free(path)) goto done;
       EX_CHECK(symclone_picture_write(pic, path, mats), symclone_picture_last_error(pic));
+      ex_output_written(path);
       printf("matrix_picture=%s\n", path);
     }
     symclone_student_free(s);

@@ -91,12 +91,16 @@ int main(int argc, char **argv) {
     pic = NULL;
     EX_CHECK(symclone_picture_create(&pic, 1, 2, (int)out, (int)in), NULL);
     EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_GAP, 8), symclone_picture_last_error(pic));
+    if (!ex_output_free(path)) goto done;
     EX_CHECK(symclone_picture_write(pic, path, panels), symclone_picture_last_error(pic));
+    ex_output_written(path);
     printf("picture=%s\n", path);
 
     if (o.save) {
       ex_student_path(path, sizeof path, &o, blocks);
+      if (!ex_output_free(path)) goto done;
       EX_CHECK(symclone_student_save(s, path), symclone_student_last_error(s));
+      ex_output_written(path);
       printf("saved=%s\n", path);
     }
     free(theta), free(m), free(k);

@@ -417,6 +417,34 @@ void ex_student_path(char *buf, size_t len, const ex_clone_opts *o, int blocks) 
     snprintf(buf, len, "%s", o->save);
 }
 
+static struct {
+  dev_t dev;
+  ino_t ino;
+  char path[256];
+} outputs[16];
+static int n_outputs;
+
+int ex_output_free(const char *path) {
+  struct stat sb;
+  if (stat(path, &sb) != 0) return 1;
+  for (int i = 0; i < n_outputs; i++)
+    if (outputs[i].dev == sb.st_dev && outputs[i].ino == sb.st_ino) {
+      fprintf(stderr, "%s: %s names %s, written earlier in this run; not replacing it\n",
+              prog_name, path, outputs[i].path);
+      return 0;
+    }
+  return 1;
+}
+
+void ex_output_written(const char *path) {
+  struct stat sb;
+  if (n_outputs == (int)(sizeof outputs / sizeof outputs[0]) || stat(path, &sb) != 0) return;
+  outputs[n_outputs].dev = sb.st_dev;
+  outputs[n_outputs].ino = sb.st_ino;
+  snprintf(outputs[n_outputs].path, sizeof outputs[n_outputs].path, "%s", path);
+  n_outputs++;
+}
+
 symclone_student *ex_load_student(const char *path, symclone_student_kind kind, int orientations,
                                   int kernel, int size) {
   symclone_student *s = NULL;
