@@ -275,6 +275,8 @@ START_TEST(save_load_round_trip) {
     ck_assert_int_eq(symclone_student_save(s, path), SYMCLONE_OK);
     ck_assert_int_eq(symclone_student_load(&l, path, NULL), SYMCLONE_OK);
     ck_assert_int_eq(symclone_student_kind_of(l), geoms[gi].kind);
+    ck_assert_int_eq(symclone_student_orientations(l), symclone_student_orientations(s));
+    ck_assert_uint_eq(symclone_student_output_size(l), symclone_student_output_size(s));
     ck_assert_int_eq(symclone_student_blocks(l), 3);
     ck_assert_int_eq(symclone_student_kernel(l), geoms[gi].k);
     ck_assert_int_eq(symclone_student_padding(l), (int)geoms[gi].pad);
@@ -415,6 +417,11 @@ START_TEST(loader_names_the_bad_field) {
   expect_message(bad, SYMCLONE_ERR_CORRUPT, "reserved");
   spit_field(bad, b, len, 16, 9);
   expect_message(bad, SYMCLONE_ERR_CORRUPT, "kind=9");
+  spit_field(bad, b, len, 16, 6);
+  expect_message(bad, SYMCLONE_ERR_CORRUPT, "kind=6");
+  /* a C4 lifting student relabelled as a D4 one: its floats do not fit */
+  spit_field(bad, b, len, 16, SYMCLONE_STUDENT_DIHEDRAL_LIFTING);
+  expect_message(bad, SYMCLONE_ERR_CORRUPT, "float count");
   spit_field(bad, b, len, 24, 4);
   expect_message(bad, SYMCLONE_ERR_CORRUPT, "kernel=4");
   spit_field(bad, b, len, 36, 7);
