@@ -71,11 +71,11 @@ static symclone_status check_geometry(const sym_err *err, const char *path, cons
     if (g[i] > 1u << 20)
       return sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': %s=%u is out of range", path, names[i],
                       g[i]);
-  if (g[0] != SYMCLONE_STUDENT_PLANAR && g[0] != SYMCLONE_STUDENT_LIFTING &&
-      g[0] != SYMCLONE_STUDENT_GROUP)
+  if (!sym_student_kind_is_valid((symclone_student_kind)g[0]))
     return sym_fail(err, SYMCLONE_ERR_CORRUPT,
-                    "'%s': kind=%u is not a student kind (1 planar, 2 lifting, 3 group)", path,
-                    g[0]);
+                    "'%s': kind=%u is not a student kind (1 planar, 2 lifting, 3 group, "
+                    "4 dihedral lifting, 5 dihedral group)",
+                    path, g[0]);
   if (g[0] != SYMCLONE_STUDENT_PLANAR && (g[1] < 1 || g[1] > 360))
     return sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': orientations=%u is not in [1, 360]", path,
                     g[1]);
