@@ -8,12 +8,13 @@ torch.nn.Module computing the student's forward pass S(x; theta):
     student = symclone_torch.load('student.safetensors')
     y = student(x, theta)   # x [N, in_n, H, W], theta [P] -> y [N, out_n, Ho, Wo]
 
-with (B blocks W_b, coefficients A, transforms T_t; t = r lifting, r*n + s
-group; see <symclone/student.h>)
+with (B blocks W_b, coefficients A, transforms T_t; G orientations of a
+group field, n for Cn and 2n for Dn; t = r lifting, r*G + s group; see
+<symclone/student.h>)
 
-    planar:   y   = sum_b (A theta)_b W_b x
-    lifting:  y_r = sum_b (A T_r theta)_b W_b x
-    group:    y_r = sum_s sum_b (A T_{r,s} theta)_b W_b x_s
+    planar:            y   = sum_b (A theta)_b W_b x
+    (dihedral) lifting: y_r = sum_b (A T_r theta)_b W_b x
+    (dihedral) group:   y_r = sum_s sum_b (A T_{r,s} theta)_b W_b x_s
 """
 import json
 import struct
@@ -68,7 +69,7 @@ def read(path):
 
 
 class Student(torch.nn.Module):
-    """A dense student of libsymclone (planar, lifting or group)."""
+    """A dense student of libsymclone (any kind)."""
 
     def __init__(self, tensors, meta):
         super().__init__()
@@ -88,8 +89,9 @@ class Student(torch.nn.Module):
             self.out_height, self.out_width = self.height - k + 1, self.width - k + 1
         else:
             self.out_height, self.out_width = self.height, self.width
-        self.in_n = n if self.kind == 'group' else 1
-        self.out_n = 1 if self.kind == 'planar' else n
+        order = 2 * n if self.kind.startswith('dihedral_') else n
+        self.in_n = order if self.kind in ('group', 'dihedral_group') else 1
+        self.out_n = 1 if self.kind == 'planar' else order
         self.theta_size = k * k * self.in_n
         self.blocks = torch.nn.Parameter(torch.from_numpy(np.array(tensors['blocks'], dtype=np.float32)))
         self.coeffs = torch.nn.Parameter(torch.from_numpy(np.array(tensors['coeffs'], dtype=np.float32)))

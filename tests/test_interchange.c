@@ -64,13 +64,16 @@ static float lef(const unsigned char *p) {
   return v;
 }
 
-/* the three kinds, each with another padding */
+/* every kind, with the paddings in turn */
+#define KINDS 5
 static symclone_student *make(int which) {
   symclone_student *s = NULL;
-  static const symclone_student_kind kinds[3] = {SYMCLONE_STUDENT_PLANAR, SYMCLONE_STUDENT_LIFTING,
-                                                 SYMCLONE_STUDENT_GROUP};
-  static const symclone_padding pads[3] = {SYMCLONE_PADDING_VALID, SYMCLONE_PADDING_ZERO,
-                                           SYMCLONE_PADDING_CIRCULAR};
+  static const symclone_student_kind kinds[KINDS] = {
+      SYMCLONE_STUDENT_PLANAR, SYMCLONE_STUDENT_LIFTING, SYMCLONE_STUDENT_GROUP,
+      SYMCLONE_STUDENT_DIHEDRAL_LIFTING, SYMCLONE_STUDENT_DIHEDRAL_GROUP};
+  static const symclone_padding pads[KINDS] = {SYMCLONE_PADDING_VALID, SYMCLONE_PADDING_ZERO,
+                                               SYMCLONE_PADDING_CIRCULAR, SYMCLONE_PADDING_VALID,
+                                               SYMCLONE_PADDING_ZERO};
   ck_assert_int_eq(symclone_student_create(&s, kinds[which], 4, 3, 6, 5, pads[which], 7,
                                            100 + (uint64_t)which),
                    SYMCLONE_OK);
@@ -100,7 +103,7 @@ static void assert_same(const symclone_student *a, const symclone_student *b) {
 START_TEST(round_trip_is_bit_exact) {
   make_dir();
   static const symclone_format formats[2] = {SYMCLONE_FORMAT_SAFETENSORS, SYMCLONE_FORMAT_NPZ};
-  for (int which = 0; which < 3; which++) {
+  for (int which = 0; which < KINDS; which++) {
     symclone_student *s = make(which);
     for (int f = 0; f < 2; f++) {
       const char *p = file(f ? "s.npz" : "s.safetensors");
@@ -178,6 +181,18 @@ START_TEST(safetensors_layout_is_documented) {
   }
   free(h);
   free(b);
+  /* a dihedral group student: D4, 8 orientations in and out */
+  symclone_student *d = make(4);
+  ck_assert_int_eq(symclone_student_export(d, file("d.safetensors"), SYMCLONE_FORMAT_SAFETENSORS),
+                   SYMCLONE_OK);
+  b = slurp(path, &len);
+  b[8 + le64(b)] = 0;
+  ck_assert_ptr_nonnull(strstr((char *)b + 8, "\"transforms\":{\"dtype\":\"F32\",\"shape\":[64,9,72]"));
+  ck_assert_ptr_nonnull(strstr((char *)b + 8, "\"kind\":\"dihedral_group\""));
+  ck_assert_ptr_nonnull(strstr((char *)b + 8, "\"group\":\"D4\""));
+  ck_assert_ptr_nonnull(strstr((char *)b + 8, "\"orientations\":\"4\""));
+  free(b);
+  symclone_student_free(d);
   /* a planar student has no transforms tensor */
   symclone_student *p = make(0);
   ck_assert_int_eq(symclone_student_export(p, file("p.safetensors"), SYMCLONE_FORMAT_SAFETENSORS),
@@ -459,6 +474,10 @@ START_TEST(paths_budget_and_arguments) {
   ck_assert_ptr_nonnull(strstr(symclone_student_last_error(s), "format 7"));
   ck_assert_int_eq(symclone_student_export(s, dir, SYMCLONE_FORMAT_SAFETENSORS), SYMCLONE_ERR_PATH);
   ck_assert_int_eq(symclone_student_export(s, "/dev/null", SYMCLONE_FORMAT_NPZ), SYMCLONE_ERR_PATH);
+  symclone_student_params(s)[5] = NAN;
+  ck_assert_int_eq(symclone_student_export(s, file("x"), SYMCLONE_FORMAT_NPZ), SYMCLONE_ERR_DATA);
+  ck_assert_ptr_nonnull(strstr(symclone_student_last_error(s), "parameter 5 is NaN"));
+  symclone_student_params(s)[5] = 0.0f;
   ck_assert_int_eq(access(file("x"), F_OK), -1);
   ck_assert_int_eq(symclone_student_import(NULL, file("x"), NULL), SYMCLONE_ERR_NULL);
   ck_assert_int_eq(symclone_student_import(&out, NULL, NULL), SYMCLONE_ERR_NULL);

@@ -11,15 +11,17 @@
  *    the same metadata as a JSON object in a '|u1' byte array.
  *
  * Tensors (float32, PyTorch layouts; B blocks, Pc = k*k, P = theta size,
- * out_hw = Ho*Wo, in_hw = H*W, see <symclone/student.h>):
+ * G = orientations of a group field (n for Cn, 2n for Dn), out_hw = Ho*Wo,
+ * in_hw = H*W, see <symclone/student.h>):
  *   "blocks"      [B, out_hw, in_hw]  each block W_b as nn.Linear.weight
  *   "coeffs"      [B, Pc]             the coefficient map A
- *   "transforms"  [t, Pc, P]          T_t (t = r lifting, r*n + s group);
+ *   "transforms"  [t, Pc, P]          T_t (t = r lifting, r*G + s group);
  *                                     absent for planar students
  * Metadata (strings): format "symclone-student", format_version "1",
- * kind (planar, lifting, group), group (T2 for planar, Cn otherwise),
- * orientations, kernel, height, width, padding (valid, zero, circular),
- * blocks and library_version.
+ * kind (planar, lifting, group, dihedral_lifting, dihedral_group), group
+ * (T2 for planar, Cn or Dn otherwise), orientations (the n of
+ * symclone_student_create), kernel, height, width, padding (valid, zero,
+ * circular), blocks and library_version.
  *
  * Thread safety: as for symclone_student_save and symclone_student_load.
  */
@@ -44,6 +46,9 @@ typedef enum symclone_format {
  * The file is written as symclone_student_save writes (docs/file-format.md,
  * "Writing": replaced in one step, never left partial; a path naming a
  * directory, a device or a FIFO is refused with SYMCLONE_ERR_PATH).
+ * A student with a NaN or infinite parameter, which import would refuse,
+ * is not exported (SYMCLONE_ERR_DATA, the message names the parameter) and
+ * path is left as it was.
  * Returns SYMCLONE_ERR_NULL, SYMCLONE_ERR_ARG (unknown format),
  * SYMCLONE_ERR_OVERFLOW, SYMCLONE_ERR_NOMEM, SYMCLONE_ERR_PATH,
  * SYMCLONE_ERR_IO; the message is kept by the student. */

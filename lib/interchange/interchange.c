@@ -21,7 +21,8 @@ const char *const sym_ix_meta_names[SYM_IX_META] = {
     "format", "format_version", "kind",    "group",  "orientations",   "kernel",
     "height", "width",          "padding", "blocks", "library_version"};
 
-static const char *const kind_names[4] = {NULL, "planar", "lifting", "group"};
+static const char *const kind_names[6] = {NULL,    "planar",           "lifting",
+                                           "group", "dihedral_lifting", "dihedral_group"};
 static const char *const padding_names[3] = {"valid", "zero", "circular"};
 
 symclone_status sym_ix_failf(sym_ix_fail *f, symclone_status st, const char *fmt, ...) {
@@ -47,7 +48,8 @@ void sym_ix_metadata(const symclone_student *s, char v[SYM_IX_META][SYM_IX_VALUE
   if (s->kind == SYMCLONE_STUDENT_PLANAR)
     snprintf(v[SYM_IX_GROUP], SYM_IX_VALUE_LEN, "T2");
   else
-    snprintf(v[SYM_IX_GROUP], SYM_IX_VALUE_LEN, "C%d", n);
+    snprintf(v[SYM_IX_GROUP], SYM_IX_VALUE_LEN, "%c%d",
+             sym_student_is_dihedral(s->kind) ? 'D' : 'C', n);
   snprintf(v[SYM_IX_ORIENTATIONS], SYM_IX_VALUE_LEN, "%d", n);
   snprintf(v[SYM_IX_KERNEL], SYM_IX_VALUE_LEN, "%d", s->k);
   snprintf(v[SYM_IX_HEIGHT], SYM_IX_VALUE_LEN, "%d", s->h);
@@ -281,10 +283,11 @@ symclone_status sym_ix_build(const sym_ix_file *file, symclone_student **out, sy
                         file->meta[SYM_IX_FORMAT_VERSION]);
   /* geometry in the order of the student file header */
   uint32_t g[7];
-  int kind = name_index(kind_names, 4, file->meta[SYM_IX_KIND]);
+  int kind = name_index(kind_names, 6, file->meta[SYM_IX_KIND]);
   if (kind < 0)
     return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
-                        "metadata kind='%s' is not planar, lifting or group",
+                        "metadata kind='%s' is not planar, lifting, group, dihedral_lifting or "
+                        "dihedral_group",
                         file->meta[SYM_IX_KIND]);
   int pad = name_index(padding_names, 3, file->meta[SYM_IX_PADDING]);
   if (pad < 0)
@@ -310,7 +313,8 @@ symclone_status sym_ix_build(const sym_ix_file *file, symclone_student **out, sy
   if (kind == SYMCLONE_STUDENT_PLANAR)
     snprintf(group, sizeof group, "T2");
   else
-    snprintf(group, sizeof group, "C%u", g[1]);
+    snprintf(group, sizeof group, "%c%u",
+             sym_student_is_dihedral((symclone_student_kind)kind) ? 'D' : 'C', g[1]);
   if (strcmp(group, file->meta[SYM_IX_GROUP]) != 0)
     return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
                         "metadata group='%s', a %s student of %u orientations has %s",
@@ -326,8 +330,9 @@ symclone_status sym_ix_build(const sym_ix_file *file, symclone_student **out, sy
   /* the shapes the geometry gives, without a student yet */
   uint64_t ho = g[3], wo = g[4];
   if (pad == SYMCLONE_PADDING_VALID) ho = g[3] - g[2] + 1, wo = g[4] - g[2] + 1;
-  uint64_t in_n = kind == SYMCLONE_STUDENT_GROUP ? g[1] : 1;
-  uint64_t out_n = kind == SYMCLONE_STUDENT_PLANAR ? 1 : g[1];
+  uint64_t order = sym_student_is_dihedral((symclone_student_kind)kind) ? 2 * (uint64_t)g[1] : g[1];
+  uint64_t in_n = sym_student_has_group_input((symclone_student_kind)kind) ? order : 1;
+  uint64_t out_n = kind == SYMCLONE_STUDENT_PLANAR ? 1 : order;
   uint64_t pc = (uint64_t)g[2] * g[2];
   uint64_t want[SYM_IX_TENSORS][3] = {{g[6], ho * wo, (uint64_t)g[3] * g[4]},
                                       {g[6], pc, 0},
@@ -401,6 +406,10 @@ symclone_status symclone_student_export(const symclone_student *s, const char *p
                                         symclone_format format) {
   if (!s) return SYMCLONE_ERR_NULL;
   if (!path) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "path is NULL");
+  for (size_t i = 0; i < s->nparams; i++)
+    if (!isfinite(s->params[i]))
+      return sym_fail(&s->err, SYMCLONE_ERR_DATA, "cannot export to '%s': parameter %zu is %s",
+                      path, i, isnan(s->params[i]) ? "NaN" : "infinite");
   unsigned char *buf = NULL;
   size_t len = 0;
   symclone_status st;

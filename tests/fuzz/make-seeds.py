@@ -132,14 +132,15 @@ for name, ops in api_seeds.items():
     write('api', name, bytes(b % 256 for b in ops))
 
 # ---- student exports (lib/interchange/): safetensors and npz files ----
-KINDS = {1: 'planar', 2: 'lifting', 3: 'group'}
+KINDS = {1: 'planar', 2: 'lifting', 3: 'group', 4: 'dihedral_lifting', 5: 'dihedral_group'}
 
 
 def export_tensors(kind, n, k, h, w, pad, blocks, fill=0.25):
     """The tensors and metadata of a student export (docs/file-format.md)."""
     ho, wo = (h - k + 1, w - k + 1) if pad == 'valid' else (h, w)
-    in_n = n if kind == 3 else 1
-    out_n = 1 if kind == 1 else n
+    order = 2 * n if kind in (4, 5) else n
+    in_n = order if kind in (3, 5) else 1
+    out_n = 1 if kind == 1 else order
     shapes = [('blocks', [blocks, ho * wo, h * w]), ('coeffs', [blocks, k * k])]
     if kind != 1:
         shapes.append(('transforms', [in_n * out_n, k * k, k * k * in_n]))
@@ -151,7 +152,7 @@ def export_tensors(kind, n, k, h, w, pad, blocks, fill=0.25):
         data = b''.join(struct.pack('<f', fill * ((i % 5) - 2)) for i in range(count))
         tensors.append((name, shape, data))
     meta = {'format': 'symclone-student', 'format_version': '1', 'kind': KINDS[kind],
-            'group': 'T2' if kind == 1 else f'C{n}', 'orientations': str(n if kind != 1 else 1),
+            'group': 'T2' if kind == 1 else f'D{n}' if kind in (4, 5) else f'C{n}', 'orientations': str(n if kind != 1 else 1),
             'kernel': str(k), 'height': str(h), 'width': str(w), 'padding': pad,
             'blocks': str(blocks), 'library_version': '1.0.0'}
     return tensors, meta
@@ -198,6 +199,7 @@ geometries = {
     'planar': (1, 1, 3, 3, 3, 'valid', 1),
     'lifting': (2, 2, 3, 3, 3, 'zero', 1),
     'group': (3, 2, 1, 3, 3, 'circular', 2),
+    'dihedral-group': (5, 1, 1, 3, 3, 'zero', 1),
 }
 for label, geom in geometries.items():
     tensors, meta = export_tensors(*geom)

@@ -6,7 +6,7 @@
  *   export_student DIR
  *
  * writes DIR/<kind>.safetensors, DIR/<kind>.npz and DIR/<kind>.io (kind:
- * planar, lifting, group): BATCH inputs x [BATCH][input_size], one theta
+ * planar, lifting, group, dihedral_lifting, dihedral_group): BATCH inputs x [BATCH][input_size], one theta
  * [theta_size] and the outputs y = S(x; theta) [BATCH][output_size], all
  * float32 little-endian, one after the other.
  *
@@ -101,7 +101,9 @@ int main(int argc, char **argv) {
   }
   if (one(argv[1], "planar", SYMCLONE_STUDENT_PLANAR, SYMCLONE_PADDING_VALID) ||
       one(argv[1], "lifting", SYMCLONE_STUDENT_LIFTING, SYMCLONE_PADDING_ZERO) ||
-      one(argv[1], "group", SYMCLONE_STUDENT_GROUP, SYMCLONE_PADDING_CIRCULAR))
+      one(argv[1], "group", SYMCLONE_STUDENT_GROUP, SYMCLONE_PADDING_CIRCULAR) ||
+      one(argv[1], "dihedral_lifting", SYMCLONE_STUDENT_DIHEDRAL_LIFTING, SYMCLONE_PADDING_ZERO) ||
+      one(argv[1], "dihedral_group", SYMCLONE_STUDENT_DIHEDRAL_GROUP, SYMCLONE_PADDING_VALID))
     return 1;
   return 0;
 }

@@ -47,7 +47,7 @@ def main():
     batch = 3
     with tempfile.TemporaryDirectory(prefix='symclone-py-') as d:
         subprocess.run([exporter, d], check=True)
-        for kind in ('planar', 'lifting', 'group'):
+        for kind in ('planar', 'lifting', 'group', 'dihedral_lifting', 'dihedral_group'):
             modules = [symclone_torch.load(os.path.join(d, f'{kind}.{ext}'))
                        for ext in ('safetensors', 'npz')]
             m = modules[0]
