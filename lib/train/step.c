@@ -45,7 +45,14 @@ static int fused_kind(const symclone_trainer *tr) {
   if (tr->instance || (int)tr->set[SYMCLONE_TRAINER_ACCUMULATE] != 1 || sym_hook_no_fusion() ||
       (int)tr->set[SYMCLONE_TRAINER_OPTIMIZER] != SYMCLONE_OPTIMIZER_ADAMW)
     return SYM_FUSED_NONE;
-  if (obj == SYMCLONE_OBJECTIVE_MOMENT) return SYM_FUSED_MOMENT;
+  /* The moment norm by formula costs B^3 + B^2 Pc products, forming the
+   * blocks' gradient B^2 out_hw in_hw: the formula only where it is the
+   * cheaper (a student of more blocks than block entries would otherwise
+   * take cubic time). */
+  if (obj == SYMCLONE_OBJECTIVE_MOMENT)
+    return (double)tr->st->nblocks <= (double)tr->st->out_hw * (double)tr->st->in_hw
+               ? SYM_FUSED_MOMENT
+               : SYM_FUSED_NONE;
   if (tr->st->in_n == 1 && sym_trainer_own_products(tr) &&
       tr->set[SYMCLONE_TRAINER_INPUTS] <= (double)tr->st->in_hw)
     return SYM_FUSED_FAMILY;
