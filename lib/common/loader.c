@@ -18,20 +18,13 @@ void symclone_loader_free(symclone_loader *loader) { sym_free(loader); }
 
 symclone_status symclone_loader_set(symclone_loader *loader, symclone_setting key, double value) {
   if (!loader) return SYMCLONE_ERR_NULL;
-  symclone_status st = sym_settings_check(&loader->err, SYM_SETTINGS_LOADER, key, value);
-  if (st) return st;
-  loader->setting[SYM_SETTING_SLOT(key)] = value;
-  return SYMCLONE_OK;
+  return sym_settings_store(&loader->err, SYM_SETTINGS_LOADER, loader->setting, key, value);
 }
 
 symclone_status symclone_loader_get(const symclone_loader *loader, symclone_setting key,
                                     double *value) {
   if (!loader) return SYMCLONE_ERR_NULL;
-  if (!value) return sym_fail(&loader->err, SYMCLONE_ERR_NULL, "value is NULL");
-  symclone_status st = sym_settings_find(&loader->err, SYM_SETTINGS_LOADER, key);
-  if (st) return st;
-  *value = loader->setting[SYM_SETTING_SLOT(key)];
-  return SYMCLONE_OK;
+  return sym_settings_load(&loader->err, SYM_SETTINGS_LOADER, loader->setting, key, value);
 }
 
 const char *symclone_loader_last_error(const symclone_loader *loader) {

@@ -105,11 +105,6 @@ void sym_settings_init(sym_settings_object object, double *values) {
     if (object_of(table[i].key) == object) values[SYM_SETTING_SLOT(table[i].key)] = table[i].def;
 }
 
-int sym_settings_index(sym_settings_object object, symclone_setting key) {
-  const setting_info *in = info_of(key);
-  return in && object_of(key) == object ? SYM_SETTING_SLOT(key) : -1;
-}
-
 symclone_status sym_settings_find(const sym_err *e, sym_settings_object object,
                                   symclone_setting key) {
   const setting_info *in = info_of(key);
@@ -134,5 +129,22 @@ symclone_status sym_settings_check(const sym_err *e, sym_settings_object object,
     return sym_fail(e, SYMCLONE_ERR_SETTING, "%s=%g is outside %c%g, %g%c%s", in->name, value,
                     open_lo ? '(' : '[', in->lo, in->hi, open_hi ? ')' : ']',
                     whole ? " (whole numbers)" : "");
+  return SYMCLONE_OK;
+}
+
+symclone_status sym_settings_store(const sym_err *e, sym_settings_object object, double *values,
+                                   symclone_setting key, double value) {
+  symclone_status st = sym_settings_check(e, object, key, value);
+  if (st) return st;
+  values[SYM_SETTING_SLOT(key)] = value;
+  return SYMCLONE_OK;
+}
+
+symclone_status sym_settings_load(const sym_err *e, sym_settings_object object,
+                                  const double *values, symclone_setting key, double *value) {
+  if (!value) return sym_fail(e, SYMCLONE_ERR_NULL, "value is NULL");
+  symclone_status st = sym_settings_find(e, object, key);
+  if (st) return st;
+  *value = values[SYM_SETTING_SLOT(key)];
   return SYMCLONE_OK;
 }

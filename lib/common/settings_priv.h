@@ -33,10 +33,6 @@ typedef enum sym_settings_object {
  * (unused slots 0). */
 void sym_settings_init(sym_settings_object object, double *values);
 
-/* The slot of key in the object's value array, or -1 if key is not a
- * setting of that object. */
-int sym_settings_index(sym_settings_object object, symclone_setting key);
-
 /* SYMCLONE_OK if key is a setting of object; otherwise SYMCLONE_ERR_ARG
  * with a message in e (may be NULL) naming the key and, for a key of
  * another object, that object. */
@@ -47,5 +43,15 @@ symclone_status sym_settings_find(const sym_err *e, sym_settings_object object,
  * setting and its bounds if value is outside them. */
 symclone_status sym_settings_check(const sym_err *e, sym_settings_object object,
                                    symclone_setting key, double value);
+
+/* The body of every symclone_<object>_set: sym_settings_check, then
+ * values[slot] = value. */
+symclone_status sym_settings_store(const sym_err *e, sym_settings_object object, double *values,
+                                   symclone_setting key, double value);
+
+/* The body of every symclone_<object>_get: value NULL refused, then
+ * sym_settings_find, then *value = values[slot]. */
+symclone_status sym_settings_load(const sym_err *e, sym_settings_object object,
+                                  const double *values, symclone_setting key, double *value);
 
 #endif

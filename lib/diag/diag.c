@@ -33,18 +33,13 @@ symclone_status symclone_diag_set(symclone_diag *diag, symclone_setting key, dou
       diag->a.kind != SYMCLONE_GROUP_T2)
     return sym_fail(&diag->err, SYMCLONE_ERR_SETTING,
                     "mask=%g (SYMCLONE_MASK_SHIFT_INTERIOR) needs a T2 group", value);
-  diag->setting[sym_settings_index(SYM_SETTINGS_DIAG, key)] = value;
-  return SYMCLONE_OK;
+  return sym_settings_store(&diag->err, SYM_SETTINGS_DIAG, diag->setting, key, value);
 }
 
 symclone_status symclone_diag_get(const symclone_diag *diag, symclone_setting key,
                                   double *value) {
   if (!diag) return SYMCLONE_ERR_NULL;
-  if (!value) return sym_fail(&diag->err, SYMCLONE_ERR_NULL, "value is NULL");
-  symclone_status st = sym_settings_find(&diag->err, SYM_SETTINGS_DIAG, key);
-  if (st) return st;
-  *value = sym_diag_setting(diag, key);
-  return SYMCLONE_OK;
+  return sym_settings_load(&diag->err, SYM_SETTINGS_DIAG, diag->setting, key, value);
 }
 
 symclone_status symclone_diag_set_inputs(symclone_diag *diag, const float *inputs,

@@ -6,20 +6,15 @@
 
 symclone_status symclone_net_set(symclone_net *net, symclone_setting key, double value) {
   if (!net) return SYMCLONE_ERR_NULL;
-  symclone_status st = sym_settings_check(&net->err, SYM_SETTINGS_NET, key, value);
+  symclone_status st = sym_settings_store(&net->err, SYM_SETTINGS_NET, net->setting, key, value);
   if (st) return st;
-  net->setting[sym_settings_index(SYM_SETTINGS_NET, key)] = value;
   if (key == SYMCLONE_NET_SEED) sym_rng_seed(&net->rng, (uint64_t)value ^ 0x5eedULL);
   return SYMCLONE_OK;
 }
 
 symclone_status symclone_net_get(const symclone_net *net, symclone_setting key, double *value) {
   if (!net) return SYMCLONE_ERR_NULL;
-  if (!value) return sym_fail(&net->err, SYMCLONE_ERR_NULL, "value is NULL");
-  symclone_status st = sym_settings_find(&net->err, SYM_SETTINGS_NET, key);
-  if (st) return st;
-  *value = net->setting[sym_settings_index(SYM_SETTINGS_NET, key)];
-  return SYMCLONE_OK;
+  return sym_settings_load(&net->err, SYM_SETTINGS_NET, net->setting, key, value);
 }
 
 symclone_status symclone_net_set_progress(symclone_net *net, symclone_net_progress_fn fn,

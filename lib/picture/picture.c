@@ -278,20 +278,13 @@ void symclone_picture_free(symclone_picture *pic) { sym_free(pic); }
 
 symclone_status symclone_picture_set(symclone_picture *pic, symclone_setting key, double value) {
   if (!pic) return SYMCLONE_ERR_NULL;
-  symclone_status st = sym_settings_check(&pic->err, SYM_SETTINGS_PICTURE, key, value);
-  if (st) return st;
-  pic->setting[SYM_SETTING_SLOT(key)] = value;
-  return SYMCLONE_OK;
+  return sym_settings_store(&pic->err, SYM_SETTINGS_PICTURE, pic->setting, key, value);
 }
 
 symclone_status symclone_picture_get(const symclone_picture *pic, symclone_setting key,
                                      double *value) {
   if (!pic) return SYMCLONE_ERR_NULL;
-  if (!value) return sym_fail(&pic->err, SYMCLONE_ERR_NULL, "value is NULL");
-  symclone_status st = sym_settings_find(&pic->err, SYM_SETTINGS_PICTURE, key);
-  if (st) return st;
-  *value = pic->setting[SYM_SETTING_SLOT(key)];
-  return SYMCLONE_OK;
+  return sym_settings_load(&pic->err, SYM_SETTINGS_PICTURE, pic->setting, key, value);
 }
 
 symclone_status symclone_picture_size(const symclone_picture *pic, int *width, int *height) {

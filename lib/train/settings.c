@@ -10,7 +10,7 @@ symclone_status symclone_trainer_set(symclone_trainer *tr, symclone_setting key,
   if (key == SYMCLONE_TRAINER_OBJECTIVE && value == SYMCLONE_OBJECTIVE_MOMENT && tr->instance)
     return sym_fail(&tr->err, SYMCLONE_ERR_SETTING,
                     "objective=moment needs family mode (instance mode has no theta)");
-  tr->set[key] = value;
+  if ((st = sym_settings_store(&tr->err, SYM_SETTINGS_TRAINER, tr->set, key, value))) return st;
   if (key == SYMCLONE_TRAINER_SEED) sym_rng_seed(&tr->rng, (uint64_t)value);
   return SYMCLONE_OK;
 }
@@ -18,9 +18,5 @@ symclone_status symclone_trainer_set(symclone_trainer *tr, symclone_setting key,
 symclone_status symclone_trainer_get(const symclone_trainer *tr, symclone_setting key,
                                      double *value) {
   if (!tr) return SYMCLONE_ERR_NULL;
-  if (!value) return sym_fail(&tr->err, SYMCLONE_ERR_NULL, "value is NULL");
-  symclone_status st = sym_settings_find(&tr->err, SYM_SETTINGS_TRAINER, key);
-  if (st) return st;
-  *value = tr->set[key];
-  return SYMCLONE_OK;
+  return sym_settings_load(&tr->err, SYM_SETTINGS_TRAINER, tr->set, key, value);
 }
