@@ -490,13 +490,14 @@ static int parse_list(const char *s, int *out, int max) {
     out[n++] = (int)v;
     if (*end && *end != ',') return -1;
     s = *end ? end + 1 : end;
+    if (*end && !*s) return -1; /* a trailing comma */
   }
-  return n;
+  return *s ? -1 : n;           /* more than max values */
 }
 
-static void usage(void) {
-  fprintf(stderr,
-          "usage: bench_clone [--quick] [--workloads LIST] [--threads LIST] [--reps N]\n"
+static void usage(FILE *to) {
+  fprintf(to,
+          "usage: bench_clone [--help] [--quick] [--workloads LIST] [--threads LIST] [--reps N]\n"
           "                   [--cap SECONDS] [--check-every STEPS]\n"
           "  --workloads  comma-separated: gemm_ref,t2_family,c4_family,t2_instance,\n"
           "               converge,net (default: all)\n"
@@ -509,6 +510,22 @@ static void usage(void) {
           "  --quick      few repetitions and a short cap: a sanity run\n");
 }
 
+/* A whole number in [lo, hi] that is the whole of s; 0 on success. */
+static int whole_in(const char *s, long lo, long hi, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (end == s || *end || errno || v < lo || v > hi) return -1;
+  *out = v;
+  return 0;
+}
+
+static int bad_value(const char *option, const char *value, const char *want) {
+  fprintf(stderr, "bench_clone: %s %s: %s\n", option, value, want);
+  return -1;
+}
+
+/* 0 to run, 1 for --help, -1 for bad options (the message is printed). */
 static int parse_options(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->threads[0] = 1;
@@ -518,28 +535,37 @@ static int parse_options(int argc, char **argv, options *o) {
   const char *workloads = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!strcmp(a, "--quick")) {
+    int takes_value = !strcmp(a, "--workloads") || !strcmp(a, "--threads") ||
+                      !strcmp(a, "--reps") || !strcmp(a, "--cap") || !strcmp(a, "--check-every");
+    const char *v = takes_value && i + 1 < argc ? argv[++i] : NULL;
+    long n;
+    if (takes_value && !v) {
+      fprintf(stderr, "bench_clone: %s needs a value\n", a);
+      return -1;
+    }
+    if (!strcmp(a, "--help")) {
+      return 1;
+    } else if (!strcmp(a, "--quick")) {
       o->quick = 1;
-    } else if (!strcmp(a, "--workloads") && v) {
+    } else if (!strcmp(a, "--workloads")) {
       workloads = v;
-      i++;
-    } else if (!strcmp(a, "--threads") && v) {
-      if ((o->nthreads = parse_list(v, o->threads, 4)) < 1) return -1;
-      i++;
-    } else if (!strcmp(a, "--reps") && v) {
-      o->reps = atoi(v);
-      if (o->reps < 1) return -1;
-      i++;
-    } else if (!strcmp(a, "--cap") && v) {
-      o->cap_seconds = atof(v);
-      if (!(o->cap_seconds > 0)) return -1;
-      i++;
-    } else if (!strcmp(a, "--check-every") && v) {
-      o->check_every = atoi(v);
-      if (o->check_every < 1) return -1;
-      i++;
+    } else if (!strcmp(a, "--threads")) {
+      if ((o->nthreads = parse_list(v, o->threads, 4)) < 1)
+        return bad_value(a, v, "up to 4 comma-separated thread counts in [1, 256]");
+    } else if (!strcmp(a, "--reps")) {
+      if (whole_in(v, 1, 1000000, &n)) return bad_value(a, v, "a whole number in [1, 1e6]");
+      o->reps = (int)n;
+    } else if (!strcmp(a, "--cap")) {
+      char *end;
+      o->cap_seconds = strtod(v, &end);
+      if (end == v || *end || !isfinite(o->cap_seconds) || !(o->cap_seconds > 0) ||
+          o->cap_seconds > 1e6)
+        return bad_value(a, v, "seconds in (0, 1e6]");
+    } else if (!strcmp(a, "--check-every")) {
+      if (whole_in(v, 1, 1000000, &n)) return bad_value(a, v, "a whole number in [1, 1e6]");
+      o->check_every = (int)n;
     } else {
+      fprintf(stderr, "bench_clone: unknown option %s\n", a);
       return -1;
     }
   }
@@ -559,7 +585,7 @@ static int parse_options(int argc, char **argv, options *o) {
     else if (!strcmp(tok, "t2_instance")) o->want_inst = 1;
     else if (!strcmp(tok, "converge")) o->want_conv = 1;
     else if (!strcmp(tok, "net")) o->want_net = 1;
-    else return -1;
+    else return bad_value("--workloads", workloads, "names from the list in --help");
   }
   return 0;
 }
@@ -917,9 +943,10 @@ static void run_net(int threads, const options *o) {
 
 int main(int argc, char **argv) {
   options o;
-  if (parse_options(argc, argv, &o)) {
-    usage();
-    return 2;
+  int parsed = parse_options(argc, argv, &o);
+  if (parsed) {
+    usage(parsed > 0 ? stdout : stderr);
+    return parsed > 0 ? 0 : 2;
   }
   find_blas_controls();
   locate_library();

@@ -127,13 +127,7 @@ int main(int argc, char **argv) {
     char name[32];
     double seconds = 0.0, train_rel = NAN;
     if (o.load) {
-      EX_CHECK(symclone_student_load(&st[i], o.load, NULL), o.load);
-      if (symclone_student_kind_of(st[i]) != SYMCLONE_STUDENT_LIFTING ||
-          symclone_student_orientations(st[i]) != N || symclone_student_kernel(st[i]) != KERNEL) {
-        fprintf(stderr, "%s: %s is not a C4 lifting student with a 3x3 kernel\n", ex_prog(),
-                o.load);
-        goto done;
-      }
+      if (!(st[i] = ex_load_student(o.load, SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE))) goto done;
     } else {
       EX_CHECK(
           symclone_student_create(&st[i], SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE, SIZE,
@@ -169,7 +163,9 @@ int main(int argc, char **argv) {
     printf("transform_dist=%.3e\n", tdist);
     if (o.save) {
       ex_student_path(path, sizeof path, &o, blocks);
+      if (!ex_output_free(path)) goto done;
       EX_CHECK(symclone_student_save(s, path), symclone_student_last_error(s));
+      ex_output_written(path);
       printf("saved=%s\n", path);
     }
   }
@@ -187,7 +183,9 @@ int main(int argc, char **argv) {
   EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_DOWNSCALE, 2),
            symclone_picture_last_error(pic));
   EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_GAP, 8), symclone_picture_last_error(pic));
+  if (!ex_output_free(path)) goto done;
   EX_CHECK(symclone_picture_write(pic, path, mats), symclone_picture_last_error(pic));
+  ex_output_written(path);
   symclone_picture_free(pic);
   pic = NULL;
   printf("matrix_picture=%s\n", path);
@@ -225,7 +223,9 @@ int main(int argc, char **argv) {
            symclone_picture_last_error(pic));
   EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_UPSCALE, 4), symclone_picture_last_error(pic));
   EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_GAP, 4), symclone_picture_last_error(pic));
+  if (!ex_output_free(path)) goto done;
   EX_CHECK(symclone_picture_write(pic, path, panels), symclone_picture_last_error(pic));
+  ex_output_written(path);
   printf("features_picture=%s\n", path);
   printf("features_rows=teacher");
   for (int i = 0; i < nst; i++) printf(",student-b%d", symclone_student_blocks(st[i]));

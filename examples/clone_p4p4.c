@@ -51,13 +51,7 @@ int main(int argc, char **argv) {
     char name[32];
     double seconds = 0.0, train_rel = NAN;
     if (o.load) {
-      EX_CHECK(symclone_student_load(&s, o.load, NULL), o.load);
-      if (symclone_student_kind_of(s) != SYMCLONE_STUDENT_GROUP ||
-          symclone_student_orientations(s) != N || symclone_student_kernel(s) != KERNEL) {
-        fprintf(stderr, "%s: %s is not a C4 group-convolution student with 3x3 kernels\n",
-                ex_prog(), o.load);
-        goto done;
-      }
+      if (!(s = ex_load_student(o.load, SYMCLONE_STUDENT_GROUP, N, KERNEL, SIZE))) goto done;
     } else {
       EX_CHECK(
           symclone_student_create(&s, SYMCLONE_STUDENT_GROUP, N, KERNEL, SIZE, SIZE,
@@ -74,7 +68,9 @@ int main(int argc, char **argv) {
     ex_print_figures(name, s, &o, seconds, train_rel, &f);
     if (o.save) {
       ex_student_path(path, sizeof path, &o, blocks);
+      if (!ex_output_free(path)) goto done;
       EX_CHECK(symclone_student_save(s, path), symclone_student_last_error(s));
+      ex_output_written(path);
       printf("saved=%s\n", path);
     }
     if (i == 0) {
@@ -91,7 +87,9 @@ int main(int argc, char **argv) {
       EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_DOWNSCALE, 4),
                symclone_picture_last_error(pic));
       EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_GAP, 8), symclone_picture_last_error(pic));
+      if (!ex_output_free(path)) goto done;
       EX_CHECK(symclone_picture_write(pic, path, mats), symclone_picture_last_error(pic));
+      ex_output_written(path);
       printf("matrix_picture=%s\n", path);
     }
     symclone_student_free(s);

@@ -46,12 +46,7 @@ int main(int argc, char **argv) {
     char name[32], path[512];
     double seconds = 0.0, train_rel = NAN;
     if (o.load) {
-      EX_CHECK(symclone_student_load(&s, o.load, NULL), o.load);
-      if (symclone_student_kind_of(s) != SYMCLONE_STUDENT_PLANAR ||
-          symclone_student_kernel(s) != KERNEL) {
-        fprintf(stderr, "%s: %s is not a 3x3 planar student\n", ex_prog(), o.load);
-        goto done;
-      }
+      if (!(s = ex_load_student(o.load, SYMCLONE_STUDENT_PLANAR, 1, KERNEL, SIZE))) goto done;
     } else {
       EX_CHECK(
           symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, KERNEL, SIZE, SIZE,
@@ -96,12 +91,16 @@ int main(int argc, char **argv) {
     pic = NULL;
     EX_CHECK(symclone_picture_create(&pic, 1, 2, (int)out, (int)in), NULL);
     EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_GAP, 8), symclone_picture_last_error(pic));
+    if (!ex_output_free(path)) goto done;
     EX_CHECK(symclone_picture_write(pic, path, panels), symclone_picture_last_error(pic));
+    ex_output_written(path);
     printf("picture=%s\n", path);
 
     if (o.save) {
       ex_student_path(path, sizeof path, &o, blocks);
+      if (!ex_output_free(path)) goto done;
       EX_CHECK(symclone_student_save(s, path), symclone_student_last_error(s));
+      ex_output_written(path);
       printf("saved=%s\n", path);
     }
     free(theta), free(m), free(k);

@@ -280,7 +280,7 @@ int ex_clone_parse(int argc, char **argv, const char *about, long long default_s
       {"--seed", EX_OPT_INT, &o->seed, "S", 0, 4294967295.0, 0, NULL,
        "seed of the students and the trainer (default 0)"},
       {"--blocks", EX_OPT_INT_LIST, &o->blocks, "B[,B...]", 1, 4096, 0, NULL,
-       "one student per value, at most 4 (default 9,7)"},
+       "one student per value, distinct, at most 4 (default 9,7)"},
       {"--save", EX_OPT_TEXT, &o->save, "FILE", 0, 0, 0, NULL,
        "save each trained student (FILE, or FILE.bB with several)"},
       {"--load", EX_OPT_TEXT, &o->load, "FILE", 0, 0, 0, NULL,
@@ -299,6 +299,15 @@ int ex_clone_parse(int argc, char **argv, const char *about, long long default_s
   };
   int n = (int)(sizeof opts / sizeof opts[0]) - (with_mnist ? 0 : 1);
   int rc = ex_parse(argc, argv, about, opts, n);
+  for (int i = 0; rc < 0 && i < o->blocks.n; i++)
+    for (int j = 0; j < i; j++)
+      if (o->blocks.v[i] == o->blocks.v[j]) {
+        fprintf(stderr, "%s: --blocks: %lld is given twice (one student per value)\n", prog_name,
+                (long long)o->blocks.v[i]);
+        usage(stderr, about, opts, n);
+        rc = 2;
+        break;
+      }
   static const symclone_objective objectives[3] = {
       SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_OBJECTIVE_UNIT_KERNELS, SYMCLONE_OBJECTIVE_STOCHASTIC};
   o->objective = objectives[objective];
@@ -406,6 +415,66 @@ void ex_student_path(char *buf, size_t len, const ex_clone_opts *o, int blocks) 
     snprintf(buf, len, "%s.b%d", o->save, blocks);
   else
     snprintf(buf, len, "%s", o->save);
+}
+
+static struct {
+  dev_t dev;
+  ino_t ino;
+  char path[256];
+} outputs[16];
+static int n_outputs;
+
+int ex_output_free(const char *path) {
+  struct stat sb;
+  if (stat(path, &sb) != 0) return 1;
+  for (int i = 0; i < n_outputs; i++)
+    if (outputs[i].dev == sb.st_dev && outputs[i].ino == sb.st_ino) {
+      fprintf(stderr, "%s: %s names %s, written earlier in this run; not replacing it\n",
+              prog_name, path, outputs[i].path);
+      return 0;
+    }
+  return 1;
+}
+
+void ex_output_written(const char *path) {
+  struct stat sb;
+  if (n_outputs == (int)(sizeof outputs / sizeof outputs[0]) || stat(path, &sb) != 0) return;
+  outputs[n_outputs].dev = sb.st_dev;
+  outputs[n_outputs].ino = sb.st_ino;
+  snprintf(outputs[n_outputs].path, sizeof outputs[n_outputs].path, "%s", path);
+  n_outputs++;
+}
+
+symclone_student *ex_load_student(const char *path, symclone_student_kind kind, int orientations,
+                                  int kernel, int size) {
+  symclone_student *s = NULL;
+  symclone_loader *loader = NULL;
+  symclone_status st = symclone_loader_create(&loader);
+  if (!st) st = symclone_student_load(&s, path, loader);
+  if (st) {
+    fprintf(stderr, "%s: cannot load %s: %s (%s)\n", prog_name, path,
+            symclone_loader_last_error(loader), symclone_strerror(st));
+    symclone_loader_free(loader);
+    return NULL;
+  }
+  symclone_loader_free(loader);
+  int shape[4] = {0, 0, 0, 0};
+  symclone_student_input_shape(s, shape);
+  int n = kind == SYMCLONE_STUDENT_PLANAR ? 1 : orientations;
+  if (symclone_student_kind_of(s) != kind || symclone_student_orientations(s) != n ||
+      symclone_student_kernel(s) != kernel || shape[2] != size || shape[3] != size ||
+      symclone_student_padding(s) != SYMCLONE_PADDING_VALID) {
+    fprintf(stderr,
+            "%s: %s holds a student of kind %d, %d orientations, kernel %d, %dx%d inputs, "
+            "padding %d; this program needs kind %d, %d orientations, kernel %d, %dx%d "
+            "inputs, padding %d (valid)\n",
+            prog_name, path, (int)symclone_student_kind_of(s), symclone_student_orientations(s),
+            symclone_student_kernel(s), shape[2], shape[3], (int)symclone_student_padding(s),
+            (int)kind, n, kernel, size, size, (int)SYMCLONE_PADDING_VALID);
+    symclone_student_free(s);
+    return NULL;
+  }
+  return s;
 }
 
 const char *ex_picture_ext(void) { return symclone_picture_png_available() ? "png" : "pgm"; }

@@ -139,6 +139,22 @@ void ex_print_figures(const char *name, const symclone_student *s, const ex_clon
 /* Where student `blocks` of several is saved: FILE, or FILE.bB. */
 void ex_student_path(char *buf, size_t len, const ex_clone_opts *o, int blocks);
 
+/* Outputs of one run: ex_output_free(path) returns 1 unless path names a
+ * file (through any link) that ex_output_written() recorded earlier in this
+ * run, in which case it prints that the new output would replace it and
+ * returns 0: a student saved under a picture's name (or the reverse) is
+ * refused instead of replacing it. */
+int ex_output_free(const char *path);
+void ex_output_written(const char *path);
+
+/* Load the student saved at path for a program that clones one geometry:
+ * it must be of `kind`, with `orientations` (not checked for planar
+ * students), a kernel x kernel kernel, size x size inputs and valid
+ * padding.  NULL after a message on stderr naming the file and what is
+ * wrong (the loader's message, or both geometries). */
+symclone_student *ex_load_student(const char *path, symclone_student_kind kind, int orientations,
+                                  int kernel, int size);
+
 /* The extension of the pictures: "png" with libpng, "pgm" without. */
 const char *ex_picture_ext(void);
 

@@ -36,6 +36,38 @@ static float *random_floats(size_t n, unsigned seed) {
   return x;
 }
 
+/* A cloned dihedral lifting layer gives a Dn field: a dihedral group
+ * convolution may follow it and a Cn group convolution may not (and the
+ * other way round after a cloned Cn lifting layer). */
+START_TEST(cloned_layer_fields_know_their_group) {
+  symclone_student *d, *c;
+  ck_assert_int_eq(symclone_student_create(&d, SYMCLONE_STUDENT_DIHEDRAL_LIFTING, 2, 3, 7, 7,
+                                           SYMCLONE_PADDING_VALID, 9, 1),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_create(&c, SYMCLONE_STUDENT_LIFTING, 4, 3, 7, 7,
+                                           SYMCLONE_PADDING_VALID, 9, 1),
+                   SYMCLONE_OK);
+  symclone_net *net;
+  ck_assert_int_eq(symclone_net_create(&net, 1, 1, 7, 7), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_cloned(net, d, 2, SYMCLONE_CLONE_RETAIN, 0), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_group_conv(net, 2, 3, SYMCLONE_PADDING_VALID, 1),
+                   SYMCLONE_ERR_SHAPE);
+  ck_assert_int_eq(symclone_net_add_dihedral_group_conv(net, 2, 3, SYMCLONE_PADDING_VALID, 1),
+                   SYMCLONE_OK);
+  symclone_net_free(net);
+  ck_assert_int_eq(symclone_net_create(&net, 1, 1, 7, 7), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_cloned(net, c, 2, SYMCLONE_CLONE_RETAIN, 0), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_dihedral_group_conv(net, 2, 3, SYMCLONE_PADDING_VALID, 1),
+                   SYMCLONE_ERR_SHAPE);
+  ck_assert_int_eq(symclone_net_add_group_conv(net, 2, 3, SYMCLONE_PADDING_VALID, 1),
+                   SYMCLONE_OK);
+  symclone_net_free(net);
+  symclone_student_free(d);
+  symclone_student_free(c);
+}
+END_TEST
+
 /* The cloned layer of an exact lifting student computes the lifting
  * convolution with the same parameters. */
 START_TEST(cloned_exact_lifting_equals_teacher) {
@@ -387,6 +419,7 @@ static Suite *net_suite(void) {
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, cloned_exact_lifting_equals_teacher);
+  tcase_add_test(tc, cloned_layer_fields_know_their_group);
   tcase_add_test(tc, gradient_cloned_lifting_retain);
   tcase_add_test(tc, gradient_cloned_group_break_penalty);
   tcase_add_test(tc, gradient_cloned_planar_break_and_conv);

@@ -49,6 +49,10 @@ static const geom geoms[] = {
     {SYMCLONE_STUDENT_GROUP, 4, 3, 6, 6, SYMCLONE_PADDING_VALID},
     {SYMCLONE_STUDENT_GROUP, 4, 3, 5, 5, SYMCLONE_PADDING_ZERO},
     {SYMCLONE_STUDENT_GROUP, 2, 3, 5, 6, SYMCLONE_PADDING_CIRCULAR},
+    {SYMCLONE_STUDENT_DIHEDRAL_LIFTING, 4, 3, 6, 6, SYMCLONE_PADDING_ZERO},
+    {SYMCLONE_STUDENT_DIHEDRAL_LIFTING, 1, 3, 5, 6, SYMCLONE_PADDING_VALID},
+    {SYMCLONE_STUDENT_DIHEDRAL_GROUP, 4, 3, 5, 5, SYMCLONE_PADDING_CIRCULAR},
+    {SYMCLONE_STUDENT_DIHEDRAL_GROUP, 2, 3, 5, 6, SYMCLONE_PADDING_ZERO},
 };
 #define NGEOMS ((int)(sizeof geoms / sizeof geoms[0]))
 
@@ -271,6 +275,8 @@ START_TEST(save_load_round_trip) {
     ck_assert_int_eq(symclone_student_save(s, path), SYMCLONE_OK);
     ck_assert_int_eq(symclone_student_load(&l, path, NULL), SYMCLONE_OK);
     ck_assert_int_eq(symclone_student_kind_of(l), geoms[gi].kind);
+    ck_assert_int_eq(symclone_student_orientations(l), symclone_student_orientations(s));
+    ck_assert_uint_eq(symclone_student_output_size(l), symclone_student_output_size(s));
     ck_assert_int_eq(symclone_student_blocks(l), 3);
     ck_assert_int_eq(symclone_student_kernel(l), geoms[gi].k);
     ck_assert_int_eq(symclone_student_padding(l), (int)geoms[gi].pad);
@@ -281,6 +287,40 @@ START_TEST(save_load_round_trip) {
     symclone_student_free(s);
     symclone_student_free(l);
   }
+  remove_dir();
+}
+END_TEST
+
+/* A student with a non-finite parameter is not saved, since the loader
+ * would refuse the file: the status says so, the message names the
+ * parameter, and the file already at the path is untouched. */
+START_TEST(save_refuses_a_non_finite_parameter) {
+  make_dir();
+  symclone_student *s = make(&geoms[0], 3), *l = NULL;
+  char path[300];
+  snprintf(path, sizeof path, "%s/s.scs", dir);
+  ck_assert_int_eq(symclone_student_save(s, path), SYMCLONE_OK);
+  size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
+  const float bad[2] = {NAN, -INFINITY};
+  const char *words[2] = {"NaN", "infinite"};
+  for (int b = 0; b < 2; b++) {
+    float *prm = symclone_student_params(s);
+    float keep = prm[np - 1];
+    prm[np - 1] = bad[b];
+    ck_assert_int_eq(symclone_student_save(s, path), SYMCLONE_ERR_DATA);
+    ck_assert_ptr_nonnull(strstr(symclone_student_last_error(s), words[b]));
+    char idx[32];
+    snprintf(idx, sizeof idx, "parameter %zu", np - 1);
+    ck_assert_ptr_nonnull(strstr(symclone_student_last_error(s), idx));
+    prm[np - 1] = keep;
+    /* the earlier file is still there and loads */
+    ck_assert_int_eq(symclone_student_load(&l, path, NULL), SYMCLONE_OK);
+    ck_assert_mem_eq(symclone_student_params(l), prm, np * sizeof *prm);
+    symclone_student_free(l);
+    l = NULL;
+    ck_assert_int_eq(count_files(), 1);
+  }
+  symclone_student_free(s);
   remove_dir();
 }
 END_TEST
@@ -411,6 +451,11 @@ START_TEST(loader_names_the_bad_field) {
   expect_message(bad, SYMCLONE_ERR_CORRUPT, "reserved");
   spit_field(bad, b, len, 16, 9);
   expect_message(bad, SYMCLONE_ERR_CORRUPT, "kind=9");
+  spit_field(bad, b, len, 16, 6);
+  expect_message(bad, SYMCLONE_ERR_CORRUPT, "kind=6");
+  /* a C4 lifting student relabelled as a D4 one: its floats do not fit */
+  spit_field(bad, b, len, 16, SYMCLONE_STUDENT_DIHEDRAL_LIFTING);
+  expect_message(bad, SYMCLONE_ERR_CORRUPT, "float count");
   spit_field(bad, b, len, 24, 4);
   expect_message(bad, SYMCLONE_ERR_CORRUPT, "kernel=4");
   spit_field(bad, b, len, 36, 7);
@@ -613,6 +658,65 @@ START_TEST(relative_loss_matches_forward_passes_and_closed_forms) {
 }
 END_TEST
 
+/* The exact dihedral students against the teacher's unrolled matrix, for
+ * D1, D2 and D4, both kinds and every padding, orientation by orientation:
+ * the 2n per-orientation distances and the rows of every orientation. */
+START_TEST(dihedral_exact_matches_unrolled_teacher) {
+  static const int ns[3] = {1, 2, 4};
+  static const symclone_padding pads[3] = {SYMCLONE_PADDING_VALID, SYMCLONE_PADDING_ZERO,
+                                           SYMCLONE_PADDING_CIRCULAR};
+  symclone_student_kind kind =
+      _i < 9 ? SYMCLONE_STUDENT_DIHEDRAL_LIFTING : SYMCLONE_STUDENT_DIHEDRAL_GROUP;
+  int n = ns[(_i % 9) / 3];
+  symclone_padding pad = pads[_i % 3];
+  geom g = {kind, n, 3, 6, 6, pad};
+  symclone_student *s = make(&g, 9);
+  ck_assert_int_eq(symclone_student_orientations(s), n);
+  int shape[4];
+  ck_assert_int_eq(symclone_student_output_shape(s, shape), SYMCLONE_OK);
+  ck_assert_int_eq(shape[1], 2 * n);
+  ck_assert_int_eq(symclone_student_input_shape(s, shape), SYMCLONE_OK);
+  ck_assert_int_eq(shape[1], kind == SYMCLONE_STUDENT_DIHEDRAL_GROUP ? 2 * n : 1);
+  ck_assert_int_eq(symclone_student_init_exact(s), SYMCLONE_OK);
+  symclone_layer *t;
+  ck_assert_int_eq(symclone_student_teacher(s, &t), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_layer_kind_of(t), kind == SYMCLONE_STUDENT_DIHEDRAL_GROUP
+                                                  ? SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV
+                                                  : SYMCLONE_LAYER_DIHEDRAL_LIFTING);
+  size_t in = symclone_student_input_size(s), out = symclone_student_output_size(s);
+  size_t P = symclone_student_theta_size(s);
+  ck_assert_uint_eq(P, symclone_layer_param_count(t));
+  ck_assert_uint_eq(in, symclone_layer_input_size(t));
+  ck_assert_uint_eq(out, symclone_layer_output_size(t));
+  float *theta = randv(P, 31u + (unsigned)_i);
+  float *m = malloc(in * out * sizeof *m), *k = malloc(in * out * sizeof *k);
+  ck_assert_int_eq(symclone_student_effective_matrix(s, theta, m), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_layer_unroll(t, theta, k), SYMCLONE_OK);
+  size_t rows = out / (size_t)(2 * n);
+  for (int r = 0; r < 2 * n; r++) {
+    double e = rel_err(m + (size_t)r * rows * in, k + (size_t)r * rows * in, rows * in);
+    ck_assert_msg(e <= 1e-6, "orientation %d: relative error %g", r, e);
+  }
+  double d, per[8];
+  ck_assert_int_eq(symclone_student_toeplitz_distance(s, 3, 5, &d, per), SYMCLONE_OK);
+  ck_assert_double_le(d, 1e-6);
+  for (int r = 0; r < 2 * n; r++) ck_assert_double_le(per[r], 1e-6);
+  /* a wrong transform shows in the orientations it feeds, and only there */
+  float *prm = symclone_student_params(s);
+  size_t nt = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_TRANSFORMS);
+  size_t off = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL) - nt;
+  size_t per_t = nt / (size_t)(in / (size_t)(g.h * g.w) * 2 * n);
+  float *last = prm + off + nt - per_t; /* orientation 2n-1's last transform */
+  for (size_t j = 0; j < per_t; j++) last[j] = -last[j];
+  ck_assert_int_eq(symclone_student_toeplitz_distance(s, 3, 5, &d, per), SYMCLONE_OK);
+  ck_assert_double_gt(per[2 * n - 1], 0.1);
+  for (int r = 0; r < 2 * n - 1; r++) ck_assert_double_le(per[r], 1e-6);
+  free(theta), free(m), free(k);
+  symclone_layer_free(t);
+  symclone_student_free(s);
+}
+END_TEST
+
 int main(void) {
   Suite *su = suite_create("student");
   TCase *tc = tcase_create("operator");
@@ -624,9 +728,11 @@ int main(void) {
   tcase_add_test(tc, exact_needs_p_blocks);
   tcase_add_test(tc, parts_get_set_round_trip);
   tcase_add_loop_test(tc, relative_loss_matches_forward_passes_and_closed_forms, 0, NGEOMS);
+  tcase_add_loop_test(tc, dihedral_exact_matches_unrolled_teacher, 0, 18);
   suite_add_tcase(su, tc);
   TCase *tf = tcase_create("files");
   tcase_add_test(tf, save_load_round_trip);
+  tcase_add_test(tf, save_refuses_a_non_finite_parameter);
   tcase_add_test(tf, damaged_files_are_refused);
   tcase_add_test(tf, bad_input_is_refused);
   tcase_add_test(tf, loader_names_the_bad_field);

@@ -644,6 +644,224 @@ START_TEST(stack_cloned_layer_by_layer) {
 }
 END_TEST
 
+/* ---- dihedral students ------------------------------------------------ */
+
+typedef struct {
+  const symclone_student *s;
+  const float *theta;
+} student_at;
+
+static symclone_status student_op(void *user, size_t batch, const float *x, float *y) {
+  const student_at *a = user;
+  return symclone_student_forward(a->s, a->theta, batch, x, y);
+}
+
+/* The D_n equivariance error of S(.; theta) for a fixed theta, every
+ * element, every output pixel (exact for D1, D2 and D4). */
+static double dihedral_equivariance(const symclone_student *s, int n, double *max_err) {
+  symclone_group *g;
+  ck_assert_int_eq(symclone_group_create_dihedral(&g, n), SYMCLONE_OK);
+  int in_shape[4], out_shape[4];
+  symclone_student_input_shape(s, in_shape);
+  symclone_student_output_shape(s, out_shape);
+  symclone_diag *d;
+  ck_assert_int_eq(symclone_diag_create(&d, g, in_shape, out_shape), SYMCLONE_OK);
+  size_t P = symclone_student_theta_size(s);
+  float *theta = malloc(P * sizeof *theta);
+  for (size_t i = 0; i < P; i++) theta[i] = (float)sin(0.9 * (double)i + 0.4);
+  student_at at = {s, theta};
+  double mean = -1, mx = -1;
+  ck_assert_int_eq(symclone_diag_equivariance_error(d, student_op, &at, &mean, &mx), SYMCLONE_OK);
+  if (max_err) *max_err = mx;
+  free(theta);
+  symclone_diag_free(d);
+  symclone_group_free(g);
+  return mean;
+}
+
+/* The exact dihedral students are D_n-equivariant to float rounding, and
+ * the measure sees a student that is not. */
+START_TEST(dihedral_exact_student_is_equivariant) {
+  int ns[3] = {1, 2, 4};
+  symclone_student_kind kind =
+      _i < 3 ? SYMCLONE_STUDENT_DIHEDRAL_LIFTING : SYMCLONE_STUDENT_DIHEDRAL_GROUP;
+  int n = ns[_i % 3];
+  symclone_student *s = student(kind, n, 8, 9);
+  ck_assert_int_eq(symclone_student_init_exact(s), SYMCLONE_OK);
+  double mx, e = dihedral_equivariance(s, n, &mx);
+  ck_assert_msg(mx <= 1e-6, "D%d kind %d: equivariance error %g", n, kind, mx);
+  (void)e;
+  ck_assert_int_eq(symclone_student_init_random(s, 3), SYMCLONE_OK);
+  float *prm = symclone_student_params(s);
+  size_t nb = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_BLOCKS);
+  for (size_t i = 0; i < nb; i++) prm[i] = (float)cos(1.7 * (double)i);
+  ck_assert_double_gt(dihedral_equivariance(s, n, NULL), 0.1);
+  symclone_student_free(s);
+}
+END_TEST
+
+/* The moment objective clones the D4 lifting convolution: relative loss
+ * below 1e-4, and the clone is D4-equivariant to the precision of its
+ * distance to the teacher. */
+START_TEST(dihedral_lifting_clone_by_moments) {
+  symclone_student *s = student(SYMCLONE_STUDENT_DIHEDRAL_LIFTING, 4, 10, 9);
+  symclone_trainer *tr = trainer(s, SYMCLONE_OBJECTIVE_MOMENT, 2000);
+  ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_OK);
+  double rel;
+  ck_assert_int_eq(symclone_student_relative_loss(s, &rel), SYMCLONE_OK);
+  ck_assert_msg(rel < 1e-4, "relative loss %g", rel);
+  ck_assert_double_lt(symclone_trainer_rel_loss(tr), 1e-4);
+  double d = distance(s), mx, e = dihedral_equivariance(s, 4, &mx);
+  ck_assert_msg(mx <= 1e-4 && e <= 4.0 * d + 1e-6,
+                "equivariance error %g (max %g), toeplitz distance %g", e, mx, d);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+}
+END_TEST
+
+/* The sampling objectives on the dihedral kinds: Gaussian inputs for the
+ * unit kernels and the stochastic objective, the caller's samples under
+ * random D2 elements (the group-field action for the group student, the
+ * planar one for the lifting student). */
+START_TEST(dihedral_sampling_objectives_converge) {
+  symclone_student_kind kind =
+      _i % 2 ? SYMCLONE_STUDENT_DIHEDRAL_GROUP : SYMCLONE_STUDENT_DIHEDRAL_LIFTING;
+  int objective = _i / 2 == 1 ? SYMCLONE_OBJECTIVE_STOCHASTIC : SYMCLONE_OBJECTIVE_UNIT_KERNELS;
+  int transformed = _i / 2 == 2;
+  symclone_student *s = student(kind, 2, 7, 9);
+  long steps = objective == SYMCLONE_OBJECTIVE_STOCHASTIC ? 1500 : 800;
+  symclone_trainer *tr = trainer(s, objective, steps);
+  float *x = NULL;
+  if (transformed) {
+    size_t in = symclone_student_input_size(s), n = 150;
+    x = malloc(n * in * sizeof *x);
+    srand(21);
+    for (size_t i = 0; i < n * in; i++) x[i] = 2.0f * (float)rand() / (float)RAND_MAX - 1.0f;
+    ck_assert_int_eq(symclone_trainer_set_samples(tr, x, n), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUT_SOURCE,
+                                          SYMCLONE_INPUT_SOURCE_SAMPLES_TRANSFORMED),
+                     SYMCLONE_OK);
+  }
+  double first;
+  ck_assert_int_eq(symclone_trainer_step(tr, NULL, &first), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_OK);
+  double d = distance(s);
+  ck_assert_msg(d < 5e-2, "case %d: toeplitz distance %g", _i, d);
+  ck_assert_double_lt(symclone_trainer_rel_loss(tr), 1e-2 * first);
+  free(x);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+}
+END_TEST
+
+/* The step of a dihedral student against its own forward and backward
+ * passes and the teacher's (unit kernels, one fixed sample, plain SGD), as
+ * step_matches_forward_and_backward does for the other kinds. */
+START_TEST(dihedral_step_matches_forward_and_backward) {
+  symclone_student_kind kind =
+      _i ? SYMCLONE_STUDENT_DIHEDRAL_GROUP : SYMCLONE_STUDENT_DIHEDRAL_LIFTING;
+  symclone_student *s = student(kind, 2, 7, 5);
+  size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
+  size_t P = symclone_student_theta_size(s), in = symclone_student_input_size(s),
+         out = symclone_student_output_size(s);
+  float *params = symclone_student_params(s);
+  for (size_t i = 0; i < np; i++) params[i] = 0.3f * (float)sin(0.7 * (double)i + _i);
+  float *before = malloc(np * sizeof *before), *x = malloc(in * sizeof *x);
+  memcpy(before, params, np * sizeof *before);
+  for (size_t i = 0; i < in; i++) x[i] = (float)cos(1.3 * (double)i) + 0.1f;
+  symclone_layer *teacher;
+  ck_assert_int_eq(symclone_student_teacher(s, &teacher), SYMCLONE_OK);
+  float *theta = calloc(P, sizeof *theta), *ys = malloc(out * sizeof *ys),
+        *yt = malloc(out * sizeof *yt), *grad = calloc(np, sizeof *grad);
+  double err = 0.0, pow_ = 0.0;
+  for (size_t p = 0; p < P; p++) {
+    memset(theta, 0, P * sizeof *theta);
+    theta[p] = 1.0f;
+    ck_assert_int_eq(symclone_student_forward(s, theta, 1, x, ys), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_layer_forward(teacher, theta, 1, x, yt, NULL), SYMCLONE_OK);
+    for (size_t o = 0; o < out; o++) {
+      double d = (double)ys[o] - yt[o];
+      err += d * d;
+      pow_ += (double)yt[o] * yt[o];
+      ys[o] = (float)(2.0 * d / ((double)P * out));
+    }
+    ck_assert_int_eq(symclone_student_backward(s, theta, 1, x, ys, NULL, grad, NULL),
+                     SYMCLONE_OK);
+  }
+  err /= (double)P * out;
+  pow_ /= (double)P * out;
+  symclone_trainer *tr;
+  ck_assert_int_eq(symclone_trainer_create(&tr, s), SYMCLONE_OK);
+  double lr = 5.0;
+  struct { symclone_setting k; double v; } set[] = {
+      {SYMCLONE_TRAINER_OBJECTIVE, SYMCLONE_OBJECTIVE_UNIT_KERNELS},
+      {SYMCLONE_TRAINER_INPUT_SOURCE, SYMCLONE_INPUT_SOURCE_SAMPLES},
+      {SYMCLONE_TRAINER_INPUTS, 3},
+      {SYMCLONE_TRAINER_OPTIMIZER, SYMCLONE_OPTIMIZER_SGD},
+      {SYMCLONE_TRAINER_MOMENTUM, 0},
+      {SYMCLONE_TRAINER_WEIGHT_DECAY, 0},
+      {SYMCLONE_TRAINER_CLIP_NORM, 0},
+      {SYMCLONE_TRAINER_LEARNING_RATE, lr}};
+  for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+    ck_assert_int_eq(symclone_trainer_set(tr, set[i].k, set[i].v), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set_samples(tr, x, 1), SYMCLONE_OK);
+  double loss, rel;
+  ck_assert_int_eq(symclone_trainer_step(tr, &loss, &rel), SYMCLONE_OK);
+  ck_assert_msg(fabs(loss - err) <= 1e-5 * err, "loss %.9g, reference %.9g", loss, err);
+  ck_assert_msg(fabs(rel - err / pow_) <= 1e-5 * (err / pow_), "rel %.9g, reference %.9g", rel,
+                err / pow_);
+  double num = 0.0, den = 0.0;
+  for (size_t i = 0; i < np; i++) {
+    double g = ((double)before[i] - params[i]) / lr;
+    num += (g - grad[i]) * (g - grad[i]);
+    den += (double)grad[i] * grad[i];
+  }
+  ck_assert_msg(den > 0 && sqrt(num / den) < 1e-4, "gradient rel. error %g", sqrt(num / den));
+  symclone_trainer_free(tr);
+  symclone_layer_free(teacher);
+  free(grad), free(yt), free(ys), free(theta), free(x), free(before);
+  symclone_student_free(s);
+}
+END_TEST
+
+/* A stack of p4m layers (D2 here, for speed): the dihedral lifting and
+ * group convolutions get dihedral students of the right n. */
+START_TEST(dihedral_stack_cloned_layer_by_layer) {
+  symclone_layer *l[3];
+  ck_assert_int_eq(symclone_layer_create_dihedral_lifting(&l[0], 2, 1, 1, 3, 8, 8,
+                                                          SYMCLONE_PADDING_VALID, 0),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_layer_create_relu(&l[1], 1, 4, 6, 6), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_layer_create_dihedral_group_conv(&l[2], 2, 1, 1, 3, 6, 6,
+                                                             SYMCLONE_PADDING_VALID, 0),
+                   SYMCLONE_OK);
+  float *p0 = malloc(symclone_layer_param_count(l[0]) * sizeof(float));
+  float *p2 = malloc(symclone_layer_param_count(l[2]) * sizeof(float));
+  symclone_layer_init_params(l[0], 1, p0);
+  symclone_layer_init_params(l[2], 2, p2);
+  const float *params[3] = {p0, NULL, p2};
+  symclone_student *tmpl_s = student(SYMCLONE_STUDENT_PLANAR, 1, 6, 9);
+  symclone_trainer *tmpl = trainer(tmpl_s, SYMCLONE_OBJECTIVE_MOMENT, 1500);
+  symclone_student *st[3];
+  ck_assert_int_eq(symclone_trainer_clone_stack(tmpl, (const symclone_layer *const *)l, params, 3,
+                                                NULL, 0, 9, st),
+                   SYMCLONE_OK);
+  ck_assert_ptr_null(st[1]);
+  ck_assert_int_eq(symclone_student_kind_of(st[0]), SYMCLONE_STUDENT_DIHEDRAL_LIFTING);
+  ck_assert_int_eq(symclone_student_kind_of(st[2]), SYMCLONE_STUDENT_DIHEDRAL_GROUP);
+  ck_assert_int_eq(symclone_student_orientations(st[0]), 2);
+  ck_assert_int_eq(symclone_student_orientations(st[2]), 2);
+  ck_assert_uint_eq(symclone_student_input_size(st[2]), 4u * 36);
+  ck_assert_uint_eq(symclone_student_output_size(st[0]), symclone_layer_output_size(l[0]));
+  ck_assert_double_lt(distance(st[0]), 1e-2);
+  ck_assert_double_lt(distance(st[2]), 1e-2);
+  for (int i = 0; i < 3; i++) symclone_student_free(st[i]), symclone_layer_free(l[i]);
+  free(p0), free(p2);
+  symclone_trainer_free(tmpl);
+  symclone_student_free(tmpl_s);
+}
+END_TEST
+
 int main(void) {
   Suite *su = suite_create("trainer");
   TCase *tc = tcase_create("cloning");
@@ -664,6 +882,11 @@ int main(void) {
   tcase_add_test(tc, moment_loss_within_its_resolution);
   tcase_add_test(tc, sgd_step_schedule_transformed_samples);
   tcase_add_test(tc, stack_cloned_layer_by_layer);
+  tcase_add_loop_test(tc, dihedral_exact_student_is_equivariant, 0, 6);
+  tcase_add_test(tc, dihedral_lifting_clone_by_moments);
+  tcase_add_loop_test(tc, dihedral_sampling_objectives_converge, 0, 6);
+  tcase_add_loop_test(tc, dihedral_step_matches_forward_and_backward, 0, 2);
+  tcase_add_test(tc, dihedral_stack_cloned_layer_by_layer);
   suite_add_tcase(su, tc);
   SRunner *sr = srunner_create(su);
   srunner_run_all(sr, CK_NORMAL);

@@ -104,7 +104,11 @@ typedef enum symclone_setting {
                                               [1024, 2^53]; default 2^30 (1 GiB) */
 } symclone_setting;
 
-/** Bounds and default of a setting (any pointer may be NULL).
+/** Bounds and default of a setting (any pointer may be NULL).  *lo and *hi
+ * are the ends of the range the key's comment above gives; whether an end
+ * is itself allowed (closed, "[") or not (open, "(") is said there only:
+ * SYMCLONE_TRAINER_LEARNING_RATE gives lo = 0, which is refused.  A key
+ * that takes an option or a count takes whole numbers only.
  * SYMCLONE_ERR_ARG if key is not a setting. */
 SYMCLONE_API symclone_status symclone_setting_bounds(symclone_setting key, double *lo, double *hi,
                                                      double *default_value);

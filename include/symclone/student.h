@@ -3,20 +3,27 @@
  *
  * A student clones one channel pair of a teacher family: a planar
  * convolution (conv2d, 1 -> 1 channel), a lifting convolution Z2 -> Cn
- * (1 -> 1 channel, n output orientations) or a group convolution Cn -> Cn
- * (1 -> 1 channel, n orientations in and out).  Its input is one field of
- * the teacher's input shape, its output one field of the teacher's output
- * shape, and it takes the teacher's parameters theta as an argument:
+ * (1 -> 1 channel, n output orientations), a group convolution Cn -> Cn
+ * (1 -> 1 channel, n orientations in and out), or the dihedral lifting
+ * Z2 -> Dn and group convolution Dn -> Dn (G = 2n orientations in place of
+ * n: the n rotations, then the n reflections; group.h).  Its input is one
+ * field of the teacher's input shape, its output one field of the
+ * teacher's output shape, and it takes the teacher's parameters theta as
+ * an argument:
  *
- *   P  = teacher parameters (k*k planar and lifting, n*k*k group conv)
+ *   G  = orientations of a group field: n for Cn, 2n for Dn
+ *   P  = teacher parameters (k*k planar and lifting, G*k*k group conv)
  *   Pc = k*k, the size of a planar kernel
  *   core:     S(x; phi) = sum_b (A phi)_b W_b x        W_b: out_hw x in_hw
  *   planar:   y = S(x; theta)
- *   lifting:  y_r = S(x; T_r theta)                     T_r: Pc x Pc
- *   group:    y_r = sum_s S(x_s; T_{r,s} theta)         T_{r,s}: Pc x P
+ *   lifting:  y_r = S(x; T_r theta)                     T_r: Pc x Pc, r < G
+ *   group:    y_r = sum_s S(x_s; T_{r,s} theta)         T_{r,s}: Pc x P, r, s < G
  *
  * with B dense blocks W_b (B = Pc admits the exact solution: W_b the 0/1
- * shift matrices of kernel tap b, A = I and the T's the filter rotations),
+ * shift matrices of kernel tap b, A = I and the T's the filter transforms:
+ * rotations R_r for Cn, R_r M^m for element g = m*n + r of Dn, and for
+ * group students the selection of the parameter slice (s - r) mod n in Cn,
+ * g^-1 * s in Dn),
  * a coefficient map A (B x Pc) and, for lifting and group students, the
  * learned parameter transforms.  Every transform is learned: only the
  * products A T_t are determined by the teacher, so a converged lifting
@@ -26,7 +33,7 @@
  *
  * Learnable parameters are one flat float array owned by the student, in
  * the order blocks W[B][out_hw][in_hw], coefficients A[B][Pc], transforms
- * T[t][Pc][P] (t = r for lifting, t = r*n + s for group students; planar
+ * T[t][Pc][P] (t = r for lifting, t = r*G + s for group students; planar
  * students have none), where out_hw = Ho*Wo and in_hw = H*W.
  * Initialisation: blocks zero, A ~ N(0, 1/Pc), transforms ~ N(0, 1/P).
  *
@@ -54,7 +61,9 @@ typedef struct symclone_student symclone_student;
 typedef enum symclone_student_kind {
   SYMCLONE_STUDENT_PLANAR = 1,  /**< clones conv2d */
   SYMCLONE_STUDENT_LIFTING = 2, /**< clones the lifting convolution Z2 -> Cn */
-  SYMCLONE_STUDENT_GROUP = 3    /**< clones the group convolution Cn -> Cn */
+  SYMCLONE_STUDENT_GROUP = 3,   /**< clones the group convolution Cn -> Cn */
+  SYMCLONE_STUDENT_DIHEDRAL_LIFTING = 4, /**< clones the lifting convolution Z2 -> Dn */
+  SYMCLONE_STUDENT_DIHEDRAL_GROUP = 5    /**< clones the group convolution Dn -> Dn */
 } symclone_student_kind;
 
 /** Parts of the flat parameter array. */
@@ -67,7 +76,9 @@ typedef enum symclone_student_part {
 
 /** Create a student for the teacher family of the given geometry (kernel k
  * odd, input height x width, padding as for the teacher layer; orientations
- * n is ignored (taken as 1) for PLANAR) with `blocks` dense blocks
+ * is Cn's n for LIFTING and GROUP, Dn's n (the rotations: 2n orientations)
+ * for the DIHEDRAL kinds, and is ignored (taken as 1) for PLANAR) with
+ * `blocks` dense blocks
  * (1 <= blocks; blocks = k*k admits the exact solution).  The parameters are
  * initialised from `seed` as documented above.  *out is written only on
  * success.  Errors as for the teacher layers, plus SYMCLONE_ERR_SIZE for
@@ -90,8 +101,10 @@ SYMCLONE_API void symclone_student_free(symclone_student *student);
 SYMCLONE_API symclone_student_kind symclone_student_kind_of(const symclone_student *student);
 SYMCLONE_API int symclone_student_blocks(const symclone_student *student);
 SYMCLONE_API int symclone_student_kernel(const symclone_student *student);
-SYMCLONE_API int symclone_student_orientations(const symclone_student *student);
 /**@}*/
+/** The orientations argument of create: n of Cn or Dn (1 for planar); the
+ * fields of a dihedral student have 2n orientations (the shapes below). */
+SYMCLONE_API int symclone_student_orientations(const symclone_student *student);
 /** SYMCLONE_PADDING_NONE for NULL. */
 SYMCLONE_API symclone_padding symclone_student_padding(const symclone_student *student);
 /** {channels = 1, orientations, height, width} of one input / output field. */
@@ -125,7 +138,7 @@ SYMCLONE_API symclone_status symclone_student_set(symclone_student *student,
 /**@}*/
 
 /** Set the exact solution: blocks = shift matrices, A = identity,
- * transforms = filter rotations.  Needs blocks == k*k
+ * transforms = filter rotations (and reflections for Dn).  Needs blocks == k*k
  * (SYMCLONE_ERR_STATE otherwise). */
 SYMCLONE_API symclone_status symclone_student_init_exact(symclone_student *student);
 
@@ -160,8 +173,8 @@ SYMCLONE_API symclone_status symclone_student_effective_matrix(const symclone_st
 /** Relative Toeplitz distance ||M(theta) - K(theta)||_F / ||K(theta)||_F
  * between the student's effective matrix and the teacher's unrolled matrix,
  * averaged over `draws` theta ~ N(0, I) drawn from seed.  per_orientation,
- * if not NULL, receives one average per output orientation (n values; 1
- * for planar students), computed on that orientation's rows. */
+ * if not NULL, receives one average per output orientation (n values for
+ * Cn, 2n for Dn; 1 for planar students), computed on that orientation's rows. */
 SYMCLONE_API symclone_status symclone_student_toeplitz_distance(const symclone_student *student,
                                                                 int draws, uint64_t seed,
                                                                 double *mean,
@@ -186,7 +199,10 @@ SYMCLONE_API symclone_status symclone_student_relative_loss(const symclone_stude
  * link is written through to the file it names; a path naming a
  * directory, a device or a FIFO is refused (SYMCLONE_ERR_PATH), so is a
  * file the caller may not write (SYMCLONE_ERR_IO, EACCES); the replaced
- * file's permission bits are kept; a failure never leaves a partial file. */
+ * file's permission bits are kept; a failure never leaves a partial file.
+ * A student with a NaN or infinite parameter, which symclone_student_load
+ * would refuse, is not saved (SYMCLONE_ERR_DATA, the message names the
+ * parameter) and path is left as it was. */
 SYMCLONE_API symclone_status symclone_student_save(const symclone_student *student,
                                                    const char *path);
 

@@ -71,7 +71,8 @@ typedef enum symclone_schedule {
  * (symclone_trainer_set_samples), drawn uniformly with replacement;
  * SAMPLES_TRANSFORMED: the same, each acted on by a random group element
  * (planar students: a T2 shift of the torus; lifting: a rotation of Cn;
- * group students: the Cn group-field action). */
+ * group students: the Cn group-field action; dihedral lifting: an element
+ * of Dn on the plane; dihedral group: the Dn group-field action). */
 typedef enum symclone_input_source {
   SYMCLONE_INPUT_SOURCE_GAUSSIAN = 0, /**< standard normal fields */
   SYMCLONE_INPUT_SOURCE_SAMPLES = 1, /**< the caller's samples */
@@ -166,7 +167,7 @@ SYMCLONE_API const char *symclone_trainer_last_error(const symclone_trainer *tra
 /** Clone a stack of teacher layers layer by layer.  layers[i] with
  * params[i] (NULL for parameter-free layers) form a sequential network on
  * fields of layers[0]'s input shape.  For every conv-family layer (conv2d,
- * lifting, group conv) a student of `blocks` blocks is created and trained
+ * lifting, group conv and their dihedral kinds) a student of `blocks` blocks is created and trained
  * with the settings of `settings` (a trainer used as a template: it is not
  * trained, and it keeps the message of a failure) and stored in
  * students[i]; other layers get students[i] = NULL.  The student of layer

@@ -100,6 +100,11 @@ static int cur_field_group(const symclone_net *net) {
     switch (net->layers[l].kind) {
     case SYMCLONE_LAYER_DIHEDRAL_LIFTING:
     case SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV: return FIELD_DIHEDRAL;
+    case SYMCLONE_LAYER_CLONED:
+      return net->layers[l].st.kind == SYMCLONE_STUDENT_DIHEDRAL_LIFTING ||
+                     net->layers[l].st.kind == SYMCLONE_STUDENT_DIHEDRAL_GROUP
+                 ? FIELD_DIHEDRAL
+                 : FIELD_CYCLIC;
     case SYMCLONE_LAYER_RELU:
     case SYMCLONE_LAYER_MAXPOOL2:
     case SYMCLONE_LAYER_GLOBAL_AVGPOOL: continue;

@@ -28,6 +28,11 @@
 symclone_status symclone_student_save(const symclone_student *s, const char *path) {
   if (!s) return SYMCLONE_ERR_NULL;
   if (!path) return sym_fail(&s->err, SYMCLONE_ERR_NULL, "path is NULL");
+  /* The loader refuses a non-finite parameter: such a file is never written. */
+  for (size_t i = 0; i < s->nparams; i++)
+    if (!isfinite(s->params[i]))
+      return sym_fail(&s->err, SYMCLONE_ERR_DATA, "cannot save to '%s': parameter %zu is %s",
+                      path, i, isnan(s->params[i]) ? "NaN" : "infinite");
   size_t len;
   if (sym_mul_size(s->nparams, 4, &len) || sym_add_size(len, PREFIX_SIZE + 4, &len))
     return sym_fail(&s->err, SYMCLONE_ERR_OVERFLOW, "student too large to save");
@@ -66,11 +71,11 @@ static symclone_status check_geometry(const sym_err *err, const char *path, cons
     if (g[i] > 1u << 20)
       return sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': %s=%u is out of range", path, names[i],
                       g[i]);
-  if (g[0] != SYMCLONE_STUDENT_PLANAR && g[0] != SYMCLONE_STUDENT_LIFTING &&
-      g[0] != SYMCLONE_STUDENT_GROUP)
+  if (!sym_student_kind_is_valid((symclone_student_kind)g[0]))
     return sym_fail(err, SYMCLONE_ERR_CORRUPT,
-                    "'%s': kind=%u is not a student kind (1 planar, 2 lifting, 3 group)", path,
-                    g[0]);
+                    "'%s': kind=%u is not a student kind (1 planar, 2 lifting, 3 group, "
+                    "4 dihedral lifting, 5 dihedral group)",
+                    path, g[0]);
   if (g[0] != SYMCLONE_STUDENT_PLANAR && (g[1] < 1 || g[1] > 360))
     return sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': orientations=%u is not in [1, 360]", path,
                     g[1]);

@@ -12,8 +12,9 @@
 
 int sym_student_layout_count(const uint32_t g[7], size_t *count) {
   size_t kind = g[0], n = g[1], k = g[2], h = g[3], w = g[4], pad = g[5], blocks = g[6];
-  size_t in_n = kind == SYMCLONE_STUDENT_GROUP ? n : 1;
-  size_t out_n = kind == SYMCLONE_STUDENT_PLANAR ? 1 : n;
+  size_t order = sym_student_is_dihedral((symclone_student_kind)kind) ? 2 * n : n;
+  size_t in_n = sym_student_has_group_input((symclone_student_kind)kind) ? order : 1;
+  size_t out_n = kind == SYMCLONE_STUDENT_PLANAR ? 1 : order;
   size_t first = kind == SYMCLONE_STUDENT_PLANAR ? 1 : 0; /* planar: phi = theta */
   size_t ho = h, wo = w;
   if (pad == SYMCLONE_PADDING_VALID) {
@@ -40,9 +41,7 @@ symclone_status symclone_student_create(symclone_student **out, symclone_student
                                         int orientations, int kernel, int height, int width,
                                         symclone_padding padding, int blocks, uint64_t seed) {
   if (!out) return SYMCLONE_ERR_NULL;
-  if (kind != SYMCLONE_STUDENT_PLANAR && kind != SYMCLONE_STUDENT_LIFTING &&
-      kind != SYMCLONE_STUDENT_GROUP)
-    return SYMCLONE_ERR_ARG;
+  if (!sym_student_kind_is_valid(kind)) return SYMCLONE_ERR_ARG;
   if (blocks < 1 || blocks > MAX_BLOCKS) return SYMCLONE_ERR_SIZE;
   int n = kind == SYMCLONE_STUDENT_PLANAR ? 1 : orientations;
   /* validate the geometry exactly as the teacher layer does */
@@ -65,8 +64,9 @@ symclone_status symclone_student_create(symclone_student **out, symclone_student
   s->nblocks = blocks;
   s->ho = oshape[2];
   s->wo = oshape[3];
-  s->in_n = kind == SYMCLONE_STUDENT_GROUP ? n : 1;
-  s->out_n = kind == SYMCLONE_STUDENT_PLANAR ? 1 : n;
+  s->order = sym_student_is_dihedral(kind) ? 2 * n : n;
+  s->in_n = sym_student_has_group_input(kind) ? s->order : 1;
+  s->out_n = kind == SYMCLONE_STUDENT_PLANAR ? 1 : s->order;
   s->in_hw = (size_t)height * (size_t)width;
   s->out_hw = (size_t)s->ho * (size_t)s->wo;
   s->in_size = s->in_hw * (size_t)s->in_n;
@@ -199,17 +199,26 @@ symclone_status symclone_student_set(symclone_student *s, symclone_student_part 
 }
 
 /* The transform T_t (Pc x P) of an exact solution, for kinds with
- * transforms: lifting T_r = R_r; group T_{r,s} = R_r o select((s-r) mod n). */
+ * transforms: lifting T_r = R_r; group T_{r,s} = R_r o select((s-r) mod n);
+ * dihedral lifting T_g = R_r M^m (g = m*n + r); dihedral group
+ * T_{g,s} = R_r M^m o select(g^-1 * s). */
 static void exact_transform(const symclone_student *s, int t, float *tm) {
   int pc = s->pc, p = s->p, k = s->k, n = s->n;
   int r = t / s->in_n, sidx = t % s->in_n;
-  int slice = s->kind == SYMCLONE_STUDENT_GROUP ? ((sidx - r) % n + n) % n : 0;
+  int slice = 0;
+  if (s->kind == SYMCLONE_STUDENT_GROUP) slice = ((sidx - r) % n + n) % n;
+  if (s->kind == SYMCLONE_STUDENT_DIHEDRAL_GROUP)
+    slice = sym_dihedral_compose(sym_dihedral_inverse(r, n), sidx, n);
+  int mirror = sym_student_is_dihedral(s->kind) ? r / n : 0;
   float e[1024], col[1024]; /* k*k <= 1024 is checked by the caller */
   memset(tm, 0, (size_t)pc * p * sizeof *tm);
   for (int tap = 0; tap < pc; tap++) {
     memset(e, 0, (size_t)pc * sizeof *e);
     e[tap] = 1.0f;
-    sym_rotate_plane(e, col, k, k, r, n);
+    if (sym_student_is_dihedral(s->kind))
+      sym_dihedral_plane(e, col, k, k, mirror, r % n, n);
+    else
+      sym_rotate_plane(e, col, k, k, r, n);
     int pcol = slice * pc + tap;
     for (int q = 0; q < pc; q++) tm[(size_t)q * p + pcol] = col[q];
   }
@@ -240,8 +249,35 @@ symclone_status sym_student_teacher_layer(symclone_student_kind kind, int n, int
     return symclone_layer_create_lifting(out, n, 1, 1, kernel, height, width, padding, 0);
   case SYMCLONE_STUDENT_GROUP:
     return symclone_layer_create_group_conv(out, n, 1, 1, kernel, height, width, padding, 0);
+  case SYMCLONE_STUDENT_DIHEDRAL_LIFTING:
+    return symclone_layer_create_dihedral_lifting(out, n, 1, 1, kernel, height, width, padding, 0);
+  case SYMCLONE_STUDENT_DIHEDRAL_GROUP:
+    return symclone_layer_create_dihedral_group_conv(out, n, 1, 1, kernel, height, width, padding,
+                                                     0);
   }
   return SYMCLONE_ERR_ARG;
+}
+
+int sym_student_kind_is_valid(symclone_student_kind kind) {
+  return kind == SYMCLONE_STUDENT_PLANAR || kind == SYMCLONE_STUDENT_LIFTING ||
+         kind == SYMCLONE_STUDENT_GROUP || kind == SYMCLONE_STUDENT_DIHEDRAL_LIFTING ||
+         kind == SYMCLONE_STUDENT_DIHEDRAL_GROUP;
+}
+
+int sym_student_is_dihedral(symclone_student_kind kind) {
+  return kind == SYMCLONE_STUDENT_DIHEDRAL_LIFTING || kind == SYMCLONE_STUDENT_DIHEDRAL_GROUP;
+}
+
+int sym_student_has_group_input(symclone_student_kind kind) {
+  return kind == SYMCLONE_STUDENT_GROUP || kind == SYMCLONE_STUDENT_DIHEDRAL_GROUP;
+}
+
+int sym_student_rotations_of_layer(const symclone_layer *l) {
+  symclone_layer_kind kind = symclone_layer_kind_of(l);
+  int g = symclone_layer_orientations(l);
+  return kind == SYMCLONE_LAYER_DIHEDRAL_LIFTING || kind == SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV
+             ? g / 2
+             : g;
 }
 
 int sym_student_kind_of_layer(symclone_layer_kind kind, symclone_student_kind *out) {
@@ -249,6 +285,8 @@ int sym_student_kind_of_layer(symclone_layer_kind kind, symclone_student_kind *o
   case SYMCLONE_LAYER_CONV2D: *out = SYMCLONE_STUDENT_PLANAR; return 1;
   case SYMCLONE_LAYER_LIFTING: *out = SYMCLONE_STUDENT_LIFTING; return 1;
   case SYMCLONE_LAYER_GROUP_CONV: *out = SYMCLONE_STUDENT_GROUP; return 1;
+  case SYMCLONE_LAYER_DIHEDRAL_LIFTING: *out = SYMCLONE_STUDENT_DIHEDRAL_LIFTING; return 1;
+  case SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV: *out = SYMCLONE_STUDENT_DIHEDRAL_GROUP; return 1;
   default: return 0;
   }
 }

@@ -14,7 +14,8 @@
 
 struct symclone_student {
   symclone_student_kind kind;
-  int n, k, h, w, pad, nblocks;
+  int n, k, h, w, pad, nblocks; /* n: rotations (Cn's n, Dn's n) */
+  int order;                    /* orientations of a group field: n, 2n for Dn */
   int ho, wo;
   int in_n, out_n;
   size_t in_hw, out_hw, in_size, out_size;
@@ -75,12 +76,21 @@ void sym_student_project_backward_t(const symclone_student *s, const float *x, s
 symclone_status sym_student_exact_kernels(const symclone_student *s, float *kappa);
 
 /* The one map between student kinds and teacher layers: the teacher layer
- * of a student of kind (planar: conv2d, lifting, group: group_conv) with
- * one input and one output channel and n orientations; and the student
- * kind that clones a layer of kind (0 if none does). */
+ * of a student of kind (planar: conv2d, lifting, group: group_conv,
+ * dihedral lifting, dihedral group: their Dn layers) with one input and one
+ * output channel and n rotations (Cn's or Dn's n); the student kind that
+ * clones a layer of kind (0 if none does); and the n a student of a layer
+ * takes (the layer's orientations, halved for the Dn layers). */
 symclone_status sym_student_teacher_layer(symclone_student_kind kind, int n, int kernel,
                                           int height, int width, symclone_padding padding,
                                           symclone_layer **out);
 int sym_student_kind_of_layer(symclone_layer_kind kind, symclone_student_kind *out);
+int sym_student_rotations_of_layer(const symclone_layer *l);
+
+/* Kind predicates: a known kind; a Dn kind (2n orientations); a kind whose
+ * input is a group field (group, dihedral group). */
+int sym_student_kind_is_valid(symclone_student_kind kind);
+int sym_student_is_dihedral(symclone_student_kind kind);
+int sym_student_has_group_input(symclone_student_kind kind);
 
 #endif

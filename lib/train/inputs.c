@@ -14,6 +14,7 @@ static symclone_status ensure_group(symclone_trainer *tr) {
   }
   const symclone_student *s = tr->st;
   if (s->kind == SYMCLONE_STUDENT_PLANAR) return symclone_group_create_t2(&tr->tgroup, s->h, s->w);
+  if (sym_student_is_dihedral(s->kind)) return symclone_group_create_dihedral(&tr->tgroup, s->n);
   return symclone_group_create_cyclic(&tr->tgroup, s->n);
 }
 
@@ -60,7 +61,8 @@ symclone_status sym_trainer_draw_inputs(symclone_trainer *tr, size_t N) {
       continue;
     }
     int g = (int)sym_rng_below(&tr->rng, (uint64_t)symclone_group_order(tr->tgroup));
-    if (symclone_group_kind_of(tr->tgroup) == SYMCLONE_GROUP_CYCLIC && shape[1] > 1)
+    symclone_group_kind gk = symclone_group_kind_of(tr->tgroup);
+    if ((gk == SYMCLONE_GROUP_CYCLIC || gk == SYMCLONE_GROUP_DIHEDRAL) && shape[1] > 1)
       st = symclone_group_act_group(tr->tgroup, g, shape[0], shape[1], shape[2], shape[3], smp,
                                     dst);
     else

@@ -15,7 +15,7 @@ static symclone_status clone_one(symclone_trainer *settings, const symclone_laye
   symclone_layer_input_shape(l, shape);
   uint64_t seed = (uint64_t)settings->set[SYMCLONE_TRAINER_SEED] + (uint64_t)index;
   symclone_student *s;
-  symclone_status st = symclone_student_create(&s, kind, symclone_layer_orientations(l),
+  symclone_status st = symclone_student_create(&s, kind, sym_student_rotations_of_layer(l),
                                                symclone_layer_kernel(l), shape[2], shape[3],
                                                symclone_layer_padding(l), blocks, seed);
   if (st)
