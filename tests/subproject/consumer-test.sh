@@ -11,7 +11,7 @@
 #    --force-fallback-for=symclone (an installed libsymclone is not used) and
 #    --wrap-mode=nodownload, and checks that libsymclone came from the
 #    subproject.
-# 3. Builds it and runs its test (the program `app` calls the library);
+# 3. Builds it and runs its own test (the program `app` calls the library);
 #    the log is WORK_DIR/build/meson-logs/testlog.json.
 # Exit status: 0 when everything passed, 1 otherwise.
 set -euo pipefail
@@ -56,4 +56,4 @@ grep -q "Dependency symclone found: YES .*(overridden)" "$work/build/meson-logs/
 
 # --- 3. build and run ---------------------------------------------------------
 ninja -C "$work/build"
-meson test -C "$work/build" --no-rebuild -v
+meson test -C "$work/build" --no-rebuild -v --suite symclone-consumer
