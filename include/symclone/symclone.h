@@ -17,6 +17,7 @@
 #include <symclone/diag.h>
 #include <symclone/net.h>
 #include <symclone/loader.h>
+#include <symclone/interchange.h>
 
 
 #endif

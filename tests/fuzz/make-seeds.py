@@ -130,3 +130,95 @@ api_seeds = {
 }
 for name, ops in api_seeds.items():
     write('api', name, bytes(b % 256 for b in ops))
+
+# ---- student exports (lib/interchange/): safetensors and npz files ----
+KINDS = {1: 'planar', 2: 'lifting', 3: 'group', 4: 'dihedral_lifting', 5: 'dihedral_group'}
+
+
+def export_tensors(kind, n, k, h, w, pad, blocks, fill=0.25):
+    """The tensors and metadata of a student export (docs/file-format.md)."""
+    ho, wo = (h - k + 1, w - k + 1) if pad == 'valid' else (h, w)
+    order = 2 * n if kind in (4, 5) else n
+    in_n = order if kind in (3, 5) else 1
+    out_n = 1 if kind == 1 else order
+    shapes = [('blocks', [blocks, ho * wo, h * w]), ('coeffs', [blocks, k * k])]
+    if kind != 1:
+        shapes.append(('transforms', [in_n * out_n, k * k, k * k * in_n]))
+    tensors = []
+    for name, shape in shapes:
+        count = 1
+        for d in shape:
+            count *= d
+        data = b''.join(struct.pack('<f', fill * ((i % 5) - 2)) for i in range(count))
+        tensors.append((name, shape, data))
+    meta = {'format': 'symclone-student', 'format_version': '1', 'kind': KINDS[kind],
+            'group': 'T2' if kind == 1 else f'D{n}' if kind in (4, 5) else f'C{n}', 'orientations': str(n if kind != 1 else 1),
+            'kernel': str(k), 'height': str(h), 'width': str(w), 'padding': pad,
+            'blocks': str(blocks), 'library_version': '1.0.0'}
+    return tensors, meta
+
+
+def safetensors(tensors, meta):
+    import json
+    header, offset = {'__metadata__': meta}, 0
+    for name, shape, data in tensors:
+        header[name] = {'dtype': 'F32', 'shape': shape, 'data_offsets': [offset, offset + len(data)]}
+        offset += len(data)
+    text = json.dumps(header, separators=(',', ':')).encode()
+    text += b' ' * (-len(text) % 8)
+    return struct.pack('<Q', len(text)) + text + b''.join(d for _, _, d in tensors)
+
+
+def npy(descr, shape, data):
+    dims = ', '.join(str(d) for d in shape) + (',' if len(shape) == 1 else '')
+    head = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({dims}), }}"
+    head += ' ' * (-(10 + len(head) + 1) % 64) + '\n'
+    return b'\x93NUMPY\x01\x00' + struct.pack('<H', len(head)) + head.encode() + data
+
+
+def npz(tensors, meta, method=0):
+    """A zip of stored entries with fixed times (reproducible)."""
+    import json
+    entries = [(name + '.npy', npy('<f4', shape, data)) for name, shape, data in tensors]
+    text = json.dumps(meta).encode()
+    entries.append(('__metadata__.npy', npy('|u1', [len(text)], text)))
+    out, central = b'', b''
+    for name, data in entries:
+        crc, nb, offset = zlib.crc32(data), name.encode(), len(out)
+        out += struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, 0, method, 0, 0x21, crc, len(data),
+                           len(data), len(nb), 0) + nb + data
+        central += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 0x0314, 20, 0, method, 0, 0x21,
+                               crc, len(data), len(data), len(nb), 0, 0, 0, 0, 0o100644 << 16,
+                               offset) + nb
+    end = struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, len(entries), len(entries), len(central),
+                      len(out), 0)
+    return out + central + end
+
+
+geometries = {
+    'planar': (1, 1, 3, 3, 3, 'valid', 1),
+    'lifting': (2, 2, 3, 3, 3, 'zero', 1),
+    'group': (3, 2, 1, 3, 3, 'circular', 2),
+    'dihedral-group': (5, 1, 1, 3, 3, 'zero', 1),
+}
+for label, geom in geometries.items():
+    tensors, meta = export_tensors(*geom)
+    write('safetensors', f'valid-{label}', safetensors(tensors, meta))
+    write('npz', f'valid-{label}', npz(tensors, meta))
+tensors, meta = export_tensors(*geometries['lifting'])
+st = safetensors(tensors, meta)
+write('safetensors', 'bad-truncated', st[:-3])
+write('safetensors', 'bad-header-length', struct.pack('<Q', 1 << 40) + st[8:])
+write('safetensors', 'bad-dtype', st.replace(b'"F32"', b'"F16"', 1))
+write('safetensors', 'bad-missing-coeffs', safetensors(tensors[:1] + tensors[2:], meta))
+write('safetensors', 'bad-shape', safetensors([(tensors[0][0], [1, 81, 9], tensors[0][2])] + tensors[1:], meta))
+write('safetensors', 'bad-kind', safetensors(tensors, dict(meta, kind='conv')))
+write('safetensors', 'bad-no-metadata', safetensors(tensors, {}))
+write('safetensors', 'bad-nan', safetensors([(tensors[1][0], tensors[1][1], struct.pack('<f', float('nan')) + tensors[1][2][4:])] + tensors[:1] + tensors[2:], meta))
+z = npz(tensors, meta)
+write('npz', 'bad-truncated', z[:-7])
+write('npz', 'bad-crc', z[:100] + bytes([z[100] ^ 1]) + z[101:])
+write('npz', 'bad-deflate', npz(tensors, meta, method=8))
+write('npz', 'bad-group', npz(tensors, dict(meta, group='C3')))
+write('npz', 'bad-missing-transforms', npz(tensors[:2], meta))
+write('npz', 'bad-shape', npz([(tensors[1][0], [9, 1], tensors[1][2])] + tensors[:1] + tensors[2:], meta))

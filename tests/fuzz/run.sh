@@ -6,7 +6,8 @@
 #   tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
 #
 # SECONDS_PER_TARGET defaults to $FUZZ_SECONDS or 45; targets default to
-# all of idx, idx_gz, student, api.  The build goes to build-fuzz/ (or $FUZZ_BUILD).
+# all of idx, idx_gz, student, api, safetensors, npz.  The build goes to
+# build-fuzz/ (or $FUZZ_BUILD).
 # Each target starts from its seed corpus (tests/fuzz/corpus/NAME) and the
 # inputs of earlier failures (tests/fuzz/regressions/NAME); what it learns
 # goes to build-fuzz/corpus-NAME, never into the repository.  When a target
@@ -21,7 +22,7 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-${FUZZ_SECONDS:-45}}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(idx idx_gz student api)
+[ ${#targets[@]} -gt 0 ] || targets=(idx idx_gz student api safetensors npz)
 build=${FUZZ_BUILD:-build-fuzz}
 CLANG=${CLANG:-clang}
 

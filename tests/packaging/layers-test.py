@@ -21,6 +21,7 @@ ALLOWED = {
     'picture': {'common'},
     'diag': {'common', 'group', 'layer'},
     'net': {'common', 'kernels', 'layer', 'student'},
+    'interchange': {'common', 'student'},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"\.\./([a-z_]+)/', re.M)
 
