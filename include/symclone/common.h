@@ -1,4 +1,5 @@
-/* libsymclone: status codes, export macro and version queries.
+/** @file
+ * libsymclone: status codes, export macro and version queries.
  *
  * Every fallible call of the library returns a symclone_status: 0 on success,
  * a negative value on error.  The numeric values are part of the ABI and never
@@ -18,6 +19,9 @@
 
 #include <symclone/version.h>
 
+/** @def SYMCLONE_API
+ * Marks the functions the library exports (default visibility; dllexport
+ * or dllimport on Windows unless SYMCLONE_STATIC is defined). */
 #if defined(_WIN32) && !defined(SYMCLONE_STATIC)
 #  ifdef SYMCLONE_BUILDING
 #    define SYMCLONE_API __declspec(dllexport)
@@ -34,47 +38,47 @@
 extern "C" {
 #endif
 
-/* Status codes.  0 is success; errors are negative. */
+/** Status codes.  0 is success; errors are negative. */
 typedef enum symclone_status {
-  SYMCLONE_OK = 0,
-  SYMCLONE_ERR_NULL = -1,          /* a required pointer argument is NULL */
-  SYMCLONE_ERR_SIZE = -2,          /* a size or count is zero, negative or out of range */
-  SYMCLONE_ERR_OVERFLOW = -3,      /* the product of the sizes does not fit in memory arithmetic */
-  SYMCLONE_ERR_KERNEL = -4,        /* kernel size even, < 1, or larger than the input */
-  SYMCLONE_ERR_SHAPE = -5,         /* shapes of two arguments do not match */
-  SYMCLONE_ERR_GROUP = -6,         /* invalid group, group element, or group/field mismatch */
-  SYMCLONE_ERR_NOMEM = -7,         /* an allocation failed */
-  SYMCLONE_ERR_ARG = -8,           /* an argument has an invalid value (unknown enum, key) */
-  SYMCLONE_ERR_SETTING = -9,       /* a setting value is outside its documented bounds */
-  SYMCLONE_ERR_UNSUPPORTED = -10,  /* the object does not support this operation */
-  SYMCLONE_ERR_IO = -11,           /* reading or writing a file failed (see errno) */
-  SYMCLONE_ERR_FORMAT = -12,       /* a file is not of the expected format (wrong magic) */
-  SYMCLONE_ERR_VERSION = -13,      /* a file's format version is not supported */
-  SYMCLONE_ERR_TRUNCATED = -14,    /* a file or stream ended early */
-  SYMCLONE_ERR_CORRUPT = -15,      /* checksum mismatch or inconsistent content */
-  SYMCLONE_ERR_DIVERGED = -16,     /* training produced NaN or Inf; nothing of the rejected
-                                      step is applied */
-  SYMCLONE_ERR_STATE = -17,        /* the call is not valid in the object's current state */
-  SYMCLONE_ERR_NOT_AVAILABLE = -18,/* the feature was not compiled in (PNG, zlib) */
-  SYMCLONE_ERR_CANCELLED = -19,    /* a user callback asked to stop */
-  SYMCLONE_ERR_DATA = -20,         /* data content is invalid (for example a label out of range) */
-  SYMCLONE_ERR_PATH = -21,         /* a path names something other than a regular file where
-                                      one is needed, or the same file twice */
-  SYMCLONE_ERR_BUDGET = -22        /* a file's declared content exceeds the loader's memory
-                                      budget */
+  SYMCLONE_OK = 0, /**< success */
+  SYMCLONE_ERR_NULL = -1,          /**< a required pointer argument is NULL */
+  SYMCLONE_ERR_SIZE = -2,          /**< a size or count is zero, negative or out of range */
+  SYMCLONE_ERR_OVERFLOW = -3,      /**< the product of the sizes does not fit in memory arithmetic */
+  SYMCLONE_ERR_KERNEL = -4,        /**< kernel size even, < 1, or larger than the input */
+  SYMCLONE_ERR_SHAPE = -5,         /**< shapes of two arguments do not match */
+  SYMCLONE_ERR_GROUP = -6,         /**< invalid group, group element, or group/field mismatch */
+  SYMCLONE_ERR_NOMEM = -7,         /**< an allocation failed */
+  SYMCLONE_ERR_ARG = -8,           /**< an argument has an invalid value (unknown enum, key) */
+  SYMCLONE_ERR_SETTING = -9,       /**< a setting value is outside its documented bounds */
+  SYMCLONE_ERR_UNSUPPORTED = -10,  /**< the object does not support this operation */
+  SYMCLONE_ERR_IO = -11,           /**< reading or writing a file failed (see errno) */
+  SYMCLONE_ERR_FORMAT = -12,       /**< a file is not of the expected format (wrong magic) */
+  SYMCLONE_ERR_VERSION = -13,      /**< a file's format version is not supported */
+  SYMCLONE_ERR_TRUNCATED = -14,    /**< a file or stream ended early */
+  SYMCLONE_ERR_CORRUPT = -15,      /**< checksum mismatch or inconsistent content */
+  SYMCLONE_ERR_DIVERGED = -16,     /**< training produced NaN or Inf; nothing of the rejected
+                                        step is applied */
+  SYMCLONE_ERR_STATE = -17,        /**< the call is not valid in the object's current state */
+  SYMCLONE_ERR_NOT_AVAILABLE = -18,/**< the feature was not compiled in (PNG, zlib) */
+  SYMCLONE_ERR_CANCELLED = -19,    /**< a user callback asked to stop */
+  SYMCLONE_ERR_DATA = -20,         /**< data content is invalid (for example a label out of range) */
+  SYMCLONE_ERR_PATH = -21,         /**< a path names something other than a regular file where
+                                        one is needed, or the same file twice */
+  SYMCLONE_ERR_BUDGET = -22        /**< a file's declared content exceeds the loader's memory
+                                        budget */
 } symclone_status;
 
-/* A short, static, human-readable name of a status ("kernel size even,
+/** A short, static, human-readable name of a status ("kernel size even,
  * < 1, or larger than the input").  Never returns NULL; unknown values give
  * "unknown status". */
 SYMCLONE_API const char *symclone_strerror(int status);
 
-/* Version of the library that is loaded at run time, as "MAJOR.MINOR.PATCH".
+/** Version of the library that is loaded at run time, as "MAJOR.MINOR.PATCH".
  * Compare with SYMCLONE_VERSION_STRING from <symclone/version.h> to tell it
  * from the headers a program was compiled against. */
 SYMCLONE_API const char *symclone_version_string(void);
 
-/* The same as one number, SYMCLONE_VERSION_NUMBER's layout: 0x00MMmmpp. */
+/** The same as one number, SYMCLONE_VERSION_NUMBER's layout: 0x00MMmmpp. */
 SYMCLONE_API unsigned symclone_version_number(void);
 
 #ifdef __cplusplus

@@ -1,4 +1,5 @@
-/* libsymclone: datasets of labelled images - IDX files, splits and the
+/** @file
+ * libsymclone: datasets of labelled images - IDX files, splits and the
  * transforms of the downstream experiments.
  *
  * A dataset holds `count` single-channel images of rows x cols float32
@@ -35,15 +36,16 @@
 extern "C" {
 #endif
 
+/** A dataset of labelled images (opaque handle). */
 typedef struct symclone_dataset symclone_dataset;
 
-/* Pass as quarter_turns to symclone_dataset_rotate90() to draw the number
+/** Pass as quarter_turns to symclone_dataset_rotate90() to draw the number
  * of quarter turns per image. */
 #define SYMCLONE_DATASET_RANDOM (-1)
 
 /* ---- creation ---- */
 
-/* Load an IDX pair.  num_classes is the number of classes (1 to 256; 0 means
+/** Load an IDX pair.  num_classes is the number of classes (1 to 256; 0 means
  * 10, the MNIST and Fashion-MNIST value): every label must be below it.
  * loader (may be NULL: the defaults, status only) gives the memory budget
  * and keeps a one-line message on failure (<symclone/loader.h>), for
@@ -70,7 +72,7 @@ SYMCLONE_API symclone_status symclone_dataset_load_idx(symclone_dataset **out,
                                                        const char *labels_path, int num_classes,
                                                        symclone_loader *loader);
 
-/* Make a dataset from caller arrays, which are copied:
+/** Make a dataset from caller arrays, which are copied:
  * images[count][rows][cols] and labels[count].  Pixel values are not
  * limited to [0, 1] but must be finite.
  * Returns SYMCLONE_ERR_NULL, SYMCLONE_ERR_SIZE (count, rows, cols or
@@ -80,12 +82,12 @@ SYMCLONE_API symclone_status symclone_dataset_create(symclone_dataset **out, siz
                                                      int cols, int num_classes, const float *images,
                                                      const int *labels);
 
-/* Free a dataset; NULL is accepted. */
+/** Free a dataset; NULL is accepted. */
 SYMCLONE_API void symclone_dataset_free(symclone_dataset *ds);
 
 /* ---- saving ---- */
 
-/* Write the dataset as an IDX pair, gzip-compressed if gzip is non-zero.
+/** Write the dataset as an IDX pair, gzip-compressed if gzip is non-zero.
  * Pixels are clamped to [0, 1] and stored as round(255 * v), so a loaded
  * dataset round-trips exactly.  Each file is saved as every file of the
  * library is (docs/file-format.md, "Writing": written through a
@@ -103,24 +105,28 @@ SYMCLONE_API symclone_status symclone_dataset_save_idx(const symclone_dataset *d
                                                        const char *images_path,
                                                        const char *labels_path, int gzip);
 
-/* ---- accessors: 0 or NULL for a NULL dataset ---- */
+/** ---- accessors: 0 or NULL for a NULL dataset ---- */
 
+/**@{*/
 SYMCLONE_API size_t symclone_dataset_count(const symclone_dataset *ds);
 SYMCLONE_API int symclone_dataset_rows(const symclone_dataset *ds);
 SYMCLONE_API int symclone_dataset_cols(const symclone_dataset *ds);
 SYMCLONE_API int symclone_dataset_num_classes(const symclone_dataset *ds);
+/**@}*/
 
-/* images[count][rows][cols] and labels[count]; the arrays belong to the
+/** images[count][rows][cols] and labels[count]; the arrays belong to the
  * dataset and live until it is freed. */
+/**@{*/
 SYMCLONE_API const float *symclone_dataset_images(const symclone_dataset *ds);
 SYMCLONE_API const int *symclone_dataset_labels(const symclone_dataset *ds);
+/**@}*/
 
-/* Message of the last failing call on this handle ("" if none). */
+/** Message of the last failing call on this handle ("" if none). */
 SYMCLONE_API const char *symclone_dataset_last_error(const symclone_dataset *ds);
 
 /* ---- selection ---- */
 
-/* A new dataset of n images: images indices[0], ..., indices[n-1] of ds in
+/** A new dataset of n images: images indices[0], ..., indices[n-1] of ds in
  * that order (repeats allowed), or the first n images if indices is NULL.
  * Returns SYMCLONE_ERR_NULL, SYMCLONE_ERR_SIZE (n = 0, or n > count with
  * indices NULL), SYMCLONE_ERR_ARG (an index >= count), SYMCLONE_ERR_NOMEM. */
@@ -128,7 +134,7 @@ SYMCLONE_API symclone_status symclone_dataset_subset(const symclone_dataset *ds,
                                                      const size_t *indices, size_t n,
                                                      symclone_dataset **out);
 
-/* Deterministic train/test split.  A permutation p of 0 .. count-1 is drawn
+/** Deterministic train/test split.  A permutation p of 0 .. count-1 is drawn
  * from seed (the library's xoshiro256** generator seeded through
  * splitmix64; a Fisher-Yates shuffle: for i from count-1 down to 1, swap
  * p[i] with p[j], j uniform in [0, i]); train holds images p[0], ...,
@@ -145,7 +151,7 @@ SYMCLONE_API symclone_status symclone_dataset_split(const symclone_dataset *ds, 
 
 /* ---- transforms (docs/data.md has pictures of the conventions) ---- */
 
-/* Rotate every image by k quarter turns counter-clockwise as displayed,
+/** Rotate every image by k quarter turns counter-clockwise as displayed,
  * about the image centre: the rotation of group.h, numpy's rot90, one turn
  * being out[y][x] = in[x][cols-1-y].  It is an exact pixel permutation.
  * quarter_turns is a fixed k in 0..3 for every image, or SYMCLONE_DATASET_RANDOM
@@ -160,7 +166,7 @@ SYMCLONE_API symclone_status symclone_dataset_rotate90(const symclone_dataset *d
                                                        int quarter_turns, uint64_t seed, int *turns,
                                                        symclone_dataset **out);
 
-/* Place every image on a blank (zero) canvas_rows x canvas_cols canvas.
+/** Place every image on a blank (zero) canvas_rows x canvas_cols canvas.
  * The centred position puts the image's top-left pixel at
  *   top0 = floor((canvas_rows - rows) / 2),  left0 = floor((canvas_cols - cols) / 2)
  * (a 28x28 digit on a 48x48 canvas covers rows and columns 10 .. 37).  Image
@@ -175,7 +181,7 @@ SYMCLONE_API symclone_status symclone_dataset_place(const symclone_dataset *ds, 
                                                     int canvas_cols, const int *shifts,
                                                     symclone_dataset **out);
 
-/* Halve the resolution by 2x2 mean pooling: a dataset of rows/2 x cols/2
+/** Halve the resolution by 2x2 mean pooling: a dataset of rows/2 x cols/2
  * images with
  *   out[y][x] = (in[2y][2x] + in[2y][2x+1] + in[2y+1][2x] + in[2y+1][2x+1]) / 4
  * summed in float in that order.  The aligned 2x2 blocks of an even-sized
@@ -189,7 +195,7 @@ SYMCLONE_API symclone_status symclone_dataset_downsample2(const symclone_dataset
 
 /* ---- the tasks of the symmetry-breaking experiments ---- */
 
-/* Experiment 2, rotation symmetry breaking.  Each image is rotated by k_i
+/** Experiment 2, rotation symmetry breaking.  Each image is rotated by k_i
  * quarter turns drawn exactly as by symclone_dataset_rotate90(ds,
  * SYMCLONE_DATASET_RANDOM, seed, ...) (same seed, same k_i).  With C the input's
  * num_classes, the label is kept for k_i in {0, 1} (0 or 90 degrees) and
@@ -201,7 +207,7 @@ SYMCLONE_API symclone_status symclone_dataset_make_rotation_task(const symclone_
                                                                  uint64_t seed, int *turns,
                                                                  symclone_dataset **out);
 
-/* Experiment 3, translation symmetry breaking.  Every image goes on a
+/** Experiment 3, translation symmetry breaking.  Every image goes on a
  * canvas x canvas canvas (48 in the experiment), shifted from the centred
  * position of symclone_dataset_place().  For image i = 0, 1, ... in order,
  * a generator seeded with seed draws, in this order: the side (left or

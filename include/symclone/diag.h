@@ -1,4 +1,5 @@
-/* libsymclone: diagnostics - how equivariant is an operator, and how far is
+/** @file
+ * libsymclone: diagnostics - how equivariant is an operator, and how far is
  * a dense matrix from the equivariant ones.
  *
  * A diag handle holds a group and the shapes of the input and output fields
@@ -53,22 +54,23 @@
 extern "C" {
 #endif
 
+/** A diagnostics handle (opaque). */
 typedef struct symclone_diag symclone_diag;
 
-/* Any operator on flattened fields: y[batch][out_size] = f(x[batch][in_size])
+/** Any operator on flattened fields: y[batch][out_size] = f(x[batch][in_size])
  * where in_size and out_size are the products of the diag's shapes.  `user`
  * is passed through unchanged.  Return SYMCLONE_OK, or an error status,
  * which the diagnostic then returns. */
 typedef symclone_status (*symclone_diag_operator_fn)(void *user, size_t batch, const float *x,
                                                 float *y);
 
-/* Values of SYMCLONE_DIAG_MASK: which output pixels an equivariance error
+/** Values of SYMCLONE_DIAG_MASK: which output pixels an equivariance error
  * compares (docs/diagnostics.md gives the reasoning behind each). */
 typedef enum symclone_mask {
-  /* Every output pixel.  Exact for circular convolutions under T2 and for
+  /** Every output pixel.  Exact for circular convolutions under T2 and for
    * every padding under exact rotations (C2, C4) on square grids. */
   SYMCLONE_MASK_NONE = 0,
-  /* T2 only: the pixels whose value does not depend on what a shift wraps
+  /** T2 only: the pixels whose value does not depend on what a shift wraps
    * around.  With the signed shift (sy, sx), output rows
    *     y in [margin + max(sy, 0), Ho - margin + min(sy, 0))
    * and columns likewise with sx and Wo.  Exact for valid convolutions with
@@ -76,14 +78,14 @@ typedef enum symclone_mask {
    * row or column leaves nothing to compare: that (element, input) pair is
    * skipped. */
   SYMCLONE_MASK_SHIFT_INTERIOR = 1,
-  /* The pixels inside the disc inscribed in the output: distance from the
+  /** The pixels inside the disc inscribed in the output: distance from the
    * centre ((Ho-1)/2, (Wo-1)/2) at most (min(Ho, Wo) - 1)/2 - margin.  For
    * interpolated rotations, whose values outside that disc come from outside
    * the grid (group.h). */
   SYMCLONE_MASK_DISC = 2
 } symclone_mask;
 
-/* Create a diag for fields of shape in_shape -> out_shape under `group`,
+/** Create a diag for fields of shape in_shape -> out_shape under `group`,
  * which is borrowed and must outlive the diag.  *out is written only on
  * success.  SYMCLONE_ERR_NULL (out, group or a shape NULL),
  * SYMCLONE_ERR_SIZE (a shape entry < 1), SYMCLONE_ERR_OVERFLOW (a field
@@ -94,20 +96,22 @@ SYMCLONE_API symclone_status symclone_diag_create(symclone_diag **out,
                                                   const symclone_group *group,
                                                   const int in_shape[4], const int out_shape[4]);
 
-/* Free a diag; NULL is accepted.  The group and the inputs stay the
+/** Free a diag; NULL is accepted.  The group and the inputs stay the
  * caller's. */
 SYMCLONE_API void symclone_diag_free(symclone_diag *diag);
 
-/* Keyed settings (SYMCLONE_DIAG_* keys).  SYMCLONE_ERR_SETTING for a value
+/** Keyed settings (SYMCLONE_DIAG_* keys).  SYMCLONE_ERR_SETTING for a value
  * outside the bounds, or SYMCLONE_MASK_SHIFT_INTERIOR with a group other
  * than T2; SYMCLONE_ERR_ARG for a key that is not a diag setting.  A
  * refused value changes nothing. */
+/**@{*/
 SYMCLONE_API symclone_status symclone_diag_set(symclone_diag *diag, symclone_setting key,
                                                double value);
 SYMCLONE_API symclone_status symclone_diag_get(const symclone_diag *diag, symclone_setting key,
                                                double *value);
+/**@}*/
 
-/* Input fields x[count][in_size] for the equivariance errors, borrowed
+/** Input fields x[count][in_size] for the equivariance errors, borrowed
  * until replaced or the diag is freed; the first SAMPLES of them are used
  * (count >= SAMPLES when an error is computed, else SYMCLONE_ERR_SIZE).
  * inputs NULL (count ignored): SAMPLES standard normal fields drawn from
@@ -115,7 +119,7 @@ SYMCLONE_API symclone_status symclone_diag_get(const symclone_diag *diag, symclo
 SYMCLONE_API symclone_status symclone_diag_set_inputs(symclone_diag *diag, const float *inputs,
                                                       size_t count);
 
-/* Equivariance error of an operator f:
+/** Equivariance error of an operator f:
  *     E_{g,x} ||f(g x) - g f(x)|| / ||g f(x)||
  * over the non-identity elements g (MAX_ELEMENTS) and the inputs x, both
  * L2 norms over the compared pixels of MASK (all channels and
@@ -136,7 +140,7 @@ SYMCLONE_API symclone_status symclone_diag_equivariance_error(symclone_diag *dia
                                                               void *user, double *mean_err,
                                                               double *max_err);
 
-/* The same for a layer's forward pass with the given parameters (NULL for
+/** The same for a layer's forward pass with the given parameters (NULL for
  * parameter-free layers).  The layer's input and output shapes must be the
  * diag's (SYMCLONE_ERR_SHAPE otherwise).  The mask is the one the layer's
  * padding calls for, whatever MASK and MARGIN say:
@@ -158,7 +162,7 @@ SYMCLONE_API symclone_status symclone_diag_layer_equivariance_error(symclone_dia
                                                                     double *mean_err,
                                                                     double *max_err);
 
-/* Reynolds projection of a dense matrix W[out_size][in_size] (row-major,
+/** Reynolds projection of a dense matrix W[out_size][in_size] (row-major,
  * y = W x):
  *     P = 1/|G| sum_g rho_out(g^-1) W rho_in(g)
  * with rho(g) the matrix of the action of g.  For exact groups (T2, C1,
@@ -177,7 +181,7 @@ SYMCLONE_API symclone_status symclone_diag_layer_equivariance_error(symclone_dia
 SYMCLONE_API symclone_status symclone_diag_reynolds_project(symclone_diag *diag, const float *W,
                                                             float *P);
 
-/* How far a dense matrix is from the equivariant ones:
+/** How far a dense matrix is from the equivariant ones:
  * *rel_dist = ||W - P(W)||_F / ||W||_F with P the Reynolds projection.
  * 0 for an equivariant W (exact groups); for a random W about
  * sqrt(1 - 1/|G|) when the group moves every pixel (T2), a little less when
@@ -187,13 +191,13 @@ SYMCLONE_API symclone_status symclone_diag_equivariant_distance(symclone_diag *d
                                                                 const float *W,
                                                                 double *rel_dist);
 
-/* *out = ||a - b|| / ||b|| over n floats, accumulated in double.
+/** *out = ||a - b|| / ||b|| over n floats, accumulated in double.
  * Returns SYMCLONE_ERR_NULL, SYMCLONE_ERR_SIZE (n = 0) or
  * SYMCLONE_ERR_DATA (b is zero, or a norm is not finite). */
 SYMCLONE_API symclone_status symclone_diag_relative_distance(const float *a, const float *b,
                                                              size_t n, double *out);
 
-/* Message of the last failing call on this handle ("" if none). */
+/** Message of the last failing call on this handle ("" if none). */
 SYMCLONE_API const char *symclone_diag_last_error(const symclone_diag *diag);
 
 #ifdef __cplusplus

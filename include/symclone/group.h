@@ -1,4 +1,5 @@
-/* libsymclone: symmetry groups and how they act on feature maps.
+/** @file
+ * libsymclone: symmetry groups and how they act on feature maps.
  *
  * Fields are float32 arrays in C order.  A planar field has shape
  * [C][H][W]; a group field (regular representation of a group G of order
@@ -50,67 +51,69 @@
 extern "C" {
 #endif
 
+/** A symmetry group (opaque handle). */
 typedef struct symclone_group symclone_group;
 
+/** Kinds of group. */
 typedef enum symclone_group_kind {
-  SYMCLONE_GROUP_T2 = 1,      /* translations of an H x W torus */
-  SYMCLONE_GROUP_CYCLIC = 2,  /* rotations Cn */
-  SYMCLONE_GROUP_DIHEDRAL = 3 /* rotations and reflections Dn */
+  SYMCLONE_GROUP_T2 = 1,      /**< translations of an H x W torus */
+  SYMCLONE_GROUP_CYCLIC = 2,  /**< rotations Cn */
+  SYMCLONE_GROUP_DIHEDRAL = 3 /**< rotations and reflections Dn */
 } symclone_group_kind;
 
-/* Create the translation group of an height x width torus.
+/** Create the translation group of an height x width torus.
  * Returns SYMCLONE_ERR_NULL if out is NULL, SYMCLONE_ERR_SIZE if a size is
  * < 1, SYMCLONE_ERR_OVERFLOW if height*width does not fit an int,
  * SYMCLONE_ERR_NOMEM.  *out is written only on success; free with
  * symclone_group_free(). */
 SYMCLONE_API symclone_status symclone_group_create_t2(symclone_group **out, int height, int width);
 
-/* Create the cyclic rotation group Cn, n >= 1 (n = 4 is C4).
+/** Create the cyclic rotation group Cn, n >= 1 (n = 4 is C4).
  * Returns SYMCLONE_ERR_GROUP for n < 1 (n > 360 is refused too). */
 SYMCLONE_API symclone_status symclone_group_create_cyclic(symclone_group **out, int n);
 
-/* Create the dihedral group Dn of order 2n, n >= 1 (n = 4 is the square's
+/** Create the dihedral group Dn of order 2n, n >= 1 (n = 4 is the square's
  * symmetry group, the point group of p4m; n = 1 is a single mirror).
  * Returns SYMCLONE_ERR_NULL if out is NULL, SYMCLONE_ERR_GROUP for n < 1
  * or n > 360 (as Cn), SYMCLONE_ERR_NOMEM. */
 SYMCLONE_API symclone_status symclone_group_create_dihedral(symclone_group **out, int n);
 
-/* Free a group; NULL is accepted. */
+/** Free a group; NULL is accepted. */
 SYMCLONE_API void symclone_group_free(symclone_group *group);
 
-/* Kind of the group, or 0 for NULL. */
+/** Kind of the group, or 0 for NULL. */
 SYMCLONE_API symclone_group_kind symclone_group_kind_of(const symclone_group *group);
 
-/* Number of elements (H*W for T2, n for Cn, 2n for Dn), or 0 for NULL. */
+/** Number of elements (H*W for T2, n for Cn, 2n for Dn), or 0 for NULL. */
 SYMCLONE_API int symclone_group_order(const symclone_group *group);
 
-/* The identity element (always 0). */
+/** The identity element (always 0). */
 SYMCLONE_API int symclone_group_identity(const symclone_group *group);
 
-/* 1 if every element acts as an exact permutation of pixels (T2, C1, C2,
+/** 1 if every element acts as an exact permutation of pixels (T2, C1, C2,
  * C4, D1, D2, D4), 0 if some elements interpolate, -1 for NULL. */
 SYMCLONE_API int symclone_group_is_exact(const symclone_group *group);
 
-/* *out = a * b (apply b first).  SYMCLONE_ERR_GROUP if a or b is not an
+/** *out = a * b (apply b first).  SYMCLONE_ERR_GROUP if a or b is not an
  * element. */
 SYMCLONE_API symclone_status symclone_group_compose(const symclone_group *group, int a, int b,
                                                     int *out);
 
-/* *out = a^-1. */
+/** *out = a^-1. */
 SYMCLONE_API symclone_status symclone_group_inverse(const symclone_group *group, int a, int *out);
 
-/* For T2: the element of the shift (dy, dx); any integers, taken modulo
+/** For T2: the element of the shift (dy, dx); any integers, taken modulo
  * (H, W).  SYMCLONE_ERR_UNSUPPORTED on a cyclic or dihedral group. */
 SYMCLONE_API symclone_status symclone_group_t2_element(const symclone_group *group, int dy, int dx,
                                                        int *out);
 
-/* For T2: the shift (dy, dx) of element g, 0 <= dy < H, 0 <= dx < W
+/** For T2: the shift (dy, dx) of element g, 0 <= dy < H, 0 <= dx < W
  * (either pointer may be NULL).  SYMCLONE_ERR_UNSUPPORTED on a cyclic or
  * dihedral group. */
 SYMCLONE_API symclone_status symclone_group_t2_shift(const symclone_group *group, int g, int *dy,
                                                      int *dx);
 
-/* Apply element g to a planar field in[channels][height][width], writing
+/** Apply element g to a planar field in[channels][height][width], writing
  * out (same shape; in and out must not overlap).
  * T2 requires (height, width) to be the torus' size (SYMCLONE_ERR_SHAPE
  * otherwise).  Cn and Dn accept any size for angles that are multiples of
@@ -120,7 +123,7 @@ SYMCLONE_API symclone_status symclone_group_act_planar(const symclone_group *gro
                                                        int channels, int height, int width,
                                                        const float *in, float *out);
 
-/* Apply element g to a group field in[channels][orientations][height][width].
+/** Apply element g to a group field in[channels][orientations][height][width].
  * For Cn, orientations must equal n, for Dn 2n (SYMCLONE_ERR_GROUP
  * otherwise); for T2 any orientations >= 1 is accepted and each is shifted
  * alike. */
@@ -128,7 +131,7 @@ SYMCLONE_API symclone_status symclone_group_act_group(const symclone_group *grou
                                                       int channels, int orientations, int height,
                                                       int width, const float *in, float *out);
 
-/* The message of the last failing call on this handle ("" if none). The
+/** The message of the last failing call on this handle ("" if none). The
  * string belongs to the handle. */
 SYMCLONE_API const char *symclone_group_last_error(const symclone_group *group);
 

@@ -1,4 +1,5 @@
-/* libsymclone: interchange of students with PyTorch and NumPy.
+/** @file
+ * libsymclone: interchange of students with PyTorch and NumPy.
  *
  * A student is exported to, and imported from, two formats that PyTorch and
  * NumPy read directly (docs/file-format.md, "Interchange"):
@@ -36,13 +37,13 @@
 extern "C" {
 #endif
 
-/* The interchange formats. */
+/** The interchange formats. */
 typedef enum symclone_format {
-  SYMCLONE_FORMAT_SAFETENSORS = 1, /* .safetensors */
-  SYMCLONE_FORMAT_NPZ = 2          /* NumPy .npz */
+  SYMCLONE_FORMAT_SAFETENSORS = 1, /**< .safetensors */
+  SYMCLONE_FORMAT_NPZ = 2          /**< NumPy .npz */
 } symclone_format;
 
-/* Export a student's parameters and geometry to path in the given format.
+/** Export a student's parameters and geometry to path in the given format.
  * The file is written as symclone_student_save writes (docs/file-format.md,
  * "Writing": replaced in one step, never left partial; a path naming a
  * directory, a device or a FIFO is refused with SYMCLONE_ERR_PATH).
@@ -55,7 +56,7 @@ typedef enum symclone_format {
 SYMCLONE_API symclone_status symclone_student_export(const symclone_student *student,
                                                      const char *path, symclone_format format);
 
-/* Import a student exported by symclone_student_export (or written by any
+/** Import a student exported by symclone_student_export (or written by any
  * tool in the same layout).  The format is told by the file's content, not
  * its name.  loader (may be NULL: the defaults, status only) gives the
  * memory budget and keeps the message of a failure.  Everything is checked

@@ -1,4 +1,5 @@
-/* libsymclone: layers - the equivariant teachers and their companions.
+/** @file
+ * libsymclone: layers - the equivariant teachers and their companions.
  *
  * A layer handle holds geometry only: its parameters (weights and bias) are
  * a caller-owned float array passed to every call, so one layer serves a
@@ -54,33 +55,37 @@
 extern "C" {
 #endif
 
+/** A layer (opaque handle). */
 typedef struct symclone_layer symclone_layer;
 
+/** Padding of a convolution at the border of its input. */
 typedef enum symclone_padding {
-  SYMCLONE_PADDING_NONE = -1,    /* reported for layers without padding; refused by create */
-  SYMCLONE_PADDING_VALID = 0,
-  SYMCLONE_PADDING_ZERO = 1,
-  SYMCLONE_PADDING_CIRCULAR = 2
+  SYMCLONE_PADDING_NONE = -1,    /**< reported for layers without padding; refused by create */
+  SYMCLONE_PADDING_VALID = 0, /**< no padding: (H-k+1) x (W-k+1) outputs */
+  SYMCLONE_PADDING_ZERO = 1, /**< zeros outside the input: H x W outputs */
+  SYMCLONE_PADDING_CIRCULAR = 2 /**< wrapping around the torus: H x W outputs */
 } symclone_padding;
 
+/** Kinds of layer. */
 typedef enum symclone_layer_kind {
-  SYMCLONE_LAYER_CONV2D = 1,
-  SYMCLONE_LAYER_LIFTING = 2,
-  SYMCLONE_LAYER_GROUP_CONV = 3,
-  SYMCLONE_LAYER_RELU = 4,
-  SYMCLONE_LAYER_MAXPOOL2 = 5,
-  SYMCLONE_LAYER_ORIENT_POOL = 6,
-  SYMCLONE_LAYER_GLOBAL_AVGPOOL = 7,
-  SYMCLONE_LAYER_DENSE = 8,
-  SYMCLONE_LAYER_CLONED = 9, /* a network's cloned convolution layer: only reported by
-                                symclone_net_layer_kind (net.h), never by a layer handle */
-  SYMCLONE_LAYER_DIHEDRAL_LIFTING = 10,   /* Z2 -> Dn */
-  SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV = 11 /* Dn -> Dn */
+  SYMCLONE_LAYER_CONV2D = 1, /**< planar convolution Z2 -> Z2 */
+  SYMCLONE_LAYER_LIFTING = 2, /**< lifting convolution Z2 -> Cn */
+  SYMCLONE_LAYER_GROUP_CONV = 3, /**< group convolution Cn -> Cn */
+  SYMCLONE_LAYER_RELU = 4, /**< ReLU */
+  SYMCLONE_LAYER_MAXPOOL2 = 5, /**< 2x2 spatial max-pooling with stride 2 */
+  SYMCLONE_LAYER_ORIENT_POOL = 6, /**< pooling over the orientation axis */
+  SYMCLONE_LAYER_GLOBAL_AVGPOOL = 7, /**< global average pooling over space */
+  SYMCLONE_LAYER_DENSE = 8, /**< dense (fully connected) layer */
+  SYMCLONE_LAYER_CLONED = 9, /**< a network's cloned convolution layer: only reported by
+                                  symclone_net_layer_kind (net.h), never by a layer handle */
+  SYMCLONE_LAYER_DIHEDRAL_LIFTING = 10,   /**< Z2 -> Dn */
+  SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV = 11 /**< Dn -> Dn */
 } symclone_layer_kind;
 
+/** How orientation pooling combines the orientations. */
 typedef enum symclone_pool_mode {
-  SYMCLONE_POOL_MAX = 0,
-  SYMCLONE_POOL_MEAN = 1
+  SYMCLONE_POOL_MAX = 0, /**< the maximum over the orientations */
+  SYMCLONE_POOL_MEAN = 1 /**< the mean over the orientations */
 } symclone_pool_mode;
 
 /* Every create function writes *out only on success; free with
@@ -91,25 +96,25 @@ typedef enum symclone_pool_mode {
  * field), SYMCLONE_ERR_ARG (unknown padding or mode), SYMCLONE_ERR_OVERFLOW
  * (the sizes do not fit), SYMCLONE_ERR_NOMEM. */
 
-/* Planar convolution Z2 -> Z2 on [in_channels][height][width] inputs. */
+/** Planar convolution Z2 -> Z2 on [in_channels][height][width] inputs. */
 SYMCLONE_API symclone_status symclone_layer_create_conv2d(symclone_layer **out, int in_channels,
                                                     int out_channels, int kernel, int height,
                                                     int width, symclone_padding padding,
                                                     int bias);
 
-/* Lifting convolution Z2 -> Cn: planar [in][H][W] to group [out][n][H'][W']. */
+/** Lifting convolution Z2 -> Cn: planar [in][H][W] to group [out][n][H'][W']. */
 SYMCLONE_API symclone_status symclone_layer_create_lifting(symclone_layer **out, int orientations,
                                                      int in_channels, int out_channels, int kernel,
                                                      int height, int width,
                                                      symclone_padding padding, int bias);
 
-/* Group convolution Cn -> Cn: group [in][n][H][W] to group [out][n][H'][W']. */
+/** Group convolution Cn -> Cn: group [in][n][H][W] to group [out][n][H'][W']. */
 SYMCLONE_API symclone_status symclone_layer_create_group_conv(symclone_layer **out, int orientations,
                                                         int in_channels, int out_channels,
                                                         int kernel, int height, int width,
                                                         symclone_padding padding, int bias);
 
-/* Lifting convolution Z2 -> Dn: planar [in][H][W] to group [out][2n][H'][W'],
+/** Lifting convolution Z2 -> Dn: planar [in][H][W] to group [out][2n][H'][W'],
  * with n = rotations (Dn's n, 1 <= n <= 360, else SYMCLONE_ERR_GROUP). */
 SYMCLONE_API symclone_status symclone_layer_create_dihedral_lifting(symclone_layer **out,
                                                                     int rotations,
@@ -119,7 +124,7 @@ SYMCLONE_API symclone_status symclone_layer_create_dihedral_lifting(symclone_lay
                                                                     symclone_padding padding,
                                                                     int bias);
 
-/* Group convolution Dn -> Dn: group [in][2n][H][W] to group [out][2n][H'][W'],
+/** Group convolution Dn -> Dn: group [in][2n][H][W] to group [out][2n][H'][W'],
  * with n = rotations as above. */
 SYMCLONE_API symclone_status symclone_layer_create_dihedral_group_conv(symclone_layer **out,
                                                                        int rotations,
@@ -130,21 +135,21 @@ SYMCLONE_API symclone_status symclone_layer_create_dihedral_group_conv(symclone_
                                                                        symclone_padding padding,
                                                                        int bias);
 
-/* Dense layer y = W x + b on flattened inputs of in_features values. */
+/** Dense layer y = W x + b on flattened inputs of in_features values. */
 SYMCLONE_API symclone_status symclone_layer_create_dense(symclone_layer **out, int in_features,
                                                    int out_features, int bias);
 
-/* Pointwise ReLU on fields [channels][orientations][height][width]
+/** Pointwise ReLU on fields [channels][orientations][height][width]
  * (orientations = 1 for planar fields). */
 SYMCLONE_API symclone_status symclone_layer_create_relu(symclone_layer **out, int channels,
                                                   int orientations, int height, int width);
 
-/* 2x2 spatial max-pooling with stride 2 (odd trailing rows/columns are
+/** 2x2 spatial max-pooling with stride 2 (odd trailing rows/columns are
  * dropped): [C][n][H][W] -> [C][n][H/2][W/2].  Needs H, W >= 2. */
 SYMCLONE_API symclone_status symclone_layer_create_maxpool2(symclone_layer **out, int channels,
                                                       int orientations, int height, int width);
 
-/* Pooling over the orientation axis, max or mean: [C][n][H][W] -> [C][H][W],
+/** Pooling over the orientation axis, max or mean: [C][n][H][W] -> [C][H][W],
  * n being any number of orientations (the n of Cn, the 2n of Dn).  The
  * result is invariant to the permutation of the orientations by a Cn or Dn
  * action: pool(g x) = T_g pool(x), the output transformed only spatially. */
@@ -152,60 +157,68 @@ SYMCLONE_API symclone_status symclone_layer_create_orient_pool(symclone_layer **
                                                          int orientations, int height, int width,
                                                          symclone_pool_mode mode);
 
-/* Global average pooling over space: [C][n][H][W] -> [C][n] (one value per
+/** Global average pooling over space: [C][n][H][W] -> [C][n] (one value per
  * channel and orientation). */
 SYMCLONE_API symclone_status symclone_layer_create_global_avgpool(symclone_layer **out, int channels,
                                                             int orientations, int height,
                                                             int width);
 
-/* Free a layer; NULL is accepted. */
+/** Free a layer; NULL is accepted. */
 SYMCLONE_API void symclone_layer_free(symclone_layer *layer);
 
-/* Kind of the layer, 0 for NULL. */
+/** Kind of the layer, 0 for NULL. */
 SYMCLONE_API symclone_layer_kind symclone_layer_kind_of(const symclone_layer *layer);
 
-/* Shapes of one input and one output sample as {channels, orientations,
+/** Shapes of one input and one output sample as {channels, orientations,
  * height, width} (orientations = 1 for planar fields; a dense layer reports
  * {features, 1, 1, 1}). */
+/**@{*/
 SYMCLONE_API symclone_status symclone_layer_input_shape(const symclone_layer *layer, int shape[4]);
 SYMCLONE_API symclone_status symclone_layer_output_shape(const symclone_layer *layer,
                                                          int shape[4]);
+/**@}*/
 
-/* Floats per input sample, per output sample; 0 for NULL. */
+/** Floats per input sample, per output sample; 0 for NULL. */
+/**@{*/
 SYMCLONE_API size_t symclone_layer_input_size(const symclone_layer *layer);
 SYMCLONE_API size_t symclone_layer_output_size(const symclone_layer *layer);
+/**@}*/
 
-/* Number of parameters (weights + bias) and of weights alone; 0 for
+/** Number of parameters (weights + bias) and of weights alone; 0 for
  * parameter-free layers and NULL. */
+/**@{*/
 SYMCLONE_API size_t symclone_layer_param_count(const symclone_layer *layer);
 SYMCLONE_API size_t symclone_layer_weight_count(const symclone_layer *layer);
+/**@}*/
 
-/* Geometry scalars: kernel size (0 if none), orientations of the output
+/** Geometry scalars: kernel size (0 if none), orientations of the output
  * (n for Cn, 2n for Dn, 1 if planar), padding (SYMCLONE_PADDING_NONE if none, and for NULL). */
+/**@{*/
 SYMCLONE_API int symclone_layer_kernel(const symclone_layer *layer);
 SYMCLONE_API int symclone_layer_orientations(const symclone_layer *layer);
 SYMCLONE_API symclone_padding symclone_layer_padding(const symclone_layer *layer);
+/**@}*/
 
-/* 1 if the layer's map is linear in x for fixed parameters (bias aside):
+/** 1 if the layer's map is linear in x for fixed parameters (bias aside):
  * convolutions, dense, mean orientation pooling and global average pooling.
  * Only those can be unrolled. */
 SYMCLONE_API int symclone_layer_is_linear(const symclone_layer *layer);
 
-/* Bytes of scratch needed by forward/backward for `batch` samples. */
+/** Bytes of scratch needed by forward/backward for `batch` samples. */
 SYMCLONE_API size_t symclone_layer_workspace_size(const symclone_layer *layer, size_t batch);
 
-/* Fill params with a He-uniform initialisation (bound sqrt(6 / fan_in)) and
+/** Fill params with a He-uniform initialisation (bound sqrt(6 / fan_in)) and
  * a zero bias, reproducibly from seed.  params holds param_count floats. */
 SYMCLONE_API symclone_status symclone_layer_init_params(const symclone_layer *layer, uint64_t seed,
                                                         float *params);
 
-/* y = layer(x; params) for a batch.  params may be NULL only for
+/** y = layer(x; params) for a batch.  params may be NULL only for
  * parameter-free layers.  x and y must not overlap. */
 SYMCLONE_API symclone_status symclone_layer_forward(const symclone_layer *layer,
                                                     const float *params, size_t batch,
                                                     const float *x, float *y, void *work);
 
-/* Backward pass for a batch: given x and the gradient dy of a loss with
+/** Backward pass for a batch: given x and the gradient dy of a loss with
  * respect to y, writes dx (dL/dx; may be NULL to skip) and ADDS dL/dparams
  * into dparams (may be NULL to skip; param_count floats), so gradients of
  * several batches accumulate. */
@@ -214,7 +227,7 @@ SYMCLONE_API symclone_status symclone_layer_backward(const symclone_layer *layer
                                                      const float *x, const float *dy, float *dx,
                                                      float *dparams, void *work);
 
-/* The dense matrix of a linear layer for the given parameters, bias
+/** The dense matrix of a linear layer for the given parameters, bias
  * excluded: matrix[output_size][input_size], row-major, so that
  * y = matrix x + bias.  For convolutions this is the doubly block Toeplitz
  * (circulant for CIRCULAR padding) matrix.  SYMCLONE_ERR_UNSUPPORTED for a
@@ -222,7 +235,7 @@ SYMCLONE_API symclone_status symclone_layer_backward(const symclone_layer *layer
 SYMCLONE_API symclone_status symclone_layer_unroll(const symclone_layer *layer,
                                                    const float *params, float *matrix);
 
-/* Message of the last failing call on this handle ("" if none). */
+/** Message of the last failing call on this handle ("" if none). */
 SYMCLONE_API const char *symclone_layer_last_error(const symclone_layer *layer);
 
 #ifdef __cplusplus

@@ -1,4 +1,5 @@
-/* libsymclone: the loader handle - how the library reads files.
+/** @file
+ * libsymclone: the loader handle - how the library reads files.
  *
  * Every call that loads a file (symclone_student_load,
  * symclone_dataset_load_idx) takes a symclone_loader as its last argument.
@@ -37,26 +38,27 @@
 extern "C" {
 #endif
 
+/** A loader: the settings of loading files (opaque handle). */
 typedef struct symclone_loader symclone_loader;
 
-/* A loader with the default settings.  SYMCLONE_ERR_NULL, SYMCLONE_ERR_NOMEM. */
+/** A loader with the default settings.  SYMCLONE_ERR_NULL, SYMCLONE_ERR_NOMEM. */
 SYMCLONE_API symclone_status symclone_loader_create(symclone_loader **out);
 
-/* Free a loader; NULL is accepted. */
+/** Free a loader; NULL is accepted. */
 SYMCLONE_API void symclone_loader_free(symclone_loader *loader);
 
-/* Change a setting (<symclone/settings.h>: SYMCLONE_LOADER_MAX_BYTES, a
+/** Change a setting (<symclone/settings.h>: SYMCLONE_LOADER_MAX_BYTES, a
  * whole number of bytes in [1024, 2^53], default 2^30).  SYMCLONE_ERR_NULL,
  * SYMCLONE_ERR_ARG (a key of another object), SYMCLONE_ERR_SETTING (out of
  * bounds; nothing changes). */
 SYMCLONE_API symclone_status symclone_loader_set(symclone_loader *loader, symclone_setting key,
                                                  double value);
 
-/* Read a setting into *value.  SYMCLONE_ERR_NULL, SYMCLONE_ERR_ARG. */
+/** Read a setting into *value.  SYMCLONE_ERR_NULL, SYMCLONE_ERR_ARG. */
 SYMCLONE_API symclone_status symclone_loader_get(const symclone_loader *loader,
                                                  symclone_setting key, double *value);
 
-/* Message of the last failing load made with this loader ("" if none;
+/** Message of the last failing load made with this loader ("" if none;
  * "" for NULL). */
 SYMCLONE_API const char *symclone_loader_last_error(const symclone_loader *loader);
 

@@ -1,4 +1,5 @@
-/* libsymclone: sequential networks for the downstream experiments.
+/** @file
+ * libsymclone: sequential networks for the downstream experiments.
  *
  * A network is a chain of layers on batches of fields, owned by one handle
  * together with all their parameters.  It is created with the shape of one
@@ -62,14 +63,16 @@
 extern "C" {
 #endif
 
+/** A network of layers (opaque handle). */
 typedef struct symclone_net symclone_net;
 
+/** How symclone_net_add_cloned treats the cloned layer. */
 typedef enum symclone_clone_mode {
-  SYMCLONE_CLONE_RETAIN = 0,
-  SYMCLONE_CLONE_BREAK = 1
+  SYMCLONE_CLONE_RETAIN = 0, /**< the cloned parameters are frozen */
+  SYMCLONE_CLONE_BREAK = 1 /**< the cloned parameters train, with a penalty */
 } symclone_clone_mode;
 
-/* Progress of symclone_net_train(): epoch (1-based) of epochs, updates done
+/** Progress of symclone_net_train(): epoch (1-based) of epochs, updates done
  * in this epoch of batches, mean cross-entropy and accuracy on the training
  * batches of this epoch so far, seconds since the call began and an estimate
  * of the seconds left.  Called at the end of every epoch (and every
@@ -79,17 +82,17 @@ typedef int (*symclone_net_progress_fn)(void *user, int epoch, int epochs, long 
                                         long long batches, double loss, double accuracy,
                                         double seconds, double eta_seconds);
 
-/* Create an empty network on input samples of shape [channels][orientations]
+/** Create an empty network on input samples of shape [channels][orientations]
  * [height][width] (orientations = 1 for planar fields).  *out is written
  * only on success.  SYMCLONE_ERR_NULL, SYMCLONE_ERR_SIZE (a size < 1),
  * SYMCLONE_ERR_OVERFLOW, SYMCLONE_ERR_NOMEM. */
 SYMCLONE_API symclone_status symclone_net_create(symclone_net **out, int channels,
                                                  int orientations, int height, int width);
 
-/* Free a network and everything it owns; NULL is accepted. */
+/** Free a network and everything it owns; NULL is accepted. */
 SYMCLONE_API void symclone_net_free(symclone_net *net);
 
-/* ---- appending layers ----
+/** ---- appending layers ----
  * Each takes its input shape from the network's current output shape.
  * Errors: SYMCLONE_ERR_NULL, SYMCLONE_ERR_SHAPE (the layer cannot take the
  * current output: a lifting layer after a group field, a group layer after
@@ -102,6 +105,7 @@ SYMCLONE_API void symclone_net_free(symclone_net *net);
  * either group's.  The dihedral group convolution takes Dn's n from the
  * current 2n orientations. */
 
+/**@{*/
 SYMCLONE_API symclone_status symclone_net_add_conv2d(symclone_net *net, int out_channels,
                                                      int kernel, symclone_padding padding,
                                                      int bias);
@@ -125,14 +129,15 @@ SYMCLONE_API symclone_status symclone_net_add_maxpool2(symclone_net *net);
 SYMCLONE_API symclone_status symclone_net_add_orient_pool(symclone_net *net,
                                                           symclone_pool_mode mode);
 SYMCLONE_API symclone_status symclone_net_add_global_avgpool(symclone_net *net);
+/**@}*/
 
-/* Append an existing layer; the network takes ownership of it only on
+/** Append an existing layer; the network takes ownership of it only on
  * success (on error the caller still owns and frees it).  Its input shape
  * must equal the current output shape (for a dense layer: its input size
  * the current output size), else SYMCLONE_ERR_SHAPE. */
 SYMCLONE_API symclone_status symclone_net_add_layer(symclone_net *net, symclone_layer *layer);
 
-/* Append a cloned convolution layer of out_channels output channels, built
+/** Append a cloned convolution layer of out_channels output channels, built
  * from a copy of `student` (borrowed for the call only).  The current
  * output must be [Cin][n][H][W] with n, H, W the student's input field
  * (n = 1 planar), Cin >= 1 any, else SYMCLONE_ERR_SHAPE.  mode is a
@@ -146,61 +151,72 @@ SYMCLONE_API symclone_status symclone_net_add_cloned(symclone_net *net,
 
 /* ---- geometry and parameters ---- */
 
+/** Number of layers, or 0 for NULL. */
 SYMCLONE_API int symclone_net_layer_count(const symclone_net *net);
-/* Kind of layer `index`: its symclone_layer_kind, SYMCLONE_LAYER_CLONED for
+/** Kind of layer `index`: its symclone_layer_kind, SYMCLONE_LAYER_CLONED for
  * a cloned layer, or 0 if net is NULL or index out of range. */
 SYMCLONE_API symclone_layer_kind symclone_net_layer_kind(const symclone_net *net, int index);
-/* Shape {channels, orientations, height, width} of one input / output
+/** Shape {channels, orientations, height, width} of one input / output
  * sample of the whole network. */
+/**@{*/
 SYMCLONE_API symclone_status symclone_net_input_shape(const symclone_net *net, int shape[4]);
 SYMCLONE_API symclone_status symclone_net_output_shape(const symclone_net *net, int shape[4]);
 SYMCLONE_API size_t symclone_net_input_size(const symclone_net *net);
 SYMCLONE_API size_t symclone_net_output_size(const symclone_net *net);
+/**@}*/
 
-/* All parameters, and those training updates (frozen cloned parameters
+/** All parameters, and those training updates (frozen cloned parameters
  * excluded).  0 for NULL. */
+/**@{*/
 SYMCLONE_API size_t symclone_net_param_count(const symclone_net *net);
 SYMCLONE_API size_t symclone_net_trainable_count(const symclone_net *net);
+/**@}*/
 
-/* Where layer `index`'s parameters sit in the flat array: offset, count,
+/** Where layer `index`'s parameters sit in the flat array: offset, count,
  * and how many of them (from the start of the layer's block) are trained.
  * Any pointer may be NULL.  SYMCLONE_ERR_ARG for an index out of range. */
 SYMCLONE_API symclone_status symclone_net_layer_params(const symclone_net *net, int index,
                                                        size_t *offset, size_t *count,
                                                        size_t *trainable);
 
-/* Copy the flat parameter array out / in; count must equal
+/** Copy the flat parameter array out / in; count must equal
  * symclone_net_param_count() (SYMCLONE_ERR_SIZE otherwise).  Setting the
  * parameters of a cloned layer does not change the values its break
  * penalty pulls towards. */
+/**@{*/
 SYMCLONE_API symclone_status symclone_net_get_params(const symclone_net *net, float *dst,
                                                      size_t count);
 SYMCLONE_API symclone_status symclone_net_set_params(symclone_net *net, const float *src,
                                                      size_t count);
+/**@}*/
 
 /* ---- settings ---- */
 
-/* Keyed settings (SYMCLONE_NET_* keys, <symclone/settings.h>); a value
+/** Keyed settings (SYMCLONE_NET_* keys, <symclone/settings.h>); a value
  * outside the bounds is refused with SYMCLONE_ERR_SETTING and changes
  * nothing; SYMCLONE_ERR_ARG for a key that is not a net setting.  Setting
  * SEED also restarts the shuffling sequence. */
+/**@{*/
 SYMCLONE_API symclone_status symclone_net_set(symclone_net *net, symclone_setting key,
                                               double value);
 SYMCLONE_API symclone_status symclone_net_get(const symclone_net *net, symclone_setting key,
                                               double *value);
+/**@}*/
 
+/** Set the progress callback of symclone_net_train() and its user pointer
+ * (fn NULL: none).  SYMCLONE_ERR_NULL if net is NULL. */
 SYMCLONE_API symclone_status symclone_net_set_progress(symclone_net *net,
                                                        symclone_net_progress_fn fn, void *user);
 
 /* ---- computing ---- */
 
-/* Logits y[batch][output_size] for inputs x[batch][input_size].
+/** Logits y[batch][output_size] for inputs x[batch][input_size].
  * SYMCLONE_ERR_NULL, SYMCLONE_ERR_SIZE (batch 0), SYMCLONE_ERR_STATE (the
  * network has no layer), SYMCLONE_ERR_NOMEM. */
 SYMCLONE_API symclone_status symclone_net_forward(symclone_net *net, size_t batch, const float *x,
                                                   float *y);
 
-/* The training objective on one batch: mean softmax cross-entropy plus the
+/** The training objective on one batch: mean softmax cross-entropy plus the
  * break penalties, into *loss (may be NULL), and its gradient with respect
  * to every parameter (frozen ones included: the derivative exists, training
  * just does not use it) into grad (param_count floats, overwritten; may be
@@ -209,7 +225,7 @@ SYMCLONE_API symclone_status symclone_net_gradient(symclone_net *net, size_t bat
                                                    const float *x, const int *labels, double *loss,
                                                    float *grad);
 
-/* Train for EPOCHS epochs on x[count][input_size] with labels[count] in
+/** Train for EPOCHS epochs on x[count][input_size] with labels[count] in
  * [0, output_size).  The data are borrowed for the call.  Errors as for
  * symclone_net_gradient(), SYMCLONE_ERR_CANCELLED (the callback asked to
  * stop; the updates made so far are kept) and SYMCLONE_ERR_DIVERGED (a loss
@@ -218,10 +234,10 @@ SYMCLONE_API symclone_status symclone_net_gradient(symclone_net *net, size_t bat
 SYMCLONE_API symclone_status symclone_net_train(symclone_net *net, const float *x,
                                                 const int *labels, size_t count);
 
-/* Epochs trained so far (the exponent of the learning-rate decay). */
+/** Epochs trained so far (the exponent of the learning-rate decay). */
 SYMCLONE_API long long symclone_net_epochs_done(const symclone_net *net);
 
-/* Evaluate on x[count][input_size], labels[count]: accuracy (fraction in
+/** Evaluate on x[count][input_size], labels[count]: accuracy (fraction in
  * [0, 1]) and mean cross-entropy (either may be NULL), and confusion counts
  * confusion[true][predicted] (output_size^2 values, overwritten; may be
  * NULL).  The prediction is the arg-max of the logits (first on ties). */
@@ -230,7 +246,7 @@ SYMCLONE_API symclone_status symclone_net_evaluate(symclone_net *net, const floa
                                                    double *accuracy, double *loss,
                                                    long long *confusion);
 
-/* Message of the last failing call on this handle ("" if none). */
+/** Message of the last failing call on this handle ("" if none). */
 SYMCLONE_API const char *symclone_net_last_error(const symclone_net *net);
 
 #ifdef __cplusplus

@@ -1,4 +1,5 @@
-/* libsymclone: pictures of matrices and feature maps.
+/** @file
+ * libsymclone: pictures of matrices and feature maps.
  *
  * A picture is a canvas of panels laid out in a grid, panels_down rows of
  * panels_across panels each, separated by `gap` pixels of background.
@@ -81,22 +82,25 @@
 extern "C" {
 #endif
 
+/** Values of SYMCLONE_PICTURE_FORMAT. */
 typedef enum symclone_picture_format {
-  SYMCLONE_PICTURE_FORMAT_AUTO = 0, /* by the extension of the path: .png or .pgm */
-  SYMCLONE_PICTURE_FORMAT_PGM = 1,  /* binary PGM (P5), 8-bit grey; always available */
-  SYMCLONE_PICTURE_FORMAT_PNG = 2   /* PNG, 8-bit RGB; only when built with libpng */
+  SYMCLONE_PICTURE_FORMAT_AUTO = 0, /**< by the extension of the path: .png or .pgm */
+  SYMCLONE_PICTURE_FORMAT_PGM = 1,  /**< binary PGM (P5), 8-bit grey; always available */
+  SYMCLONE_PICTURE_FORMAT_PNG = 2   /**< PNG, 8-bit RGB; only when built with libpng */
 } symclone_picture_format;
 
+/** Values of SYMCLONE_PICTURE_SCALE: the range of values mapped to the colour scale. */
 typedef enum symclone_picture_scale {
-  SYMCLONE_PICTURE_SCALE_SYMMETRIC = 0,           /* [-m, m], m = max |v| over all panels */
-  SYMCLONE_PICTURE_SCALE_MINMAX = 1,              /* [min, max] over all panels */
-  SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL = 2, /* [-m, m] of each panel */
-  SYMCLONE_PICTURE_SCALE_MINMAX_PER_PANEL = 3     /* [min, max] of each panel */
+  SYMCLONE_PICTURE_SCALE_SYMMETRIC = 0,           /**< [-m, m], m = max |v| over all panels */
+  SYMCLONE_PICTURE_SCALE_MINMAX = 1,              /**< [min, max] over all panels */
+  SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL = 2, /**< [-m, m] of each panel */
+  SYMCLONE_PICTURE_SCALE_MINMAX_PER_PANEL = 3     /**< [min, max] of each panel */
 } symclone_picture_scale;
 
+/** A picture of panels of values (opaque handle). */
 typedef struct symclone_picture symclone_picture;
 
-/* A picture of panels_down x panels_across panels of rows x cols values
+/** A picture of panels_down x panels_across panels of rows x cols values
  * each, with the default settings.  Returns SYMCLONE_ERR_NULL,
  * SYMCLONE_ERR_SIZE (a count or size < 1), SYMCLONE_ERR_OVERFLOW (the
  * canvas would be wider or taller than INT_MAX pixels), SYMCLONE_ERR_NOMEM.
@@ -104,27 +108,27 @@ typedef struct symclone_picture symclone_picture;
 SYMCLONE_API symclone_status symclone_picture_create(symclone_picture **out, int panels_down,
                                                     int panels_across, int rows, int cols);
 
-/* Free a picture; NULL is accepted. */
+/** Free a picture; NULL is accepted. */
 SYMCLONE_API void symclone_picture_free(symclone_picture *pic);
 
-/* Change a setting (SYMCLONE_PICTURE_*, see above).  SYMCLONE_ERR_NULL,
+/** Change a setting (SYMCLONE_PICTURE_*, see above).  SYMCLONE_ERR_NULL,
  * SYMCLONE_ERR_ARG (a key of another object), SYMCLONE_ERR_SETTING (out of
  * bounds, or not a whole number; nothing changes). */
 SYMCLONE_API symclone_status symclone_picture_set(symclone_picture *pic, symclone_setting key,
                                                  double value);
 
-/* Read a setting into *value.  SYMCLONE_ERR_NULL, SYMCLONE_ERR_ARG. */
+/** Read a setting into *value.  SYMCLONE_ERR_NULL, SYMCLONE_ERR_ARG. */
 SYMCLONE_API symclone_status symclone_picture_get(const symclone_picture *pic,
                                                  symclone_setting key, double *value);
 
-/* Size in pixels of the picture symclone_picture_write writes with the
+/** Size in pixels of the picture symclone_picture_write writes with the
  * current settings: *width and *height are written only on success.
  * Errors: SYMCLONE_ERR_NULL, SYMCLONE_ERR_OVERFLOW (the upscale, downscale
  * and gap make the canvas wider or taller than INT_MAX pixels). */
 SYMCLONE_API symclone_status symclone_picture_size(const symclone_picture *pic, int *width,
                                                   int *height);
 
-/* Write the panels as one picture at path.  panels holds panels_down *
+/** Write the panels as one picture at path.  panels holds panels_down *
  * panels_across pointers in row-major order of the grid
  * (panels[r * panels_across + c] is the panel in grid row r, grid column
  * c), each to rows * cols floats in row-major order; pass it as an array
@@ -143,10 +147,10 @@ SYMCLONE_API symclone_status symclone_picture_size(const symclone_picture *pic, 
 SYMCLONE_API symclone_status symclone_picture_write(symclone_picture *pic, const char *path,
                                                    const float *const *panels);
 
-/* Message of the last failing call on this handle ("" if none). */
+/** Message of the last failing call on this handle ("" if none). */
 SYMCLONE_API const char *symclone_picture_last_error(const symclone_picture *pic);
 
-/* 1 if this build writes PNG (libpng was found at build time), else 0. */
+/** 1 if this build writes PNG (libpng was found at build time), else 0. */
 SYMCLONE_API int symclone_picture_png_available(void);
 
 #ifdef __cplusplus

@@ -1,4 +1,5 @@
-/* libsymclone: dense students that clone a family of teacher operators.
+/** @file
+ * libsymclone: dense students that clone a family of teacher operators.
  *
  * A student clones one channel pair of a teacher family: a planar
  * convolution (conv2d, 1 -> 1 channel), a lifting convolution Z2 -> Cn
@@ -53,25 +54,27 @@
 extern "C" {
 #endif
 
+/** A student (opaque handle). */
 typedef struct symclone_student symclone_student;
 
+/** Kinds of student: the teacher family each clones. */
 typedef enum symclone_student_kind {
-  SYMCLONE_STUDENT_PLANAR = 1,  /* clones conv2d */
-  SYMCLONE_STUDENT_LIFTING = 2, /* clones the lifting convolution Z2 -> Cn */
-  SYMCLONE_STUDENT_GROUP = 3,   /* clones the group convolution Cn -> Cn */
-  SYMCLONE_STUDENT_DIHEDRAL_LIFTING = 4, /* clones the lifting convolution Z2 -> Dn */
-  SYMCLONE_STUDENT_DIHEDRAL_GROUP = 5    /* clones the group convolution Dn -> Dn */
+  SYMCLONE_STUDENT_PLANAR = 1,  /**< clones conv2d */
+  SYMCLONE_STUDENT_LIFTING = 2, /**< clones the lifting convolution Z2 -> Cn */
+  SYMCLONE_STUDENT_GROUP = 3,   /**< clones the group convolution Cn -> Cn */
+  SYMCLONE_STUDENT_DIHEDRAL_LIFTING = 4, /**< clones the lifting convolution Z2 -> Dn */
+  SYMCLONE_STUDENT_DIHEDRAL_GROUP = 5    /**< clones the group convolution Dn -> Dn */
 } symclone_student_kind;
 
-/* Parts of the flat parameter array. */
+/** Parts of the flat parameter array. */
 typedef enum symclone_student_part {
-  SYMCLONE_STUDENT_PART_ALL = 0,
-  SYMCLONE_STUDENT_PART_BLOCKS = 1,
-  SYMCLONE_STUDENT_PART_COEFFS = 2,
-  SYMCLONE_STUDENT_PART_TRANSFORMS = 3
+  SYMCLONE_STUDENT_PART_ALL = 0, /**< all parameters: blocks, coefficients, transforms */
+  SYMCLONE_STUDENT_PART_BLOCKS = 1, /**< the dense blocks W */
+  SYMCLONE_STUDENT_PART_COEFFS = 2, /**< the coefficient map A */
+  SYMCLONE_STUDENT_PART_TRANSFORMS = 3 /**< the parameter transforms T */
 } symclone_student_part;
 
-/* Create a student for the teacher family of the given geometry (kernel k
+/** Create a student for the teacher family of the given geometry (kernel k
  * odd, input height x width, padding as for the teacher layer; orientations
  * is Cn's n for LIFTING and GROUP, Dn's n (the rotations: 2n orientations)
  * for the DIHEDRAL kinds, and is ignored (taken as 1) for PLANAR) with
@@ -86,68 +89,75 @@ SYMCLONE_API symclone_status symclone_student_create(symclone_student **out,
                                                      symclone_padding padding, int blocks,
                                                      uint64_t seed);
 
-/* A deep copy. */
+/** A deep copy. */
 SYMCLONE_API symclone_status symclone_student_clone(const symclone_student *student,
                                                     symclone_student **out);
 
+/** Free a student; NULL is accepted. */
 SYMCLONE_API void symclone_student_free(symclone_student *student);
 
-/* Geometry. */
+/** Geometry. */
+/**@{*/
 SYMCLONE_API symclone_student_kind symclone_student_kind_of(const symclone_student *student);
 SYMCLONE_API int symclone_student_blocks(const symclone_student *student);
 SYMCLONE_API int symclone_student_kernel(const symclone_student *student);
-/* The orientations argument of create: n of Cn or Dn (1 for planar); the
+/**@}*/
+/** The orientations argument of create: n of Cn or Dn (1 for planar); the
  * fields of a dihedral student have 2n orientations (the shapes below). */
 SYMCLONE_API int symclone_student_orientations(const symclone_student *student);
-/* SYMCLONE_PADDING_NONE for NULL. */
+/** SYMCLONE_PADDING_NONE for NULL. */
 SYMCLONE_API symclone_padding symclone_student_padding(const symclone_student *student);
-/* {channels = 1, orientations, height, width} of one input / output field. */
+/** {channels = 1, orientations, height, width} of one input / output field. */
+/**@{*/
 SYMCLONE_API symclone_status symclone_student_input_shape(const symclone_student *student,
                                                           int shape[4]);
 SYMCLONE_API symclone_status symclone_student_output_shape(const symclone_student *student,
                                                            int shape[4]);
 SYMCLONE_API size_t symclone_student_input_size(const symclone_student *student);
 SYMCLONE_API size_t symclone_student_output_size(const symclone_student *student);
-/* P, the number of teacher parameters theta. */
+/**@}*/
+/** P, the number of teacher parameters theta. */
 SYMCLONE_API size_t symclone_student_theta_size(const symclone_student *student);
 
-/* Number of floats in a part of the parameters (SYMCLONE_STUDENT_PART_ALL: all). */
+/** Number of floats in a part of the parameters (SYMCLONE_STUDENT_PART_ALL: all). */
 SYMCLONE_API size_t symclone_student_param_count(const symclone_student *student,
                                                  symclone_student_part part);
 
-/* The flat parameter array (layout above), owned by the student and valid
+/** The flat parameter array (layout above), owned by the student and valid
  * until it is freed.  Writing through it changes the student. */
 SYMCLONE_API float *symclone_student_params(symclone_student *student);
 
-/* Copy a part out / in (count must equal the part's size). */
+/** Copy a part out / in (count must equal the part's size). */
+/**@{*/
 SYMCLONE_API symclone_status symclone_student_get(const symclone_student *student,
                                                   symclone_student_part part, float *dst,
                                                   size_t count);
 SYMCLONE_API symclone_status symclone_student_set(symclone_student *student,
                                                   symclone_student_part part, const float *src,
                                                   size_t count);
+/**@}*/
 
-/* Set the exact solution: blocks = shift matrices, A = identity,
+/** Set the exact solution: blocks = shift matrices, A = identity,
  * transforms = filter rotations (and reflections for Dn).  Needs blocks == k*k
  * (SYMCLONE_ERR_STATE otherwise). */
 SYMCLONE_API symclone_status symclone_student_init_exact(symclone_student *student);
 
-/* Re-initialise from a seed as at creation. */
+/** Re-initialise from a seed as at creation. */
 SYMCLONE_API symclone_status symclone_student_init_random(symclone_student *student,
                                                           uint64_t seed);
 
-/* A new teacher layer (1 -> 1 channel, no bias) of the student's family;
+/** A new teacher layer (1 -> 1 channel, no bias) of the student's family;
  * its parameters are theta.  Free with symclone_layer_free(). */
 SYMCLONE_API symclone_status symclone_student_teacher(const symclone_student *student,
                                                       symclone_layer **teacher);
 
-/* y = S(x; theta) for a batch of inputs x[batch][input_size] and one theta
+/** y = S(x; theta) for a batch of inputs x[batch][input_size] and one theta
  * (theta_size floats); y[batch][output_size]. */
 SYMCLONE_API symclone_status symclone_student_forward(const symclone_student *student,
                                                       const float *theta, size_t batch,
                                                       const float *x, float *y);
 
-/* Backward of symclone_student_forward: given dy = dL/dy, ADDS dL/dparams
+/** Backward of symclone_student_forward: given dy = dL/dy, ADDS dL/dparams
  * into dparams (param_count(ALL) floats, may be NULL) and dL/dtheta into
  * dtheta (may be NULL), and writes dL/dx into dx (may be NULL). */
 SYMCLONE_API symclone_status symclone_student_backward(const symclone_student *student,
@@ -155,12 +165,12 @@ SYMCLONE_API symclone_status symclone_student_backward(const symclone_student *s
                                                        const float *x, const float *dy, float *dx,
                                                        float *dparams, float *dtheta);
 
-/* The effective matrix M(theta)[output_size][input_size], row-major: the
+/** The effective matrix M(theta)[output_size][input_size], row-major: the
  * dense operator the student applies for this theta. */
 SYMCLONE_API symclone_status symclone_student_effective_matrix(const symclone_student *student,
                                                                const float *theta, float *matrix);
 
-/* Relative Toeplitz distance ||M(theta) - K(theta)||_F / ||K(theta)||_F
+/** Relative Toeplitz distance ||M(theta) - K(theta)||_F / ||K(theta)||_F
  * between the student's effective matrix and the teacher's unrolled matrix,
  * averaged over `draws` theta ~ N(0, I) drawn from seed.  per_orientation,
  * if not NULL, receives one average per output orientation (n values for
@@ -170,7 +180,7 @@ SYMCLONE_API symclone_status symclone_student_toeplitz_distance(const symclone_s
                                                                 double *mean,
                                                                 double *per_orientation);
 
-/* The exact relative loss of the student against its teacher family,
+/** The exact relative loss of the student against its teacher family,
  *     E ||S(x; theta) - K(x; theta)||^2 / E ||K(x; theta)||^2
  * over independent theta ~ N(0, I) and x ~ N(0, I) (K the teacher).  Both
  * sides are linear in theta and in x, so it equals
@@ -183,7 +193,7 @@ SYMCLONE_API symclone_status symclone_student_toeplitz_distance(const symclone_s
 SYMCLONE_API symclone_status symclone_student_relative_loss(const symclone_student *student,
                                                             double *rel_loss);
 
-/* Save to a file (format in docs/file-format.md: magic, version, geometry,
+/** Save to a file (format in docs/file-format.md: magic, version, geometry,
  * little-endian floats, CRC-32).  The file is replaced in one step and
  * only when complete (docs/file-format.md, "Writing"): a symbolic
  * link is written through to the file it names; a path naming a
@@ -196,7 +206,7 @@ SYMCLONE_API symclone_status symclone_student_relative_loss(const symclone_stude
 SYMCLONE_API symclone_status symclone_student_save(const symclone_student *student,
                                                    const char *path);
 
-/* Load a student saved by symclone_student_save().  loader (may be NULL:
+/** Load a student saved by symclone_student_save().  loader (may be NULL:
  * the defaults, status only) gives the memory budget and keeps the message
  * of a failure (<symclone/loader.h>).  Refused: a path that is not a
  * regular file (SYMCLONE_ERR_PATH), a file larger than half the budget
@@ -208,7 +218,7 @@ SYMCLONE_API symclone_status symclone_student_save(const symclone_student *stude
 SYMCLONE_API symclone_status symclone_student_load(symclone_student **out, const char *path,
                                                    symclone_loader *loader);
 
-/* Message of the last failing call on this handle ("" if none). */
+/** Message of the last failing call on this handle ("" if none). */
 SYMCLONE_API const char *symclone_student_last_error(const symclone_student *student);
 
 #ifdef __cplusplus

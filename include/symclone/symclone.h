@@ -1,4 +1,5 @@
-/* libsymclone: the umbrella header.  Include this one; it pulls in every
+/** @file
+ * libsymclone: the umbrella header.  Include this one; it pulls in every
  * public part of the library.  See docs/ for the mathematics and the
  * conventions, and each header for its API. */
 #ifndef SYMCLONE_SYMCLONE_H

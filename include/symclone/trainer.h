@@ -1,4 +1,5 @@
-/* libsymclone: the cloning trainer.
+/** @file
+ * libsymclone: the cloning trainer.
  *
  * Family mode (symclone_trainer_create) trains a student to reproduce its
  * teacher family: each step draws K teacher parameter vectors theta and N
@@ -52,38 +53,39 @@
 extern "C" {
 #endif
 
+/** A cloning trainer (opaque handle). */
 typedef struct symclone_trainer symclone_trainer;
 
-/* Values of SYMCLONE_TRAINER_OPTIMIZER. */
+/** Values of SYMCLONE_TRAINER_OPTIMIZER. */
 typedef enum symclone_optimizer {
-  SYMCLONE_OPTIMIZER_ADAMW = 0,
-  SYMCLONE_OPTIMIZER_SGD = 1
+  SYMCLONE_OPTIMIZER_ADAMW = 0, /**< AdamW */
+  SYMCLONE_OPTIMIZER_SGD = 1 /**< SGD with momentum */
 } symclone_optimizer;
-/* Values of SYMCLONE_TRAINER_SCHEDULE. */
+/** Values of SYMCLONE_TRAINER_SCHEDULE. */
 typedef enum symclone_schedule {
-  SYMCLONE_SCHEDULE_CONSTANT = 0,
-  SYMCLONE_SCHEDULE_STEP = 1,
-  SYMCLONE_SCHEDULE_COSINE = 2
+  SYMCLONE_SCHEDULE_CONSTANT = 0, /**< a constant learning rate */
+  SYMCLONE_SCHEDULE_STEP = 1, /**< decay by SCHEDULE_GAMMA every SCHEDULE_STEPS updates */
+  SYMCLONE_SCHEDULE_COSINE = 2 /**< cosine decay to LR_FLOOR times the learning rate */
 } symclone_schedule;
-/* GAUSSIAN: standard normal fields; SAMPLES: the caller's samples
+/** GAUSSIAN: standard normal fields; SAMPLES: the caller's samples
  * (symclone_trainer_set_samples), drawn uniformly with replacement;
  * SAMPLES_TRANSFORMED: the same, each acted on by a random group element
  * (planar students: a T2 shift of the torus; lifting: a rotation of Cn;
  * group students: the Cn group-field action; dihedral lifting: an element
  * of Dn on the plane; dihedral group: the Dn group-field action). */
 typedef enum symclone_input_source {
-  SYMCLONE_INPUT_SOURCE_GAUSSIAN = 0,
-  SYMCLONE_INPUT_SOURCE_SAMPLES = 1,
-  SYMCLONE_INPUT_SOURCE_SAMPLES_TRANSFORMED = 2
+  SYMCLONE_INPUT_SOURCE_GAUSSIAN = 0, /**< standard normal fields */
+  SYMCLONE_INPUT_SOURCE_SAMPLES = 1, /**< the caller's samples */
+  SYMCLONE_INPUT_SOURCE_SAMPLES_TRANSFORMED = 2 /**< the caller's samples, transformed */
 } symclone_input_source;
-/* Values of SYMCLONE_TRAINER_OBJECTIVE (see the top of this header). */
+/** Values of SYMCLONE_TRAINER_OBJECTIVE (see the top of this header). */
 typedef enum symclone_objective {
-  SYMCLONE_OBJECTIVE_STOCHASTIC = 0,
-  SYMCLONE_OBJECTIVE_UNIT_KERNELS = 1,
-  SYMCLONE_OBJECTIVE_MOMENT = 2
+  SYMCLONE_OBJECTIVE_STOCHASTIC = 0, /**< K random theta per step */
+  SYMCLONE_OBJECTIVE_UNIT_KERNELS = 1, /**< the P unit kernels every step */
+  SYMCLONE_OBJECTIVE_MOMENT = 2 /**< the second-moment objective */
 } symclone_objective;
 
-/* Progress: called by run() every PROGRESS_EVERY updates and after the
+/** Progress: called by run() every PROGRESS_EVERY updates and after the
  * last; a non-zero return stops run() with SYMCLONE_ERR_CANCELLED.  Inside
  * an update of several micro-batches (ACCUMULATE > 1, by step() or run())
  * it is also called about every half second with the figures of the last
@@ -92,12 +94,12 @@ typedef enum symclone_objective {
 typedef int (*symclone_trainer_progress_fn)(void *user, long long step, double loss,
                                             double rel_loss, double seconds);
 
-/* Family mode.  The trainer borrows the student (which must outlive it) and
+/** Family mode.  The trainer borrows the student (which must outlive it) and
  * updates its parameters in place. */
 SYMCLONE_API symclone_status symclone_trainer_create(symclone_trainer **out,
                                                      symclone_student *student);
 
-/* Instance mode: clone `teacher` with its parameters (param_count floats,
+/** Instance mode: clone `teacher` with its parameters (param_count floats,
  * borrowed) into the dense layer `dense` (input_size -> output_size of the
  * teacher, with or without bias) whose parameters dense_params are borrowed
  * and updated in place.  SYMCLONE_ERR_SHAPE if the sizes do not match.
@@ -108,52 +110,61 @@ SYMCLONE_API symclone_status symclone_trainer_create_instance(symclone_trainer *
                                                               const symclone_layer *dense,
                                                               float *dense_params);
 
+/** Free a trainer; NULL is accepted. */
 SYMCLONE_API void symclone_trainer_free(symclone_trainer *trainer);
 
-/* Keyed settings (SYMCLONE_TRAINER_* keys, <symclone/settings.h>).
+/** Keyed settings (SYMCLONE_TRAINER_* keys, <symclone/settings.h>).
  * Changing a setting resets nothing already trained; the optimizer state is
  * kept.  SYMCLONE_ERR_SETTING for a value outside the bounds (and
  * OBJECTIVE = MOMENT in instance mode), SYMCLONE_ERR_ARG for a key that is
  * not a trainer setting. */
+/**@{*/
 SYMCLONE_API symclone_status symclone_trainer_set(symclone_trainer *trainer,
                                                   symclone_setting key, double value);
 SYMCLONE_API symclone_status symclone_trainer_get(const symclone_trainer *trainer,
                                                   symclone_setting key, double *value);
+/**@}*/
 
-/* Caller-supplied input samples (count fields of the student's input size),
+/** Caller-supplied input samples (count fields of the student's input size),
  * borrowed until replaced or the trainer is freed.  Used when INPUT_SOURCE
  * is SAMPLES or SAMPLES_TRANSFORMED. */
 SYMCLONE_API symclone_status symclone_trainer_set_samples(symclone_trainer *trainer,
                                                           const float *samples, size_t count);
 
+/** Set the progress callback and its user pointer (fn NULL: none).
+ * SYMCLONE_ERR_NULL if trainer is NULL. */
 SYMCLONE_API symclone_status symclone_trainer_set_progress(symclone_trainer *trainer,
                                                            symclone_trainer_progress_fn fn,
                                                            void *user);
 
-/* One update (ACCUMULATE micro-batches).  loss and rel_loss may be NULL. */
+/** One update (ACCUMULATE micro-batches).  loss and rel_loss may be NULL. */
 SYMCLONE_API symclone_status symclone_trainer_step(symclone_trainer *trainer, double *loss,
                                                    double *rel_loss);
 
-/* Updates until MAX_STEPS updates have been done in total or the relative
+/** Updates until MAX_STEPS updates have been done in total or the relative
  * loss of an update is surely <= TARGET_REL_LOSS (when > 0): the relative
  * loss plus its resolution (below) is at most the target. */
 SYMCLONE_API symclone_status symclone_trainer_run(symclone_trainer *trainer);
 
-/* Updates done so far, loss and relative loss of the last update, seconds
+/** Updates done so far, loss and relative loss of the last update, seconds
  * spent in step()/run(). */
+/**@{*/
 SYMCLONE_API long long symclone_trainer_steps_done(const symclone_trainer *trainer);
 SYMCLONE_API double symclone_trainer_loss(const symclone_trainer *trainer);
 SYMCLONE_API double symclone_trainer_rel_loss(const symclone_trainer *trainer);
 SYMCLONE_API double symclone_trainer_seconds(const symclone_trainer *trainer);
-/* How far the last update's relative loss may be off by rounding: 0 for the
+/**@}*/
+/** How far the last update's relative loss may be off by rounding: 0 for the
  * sampling objectives (a sum of squares); for the moment objective, whose
  * expanded loss subtracts nearly equal numbers near the exact solution, a
  * bound on that rounding (the loss is never reported below 0). */
 SYMCLONE_API double symclone_trainer_rel_loss_resolution(const symclone_trainer *trainer);
 
+/** The message of the last failing call on this trainer ("" if none; "" for
+ * NULL).  The string belongs to the handle. */
 SYMCLONE_API const char *symclone_trainer_last_error(const symclone_trainer *trainer);
 
-/* Clone a stack of teacher layers layer by layer.  layers[i] with
+/** Clone a stack of teacher layers layer by layer.  layers[i] with
  * params[i] (NULL for parameter-free layers) form a sequential network on
  * fields of layers[0]'s input shape.  For every conv-family layer (conv2d,
  * lifting, group conv and their dihedral kinds) a student of `blocks` blocks is created and trained
