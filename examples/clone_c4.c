@@ -121,7 +121,7 @@ int main(int argc, char **argv) {
   rt = malloc(nt * sizeof *rt);
   ex = malloc(nt * sizeof *ex);
   if (!rt || !ex) goto done;
-  EX_CHECK(symclone_student_get(exact, SYMCLONE_STUDENT_PART_TRANSFORMS, ex, nt), NULL);
+  EX_CHECK(symclone_student_get_params(exact, SYMCLONE_STUDENT_PART_TRANSFORMS, ex, nt), NULL);
 
   for (int i = 0; i < o.blocks.n; i++, nst++) {
     char name[32];
@@ -143,7 +143,7 @@ int main(int argc, char **argv) {
     double tdist = 0.0;
     EX_CHECK(ex_measure_student(s, c4, sobel, SYMCLONE_MASK_NONE, 0, &f, errbuf, sizeof errbuf),
              errbuf);
-    EX_CHECK(symclone_student_get(s, SYMCLONE_STUDENT_PART_TRANSFORMS, rt, nt), NULL);
+    EX_CHECK(symclone_student_get_params(s, SYMCLONE_STUDENT_PART_TRANSFORMS, rt, nt), NULL);
     /* T_r (9x9) against T_0 R_r */
     const int P = KERNEL * KERNEL;
     for (int r = 1; r < N; r++) {

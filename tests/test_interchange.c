@@ -174,7 +174,7 @@ START_TEST(safetensors_layout_is_documented) {
     size_t count = symclone_student_param_count(s, parts[i]);
     ck_assert_uint_eq(end - beg, 4 * count);
     float *want = calloc(count, 4);
-    ck_assert_int_eq(symclone_student_get(s, parts[i], want, count), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_student_get_params(s, parts[i], want, count), SYMCLONE_OK);
     for (size_t k = 0; k < count; k++)
       ck_assert_msg(lef(b + 8 + n + beg + 4 * k) == want[k], "%s element %zu", names[i], k);
     free(want);
@@ -235,7 +235,7 @@ START_TEST(npz_layout_is_documented) {
     ck_assert_int_eq(memcmp(npy + 10, hdrs[i], strlen(hdrs[i])), 0);
     size_t count = symclone_student_param_count(s, parts[i]);
     float *want = calloc(count, 4);
-    ck_assert_int_eq(symclone_student_get(s, parts[i], want, count), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_student_get_params(s, parts[i], want, count), SYMCLONE_OK);
     for (size_t k = 0; k < count; k++) ck_assert(lef(npy + 10 + hl + 4 * k) == want[k]);
     free(want);
   }

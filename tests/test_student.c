@@ -207,12 +207,12 @@ START_TEST(parts_get_set_round_trip) {
   ck_assert_uint_eq(nt, 4u * 9 * 9); /* T_0..T_3 */
   ck_assert_uint_eq(nb + na + nt, symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL));
   float *a = randv(na, 3), *b = malloc(na * sizeof *b);
-  ck_assert_int_eq(symclone_student_set(s, SYMCLONE_STUDENT_PART_COEFFS, a, na), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_student_get(s, SYMCLONE_STUDENT_PART_COEFFS, b, na), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_set_params(s, SYMCLONE_STUDENT_PART_COEFFS, a, na), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_get_params(s, SYMCLONE_STUDENT_PART_COEFFS, b, na), SYMCLONE_OK);
   ck_assert_mem_eq(a, b, na * sizeof *a);
   ck_assert_mem_eq(symclone_student_params(s) + nb, a, na * sizeof *a);
-  ck_assert_int_eq(symclone_student_set(s, SYMCLONE_STUDENT_PART_COEFFS, a, na - 1), SYMCLONE_ERR_SIZE);
-  ck_assert_int_eq(symclone_student_get(s, (symclone_student_part)9, b, na), SYMCLONE_ERR_ARG);
+  ck_assert_int_eq(symclone_student_set_params(s, SYMCLONE_STUDENT_PART_COEFFS, a, na - 1), SYMCLONE_ERR_SIZE);
+  ck_assert_int_eq(symclone_student_get_params(s, (symclone_student_part)9, b, na), SYMCLONE_ERR_ARG);
   free(a), free(b);
   symclone_student_free(s);
 }
@@ -615,9 +615,9 @@ START_TEST(relative_loss_matches_forward_passes_and_closed_forms) {
   ck_assert_double_le(rel, 1e-12);
   size_t na = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_COEFFS);
   float *a = malloc(na * sizeof *a);
-  ck_assert_int_eq(symclone_student_get(s, SYMCLONE_STUDENT_PART_COEFFS, a, na), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_get_params(s, SYMCLONE_STUDENT_PART_COEFFS, a, na), SYMCLONE_OK);
   for (size_t j = 0; j < na; j++) a[j] *= 1.25f;
-  ck_assert_int_eq(symclone_student_set(s, SYMCLONE_STUDENT_PART_COEFFS, a, na), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_set_params(s, SYMCLONE_STUDENT_PART_COEFFS, a, na), SYMCLONE_OK);
   ck_assert_int_eq(symclone_student_relative_loss(s, &rel), SYMCLONE_OK);
   ck_assert_double_eq_tol(rel, 0.0625, 1e-6);
   free(a);
@@ -625,7 +625,7 @@ START_TEST(relative_loss_matches_forward_passes_and_closed_forms) {
   /* random blocks, coefficients and transforms */
   size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
   float *prm = randv(np, 11u + (unsigned)_i);
-  ck_assert_int_eq(symclone_student_set(s, SYMCLONE_STUDENT_PART_ALL, prm, np), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_set_params(s, SYMCLONE_STUDENT_PART_ALL, prm, np), SYMCLONE_OK);
   ck_assert_int_eq(symclone_student_relative_loss(s, &rel), SYMCLONE_OK);
   symclone_layer *t;
   ck_assert_int_eq(symclone_student_teacher(s, &t), SYMCLONE_OK);

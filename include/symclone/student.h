@@ -127,14 +127,16 @@ SYMCLONE_API size_t symclone_student_param_count(const symclone_student *student
  * until it is freed.  Writing through it changes the student. */
 SYMCLONE_API float *symclone_student_params(symclone_student *student);
 
-/** Copy a part out / in (count must equal the part's size). */
+/** Copy a part of the parameters out / in (count must equal the part's
+ * size, symclone_student_param_count); the network's counterparts are
+ * symclone_net_get_params and symclone_net_set_params. */
 /**@{*/
-SYMCLONE_API symclone_status symclone_student_get(const symclone_student *student,
-                                                  symclone_student_part part, float *dst,
-                                                  size_t count);
-SYMCLONE_API symclone_status symclone_student_set(symclone_student *student,
-                                                  symclone_student_part part, const float *src,
-                                                  size_t count);
+SYMCLONE_API symclone_status symclone_student_get_params(const symclone_student *student,
+                                                         symclone_student_part part, float *dst,
+                                                         size_t count);
+SYMCLONE_API symclone_status symclone_student_set_params(symclone_student *student,
+                                                         symclone_student_part part,
+                                                         const float *src, size_t count);
 /**@}*/
 
 /** Set the exact solution: blocks = shift matrices, A = identity,

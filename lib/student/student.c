@@ -170,8 +170,8 @@ size_t symclone_student_param_count(const symclone_student *s, symclone_student_
 
 float *symclone_student_params(symclone_student *s) { return s ? s->params : NULL; }
 
-symclone_status symclone_student_get(const symclone_student *s, symclone_student_part part,
-                                     float *dst, size_t count) {
+symclone_status symclone_student_get_params(const symclone_student *s, symclone_student_part part,
+                                            float *dst, size_t count) {
   if (!s) return SYMCLONE_ERR_NULL;
   size_t off, len;
   if (part_range(s, part, &off, &len))
@@ -184,8 +184,8 @@ symclone_status symclone_student_get(const symclone_student *s, symclone_student
   return SYMCLONE_OK;
 }
 
-symclone_status symclone_student_set(symclone_student *s, symclone_student_part part,
-                                     const float *src, size_t count) {
+symclone_status symclone_student_set_params(symclone_student *s, symclone_student_part part,
+                                            const float *src, size_t count) {
   if (!s) return SYMCLONE_ERR_NULL;
   size_t off, len;
   if (part_range(s, part, &off, &len))
