@@ -340,10 +340,10 @@ static symclone_status write_content(const symclone_dataset *ds, sym_file_out *o
   return SYMCLONE_OK;
 }
 
-symclone_status symclone_dataset_save_idx(const symclone_dataset *ds, const char *images_path,
-                                          const char *labels_path, int gzip) {
+/* What save_idx refuses before it allocates or writes anything. */
+static symclone_status check_save(const symclone_dataset *ds, const char *images_path,
+                                  const char *labels_path, int gzip) {
   char eb[160];
-  if (!ds) return SYMCLONE_ERR_NULL;
   if (!images_path || !labels_path)
     return sym_fail(&ds->err, SYMCLONE_ERR_NULL, "images_path or labels_path is NULL");
 #if !SYMCLONE_HAVE_ZLIB
@@ -365,27 +365,41 @@ symclone_status symclone_dataset_save_idx(const symclone_dataset *ds, const char
     if (ds->labels[i] > 255)
       return sym_fail(&ds->err, SYMCLONE_ERR_DATA, "label %d of item %zu does not fit an IDX byte",
                       ds->labels[i], i);
+  return SYMCLONE_OK;
+}
+
+/* The two files' contents: images clamped to [0, 1] as bytes, labels. */
+static void encode(const symclone_dataset *ds, size_t total, unsigned char *ib,
+                   unsigned char *lb) {
+  put_be32(ib, IDX_IMAGES_MAGIC);
+  put_be32(ib + 4, (uint32_t)ds->count);
+  put_be32(ib + 8, (uint32_t)ds->rows);
+  put_be32(ib + 12, (uint32_t)ds->cols);
+  for (size_t i = 0; i < total; i++) {
+    float v = ds->images[i];
+    v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+    ib[16 + i] = (unsigned char)(v * 255.0f + 0.5f);
+  }
+  put_be32(lb, IDX_LABELS_MAGIC);
+  put_be32(lb + 4, (uint32_t)ds->count);
+  for (size_t i = 0; i < ds->count; i++) lb[8 + i] = (unsigned char)ds->labels[i];
+}
+
+symclone_status symclone_dataset_save_idx(const symclone_dataset *ds, const char *images_path,
+                                          const char *labels_path, int gzip) {
+  char eb[160];
+  if (!ds) return SYMCLONE_ERR_NULL;
+  symclone_status st = check_save(ds, images_path, labels_path, gzip);
+  if (st) return st;
   size_t total = ds->count * ds->pixels, ibytes, lbytes = ds->count + 8;
   if (sym_add_size(total, 16, &ibytes))
     return sym_fail(&ds->err, SYMCLONE_ERR_OVERFLOW, "the images' size overflows");
   unsigned char *ib = sym_malloc(ibytes), *lb = sym_malloc(lbytes);
-  symclone_status st = SYMCLONE_OK;
   if (!ib || !lb) st = sym_fail(&ds->err, SYMCLONE_ERR_NOMEM, "cannot allocate the file images");
   sym_file_out fi = {-1, -1, NULL, NULL, 0}, fl = {-1, -1, NULL, NULL, 0};
-  int opened_i = 0, opened_l = 0;
+  int opened_i = 0, opened_l = 0, e;
   if (!st) {
-    put_be32(ib, IDX_IMAGES_MAGIC);
-    put_be32(ib + 4, (uint32_t)ds->count);
-    put_be32(ib + 8, (uint32_t)ds->rows);
-    put_be32(ib + 12, (uint32_t)ds->cols);
-    for (size_t i = 0; i < total; i++) {
-      float v = ds->images[i];
-      v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
-      ib[16 + i] = (unsigned char)(v * 255.0f + 0.5f);
-    }
-    put_be32(lb, IDX_LABELS_MAGIC);
-    put_be32(lb + 4, (uint32_t)ds->count);
-    for (size_t i = 0; i < ds->count; i++) lb[8 + i] = (unsigned char)ds->labels[i];
+    encode(ds, total, ib, lb);
     /* both files are complete on disk before either is put in place */
     e = sym_file_out_open(&fi, images_path);
     if (e)

@@ -95,6 +95,81 @@ static symclone_status check_geometry(const sym_err *err, const char *path, cons
   return SYMCLONE_OK;
 }
 
+/* Every check of a student file's contents buf[len], in the order a
+ * reader meets the fields: magic, version, header size, length, checksum,
+ * reserved field, geometry (g[7] is filled), the float count the geometry
+ * gives, and finite parameters.  Nothing is allocated. */
+static symclone_status check_contents(const sym_err *err, const char *path,
+                                      const unsigned char *buf, size_t len, uint32_t g[7],
+                                      uint64_t *nfloats_out) {
+  if (len < 8 || memcmp(buf, MAGIC, 8) != 0) {
+    return len < 8 && memcmp(buf, MAGIC, len) == 0
+               ? sym_fail(err, SYMCLONE_ERR_TRUNCATED, "'%s': truncated magic", path)
+               : sym_fail(err, SYMCLONE_ERR_FORMAT, "'%s' is not a student file", path);
+  }
+  if (len < 12)
+    return sym_fail(err, SYMCLONE_ERR_TRUNCATED, "'%s': truncated header", path);
+  uint32_t version = sym_get_u32(buf + 8);
+  if (version != FORMAT_VERSION) {
+    return sym_fail(err, SYMCLONE_ERR_VERSION,
+                    "'%s': format version %u, this library reads version %u", path, version,
+                    FORMAT_VERSION);
+  }
+  if (len < PREFIX_SIZE + 4)
+    return sym_fail(err, SYMCLONE_ERR_TRUNCATED, "'%s': truncated header (%zu bytes)", path, len);
+  uint64_t nfloats = sym_get_u64(buf + 48);
+  *nfloats_out = nfloats;
+  uint32_t hsize = sym_get_u32(buf + 12);
+  if (hsize != HEADER_SIZE) {
+    return sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': header size %u, not %u", path, hsize,
+                    HEADER_SIZE);
+  }
+  if (nfloats > (MAX_FILE - PREFIX_SIZE - 4) / 4) {
+    return sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': %llu floats is out of range", path,
+                    (unsigned long long)nfloats);
+  }
+  size_t expect = PREFIX_SIZE + 4 * (size_t)nfloats + 4;
+  if (len < expect) {
+    return sym_fail(err, SYMCLONE_ERR_TRUNCATED, "'%s': %zu bytes, the header announces %zu", path,
+                    len, expect);
+  }
+  if (len > expect)
+    return sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': %zu trailing bytes", path, len - expect);
+  uint32_t crc = sym_get_u32(buf + len - 4);
+  if (crc != sym_crc32(0, buf, len - 4))
+    return sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': checksum mismatch", path);
+  uint32_t reserved = sym_get_u32(buf + 44);
+  if (reserved != 0) {
+    return sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': reserved field (offset 44) is %u, not 0",
+                    path, reserved);
+  }
+  for (int i = 0; i < 7; i++)
+    g[i] = sym_get_u32(buf + 16 + 4 * i);
+  symclone_status st = check_geometry(err, path, g);
+  if (st)
+    return st;
+  size_t expect_floats;
+  if (sym_student_layout_count(g, &expect_floats)) {
+    return sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': the geometry's parameter count overflows",
+                    path);
+  }
+  if (expect_floats != nfloats) {
+    return sym_fail(err, SYMCLONE_ERR_CORRUPT,
+                    "'%s': float count=%llu, the geometry (kind %u, orientations %u, kernel %u, "
+                    "%ux%u, padding %u, blocks %u) has %zu",
+                    path, (unsigned long long)nfloats, g[0], g[1], g[2], g[3], g[4], g[5], g[6],
+                    expect_floats);
+  }
+  for (size_t i = 0; i < (size_t)nfloats; i++) {
+    float v = sym_get_f32(buf + PREFIX_SIZE + 4 * i);
+    if (!isfinite(v)) {
+      return sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': parameter %zu is %s", path, i,
+                      isnan(v) ? "NaN" : "infinite");
+    }
+  }
+  return SYMCLONE_OK;
+}
+
 symclone_status symclone_student_load(symclone_student **out, const char *path,
                                       symclone_loader *loader) {
   const sym_err *err = sym_loader_err(loader);
@@ -120,86 +195,10 @@ symclone_status symclone_student_load(symclone_student **out, const char *path,
   }
   symclone_status st = SYMCLONE_OK;
   symclone_student *s = NULL;
-  if (len < 8 || memcmp(buf, MAGIC, 8) != 0) {
-    st = len < 8 && memcmp(buf, MAGIC, len) == 0
-             ? sym_fail(err, SYMCLONE_ERR_TRUNCATED, "'%s': truncated magic", path)
-             : sym_fail(err, SYMCLONE_ERR_FORMAT, "'%s' is not a student file", path);
-    goto done;
-  }
-  if (len < 12) {
-    st = sym_fail(err, SYMCLONE_ERR_TRUNCATED, "'%s': truncated header", path);
-    goto done;
-  }
-  uint32_t version = sym_get_u32(buf + 8);
-  if (version != FORMAT_VERSION) {
-    st = sym_fail(err, SYMCLONE_ERR_VERSION,
-                  "'%s': format version %u, this library reads version %u", path, version,
-                  FORMAT_VERSION);
-    goto done;
-  }
-  if (len < PREFIX_SIZE + 4) {
-    st = sym_fail(err, SYMCLONE_ERR_TRUNCATED, "'%s': truncated header (%zu bytes)", path, len);
-    goto done;
-  }
-  uint64_t nfloats = sym_get_u64(buf + 48);
-  uint32_t hsize = sym_get_u32(buf + 12);
-  if (hsize != HEADER_SIZE) {
-    st = sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': header size %u, not %u", path, hsize,
-                  HEADER_SIZE);
-    goto done;
-  }
-  if (nfloats > (MAX_FILE - PREFIX_SIZE - 4) / 4) {
-    st = sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': %llu floats is out of range", path,
-                  (unsigned long long)nfloats);
-    goto done;
-  }
-  size_t expect = PREFIX_SIZE + 4 * (size_t)nfloats + 4;
-  if (len < expect) {
-    st = sym_fail(err, SYMCLONE_ERR_TRUNCATED, "'%s': %zu bytes, the header announces %zu", path,
-                  len, expect);
-    goto done;
-  }
-  if (len > expect) {
-    st = sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': %zu trailing bytes", path, len - expect);
-    goto done;
-  }
-  uint32_t crc = sym_get_u32(buf + len - 4);
-  if (crc != sym_crc32(0, buf, len - 4)) {
-    st = sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': checksum mismatch", path);
-    goto done;
-  }
-  uint32_t reserved = sym_get_u32(buf + 44);
-  if (reserved != 0) {
-    st = sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': reserved field (offset 44) is %u, not 0",
-                  path, reserved);
-    goto done;
-  }
   uint32_t g[7];
-  for (int i = 0; i < 7; i++) g[i] = sym_get_u32(buf + 16 + 4 * i);
-  st = check_geometry(err, path, g);
+  uint64_t nfloats = 0;
+  st = check_contents(err, path, buf, len, g, &nfloats);
   if (st) goto done;
-  size_t expect_floats;
-  if (sym_student_layout_count(g, &expect_floats)) {
-    st = sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': the geometry's parameter count overflows",
-                  path);
-    goto done;
-  }
-  if (expect_floats != nfloats) {
-    st = sym_fail(err, SYMCLONE_ERR_CORRUPT,
-                  "'%s': float count=%llu, the geometry (kind %u, orientations %u, kernel %u, "
-                  "%ux%u, padding %u, blocks %u) has %zu",
-                  path, (unsigned long long)nfloats, g[0], g[1], g[2], g[3], g[4], g[5], g[6],
-                  expect_floats);
-    goto done;
-  }
-  for (size_t i = 0; i < (size_t)nfloats; i++) {
-    float v = sym_get_f32(buf + PREFIX_SIZE + 4 * i);
-    if (!isfinite(v)) {
-      st = sym_fail(err, SYMCLONE_ERR_CORRUPT, "'%s': parameter %zu is %s", path, i,
-                    isnan(v) ? "NaN" : "infinite");
-      goto done;
-    }
-  }
   st = symclone_student_create(&s, (symclone_student_kind)g[0], (int)g[1], (int)g[2], (int)g[3],
                                (int)g[4], (symclone_padding)g[5], (int)g[6], 0);
   if (st) {
