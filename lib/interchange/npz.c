@@ -66,6 +66,11 @@ static void put_u16(unsigned char *p, unsigned v) {
   p[1] = (unsigned char)((v >> 8) & 0xff);
 }
 
+/* The archive in one buffer: every entry's local header and .npy data,
+ * then the central directory and its end record.  One function of about
+ * 100 lines: the entries' offsets, sizes and CRCs are gathered on the first
+ * walk and written into the directory on the second, which a split would
+ * have to pass around. */
 symclone_status sym_ix_write_npz(const symclone_student *s, unsigned char **out,
                                  size_t *out_len) {
   char meta[SYM_IX_META][SYM_IX_VALUE_LEN];
@@ -297,6 +302,10 @@ static uint64_t elements(const sym_ix_tensor *t) {
   return count;
 }
 
+/* The archive's end record, then each central-directory entry against its
+ * local header and its .npy contents, every offset and size checked
+ * before it is used.  One function of about 90 lines: the checks follow
+ * the archive's order and share its bounds. */
 symclone_status sym_ix_read_npz(const unsigned char *buf, size_t len, sym_ix_file *file,
                                 sym_ix_fail *f) {
   if (len < END_SIZE)
