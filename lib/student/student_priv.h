@@ -93,4 +93,14 @@ int sym_student_kind_is_valid(symclone_student_kind kind);
 int sym_student_is_dihedral(symclone_student_kind kind);
 int sym_student_has_group_input(symclone_student_kind kind);
 
+/* The parts of a student's flat parameter array (student.h's layout). */
+static inline float *sym_st_blocks(const symclone_student *s) { return s->params; }
+static inline float *sym_st_coeffs(const symclone_student *s) {
+  return s->params + s->off_coeffs;
+}
+static inline float *sym_st_trans(const symclone_student *s) { return s->params + s->off_trans; }
+static inline size_t sym_st_trans_size(const symclone_student *s) {
+  return (size_t)s->pc * (size_t)s->p;
+}
+
 #endif
