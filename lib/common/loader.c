@@ -2,6 +2,7 @@
  * last failing load. */
 #include <stdint.h>
 
+#include "fileio.h"
 #include "loader_priv.h"
 
 symclone_status symclone_loader_create(symclone_loader **out) {
@@ -42,4 +43,22 @@ size_t sym_loader_budget(const symclone_loader *loader) {
 
 const sym_err *sym_loader_err(const symclone_loader *loader) {
   return loader ? &loader->err : NULL;
+}
+
+symclone_status sym_loader_read_whole(const symclone_loader *loader, const char *path,
+                                      size_t max_len, const char *doing, unsigned char **buf,
+                                      size_t *len) {
+  const sym_err *err = sym_loader_err(loader);
+  size_t budget = sym_loader_budget(loader), limit = budget / 2;
+  if (limit > max_len) limit = max_len;
+  int e = sym_read_file(path, limit, buf, len);
+  if (!e) return SYMCLONE_OK;
+  char eb[160];
+  if (e == SYM_FILE_TOO_BIG)
+    return sym_fail(err, SYMCLONE_ERR_BUDGET,
+                    "'%s': %s it needs about twice its length, more than the loader's budget of "
+                    "%zu bytes",
+                    path, doing, budget);
+  return sym_fail(err, sym_file_status(e), "cannot read '%s': %s", path,
+                  sym_file_strerror(e, eb, sizeof eb));
 }

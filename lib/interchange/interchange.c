@@ -439,23 +439,10 @@ symclone_status symclone_student_import(symclone_student **out, const char *path
   const sym_err *err = sym_loader_err(loader);
   if (!out) return sym_fail(err, SYMCLONE_ERR_NULL, "out is NULL");
   if (!path) return sym_fail(err, SYMCLONE_ERR_NULL, "path is NULL");
-  /* The file is read whole, then the student is made from it: about twice
-   * the file's length, both within the budget before either is allocated. */
-  size_t budget = sym_loader_budget(loader), limit = budget / 2;
-  if (limit > MAX_FILE) limit = MAX_FILE;
   unsigned char *buf;
   size_t len;
-  int e = sym_read_file(path, limit, &buf, &len);
-  if (e) {
-    char eb[160];
-    if (e == SYM_FILE_TOO_BIG)
-      return sym_fail(err, SYMCLONE_ERR_BUDGET,
-                      "'%s': importing it needs about twice its length, more than the loader's "
-                      "budget of %zu bytes",
-                      path, budget);
-    return sym_fail(err, sym_file_status(e), "cannot read '%s': %s", path,
-                    sym_file_strerror(e, eb, sizeof eb));
-  }
+  symclone_status rst = sym_loader_read_whole(loader, path, MAX_FILE, "importing", &buf, &len);
+  if (rst) return rst;
   sym_ix_file file;
   memset(&file, 0, sizeof file);
   sym_ix_fail f = {SYMCLONE_OK, ""};

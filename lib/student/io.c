@@ -175,25 +175,10 @@ symclone_status symclone_student_load(symclone_student **out, const char *path,
   const sym_err *err = sym_loader_err(loader);
   if (!out) return sym_fail(err, SYMCLONE_ERR_NULL, "out is NULL");
   if (!path) return sym_fail(err, SYMCLONE_ERR_NULL, "path is NULL");
-  /* The file is read whole, then the student is made: about twice the
-   * file's length, both checked against the budget before either is
-   * allocated. */
-  size_t budget = sym_loader_budget(loader), limit = budget / 2;
-  if (limit > MAX_FILE) limit = MAX_FILE;
   unsigned char *buf;
   size_t len;
-  int e = sym_read_file(path, limit, &buf, &len);
-  if (e) {
-    char eb[160];
-    if (e == SYM_FILE_TOO_BIG)
-      return sym_fail(err, SYMCLONE_ERR_BUDGET,
-                      "'%s': loading it needs about twice its length, more than the loader's "
-                      "budget of %zu bytes",
-                      path, budget);
-    return sym_fail(err, sym_file_status(e), "cannot read '%s': %s", path,
-                    sym_file_strerror(e, eb, sizeof eb));
-  }
-  symclone_status st = SYMCLONE_OK;
+  symclone_status st = sym_loader_read_whole(loader, path, MAX_FILE, "loading", &buf, &len);
+  if (st) return st;
   symclone_student *s = NULL;
   uint32_t g[7];
   uint64_t nfloats = 0;
