@@ -259,20 +259,6 @@ END_TEST
 
 /* ---- reflections: the dihedral layers, exact for D1, D2 and D4 ---- */
 
-static symclone_layer *make_dn(int kind, int n, int in_c, int out_c, int k, int h, int w, int pad,
-                               int bias) {
-  symclone_layer *l = NULL;
-  symclone_status st;
-  if (kind == SYMCLONE_LAYER_DIHEDRAL_LIFTING)
-    st = symclone_layer_create_dihedral_lifting(&l, n, in_c, out_c, k, h, w,
-                                                (symclone_padding)pad, bias);
-  else
-    st = symclone_layer_create_dihedral_group_conv(&l, n, in_c, out_c, k, h, w,
-                                                   (symclone_padding)pad, bias);
-  ck_assert_msg(st == SYMCLONE_OK, "create kind %d n=%d: %s", kind, n, symclone_strerror(st));
-  return l;
-}
-
 static symclone_group *make_dihedral(int n) {
   symclone_group *g = NULL;
   TU_OK(symclone_group_create_dihedral(&g, n));
@@ -304,9 +290,9 @@ START_TEST(dihedral_layers_d4_are_equivariant_under_every_element) {
   int pad = _i % 3, side = _i < 3 ? 9 : 8;
   symclone_group *g = make_dihedral(4);
   for (int k = 1; k <= 5; k += 2) {
-    symclone_layer *li = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 2, 3, k, side, side, pad, 1);
+    symclone_layer *li = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 2, 3, k, side, side, pad, 1);
     symclone_layer *gc =
-        make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 2, 2, k, side, side, pad, 1);
+        tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 2, 2, k, side, side, pad, 1);
     float *p1 = tu_normal_floats(symclone_layer_param_count(li), 600 + (uint64_t)k);
     float *p2 = tu_normal_floats(symclone_layer_param_count(gc), 610 + (uint64_t)k);
     double e1 = diag_error(g, li, p1, 2, 620 + (uint64_t)k);
@@ -328,8 +314,8 @@ START_TEST(dihedral_layers_d1_d2_are_equivariant_on_non_square_grids) {
   for (int n = 1; n <= 2; n++)
     for (int pad = 0; pad < 3; pad++) {
       symclone_group *g = make_dihedral(n);
-      symclone_layer *li = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, n, 2, 2, 3, 7, 6, pad, 1);
-      symclone_layer *gc = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, n, 2, 2, 3, 7, 6, pad, 1);
+      symclone_layer *li = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_LIFTING, n, 2, 2, 3, 7, 6, pad, 1);
+      symclone_layer *gc = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, n, 2, 2, 3, 7, 6, pad, 1);
       float *p1 = tu_normal_floats(symclone_layer_param_count(li), 640 + (uint64_t)n);
       float *p2 = tu_normal_floats(symclone_layer_param_count(gc), 650 + (uint64_t)n);
       double e1 = diag_error(g, li, p1, 3, 660), e2 = diag_error(g, gc, p2, 3, 661);
@@ -351,8 +337,8 @@ START_TEST(dihedral_unrolled_matrices_are_fixed_by_the_d4_reynolds_projection) {
   symclone_group *g = make_dihedral(4);
   for (int pad = 0; pad < 3; pad++) {
     symclone_layer *ls[3];
-    ls[0] = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 1, 2, 3, 6, 6, pad, 0);
-    ls[1] = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 1, 1, 3, 5, 5, pad, 0);
+    ls[0] = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 1, 2, 3, 6, 6, pad, 0);
+    ls[1] = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 1, 1, 3, 5, 5, pad, 0);
     ls[2] = tu_make_conv(SYMCLONE_LAYER_LIFTING, 8, 1, 2, 3, 6, 6, pad, 0);
     for (int j = 0; j < 3; j++) {
       int si[4], so[4];
@@ -397,7 +383,7 @@ START_TEST(dihedral_measure_discriminates_the_orientation_order) {
 
   /* own loop: reorder the mirrored half s = 4 + r -> 4 + (-r mod 4) */
   g = make_dihedral(4);
-  symclone_layer *li = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 1, 1, 3, 7, 7,
+  symclone_layer *li = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 1, 1, 3, 7, 7,
                                SYMCLONE_PADDING_CIRCULAR, 0);
   p = tu_normal_floats(symclone_layer_param_count(li), 672);
   size_t in_sz = symclone_layer_input_size(li), out_sz = symclone_layer_output_size(li), hw = 49;
@@ -441,9 +427,9 @@ END_TEST
 START_TEST(dihedral_layers_commute_with_torus_shifts_under_circular_padding) {
   int h = 6, w = 5;
   symclone_group *g = make_t2(h, w);
-  symclone_layer *li = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 2, 2, 2, 3, h, w,
+  symclone_layer *li = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 2, 2, 2, 3, h, w,
                                SYMCLONE_PADDING_CIRCULAR, 1);
-  symclone_layer *gc = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 2, 2, 2, 3, h, w,
+  symclone_layer *gc = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 2, 2, 2, 3, h, w,
                                SYMCLONE_PADDING_CIRCULAR, 1);
   float *p1 = tu_normal_floats(symclone_layer_param_count(li), 680);
   float *p2 = tu_normal_floats(symclone_layer_param_count(gc), 681);
@@ -463,8 +449,8 @@ START_TEST(dihedral_d8_layers_are_exactly_equivariant_under_quarter_turns_and_th
    * itself: those are equivariant to float rounding */
   symclone_group *g = make_dihedral(8);
   for (int pad = 0; pad < 3; pad++) {
-    symclone_layer *li = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 8, 2, 2, 3, 7, 7, pad, 1);
-    symclone_layer *gc = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 8, 1, 2, 3, 7, 7, pad, 1);
+    symclone_layer *li = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 8, 2, 2, 3, 7, 7, pad, 1);
+    symclone_layer *gc = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 8, 1, 2, 3, 7, 7, pad, 1);
     float *p1 = tu_normal_floats(symclone_layer_param_count(li), 690);
     float *p2 = tu_normal_floats(symclone_layer_param_count(gc), 691);
     int sl[4], si[4], so[4];
@@ -735,9 +721,9 @@ START_TEST(p4m_gcnn_lifting_gconv_pool_gap_is_d4_invariant) {
   int side = 10;
   symclone_layer *ls[6];
   ls[0] =
-      make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 1, 3, 3, side, side, SYMCLONE_PADDING_ZERO, 1);
+      tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 1, 3, 3, side, side, SYMCLONE_PADDING_ZERO, 1);
   TU_OK(symclone_layer_create_relu(&ls[1], 3, 8, side, side));
-  ls[2] = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 3, 2, 3, side, side,
+  ls[2] = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 3, 2, 3, side, side,
                   SYMCLONE_PADDING_VALID, 1);
   TU_OK(symclone_layer_create_maxpool2(&ls[3], 2, 8, side - 2, side - 2));
   TU_OK(symclone_layer_create_orient_pool(&ls[4], 2, 8, (side - 2) / 2, (side - 2) / 2,

@@ -119,20 +119,6 @@ START_TEST(convolution_backward_matches_finite_differences) {
 }
 END_TEST
 
-static symclone_layer *make_dn(int kind, int n, int in_c, int out_c, int k, int h, int w, int pad,
-                               int bias) {
-  symclone_layer *l = NULL;
-  symclone_status st;
-  if (kind == SYMCLONE_LAYER_DIHEDRAL_LIFTING)
-    st = symclone_layer_create_dihedral_lifting(&l, n, in_c, out_c, k, h, w,
-                                                (symclone_padding)pad, bias);
-  else
-    st = symclone_layer_create_dihedral_group_conv(&l, n, in_c, out_c, k, h, w,
-                                                   (symclone_padding)pad, bias);
-  ck_assert_msg(st == SYMCLONE_OK, "create kind %d n=%d: %s", kind, n, symclone_strerror(st));
-  return l;
-}
-
 /* kind, rotations n of Dn, kernel, side (D1 and D2 on non-square fields) */
 static const int dihedral_cfg[][4] = {
     {SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 3, 6},    {SYMCLONE_LAYER_DIHEDRAL_LIFTING, 1, 3, 5},
@@ -146,7 +132,7 @@ START_TEST(dihedral_backward_matches_finite_differences) {
   const int *c = dihedral_cfg[_i / 6];
   int pad = _i % 3, bias = (_i / 3) % 2;
   int h = c[3], w = c[1] <= 2 ? c[3] + 1 : c[3];
-  symclone_layer *l = make_dn(c[0], c[1], 2, 2, c[2], h, w, pad, bias);
+  symclone_layer *l = tu_make_conv(c[0], c[1], 2, 2, c[2], h, w, pad, bias);
   char label[96];
   snprintf(label, sizeof label, "%s D%d k=%d %s bias=%d",
            c[0] == SYMCLONE_LAYER_DIHEDRAL_LIFTING ? "lifting" : "group conv", c[1], c[2],
@@ -157,7 +143,7 @@ START_TEST(dihedral_backward_matches_finite_differences) {
 END_TEST
 
 START_TEST(dihedral_backward_matches_finite_differences_across_sample_chunks) {
-  symclone_layer *l = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 3, 2, 5, 20, 20,
+  symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 3, 2, 5, 20, 20,
                               SYMCLONE_PADDING_ZERO, 1);
   check_layer("group conv D4 on 20x20", l, 3, NULL, 790);
   symclone_layer_free(l);
@@ -300,10 +286,10 @@ START_TEST(backward_adds_into_dparams_and_overwrites_dx) {
   l = tu_make_conv(SYMCLONE_LAYER_GROUP_CONV, 8, 2, 2, 3, 5, 5, SYMCLONE_PADDING_VALID, 1);
   check_accumulation(l, 52);
   symclone_layer_free(l);
-  l = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 2, 2, 3, 5, 5, SYMCLONE_PADDING_ZERO, 1);
+  l = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 2, 2, 3, 5, 5, SYMCLONE_PADDING_ZERO, 1);
   check_accumulation(l, 54);
   symclone_layer_free(l);
-  l = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 3, 2, 2, 3, 5, 5, SYMCLONE_PADDING_CIRCULAR, 1);
+  l = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 3, 2, 2, 3, 5, 5, SYMCLONE_PADDING_CIRCULAR, 1);
   check_accumulation(l, 55);
   symclone_layer_free(l);
   TU_OK(symclone_layer_create_dense(&l, 7, 4, 1));

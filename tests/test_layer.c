@@ -96,23 +96,6 @@ static double conv_forward_error(int kind, int n, int in_c, int out_c, int k, in
 
 /* ---- dihedral layers ---- */
 
-/* A dihedral lifting or group convolution with n rotations (Dn, 2n
- * orientations); the test fails if it cannot be created. */
-static symclone_layer *make_dn(int kind, int n, int in_c, int out_c, int k, int h, int w, int pad,
-                               int bias) {
-  symclone_layer *l = NULL;
-  symclone_status st;
-  if (kind == SYMCLONE_LAYER_DIHEDRAL_LIFTING)
-    st = symclone_layer_create_dihedral_lifting(&l, n, in_c, out_c, k, h, w,
-                                                (symclone_padding)pad, bias);
-  else
-    st = symclone_layer_create_dihedral_group_conv(&l, n, in_c, out_c, k, h, w,
-                                                   (symclone_padding)pad, bias);
-  ck_assert_msg(st == SYMCLONE_OK, "create kind %d n=%d: %s", kind, n, symclone_strerror(st));
-  ck_assert_ptr_nonnull(l);
-  return l;
-}
-
 static symclone_group *make_dihedral(int n) {
   symclone_group *g = NULL;
   TU_OK(symclone_group_create_dihedral(&g, n));
@@ -186,7 +169,7 @@ static void ref_dihedral_group_conv(const float *x, int in_c, int h, int w, cons
 
 static double dihedral_forward_error(int kind, int n, int in_c, int out_c, int k, int h, int w,
                                      int pad, int bias, int batch, uint64_t seed) {
-  symclone_layer *l = make_dn(kind, n, in_c, out_c, k, h, w, pad, bias);
+  symclone_layer *l = tu_make_conv(kind, n, in_c, out_c, k, h, w, pad, bias);
   size_t in_sz = symclone_layer_input_size(l), out_sz = symclone_layer_output_size(l);
   size_t np = symclone_layer_param_count(l), nw = symclone_layer_weight_count(l);
   float *p = tu_normal_floats(np, seed);
@@ -409,7 +392,7 @@ START_TEST(dihedral_lifting_rotated_orientations_equal_the_cn_lifting) {
   for (int j = 0; j < 4; j++)
     for (int pad = 0; pad < 3; pad++) {
       int n = ns[j], side = 7, in_c = 2, out_c = 2, k = 3;
-      symclone_layer *d = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, n, in_c, out_c, k, side, side,
+      symclone_layer *d = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_LIFTING, n, in_c, out_c, k, side, side,
                                   pad, 1);
       symclone_layer *c =
           tu_make_conv(SYMCLONE_LAYER_LIFTING, n, in_c, out_c, k, side, side, pad, 1);
@@ -466,7 +449,7 @@ START_TEST(dihedral_filter_transform_adjoint_is_the_transpose) {
     for (int k = 1; k <= 5; k += 2) {
       int n = ns[j], G = 2 * n;
       size_t kk = (size_t)k * k;
-      symclone_layer *l = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, n, 1, 1, k, k, k,
+      symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_LIFTING, n, 1, 1, k, k, k,
                                   SYMCLONE_PADDING_VALID, 0);
       ck_assert_uint_eq(symclone_layer_output_size(l), (size_t)G);
       symclone_group *dn = make_dihedral(n);
@@ -685,7 +668,7 @@ START_TEST(dihedral_unrolled_matrix_times_x_equals_forward_without_bias) {
   static const int kinds[2] = {SYMCLONE_LAYER_DIHEDRAL_LIFTING, SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV};
   static const int ns[3] = {1, 3, 4};
   int kind = kinds[_i / 9], n = ns[(_i / 3) % 3], pad = _i % 3;
-  symclone_layer *l = make_dn(kind, n, 2, 2, 3, 5, 5, pad, 1);
+  symclone_layer *l = tu_make_conv(kind, n, 2, 2, 3, 5, 5, pad, 1);
   ck_assert_int_eq(symclone_layer_is_linear(l), 1);
   float *p = tu_normal_floats(symclone_layer_param_count(l), 140 + _i);
   float *b = conv_row_bias(l, p);
@@ -819,7 +802,7 @@ START_TEST(dihedral_shapes_and_parameter_counts) {
     for (int bias = 0; bias < 2; bias++) {
       int oh = pad == SYMCLONE_PADDING_VALID ? 7 : 9, ow = pad == SYMCLONE_PADDING_VALID ? 5 : 7;
       /* D1 on a non-square field: 2 orientations */
-      symclone_layer *l = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 1, 3, 4, 3, 9, 7, pad, bias);
+      symclone_layer *l = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 1, 3, 4, 3, 9, 7, pad, bias);
       ck_assert_int_eq(symclone_layer_kind_of(l), SYMCLONE_LAYER_DIHEDRAL_LIFTING);
       expect_shapes(l, 3, 1, 9, 7, 4, 2, oh, ow);
       ck_assert_uint_eq(symclone_layer_weight_count(l), 4 * 3 * 3 * 3);
@@ -827,7 +810,7 @@ START_TEST(dihedral_shapes_and_parameter_counts) {
       ck_assert_int_eq(symclone_layer_orientations(l), 2);
       symclone_layer_free(l);
 
-      l = make_dn(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 3, 4, 3, 9, 9, pad, bias);
+      l = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_LIFTING, 4, 3, 4, 3, 9, 9, pad, bias);
       expect_shapes(l, 3, 1, 9, 9, 4, 8, oh, oh);
       ck_assert_uint_eq(symclone_layer_weight_count(l), 4 * 3 * 3 * 3);
       ck_assert_int_eq(symclone_layer_kernel(l), 3);
@@ -837,7 +820,7 @@ START_TEST(dihedral_shapes_and_parameter_counts) {
       ck_assert_uint_gt(symclone_layer_workspace_size(l, 1), 0);
       symclone_layer_free(l);
 
-      l = make_dn(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 3, 2, 3, 9, 9, pad, bias);
+      l = tu_make_conv(SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV, 4, 3, 2, 3, 9, 9, pad, bias);
       ck_assert_int_eq(symclone_layer_kind_of(l), SYMCLONE_LAYER_DIHEDRAL_GROUP_CONV);
       expect_shapes(l, 3, 8, 9, 9, 2, 8, oh, oh);
       ck_assert_uint_eq(symclone_layer_weight_count(l), 2 * 3 * 8 * 3 * 3);

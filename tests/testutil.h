@@ -251,7 +251,8 @@ static inline double tu_rel_err_disc(const float *a, const float *ref, size_t pl
 
 /* ---- running a suite ---- */
 
-/* A conv-family layer (conv2d, lifting or group conv by layer kind); the
+/* A conv-family layer (conv2d, lifting, group conv, dihedral lifting or
+ * dihedral group conv by layer kind; n is Cn's or Dn's n); the
  * test fails if it cannot be created. */
 static inline symclone_layer *tu_make_conv(int kind, int n, int in_c, int out_c, int k, int h,
                                            int w, int pad, int bias) {
@@ -261,9 +262,15 @@ static inline symclone_layer *tu_make_conv(int kind, int n, int in_c, int out_c,
     st = symclone_layer_create_conv2d(&l, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
   else if (kind == SYMCLONE_LAYER_LIFTING)
     st = symclone_layer_create_lifting(&l, n, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
-  else
+  else if (kind == SYMCLONE_LAYER_GROUP_CONV)
     st = symclone_layer_create_group_conv(&l, n, in_c, out_c, k, h, w, (symclone_padding)pad, bias);
-  ck_assert_msg(st == SYMCLONE_OK, "create kind %d: %s", kind, symclone_strerror(st));
+  else if (kind == SYMCLONE_LAYER_DIHEDRAL_LIFTING)
+    st = symclone_layer_create_dihedral_lifting(&l, n, in_c, out_c, k, h, w,
+                                                (symclone_padding)pad, bias);
+  else
+    st = symclone_layer_create_dihedral_group_conv(&l, n, in_c, out_c, k, h, w,
+                                                   (symclone_padding)pad, bias);
+  ck_assert_msg(st == SYMCLONE_OK, "create kind %d n=%d: %s", kind, n, symclone_strerror(st));
   ck_assert_ptr_nonnull(l);
   return l;
 }
