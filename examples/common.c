@@ -515,6 +515,8 @@ int ex_xp_parse(int argc, char **argv, const char *about, ex_xp_opts *o) {
     usage(stderr, about, opts, n);
     return 2;
   }
+  if (!o->train_count && o->quick) o->train_count = 3000;
+  if (!o->epochs) o->epochs = o->quick ? 5 : 6;
   return -1;
 }
 
@@ -535,8 +537,7 @@ static int keep_first(symclone_dataset **ds, size_t n) {
   return 0;
 }
 
-int ex_xp_load(const ex_xp_opts *o, long long train_count, symclone_dataset **train,
-               symclone_dataset **test) {
+int ex_xp_load(const ex_xp_opts *o, symclone_dataset **train, symclone_dataset **test) {
   char im[1024], lb[1024], tim[1024], tlb[1024];
   const char *images = o->images, *labels = o->labels, *ti = o->test_images, *tl = o->test_labels;
   if (!images && o->fashion) {
@@ -581,14 +582,14 @@ int ex_xp_load(const ex_xp_opts *o, long long train_count, symclone_dataset **tr
     symclone_dataset_free(all);
     all = NULL;
   }
-  if (train_count > 0 && (size_t)train_count > symclone_dataset_count(tr)) {
+  if (o->train_count > 0 && (size_t)o->train_count > symclone_dataset_count(tr)) {
     fprintf(stderr,
             "%s: %lld training images are needed (--train, or 3,000 with --quick); "
             "%s gives %zu\n",
-            prog_name, train_count, images, symclone_dataset_count(tr));
+            prog_name, o->train_count, images, symclone_dataset_count(tr));
     goto fail;
   }
-  if (train_count > 0 && keep_first(&tr, (size_t)train_count)) goto fail;
+  if (o->train_count > 0 && keep_first(&tr, (size_t)o->train_count)) goto fail;
   *train = tr;
   *test = te;
   fprintf(stderr, "data: %zu training and %zu test images from %s\n", symclone_dataset_count(tr),
@@ -686,6 +687,17 @@ double ex_xp_accuracy(symclone_net *net, const symclone_dataset *ds) {
     return -1;
   }
   return acc;
+}
+
+ex_rot_geom ex_rot_geom_for(const ex_xp_opts *o, int classes) {
+  ex_rot_geom g = {o->quick ? 14 : 28,
+                   3,
+                   o->quick ? SYMCLONE_PADDING_VALID : SYMCLONE_PADDING_ZERO,
+                   !o->quick,
+                   o->quick ? 6 : 8,
+                   32,
+                   classes};
+  return g;
 }
 
 int ex_rot_clone(const ex_rot_geom *g, long long lift_steps, long long group_steps,

@@ -164,7 +164,8 @@ typedef struct ex_xp_opts {
   int quick, fashion;
   const char *images, *labels;           /* MNIST-format training (or only) files */
   const char *test_images, *test_labels; /* a separate test pair */
-  long long train_count, epochs;         /* 0: the mode's default */
+  long long train_count, epochs;         /* after ex_xp_parse: the mode's default where not
+                                            given (train_count 0: every image) */
   double beta;                           /* break penalty */
   long long seed;
 } ex_xp_opts;
@@ -174,11 +175,10 @@ int ex_xp_parse(int argc, char **argv, const char *about, ex_xp_opts *o);
 /* The training and test sets, 28x28 images.  MNIST digits: the
  * 10,000-digit set with the documented split (2,000 test images, seed 0)
  * unless a test pair is given; Fashion-MNIST: its own training and test
- * files (the first 2,000 test images).  train_count > 0 takes the first
- * train_count training images and needs that many.  Returns 0, or 1 after a
+ * files (the first 2,000 test images).  o->train_count > 0 takes the first
+ * that many training images and needs that many.  Returns 0, or 1 after a
  * message (files missing or unreadable, images not 28x28, too few). */
-int ex_xp_load(const ex_xp_opts *o, long long train_count, symclone_dataset **train,
-               symclone_dataset **test);
+int ex_xp_load(const ex_xp_opts *o, symclone_dataset **train, symclone_dataset **test);
 
 /* Replace *ds by its 2x2 mean pooling; 0, or 1 after a message. */
 int ex_xp_downsample(symclone_dataset **ds);
@@ -223,6 +223,10 @@ typedef struct ex_rot_geom {
   symclone_padding lift_pad;
   int pool_first, channels, hidden, classes;
 } ex_rot_geom;
+
+/* The rotation experiments' geometry for the parsed options (--quick:
+ * 14x14 digits, valid padding, no first pooling, 6 channels). */
+ex_rot_geom ex_rot_geom_for(const ex_xp_opts *o, int classes);
 
 typedef struct ex_rot_students {
   symclone_student *lift, *group_a, *group_b; /* group_a at the first group conv's size */

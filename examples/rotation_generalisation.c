@@ -21,20 +21,12 @@ int main(int argc, char **argv) {
                        "upright and on C4-rotated ones (docs/results.md).",
                        &o);
   if (rc >= 0) return rc;
-  long long ntrain = o.train_count ? o.train_count : o.quick ? 3000 : 0;
-  long long epochs = o.epochs ? o.epochs : o.quick ? 5 : 6;
-  ex_rot_geom g = {o.quick ? 14 : 28,
-                   3,
-                   o.quick ? SYMCLONE_PADDING_VALID : SYMCLONE_PADDING_ZERO,
-                   !o.quick,
-                   o.quick ? 6 : 8,
-                   32,
-                   10};
+  ex_rot_geom g = ex_rot_geom_for(&o, 10);
 
   symclone_dataset *train = NULL, *test = NULL, *rotated = NULL;
   ex_rot_students st = {NULL, NULL, NULL};
   rc = 1;
-  if (ex_xp_load(&o, ntrain, &train, &test)) goto done;
+  if (ex_xp_load(&o, &train, &test)) goto done;
   if (symclone_dataset_rotate90(test, SYMCLONE_DATASET_RANDOM, 1, NULL, &rotated)) {
     fprintf(stderr, "%s: %s\n", ex_prog(), symclone_dataset_last_error(test));
     goto done;
@@ -46,7 +38,7 @@ int main(int argc, char **argv) {
       "experiment=rotation_generalisation data=%s mode=%s hw=%d train=%zu test=%zu "
       "epochs=%lld\n",
       o.fashion ? "fashion" : "mnist", o.quick ? "quick" : "default", g.hw,
-      symclone_dataset_count(train), symclone_dataset_count(test), epochs);
+      symclone_dataset_count(train), symclone_dataset_count(test), o.epochs);
 
   if (ex_rot_clone(&g, 3000, 2000, &st)) goto done;
 
@@ -57,7 +49,7 @@ int main(int argc, char **argv) {
         ex_rot_model(&g, kind, (m == 1 || m == 2) ? &st : NULL,
                      m == 2 ? SYMCLONE_CLONE_BREAK : SYMCLONE_CLONE_RETAIN, o.beta, o.seed + 1);
     if (!net) goto done;
-    double sec = ex_xp_train(net, names[m], train, epochs, 3e-3, o.seed + 2);
+    double sec = ex_xp_train(net, names[m], train, o.epochs, 3e-3, o.seed + 2);
     double up = sec < 0 ? -1 : ex_xp_accuracy(net, test);
     double rot = up < 0 ? -1 : ex_xp_accuracy(net, rotated);
     if (rot >= 0)

@@ -56,14 +56,12 @@ int main(int argc, char **argv) {
                        "label, moved right get label + 10 (docs/results.md).",
                        &o);
   if (rc >= 0) return rc;
-  long long ntrain = o.train_count ? o.train_count : o.quick ? 3000 : 0;
-  long long epochs = o.epochs ? o.epochs : o.quick ? 5 : 6;
   int hw = 24, c = 8;
 
   symclone_dataset *train0 = NULL, *test0 = NULL, *train = NULL, *test = NULL;
   symclone_student *st = NULL;
   rc = 1;
-  if (ex_xp_load(&o, ntrain, &train0, &test0)) goto done;
+  if (ex_xp_load(&o, &train0, &test0)) goto done;
   if (symclone_dataset_make_translation_task(train0, 48, 5, 15, 15, 1, NULL, &train) ||
       symclone_dataset_make_translation_task(test0, 48, 5, 15, 15, 2, NULL, &test)) {
     fprintf(stderr, "%s: %s%s\n", ex_prog(), symclone_dataset_last_error(train0),
@@ -75,7 +73,7 @@ int main(int argc, char **argv) {
       "experiment=translation_breaking data=%s mode=%s canvas=48 hw=%d classes=20 train=%zu "
       "test=%zu epochs=%lld\n",
       o.fashion ? "fashion" : "mnist", o.quick ? "quick" : "default", hw,
-      symclone_dataset_count(train), symclone_dataset_count(test), epochs);
+      symclone_dataset_count(train), symclone_dataset_count(test), o.epochs);
 
   /* one student serves the three layers: all are 3x3 circular on 24x24 */
   st = ex_xp_clone("planar", SYMCLONE_STUDENT_PLANAR, 3, hw, SYMCLONE_PADDING_CIRCULAR,
@@ -88,7 +86,7 @@ int main(int argc, char **argv) {
         model(m == 3 ? "mlp" : "cnn", m < 2 ? st : NULL, hw, c,
               m == 1 ? SYMCLONE_CLONE_BREAK : SYMCLONE_CLONE_RETAIN, o.beta, o.seed + 1);
     if (!net) goto done;
-    double sec = ex_xp_train(net, names[m], train, epochs, 3e-3, o.seed + 2);
+    double sec = ex_xp_train(net, names[m], train, o.epochs, 3e-3, o.seed + 2);
     double acc = sec < 0 ? -1 : ex_xp_accuracy(net, test);
     if (acc >= 0)
       printf("model=%s acc=%.4f params=%zu trainable=%zu seconds=%.1f\n", names[m], acc,
