@@ -32,30 +32,30 @@ bad:
   return tool_usage_error("--group: '%s' is not T2, Cn or Dn (n in [1, 360])", s);
 }
 
+/* One side of --size: digits only; 0 when it is not, else its value
+ * (capped: a long number is out of range anyway). */
+static long side(const char *p, size_t n) {
+  if (n == 0) return 0;
+  long v = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!isdigit((unsigned char)p[i])) return 0;
+    if (v < 100000000) v = v * 10 + (p[i] - '0');
+  }
+  return v ? v : -1;
+}
+
 /* "N" or "HxW", each in [1, 1024]. */
 static int parse_size(const char *s, int *h, int *w) {
   const char *x = strchr(s, 'x');
-  char a[16], b[16];
   size_t la = x ? (size_t)(x - s) : strlen(s);
-  const char *sb = x ? x + 1 : s;
-  size_t lb = strlen(sb);
-  if (la == 0 || lb == 0 || la >= sizeof a || lb >= sizeof b) goto bad;
-  memcpy(a, s, la);
-  a[la] = '\0';
-  memcpy(b, sb, lb);
-  b[lb] = '\0';
-  for (const char *p = a; *p; p++)
-    if (!isdigit((unsigned char)*p)) goto bad;
-  for (const char *p = b; *p; p++)
-    if (!isdigit((unsigned char)*p)) goto bad;
-  long hv = strtol(a, NULL, 10), wv = strtol(b, NULL, 10);
+  long hv = side(s, la), wv = x ? side(x + 1, strlen(x + 1)) : hv;
+  if (hv == 0 || wv == 0)
+    return tool_usage_error("--size: '%s' is not N or HxW (whole numbers)", s);
   if (hv < 1 || hv > 1024 || wv < 1 || wv > 1024)
     return tool_usage_error("--size: %s is outside [1, 1024] (each side)", s);
   *h = (int)hv;
   *w = (int)wv;
   return 0;
-bad:
-  return tool_usage_error("--size: '%s' is not N or HxW (whole numbers)", s);
 }
 
 /* Refuse early an output path that names something other than a regular

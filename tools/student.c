@@ -34,8 +34,8 @@ int tool_load(const char *path, symclone_student **out, file_kind *kind) {
     if (st == SYMCLONE_OK) {
       *kind = tool_export_kind(path);
     } else if (st == SYMCLONE_ERR_FORMAT) {
-      int r = tool_fail("%s: neither a student file nor a safetensors or npz export: %s", path,
-                        symclone_loader_last_error(loader));
+      int r = tool_fail("%s, nor a student file (%s)", symclone_loader_last_error(loader),
+                        symclone_strerror(st));
       symclone_loader_free(loader);
       return r;
     }

@@ -79,10 +79,7 @@ static int command_help(const char *name) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    main_help(stderr);
-    return TOOL_USAGE;
-  }
+  if (argc < 2) return tool_usage_error("missing command");
   const char *a = argv[1];
   if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
     if (argc > 2) return tool_usage_error("unexpected argument '%s' after %s", argv[2], a);
