@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -272,6 +273,7 @@ int cmd_clone(int argc, char **argv) {
   p.total = steps;
   p.line_every = steps >= 10 ? steps / 10 : 1;
   p.next_line = p.line_every;
+  p.next_curve = steps >= 200 ? steps / 200 : 1;
   p.student = s;
   p.curve_toeplitz = (double)symclone_student_output_size(s) *
                          (double)symclone_student_input_size(s) <=
@@ -296,8 +298,16 @@ int cmd_clone(int argc, char **argv) {
       !(st = symclone_trainer_set(tr, SYMCLONE_TRAINER_PROGRESS_EVERY,
                                   (double)progress_every(&p))))
     st = symclone_trainer_set_progress(tr, progress_callback, &p);
-  if (!st) st = symclone_trainer_run(tr);
+  if (!st) {
+    progress_catch_signals();
+    st = symclone_trainer_run(tr);
+  }
   progress_done(&p);
+  if (st == SYMCLONE_ERR_CANCELLED && progress_stop) {
+    rc = tool_fail("interrupted at step %lld; %s not written", symclone_trainer_steps_done(tr),
+                   output);
+    goto done;
+  }
   if (st) {
     rc = tool_fail("training failed: %s (%s)", symclone_trainer_last_error(tr),
                    symclone_strerror(st));
@@ -341,5 +351,11 @@ done:
   if (curve.f) curve_close(&curve, curve_path, 0);
   symclone_trainer_free(tr);
   symclone_student_free(s);
+  if (progress_stop) {
+    /* end as the signal ends a program, for the shell to see */
+    int sig = progress_stop;
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
   return rc;
 }

@@ -1,6 +1,7 @@
 /* The trainer's progress: a bar on a terminal, name=value lines otherwise,
  * and the training curve; see tool.h. */
 #include <math.h>
+#include <string.h>
 #include <time.h>
 
 #include "tool.h"
@@ -14,10 +15,32 @@ double tool_now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+volatile sig_atomic_t progress_stop = 0;
+
+static void on_signal(int sig) { progress_stop = sig; }
+
+/* A signal the shell ignores (a background job's SIGINT) stays ignored. */
+static void catch_signal(int sig) {
+  struct sigaction sa, old;
+  if (sigaction(sig, NULL, &old) != 0 || old.sa_handler == SIG_IGN) return;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(sig, &sa, NULL);
+}
+
+void progress_catch_signals(void) {
+  catch_signal(SIGINT);
+  catch_signal(SIGTERM);
+  catch_signal(SIGHUP);
+  catch_signal(SIGPIPE);
+}
+
 long long progress_every(const tool_progress *p) {
-  long long every = p->total;
-  if (p->mode == 1 && p->total / 100 < every) every = p->total / 100;
-  if (p->mode == 2 && p->line_every < every) every = p->line_every;
+  /* often enough for a signal to be seen soon; the bar, the lines and the
+   * curve each take the calls they need */
+  long long every = p->total / 100;
+  if (every > 10) every = 10;
   if (p->curve && p->total / CURVE_POINTS < every) every = p->total / CURVE_POINTS;
   return every < 1 ? 1 : every;
 }
@@ -50,7 +73,10 @@ static void draw_bar(const tool_progress *p, long long step, double rel, double 
 
 int progress_callback(void *user, long long step, double loss, double rel_loss, double seconds) {
   tool_progress *p = user;
-  if (p->curve && step > p->last_step) {
+  if (p->curve && (step >= p->next_curve || step >= p->total) && step > p->last_curve) {
+    long long every = p->total / CURVE_POINTS < 1 ? 1 : p->total / CURVE_POINTS;
+    while (p->next_curve <= step) p->next_curve += every;
+    p->last_curve = step;
     double dist = NAN;
     if (p->curve_toeplitz &&
         symclone_student_toeplitz_distance(p->student, 1, 1, &dist, NULL) != SYMCLONE_OK)
@@ -61,7 +87,6 @@ int progress_callback(void *user, long long step, double loss, double rel_loss, 
       fprintf(p->curve, "%lld,%.6f,%.9e,\n", step, seconds, rel_loss);
     if (ferror(p->curve)) p->curve_error = 1;
   }
-  p->last_step = step;
   if (p->mode == 1) {
     double now = tool_now();
     if (now - p->last_draw >= 0.1 || step >= p->total) {
@@ -73,7 +98,7 @@ int progress_callback(void *user, long long step, double loss, double rel_loss, 
             seconds);
     while (p->next_line <= step) p->next_line += p->line_every;
   }
-  return 0;
+  return progress_stop != 0;
 }
 
 void progress_done(tool_progress *p) {

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include <symclone/symclone.h>
@@ -156,12 +157,21 @@ typedef struct tool_progress {
   FILE *curve;                     /* the CSV curve, or NULL */
   int curve_toeplitz;              /* the curve has the Toeplitz distance */
   const symclone_student *student; /* for the Toeplitz distance */
-  long long last_step;
+  long long next_curve;            /* the next curve row at or after this update */
+  long long last_curve;            /* the update of the last curve row */
   int curve_error;
 } tool_progress;
 
+/* The signal (SIGINT, SIGTERM, SIGHUP, SIGPIPE) that asked the training to
+ * stop, or 0: the callback then returns non-zero and the trainer stops
+ * with SYMCLONE_ERR_CANCELLED; the command cleans up and ends by that
+ * signal. */
+extern volatile sig_atomic_t progress_stop;
+/* Catch those signals (unless ignored) into progress_stop. */
+void progress_catch_signals(void);
+
 /* The updates between two calls of the trainer's callback that the
- * progress needs. */
+ * progress needs (at most 1 % of the total, so that a signal is seen). */
 long long progress_every(const tool_progress *p);
 int progress_callback(void *user, long long step, double loss, double rel_loss, double seconds);
 /* Ends the bar's line. */

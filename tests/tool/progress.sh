@@ -1,8 +1,8 @@
 #!/bin/sh
 # Progress of symclone clone: name=value lines when stderr is not a
 # terminal, nothing with --quiet, a bar on a terminal (through script(1)
-# when it is there), the --curve CSV, and scripts/plot-curve's PNG (when
-# /usr/bin/python3 has matplotlib).
+# when it is there), the --curve CSV, a training stopped by a signal, and
+# scripts/plot-curve's PNG (when /usr/bin/python3 has matplotlib).
 #
 # usage: progress.sh SYMCLONE PLOT_CURVE
 set -eu
@@ -32,10 +32,32 @@ if grep -F '%' err >/dev/null; then fail "a bar on a pipe"; fi
 # the curve
 [ "$(head -n 1 a.csv)" = "step,seconds,rel_loss,toeplitz_rel_dist" ] || fail "curve header"
 rows=$(($(wc -l <a.csv) - 1))
-[ "$rows" -ge 100 ] && [ "$rows" -le 200 ] || fail "$rows curve rows, not 100 to 200"
+[ "$rows" -eq 200 ] || fail "$rows curve rows, not 200 (one a step)"
 tail -n 1 a.csv | grep '^200,[.0-9]*,[-+.e0-9]*,[-+.e0-9]*$' >/dev/null ||
   fail "last curve row: $(tail -n 1 a.csv)"
 ls -a | grep symclone-tmp >/dev/null && fail "a temporary file was left behind"
+
+# a signal stops the training: nothing written, no temporary file left, and
+# the tool ends by that signal
+"$tool" clone --size 12 --steps 100000000 --threads 1 -o stopped.scs --curve stopped.csv \
+  >out 2>err &
+pid=$!
+# the curve's temporary file is made just before the training starts
+for _ in $(seq 50); do
+  ls -a | grep 'stopped.csv.symclone-tmp' >/dev/null && break
+  sleep 0.2
+done
+sleep 1
+kill -TERM "$pid"
+set +e
+wait "$pid"
+status=$?
+set -e
+[ "$status" -eq 143 ] || fail "clone after SIGTERM: status $status, not 143 (128 + SIGTERM)"
+grep 'interrupted at step [0-9]*; stopped.scs not written' err >/dev/null ||
+  fail "clone after SIGTERM: $(tail -n 1 err)"
+[ ! -e stopped.scs ] && [ ! -e stopped.csv ] || fail "clone after SIGTERM wrote a file"
+if ls -a | grep symclone-tmp >/dev/null; then fail "a temporary file was left after SIGTERM"; fi
 
 # a bar with percentage, rate and time left on a terminal
 if command -v script >/dev/null 2>&1; then
