@@ -63,10 +63,23 @@ static int parse_size(const char *s, int *h, int *w) {
  * file (the library refuses it too, but only after the training). */
 static int check_output(const char *what, const char *path) {
   struct stat sb;
-  if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
-    return tool_fail("%s %s: not a regular file (a directory, a FIFO or a device); not "
-                     "replacing it (%s)",
-                     what, path, symclone_strerror(SYMCLONE_ERR_PATH));
+  if (stat(path, &sb) == 0) {
+    if (!S_ISREG(sb.st_mode))
+      return tool_fail("%s %s: not a regular file (a directory, a FIFO or a device); not "
+                       "replacing it (%s)",
+                       what, path, symclone_strerror(SYMCLONE_ERR_PATH));
+    /* the library's writer refuses a file without any write bit, even for root */
+    if (access(path, W_OK) != 0 || !(sb.st_mode & 0222))
+      return tool_fail("%s %s: the file may not be written (%s)", what, path,
+                       strerror(EACCES));
+    return 0;
+  }
+  char dir[4096];
+  if ((size_t)snprintf(dir, sizeof dir, "%s", path) >= sizeof dir)
+    return tool_fail("%s %s: the path is too long", what, path);
+  const char *d = dirname(dir);
+  if (access(d, W_OK | X_OK) != 0)
+    return tool_fail("%s %s: cannot create a file in %s: %s", what, path, d, strerror(errno));
   return 0;
 }
 

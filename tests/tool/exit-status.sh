@@ -135,6 +135,11 @@ expect 1 "not a regular file" import good.npz -o dir.scs
 mkfifo p-matrix.pgm
 expect 1 "not a regular file" picture good.scs --format pgm -o p
 expect 1 "needs about" clone --size 1024 -o big.scs
+cp good.scs readonly.scs
+chmod 0444 readonly.scs
+expect 1 "may not be written" clone --size 7 --steps 5 -q -o readonly.scs
+expect 1 "No such file or directory" clone --size 7 --steps 5 -q -o missing/x.scs
+cmp good.scs readonly.scs >/dev/null || { echo "FAIL: readonly.scs was replaced" >&2; failures=$((failures + 1)); }
 expect 1 "is above --max-toeplitz" check good.scs --max-toeplitz 0
 expect 1 "mnist10k-images-idx3-ubyte.gz" picture good.scs --mnist dir.scs
 [ -d dir.scs ] && [ -p fifo.scs ] && [ -p p-matrix.pgm ] || { echo "FAIL: a directory or a FIFO was replaced" >&2; failures=$((failures + 1)); }
