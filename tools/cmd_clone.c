@@ -357,7 +357,8 @@ int cmd_clone(int argc, char **argv) {
   out_num("train_rel_loss", symclone_trainer_rel_loss(tr));
   out_num("rel_loss", rel);
   out_num("toeplitz_rel_dist", dist);
-  if (out_shape[1] > 1) out_nums("toeplitz_rel_dist_per_orientation", "toeplitz_rel_dist", per, out_shape[1]);
+  if (out_shape[1] > 1)
+    out_nums("toeplitz_rel_dist_per_orientation", "toeplitz_rel_dist", per, out_shape[1]);
   if (curve_path) out_str("curve", curve_path);
   rc = out_end() ? tool_fail("writing to stdout failed") : TOOL_OK;
 done:

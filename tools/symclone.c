@@ -34,7 +34,8 @@ const tool_cmd tool_cmds[] = {
      "NumPy npz format, with PyTorch's tensor layouts and metadata that say\n"
      "what it holds (docs/file-format.md).",
      cmd_export},
-    {"import", "[options] OUT -o FILE", "OUT", 1, "read a safetensors or npz export back into a student file",
+    {"import", "[options] OUT -o FILE", "OUT", 1,
+     "read a safetensors or npz export into a student file",
      "Import a safetensors or npz export (told by its content) and save it as a\n"
      "student file.  A round trip gives the same parameters bit for bit.",
      cmd_import},

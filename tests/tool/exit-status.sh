@@ -10,6 +10,11 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 failures=0
 
+bad() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
 # expect STATUS PATTERN ARGS...: the status, and PATTERN in the message
 expect() {
   want=$1
@@ -20,23 +25,22 @@ expect() {
   got=$?
   set -e
   lines=$(wc -l <err)
-  bad=""
-  [ "$got" = "$want" ] || bad="status $got, not $want"
-  if [ -z "$bad" ] && [ "$want" != 0 ]; then
+  why=""
+  [ "$got" = "$want" ] || why="status $got, not $want"
+  if [ -z "$why" ] && [ "$want" != 0 ]; then
     if [ "$lines" != 1 ]; then
-      bad="$lines lines on stderr, not 1"
+      why="$lines lines on stderr, not 1"
     elif ! grep -F -- "$pattern" err >/dev/null; then
-      bad="no '$pattern' in the message"
+      why="no '$pattern' in the message"
     elif [ "$want" = 2 ] && ! grep -F -- "--help" err >/dev/null; then
-      bad="the message does not point to --help"
+      why="the message does not point to --help"
     elif [ "$want" = 2 ] && [ -s out ]; then
-      bad="output on stdout"
+      why="output on stdout"
     fi
   fi
-  if [ -n "$bad" ]; then
-    echo "FAIL: symclone $*: $bad" >&2
+  if [ -n "$why" ]; then
+    bad "symclone $*: $why"
     sed 's/^/  stderr: /' err >&2
-    failures=$((failures + 1))
   else
     echo "ok: $want: symclone $*"
   fi
@@ -58,10 +62,10 @@ expect 0 "" check good.scs --max-toeplitz 1e30
 expect 0 "" info good.npz
 expect 0 "" info -- good.scs
 expect 0 "" export good.scs --output=x.safetensors
-grep -F "usage: symclone clone" <"$("$tool" help clone >h1; echo h1)" >/dev/null ||
-  { echo "FAIL: help clone prints no usage" >&2; failures=$((failures + 1)); }
+"$tool" help clone >h1
 "$tool" clone --help >h2
-cmp h1 h2 >/dev/null || { echo "FAIL: help clone differs from clone --help" >&2; failures=$((failures + 1)); }
+grep -F "usage: symclone clone" h1 >/dev/null || bad "help clone prints no usage"
+cmp h1 h2 >/dev/null || bad "help clone differs from clone --help"
 
 # 2: the command line
 expect 2 "missing command"
@@ -106,7 +110,7 @@ expect 2 "'zip' is not one of" export good.scs -o x.npz --format zip
 expect 2 "-o FILE is required" import good.npz
 expect 2 "'/nonexistent' is not a directory" picture good.scs --mnist /nonexistent
 expect 2 "unexpected argument" --version extra
-[ ! -e x.scs ] && [ ! -e y.scs ] || { echo "FAIL: a refused command wrote a file" >&2; failures=$((failures + 1)); }
+[ ! -e x.scs ] && [ ! -e y.scs ] || bad "a refused command wrote a file"
 
 # 1: bad files and outputs
 head -c 100 good.scs >truncated.scs
@@ -139,11 +143,11 @@ cp good.scs readonly.scs
 chmod 0444 readonly.scs
 expect 1 "may not be written" clone --size 7 --steps 5 -q -o readonly.scs
 expect 1 "No such file or directory" clone --size 7 --steps 5 -q -o missing/x.scs
-cmp good.scs readonly.scs >/dev/null || { echo "FAIL: readonly.scs was replaced" >&2; failures=$((failures + 1)); }
+cmp good.scs readonly.scs >/dev/null || bad "readonly.scs was replaced"
 expect 1 "is above --max-toeplitz" check good.scs --max-toeplitz 0
 expect 1 "mnist10k-images-idx3-ubyte.gz" picture good.scs --mnist dir.scs
-[ -d dir.scs ] && [ -p fifo.scs ] && [ -p p-matrix.pgm ] || { echo "FAIL: a directory or a FIFO was replaced" >&2; failures=$((failures + 1)); }
-[ ! -e big.scs ] || { echo "FAIL: big.scs was written" >&2; failures=$((failures + 1)); }
+[ -d dir.scs ] && [ -p fifo.scs ] && [ -p p-matrix.pgm ] || bad "a directory or a FIFO was replaced"
+[ ! -e big.scs ] || bad "big.scs was written"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failures" >&2
