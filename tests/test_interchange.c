@@ -310,7 +310,7 @@ START_TEST(safetensors_damage_is_refused) {
   write_st("nan", META_OK, TENSORS_OK, 18, NAN);
   expect("nan", SYMCLONE_ERR_CORRUPT, "tensor 'blocks' element 0 is NaN");
   write_st("f16", META_OK,
-           ",\"blocks\":{\"dtype\":\"F16\",\"shape\":[1,1,9],\"data_offsets\":[0,36]},"
+           ",\"blocks\":{\"dtype\":\"F16\",\"shape\":[1,1,18],\"data_offsets\":[0,36]},"
            "\"coeffs\":{\"dtype\":\"F32\",\"shape\":[1,9],\"data_offsets\":[36,72]}",
            18, 0.5f);
   expect("f16", SYMCLONE_ERR_UNSUPPORTED, "dtype 'F16'");
