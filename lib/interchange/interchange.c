@@ -593,7 +593,8 @@ symclone_status sym_ix_write(const sym_ix_file *file, const char *path, symclone
 }
 
 symclone_status sym_ix_load(const char *path, symclone_loader *loader, unsigned char **out,
-                            sym_ix_file *file, const char **what, sym_ix_fail *f) {
+                            size_t *out_len, sym_ix_file *file, const char **what,
+                            sym_ix_fail *f) {
   const sym_err *err = sym_loader_err(loader);
   unsigned char *buf;
   size_t len;
@@ -618,6 +619,7 @@ symclone_status sym_ix_load(const char *path, symclone_loader *loader, unsigned 
     return sym_fail(err, st, "'%s' (%s): %s", path, *what, f->msg);
   }
   *out = buf;
+  *out_len = len;
   return SYMCLONE_OK;
 }
 
@@ -654,7 +656,8 @@ symclone_status symclone_student_import(symclone_student **out, const char *path
   sym_ix_file file;
   sym_ix_fail f = {SYMCLONE_OK, ""};
   const char *what;
-  symclone_status st = sym_ix_load(path, loader, &buf, &file, &what, &f);
+  size_t len;
+  symclone_status st = sym_ix_load(path, loader, &buf, &len, &file, &what, &f);
   if (st) return st;
   for (size_t i = 0; i < file.ntensors && !st; i++) {
     const sym_ix_tensor *t = &file.tensor[i];

@@ -172,8 +172,9 @@ symclone_status sym_ix_read_safetensors(const unsigned char *buf, size_t len, sy
                                         sym_ix_fail *f);
 symclone_status sym_ix_read_npz(const unsigned char *buf, size_t len, sym_ix_file *file,
                                 sym_ix_fail *f);
-/* One .npy file (entry names it in messages): its descr, shape and data
- * into t (dtype = descr); the data's size is checked by the caller. */
+/* One .npy file (`what` names it in messages: "entry 'x.npy'"): its
+ * descr, shape and data into t (dtype = descr, elsize), the data's size
+ * checked against the shape. */
 symclone_status sym_ix_read_npy(const char *entry, const unsigned char *d, uint64_t size,
                                 sym_ix_tensor *t, sym_ix_fail *f);
 
@@ -187,8 +188,8 @@ symclone_status sym_ix_write(const sym_ix_file *file, const char *path, symclone
                              const sym_err *err);
 /* Read the file at path whole (the loader's budget) and parse it by its
  * content; on failure the message (path, format) is on the loader and
- * *buf is freed. *what names the format. */
+ * *buf is freed.  *len is the file's length, *what names the format. */
 symclone_status sym_ix_load(const char *path, symclone_loader *loader, unsigned char **buf,
-                            sym_ix_file *file, const char **what, sym_ix_fail *f);
+                            size_t *len, sym_ix_file *file, const char **what, sym_ix_fail *f);
 
 #endif

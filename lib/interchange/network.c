@@ -315,7 +315,11 @@ static symclone_status read_spec(const sym_ix_file *file, int i, const int cur[4
   if ((st = get_shape(file, p, "input_shape", sp->in, f)) ||
       (st = get_shape(file, p, "output_shape", sp->out, f)))
     return st;
-  if (memcmp(sp->in, cur, sizeof sp->in) != 0)
+  long long in_size = (long long)sp->in[0] * sp->in[1] * sp->in[2] * sp->in[3];
+  long long cur_size = (long long)cur[0] * cur[1] * cur[2] * cur[3];
+  /* a dense layer takes any shape of its size, flattened */
+  if (sp->kind == SYMCLONE_LAYER_DENSE ? in_size != cur_size
+                                       : memcmp(sp->in, cur, sizeof sp->in) != 0)
     return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
                         "layer %d takes [%d][%d][%d][%d], the layers before it give "
                         "[%d][%d][%d][%d]: the layers do not chain",
@@ -334,9 +338,9 @@ static symclone_status read_spec(const sym_ix_file *file, int i, const int cur[4
         (st = get_int(file, p, "out_features", 1, &sp->out_ch, f)) ||
         (st = get_int(file, p, "bias", 0, &sp->bias, f)))
       return st;
-    if ((long long)sp->in_ch != (long long)sp->in[0] * sp->in[1] * sp->in[2] * sp->in[3])
+    if ((long long)sp->in_ch != in_size)
       return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "layer %d: in_features=%d for an input of %lld",
-                          i, sp->in_ch, (long long)sp->in[0] * sp->in[1] * sp->in[2] * sp->in[3]);
+                          i, sp->in_ch, in_size);
     dims[0] = (uint64_t)sp->out_ch, dims[1] = (uint64_t)sp->in_ch, bdim = dims[0];
     if ((st = want_tensor(file, p, "weight", 2, dims, 1, &sp->weight, f)) ||
         (st = want_tensor(file, p, "bias", 1, &bdim, sp->bias > 0, &sp->bias_t, f)))
@@ -592,10 +596,9 @@ symclone_status symclone_net_import(symclone_net **out, const char *path,
   sym_ix_file file;
   sym_ix_fail f = {SYMCLONE_OK, ""};
   const char *what;
-  symclone_status st = sym_ix_load(path, loader, &buf, &file, &what, &f);
+  size_t len;
+  symclone_status st = sym_ix_load(path, loader, &buf, &len, &file, &what, &f);
   if (st) return st;
-  size_t len = 0;
-  for (size_t i = 0; i < file.ntensors; i++) len += (size_t)file.tensor[i].nbytes;
   symclone_net *net = NULL;
   st = import_net(&file, len, loader, &net, &f);
   sym_free(buf);

@@ -228,25 +228,25 @@ symclone_status sym_ix_read_npy(const char *entry, const unsigned char *d, uint6
     return sym_ix_failf(f, size < 10 && size >= 6 && memcmp(d, "\x93NUMPY", 6) == 0
                                ? SYMCLONE_ERR_TRUNCATED
                                : SYMCLONE_ERR_CORRUPT,
-                        "entry '%s' is not an .npy file", entry);
+                        "%s is not an .npy file", entry);
   unsigned major = d[6];
   uint64_t hstart, hlen;
   if (major == 1) {
     hstart = 10, hlen = get_u16(d + 8);
   } else if (major == 2 || major == 3) {
-    if (size < 12) return sym_ix_failf(f, SYMCLONE_ERR_TRUNCATED, "entry '%s': truncated", entry);
+    if (size < 12) return sym_ix_failf(f, SYMCLONE_ERR_TRUNCATED, "%s: truncated", entry);
     hstart = 12, hlen = sym_get_u32(d + 8);
   } else {
-    return sym_ix_failf(f, SYMCLONE_ERR_UNSUPPORTED, "entry '%s': NPY format version %u.%u",
+    return sym_ix_failf(f, SYMCLONE_ERR_UNSUPPORTED, "%s: NPY format version %u.%u",
                         entry, major, d[7]);
   }
   if (hlen > size - hstart)
-    return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s': npy header length %llu beyond the entry",
+    return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%s: npy header length %llu beyond the entry",
                         entry, (unsigned long long)hlen);
   sym_json j = {(const char *)d + hstart, (const char *)d + hstart,
                 (const char *)d + hstart + hlen};
   symclone_status st = sym_json_expect(&j, '{', f);
-  if (st) return sym_ix_failf(f, st, "entry '%s': npy header is not a dict", entry);
+  if (st) return sym_ix_failf(f, st, "%s: npy header is not a dict", entry);
   int have_descr = 0, have_order = 0, have_shape = 0;
   while (!sym_json_accept(&j, '}')) {
     char key[32];
@@ -257,16 +257,16 @@ symclone_status sym_ix_read_npy(const char *entry, const unsigned char *d, uint6
       have_descr = 1;
     } else if (strcmp(key, "fortran_order") == 0 && !have_order) {
       if (accept_word(&j, "True"))
-        return sym_ix_failf(f, SYMCLONE_ERR_UNSUPPORTED, "entry '%s' is in Fortran order", entry);
+        return sym_ix_failf(f, SYMCLONE_ERR_UNSUPPORTED, "%s is in Fortran order", entry);
       if (!accept_word(&j, "False"))
-        return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s': bad fortran_order", entry);
+        return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%s: bad fortran_order", entry);
       have_order = 1;
     } else if (strcmp(key, "shape") == 0 && !have_shape) {
       if ((st = sym_json_expect(&j, '(', f))) return st;
       t->ndim = 0;
       while (!sym_json_accept(&j, ')')) {
         if (t->ndim == SYM_IX_MAX_DIMS)
-          return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s' has more than %d dims", entry,
+          return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%s has more than %d dims", entry,
                               SYM_IX_MAX_DIMS);
         if ((st = sym_json_uint(&j, &t->dims[t->ndim], f))) return st;
         t->ndim++;
@@ -277,7 +277,7 @@ symclone_status sym_ix_read_npy(const char *entry, const unsigned char *d, uint6
       }
       have_shape = 1;
     } else {
-      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s': unexpected or repeated key '%s'",
+      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%s: unexpected or repeated key '%s'",
                           entry, key);
     }
     if (!sym_json_accept(&j, ',')) {
@@ -287,15 +287,15 @@ symclone_status sym_ix_read_npy(const char *entry, const unsigned char *d, uint6
   }
   sym_json_ws(&j);
   if (j.p != j.end)
-    return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s': text after the npy header dict",
+    return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%s: text after the npy header dict",
                         entry);
   if (!have_descr || !have_order || !have_shape)
-    return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s': npy header lacks '%s'", entry,
+    return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%s: npy header lacks '%s'", entry,
                         !have_descr ? "descr" : !have_order ? "fortran_order" : "shape");
   uint64_t data = size - hstart - hlen, count = 1;
   for (int i = 0; i < t->ndim; i++) {
     if (t->dims[i] && count > data / t->dims[i])
-      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s': shape larger than the entry",
+      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%s: shape larger than the entry",
                           entry);
     count *= t->dims[i];
   }
@@ -305,13 +305,14 @@ symclone_status sym_ix_read_npy(const char *entry, const unsigned char *d, uint6
   t->elsize = size_ok ? ds[2] - '0' : 0;
   if (!t->elsize)
     return sym_ix_failf(f, SYMCLONE_ERR_UNSUPPORTED,
-                        "entry '%s' has descr '%s'; only '<f4' is read", entry, ds);
+                        "%s has descr '%s'; only little-endian numbers ('<f4', '<f8') are read",
+                        entry, ds);
   if (count > data / (uint64_t)t->elsize)
     return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
-                        "entry '%s': its shape needs more than its %llu data bytes", entry,
+                        "%s: its shape needs more than its %llu data bytes", entry,
                         (unsigned long long)data);
   if ((uint64_t)t->elsize * count != data)
-    return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s': %llu data bytes, its shape needs %llu",
+    return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%s: %llu data bytes, its shape needs %llu",
                         entry, (unsigned long long)data,
                         (unsigned long long)((uint64_t)t->elsize * count));
   t->data = d + hstart + hlen;
@@ -406,9 +407,10 @@ symclone_status sym_ix_read_npz(const unsigned char *buf, size_t len, sym_ix_fil
       return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s.npy': CRC-32 mismatch", name);
     sym_ix_tensor t;
     memset(&t, 0, sizeof t);
-    char ename[SYM_IX_NAME_LEN + 8];
+    char ename[SYM_IX_NAME_LEN + 8], what[SYM_IX_NAME_LEN + 16];
     snprintf(ename, sizeof ename, "%s.npy", name);
-    symclone_status st = sym_ix_read_npy(ename, buf + data, csize, &t, f);
+    snprintf(what, sizeof what, "entry '%s'", ename);
+    symclone_status st = sym_ix_read_npy(what, buf + data, csize, &t, f);
     if (st) return st;
     if (meta) {
       if (strcmp(t.dtype, "|u1") != 0 && strcmp(t.dtype, "<u1") != 0 && strcmp(t.dtype, "|i1") != 0)

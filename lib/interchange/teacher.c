@@ -45,7 +45,9 @@ static symclone_status read_source(const char *path, const char *name, const cha
                           path, role);
     snprintf(s->npy.name, sizeof s->npy.name, "%s", role);
     s->npy.name_fits = 1;
-    if ((st = sym_ix_read_npy(path, s->buf, len, &s->npy, f))) return st;
+    char what[SYM_IX_MSG_LEN / 2];
+    snprintf(what, sizeof what, "'%s' (npy)", path);
+    if ((st = sym_ix_read_npy(what, s->buf, len, &s->npy, f))) return st;
     s->t = &s->npy;
     return SYMCLONE_OK;
   }
