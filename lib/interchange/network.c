@@ -248,7 +248,7 @@ static symclone_status get_shape(const sym_ix_file *file, const char *prefix, co
     if ((i < 3) != (comma != NULL)) goto bad;
     if (comma) *comma = '\0';
     if (parse_int(part, 1, &s[i])) goto bad;
-    part = comma + 1;
+    if (comma) part = comma + 1;
   }
   if ((long long)s[0] * s[1] * s[2] * s[3] > INT32_MAX) goto bad;
   return SYMCLONE_OK;
@@ -440,7 +440,7 @@ static int cost(const spec *sp, int count, size_t *bytes) {
 }
 
 static void copy_tensor(const sym_ix_tensor *t, float *to) {
-  for (uint64_t e = 0; t && e < t->nbytes / 4; e++) to[e] = sym_get_f32(t->data + 4 * e);
+  for (uint64_t e = 0; e < t->nbytes / 4; e++) to[e] = sym_get_f32(t->data + 4 * e);
 }
 
 /* Add layer sp to net; its shapes must be the declared ones. */
@@ -494,8 +494,8 @@ static symclone_status build_layer(symclone_net *net, const spec *sp, int i, sym
   if (w + b != own)
     return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "layer %d (%s): %zu parameters, the file has %zu",
                         i, kind_names[sp->kind], own, w + b);
-  copy_tensor(sp->weight, L->params);
-  copy_tensor(sp->bias_t, L->params + w);
+  if (sp->weight) copy_tensor(sp->weight, L->params);
+  if (sp->bias_t) copy_tensor(sp->bias_t, L->params + w);
   return SYMCLONE_OK;
 }
 
