@@ -14,6 +14,10 @@
  * student is near, not at, the exact solution, so that the network is
  * nearly but not exactly equivariant.
  *
+ * It writes the same for two students (student-c4: a C4 group student,
+ * student-d4: a D4 lifting student; each .io holds x, one theta [P], y,
+ * then the two figures of the operator x -> S(x; theta)).
+ *
  *   export_net teacher PATH WEIGHT|- BIAS|- KIND ROTATIONS H W PADDING X Y
  *
  * imports a teacher layer (symclone_layer_import; KIND conv2d, lifting,
@@ -176,6 +180,62 @@ static int one(const char *dir, const char *name) {
   return 0;
 }
 
+typedef struct student_op {
+  const symclone_student *s;
+  const float *theta;
+} student_op;
+
+static symclone_status student_fn(void *user, size_t batch, const float *x, float *y) {
+  const student_op *op = user;
+  return symclone_student_forward(op->s, op->theta, batch, x, y);
+}
+
+static int one_student(const char *dir, const char *name, symclone_student_kind kind, int hw,
+                       symclone_padding pad) {
+  symclone_student *s = student(kind, 4, hw, pad, 7);
+  if (!s) return fail(name, SYMCLONE_ERR_STATE, "cannot make the student");
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s.safetensors", dir, name);
+  symclone_status st = symclone_student_export(s, path, SYMCLONE_FORMAT_SAFETENSORS);
+  if (st) return fail(path, st, symclone_student_last_error(s));
+  size_t in = symclone_student_input_size(s), out = symclone_student_output_size(s);
+  size_t p = symclone_student_theta_size(s);
+  float *x = malloc(BATCH * in * sizeof *x), *y = malloc(BATCH * out * sizeof *y);
+  float *theta = malloc(p * sizeof *theta);
+  if (!x || !y || !theta) return fail("malloc", SYMCLONE_ERR_NOMEM, "");
+  for (size_t i = 0; i < BATCH * in; i++) x[i] = (float)((int)(i * 37 % 19) - 9) / 9.0f;
+  for (size_t i = 0; i < p; i++) theta[i] = (float)((int)(i * 13 % 11) - 5) / 5.0f;
+  if ((st = symclone_student_forward(s, theta, BATCH, x, y)))
+    return fail("forward", st, symclone_student_last_error(s));
+  symclone_group *g;
+  symclone_diag *d;
+  int is[4], os[4];
+  double err[2];
+  symclone_student_input_shape(s, is);
+  symclone_student_output_shape(s, os);
+  st = kind == SYMCLONE_STUDENT_GROUP ? symclone_group_create_cyclic(&g, 4)
+                                      : symclone_group_create_dihedral(&g, 4);
+  if (st || (st = symclone_diag_create(&d, g, is, os))) return fail("diag", st, "");
+  student_op op = {s, theta};
+  if ((st = symclone_diag_set(d, SYMCLONE_DIAG_SAMPLES, BATCH)) ||
+      (st = symclone_diag_set_inputs(d, x, BATCH)) ||
+      (st = symclone_diag_equivariance_error(d, student_fn, &op, &err[0], &err[1])))
+    return fail("equivariance", st, symclone_diag_last_error(d));
+  printf("%s: library equivariance error mean %.6g, max %.6g\n", name, err[0], err[1]);
+  symclone_diag_free(d);
+  symclone_group_free(g);
+  snprintf(path, sizeof path, "%s/%s.io", dir, name);
+  FILE *f = fopen(path, "wb");
+  if (!f || write_le(f, x, BATCH * in, 4) || write_le(f, theta, p, 4) ||
+      write_le(f, y, BATCH * out, 4) || write_le(f, err, 2, 8) || fclose(f))
+    return fail(path, SYMCLONE_ERR_IO, "cannot write");
+  free(x);
+  free(y);
+  free(theta);
+  symclone_student_free(s);
+  return 0;
+}
+
 static int lookup(const char *const *names, int count, const char *s) {
   for (int i = 0; i < count; i++)
     if (names[i] && !strcmp(names[i], s)) return i;
@@ -227,7 +287,11 @@ static int teacher(char **a) {
 
 int main(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "nets"))
-    return one(argv[2], "c4") || one(argv[2], "d4") || one(argv[2], "plain");
+    return one(argv[2], "c4") || one(argv[2], "d4") || one(argv[2], "plain") ||
+           one_student(argv[2], "student-c4", SYMCLONE_STUDENT_GROUP, 8,
+                       SYMCLONE_PADDING_CIRCULAR) ||
+           one_student(argv[2], "student-d4", SYMCLONE_STUDENT_DIHEDRAL_LIFTING, 7,
+                       SYMCLONE_PADDING_ZERO);
   if (argc == 12 && !strcmp(argv[1], "teacher")) return teacher(argv + 2);
   fprintf(stderr, "usage: export_net nets DIR | teacher PATH WEIGHT BIAS KIND ROTATIONS H W "
                   "PADDING X Y\n");

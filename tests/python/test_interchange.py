@@ -5,9 +5,10 @@ library:
     safetensors and as .npz, give the library's outputs on the same inputs;
   * networks exported by tests/python/export_net.c (cloned C4 and D4
     networks, and one of every plain layer kind) give the library's outputs,
-    and the cloned networks' equivariance errors computed in PyTorch
-    (torch.rot90, torch.flip and the permutation of the orientations of
-    docs/conventions.md) are the library's (symclone_diag);
+    and the equivariance errors of the cloned networks and of a C4 and a D4
+    student, computed in PyTorch (torch.rot90, torch.flip and the
+    permutation of the orientations of docs/conventions.md), are the
+    library's (symclone_diag);
   * kernel banks saved from PyTorch (safetensors written by the module) and
     by numpy.save (.npy, float32 and float64) import as teacher layers
     whose outputs are torch.nn.functional.conv2d's, or the reference
@@ -67,17 +68,17 @@ def close(got, want, what):
     assert err < OUT_TOL, f'{what}: relative error {err}'
 
 
-def equivariance(net, x, n, dihedral):
+def equivariance(f, x, n, dihedral):
     """Mean and maximum over the non-identity elements g and the inputs of
-    ||f(g x) - g f(x)|| / ||g f(x)||, f the network's output field."""
+    ||f(g x) - g f(x)|| / ||g f(x)||, f giving fields [N, C, o, H, W]."""
     import symclone_torch
     order = 2 * n if dihedral else n
     errs = []
     with torch.no_grad():
-        fx = net.fields(x)
+        fx = f(x)
         for g in range(1, order):
             gx = symclone_torch.group_act(x, g, n, dihedral)
-            fgx = net.fields(gx).double()
+            fgx = f(gx).double()
             gfx = symclone_torch.group_act(fx, g, n, dihedral).double()
             for j in range(x.shape[0]):
                 errs.append(float(torch.linalg.norm(fgx[j] - gfx[j]) / torch.linalg.norm(gfx[j])))
@@ -105,12 +106,29 @@ def check_nets(export_net, d):
                 got = net(x).numpy()
             close(got, want, f'network {name} ({ext})')
         if group:
-            mean, worst = equivariance(nets[0], x, *group)
-            print(f'network {name}: equivariance error mean {mean:.6g} max {worst:.6g} '
-                  f'(library: {figures[0]:.6g}, {figures[1]:.6g})')
-            assert figures[0] > 1e-3, f'{name}: the figure is trivial'
-            for t, l in ((mean, figures[0]), (worst, figures[1])):
-                assert abs(t - l) <= EQ_TOL * l, f'{name}: torch {t} against library {l}'
+            check_figures(f'network {name}', nets[0].fields, x, group, figures)
+    # students: the operator x -> S(x; theta) of one theta
+    for name, group in (('student-c4', (4, False)), ('student-d4', (4, True))):
+        m = symclone_torch.load(os.path.join(d, f'{name}.safetensors'))
+        raw = open(os.path.join(d, f'{name}.io'), 'rb').read()
+        figures = np.frombuffer(raw[-16:], dtype='<f8')
+        io = np.frombuffer(raw[:-16], dtype='<f4')
+        in_size = m.in_n * m.height * m.width
+        x = torch.from_numpy(io[:batch * in_size].reshape(batch, 1, m.in_n, m.height, m.width).copy())
+        theta = torch.from_numpy(io[batch * in_size:batch * in_size + m.theta_size].copy())
+        want = io[batch * in_size + m.theta_size:].reshape(batch, -1)
+        with torch.no_grad():
+            close(m(x[:, 0], theta).numpy().reshape(batch, -1), want, name)
+        check_figures(name, lambda v: m(v[:, 0], theta).unsqueeze(1), x, group, figures)
+
+
+def check_figures(what, f, x, group, figures):
+    mean, worst = equivariance(f, x, *group)
+    print(f'{what}: equivariance error mean {mean:.6g} max {worst:.6g} '
+          f'(library: {figures[0]:.6g}, {figures[1]:.6g})')
+    assert figures[0] > 1e-3, f'{what}: the figure is trivial'
+    for t, l in ((mean, figures[0]), (worst, figures[1])):
+        assert abs(t - l) <= EQ_TOL * l, f'{what}: torch {t} against library {l}'
 
 
 def run_teacher(export_net, d, path, weight, bias, kind, rotations, x, padding):
