@@ -530,8 +530,8 @@ symclone_status sym_ix_student_build(const sym_ix_file *file, const char *tprefi
     int same = t->ndim == want_ndim[i];
     for (int d = 0; same && d < t->ndim; d++) same = t->dims[d] == want[i][d];
     if (!same)
-      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "tensor '%s' has shape %s, the geometry gives %s",
-                          tname, got, exp);
+      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
+                          "tensor '%s' has shape %s, the geometry gives %s", tname, got, exp);
     /* dims match the geometry, whose count did not overflow */
     total += t->nbytes / 4;
     if (t->nbytes % 4 || t->nbytes / 4 != (want_ndim[i] == 2 ? want[i][0] * want[i][1]

@@ -362,7 +362,8 @@ static symclone_status read_spec(const sym_ix_file *file, int i, const int cur[4
     char *end;
     sp->beta = strtod(v, &end);
     if (end == v || *end || !isfinite(sp->beta) || sp->beta < 0)
-      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "metadata %sbeta='%s' is not a finite number >= 0",
+      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
+                          "metadata %sbeta='%s' is not a finite number >= 0",
                           p, v);
     if (sp->in_ch != sp->in[0])
       return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "layer %d: in_channels=%d, its input has %d", i,
@@ -395,7 +396,8 @@ static symclone_status read_spec(const sym_ix_file *file, int i, const int cur[4
     else
       snprintf(group, sizeof group, "%c%d", is_dihedral(sp->kind) ? 'D' : 'C', sp->rotations);
     if (strcmp(group, v) != 0 || sp->rotations > 360)
-      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "metadata %sgroup='%s', a %s of %d rotations has %s",
+      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
+                          "metadata %sgroup='%s', a %s of %d rotations has %s",
                           p, v, kind_names[sp->kind], sp->rotations, group);
     if (sp->in_ch != sp->in[0] || sp->out_ch != sp->out[0])
       return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
@@ -510,8 +512,6 @@ static void find_unknown(const sym_ix_file *file, const spec *sp, int count, sym
       if (strncmp(name, sp[i].p, pl) != 0) continue;
       for (size_t k = 0; k < sizeof parts / sizeof parts[0] && !used; k++) {
         if (strcmp(name + pl, parts[k]) != 0) continue;
-        char full[SYM_IX_NAME_LEN + 32];
-        snprintf(full, sizeof full, "%s%s", sp[i].p, parts[k]);
         used = (k < 2 && ((k == 0 && sp[i].weight && sp[i].kind != SYMCLONE_LAYER_CLONED) ||
                           (k == 1 && sp[i].bias_t))) ||
                (k == 2 && sp[i].kind == SYMCLONE_LAYER_CLONED) ||
@@ -553,7 +553,8 @@ static symclone_status import_net(const sym_ix_file *file, size_t file_len,
     return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "metadata layers=%d, with %zu metadata entries",
                         count, file->nmeta);
   spec *sp = sym_calloc((size_t)count, sizeof *sp);
-  if (!sp) return sym_ix_failf(f, SYMCLONE_ERR_NOMEM, "cannot allocate %d layer descriptions", count);
+  if (!sp)
+    return sym_ix_failf(f, SYMCLONE_ERR_NOMEM, "cannot allocate %d layer descriptions", count);
   int ntensors = 0;
   symclone_net *net = NULL;
   for (int i = 0; i < count && !st; i++) {
