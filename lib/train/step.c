@@ -165,6 +165,13 @@ static symclone_status step_body(symclone_trainer *tr) {
                     "step %lld: the update would make %zu parameters non-finite; nothing of "
                     "it was applied",
                     tr->steps + 1, bad);
+  /* a restricted student is projected back onto its restriction
+   * (student.h, symclone_student_restrict) */
+  if (!tr->instance && tr->st->r_count && sym_student_restrict_apply(tr->st))
+    return sym_fail(&tr->err, SYMCLONE_ERR_NOMEM,
+                    "step %lld: cannot allocate the restriction's projection; the update was "
+                    "applied, the projection not",
+                    tr->steps + 1);
   tr->steps++;
   tr->loss = loss;
   tr->rel = lpow > 0 ? loss / lpow : (loss > 0 ? INFINITY : 0.0);
