@@ -156,8 +156,8 @@ symclone_status sym_student_restrict_build(symclone_student *s, const sym_err *e
   return SYMCLONE_OK;
 }
 
-symclone_status sym_student_restrict_apply(symclone_student *s) {
-  if (!s->r_count) return SYMCLONE_OK;
+void sym_student_restrict_apply(symclone_student *s) {
+  if (!s->r_count) return;
   size_t B = (size_t)s->nblocks, pc = (size_t)s->pc, in_hw = s->in_hw, out_hw = s->out_hw;
   size_t bsz = out_hw * in_hw;
   int order = s->r_order;
@@ -193,7 +193,6 @@ symclone_status sym_student_restrict_apply(symclone_student *s) {
   memcpy(sym_st_coeffs(s), s->r_coeffs, B * pc * sizeof(float));
   memcpy(sym_st_trans(s), s->r_trans,
          (size_t)(s->tcount - s->tfirst) * sym_st_trans_size(s) * sizeof(float));
-  return SYMCLONE_OK;
 }
 
 symclone_status symclone_student_restrict(symclone_student *s, const symclone_group *group,
@@ -206,8 +205,7 @@ symclone_status symclone_student_restrict(symclone_student *s, const symclone_gr
   int gn = gk == SYMCLONE_GROUP_DIHEDRAL ? order / 2 : order;
   symclone_status st = sym_student_restrict_build(s, &s->err, gk, gn, subspaces, count);
   if (st) return st;
-  if ((st = sym_student_restrict_apply(s)))
-    return sym_fail(&s->err, st, "cannot allocate the projection's scratch");
+  sym_student_restrict_apply(s);
   return SYMCLONE_OK;
 }
 

@@ -249,10 +249,7 @@ symclone_status symclone_student_init_random(symclone_student *s, uint64_t seed)
   for (int ti = s->tfirst; ti < s->tcount; ti++, t += ts) {
     sym_rng_fill_normal(&rng, t, ts, (float)(1.0 / sqrt((double)s->p)));
   }
-  if (s->r_count) {
-    symclone_status st = sym_student_restrict_apply(s);
-    if (st) return sym_fail(&s->err, st, "cannot apply the restriction");
-  }
+  sym_student_restrict_apply(s); /* a restricted student keeps its restriction */
   return SYMCLONE_OK;
 }
 

@@ -92,11 +92,12 @@ symclone_status sym_student_exact_kernels(const symclone_student *s, float *kapp
  * indices) against the student and compute what keeping the restriction
  * takes, without touching the parameters (err: where the message goes;
  * on failure the student is unrestricted); apply: set the coefficients and
- * transforms to their frozen values and project the blocks (the trainer
- * calls it after every update; SYMCLONE_ERR_NOMEM); free: drop it. */
+ * transforms to their frozen values and project the blocks, with the
+ * scratch build allocated (the trainer calls it after every update); free:
+ * drop it. */
 symclone_status sym_student_restrict_build(symclone_student *s, const sym_err *err, int kind,
                                            int n, const int *index, int count);
-symclone_status sym_student_restrict_apply(symclone_student *s);
+void sym_student_restrict_apply(symclone_student *s);
 void sym_student_restrict_free(symclone_student *s);
 
 /* Cyclic Jacobi (best.c): the eigenvalues of the symmetric n x n matrix a

