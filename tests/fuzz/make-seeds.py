@@ -79,14 +79,20 @@ write('idx_gz', 'bad-crc', idx_gz_input(mtime0(img)[:-8] + b'\1\2\3\4' + mtime0(
 write('idx_gz', 'bad-trailing-garbage', idx_gz_input(mtime0(img) + b'garbage'))
 
 # ---- student files (lib/student/io.c) ----
-def student(kind, n, k, h, w, pad, blocks, nparams, fill=0.25, reserved=0, first=None):
-    head = b'SYMCLSTU' + struct.pack('<II', 1, 48)
+def student(kind, n, k, h, w, pad, blocks, nparams, fill=0.25, reserved=0, first=None,
+            restriction=None):
+    # restriction: (group kind, n, [subspace indices]), format version 2
+    head = b'SYMCLSTU' + struct.pack('<II', 2 if restriction else 1, 48)
     head += struct.pack('<IIIIIIII', kind, n, k, h, w, pad, blocks, reserved)
     head += struct.pack('<Q', nparams)
     values = [fill * ((i % 5) - 2) for i in range(nparams)]
     if first is not None:
         values[0] = first
     body = b''.join(struct.pack('<f', v) for v in values)
+    if restriction:
+        gkind, gn, idx = restriction
+        body += struct.pack('<III', gkind, gn, len(idx))
+        body += b''.join(struct.pack('<I', i) for i in idx)
     data = head + body
     return data + struct.pack('<I', zlib.crc32(data))
 
@@ -101,7 +107,13 @@ write('student', 'valid-planar', planar)
 write('student', 'valid-lifting', lifting)
 write('student', 'valid-group', group)
 write('student', 'bad-magic', b'SYMCLSTX' + planar[8:])
-write('student', 'bad-version', planar[:8] + struct.pack('<I', 2) + planar[12:])
+write('student', 'bad-version', planar[:8] + struct.pack('<I', 99) + planar[12:])
+# planar, 3x3 on 3x3, 2 blocks restricted to C4's centre and edge trivial parts
+write('student', 'valid-restricted', student(1, 1, 3, 3, 3, 0, 2, 36, restriction=(2, 4, [0, 1])))
+write('student', 'bad-restricted-index',
+      student(1, 1, 3, 3, 3, 0, 2, 36, restriction=(2, 4, [0, 7])))
+write('student', 'bad-restricted-group',
+      student(2, 4, 1, 2, 2, 1, 1, 21, restriction=(3, 4, [0])))
 write('student', 'bad-truncated', planar[:70])
 write('student', 'bad-crc', planar[:-1] + bytes([planar[-1] ^ 1]))
 write('student', 'bad-geometry-even-kernel', student(1, 1, 2, 3, 3, 0, 2, 36))
