@@ -21,7 +21,7 @@ ALLOWED = {
     'picture': {'common'},
     'diag': {'common', 'group', 'layer'},
     'net': {'common', 'kernels', 'layer', 'student'},
-    'interchange': {'common', 'student'},
+    'interchange': {'common', 'layer', 'student', 'net'},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"\.\./([a-z_]+)/', re.M)
 
