@@ -90,6 +90,8 @@ int cmd_check(int argc, char **argv) {
   symclone_status st = symclone_student_relative_loss(s, &rel);
   if (!st) st = symclone_student_toeplitz_distance(s, (int)draws, (uint64_t)seed, &dist, per);
   if (!st) st = symclone_student_teacher(s, &teacher);
+  double best = NAN;
+  if (!st && symclone_student_best_loss(s, &best) != SYMCLONE_OK) best = NAN;
   if (st) {
     rc = tool_fail("%s: cannot measure the student: %s (%s)", path,
                    symclone_student_last_error(s), symclone_strerror(st));
@@ -122,7 +124,9 @@ int cmd_check(int argc, char **argv) {
   out_str("kind", tool_kind_name(symclone_student_kind_of(s)));
   out_str("group", group);
   out_int("blocks", symclone_student_blocks(s));
+  tool_out_restriction(s);
   out_num("rel_loss", rel);
+  out_num("best_loss", best);
   out_num("toeplitz_rel_dist", dist);
   if (out[1] > 1) out_nums("toeplitz_rel_dist_per_orientation", "toeplitz_rel_dist", per, out[1]);
   out_num("equiv_err", eq);

@@ -141,6 +141,71 @@ static int curve_close(curve_file *c, const char *path, int keep) {
   return 0;
 }
 
+/* The group of a restriction, its listing (--list-subspaces: printed) and
+ * the indices of --subspaces with their total dimension.  Returns -1 to go
+ * on (*group made), else the exit status. */
+static int restriction_args(char family, int n, int kernel, const char *list, int print,
+                            int json, int *sub, int *n_sub, int *dims, symclone_group **group) {
+  symclone_status st = family == 'd' ? symclone_group_create_dihedral(group, n)
+                                     : symclone_group_create_cyclic(group, n);
+  int count = 0;
+  if (!st) st = symclone_group_subspace_count(*group, kernel, &count);
+  if (st == SYMCLONE_ERR_UNSUPPORTED)
+    return tool_usage_error("the invariant subspaces are listed for C1, C2, C4, D1, D2 and D4 "
+                            "only, not %c%d",
+                            family == 'd' ? 'D' : 'C', n);
+  if (st == SYMCLONE_ERR_KERNEL)
+    return tool_usage_error("the invariant subspaces are listed for kernels up to 31");
+  if (st) return tool_fail("the invariant subspaces: %s", symclone_strerror(st));
+  if (print) {
+    if (json) printf("{\"group\": \"%c%d\", \"kernel\": %d, \"subspaces\": [",
+                     family == 'd' ? 'D' : 'C', n, kernel);
+    for (int i = 0; i < count; i++) {
+      int dim = 0, orbit = 0;
+      char name[128] = "";
+      if (symclone_group_subspace_info(*group, kernel, i, &dim, &orbit, name, sizeof name))
+        return tool_fail("the invariant subspace %d: %s", i, symclone_group_last_error(*group));
+      if (json)
+        printf("%s{\"index\": %d, \"dim\": %d, \"orbit\": %d, \"name\": \"%s\"}",
+               i ? ", " : "", i, dim, orbit, name);
+      else
+        printf("subspace=%d dim=%d orbit=%d name=%s\n", i, dim, orbit, name);
+    }
+    if (json) printf("]}\n");
+    return fflush(stdout) ? tool_fail("writing to stdout failed") : TOOL_OK;
+  }
+  /* I[,J...]: distinct indices of the listing */
+  const char *p = list;
+  *n_sub = 0;
+  *dims = 0;
+  for (;;) {
+    size_t w = strcspn(p, ",");
+    long v = 0;
+    if (w == 0 || w > 4) goto bad;
+    for (size_t i = 0; i < w; i++) {
+      if (!isdigit((unsigned char)p[i])) goto bad;
+      v = v * 10 + (p[i] - '0');
+    }
+    if (v >= count)
+      return tool_usage_error("--subspaces: %ld is not a subspace of %c%d for %dx%d filters "
+                              "(0 to %d; --list-subspaces)",
+                              v, family == 'd' ? 'D' : 'C', n, kernel, kernel, count - 1);
+    for (int j = 0; j < *n_sub; j++)
+      if (sub[j] == (int)v) return tool_usage_error("--subspaces: %ld is given twice", v);
+    if (*n_sub == 1024) goto bad;
+    int dim = 0;
+    symclone_group_subspace_info(*group, kernel, (int)v, &dim, NULL, NULL, 0);
+    sub[(*n_sub)++] = (int)v;
+    *dims += dim;
+    if (!p[w]) break;
+    p += w + 1;
+  }
+  return -1;
+bad:
+  return tool_usage_error("--subspaces: '%s' is not a comma-separated list of subspace indices",
+                          list);
+}
+
 static int online_cpus(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n < 1 ? 1 : n > 256 ? 256 : (int)n;
@@ -149,7 +214,8 @@ static int online_cpus(void) {
 int cmd_clone(int argc, char **argv) {
   const tool_cmd *cmd = tool_find_cmd("clone");
   const char *group_s = NULL, *size_s = NULL, *output = NULL, *curve_path = NULL;
-  int kind = -1, padding = 0, objective = 0, schedule = 0;
+  const char *subspaces_s = NULL;
+  int kind = -1, padding = 0, objective = 0, schedule = 0, list_subspaces = 0;
   long long kernel = 3, blocks = 0, steps = 600, kernels = 16, inputs = 64, seed = 0;
   long long threads = online_cpus();
   double lr = 1e-2, target = 0;
@@ -195,6 +261,13 @@ int cmd_clone(int argc, char **argv) {
       {"--threads", NULL, OPT_INT, &threads, "N", 0, 0, 0, SYMCLONE_TRAINER_THREADS, NULL,
        "threads of the trainer's own passes (default: the processors\n"
        "online); the figures do not depend on it"},
+      {"--subspaces", NULL, OPT_TEXT, &subspaces_s, "I[,J...]", 0, 0, 0, 0, NULL,
+       "restrict the blocks to these invariant filter subspaces of the group\n"
+       "(--list-subspaces), which keeps the student equivariant; --blocks\n"
+       "defaults to the sum of their dimensions (C1, C2, C4, D1, D2, D4)"},
+      {"--list-subspaces", NULL, OPT_FLAG, &list_subspaces, NULL, 0, 0, 0, 0, NULL,
+       "print the invariant subspaces of the K x K filters under the group\n"
+       "(index, dimension, orbit, name) and exit"},
       {"--output", "-o", OPT_TEXT, &output, "FILE", 0, 0, 0, 0, NULL,
        "where the student is saved (required); replaced in one step,\n"
        "never over anything but a regular file"},
@@ -218,7 +291,8 @@ int cmd_clone(int argc, char **argv) {
     family = 'd';
   }
   if (size_s && parse_size(size_s, &height, &width)) return TOOL_USAGE;
-  if (!output) return tool_usage_error("-o FILE is required (where the student goes)");
+  if (!output && !list_subspaces)
+    return tool_usage_error("-o FILE is required (where the student goes)");
   symclone_student_kind sk;
   if (family == 't') {
     if (kind != -1 && kind != KIND_PLANAR)
@@ -241,9 +315,30 @@ int cmd_clone(int argc, char **argv) {
   if (kernel > height || kernel > width)
     return tool_usage_error("--kernel: %lld is larger than the %dx%d input", kernel, height,
                             width);
-  if (!blocks) blocks = kernel * kernel;
-  if (curve_path && same_file(curve_path, output))
+  if (curve_path && output && same_file(curve_path, output))
     return tool_usage_error("--curve and -o name the same file, %s", output);
+  int sub[1024], n_sub = 0;
+  symclone_group *rg = NULL; /* the group of the restriction */
+  if (list_subspaces || subspaces_s) {
+    if (sk == SYMCLONE_STUDENT_PLANAR)
+      return tool_usage_error("--%s: give the group of the rotations, Cn or Dn (the tool "
+                              "restricts lifting and group students)",
+                              list_subspaces ? "list-subspaces" : "subspaces");
+    int dims = 0;
+    rc = restriction_args(family, n, (int)kernel, subspaces_s, list_subspaces, c.json, sub,
+                          &n_sub, &dims, &rg);
+    if (rc >= 0 || list_subspaces) {
+      symclone_group_free(rg);
+      return rc >= 0 ? rc : TOOL_OK;
+    }
+    if (blocks && blocks != dims) {
+      symclone_group_free(rg);
+      return tool_usage_error("--blocks %lld: the subspaces %s add up to %d dimensions",
+                              blocks, subspaces_s, dims);
+    }
+    blocks = dims;
+  }
+  if (!blocks) blocks = kernel * kernel;
   static const symclone_objective objectives[3] = {
       SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_OBJECTIVE_UNIT_KERNELS, SYMCLONE_OBJECTIVE_STOCHASTIC};
   static const symclone_padding paddings[3] = {SYMCLONE_PADDING_VALID, SYMCLONE_PADDING_ZERO,
@@ -259,13 +354,17 @@ int cmd_clone(int argc, char **argv) {
   double floats = (double)blocks * ho * wo * height * width;
   double bytes = 4.0 * 4.0 * floats + 8.0 * (double)out_n * ho * wo * in_n * height * width;
   double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-  if (phys > 0 && bytes > phys)
+  if (phys > 0 && bytes > phys) {
+    symclone_group_free(rg);
     return tool_fail("a %s student of %lld blocks on %dx%d inputs needs about %.1f GiB; the "
                      "machine has %.1f GiB",
                      tool_kind_name(sk), blocks, height, width, bytes / 1073741824.0,
                      phys / 1073741824.0);
-  if (check_output("-o", output) || (curve_path && check_output("--curve", curve_path)))
+  }
+  if (check_output("-o", output) || (curve_path && check_output("--curve", curve_path))) {
+    symclone_group_free(rg);
     return TOOL_FAIL;
+  }
 
   symclone_student *s = NULL;
   symclone_trainer *tr = NULL;
@@ -275,6 +374,11 @@ int cmd_clone(int argc, char **argv) {
                                                paddings[padding], (int)blocks, (uint64_t)seed);
   if (st) {
     rc = tool_fail("cannot create the student: %s", symclone_strerror(st));
+    goto done;
+  }
+  if (rg && (st = symclone_student_restrict(s, rg, sub, n_sub))) {
+    rc = tool_fail("--subspaces %s: %s (%s)", subspaces_s, symclone_student_last_error(s),
+                   symclone_strerror(st));
     goto done;
   }
   if ((st = symclone_trainer_create(&tr, s))) {
@@ -349,6 +453,7 @@ int cmd_clone(int argc, char **argv) {
   out_str("file", output);
   out_str("format", "student");
   tool_out_geometry(s);
+  tool_out_restriction(s);
   out_str("objective", objective_names[objective]);
   out_int("steps", symclone_trainer_steps_done(tr));
   out_num("lr", lr);
@@ -362,6 +467,7 @@ int cmd_clone(int argc, char **argv) {
   if (curve_path) out_str("curve", curve_path);
   rc = out_end() ? tool_fail("writing to stdout failed") : TOOL_OK;
 done:
+  symclone_group_free(rg);
   if (curve.f) curve_close(&curve, curve_path, 0);
   symclone_trainer_free(tr);
   symclone_student_free(s);

@@ -22,7 +22,8 @@ file_kind tool_export_kind(const char *path) {
   return k;
 }
 
-int tool_load(const char *path, symclone_student **out, file_kind *kind) {
+int tool_load_any(const char *path, symclone_student **out, symclone_net **net,
+                  file_kind *kind) {
   symclone_loader *loader = NULL;
   symclone_status st = symclone_loader_create(&loader);
   if (st) return tool_fail("%s: %s", path, symclone_strerror(st));
@@ -33,6 +34,23 @@ int tool_load(const char *path, symclone_student **out, file_kind *kind) {
     st = symclone_student_import(out, path, loader);
     if (st == SYMCLONE_OK) {
       *kind = tool_export_kind(path);
+    } else if (net && st != SYMCLONE_ERR_PATH && st != SYMCLONE_ERR_IO &&
+               st != SYMCLONE_ERR_BUDGET && st != SYMCLONE_ERR_TRUNCATED) {
+      /* an export of another content: a network */
+      char student_msg[512];
+      symclone_status student_st = st;
+      snprintf(student_msg, sizeof student_msg, "%s", symclone_loader_last_error(loader));
+      st = symclone_net_import(net, path, loader);
+      if (st == SYMCLONE_OK) {
+        *kind = tool_export_kind(path);
+      } else if (st == SYMCLONE_ERR_FORMAT || student_st != SYMCLONE_ERR_FORMAT) {
+        int r = student_st == SYMCLONE_ERR_FORMAT
+                    ? tool_fail("%s, nor a student file or a network (%s)", student_msg,
+                                symclone_strerror(student_st))
+                    : tool_fail("%s (%s)", student_msg, symclone_strerror(student_st));
+        symclone_loader_free(loader);
+        return r;
+      }
     } else if (st == SYMCLONE_ERR_FORMAT) {
       int r = tool_fail("%s, nor a student file (%s)", symclone_loader_last_error(loader),
                         symclone_strerror(st));
@@ -51,6 +69,25 @@ int tool_load(const char *path, symclone_student **out, file_kind *kind) {
   return 0;
 }
 
+int tool_load(const char *path, symclone_student **out, file_kind *kind) {
+  return tool_load_any(path, out, NULL, kind);
+}
+
+void tool_out_restriction(const symclone_student *s) {
+  symclone_group_kind gk = 0;
+  int n = 0, count = 0;
+  char text[4096] = "none";
+  if (symclone_student_restriction(s, &gk, &n, NULL, 0, &count) == SYMCLONE_OK && count > 0) {
+    int *idx = malloc((size_t)count * sizeof *idx);
+    if (idx && symclone_student_restriction(s, &gk, &n, idx, count, &count) == SYMCLONE_OK) {
+      int at = snprintf(text, sizeof text, "%c%d:", gk == SYMCLONE_GROUP_DIHEDRAL ? 'D' : 'C', n);
+      for (int i = 0; i < count && at < (int)sizeof text - 16; i++)
+        at += snprintf(text + at, sizeof text - (size_t)at, "%s%d", i ? "," : "", idx[i]);
+    }
+    free(idx);
+  }
+  out_str("restriction", text);
+}
 const char *file_kind_name(file_kind k) {
   return k == FILE_SAFETENSORS ? "safetensors" : k == FILE_NPZ ? "npz" : "student";
 }

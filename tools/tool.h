@@ -122,6 +122,13 @@ typedef enum file_kind {
 /* Load a student file or an export (told by the content).  Returns 0, or 1
  * after the library's message on stderr. */
 int tool_load(const char *path, symclone_student **out, file_kind *kind);
+/* The same, and with net not NULL a network export too (*net set, *out
+ * left alone). */
+int tool_load_any(const char *path, symclone_student **out, symclone_net **net,
+                  file_kind *kind);
+/* "restriction": "none", or the group and the subspace indices the
+ * student's blocks are restricted to ("C4:0,1,3"). */
+void tool_out_restriction(const symclone_student *s);
 
 const char *file_kind_name(file_kind k);
 /* Which export a file imported as one is: FILE_NPZ or FILE_SAFETENSORS. */

@@ -110,6 +110,12 @@ expect 2 "'zip' is not one of" export good.scs -o x.npz --format zip
 expect 2 "-o FILE is required" import good.npz
 expect 2 "'/nonexistent' is not a directory" picture good.scs --mnist /nonexistent
 expect 2 "unexpected argument" --version extra
+expect 2 "0 is given twice" clone -o x.scs --subspaces 0,0
+expect 2 "not a comma-separated list" clone -o x.scs --subspaces 1,,2
+expect 2 "7 is not a subspace of C4" clone -o x.scs --subspaces 7
+expect 2 "add up to 1 dimensions" clone -o x.scs --subspaces 0 --blocks 9
+expect 2 "not C8" clone --group C8 --list-subspaces
+expect 2 "give the group of the rotations" clone -o x.scs --group T2 --subspaces 0
 [ ! -e x.scs ] && [ ! -e y.scs ] || bad "a refused command wrote a file"
 
 # 1: bad files and outputs

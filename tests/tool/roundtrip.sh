@@ -2,10 +2,14 @@
 # clone -> check -> export -> import -> info: the figures of every file
 # compared, the imported student bit for bit the cloned one, --json parsed.
 #
-# usage: roundtrip.sh SYMCLONE PYTHON3
+# A student restricted to invariant subspaces, and a network export, are
+# described too.
+#
+# usage: roundtrip.sh SYMCLONE PYTHON3 NETWORK_EXPORT
 set -eu
 tool=$1
 py=$2
+net=$3
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/symclone-tool.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
@@ -112,4 +116,30 @@ for spec in "--group T2 --padding circular" "--group C4 --kind group" \
   "$tool" export f.scs -o f.npz >/dev/null || fail "export after clone $spec"
   "$tool" import f.npz -o g.scs >/dev/null && cmp f.scs g.scs || fail "import after clone $spec"
 done
+# a student restricted to invariant filter subspaces: equivariant whatever
+# its training, at the best loss of its blocks
+"$tool" clone --group C4 --list-subspaces --json >subspaces.json || fail "--list-subspaces"
+"$py" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["group"] == "C4" and len(d["subspaces"]) == 7, d
+assert sum(s["dim"] for s in d["subspaces"]) == 9
+' subspaces.json || fail "--list-subspaces: not the 7 subspaces of 3x3 filters under C4"
+"$tool" clone --group C4 --subspaces 0,1,2,3 --size 9 --steps 100 --threads 1 -q --json \
+  -o restricted.scs >restricted.json || fail "clone --subspaces"
+"$tool" check restricted.scs --json >check-restricted.json || fail "check restricted.scs"
+"$py" -c 'import json, sys
+c = json.load(open(sys.argv[1])); k = json.load(open(sys.argv[2]))
+assert c["blocks"] == 5 and c["restriction"] == "C4:0,1,2,3", c
+assert k["restriction"] == "C4:0,1,2,3", k
+assert k["equiv_err"] < 1e-5, k["equiv_err"]
+assert abs(k["best_loss"] - 4 / 9) < 1e-6, k["best_loss"]
+assert k["rel_loss"] >= k["best_loss"] - 1e-6, k
+' restricted.json check-restricted.json || fail "the restricted student's figures"
+
+# a network export
+"$tool" info "$net" --json >net.json || fail "info on a network export"
+"$py" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["content"] == "network" and d["layer_kinds"] == "cloned,relu,dense", d
+' net.json || fail "info: the network export's description"
 echo "round trip passed"
