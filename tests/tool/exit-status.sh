@@ -110,6 +110,8 @@ expect 2 "'zip' is not one of" export good.scs -o x.npz --format zip
 expect 2 "-o FILE is required" import good.npz
 expect 2 "'/nonexistent' is not a directory" picture good.scs --mnist /nonexistent
 expect 2 "unexpected argument" --version extra
+expect 2 "--channel goes with --teacher" check good.scs --channel 0,0
+expect 2 "is not O,I" check good.scs --teacher good.npz --channel 1
 expect 2 "0 is given twice" clone -o x.scs --subspaces 0,0
 expect 2 "not a comma-separated list" clone -o x.scs --subspaces 1,,2
 expect 2 "7 is not a subspace of C4" clone -o x.scs --subspaces 7
@@ -136,6 +138,7 @@ expect 1 "not a regular file" info dir.scs
 expect 1 "not a regular file" info fifo.scs
 expect 1 "not a regular file" check fifo.scs
 expect 1 "nor an npz" import good.scs -o x.scs
+expect 1 "neither an .npy" check good.scs --teacher text.scs
 expect 1 "not a regular file" clone --size 7 --steps 5 -q -o dir.scs
 expect 1 "not a regular file" clone --size 7 --steps 5 -q -o fifo.scs
 expect 1 "not a regular file" clone --size 7 --steps 5 -q -o good.scs --curve fifo.scs

@@ -116,6 +116,27 @@ for spec in "--group T2 --padding circular" "--group C4 --kind group" \
   "$tool" export f.scs -o f.npz >/dev/null || fail "export after clone $spec"
   "$tool" import f.npz -o g.scs >/dev/null && cmp f.scs g.scs || fail "import after clone $spec"
 done
+# check at a kernel trained elsewhere: an .npy bank [2, 1, 3, 3], channel
+# (1, 0) an edge detector, channel (0, 0) zero
+"$py" -c 'import struct
+shape = "(2, 1, 3, 3)"
+hdr = "{\x27descr\x27: \x27<f4\x27, \x27fortran_order\x27: False, \x27shape\x27: %s, }" % shape
+hdr += " " * (63 - (10 + len(hdr)) % 64) + "\n"
+vals = [0.0] * 9 + [-1, 0, 1, -2, 0, 2, -1, 0, 1]
+open("bank.npy", "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode()
+                              + struct.pack("<18f", *vals))' || fail "writing bank.npy"
+"$tool" check c4.scs --teacher bank.npy --channel 1,0 --json >check-bank.json ||
+  fail "check --teacher"
+"$py" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["kernel_theta"] == "teacher", d
+assert d["rel_dist_at_kernel"] < 3e-2, d["rel_dist_at_kernel"]
+assert d["equiv_err"] < 1e-2, d["equiv_err"]
+' check-bank.json || fail "check --teacher: the figures at the bank's kernel"
+if "$tool" check c4.scs --teacher bank.npy >/dev/null 2>&1; then
+  fail "check --teacher took the zero kernel of channel 0,0"
+fi
+
 # a student restricted to invariant filter subspaces: equivariant whatever
 # its training, at the best loss of its blocks
 "$tool" clone --group C4 --list-subspaces --json >subspaces.json || fail "--list-subspaces"
