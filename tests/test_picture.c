@@ -938,6 +938,9 @@ START_TEST(labelled_panels_keep_their_colours_where_locate_says_and_labels_have_
     for (int y = r.y; y < r.y + r.height; y++)
       for (int x = r.x; x < r.x + r.width; x++)
         ck_assert_int_eq(px[(size_t)y * (size_t)w + (size_t)x], grey[k]);
+    /* the light grey frame just outside (gap >= 2) */
+    ck_assert_int_eq(px[(size_t)(r.y + 1) * (size_t)w + (size_t)(r.x - 1)], 200);
+    ck_assert_int_eq(px[(size_t)(r.y + r.height) * (size_t)w + (size_t)(r.x + 1)], 200);
     rects[n++] = r;
   }
   /* every label has ink inside its place, and no place overlaps another */

@@ -195,6 +195,26 @@ static symclone_status paint_raster(cairo_surface_t *ras, const symclone_picture
     }
   }
   sym_free(row);
+  /* a light grey frame one pixel outside each panel, where the gap leaves
+   * room for it, so that panels stay apart from the white margins */
+  if (fr->gap >= 2) {
+    const uint32_t frame = 0xc8c8c8;
+    for (int pr = 0; pr < c->down; pr++)
+      for (int pc = 0; pc < c->across; pc++) {
+        if (!c->panels[(size_t)pr * (size_t)c->across + (size_t)pc]) continue;
+        long long x0 = fr->x0 + (long long)pc * (fr->pw + fr->gap) - 1;
+        long long y0 = fr->y0 + (long long)pr * (fr->ph + fr->caption_h + fr->gap) - 1;
+        long long x1 = x0 + fr->pw + 1, y1 = y0 + fr->ph + 1;
+        for (long long y = y0; y <= y1; y++) {
+          if (y < 0 || y >= fr->height) continue;
+          uint32_t *d = (uint32_t *)(void *)(data + (size_t)y * (size_t)stride);
+          for (long long x = x0; x <= x1; x++) {
+            if (x < 0 || x >= fr->width) continue;
+            if (y == y0 || y == y1 || x == x0 || x == x1) d[x] = frame;
+          }
+        }
+      }
+  }
   if (pic->bar && fr->bar_h > 0) {
     /* the shared range, or a unit range for the per-panel scales */
     double lo = c->symmetric ? -1.0 : 0.0, hi = 1.0;
