@@ -7,6 +7,7 @@
  *   fig4-matrices.png     the learned effective matrix M(theta) of the 9- and
  *                         7-block T2 students beside the unrolled 3x3
  *                         convolution K(theta), one symmetric colour scale
+ *   fig4-corner.png       the top left corner of the same matrices, enlarged
  *   fig5-t2-features.png  feature maps of the teacher, both T2 students and
  *                         an untrained dense layer, original and shifted digit
  *   fig6-c4-features.png  the same for the C4 lifting convolution under the
@@ -259,7 +260,7 @@ static int t2_figures(const float *digit) {
   symclone_group *t2 = NULL;
   symclone_picture *pic = NULL;
   FILE *curves = NULL, *weights = NULL;
-  float *mats = NULL, *dparams = NULL, *maps = NULL, *blocks = NULL;
+  float *mats = NULL, *dparams = NULL, *maps = NULL, *blocks = NULL, *crop = NULL;
   char path[1024];
   const size_t in = SIZE * SIZE, out = OUT * OUT, mat = in * out;
 
@@ -331,6 +332,27 @@ static int t2_figures(const float *digit) {
   symclone_picture_free(pic);
   pic = NULL;
 
+  /* the same, the top left corner: outputs of 2 rows, inputs of 3 rows */
+  enum { ZR = 2 * OUT, ZC = 3 * SIZE };
+  crop = malloc(3 * ZR * ZC * sizeof *crop);
+  if (!crop) goto done;
+  for (int p = 0; p < 3; p++)
+    for (int i = 0; i < ZR; i++)
+      memcpy(crop + ((size_t)p * ZR + i) * ZC, mats + p * mat + (size_t)i * in, ZC * sizeof *crop);
+  const float *zoom_panels[4] = {crop, crop + 2 * ZR * ZC, crop + ZR * ZC, crop + 2 * ZR * ZC};
+  EX_CHECK(symclone_picture_create(&pic, 2, 2, ZR, ZC), NULL);
+  EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_UPSCALE, 4), NULL);
+  EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_GAP, 12), NULL);
+  LABEL(symclone_picture_set_title(pic, "The top left corner: outputs of 2 rows, inputs of 3 rows"));
+  LABEL(symclone_picture_set_column_label(pic, 0, "learned M(\u03b8), 52 x 84"));
+  LABEL(symclone_picture_set_column_label(pic, 1, "unrolled K(\u03b8), 52 x 84"));
+  LABEL(symclone_picture_set_row_label(pic, 0, "9 blocks"));
+  LABEL(symclone_picture_set_row_label(pic, 1, "7 blocks"));
+  LABEL(symclone_picture_set_colour_bar(pic, 1, "weight"));
+  if (write_picture(pic, "fig4-corner.png", zoom_panels)) goto done;
+  symclone_picture_free(pic);
+  pic = NULL;
+
   /* Fig. 5: feature maps of the original and the shifted digit */
   EX_CHECK(symclone_group_create_t2(&t2, SIZE, SIZE), NULL);
   int g;
@@ -357,9 +379,9 @@ static int t2_figures(const float *digit) {
            NULL);
   EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_UPSCALE, 5), NULL);
   EX_CHECK(symclone_picture_set(pic, SYMCLONE_PICTURE_GAP, 6), NULL);
-  LABEL(symclone_picture_set_title(pic, "T2 feature maps"));
+  LABEL(symclone_picture_set_title(pic, "T2 feature maps; shift: 3 down, 6 right (cyclic)"));
   LABEL(symclone_picture_set_column_label(pic, 0, "original"));
-  LABEL(symclone_picture_set_column_label(pic, 1, "shifted (3 down, 6 right)"));
+  LABEL(symclone_picture_set_column_label(pic, 1, "shifted"));
   LABEL(symclone_picture_set_row_label(pic, 0, "teacher convolution"));
   LABEL(symclone_picture_set_row_label(pic, 1, "9-block clone"));
   LABEL(symclone_picture_set_row_label(pic, 2, "7-block clone"));
@@ -377,7 +399,7 @@ done:
   symclone_layer_free(teacher);
   symclone_layer_free(dense);
   symclone_group_free(t2);
-  free(mats), free(dparams), free(maps), free(blocks);
+  free(mats), free(dparams), free(maps), free(blocks), free(crop);
   return rc;
 }
 

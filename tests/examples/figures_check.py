@@ -18,7 +18,7 @@ import sys
 import tempfile
 import zlib
 
-PICTURES = ["fig2-transforms.png", "fig4-matrices.png", "fig5-t2-features.png",
+PICTURES = ["fig2-transforms.png", "fig4-matrices.png", "fig4-corner.png", "fig5-t2-features.png",
             "fig6-c4-features.png"]
 CSVS = {
     "curves.csv": ["objective", "step", "seconds", "train_rel_loss", "rel_loss", "toeplitz_dist"],
