@@ -628,7 +628,7 @@ static int downstream(const char *mnist) {
             goto done;
           }
           double a = ex_xp_accuracy(net, rt);
-          fprintf(acc, "%s,%d,%.4f\n", names[m], 90 * q, a);
+          fprintf(acc, "\"%s\",%d,%.4f\n", names[m], 90 * q, a);
           printf("model=%s angle=%d acc=%.4f\n", names[m], 90 * q, a);
         }
       } else {
@@ -649,7 +649,7 @@ static int downstream(const char *mnist) {
             else other += c;
           }
         double total = (double)(right + swapped + other);
-        fprintf(brk, "%s,%.4f,%.4f,%.4f\n", names[m], right / total, swapped / total,
+        fprintf(brk, "\"%s\",%.4f,%.4f,%.4f\n", names[m], right / total, swapped / total,
                 other / total);
         printf("model=%s task=rotation_breaking correct=%.4f swapped=%.4f\n", names[m],
                right / total, swapped / total);
