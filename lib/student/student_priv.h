@@ -23,6 +23,10 @@ struct symclone_student {
   int tcount;         /* transforms used: 1 planar, n lifting, n*n group */
   int tfirst;         /* first stored transform (lifting: T_0 = I is implicit) */
   size_t off_coeffs, off_trans, nparams;
+  /* the output rows of every block held: all (0, out_hw), or a shard's
+   * (sym_student_create_shard: the offsets and nparams are the shard's,
+   * every other field the whole student's) */
+  size_t row0, rows;
   float *params;
   sym_err err;
 };
@@ -35,6 +39,16 @@ struct symclone_student {
  * overflows; a geometry that create refuses gives some count, and create
  * refuses it later. */
 int sym_student_layout_count(const uint32_t g[7], size_t *count);
+
+/* A shard of a student (lib/mpi): the output rows [row0, row0 + rows) of
+ * every block, with the coefficients and transforms of the student that
+ * symclone_student_create with the same arguments makes.  Only the
+ * trainer's moment passes, the coefficient functions below and freeing
+ * take one; SYMCLONE_ERR_ARG for an empty or out-of-range row range. */
+symclone_status sym_student_create_shard(symclone_student **out, symclone_student_kind kind,
+                                         int orientations, int kernel, int height, int width,
+                                         symclone_padding padding, int blocks, uint64_t seed,
+                                         size_t row0, size_t rows);
 
 /* Phi[K][tcount][Pc] = T_t theta_k (theta[K][P]). */
 void sym_student_phi(const symclone_student *s, const float *theta, size_t kcount, float *phi);

@@ -37,7 +37,7 @@ static symclone_status ensure_moment(symclone_trainer *tr) {
 }
 
 sym_blocks sym_trainer_blocks(const symclone_student *s) {
-  sym_blocks b = {s->params, (size_t)s->nblocks, s->out_hw, s->in_hw};
+  sym_blocks b = {s->params, (size_t)s->nblocks, s->rows, s->in_hw};
   return b;
 }
 

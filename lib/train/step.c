@@ -59,8 +59,33 @@ static int fused_kind(const symclone_trainer *tr) {
   return SYM_FUSED_NONE;
 }
 
+double sym_trainer_shard_sum(symclone_trainer *tr, double v) {
+  if (!tr->shard.reduce) return v;
+  symclone_status st = tr->shard.reduce(tr->shard.ctx, &v, 1);
+  if (st && !tr->shard_status) tr->shard_status = st;
+  return v;
+}
+
+double sym_trainer_grad_sumsq(symclone_trainer *tr) {
+  if (!tr->shard.reduce) return sym_pass_sumsq(tr->pool, tr->partial, tr->grad, tr->nparams);
+  size_t n = tr->shard.first ? tr->nparams : tr->st->off_coeffs;
+  return sym_trainer_shard_sum(tr, sym_pass_sumsq(tr->pool, tr->partial, tr->grad, n));
+}
+
+/* A failed reduction of a shard's step. */
+static symclone_status shard_failed(symclone_trainer *tr) {
+  symclone_status st = tr->shard_status;
+  tr->shard_status = SYMCLONE_OK;
+  return sym_fail(&tr->err, st, "step %lld: the reduction over the shards failed",
+                  tr->steps + 1);
+}
+
 /* The settings a step refuses before it starts. */
 static symclone_status check_step(symclone_trainer *tr) {
+  if (tr->shard.reduce &&
+      (int)tr->set[SYMCLONE_TRAINER_OBJECTIVE] != SYMCLONE_OBJECTIVE_MOMENT)
+    return sym_fail(&tr->err, SYMCLONE_ERR_SETTING,
+                    "a sharded trainer has the moment objective only (objective=moment)");
   if (!tr->instance &&
       (int)tr->set[SYMCLONE_TRAINER_OBJECTIVE] == SYMCLONE_OBJECTIVE_MOMENT &&
       (int)tr->set[SYMCLONE_TRAINER_INPUT_SOURCE] != SYMCLONE_INPUT_SOURCE_GAUSSIAN)
@@ -128,7 +153,7 @@ static symclone_status micro_batches(symclone_trainer *tr, int *fused, double *l
   *lpow /= acc;
   /* the squared norm of one micro-batch's gradient may have come with it */
   if (acc > 1 || *gnorm2 < 0.0)
-    *gnorm2 = sym_pass_sumsq(tr->pool, tr->partial, tr->grad, tr->nparams);
+    *gnorm2 = sym_trainer_grad_sumsq(tr);
   /* a formed gradient's sum of squares, in double, is off by far less */
   if (!*fused) *gsq_hi = *gnorm2 * (1.0 + 1e-6);
   return SYMCLONE_OK;
@@ -147,6 +172,7 @@ static symclone_status step_body(symclone_trainer *tr) {
   double loss, lpow, gnorm2, gsq_hi;
   symclone_status st = micro_batches(tr, &fused, &loss, &lpow, &gnorm2, &gsq_hi);
   if (st) return st;
+  if (tr->shard_status) return shard_failed(tr);
   int acc = (int)tr->set[SYMCLONE_TRAINER_ACCUMULATE];
   double clip = tr->set[SYMCLONE_TRAINER_CLIP_NORM];
   double gscale = 1.0 / acc, gnorm = sqrt(gnorm2) * gscale;
@@ -160,6 +186,7 @@ static symclone_status step_body(symclone_trainer *tr) {
   double gmax = sqrt(gsq_hi) * gscale * (1.0 + 1e-6);
   int applied;
   size_t bad = sym_trainer_apply_update(tr, gscale, gmax, &fused, &applied);
+  if (tr->shard_status) return shard_failed(tr);
   if (!applied)
     return sym_fail(&tr->err, SYMCLONE_ERR_DIVERGED,
                     "step %lld: the update would make %zu parameters non-finite; nothing of "

@@ -16,6 +16,20 @@
 #include <symclone/trainer.h>
 
 
+/* A trainer of one shard of a student (lib/mpi): its student holds the
+ * output rows [st->row0, st->row0 + st->rows) of every block
+ * (sym_student_create_shard) and the optimizer state of those, the
+ * coefficients and transforms in full.  reduce replaces v[0 .. n) by
+ * their sums over every shard, taken in a fixed order so that every shard
+ * gets the same bits (and, with one shard, v itself); first is set on one
+ * shard, the one that counts the replicated parameters in a sum over all
+ * parameters.  With reduce NULL the trainer has the whole student. */
+typedef struct sym_shard {
+  symclone_status (*reduce)(void *ctx, double *v, size_t n);
+  void *ctx;
+  int first;
+} sym_shard;
+
 struct symclone_trainer {
   int instance;
   symclone_student *st;
@@ -68,6 +82,9 @@ struct symclone_trainer {
   double loss_res; /* the micro-batches' summed loss resolution, in a step */
   double rel_res;  /* the resolution of rel (0 where the loss has no cancellation) */
   sym_err err;
+  sym_shard shard;
+  symclone_status shard_status; /* the first failed reduction of a step */
+  double *shard_buf;            /* the moment objective's G and z, reduced */
 };
 
 /* How a step's update gets the blocks' gradient: from tr->grad (NONE), or
@@ -139,5 +156,14 @@ double sym_trainer_form_gradient(symclone_trainer *tr, int kind);
 size_t sym_trainer_apply_update(symclone_trainer *tr, double gscale, double gmax, int *fused,
                                 int *applied);
 int sym_norm_usable(double gnorm2, double gmag, double rel, double clip);
+
+/* trainer.c: a trainer of a shard (sym_shard; the moment objective only).
+ * step.c: the sum of v over the shards (v itself for a whole student),
+ * and the squared norm of the gradient over every shard (the replicated
+ * parameters once). */
+symclone_status sym_trainer_create_shard(symclone_trainer **out, symclone_student *shard_student,
+                                         const sym_shard *shard);
+double sym_trainer_shard_sum(symclone_trainer *tr, double v);
+double sym_trainer_grad_sumsq(symclone_trainer *tr);
 
 #endif
