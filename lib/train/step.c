@@ -95,6 +95,20 @@ static symclone_status check_step(symclone_trainer *tr) {
   return SYMCLONE_OK;
 }
 
+symclone_status sym_trainer_prepare(symclone_trainer *tr) {
+  symclone_status st = ensure_pool(tr);
+  if (st) return st;
+  if ((st = check_step(tr))) return st;
+  if (!tr->instance &&
+      (int)tr->set[SYMCLONE_TRAINER_OBJECTIVE] == SYMCLONE_OBJECTIVE_MOMENT &&
+      (st = sym_trainer_scratch(tr, 0, 0)))
+    return sym_fail(&tr->err, st, "cannot prepare the moment objective");
+  int fused = fused_kind(tr);
+  if (fused && (st = sym_trainer_fused_scratch(tr, fused)) && st != SYMCLONE_ERR_OVERFLOW)
+    return sym_fail(&tr->err, st, "cannot allocate the fused update's scratch");
+  return SYMCLONE_OK;
+}
+
 /* Seconds between calls of the progress callback inside a step of several
  * micro-batches. */
 #define MID_STEP_PROGRESS 0.5

@@ -164,6 +164,10 @@ int sym_norm_usable(double gnorm2, double gmag, double rel, double clip);
 symclone_status sym_trainer_create_shard(symclone_trainer **out, symclone_student *shard_student,
                                          const sym_shard *shard);
 double sym_trainer_shard_sum(symclone_trainer *tr, double v);
+/* step.c: what a step of the moment objective allocates or starts (the
+ * worker pool, the scratch) and the checks it makes, done ahead of it, so
+ * that a shard's step fails, if at all, before its first reduction. */
+symclone_status sym_trainer_prepare(symclone_trainer *tr);
 double sym_trainer_grad_sumsq(symclone_trainer *tr);
 
 #endif

@@ -1,0 +1,334 @@
+/* libsymclone-mpi under mpiexec -n 1, 2, 3 (suite mpi): the sharded
+ * trainer against the single-process trainer (bit for bit on one rank, to
+ * a stated tolerance on several), identical bits run to run, save and load
+ * interchange with the single-process library, the rows query, and the
+ * same status on every rank when one rank fails.
+ *
+ * Every rank runs the same tests in the same order (Check without fork:
+ * MPI does not survive a fork). */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <symclone/mpi.h>
+#include <symclone/symclone.h>
+
+static int rank_, size_;
+
+/* Lifting C4, kernel 3 on 9x9 with zero padding: 81 output rows, 9 blocks. */
+#define KIND SYMCLONE_STUDENT_LIFTING
+#define ORI 4
+#define KER 3
+#define H 9
+#define W 9
+#define PAD SYMCLONE_PADDING_ZERO
+#define BLOCKS 9
+#define SEED 7u
+#define STEPS 40
+
+/* Several ranks sum the Gram matrix and tap sums over rows in another
+ * order: each entry then differs by a few units in the last place of a
+ * float (the ranks' float partial sums, added in double and rounded once),
+ * about 1e-7 of its size.  AdamW divides by the gradient's running size,
+ * so such a relative change of the gradient moves each step by about as
+ * much, and STEPS steps of learning rate 1e-2 by at most STEPS * 1e-2 *
+ * a few 1e-7 in absolute terms before any amplification; near the optimum
+ * the moment objective is well conditioned in the blocks (the Gram matrix
+ * is the Hessian's block), so the differences stay of that order
+ * (measured: 2.5e-7 of the largest weight on 2 ranks, 1.7e-7 on 3).  We
+ * allow 1e-5 of the largest weight: well above the rounding, far below
+ * anything a wrong reduction (a row missing: a whole block row's share of
+ * G) would give. */
+#define TOL 1e-5
+
+static void settings(symclone_trainer *tr, symclone_mpi_trainer *mt, int optimizer) {
+  const symclone_setting keys[] = {SYMCLONE_TRAINER_OBJECTIVE, SYMCLONE_TRAINER_LEARNING_RATE,
+                                   SYMCLONE_TRAINER_MAX_STEPS, SYMCLONE_TRAINER_OPTIMIZER,
+                                   SYMCLONE_TRAINER_CLIP_NORM};
+  const double vals[] = {SYMCLONE_OBJECTIVE_MOMENT, 1e-2, STEPS, optimizer, 0.5};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    if (tr) ck_assert_int_eq(symclone_trainer_set(tr, keys[i], vals[i]), SYMCLONE_OK);
+    if (mt) ck_assert_int_eq(symclone_mpi_trainer_set(mt, keys[i], vals[i]), SYMCLONE_OK);
+  }
+}
+
+/* The single-process trainer's weights after STEPS steps (every rank). */
+static symclone_student *single_run(int optimizer, double *loss) {
+  symclone_student *s;
+  symclone_trainer *tr;
+  ck_assert_int_eq(symclone_student_create(&s, KIND, ORI, KER, H, W, PAD, BLOCKS, SEED),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_create(&tr, s), SYMCLONE_OK);
+  settings(tr, NULL, optimizer);
+  ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_OK);
+  *loss = symclone_trainer_loss(tr);
+  symclone_trainer_free(tr);
+  return s;
+}
+
+/* The sharded trainer's weights after STEPS steps, gathered (every rank). */
+static symclone_student *sharded_run(int optimizer, double *loss) {
+  symclone_mpi_student *ms;
+  symclone_mpi_trainer *mt;
+  symclone_student *whole;
+  ck_assert_int_eq(symclone_mpi_student_create(&ms, MPI_COMM_WORLD, KIND, ORI, KER, H, W, PAD,
+                                               BLOCKS, SEED),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_mpi_trainer_create(&mt, ms), SYMCLONE_OK);
+  settings(NULL, mt, optimizer);
+  ck_assert_int_eq(symclone_mpi_trainer_run(mt), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_mpi_trainer_steps_done(mt), STEPS);
+  ck_assert_int_eq(symclone_mpi_trainer_loss(mt, loss, NULL), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_create(&whole, KIND, ORI, KER, H, W, PAD, BLOCKS, 0),
+                   SYMCLONE_OK);
+  for (int root = 0; root < size_; root++) /* the whole student on every rank */
+    ck_assert_int_eq(symclone_mpi_student_gather(ms, rank_ == root ? whole : NULL, root),
+                     SYMCLONE_OK);
+  symclone_mpi_trainer_free(mt);
+  symclone_mpi_student_free(ms);
+  return whole;
+}
+
+/* max |a - b| / max |a| over the parameters */
+static double rel_diff(symclone_student *a, symclone_student *b) {
+  size_t n = symclone_student_param_count(a, SYMCLONE_STUDENT_PART_ALL);
+  ck_assert_uint_eq(n, symclone_student_param_count(b, SYMCLONE_STUDENT_PART_ALL));
+  const float *pa = symclone_student_params(a), *pb = symclone_student_params(b);
+  double d = 0.0, m = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    d = fmax(d, fabs((double)pa[i] - pb[i]));
+    m = fmax(m, fabs((double)pa[i]));
+  }
+  return d / m;
+}
+
+static int same_bits(symclone_student *a, symclone_student *b) {
+  size_t n = symclone_student_param_count(a, SYMCLONE_STUDENT_PART_ALL);
+  return n == symclone_student_param_count(b, SYMCLONE_STUDENT_PART_ALL) &&
+         !memcmp(symclone_student_params(a), symclone_student_params(b), n * sizeof(float));
+}
+
+static void against_single(int optimizer) {
+  double l1, ln;
+  symclone_student *one = single_run(optimizer, &l1), *many = sharded_run(optimizer, &ln);
+  double d = rel_diff(one, many);
+  if (rank_ == 0)
+    printf("%d rank(s), optimizer %d: max weight difference %.3g of the largest, loss %.9g "
+           "vs %.9g\n",
+           size_, optimizer, d, ln, l1);
+  if (size_ == 1) {
+    ck_assert_msg(same_bits(one, many), "one rank differs from the single-process trainer");
+    ck_assert(l1 == ln);
+  } else {
+    ck_assert_msg(d <= TOL, "weights differ by %g of the largest", d);
+    ck_assert_msg(fabs(l1 - ln) <= 1e-4 * l1 + 1e-12, "loss %g vs %g", ln, l1);
+  }
+  /* the training did something */
+  symclone_student *fresh;
+  ck_assert_int_eq(symclone_student_create(&fresh, KIND, ORI, KER, H, W, PAD, BLOCKS, SEED),
+                   SYMCLONE_OK);
+  ck_assert(rel_diff(many, fresh) > 1e-2);
+  symclone_student_free(fresh);
+  symclone_student_free(one);
+  symclone_student_free(many);
+}
+
+START_TEST(adamw_matches_single) { against_single(SYMCLONE_OPTIMIZER_ADAMW); }
+END_TEST
+
+START_TEST(sgd_matches_single) { against_single(SYMCLONE_OPTIMIZER_SGD); }
+END_TEST
+
+START_TEST(run_to_run) {
+  double a, b;
+  symclone_student *x = sharded_run(SYMCLONE_OPTIMIZER_ADAMW, &a);
+  symclone_student *y = sharded_run(SYMCLONE_OPTIMIZER_ADAMW, &b);
+  ck_assert(same_bits(x, y));
+  ck_assert(memcmp(&a, &b, sizeof a) == 0);
+  symclone_student_free(x);
+  symclone_student_free(y);
+}
+END_TEST
+
+START_TEST(rows_cover) {
+  symclone_mpi_student *ms;
+  ck_assert_int_eq(symclone_mpi_student_create(&ms, MPI_COMM_WORLD, KIND, ORI, KER, H, W, PAD,
+                                               BLOCKS, SEED),
+                   SYMCLONE_OK);
+  size_t n, start, total, count;
+  ck_assert_int_eq(symclone_mpi_student_rows(ms, &n, &start, &total), SYMCLONE_OK);
+  ck_assert_uint_eq(total, (size_t)H * W);
+  unsigned long mine[2] = {n, start}, all[2 * 8];
+  ck_assert_int_le(size_, 8);
+  MPI_Allgather(mine, 2, MPI_UNSIGNED_LONG, all, 2, MPI_UNSIGNED_LONG, MPI_COMM_WORLD);
+  unsigned long next = 0;
+  for (int r = 0; r < size_; r++) {
+    ck_assert_uint_eq(all[2 * r + 1], next); /* contiguous, in rank order */
+    ck_assert_uint_ge(all[2 * r], total / size_);
+    next += all[2 * r];
+  }
+  ck_assert_uint_eq(next, total);
+  float *p = symclone_mpi_student_params(ms, &count);
+  ck_assert_ptr_nonnull(p);
+  ck_assert_uint_eq(count, BLOCKS * n * H * W + BLOCKS * KER * KER + ORI * 9 * 9);
+  symclone_mpi_student_free(ms);
+}
+END_TEST
+
+/* The same student on every rank, and the same status. */
+static void assert_same_status(symclone_status st) {
+  int mine = (int)st, all[8];
+  MPI_Allgather(&mine, 1, MPI_INT, all, 1, MPI_INT, MPI_COMM_WORLD);
+  for (int r = 0; r < size_; r++) ck_assert_int_eq(all[r], mine);
+}
+
+START_TEST(save_load_interchange) {
+  char dir[] = "/tmp/symclone-mpi-XXXXXX", a[128], b[128];
+  if (rank_ == 0) ck_assert_ptr_nonnull(mkdtemp(dir));
+  MPI_Bcast(dir, sizeof dir, MPI_CHAR, 0, MPI_COMM_WORLD);
+  snprintf(a, sizeof a, "%s/sharded.stu", dir);
+  snprintf(b, sizeof b, "%s/single.stu", dir);
+  double l;
+  symclone_mpi_student *ms, *back;
+  symclone_mpi_trainer *mt;
+  ck_assert_int_eq(symclone_mpi_student_create(&ms, MPI_COMM_WORLD, KIND, ORI, KER, H, W, PAD,
+                                               BLOCKS, SEED),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_mpi_trainer_create(&mt, ms), SYMCLONE_OK);
+  settings(NULL, mt, SYMCLONE_OPTIMIZER_ADAMW);
+  ck_assert_int_eq(symclone_mpi_trainer_set(mt, SYMCLONE_TRAINER_MAX_STEPS, 5), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_mpi_trainer_run(mt), SYMCLONE_OK);
+  (void)l;
+  /* sharded save -> single-process load */
+  ck_assert_int_eq(symclone_mpi_student_save(ms, a), SYMCLONE_OK);
+  symclone_student *whole, *loaded = NULL;
+  ck_assert_int_eq(symclone_student_create(&whole, KIND, ORI, KER, H, W, PAD, BLOCKS, 0),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_mpi_student_gather(ms, rank_ == 0 ? whole : NULL, 0), SYMCLONE_OK);
+  if (rank_ == 0) {
+    ck_assert_int_eq(symclone_student_load(&loaded, a, NULL), SYMCLONE_OK);
+    ck_assert(same_bits(whole, loaded));
+    /* single-process save of something else -> sharded load */
+    symclone_student_params(loaded)[0] += 1.0f;
+    symclone_student_params(loaded)[symclone_student_param_count(loaded, SYMCLONE_STUDENT_PART_ALL) - 1] -= 1.0f;
+    ck_assert_int_eq(symclone_student_save(loaded, b), SYMCLONE_OK);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  ck_assert_int_eq(symclone_mpi_student_load(&back, MPI_COMM_WORLD, b, NULL), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_mpi_student_gather(back, rank_ == 0 ? whole : NULL, 0), SYMCLONE_OK);
+  if (rank_ == 0) ck_assert(same_bits(whole, loaded));
+  /* the Toeplitz distance is the single-process one of the whole student */
+  double dm, dp[ORI], sm, sp[ORI];
+  ck_assert_int_eq(symclone_mpi_student_toeplitz_distance(back, 2, 3, &dm, dp), SYMCLONE_OK);
+  if (rank_ == 0) {
+    ck_assert_int_eq(symclone_student_toeplitz_distance(loaded, 2, 3, &sm, sp), SYMCLONE_OK);
+    ck_assert(sm == dm);
+    for (int i = 0; i < ORI; i++) ck_assert(sp[i] == dp[i]);
+  }
+  MPI_Bcast(&dm, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  assert_same_status(SYMCLONE_OK);
+  symclone_student_free(loaded);
+  symclone_student_free(whole);
+  symclone_mpi_student_free(back);
+  symclone_mpi_trainer_free(mt);
+  symclone_mpi_student_free(ms);
+  if (rank_ == 0) {
+    remove(a);
+    remove(b);
+    rmdir(dir);
+  }
+}
+END_TEST
+
+START_TEST(failing_rank_same_status) {
+  int last = size_ - 1;
+  symclone_mpi_student *ms = NULL;
+  /* bad input on the last rank only */
+  symclone_status st = symclone_mpi_student_create(&ms, MPI_COMM_WORLD, KIND, ORI, KER, H, W, PAD,
+                                                   rank_ == last ? 0 : BLOCKS, SEED);
+  ck_assert_int_ne(st, SYMCLONE_OK);
+  ck_assert_ptr_null(ms);
+  assert_same_status(st);
+  /* more ranks than rows */
+  if (size_ > 1) {
+    st = symclone_mpi_student_create(&ms, MPI_COMM_WORLD, SYMCLONE_STUDENT_PLANAR, 1, 1, 1, 1,
+                                     SYMCLONE_PADDING_ZERO, 1, SEED);
+    ck_assert_int_eq(st, SYMCLONE_ERR_SIZE);
+  }
+  ck_assert_int_eq(symclone_mpi_student_create(&ms, MPI_COMM_WORLD, KIND, ORI, KER, H, W, PAD,
+                                               BLOCKS, SEED),
+                   SYMCLONE_OK);
+  /* a bad path on rank 0, which writes and reads */
+  st = symclone_mpi_student_save(ms, rank_ == 0 ? "/nonexistent-dir/x.stu" : "/tmp/unused.stu");
+  ck_assert_int_ne(st, SYMCLONE_OK);
+  assert_same_status(st);
+  symclone_mpi_student *loaded = NULL;
+  st = symclone_mpi_student_load(&loaded, MPI_COMM_WORLD,
+                                 rank_ == 0 ? "/nonexistent-dir/x.stu" : NULL, NULL);
+  ck_assert_int_ne(st, SYMCLONE_OK);
+  ck_assert_ptr_null(loaded);
+  assert_same_status(st);
+  /* a NULL path on the last rank */
+  st = symclone_mpi_student_save(ms, rank_ == last ? NULL : "/tmp/unused.stu");
+  ck_assert_int_eq(st, SYMCLONE_ERR_NULL);
+  /* settings that differ on the last rank: refused on every rank */
+  symclone_mpi_trainer *mt;
+  ck_assert_int_eq(symclone_mpi_trainer_create(&mt, ms), SYMCLONE_OK);
+  ck_assert_int_eq(
+      symclone_mpi_trainer_set(mt, SYMCLONE_TRAINER_LEARNING_RATE, rank_ == last ? 2e-2 : 1e-2),
+      SYMCLONE_OK);
+  st = symclone_mpi_trainer_step(mt, NULL, NULL);
+  if (size_ > 1) {
+    ck_assert_int_eq(st, SYMCLONE_ERR_SETTING);
+    ck_assert(strlen(symclone_mpi_trainer_last_error(mt)) > 0);
+  }
+  assert_same_status(st);
+  long long done = symclone_mpi_trainer_steps_done(mt);
+  /* the sampling objectives are refused alike */
+  ck_assert_int_eq(symclone_mpi_trainer_set(mt, SYMCLONE_TRAINER_LEARNING_RATE, 1e-2), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_mpi_trainer_set(mt, SYMCLONE_TRAINER_OBJECTIVE,
+                                            SYMCLONE_OBJECTIVE_STOCHASTIC),
+                   SYMCLONE_OK);
+  st = symclone_mpi_trainer_step(mt, NULL, NULL);
+  ck_assert_int_eq(st, SYMCLONE_ERR_SETTING);
+  ck_assert_int_eq(symclone_mpi_trainer_steps_done(mt), done);
+  /* a gather to a student of another geometry on the root */
+  symclone_student *other;
+  ck_assert_int_eq(symclone_student_create(&other, KIND, ORI, KER, H, W, PAD, BLOCKS + 1, 0),
+                   SYMCLONE_OK);
+  st = symclone_mpi_student_gather(ms, rank_ == 0 ? other : NULL, 0);
+  ck_assert_int_eq(st, SYMCLONE_ERR_SHAPE);
+  symclone_student_free(other);
+  symclone_mpi_trainer_free(mt);
+  symclone_mpi_student_free(ms);
+}
+END_TEST
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  Suite *s = suite_create("mpi");
+  TCase *tc = tcase_create("sharded");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, rows_cover);
+  tcase_add_test(tc, adamw_matches_single);
+  tcase_add_test(tc, sgd_matches_single);
+  tcase_add_test(tc, run_to_run);
+  tcase_add_test(tc, save_load_interchange);
+  tcase_add_test(tc, failing_rank_same_status);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_set_fork_status(sr, CK_NOFORK);
+  srunner_run_all(sr, rank_ == 0 ? CK_NORMAL : CK_SILENT);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  /* a failure on any rank fails the run */
+  int any = 0;
+  MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  MPI_Finalize();
+  return any ? EXIT_FAILURE : EXIT_SUCCESS;
+}
