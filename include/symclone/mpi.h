@@ -17,9 +17,12 @@
  * status on every rank; the message of the failing rank is kept there,
  * the others' names the failing rank.
  *
- * The trainer has the moment objective of <symclone/trainer.h>: one rank
- * gives the single-process trainer's weights bit for bit, several the
- * same weights up to the order of the sums over rows (docs/distributed.md).
+ * The trainer has the family objectives of <symclone/trainer.h> (moment,
+ * stochastic, unit kernels): every rank draws the same theta and inputs
+ * from the shared seed, and one step reduces over the ranks only what the
+ * objective sums over all rows.  One rank gives the single-process
+ * trainer's weights bit for bit, several the same weights up to the order
+ * of those sums (docs/distributed.md).
  */
 #ifndef SYMCLONE_MPI_H
 #define SYMCLONE_MPI_H
@@ -108,9 +111,8 @@ SYMCLONE_API symclone_status symclone_mpi_student_toeplitz_distance(
 SYMCLONE_API const char *symclone_mpi_student_last_error(const symclone_mpi_student *student);
 
 /** Create the trainer of a sharded student, with the single-process
- * trainer's settings and their defaults (<symclone/settings.h>), the
- * objective set to SYMCLONE_OBJECTIVE_MOMENT (the one a sharded trainer
- * has).  The student must outlive the trainer. */
+ * trainer's settings and their defaults (<symclone/settings.h>).  The
+ * student must outlive the trainer. */
 SYMCLONE_API symclone_status symclone_mpi_trainer_create(symclone_mpi_trainer **out,
                                                          symclone_mpi_student *student);
 
@@ -122,13 +124,19 @@ SYMCLONE_API void symclone_mpi_trainer_free(symclone_mpi_trainer *trainer);
 SYMCLONE_API symclone_status symclone_mpi_trainer_set(symclone_mpi_trainer *trainer,
                                                       symclone_setting key, double value);
 
+/** The samples of the input sources that draw from samples
+ * (symclone_trainer_set_samples()): every rank must set the same, which
+ * every rank holds whole (the inputs are not sharded).  Local. */
+SYMCLONE_API symclone_status symclone_mpi_trainer_set_samples(symclone_mpi_trainer *trainer,
+                                                              const float *samples, size_t count);
+
 /** Read a trainer setting (symclone_trainer_get()).  Local. */
 SYMCLONE_API symclone_status symclone_mpi_trainer_get(const symclone_mpi_trainer *trainer,
                                                       symclone_setting key, double *value);
 
 /** One step (symclone_trainer_step()): the same loss, relative loss and
  * status on every rank.  SYMCLONE_ERR_SETTING when the ranks' settings
- * differ or the objective is not the moment objective. */
+ * differ. */
 SYMCLONE_API symclone_status symclone_mpi_trainer_step(symclone_mpi_trainer *trainer,
                                                        double *loss, double *rel_loss);
 

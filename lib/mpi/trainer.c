@@ -25,7 +25,7 @@ struct symclone_mpi_trainer {
 /* sym_shard's reduction: v[0 .. n) summed over the ranks in rank order. */
 static symclone_status reduce_ranks(void *ctx, double *v, size_t n) {
   symclone_mpi_trainer *t = ctx;
-  if (n > t->cap) return SYMCLONE_ERR_SIZE; /* the moment objective's G and z at most */
+  if (n > t->cap) return SYMCLONE_ERR_SIZE; /* grown by step_ready */
   double t0 = MPI_Wtime();
   int rc = MPI_Allgather(v, (int)n, MPI_DOUBLE, t->gathered, (int)n, MPI_DOUBLE, t->comm);
   t->seconds += MPI_Wtime() - t0;
@@ -64,12 +64,9 @@ symclone_status symclone_mpi_trainer_create(symclone_mpi_trainer **out,
     t->comm = dup;
     t->rank = ms->rank;
     t->size = ms->size;
-    size_t B = (size_t)ms->local->nblocks;
-    t->cap = B * (B + (size_t)ms->local->pc);
-    t->gathered = sym_malloc_array(t->cap * (size_t)t->size, sizeof(double));
     t->set0 = sym_malloc_array(SYM_SETTINGS_SLOTS, sizeof(double));
     sym_shard sh = {reduce_ranks, t, ms->rank == 0};
-    if (!t->gathered || !t->set0) st = SYMCLONE_ERR_NOMEM;
+    if (!t->set0) st = SYMCLONE_ERR_NOMEM;
     else st = sym_trainer_create_shard(&t->tr, ms->local, &sh);
   }
   if (st) sym_fail(&ms->err, st, "cannot create the sharded trainer");
@@ -89,6 +86,14 @@ symclone_status symclone_mpi_trainer_set(symclone_mpi_trainer *t, symclone_setti
                                          double value) {
   if (!t) return SYMCLONE_ERR_NULL;
   symclone_status st = symclone_trainer_set(t->tr, key, value);
+  if (st) return sym_fail(&t->err, st, "%s", t->tr->err.msg);
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_mpi_trainer_set_samples(symclone_mpi_trainer *t, const float *samples,
+                                                 size_t count) {
+  if (!t) return SYMCLONE_ERR_NULL;
+  symclone_status st = symclone_trainer_set_samples(t->tr, samples, count);
   if (st) return sym_fail(&t->err, st, "%s", t->tr->err.msg);
   return SYMCLONE_OK;
 }
@@ -114,6 +119,16 @@ static symclone_status step_ready(symclone_mpi_trainer *t) {
                   "rank %d's trainer settings differ from rank 0's", t->rank);
   else if ((st = sym_trainer_prepare(t->tr)))
     sym_fail(&t->err, st, "%s", t->tr->err.msg);
+  size_t need = sym_trainer_shard_reduce_size(t->tr);
+  if (!st && need > t->cap) {
+    sym_free(t->gathered);
+    t->cap = 0;
+    if (!(t->gathered = sym_malloc_array(need, (size_t)t->size * sizeof(double))))
+      st = sym_fail(&t->err, SYMCLONE_ERR_NOMEM, "cannot allocate %d x %zu doubles", t->size,
+                    need);
+    else
+      t->cap = need;
+  }
   st = sym_mpi_agree(t->comm, st, &t->err);
   t->seconds += MPI_Wtime() - t0;
   if (t->size > 1) t->bytes += 8.0 * SYM_SETTINGS_SLOTS + 8.0; /* the settings, the agreement */

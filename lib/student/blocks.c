@@ -108,7 +108,7 @@ void sym_student_coeffs_backward(const symclone_student *s, const float *theta, 
 /* ---- the trainer's sample-minor layout (student_priv.h) ------------------ */
 
 void sym_student_project_t(const symclone_student *s, const float *x, size_t nx, float *vt) {
-  int rows = (int)((size_t)s->nblocks * s->out_hw);
+  int rows = (int)((size_t)s->nblocks * s->rows);
   size_t vs = (size_t)rows * nx;
   for (int si = 0; si < s->in_n; si++)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, (int)nx, (int)s->in_hw, 1.0f,
@@ -118,7 +118,7 @@ void sym_student_project_t(const symclone_student *s, const float *x, size_t nx,
 
 void sym_student_project_backward_t(const symclone_student *s, const float *x, size_t nx,
                                     const float *dvt, float beta, float *dblocks) {
-  int rows = (int)((size_t)s->nblocks * s->out_hw);
+  int rows = (int)((size_t)s->nblocks * s->rows);
   size_t vs = (size_t)rows * nx;
   for (int si = 0; si < s->in_n; si++)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, (int)s->in_hw, (int)nx, 1.0f,

@@ -43,8 +43,8 @@ int sym_student_layout_count(const uint32_t g[7], size_t *count);
 /* A shard of a student (lib/mpi): the output rows [row0, row0 + rows) of
  * every block, with the coefficients and transforms of the student that
  * symclone_student_create with the same arguments makes.  Only the
- * trainer's moment passes, the coefficient functions below and freeing
- * take one; SYMCLONE_ERR_ARG for an empty or out-of-range row range. */
+ * trainer's passes, the coefficient functions and the projections in the
+ * trainer's layout below and freeing take one; SYMCLONE_ERR_ARG for an empty or out-of-range row range. */
 symclone_status sym_student_create_shard(symclone_student **out, symclone_student_kind kind,
                                          int orientations, int kernel, int height, int width,
                                          symclone_padding padding, int blocks, uint64_t seed,
@@ -71,7 +71,8 @@ void sym_student_coeffs_backward(const symclone_student *s, const float *theta, 
                                  size_t kcount, const float *dc, float *dparams, float *dtheta,
                                  float *scratch);
 
-/* The projections in the trainer's sample-minor layout, where every step
+/* The projections in the trainer's sample-minor layout (over the rows the
+ * student holds: out_hw below is a shard's rows), where every step
  * is one matrix product over the whole batch (no per-sample products):
  *   Xs  rows x of X at orientation s (ld in_size)
  *   Vt  [in_n][B*out_hw][N]          Vt_s = W Xs^T; as a matrix, in_n*B rows

@@ -108,19 +108,6 @@ static double row_magnitude(const symclone_trainer *tr, const moment_mats *mm, s
   return mag;
 }
 
-/* A shard's G and z summed over the shards, the float sums of each shard
- * added in double in the reduction's fixed order and rounded once. */
-static void reduce_gram(symclone_trainer *tr, const moment_mats *mm) {
-  size_t B = (size_t)tr->st->nblocks, n = B * B + B * (size_t)tr->st->pc;
-  double *v = tr->shard_buf;
-  for (size_t i = 0; i < B * B; i++) v[i] = mm->g[i];
-  for (size_t i = B * B; i < n; i++) v[i] = mm->z[i - B * B];
-  symclone_status st = tr->shard.reduce(tr->shard.ctx, v, n);
-  if (st && !tr->shard_status) tr->shard_status = st;
-  for (size_t i = 0; i < B * B; i++) mm->g[i] = (float)v[i];
-  for (size_t i = B * B; i < n; i++) mm->z[i - B * B] = (float)v[i];
-}
-
 /* The Gram matrix G = W W^T and the tap sums z; then the loss and
  * dC = scale (C G - h) with h = kappa z^T; then (C^T C) scale and
  * e = scale C^T kappa, the two small matrices of the blocks' gradient
@@ -133,7 +120,7 @@ static double moment_loss(symclone_trainer *tr, const moment_mats *mm, double *r
   size_t pc = (size_t)s->pc, B = (size_t)s->nblocks, rows = tr->p * (size_t)s->tcount;
   sym_blocks blocks = sym_trainer_blocks(s);
   sym_pass_gram(tr->pool, tr->partial, &blocks, tr->tapidx + s->row0 * pc, pc, mm->g, mm->z);
-  if (tr->shard.reduce) reduce_gram(tr, mm);
+  if (tr->shard.reduce) sym_trainer_shard_reduce(tr, mm->g, B * B, mm->z, B * pc, NULL, 0);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)B, (int)pc, 1.0f,
               tr->kappa, (int)pc, mm->z, (int)pc, 0.0f, mm->h, (int)B);
   double l = 0.0;

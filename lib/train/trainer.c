@@ -90,13 +90,6 @@ symclone_status sym_trainer_create_shard(symclone_trainer **out, symclone_studen
   symclone_status st = symclone_trainer_create(&tr, shard_student);
   if (st) return st;
   tr->shard = *shard;
-  size_t B = (size_t)shard_student->nblocks;
-  tr->shard_buf = sym_malloc_array(B * (B + (size_t)shard_student->pc), sizeof(double));
-  if (!tr->shard_buf) {
-    symclone_trainer_free(tr);
-    return SYMCLONE_ERR_NOMEM;
-  }
-  tr->set[SYMCLONE_TRAINER_OBJECTIVE] = SYMCLONE_OBJECTIVE_MOMENT;
   *out = tr;
   return SYMCLONE_OK;
 }

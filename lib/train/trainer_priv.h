@@ -84,7 +84,8 @@ struct symclone_trainer {
   sym_err err;
   sym_shard shard;
   symclone_status shard_status; /* the first failed reduction of a step */
-  double *shard_buf;            /* the moment objective's G and z, reduced */
+  double *shard_buf;            /* a reduction's values (sym_trainer_shard_reduce) */
+  size_t shard_cap;
 };
 
 /* How a step's update gets the blocks' gradient: from tr->grad (NONE), or
@@ -157,16 +158,24 @@ size_t sym_trainer_apply_update(symclone_trainer *tr, double gscale, double gmax
                                 int *applied);
 int sym_norm_usable(double gnorm2, double gmag, double rel, double clip);
 
-/* trainer.c: a trainer of a shard (sym_shard; the moment objective only).
+/* trainer.c: a trainer of a shard (sym_shard; family mode).
  * step.c: the sum of v over the shards (v itself for a whole student),
  * and the squared norm of the gradient over every shard (the replicated
  * parameters once). */
 symclone_status sym_trainer_create_shard(symclone_trainer **out, symclone_student *shard_student,
                                          const sym_shard *shard);
 double sym_trainer_shard_sum(symclone_trainer *tr, double v);
-/* step.c: what a step of the moment objective allocates or starts (the
- * worker pool, the scratch) and the checks it makes, done ahead of it, so
- * that a shard's step fails, if at all, before its first reduction. */
+/* a[0 .. na), b[0 .. nb) (floats) and d[0 .. nd) summed over the shards in
+ * one reduction, in double (the floats rounded once after it); the most
+ * values one reduction of a step takes with the present settings (the
+ * buffer for them is allocated by sym_trainer_prepare). */
+void sym_trainer_shard_reduce(symclone_trainer *tr, float *a, size_t na, float *b, size_t nb,
+                              double *d, size_t nd);
+size_t sym_trainer_shard_reduce_size(const symclone_trainer *tr);
+/* step.c: what a step of a family student allocates or starts (the
+ * worker pool, the scratch, a shard's reduction buffer) and the checks it
+ * makes, done ahead of it, so that a shard's step fails, if at all,
+ * before its first reduction. */
 symclone_status sym_trainer_prepare(symclone_trainer *tr);
 double sym_trainer_grad_sumsq(symclone_trainer *tr);
 

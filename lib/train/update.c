@@ -19,10 +19,9 @@ double sym_trainer_small_sumsq(symclone_trainer *tr) {
 
 double sym_trainer_form_gradient(symclone_trainer *tr, int kind) {
   if (kind == SYM_FUSED_MOMENT) return sym_moment_grad(tr, 1) + sym_trainer_small_sumsq(tr);
-  if (tr->shard.reduce) return NAN; /* a shard has the moment objective only */
   sym_student_project_backward_t(tr->st, tr->x, (size_t)tr->set[SYMCLONE_TRAINER_INPUTS], tr->dv,
                                  0.0f, tr->grad);
-  return sym_pass_sumsq(tr->pool, tr->partial, tr->grad, tr->nparams);
+  return sym_trainer_grad_sumsq(tr);
 }
 
 /* A fused update may go ahead on a squared norm from a formula with the

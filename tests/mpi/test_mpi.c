@@ -29,26 +29,32 @@ static int rank_, size_;
 #define SEED 7u
 #define STEPS 40
 
-/* Several ranks sum the Gram matrix and tap sums over rows in another
- * order: each entry then differs by a few units in the last place of a
- * float (the ranks' float partial sums, added in double and rounded once),
- * about 1e-7 of its size.  AdamW divides by the gradient's running size,
- * so such a relative change of the gradient moves each step by about as
- * much, and STEPS steps of learning rate 1e-2 by at most STEPS * 1e-2 *
- * a few 1e-7 in absolute terms before any amplification; near the optimum
- * the moment objective is well conditioned in the blocks (the Gram matrix
- * is the Hessian's block), so the differences stay of that order
- * (measured: 2.5e-7 of the largest weight on 2 ranks, 1.7e-7 on 3).  We
- * allow 1e-5 of the largest weight: well above the rounding, far below
- * anything a wrong reduction (a row missing: a whole block row's share of
- * G) would give. */
+/* Several ranks sum over the output rows in another order: the moment
+ * objective's Gram matrix and tap sums, the sampling objectives' im2col
+ * Gram matrix, coefficient gradient dC, loss and the fused update's D.
+ * Each such entry then differs by a few units in the last place of a
+ * float (the ranks' float partial sums, added in double and rounded
+ * once), about 1e-7 of its size.  AdamW divides by the gradient's running
+ * size, so such a relative change of the gradient moves each step by
+ * about as much, and STEPS steps of learning rate 1e-2 by at most STEPS *
+ * 1e-2 * a few 1e-7 in absolute terms before any amplification; the
+ * objectives are quadratic in the blocks, without the chaotic growth of
+ * a deep network, so the differences stay of that order (measured:
+ * 2.5e-7 of the largest weight at most, on 2 and 3 ranks, for every
+ * objective here).  We allow 1e-5 of the largest weight: well above the
+ * rounding, far below anything a wrong reduction (a row missing: a whole
+ * row's share of G or dC) would give. */
 #define TOL 1e-5
 
-static void settings(symclone_trainer *tr, symclone_mpi_trainer *mt, int optimizer) {
+/* the kind of the runs against the single-process trainer */
+static symclone_student_kind kind_ = KIND;
+
+static void settings(symclone_trainer *tr, symclone_mpi_trainer *mt, int objective, int optimizer) {
   const symclone_setting keys[] = {SYMCLONE_TRAINER_OBJECTIVE, SYMCLONE_TRAINER_LEARNING_RATE,
                                    SYMCLONE_TRAINER_MAX_STEPS, SYMCLONE_TRAINER_OPTIMIZER,
-                                   SYMCLONE_TRAINER_CLIP_NORM};
-  const double vals[] = {SYMCLONE_OBJECTIVE_MOMENT, 1e-2, STEPS, optimizer, 0.5};
+                                   SYMCLONE_TRAINER_CLIP_NORM, SYMCLONE_TRAINER_SEED,
+                                   SYMCLONE_TRAINER_KERNELS, SYMCLONE_TRAINER_INPUTS};
+  const double vals[] = {objective, 1e-2, STEPS, optimizer, 0.5, 11, 4, 16};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
     if (tr) ck_assert_int_eq(symclone_trainer_set(tr, keys[i], vals[i]), SYMCLONE_OK);
     if (mt) ck_assert_int_eq(symclone_mpi_trainer_set(mt, keys[i], vals[i]), SYMCLONE_OK);
@@ -56,13 +62,13 @@ static void settings(symclone_trainer *tr, symclone_mpi_trainer *mt, int optimiz
 }
 
 /* The single-process trainer's weights after STEPS steps (every rank). */
-static symclone_student *single_run(int optimizer, double *loss) {
+static symclone_student *single_run(int objective, int optimizer, double *loss) {
   symclone_student *s;
   symclone_trainer *tr;
-  ck_assert_int_eq(symclone_student_create(&s, KIND, ORI, KER, H, W, PAD, BLOCKS, SEED),
+  ck_assert_int_eq(symclone_student_create(&s, kind_, ORI, KER, H, W, PAD, BLOCKS, SEED),
                    SYMCLONE_OK);
   ck_assert_int_eq(symclone_trainer_create(&tr, s), SYMCLONE_OK);
-  settings(tr, NULL, optimizer);
+  settings(tr, NULL, objective, optimizer);
   ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_OK);
   *loss = symclone_trainer_loss(tr);
   symclone_trainer_free(tr);
@@ -70,19 +76,19 @@ static symclone_student *single_run(int optimizer, double *loss) {
 }
 
 /* The sharded trainer's weights after STEPS steps, gathered (every rank). */
-static symclone_student *sharded_run(int optimizer, double *loss) {
+static symclone_student *sharded_run(int objective, int optimizer, double *loss) {
   symclone_mpi_student *ms;
   symclone_mpi_trainer *mt;
   symclone_student *whole;
-  ck_assert_int_eq(symclone_mpi_student_create(&ms, MPI_COMM_WORLD, KIND, ORI, KER, H, W, PAD,
+  ck_assert_int_eq(symclone_mpi_student_create(&ms, MPI_COMM_WORLD, kind_, ORI, KER, H, W, PAD,
                                                BLOCKS, SEED),
                    SYMCLONE_OK);
   ck_assert_int_eq(symclone_mpi_trainer_create(&mt, ms), SYMCLONE_OK);
-  settings(NULL, mt, optimizer);
+  settings(NULL, mt, objective, optimizer);
   ck_assert_int_eq(symclone_mpi_trainer_run(mt), SYMCLONE_OK);
   ck_assert_int_eq(symclone_mpi_trainer_steps_done(mt), STEPS);
   ck_assert_int_eq(symclone_mpi_trainer_loss(mt, loss, NULL), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_student_create(&whole, KIND, ORI, KER, H, W, PAD, BLOCKS, 0),
+  ck_assert_int_eq(symclone_student_create(&whole, kind_, ORI, KER, H, W, PAD, BLOCKS, 0),
                    SYMCLONE_OK);
   for (int root = 0; root < size_; root++) /* the whole student on every rank */
     ck_assert_int_eq(symclone_mpi_student_gather(ms, rank_ == root ? whole : NULL, root),
@@ -111,14 +117,15 @@ static int same_bits(symclone_student *a, symclone_student *b) {
          !memcmp(symclone_student_params(a), symclone_student_params(b), n * sizeof(float));
 }
 
-static void against_single(int optimizer) {
+static void against_single(int objective, int optimizer) {
   double l1, ln;
-  symclone_student *one = single_run(optimizer, &l1), *many = sharded_run(optimizer, &ln);
+  symclone_student *one = single_run(objective, optimizer, &l1);
+  symclone_student *many = sharded_run(objective, optimizer, &ln);
   double d = rel_diff(one, many);
   if (rank_ == 0)
-    printf("%d rank(s), optimizer %d: max weight difference %.3g of the largest, loss %.9g "
-           "vs %.9g\n",
-           size_, optimizer, d, ln, l1);
+    printf("%d rank(s), objective %d, optimizer %d: max weight difference %.3g of the largest, "
+           "loss %.9g vs %.9g\n",
+           size_, objective, optimizer, d, ln, l1);
   if (size_ == 1) {
     ck_assert_msg(same_bits(one, many), "one rank differs from the single-process trainer");
     ck_assert(l1 == ln);
@@ -128,7 +135,7 @@ static void against_single(int optimizer) {
   }
   /* the training did something */
   symclone_student *fresh;
-  ck_assert_int_eq(symclone_student_create(&fresh, KIND, ORI, KER, H, W, PAD, BLOCKS, SEED),
+  ck_assert_int_eq(symclone_student_create(&fresh, kind_, ORI, KER, H, W, PAD, BLOCKS, SEED),
                    SYMCLONE_OK);
   ck_assert(rel_diff(many, fresh) > 1e-2);
   symclone_student_free(fresh);
@@ -136,16 +143,41 @@ static void against_single(int optimizer) {
   symclone_student_free(many);
 }
 
-START_TEST(adamw_matches_single) { against_single(SYMCLONE_OPTIMIZER_ADAMW); }
+START_TEST(moment_adamw_matches_single) {
+  against_single(SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_OPTIMIZER_ADAMW);
+}
 END_TEST
 
-START_TEST(sgd_matches_single) { against_single(SYMCLONE_OPTIMIZER_SGD); }
+START_TEST(moment_sgd_matches_single) {
+  against_single(SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_OPTIMIZER_SGD);
+}
+END_TEST
+
+/* with one input channel and 16 inputs: the fused update of the family
+ * objectives (its norm from the reduced D) */
+START_TEST(stochastic_matches_single) {
+  against_single(SYMCLONE_OBJECTIVE_STOCHASTIC, SYMCLONE_OPTIMIZER_ADAMW);
+}
+END_TEST
+
+START_TEST(unit_kernels_sgd_matches_single) {
+  against_single(SYMCLONE_OBJECTIVE_UNIT_KERNELS, SYMCLONE_OPTIMIZER_SGD);
+}
+END_TEST
+
+/* a group student: four input orientations (their im2col rows, the
+ * non-fused update) */
+START_TEST(group_stochastic_matches_single) {
+  kind_ = SYMCLONE_STUDENT_GROUP;
+  against_single(SYMCLONE_OBJECTIVE_STOCHASTIC, SYMCLONE_OPTIMIZER_ADAMW);
+  kind_ = KIND;
+}
 END_TEST
 
 START_TEST(run_to_run) {
   double a, b;
-  symclone_student *x = sharded_run(SYMCLONE_OPTIMIZER_ADAMW, &a);
-  symclone_student *y = sharded_run(SYMCLONE_OPTIMIZER_ADAMW, &b);
+  symclone_student *x = sharded_run(SYMCLONE_OBJECTIVE_STOCHASTIC, SYMCLONE_OPTIMIZER_ADAMW, &a);
+  symclone_student *y = sharded_run(SYMCLONE_OBJECTIVE_STOCHASTIC, SYMCLONE_OPTIMIZER_ADAMW, &b);
   ck_assert(same_bits(x, y));
   ck_assert(memcmp(&a, &b, sizeof a) == 0);
   symclone_student_free(x);
@@ -198,7 +230,7 @@ START_TEST(save_load_interchange) {
                                                BLOCKS, SEED),
                    SYMCLONE_OK);
   ck_assert_int_eq(symclone_mpi_trainer_create(&mt, ms), SYMCLONE_OK);
-  settings(NULL, mt, SYMCLONE_OPTIMIZER_ADAMW);
+  settings(NULL, mt, SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_OPTIMIZER_ADAMW);
   ck_assert_int_eq(symclone_mpi_trainer_set(mt, SYMCLONE_TRAINER_MAX_STEPS, 5), SYMCLONE_OK);
   ck_assert_int_eq(symclone_mpi_trainer_run(mt), SYMCLONE_OK);
   (void)l;
@@ -287,13 +319,17 @@ START_TEST(failing_rank_same_status) {
   }
   assert_same_status(st);
   long long done = symclone_mpi_trainer_steps_done(mt);
-  /* the sampling objectives are refused alike */
+  /* samples asked for on every rank, set on all but the last */
+  static const float samples[H * W] = {1.0f};
   ck_assert_int_eq(symclone_mpi_trainer_set(mt, SYMCLONE_TRAINER_LEARNING_RATE, 1e-2), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_mpi_trainer_set(mt, SYMCLONE_TRAINER_OBJECTIVE,
-                                            SYMCLONE_OBJECTIVE_STOCHASTIC),
+  ck_assert_int_eq(symclone_mpi_trainer_set(mt, SYMCLONE_TRAINER_INPUT_SOURCE,
+                                            SYMCLONE_INPUT_SOURCE_SAMPLES),
                    SYMCLONE_OK);
+  ck_assert_int_eq(
+      symclone_mpi_trainer_set_samples(mt, rank_ == last ? NULL : samples, rank_ == last ? 0 : 1),
+      SYMCLONE_OK);
   st = symclone_mpi_trainer_step(mt, NULL, NULL);
-  ck_assert_int_eq(st, SYMCLONE_ERR_SETTING);
+  ck_assert_int_eq(st, SYMCLONE_ERR_STATE);
   ck_assert_int_eq(symclone_mpi_trainer_steps_done(mt), done);
   /* a gather to a student of another geometry on the root */
   symclone_student *other;
@@ -315,8 +351,11 @@ int main(int argc, char **argv) {
   TCase *tc = tcase_create("sharded");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, rows_cover);
-  tcase_add_test(tc, adamw_matches_single);
-  tcase_add_test(tc, sgd_matches_single);
+  tcase_add_test(tc, moment_adamw_matches_single);
+  tcase_add_test(tc, moment_sgd_matches_single);
+  tcase_add_test(tc, stochastic_matches_single);
+  tcase_add_test(tc, unit_kernels_sgd_matches_single);
+  tcase_add_test(tc, group_stochastic_matches_single);
   tcase_add_test(tc, run_to_run);
   tcase_add_test(tc, save_load_interchange);
   tcase_add_test(tc, failing_rank_same_status);
