@@ -16,6 +16,9 @@
  *   comm_ms_per_step, comm_frac   the step's time inside those
  *                   collectives, and its fraction of the step; the time
  *                   includes waiting for the slowest rank
+ *   transfer_us_per_step  the same collectives as a moment step's, timed
+ *                   alone after a barrier (no rank waits for another):
+ *                   the cost of the transfer itself
  *   peak_rss_mb_rank_R, peak_rss_mb_max   peak resident memory of each
  *                   rank (VmHWM), and their largest
  *
@@ -28,6 +31,11 @@
 
 #include <symclone/mpi.h>
 #include <symclone/symclone.h>
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
 
 typedef struct options {
   int size, kernel, blocks, steps, warmup, threads;
@@ -104,15 +112,41 @@ static int parse_options(int argc, char **argv, options *o) {
   return 0;
 }
 
+/* The collectives of one step of the moment objective with AdamW (the
+ * settings' broadcast and the agreement before it, the Gram matrix and tap
+ * sums, the count of parameters left unchanged, the agreement after it),
+ * timed alone after a barrier: seconds per step, the median of reps. */
+static double transfer_seconds(int blocks, int kernel, int reps) {
+  size_t n = (size_t)blocks * (size_t)(blocks + kernel * kernel);
+  int size;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  double *v = calloc(n, sizeof *v), *all = calloc(n * (size_t)size, sizeof *all), set[24] = {0};
+  double *t = calloc((size_t)reps, sizeof *t), one = 0.0, ones[1024];
+  if (!v || !all || !t || size > 1024) {
+    free(v), free(all), free(t);
+    return -1.0;
+  }
+  for (int r = 0; r < reps; r++) {
+    int a = 0, b = 0;
+    MPI_Barrier(MPI_COMM_WORLD);
+    double t0 = MPI_Wtime();
+    MPI_Bcast(set, 24, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    MPI_Allreduce(&a, &b, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allgather(v, (int)n, MPI_DOUBLE, all, (int)n, MPI_DOUBLE, MPI_COMM_WORLD);
+    MPI_Allgather(&one, 1, MPI_DOUBLE, ones, 1, MPI_DOUBLE, MPI_COMM_WORLD);
+    MPI_Allreduce(&a, &b, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    t[r] = MPI_Wtime() - t0;
+  }
+  qsort(t, (size_t)reps, sizeof *t, cmp_double);
+  double med = t[reps / 2];
+  free(v), free(all), free(t);
+  return med;
+}
+
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
 }
 
 /* VmHWM of this process, in MB (-1 if unknown) */
@@ -184,6 +218,7 @@ int main(int argc, char **argv) {
   qsort(times, (size_t)o.steps, sizeof *times, cmp_double);
   double med = o.steps % 2 ? times[o.steps / 2]
                            : 0.5 * (times[o.steps / 2 - 1] + times[o.steps / 2]);
+  double transfer = transfer_seconds(o.blocks, o.kernel, 201);
   double rss = peak_rss_mb(), *all_rss = malloc((size_t)size * sizeof *all_rss);
   if (!all_rss) check(rank, SYMCLONE_ERR_NOMEM, "allocating", "");
   MPI_Gather(&rss, 1, MPI_DOUBLE, all_rss, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
@@ -201,6 +236,7 @@ int main(int argc, char **argv) {
     printf("comm_bytes_per_step=%.0f\n", (b1 - b0) / o.steps);
     printf("comm_ms_per_step=%.2f\ncomm_frac=%.4f\n", 1e3 * (c1 - c0) / o.steps,
            (c1 - c0) / step_sum);
+    printf("transfer_us_per_step=%.1f\n", 1e6 * transfer);
     double worst = 0.0;
     for (int r = 0; r < size; r++) {
       printf("peak_rss_mb_rank_%d=%.0f\n", r, all_rss[r]);
