@@ -100,11 +100,23 @@ SYMCLONE_API symclone_status symclone_mpi_student_load(symclone_mpi_student **ou
                                                        symclone_loader *loader);
 
 /** The Toeplitz distance of symclone_student_toeplitz_distance() (draws,
- * seed, *mean and per_orientation as there), computed on the whole
- * student gathered to rank 0 and sent to every rank. */
+ * seed, *mean and per_orientation as there, the same on every rank):
+ * each rank compares its rows of the effective matrix with the teacher's,
+ * and the squared sums are added over the ranks in rank order.  The
+ * figures equal the single-process ones up to the order of the sums. */
 SYMCLONE_API symclone_status symclone_mpi_student_toeplitz_distance(
     const symclone_mpi_student *student, int draws, uint64_t seed, double *mean,
     double *per_orientation);
+
+/** The student's forward pass (symclone_student_forward(): theta, batch,
+ * x[batch][in_size] and y[batch][out_size] as there) with every rank
+ * computing its rows and y gathered whole on every rank.  All ranks pass
+ * the same theta and x.  As the operator of symclone_diag_equivariance_error()
+ * on every rank (the diag's calls are the same on every rank), it gives
+ * the sharded student's equivariance error. */
+SYMCLONE_API symclone_status symclone_mpi_student_forward(const symclone_mpi_student *student,
+                                                          const float *theta, size_t batch,
+                                                          const float *x, float *y);
 
 /** The message of the last failed call on this student on this rank
  * ("" if none).  Local. */

@@ -2,9 +2,11 @@
  * the blocks' rows, save and load through rank 0, and the Toeplitz
  * distance. */
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 
 #include "../common/loader_priv.h"
+#include "../layer/tap.h"
 #include "mpi_priv.h"
 
 void sym_mpi_rows(size_t total, int size, int r, size_t *n, size_t *start) {
@@ -273,30 +275,199 @@ symclone_status symclone_mpi_student_load(symclone_mpi_student **out, MPI_Comm c
   return SYMCLONE_OK;
 }
 
+/* v[0 .. n) summed over the ranks in rank order (MPI_Allgather, then the
+ * sum), the same bits on every rank. */
+static symclone_status sum_ranks(const symclone_mpi_student *ms, double *v, size_t n) {
+  double *all = sym_malloc_array(n, (size_t)ms->size * sizeof(double));
+  symclone_status st = all ? SYMCLONE_OK
+                           : sym_fail(&ms->err, SYMCLONE_ERR_NOMEM, "cannot allocate %d x %zu "
+                                      "doubles", ms->size, n);
+  if ((st = sym_mpi_agree(ms->comm, st, &ms->err))) return st;
+  if (MPI_Allgather(v, (int)n, MPI_DOUBLE, all, (int)n, MPI_DOUBLE, ms->comm) != MPI_SUCCESS)
+    st = sym_fail(&ms->err, SYMCLONE_ERR_IO, "MPI_Allgather failed");
+  for (size_t i = 0; !st && i < n; i++) {
+    double t = all[i];
+    for (int r = 1; r < ms->size; r++) t += all[(size_t)r * n + i];
+    v[i] = t;
+  }
+  sym_free(all);
+  return st;
+}
+
+/* The squared distances and norms of one theta on this rank's rows:
+ * nd[2 r] = sum ||M_row - K_row||^2 and nd[2 r + 1] = sum ||K_row||^2 over
+ * the rows of output orientation r, where the student's row of input
+ * orientation s is sum_b C[t][b] W_b[o] (t = r in_n + s) and the teacher's
+ * holds its planar kernel kx[t] at the taps of output pixel o. */
+typedef struct toeplitz_work {
+  float *kappa, *theta, *phi, *c, *kx, *m, *k;
+  int *tap;
+} toeplitz_work;
+
+static void toeplitz_rows(const symclone_student *s, const toeplitz_work *w, double *nd) {
+  size_t B = (size_t)s->nblocks, pc = (size_t)s->pc, tc = (size_t)s->tcount, L = s->in_hw;
+  size_t P = (size_t)s->p, bsz = s->rows * L;
+  for (size_t t = 0; t < tc; t++)
+    for (size_t q = 0; q < pc; q++) {
+      double a = 0.0;
+      for (size_t p = 0; p < P; p++) a += (double)w->theta[p] * w->kappa[(p * tc + t) * pc + q];
+      w->kx[t * pc + q] = (float)a;
+    }
+  sym_student_phi(s, w->theta, 1, w->phi);
+  sym_student_coeffs(s, w->phi, 1, w->c);
+  for (int r = 0; r < s->out_n; r++) {
+    double num = 0.0, den = 0.0;
+    for (size_t o = 0; o < s->rows; o++)
+      for (int si = 0; si < s->in_n; si++) {
+        size_t t = (size_t)r * (size_t)s->in_n + (size_t)si;
+        const float *ct = w->c + t * B;
+        for (size_t i = 0; i < L; i++) w->m[i] = 0.0f;
+        for (size_t b = 0; b < B; b++) {
+          const float *wb = s->params + b * bsz + o * L;
+          for (size_t i = 0; i < L; i++) w->m[i] += ct[b] * wb[i];
+        }
+        for (size_t i = 0; i < L; i++) w->k[i] = 0.0f;
+        for (size_t q = 0; q < pc; q++) {
+          int col = w->tap[o * pc + q];
+          if (col >= 0) w->k[col] += w->kx[t * pc + q];
+        }
+        for (size_t i = 0; i < L; i++) {
+          double d = (double)w->m[i] - (double)w->k[i];
+          num += d * d;
+          den += (double)w->k[i] * w->k[i];
+        }
+      }
+    nd[2 * r] = num;
+    nd[2 * r + 1] = den;
+  }
+}
+
 symclone_status symclone_mpi_student_toeplitz_distance(const symclone_mpi_student *ms, int draws,
                                                        uint64_t seed, double *mean,
                                                        double *per_orientation) {
   if (!ms) return SYMCLONE_ERR_NULL;
+  const symclone_student *s = ms->local;
   symclone_status st = mean ? SYMCLONE_OK : sym_fail(&ms->err, SYMCLONE_ERR_NULL, "mean is NULL");
   if (!st && draws < 1) st = sym_fail(&ms->err, SYMCLONE_ERR_SIZE, "draws=%d must be >= 1", draws);
-  if ((st = sym_mpi_agree(ms->comm, st, &ms->err))) return st;
-  symclone_student *whole;
-  if ((st = gather_whole(ms, &whole))) return st;
-  int nout = ms->local->out_n;
-  double *res = sym_malloc_array((size_t)nout + 1, sizeof(double));
-  if (!res) st = sym_fail(&ms->err, SYMCLONE_ERR_NOMEM, "cannot allocate %d doubles", nout + 1);
-  if (!st && ms->rank == 0 &&
-      (st = symclone_student_toeplitz_distance(whole, draws, seed, res, res + 1)))
-    sym_fail(&ms->err, st, "%s", whole->err.msg);
-  symclone_student_free(whole);
-  if (!(st = sym_mpi_agree(ms->comm, st, &ms->err)) &&
-      MPI_Bcast(res, nout + 1, MPI_DOUBLE, 0, ms->comm) != MPI_SUCCESS)
-    st = sym_fail(&ms->err, SYMCLONE_ERR_IO, "MPI_Bcast failed");
+  size_t P = (size_t)s->p, pc = (size_t)s->pc, tc = (size_t)s->tcount, B = (size_t)s->nblocks;
+  size_t nout = (size_t)s->out_n, L = s->in_hw;
+  toeplitz_work w = {0};
+  float *buf = NULL;
+  double *nd = NULL;
   if (!st) {
-    *mean = res[0];
-    if (per_orientation) memcpy(per_orientation, res + 1, (size_t)nout * sizeof(double));
+    buf = sym_malloc_array(P * tc * pc + P + 2 * tc * pc + tc * B + tc * pc + 2 * L, sizeof(float));
+    nd = sym_malloc_array((size_t)draws * 2 * nout, sizeof(double));
+    w.tap = sym_malloc_array(s->rows * pc, sizeof(int));
+    if (!buf || !nd || !w.tap)
+      st = sym_fail(&ms->err, SYMCLONE_ERR_NOMEM, "cannot allocate the distance's scratch");
   }
-  sym_free(res);
+  if (!st) {
+    w.kappa = buf;
+    w.theta = w.kappa + P * tc * pc;
+    w.phi = w.theta + P;
+    w.c = w.phi + 2 * tc * pc;
+    w.kx = w.c + tc * B;
+    w.m = w.kx + tc * pc;
+    w.k = w.m + L;
+    if ((st = sym_student_exact_kernels(s, w.kappa)))
+      sym_fail(&ms->err, st, "cannot make the teacher's kernels");
+  }
+  if (!st) {
+    int k = s->k;
+    for (size_t o = 0; o < s->rows; o++) {
+      int oy = (int)((s->row0 + o) / (size_t)s->wo), ox = (int)((s->row0 + o) % (size_t)s->wo);
+      for (int ky = 0; ky < k; ky++)
+        for (int kx = 0; kx < k; kx++)
+          w.tap[o * pc + (size_t)ky * k + kx] = sym_tap_index(s->pad, s->h, s->w, k, oy, ox, ky, kx);
+    }
+    sym_rng rng;
+    sym_rng_seed(&rng, seed);
+    for (int d = 0; d < draws; d++) {
+      sym_rng_fill_normal(&rng, w.theta, P, 1.0f);
+      toeplitz_rows(s, &w, nd + (size_t)d * 2 * nout);
+    }
+  }
+  if (!(st = sym_mpi_agree(ms->comm, st, &ms->err)))
+    st = sum_ranks(ms, nd, (size_t)draws * 2 * nout);
+  if (!st) {
+    /* the figures of symclone_student_toeplitz_distance from the sums */
+    double total = 0.0;
+    if (per_orientation)
+      for (size_t r = 0; r < nout; r++) per_orientation[r] = 0.0;
+    for (int d = 0; d < draws; d++) {
+      const double *v = nd + (size_t)d * 2 * nout;
+      double num_all = 0.0, den_all = 0.0;
+      for (size_t r = 0; r < nout; r++) {
+        if (per_orientation) per_orientation[r] += v[2 * r + 1] > 0 ? sqrt(v[2 * r] / v[2 * r + 1]) : 0.0;
+        num_all += v[2 * r];
+        den_all += v[2 * r + 1];
+      }
+      total += den_all > 0 ? sqrt(num_all / den_all) : 0.0;
+    }
+    *mean = total / draws;
+    if (per_orientation)
+      for (size_t r = 0; r < nout; r++) per_orientation[r] /= draws;
+  }
+  sym_free(buf);
+  sym_free(nd);
+  sym_free(w.tap);
+  return st;
+}
+
+symclone_status symclone_mpi_student_forward(const symclone_mpi_student *ms, const float *theta,
+                                             size_t batch, const float *x, float *y) {
+  if (!ms) return SYMCLONE_ERR_NULL;
+  const symclone_student *s = ms->local;
+  symclone_status st = SYMCLONE_OK;
+  if (!theta || !x || !y) st = sym_fail(&ms->err, SYMCLONE_ERR_NULL, "theta, x or y is NULL");
+  else if (batch == 0) st = sym_fail(&ms->err, SYMCLONE_ERR_SIZE, "batch is 0");
+  size_t B = (size_t)s->nblocks, nout = (size_t)s->out_n, rows = s->rows;
+  size_t nv = 0, ny = 0, nphi = (size_t)s->tcount * s->pc, nc = (size_t)s->tcount * B, mine;
+  if (!st && (sym_mul3_size(batch, (size_t)s->in_n * B, rows, &nv) ||
+              sym_mul3_size(batch, nout, s->out_hw, &ny) || nv > SIZE_MAX / 8 ||
+              ny > SIZE_MAX / 8 || batch * nout * s->out_hw > (size_t)INT_MAX ||
+              batch * (size_t)s->in_n > (size_t)INT_MAX))
+    st = sym_fail(&ms->err, SYMCLONE_ERR_OVERFLOW, "batch=%zu overflows", batch);
+  float *buf = NULL, *all = NULL;
+  int *counts = NULL, *displs = NULL;
+  if (!st) {
+    buf = sym_malloc_array(nv + nphi + nc + batch * nout * rows, sizeof(float));
+    all = sym_malloc_array(ny ? ny : 1, sizeof(float));
+    counts = sym_malloc_array((size_t)ms->size, sizeof(int));
+    displs = sym_malloc_array((size_t)ms->size, sizeof(int));
+    if (!buf || !all || !counts || !displs)
+      st = sym_fail(&ms->err, SYMCLONE_ERR_NOMEM, "cannot allocate the forward pass's scratch");
+  }
+  if (!(st = sym_mpi_agree(ms->comm, st, &ms->err))) {
+    float *v = buf, *phi = v + nv, *c = phi + nphi, *yl = c + nc;
+    sym_student_phi(s, theta, 1, phi);
+    sym_student_coeffs(s, phi, 1, c);
+    sym_student_project(s, x, batch, v);
+    sym_student_combine(s, c, 1, v, batch, yl); /* [batch][out_n][rows] */
+    for (int r = 0; r < ms->size; r++) {
+      size_t rn, rs;
+      sym_mpi_rows(s->out_hw, ms->size, r, &rn, &rs);
+      counts[r] = (int)(batch * nout * rn);
+      displs[r] = (int)(batch * nout * rs);
+    }
+    mine = batch * nout * rows;
+    if (MPI_Allgatherv(yl, (int)mine, MPI_FLOAT, all, counts, displs, MPI_FLOAT, ms->comm) !=
+        MPI_SUCCESS)
+      st = sym_fail(&ms->err, SYMCLONE_ERR_IO, "MPI_Allgatherv failed");
+    /* rank r's block [batch][out_n][rn] into y[batch][out_n][out_hw] */
+    for (int r = 0; !st && r < ms->size; r++) {
+      size_t rn, rs;
+      sym_mpi_rows(s->out_hw, ms->size, r, &rn, &rs);
+      const float *src = all + displs[r];
+      for (size_t xi = 0; xi < batch * nout; xi++)
+        memcpy(y + xi * s->out_hw + rs, src + xi * rn, rn * sizeof(float));
+    }
+    st = sym_mpi_agree(ms->comm, st, &ms->err);
+  }
+  sym_free(buf);
+  sym_free(all);
+  sym_free(counts);
+  sym_free(displs);
   return st;
 }
 

@@ -43,8 +43,8 @@ int sym_student_layout_count(const uint32_t g[7], size_t *count);
 /* A shard of a student (lib/mpi): the output rows [row0, row0 + rows) of
  * every block, with the coefficients and transforms of the student that
  * symclone_student_create with the same arguments makes.  Only the
- * trainer's passes, the coefficient functions and the projections in the
- * trainer's layout below and freeing take one; SYMCLONE_ERR_ARG for an empty or out-of-range row range. */
+ * trainer's passes, the coefficient functions, project and combine, the
+ * projections in the trainer's layout below and freeing take one; SYMCLONE_ERR_ARG for an empty or out-of-range row range. */
 symclone_status sym_student_create_shard(symclone_student **out, symclone_student_kind kind,
                                          int orientations, int kernel, int height, int width,
                                          symclone_padding padding, int blocks, uint64_t seed,
@@ -54,7 +54,7 @@ symclone_status sym_student_create_shard(symclone_student **out, symclone_studen
 void sym_student_phi(const symclone_student *s, const float *theta, size_t kcount, float *phi);
 /* C[K][tcount][B] = Phi A^T. */
 void sym_student_coeffs(const symclone_student *s, const float *phi, size_t kcount, float *c);
-/* V = X W^T for N samples. */
+/* V = X W^T for N samples (over the rows the student holds, as combine). */
 void sym_student_project(const symclone_student *s, const float *x, size_t nx, float *v);
 /* Y[N][K][out_n][out_hw] from C and V. */
 void sym_student_combine(const symclone_student *s, const float *c, size_t kcount, const float *v,

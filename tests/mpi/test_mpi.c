@@ -252,15 +252,7 @@ START_TEST(save_load_interchange) {
   ck_assert_int_eq(symclone_mpi_student_load(&back, MPI_COMM_WORLD, b, NULL), SYMCLONE_OK);
   ck_assert_int_eq(symclone_mpi_student_gather(back, rank_ == 0 ? whole : NULL, 0), SYMCLONE_OK);
   if (rank_ == 0) ck_assert(same_bits(whole, loaded));
-  /* the Toeplitz distance is the single-process one of the whole student */
-  double dm, dp[ORI], sm, sp[ORI];
-  ck_assert_int_eq(symclone_mpi_student_toeplitz_distance(back, 2, 3, &dm, dp), SYMCLONE_OK);
-  if (rank_ == 0) {
-    ck_assert_int_eq(symclone_student_toeplitz_distance(loaded, 2, 3, &sm, sp), SYMCLONE_OK);
-    ck_assert(sm == dm);
-    for (int i = 0; i < ORI; i++) ck_assert(sp[i] == dp[i]);
-  }
-  MPI_Bcast(&dm, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  MPI_Barrier(MPI_COMM_WORLD);
   assert_same_status(SYMCLONE_OK);
   symclone_student_free(loaded);
   symclone_student_free(whole);
@@ -272,6 +264,90 @@ START_TEST(save_load_interchange) {
     remove(b);
     rmdir(dir);
   }
+}
+END_TEST
+
+/* The operator of the diag: the sharded or the whole student's forward
+ * pass at a fixed theta. */
+typedef struct fwd_ctx {
+  symclone_mpi_student *ms;
+  symclone_student *whole;
+  const float *theta;
+} fwd_ctx;
+
+static symclone_status sharded_forward(void *user, size_t batch, const float *x, float *y) {
+  const fwd_ctx *c = user;
+  return symclone_mpi_student_forward(c->ms, c->theta, batch, x, y);
+}
+
+static symclone_status whole_forward(void *user, size_t batch, const float *x, float *y) {
+  const fwd_ctx *c = user;
+  return symclone_student_forward(c->whole, c->theta, batch, x, y);
+}
+
+/* The Toeplitz distance, the forward pass and the equivariance error of a
+ * trained sharded student against the single-process figures of the same
+ * student gathered (the sums over rows in another order only). */
+START_TEST(figures_match_single) {
+  double l;
+  symclone_mpi_student *ms;
+  symclone_mpi_trainer *mt;
+  ck_assert_int_eq(symclone_mpi_student_create(&ms, MPI_COMM_WORLD, KIND, ORI, KER, H, W, PAD,
+                                               BLOCKS, SEED),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_mpi_trainer_create(&mt, ms), SYMCLONE_OK);
+  settings(NULL, mt, SYMCLONE_OBJECTIVE_MOMENT, SYMCLONE_OPTIMIZER_ADAMW);
+  ck_assert_int_eq(symclone_mpi_trainer_run(mt), SYMCLONE_OK);
+  (void)l;
+  symclone_student *whole;
+  ck_assert_int_eq(symclone_student_create(&whole, KIND, ORI, KER, H, W, PAD, BLOCKS, 0),
+                   SYMCLONE_OK);
+  for (int root = 0; root < size_; root++)
+    ck_assert_int_eq(symclone_mpi_student_gather(ms, rank_ == root ? whole : NULL, root),
+                     SYMCLONE_OK);
+  double dm, dp[ORI], sm, sp[ORI];
+  ck_assert_int_eq(symclone_mpi_student_toeplitz_distance(ms, 3, 5, &dm, dp), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_toeplitz_distance(whole, 3, 5, &sm, sp), SYMCLONE_OK);
+  if (rank_ == 0) printf("%d rank(s): Toeplitz distance %.9g vs %.9g\n", size_, dm, sm);
+  ck_assert_msg(fabs(dm - sm) <= 1e-5 * sm, "distance %.9g vs %.9g", dm, sm);
+  for (int i = 0; i < ORI; i++) ck_assert(fabs(dp[i] - sp[i]) <= 1e-5 * sp[i]);
+  /* the same on every rank, bit for bit */
+  double all[8];
+  MPI_Allgather(&dm, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, MPI_COMM_WORLD);
+  for (int r = 0; r < size_; r++) ck_assert(memcmp(&all[r], &dm, sizeof dm) == 0);
+  /* the forward pass, whole on every rank */
+  float theta[KER * KER], x[2 * H * W], ys[2 * ORI * H * W], yw[2 * ORI * H * W];
+  for (int i = 0; i < KER * KER; i++) theta[i] = (float)(i % 3) - 0.7f;
+  for (int i = 0; i < 2 * H * W; i++) x[i] = (float)((i * 37) % 11) / 11.0f - 0.5f;
+  ck_assert_int_eq(symclone_mpi_student_forward(ms, theta, 2, x, ys), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_forward(whole, theta, 2, x, yw), SYMCLONE_OK);
+  double dmax = 0.0, ymax = 0.0;
+  for (int i = 0; i < 2 * ORI * H * W; i++) {
+    dmax = fmax(dmax, fabs((double)ys[i] - yw[i]));
+    ymax = fmax(ymax, fabs((double)yw[i]));
+  }
+  ck_assert_msg(dmax <= 1e-5 * ymax, "forward differs by %g of %g", dmax, ymax);
+  if (size_ == 1) ck_assert(memcmp(ys, yw, sizeof ys) == 0);
+  /* the equivariance error through the diag, on every rank */
+  symclone_group *g;
+  symclone_diag *dg;
+  const int in_shape[4] = {1, 1, H, W}, out_shape[4] = {1, ORI, H, W};
+  ck_assert_int_eq(symclone_group_create_cyclic(&g, ORI), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_diag_create(&dg, g, in_shape, out_shape), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_diag_set_inputs(dg, NULL, 0), SYMCLONE_OK);
+  fwd_ctx ctx = {ms, whole, theta};
+  double em, ex, wm, wx;
+  ck_assert_int_eq(symclone_diag_equivariance_error(dg, sharded_forward, &ctx, &em, &ex),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_diag_equivariance_error(dg, whole_forward, &ctx, &wm, &wx),
+                   SYMCLONE_OK);
+  if (rank_ == 0) printf("%d rank(s): equivariance error %.9g vs %.9g\n", size_, em, wm);
+  ck_assert_msg(fabs(em - wm) <= 1e-4 * wm + 1e-7, "equivariance error %g vs %g", em, wm);
+  symclone_diag_free(dg);
+  symclone_group_free(g);
+  symclone_student_free(whole);
+  symclone_mpi_trainer_free(mt);
+  symclone_mpi_student_free(ms);
 }
 END_TEST
 
@@ -358,6 +434,7 @@ int main(int argc, char **argv) {
   tcase_add_test(tc, group_stochastic_matches_single);
   tcase_add_test(tc, run_to_run);
   tcase_add_test(tc, save_load_interchange);
+  tcase_add_test(tc, figures_match_single);
   tcase_add_test(tc, failing_rank_same_status);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
