@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <symclone/mpi.h>
@@ -351,6 +352,54 @@ START_TEST(figures_match_single) {
 }
 END_TEST
 
+/* The address space this process has mapped, in bytes (0 if unknown). */
+static size_t mapped_bytes(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kb = 0;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmSize: %ld kB", &kb) == 1) break;
+  if (f) fclose(f);
+  return (size_t)kb * 1024;
+}
+
+/* An allocation that fails on the last rank only (its address space
+ * limited to what it has mapped plus 64 MB): the sharded student of 64x64
+ * and 9 blocks (151 M parameters, at least 200 MB a rank on 3 ranks), then
+ * a trainer's optimizer state, fail with the same status on every rank. */
+START_TEST(allocation_fault_same_status) {
+  int last = size_ - 1;
+  struct rlimit old, lim;
+  ck_assert_int_eq(getrlimit(RLIMIT_AS, &old), 0);
+  size_t vm = mapped_bytes();
+  ck_assert_uint_gt(vm, 0);
+  lim.rlim_cur = vm + ((size_t)64 << 20);
+  lim.rlim_max = old.rlim_max;
+  if (rank_ == last) ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
+  symclone_mpi_student *ms = NULL;
+  symclone_status st = symclone_mpi_student_create(&ms, MPI_COMM_WORLD, SYMCLONE_STUDENT_LIFTING,
+                                                   4, 3, 64, 64, SYMCLONE_PADDING_ZERO, 9, SEED);
+  if (rank_ == last) ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
+  ck_assert_int_eq(st, SYMCLONE_ERR_NOMEM);
+  ck_assert_ptr_null(ms);
+  assert_same_status(st);
+  /* the student fits; the trainer's gradient and moments do not */
+  ck_assert_int_eq(symclone_mpi_student_create(&ms, MPI_COMM_WORLD, SYMCLONE_STUDENT_LIFTING, 4, 3,
+                                               64, 64, SYMCLONE_PADDING_ZERO, 9, SEED),
+                   SYMCLONE_OK);
+  lim.rlim_cur = mapped_bytes() + ((size_t)64 << 20);
+  if (rank_ == last) ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
+  symclone_mpi_trainer *mt = NULL;
+  st = symclone_mpi_trainer_create(&mt, ms);
+  if (rank_ == last) ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
+  ck_assert_int_eq(st, SYMCLONE_ERR_NOMEM);
+  ck_assert_ptr_null(mt);
+  assert_same_status(st);
+  if (rank_ != last) ck_assert(strstr(symclone_mpi_student_last_error(ms), "rank") != NULL);
+  symclone_mpi_student_free(ms);
+}
+END_TEST
+
 START_TEST(failing_rank_same_status) {
   int last = size_ - 1;
   symclone_mpi_student *ms = NULL;
@@ -436,6 +485,7 @@ int main(int argc, char **argv) {
   tcase_add_test(tc, save_load_interchange);
   tcase_add_test(tc, figures_match_single);
   tcase_add_test(tc, failing_rank_same_status);
+  tcase_add_test(tc, allocation_fault_same_status);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK);
