@@ -5,7 +5,7 @@
 
 #include "trainer_priv.h"
 
-static symclone_status ensure_group(symclone_trainer *tr) {
+symclone_status sym_trainer_input_group(symclone_trainer *tr) {
   if (tr->tgroup) return SYMCLONE_OK;
   int shape[4];
   if (tr->instance) {
@@ -46,7 +46,7 @@ symclone_status sym_trainer_draw_inputs(symclone_trainer *tr, size_t N) {
     return sym_fail(&tr->err, SYMCLONE_ERR_STATE,
                     "input_source asks for samples but none were set (set_samples)");
   symclone_status st = SYMCLONE_OK;
-  if (src == SYMCLONE_INPUT_SOURCE_SAMPLES_TRANSFORMED && (st = ensure_group(tr)))
+  if (src == SYMCLONE_INPUT_SOURCE_SAMPLES_TRANSFORMED && (st = sym_trainer_input_group(tr)))
     return sym_fail(&tr->err, st, "cannot create the group of the input transforms");
   int shape[4] = {1, 1, 1, 1};
   if (tr->instance)

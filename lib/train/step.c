@@ -156,6 +156,9 @@ symclone_status sym_trainer_prepare(symclone_trainer *tr) {
         (!tr->samples || tr->nsamples == 0))
       return sym_fail(&tr->err, SYMCLONE_ERR_STATE,
                       "input_source asks for samples but none were set (set_samples)");
+    if ((int)tr->set[SYMCLONE_TRAINER_INPUT_SOURCE] == SYMCLONE_INPUT_SOURCE_SAMPLES_TRANSFORMED &&
+        (st = sym_trainer_input_group(tr)))
+      return sym_fail(&tr->err, st, "cannot create the group of the input transforms");
   }
   if (tr->shard.reduce) {
     size_t need = shard_reduce_size(tr);

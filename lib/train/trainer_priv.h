@@ -113,6 +113,8 @@ sym_blocks sym_trainer_cols_blocks(const symclone_student *s, const float *cols,
 /* inputs.c: the step's N inputs in tr->x, and (family) their im2col rows
  * in tr->cols. */
 symclone_status sym_trainer_draw_inputs(symclone_trainer *tr, size_t N);
+/* The group whose elements transform the samples (made on first use). */
+symclone_status sym_trainer_input_group(symclone_trainer *tr);
 void sym_trainer_build_cols(symclone_trainer *tr, size_t N);
 
 /* One micro-batch of each objective: writes (first) or adds its gradient,
