@@ -73,7 +73,9 @@ SYMCLONE_API symclone_status symclone_mpi_student_rows(const symclone_mpi_studen
 SYMCLONE_API float *symclone_mpi_student_params(symclone_mpi_student *student, size_t *count);
 
 /** Copy the whole student into `whole` on rank root (a student of the
- * same geometry there; ignored, may be NULL, on the other ranks). */
+ * same geometry there; ignored, may be NULL, on the other ranks).  A
+ * restricted student (symclone_student_restrict()) is not sharded:
+ * SYMCLONE_ERR_UNSUPPORTED, here, in scatter and in load. */
 SYMCLONE_API symclone_status symclone_mpi_student_gather(const symclone_mpi_student *student,
                                                          symclone_student *whole, int root);
 

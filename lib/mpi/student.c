@@ -151,6 +151,9 @@ static symclone_status check_whole(const symclone_mpi_student *ms, const symclon
       whole->rows != whole->out_hw)
     return sym_fail(&ms->err, SYMCLONE_ERR_SHAPE,
                     "the whole student's geometry differs from the sharded student's");
+  if (whole->r_count)
+    return sym_fail(&ms->err, SYMCLONE_ERR_UNSUPPORTED,
+                    "a restricted student (symclone_student_restrict) is not sharded");
   return SYMCLONE_OK;
 }
 
@@ -247,6 +250,10 @@ symclone_status symclone_mpi_student_load(symclone_mpi_student **out, MPI_Comm c
   symclone_student *whole = NULL;
   symclone_status st = out ? SYMCLONE_OK : sym_fail(err, SYMCLONE_ERR_NULL, "out is NULL");
   if (!st && rank == 0) st = symclone_student_load(&whole, path, loader);
+  if (!st && whole && whole->r_count)
+    st = sym_fail(err, SYMCLONE_ERR_UNSUPPORTED,
+                  "'%s' holds a restricted student (symclone_student_restrict), which is not "
+                  "sharded", path);
   uint32_t g[7] = {0};
   if (whole) {
     const symclone_student *w = whole;

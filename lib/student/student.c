@@ -138,12 +138,25 @@ symclone_status symclone_student_clone(const symclone_student *src, symclone_stu
     return SYMCLONE_ERR_NOMEM;
   }
   memcpy(s->params, src->params, src->nparams * sizeof(float));
+  s->r_count = s->r_nreps = 0;
+  s->r_index = s->r_perm = s->r_reps = NULL;
+  s->r_coeffs = s->r_trans = s->r_sign = s->r_acc = NULL;
+  s->r_act_in = s->r_act_out = NULL;
+  if (src->r_count) {
+    symclone_status st =
+        sym_student_restrict_build(s, NULL, src->r_kind, src->r_n, src->r_index, src->r_count);
+    if (st) {
+      symclone_student_free(s);
+      return st;
+    }
+  }
   *out = s;
   return SYMCLONE_OK;
 }
 
 void symclone_student_free(symclone_student *s) {
   if (!s) return;
+  sym_student_restrict_free(s);
   sym_free(s->params);
   sym_free(s);
 }
@@ -254,6 +267,10 @@ static void exact_transform(const symclone_student *s, int t, float *tm) {
   }
 }
 
+void sym_student_exact_trans(const symclone_student *s, float *t) {
+  for (int ti = s->tfirst; ti < s->tcount; ti++, t += sym_st_trans_size(s)) exact_transform(s, ti, t);
+}
+
 symclone_status symclone_student_init_random(symclone_student *s, uint64_t seed) {
   if (!s) return SYMCLONE_ERR_NULL;
   sym_rng rng;
@@ -266,6 +283,7 @@ symclone_status symclone_student_init_random(symclone_student *s, uint64_t seed)
   for (int ti = s->tfirst; ti < s->tcount; ti++, t += ts) {
     sym_rng_fill_normal(&rng, t, ts, (float)(1.0 / sqrt((double)s->p)));
   }
+  sym_student_restrict_apply(s); /* a restricted student keeps its restriction */
   return SYMCLONE_OK;
 }
 
@@ -354,8 +372,18 @@ symclone_status symclone_student_init_exact(symclone_student *s) {
   float *a = sym_st_coeffs(s);
   memset(a, 0, (size_t)s->nblocks * s->pc * sizeof *a);
   for (int b = 0; b < s->nblocks; b++) a[(size_t)b * s->pc + b] = 1.0f;
-  float *t = sym_st_trans(s);
-  for (int ti = s->tfirst; ti < s->tcount; ti++, t += sym_st_trans_size(s)) exact_transform(s, ti, t);
+  sym_student_exact_trans(s, sym_st_trans(s));
+  if (s->r_count) {
+    /* in the restriction's basis: W_b = sum_q u_b[q] S_q, A = U^T */
+    size_t pc = (size_t)s->pc;
+    float *shifts = sym_malloc_array(pc * bsz, sizeof *shifts);
+    if (!shifts) return sym_fail(&s->err, SYMCLONE_ERR_NOMEM, "cannot allocate the scratch");
+    memcpy(shifts, sym_st_blocks(s), pc * bsz * sizeof *shifts);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->nblocks, (int)bsz, s->pc, 1.0f,
+                s->r_coeffs, s->pc, shifts, (int)bsz, 0.0f, sym_st_blocks(s), (int)bsz);
+    sym_free(shifts);
+    memcpy(a, s->r_coeffs, pc * pc * sizeof *a);
+  }
   return SYMCLONE_OK;
 }
 

@@ -28,6 +28,19 @@ struct symclone_student {
    * every other field the whole student's) */
   size_t row0, rows;
   float *params;
+  /* the restriction (symclone_student_restrict; r_count 0: none): r_count
+   * subspace indices of the filter subspaces of (r_kind, r_n), and what
+   * keeping it takes: the frozen coefficients A = U^T ([B][Pc]) and
+   * transforms (the exact ones), and the Reynolds projection of the blocks
+   * (restrict.c): D_g[c][b] = <rho(g) u_c, u_b> is a signed permutation,
+   * r_sign[g][c] at b = r_perm[g][c]; the plane permutations
+   * r_act_in[g][in_hw], r_act_out[g][out_hw] (lib/group/subspace.h); one
+   * output pixel of each orbit of the output plane, r_reps[r_nreps]; a row
+   * of scratch, r_acc[in_hw] */
+  int r_count, r_kind, r_n, r_order, r_nreps;
+  int *r_index, *r_perm, *r_reps;
+  float *r_coeffs, *r_trans, *r_sign, *r_acc;
+  int *r_act_in, *r_act_out;
   sym_err err;
 };
 
@@ -89,6 +102,27 @@ void sym_student_project_backward_t(const symclone_student *s, const float *x, s
  * i.e. the exact solution's transforms applied to the unit kernels.
  * SYMCLONE_ERR_KERNEL if k*k > 1024, SYMCLONE_ERR_NOMEM. */
 symclone_status sym_student_exact_kernels(const symclone_student *s, float *kappa);
+
+/* The restriction of student.h (restrict.c).  build: check (kind, n,
+ * indices) against the student and compute what keeping the restriction
+ * takes, without touching the parameters (err: where the message goes;
+ * on failure the student is unrestricted); apply: set the coefficients and
+ * transforms to their frozen values and project the blocks, with the
+ * scratch build allocated (the trainer calls it after every update); free:
+ * drop it. */
+symclone_status sym_student_restrict_build(symclone_student *s, const sym_err *err, int kind,
+                                           int n, const int *index, int count);
+void sym_student_restrict_apply(symclone_student *s);
+void sym_student_restrict_free(symclone_student *s);
+
+/* Cyclic Jacobi (best.c): the eigenvalues of the symmetric n x n matrix a
+ * (row-major, destroyed) into w, ascending, and the eigenvectors into the
+ * columns of v (n x n, may be NULL) in the same order.  Returns 0, or -1 if
+ * 100 sweeps did not bring the off-diagonal part below rounding. */
+int sym_student_jacobi(double *a, int n, double *w, double *v);
+
+/* The exact solution's transforms into trans (the transform part). */
+void sym_student_exact_trans(const symclone_student *s, float *trans);
 
 /* The one map between student kinds and teacher layers: the teacher layer
  * of a student of kind (planar: conv2d, lifting, group: group_conv,

@@ -273,6 +273,9 @@ static symclone_status step_body(symclone_trainer *tr) {
                     "step %lld: the update would make %zu parameters non-finite; nothing of "
                     "it was applied",
                     tr->steps + 1, bad);
+  /* a restricted student is projected back onto its restriction
+   * (student.h, symclone_student_restrict) */
+  if (!tr->instance) sym_student_restrict_apply(tr->st);
   tr->steps++;
   tr->loss = loss;
   tr->rel = lpow > 0 ? loss / lpow : (loss > 0 ? INFINITY : 0.0);

@@ -268,6 +268,46 @@ START_TEST(save_load_interchange) {
 }
 END_TEST
 
+/* A restricted student (all subspaces of C4's 3x3 filters: 9 blocks) is
+ * not sharded: scattering it and loading its file fail alike on every
+ * rank. */
+START_TEST(restricted_refused) {
+  char dir[] = "/tmp/symclone-mpi-XXXXXX", path[128];
+  if (rank_ == 0) ck_assert_ptr_nonnull(mkdtemp(dir));
+  MPI_Bcast(dir, sizeof dir, MPI_CHAR, 0, MPI_COMM_WORLD);
+  snprintf(path, sizeof path, "%s/restricted.stu", dir);
+  symclone_group *g;
+  symclone_student *whole;
+  int count, idx[16];
+  ck_assert_int_eq(symclone_group_create_cyclic(&g, ORI), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_group_subspace_count(g, KER, &count), SYMCLONE_OK);
+  ck_assert_int_le(count, 16);
+  for (int i = 0; i < count; i++) idx[i] = i;
+  ck_assert_int_eq(symclone_student_create(&whole, KIND, ORI, KER, H, W, PAD, BLOCKS, SEED),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_restrict(whole, g, idx, count), SYMCLONE_OK);
+  if (rank_ == 0) ck_assert_int_eq(symclone_student_save(whole, path), SYMCLONE_OK);
+  symclone_mpi_student *ms = NULL;
+  ck_assert_int_eq(symclone_mpi_student_create(&ms, MPI_COMM_WORLD, KIND, ORI, KER, H, W, PAD,
+                                               BLOCKS, SEED),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_mpi_student_scatter(ms, rank_ == 0 ? whole : NULL, 0),
+                   SYMCLONE_ERR_UNSUPPORTED);
+  symclone_mpi_student *loaded = NULL;
+  ck_assert_int_eq(symclone_mpi_student_load(&loaded, MPI_COMM_WORLD, path, NULL),
+                   SYMCLONE_ERR_UNSUPPORTED);
+  ck_assert_ptr_null(loaded);
+  symclone_mpi_student_free(ms);
+  symclone_student_free(whole);
+  symclone_group_free(g);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank_ == 0) {
+    remove(path);
+    rmdir(dir);
+  }
+}
+END_TEST
+
 /* The operator of the diag: the sharded or the whole student's forward
  * pass at a fixed theta. */
 typedef struct fwd_ctx {
@@ -484,6 +524,7 @@ int main(int argc, char **argv) {
   tcase_add_test(tc, run_to_run);
   tcase_add_test(tc, save_load_interchange);
   tcase_add_test(tc, figures_match_single);
+  tcase_add_test(tc, restricted_refused);
   tcase_add_test(tc, failing_rank_same_status);
   tcase_add_test(tc, allocation_fault_same_status);
   suite_add_tcase(s, tc);

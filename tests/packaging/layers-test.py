@@ -21,7 +21,7 @@ ALLOWED = {
     'picture': {'common'},
     'diag': {'common', 'group', 'layer'},
     'net': {'common', 'kernels', 'layer', 'student'},
-    'interchange': {'common', 'student'},
+    'interchange': {'common', 'layer', 'student', 'net'},
     # libsymclone-mpi, above train: the sharded student and trainer
     'mpi': {'common', 'kernels', 'group', 'layer', 'student', 'train'},
 }
