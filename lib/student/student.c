@@ -33,9 +33,12 @@ int sym_student_layout_count(const uint32_t g[7], size_t *count) {
 }
 
 
-symclone_status symclone_student_create(symclone_student **out, symclone_student_kind kind,
-                                        int orientations, int kernel, int height, int width,
-                                        symclone_padding padding, int blocks, uint64_t seed) {
+/* A student, or (shard) the rows [row0, row0 + rows) of every block of
+ * one: rows = SIZE_MAX for all of them. */
+static symclone_status student_make(symclone_student **out, symclone_student_kind kind,
+                                    int orientations, int kernel, int height, int width,
+                                    symclone_padding padding, int blocks, uint64_t seed,
+                                    size_t row0, size_t rows) {
   if (!out) return SYMCLONE_ERR_NULL;
   if (!sym_student_kind_is_valid(kind)) return SYMCLONE_ERR_ARG;
   if (blocks < 1 || blocks > MAX_BLOCKS) return SYMCLONE_ERR_SIZE;
@@ -82,6 +85,21 @@ symclone_status symclone_student_create(symclone_student **out, symclone_student
     return SYMCLONE_ERR_OVERFLOW;
   }
   s->off_coeffs = nb;
+  s->row0 = 0;
+  s->rows = s->out_hw;
+  if (rows != SIZE_MAX) {
+    if (rows < 1 || row0 > s->out_hw || rows > s->out_hw - row0) {
+      sym_free(s);
+      return SYMCLONE_ERR_ARG;
+    }
+    /* the shard's blocks, then the same coefficients and transforms */
+    size_t small = s->nparams - nb;
+    s->row0 = row0;
+    s->rows = rows;
+    s->off_coeffs = (size_t)blocks * rows * s->in_hw;
+    s->off_trans = s->off_coeffs + (size_t)blocks * s->pc;
+    s->nparams = s->off_coeffs + small;
+  }
   s->params = sym_malloc_array(s->nparams, sizeof(float));
   if (!s->params) {
     sym_free(s);
@@ -90,6 +108,22 @@ symclone_status symclone_student_create(symclone_student **out, symclone_student
   symclone_student_init_random(s, seed);
   *out = s;
   return SYMCLONE_OK;
+}
+
+symclone_status symclone_student_create(symclone_student **out, symclone_student_kind kind,
+                                        int orientations, int kernel, int height, int width,
+                                        symclone_padding padding, int blocks, uint64_t seed) {
+  return student_make(out, kind, orientations, kernel, height, width, padding, blocks, seed, 0,
+                      SIZE_MAX);
+}
+
+symclone_status sym_student_create_shard(symclone_student **out, symclone_student_kind kind,
+                                         int orientations, int kernel, int height, int width,
+                                         symclone_padding padding, int blocks, uint64_t seed,
+                                         size_t row0, size_t rows) {
+  if (rows == SIZE_MAX) return SYMCLONE_ERR_ARG;
+  return student_make(out, kind, orientations, kernel, height, width, padding, blocks, seed, row0,
+                      rows);
 }
 
 symclone_status symclone_student_clone(const symclone_student *src, symclone_student **out) {

@@ -23,6 +23,10 @@ struct symclone_student {
   int tcount;         /* transforms used: 1 planar, n lifting, n*n group */
   int tfirst;         /* first stored transform (lifting: T_0 = I is implicit) */
   size_t off_coeffs, off_trans, nparams;
+  /* the output rows of every block held: all (0, out_hw), or a shard's
+   * (sym_student_create_shard: the offsets and nparams are the shard's,
+   * every other field the whole student's) */
+  size_t row0, rows;
   float *params;
   /* the restriction (symclone_student_restrict; r_count 0: none): r_count
    * subspace indices of the filter subspaces of (r_kind, r_n), and what
@@ -49,11 +53,21 @@ struct symclone_student {
  * refuses it later. */
 int sym_student_layout_count(const uint32_t g[7], size_t *count);
 
+/* A shard of a student (lib/mpi): the output rows [row0, row0 + rows) of
+ * every block, with the coefficients and transforms of the student that
+ * symclone_student_create with the same arguments makes.  Only the
+ * trainer's passes, the coefficient functions, project and combine, the
+ * projections in the trainer's layout below and freeing take one; SYMCLONE_ERR_ARG for an empty or out-of-range row range. */
+symclone_status sym_student_create_shard(symclone_student **out, symclone_student_kind kind,
+                                         int orientations, int kernel, int height, int width,
+                                         symclone_padding padding, int blocks, uint64_t seed,
+                                         size_t row0, size_t rows);
+
 /* Phi[K][tcount][Pc] = T_t theta_k (theta[K][P]). */
 void sym_student_phi(const symclone_student *s, const float *theta, size_t kcount, float *phi);
 /* C[K][tcount][B] = Phi A^T. */
 void sym_student_coeffs(const symclone_student *s, const float *phi, size_t kcount, float *c);
-/* V = X W^T for N samples. */
+/* V = X W^T for N samples (over the rows the student holds, as combine). */
 void sym_student_project(const symclone_student *s, const float *x, size_t nx, float *v);
 /* Y[N][K][out_n][out_hw] from C and V. */
 void sym_student_combine(const symclone_student *s, const float *c, size_t kcount, const float *v,
@@ -70,7 +84,8 @@ void sym_student_coeffs_backward(const symclone_student *s, const float *theta, 
                                  size_t kcount, const float *dc, float *dparams, float *dtheta,
                                  float *scratch);
 
-/* The projections in the trainer's sample-minor layout, where every step
+/* The projections in the trainer's sample-minor layout (over the rows the
+ * student holds: out_hw below is a shard's rows), where every step
  * is one matrix product over the whole batch (no per-sample products):
  *   Xs  rows x of X at orientation s (ld in_size)
  *   Vt  [in_n][B*out_hw][N]          Vt_s = W Xs^T; as a matrix, in_n*B rows
