@@ -760,7 +760,8 @@ static int d4_dataset(const symclone_dataset *ds, int mode, unsigned long long s
                       symclone_dataset **out) {
   size_t count = symclone_dataset_count(ds);
   int classes = symclone_dataset_num_classes(ds);
-  int *el = malloc((count ? count : 1) * sizeof *el), *shift = calloc(count ? count : 1, sizeof *shift);
+  size_t n = count ? count : 1;
+  int *el = malloc(n * sizeof *el), *shift = calloc(n, sizeof *shift);
   if (!el || !shift) {
     fprintf(stderr, "%s: out of memory for %zu images\n", prog_name, count);
     free(el);

@@ -24,8 +24,8 @@
 int main(int argc, char **argv) {
   ex_xp_opts o;
   int rc = ex_xp_parse_ext(argc, argv,
-                           "Experiment 4, reflection generalisation: train on upright digits, test\n"
-                           "on upright, mirrored and D4-transformed ones (docs/results.md).",
+                           "Experiment 4, reflection generalisation: train on upright digits,\n"
+                           "test on upright, mirrored and D4-transformed ones (docs/results.md).",
                            EX_XP_CLONE_STEPS, &o);
   if (rc >= 0) return rc;
   ex_rot_geom g = ex_refl_geom_for(&o, 10);

@@ -20,10 +20,12 @@ static float urand(unsigned *state) {
 /* A student of the given kind (n of Cn or Dn), set to its exact solution
  * and then perturbed (so that the frozen parameters have non-trivial
  * gradients). */
-static symclone_student *exact_student_n(symclone_student_kind kind, int rotations, int hw, float noise) {
+static symclone_student *exact_student_n(symclone_student_kind kind, int rotations, int hw,
+                                         float noise) {
   symclone_student *s;
-  ck_assert_int_eq(symclone_student_create(&s, kind, rotations, 3, hw, hw, SYMCLONE_PADDING_VALID, 9, 7),
-                   SYMCLONE_OK);
+  ck_assert_int_eq(
+      symclone_student_create(&s, kind, rotations, 3, hw, hw, SYMCLONE_PADDING_VALID, 9, 7),
+      SYMCLONE_OK);
   ck_assert_int_eq(symclone_student_init_exact(s), SYMCLONE_OK);
   float *p = symclone_student_params(s);
   unsigned st = 11;
@@ -333,7 +335,8 @@ START_TEST(gradient_cloned_dihedral_break) {
     size_t np = symclone_net_param_count(net), off, cnt, tr;
     ck_assert_int_eq(symclone_net_layer_params(net, 1, &off, &cnt, &tr), SYMCLONE_OK);
     ck_assert_uint_eq(tr, cnt);
-    ck_assert_uint_eq(cnt, 2 * 2 * 36 + 2 + symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL));
+    ck_assert_uint_eq(cnt, 2 * 2 * 36 + 2 +
+                               symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL));
     float *p = malloc(np * sizeof *p);
     ck_assert_int_eq(symclone_net_get_params(net, p, np), SYMCLONE_OK);
     unsigned st = 78;
@@ -381,8 +384,9 @@ START_TEST(clone_stack_p4m_into_break_network) {
                    SYMCLONE_OK);
   symclone_trainer *tmpl;
   ck_assert_int_eq(symclone_trainer_create(&tmpl, tmpl_s), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_trainer_set(tmpl, SYMCLONE_TRAINER_OBJECTIVE, SYMCLONE_OBJECTIVE_MOMENT),
-                   SYMCLONE_OK);
+  ck_assert_int_eq(
+      symclone_trainer_set(tmpl, SYMCLONE_TRAINER_OBJECTIVE, SYMCLONE_OBJECTIVE_MOMENT),
+      SYMCLONE_OK);
   ck_assert_int_eq(symclone_trainer_set(tmpl, SYMCLONE_TRAINER_MAX_STEPS, 600), SYMCLONE_OK);
   ck_assert_int_eq(symclone_trainer_clone_stack(tmpl, (const symclone_layer *const *)l, params, 3,
                                                 NULL, 0, 9, st),
@@ -411,7 +415,8 @@ START_TEST(clone_stack_p4m_into_break_network) {
   ck_assert_int_eq(symclone_net_set_params(net, pn, nn), SYMCLONE_OK);
   size_t batch = 2, no = symclone_net_output_size(net);
   ck_assert_uint_eq(no, symclone_net_output_size(teacher));
-  float *x = random_floats(batch * 64, 33), *yn = malloc(batch * no * 4), *yt = malloc(batch * no * 4);
+  float *x = random_floats(batch * 64, 33);
+  float *yn = malloc(batch * no * sizeof *yn), *yt = malloc(batch * no * sizeof *yt);
   ck_assert_int_eq(symclone_net_forward(net, batch, x, yn), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_forward(teacher, batch, x, yt), SYMCLONE_OK);
   double num = 0, den = 0;
