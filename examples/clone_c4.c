@@ -11,6 +11,13 @@
  *                    filter rotations R_r (up to the common basis T_0, which
  *                    only A T_0 determines)
  *   equiv_err        C4 equivariance error of S(.; theta), all elements
+ *   best_rel_loss    the closed-form best relative loss of that many blocks
+ *   subspaces        the student's restriction (none, or the subspaces)
+ * With --subspaces one more student is trained, its blocks restricted to
+ * those invariant subspaces of the 3x3 filter space (--list-subspaces lists
+ * them), and a side_by_side table sets the students' relative losses and
+ * equivariance errors beside each other: with 7 blocks both reach the best
+ * loss 2/9, and only the restricted one is equivariant.
  * and writes two pictures: the Figure-4 style effective matrix beside the
  * unrolled teacher (downscaled by 2), and the Figure-6 style grid of feature
  * maps (rows: teacher, 9-block student, 7-block student, an untrained dense
@@ -21,6 +28,8 @@
  *   clone_c4                      # moment objective, both students
  *   clone_c4 --objective stochastic --steps 6000
  *   clone_c4 --blocks 9 --save c4.scs && clone_c4 --load c4.scs
+ *   clone_c4 --list-subspaces
+ *   clone_c4 --blocks 7 --subspaces 0,1,2,3,4,5   # all but the corners' rotation part
  */
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +37,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "restrict.h"
 
 #define SIZE 28
 #define KERNEL 3
@@ -94,21 +104,29 @@ int main(int argc, char **argv) {
   if (rc >= 0) return rc;
   rc = 1;
   int nst = 0;
-  symclone_student *st[4] = {NULL, NULL, NULL, NULL}, *exact = NULL;
+  symclone_student *st[5] = {NULL, NULL, NULL, NULL, NULL}, *exact = NULL;
   symclone_layer *teacher = NULL, *dense = NULL;
   symclone_group *c4 = NULL;
   float *m = NULL, *k = NULL, *rt = NULL, *ex = NULL, *digit = NULL, *dparams = NULL;
   float *maps = NULL, *y = NULL, *rot = NULL;
   const char *source = NULL;
+  int sub[EX_SUBSPACE_MAX], nsub = 0, sdim = 0;
+  ex_side_rows side = {0};
   char errbuf[256] = "", path[512];
   symclone_picture *pic = NULL;
   /* an oriented edge detector as the teacher's kernel for the pictures */
   const float sobel[9] = {-1, 0, 1, -2, 0, 2, -1, 0, 1};
 
+  EX_CHECK(symclone_group_create_cyclic(&c4, N), NULL);
+  if (o.list_subspaces) {
+    rc = ex_list_subspaces(c4, KERNEL);
+    goto done;
+  }
+  if (o.subspaces && (nsub = ex_parse_subspaces(o.subspaces, c4, KERNEL, sub, &sdim)) < 0)
+    goto done;
   digit = malloc(SIZE * SIZE * sizeof *digit);
   if (!digit || load_digit(o.mnist, digit, &source)) goto done;
   printf("library_version=%s\n", symclone_version_string());
-  EX_CHECK(symclone_group_create_cyclic(&c4, N), NULL);
   EX_CHECK(symclone_layer_create_lifting(&teacher, N, 1, 1, KERNEL, SIZE, SIZE,
                                          SYMCLONE_PADDING_VALID, 0),
            NULL);
@@ -123,10 +141,17 @@ int main(int argc, char **argv) {
   if (!rt || !ex) goto done;
   EX_CHECK(symclone_student_get_params(exact, SYMCLONE_STUDENT_PART_TRANSFORMS, ex, nt), NULL);
 
-  for (int i = 0; i < o.blocks.n; i++, nst++) {
-    char name[32];
-    double seconds = 0.0, train_rel = NAN;
-    if (o.load) {
+  int total = o.blocks.n + (nsub > 0 && !o.load);
+  for (int i = 0; i < total; i++, nst++) {
+    char name[40];
+    double seconds = 0.0, train_rel = NAN, best;
+    int restricted = i == o.blocks.n;
+    if (restricted) {
+      EX_CHECK(symclone_student_create(&st[i], SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE, SIZE,
+                                       SYMCLONE_PADDING_VALID, sdim, (uint64_t)o.seed),
+               NULL);
+      EX_CHECK(symclone_student_restrict(st[i], c4, sub, nsub), symclone_student_last_error(st[i]));
+    } else if (o.load) {
       if (!(st[i] = ex_load_student(o.load, SYMCLONE_STUDENT_LIFTING, N, KERNEL, SIZE))) goto done;
     } else {
       EX_CHECK(
@@ -136,7 +161,7 @@ int main(int argc, char **argv) {
     }
     symclone_student *s = st[i];
     int blocks = symclone_student_blocks(s);
-    snprintf(name, sizeof name, "c4-b%d", blocks);
+    snprintf(name, sizeof name, "c4-b%d%s", blocks, restricted ? "-restricted" : "");
     if (!o.load) EX_CHECK(ex_train_student(s, &o, name, &seconds, &train_rel), NULL);
 
     ex_figures f;
@@ -161,14 +186,19 @@ int main(int argc, char **argv) {
     }
     ex_print_figures(name, s, &o, seconds, train_rel, &f);
     printf("transform_dist=%.3e\n", tdist);
+    EX_CHECK(ex_print_best(s, &best), symclone_student_last_error(s));
+    ex_side_add(&side, name, s, f.rel, best, f.eq_mean);
     if (o.save) {
       ex_student_path(path, sizeof path, &o, blocks);
+      if (restricted) snprintf(path, sizeof path, "%s.restricted", o.save);
       if (!ex_output_free(path)) goto done;
       EX_CHECK(symclone_student_save(s, path), symclone_student_last_error(s));
       ex_output_written(path);
       printf("saved=%s\n", path);
     }
   }
+
+  if (side.n > 1) ex_side_print(&side);
 
   /* Figure 4 style: effective matrix of the first student | unrolled teacher */
   size_t in = SIZE * SIZE, out = N * OUT * OUT;
@@ -200,7 +230,7 @@ int main(int argc, char **argv) {
   printf("input=%s\n", source);
   EX_CHECK(symclone_layer_create_dense(&dense, (int)in, (int)out, 1), NULL);
   EX_CHECK(symclone_layer_init_params(dense, 1, dparams), NULL);
-  const float *panels[3 * 6];
+  const float *panels[3 * 7];
   for (int q = 0; q < 3; q++) {
     EX_CHECK(symclone_group_act_planar(c4, q, 1, SIZE, SIZE, digit, rot),
              symclone_group_last_error(c4));
@@ -228,12 +258,16 @@ int main(int argc, char **argv) {
   ex_output_written(path);
   printf("features_picture=%s\n", path);
   printf("features_rows=teacher");
-  for (int i = 0; i < nst; i++) printf(",student-b%d", symclone_student_blocks(st[i]));
+  for (int i = 0; i < nst; i++) {
+    int r = 0;
+    symclone_student_restriction(st[i], NULL, NULL, NULL, 0, &r);
+    printf(",student-b%d%s", symclone_student_blocks(st[i]), r ? "-restricted" : "");
+  }
   printf(",untrained-dense\nfeatures_columns=0deg,90deg,180deg\n");
   rc = 0;
 done:
   symclone_picture_free(pic);
-  for (int i = 0; i < 4; i++) symclone_student_free(st[i]);
+  for (int i = 0; i < 5; i++) symclone_student_free(st[i]);
   symclone_student_free(exact);
   symclone_layer_free(teacher);
   symclone_layer_free(dense);

@@ -12,6 +12,12 @@
  * the input and the group-field action on the output), and writes the
  * effective matrix of the first student beside the unrolled teacher
  * (downscaled by 4).
+ * Each student also prints best_rel_loss, the closed-form best relative
+ * loss of its blocks, and subspaces, its restriction; --subspaces trains
+ * one more student restricted to those invariant subspaces of the filter
+ * space (--list-subspaces lists them) and prints a side_by_side table.
+ *
+ *   clone_p4m --blocks 7 --subspaces 0,1,2,3,4,5   # all but the corners' E part
  *
  *   clone_p4m
  *   clone_p4m --blocks 9 --save p4m.scs && clone_p4m --load p4m.scs
@@ -21,6 +27,7 @@
 #include <stdlib.h>
 
 #include "common.h"
+#include "restrict.h"
 
 #define SIZE 28
 #define KERNEL 3
@@ -41,17 +48,32 @@ int main(int argc, char **argv) {
   float theta[P], *m = NULL, *k = NULL;
   char errbuf[256] = "", path[512];
   symclone_picture *pic = NULL;
+  int sub[EX_SUBSPACE_MAX], nsub = 0, sdim = 0;
+  ex_side_rows side = {0};
   for (int j = 0; j < P; j++) theta[j] = (float)sin(0.9 * j + 0.4);
 
-  printf("library_version=%s\n", symclone_version_string());
   EX_CHECK(symclone_group_create_dihedral(&d4, N), NULL);
+  if (o.list_subspaces) {
+    rc = ex_list_subspaces(d4, KERNEL);
+    goto done;
+  }
   EX_CHECK(symclone_layer_create_dihedral_lifting(&teacher, N, 1, 1, KERNEL, SIZE, SIZE,
                                                   SYMCLONE_PADDING_VALID, 0),
            NULL);
-  for (int i = 0; i < o.blocks.n; i++) {
-    char name[32];
-    double seconds = 0.0, train_rel = NAN;
-    if (o.load) {
+  if (o.subspaces && (nsub = ex_parse_subspaces(o.subspaces, d4, KERNEL, sub, &sdim)) < 0)
+    goto done;
+  printf("library_version=%s\n", symclone_version_string());
+  int total = o.blocks.n + (nsub > 0 && !o.load);
+  for (int i = 0; i < total; i++) {
+    char name[40];
+    double seconds = 0.0, train_rel = NAN, best;
+    int restricted = i == o.blocks.n;
+    if (restricted) {
+      EX_CHECK(symclone_student_create(&s, SYMCLONE_STUDENT_DIHEDRAL_LIFTING, N, KERNEL, SIZE,
+                                       SIZE, SYMCLONE_PADDING_VALID, sdim, (uint64_t)o.seed),
+               NULL);
+      EX_CHECK(symclone_student_restrict(s, d4, sub, nsub), symclone_student_last_error(s));
+    } else if (o.load) {
       EX_CHECK(symclone_student_load(&s, o.load, NULL), o.load);
       int shape[4];
       symclone_student_input_shape(s, shape);
@@ -72,15 +94,18 @@ int main(int argc, char **argv) {
                NULL);
     }
     int blocks = symclone_student_blocks(s);
-    snprintf(name, sizeof name, "p4m-b%d", blocks);
+    snprintf(name, sizeof name, "p4m-b%d%s", blocks, restricted ? "-restricted" : "");
     if (!o.load) EX_CHECK(ex_train_student(s, &o, name, &seconds, &train_rel), NULL);
 
     ex_figures f;
     EX_CHECK(ex_measure_student(s, d4, theta, SYMCLONE_MASK_NONE, 0, &f, errbuf, sizeof errbuf),
              errbuf);
     ex_print_figures(name, s, &o, seconds, train_rel, &f);
+    EX_CHECK(ex_print_best(s, &best), symclone_student_last_error(s));
+    ex_side_add(&side, name, s, f.rel, best, f.eq_mean);
     if (o.save) {
       ex_student_path(path, sizeof path, &o, blocks);
+      if (restricted) snprintf(path, sizeof path, "%s.restricted", o.save);
       EX_CHECK(symclone_student_save(s, path), symclone_student_last_error(s));
       printf("saved=%s\n", path);
     }
@@ -104,6 +129,7 @@ int main(int argc, char **argv) {
     symclone_student_free(s);
     s = NULL;
   }
+  if (side.n > 1) ex_side_print(&side);
   rc = 0;
 done:
   symclone_picture_free(pic);

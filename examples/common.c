@@ -293,6 +293,11 @@ int ex_clone_parse(int argc, char **argv, const char *about, long long default_s
        "online); the BLAS has its own (OPENBLAS_NUM_THREADS; with several,\n"
        "run with OPENBLAS_THREAD_TIMEOUT=4).  The figures do not depend on it"},
       {"--quiet", EX_OPT_FLAG, &o->quiet, NULL, 0, 0, 0, NULL, "no progress on stderr"},
+      {"--subspaces", EX_OPT_TEXT, &o->subspaces, "I[,I...]", 0, 0, 0, NULL,
+       "one more student, restricted to these invariant filter subspaces\n"
+       "(blocks: their dimension), beside the others"},
+      {"--list-subspaces", EX_OPT_FLAG, &o->list_subspaces, NULL, 0, 0, 0, NULL,
+       "list the invariant filter subspaces and exit"},
       {"--mnist", EX_OPT_DIR, &o->mnist, "DIR", 0, 0, 0, NULL,
        "the MNIST digits of scripts/fetch-mnist for the pictures (default:\n"
        "$SYMCLONE_DATA_DIR, data/mnist, ../data/mnist, else a synthetic digit)"},

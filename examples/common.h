@@ -88,6 +88,8 @@ typedef struct ex_clone_opts {
   const char *save, *load, *picture, *mnist;
   int quiet;
   long long threads;        /* SYMCLONE_TRAINER_THREADS */
+  const char *subspaces;    /* one more student, restricted to these (restrict.h) */
+  int list_subspaces;
 } ex_clone_opts;
 
 /* The cloning examples' options (ex_parse's return values); --mnist DIR is

@@ -916,6 +916,221 @@ START_TEST(c3_three_bilinear_rotations_return_close_to_the_start) {
 }
 END_TEST
 
+/* ---- invariant subspaces of the filter space ------------------------------ */
+
+/* The character tables, written out here (elements in group.h's encoding:
+ * Cn r; Dn g = m*n + r, the rotations first). */
+typedef struct {
+  const char *name;
+  int dim;
+  int chi[8];
+} irrep_row;
+
+typedef struct {
+  int dihedral, n, nirr;
+  irrep_row irr[5];
+} char_table;
+
+static const char_table tables[] = {
+    {0, 1, 1, {{"trivial", 1, {1}}}},
+    {0, 2, 2, {{"trivial", 1, {1, 1}}, {"sign", 1, {1, -1}}}},
+    {0, 4, 3,
+     {{"trivial", 1, {1, 1, 1, 1}}, {"sign", 1, {1, -1, 1, -1}}, {"rotation", 2, {2, 0, -2, 0}}}},
+    {1, 1, 2, {{"trivial", 1, {1, 1}}, {"mirror-odd", 1, {1, -1}}}},
+    {1, 2, 4,
+     {{"A1 (trivial)", 1, {1, 1, 1, 1}},
+      {"A2", 1, {1, 1, -1, -1}},
+      {"B1", 1, {1, -1, 1, -1}},
+      {"B2", 1, {1, -1, -1, 1}}}},
+    {1, 4, 5,
+     {{"A1 (trivial)", 1, {1, 1, 1, 1, 1, 1, 1, 1}},
+      {"A2", 1, {1, 1, 1, 1, -1, -1, -1, -1}},
+      {"B1", 1, {1, -1, 1, -1, 1, -1, 1, -1}},
+      {"B2", 1, {1, -1, 1, -1, -1, 1, -1, 1}},
+      {"E", 2, {2, 0, -2, 0, 0, 0, 0, 0}}}},
+};
+
+/* perm[g][q]: where element g takes tap q of a k x k filter, from the
+ * public planar action on unit kernels. */
+static int *tap_permutations(const symclone_group *g, int k) {
+  int order = symclone_group_order(g), pc = k * k;
+  int *perm = malloc((size_t)order * pc * sizeof *perm);
+  float *e = calloc((size_t)pc, sizeof *e), *out = malloc((size_t)pc * sizeof *out);
+  for (int el = 0; el < order; el++)
+    for (int q = 0; q < pc; q++) {
+      memset(e, 0, (size_t)pc * sizeof *e);
+      e[q] = 1.0f;
+      TU_OK_GROUP(g, symclone_group_act_planar(g, el, 1, k, k, e, out));
+      int at = -1, ones = 0;
+      for (int j = 0; j < pc; j++)
+        if (out[j] != 0.0f) at = j, ones++;
+      ck_assert_int_eq(ones, 1);
+      perm[(size_t)el * pc + q] = at;
+    }
+  free(e), free(out);
+  return perm;
+}
+
+START_TEST(filter_subspaces_are_orthonormal_invariant_and_as_the_characters_predict) {
+  const char_table *ct = &tables[_i / 3];
+  int k = 1 + 2 * (_i % 3), pc = k * k;
+  symclone_group *g;
+  if (ct->dihedral)
+    TU_OK(symclone_group_create_dihedral(&g, ct->n));
+  else
+    TU_OK(symclone_group_create_cyclic(&g, ct->n));
+  int order = symclone_group_order(g), count;
+  TU_OK_GROUP(g, symclone_group_subspace_count(g, k, &count));
+  int *perm = tap_permutations(g, k);
+  double *u = malloc((size_t)pc * pc * sizeof *u); /* all bases stacked */
+  int total = 0;
+  int seen[64][5] = {{0}}; /* (orbit, irrep) pairs listed */
+  for (int i = 0; i < count; i++) {
+    int dim, orbit;
+    char name[96];
+    TU_OK_GROUP(g, symclone_group_subspace_info(g, k, i, &dim, &orbit, name, sizeof name));
+    ck_assert_int_ge(dim, 1);
+    ck_assert_int_le(total + dim, pc);
+    double *b = u + (size_t)total * pc;
+    TU_OK_GROUP(g, symclone_group_subspace_basis(g, k, i, b, (size_t)dim * pc));
+    /* the irrep, by name, and the orbit: the taps the basis touches */
+    const char *irr = strrchr(name, ',');
+    ck_assert_ptr_nonnull(irr);
+    int ir = -1;
+    for (int j = 0; j < ct->nirr; j++)
+      if (!strcmp(irr + 2, ct->irr[j].name)) ir = j;
+    ck_assert_msg(ir >= 0, "%s: unknown representation", name);
+    int in_orbit[1024] = {0}, size = 0;
+    for (int j = 0; j < dim; j++)
+      for (int q = 0; q < pc; q++)
+        if (fabs(b[(size_t)j * pc + q]) > 1e-12) in_orbit[q] = 1;
+    int rep = -1;
+    for (int q = 0; q < pc; q++)
+      if (in_orbit[q] && rep < 0) rep = q;
+    ck_assert_int_ge(rep, 0);
+    for (int q = 0; q < pc; q++) in_orbit[q] = 0;
+    for (int el = 0; el < order; el++) {
+      int q = perm[(size_t)el * pc + rep];
+      if (!in_orbit[q]) in_orbit[q] = 1, size++;
+    }
+    for (int j = 0; j < dim; j++) /* supported on rep's orbit only */
+      for (int q = 0; q < pc; q++)
+        if (!in_orbit[q]) ck_assert_double_eq(b[(size_t)j * pc + q], 0.0);
+    /* the multiplicity of the irrep in the orbit's permutation
+     * representation, from the characters: <chi_perm, chi> / <chi, chi> */
+    double ip = 0.0, nn = 0.0;
+    for (int el = 0; el < order; el++) {
+      int fixed = 0;
+      for (int q = 0; q < pc; q++) fixed += in_orbit[q] && perm[(size_t)el * pc + q] == q;
+      ip += fixed * ct->irr[ir].chi[el];
+      nn += ct->irr[ir].chi[el] * ct->irr[ir].chi[el];
+    }
+    int mult = (int)lround(ip / nn);
+    ck_assert_msg(dim == mult * ct->irr[ir].dim, "%s: dim %d, the characters say %d x %d", name,
+                  dim, mult, ct->irr[ir].dim);
+    /* V carries mult copies of the irrep: its character is mult * chi,
+     * and P_V R = R P_V (R the tap permutation) */
+    for (int el = 0; el < order; el++) {
+      const int *pe = perm + (size_t)el * pc;
+      double chi = 0.0;
+      for (int j = 0; j < dim; j++)
+        for (int q = 0; q < pc; q++) chi += b[(size_t)j * pc + pe[q]] * b[(size_t)j * pc + q];
+      ck_assert_msg(fabs(chi - mult * ct->irr[ir].chi[el]) < 1e-12, "%s: character at %d", name,
+                    el);
+      for (int a = 0; a < pc; a++)
+        for (int c = 0; c < pc; c++) {
+          /* (P R)[a][c] = P[a][pe[c]]... R e_c = e_{pe[c]} */
+          double pr = 0.0, rp = 0.0;
+          int ainv = -1;
+          for (int q = 0; q < pc; q++)
+            if (pe[q] == a) ainv = q;
+          for (int j = 0; j < dim; j++) {
+            pr += b[(size_t)j * pc + a] * b[(size_t)j * pc + pe[c]];
+            rp += b[(size_t)j * pc + ainv] * b[(size_t)j * pc + c];
+          }
+          ck_assert_msg(fabs(pr - rp) < 1e-12, "%s: P R != R P at (%d, %d)", name, a, c);
+        }
+    }
+    ck_assert_int_lt(orbit, 64);
+    ck_assert_int_eq(seen[orbit][ir], 0);
+    seen[orbit][ir] = 1;
+    total += dim;
+  }
+  ck_assert_int_eq(total, pc);
+  /* orthonormal, all of them together */
+  for (int a = 0; a < pc; a++)
+    for (int c = 0; c < pc; c++) {
+      double d = 0.0;
+      for (int q = 0; q < pc; q++) d += u[(size_t)a * pc + q] * u[(size_t)c * pc + q];
+      ck_assert_double_le(fabs(d - (a == c)), 1e-12);
+    }
+  free(u);
+  free(perm);
+  symclone_group_free(g);
+}
+END_TEST
+
+/* The C4 listing of the 3x3 filter, by name and dimension. */
+START_TEST(c4_subspaces_of_3x3_are_centre_edge_and_corner_parts) {
+  symclone_group *g;
+  TU_OK(symclone_group_create_cyclic(&g, 4));
+  static const char *const want[7] = {
+      "orbit 0 (centre, 1 tap), trivial",    "orbit 1 (edge, 4 taps), trivial",
+      "orbit 1 (edge, 4 taps), sign",        "orbit 1 (edge, 4 taps), rotation",
+      "orbit 2 (corner, 4 taps), trivial",   "orbit 2 (corner, 4 taps), sign",
+      "orbit 2 (corner, 4 taps), rotation"};
+  static const int dims[7] = {1, 1, 1, 2, 1, 1, 2};
+  int count;
+  TU_OK_GROUP(g, symclone_group_subspace_count(g, 3, &count));
+  ck_assert_int_eq(count, 7);
+  for (int i = 0; i < 7; i++) {
+    int dim;
+    char name[96];
+    TU_OK_GROUP(g, symclone_group_subspace_info(g, 3, i, &dim, NULL, name, sizeof name));
+    ck_assert_str_eq(name, want[i]);
+    ck_assert_int_eq(dim, dims[i]);
+  }
+  /* the edge sign part: +1/2 on the vertical edge taps, -1/2 on the others */
+  double b[9];
+  TU_OK_GROUP(g, symclone_group_subspace_basis(g, 3, 2, b, 9));
+  const double sign[9] = {0, 0.5, 0, -0.5, 0, -0.5, 0, 0.5, 0};
+  for (int q = 0; q < 9; q++) ck_assert_double_eq_tol(b[q], sign[q], 1e-15);
+  /* a short name buffer is truncated and terminated */
+  char small[6];
+  TU_OK_GROUP(g, symclone_group_subspace_info(g, 3, 1, NULL, NULL, small, sizeof small));
+  ck_assert_str_eq(small, "orbit");
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(filter_subspaces_refuse_bad_input) {
+  symclone_group *t2, *c8, *d3, *c4;
+  TU_OK(symclone_group_create_t2(&t2, 5, 5));
+  TU_OK(symclone_group_create_cyclic(&c8, 8));
+  TU_OK(symclone_group_create_dihedral(&d3, 3));
+  TU_OK(symclone_group_create_cyclic(&c4, 4));
+  int count;
+  double b[18];
+  ck_assert_int_eq(symclone_group_subspace_count(t2, 3, &count), SYMCLONE_ERR_UNSUPPORTED);
+  ck_assert_str_ne(symclone_group_last_error(t2), "");
+  ck_assert_int_eq(symclone_group_subspace_count(c8, 3, &count), SYMCLONE_ERR_UNSUPPORTED);
+  ck_assert_int_eq(symclone_group_subspace_count(d3, 3, &count), SYMCLONE_ERR_UNSUPPORTED);
+  ck_assert_int_eq(symclone_group_subspace_count(NULL, 3, &count), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_group_subspace_count(c4, 3, NULL), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_group_subspace_count(c4, 2, &count), SYMCLONE_ERR_KERNEL);
+  ck_assert_int_eq(symclone_group_subspace_count(c4, 0, &count), SYMCLONE_ERR_KERNEL);
+  ck_assert_int_eq(symclone_group_subspace_count(c4, 33, &count), SYMCLONE_ERR_KERNEL);
+  ck_assert_int_eq(symclone_group_subspace_info(c4, 3, 7, NULL, NULL, NULL, 0), SYMCLONE_ERR_ARG);
+  ck_assert_int_eq(symclone_group_subspace_info(c4, 3, -1, NULL, NULL, NULL, 0), SYMCLONE_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(symclone_group_last_error(c4), "not one of the 7"));
+  ck_assert_int_eq(symclone_group_subspace_basis(c4, 3, 3, b, 9), SYMCLONE_ERR_SIZE);
+  ck_assert_int_eq(symclone_group_subspace_basis(c4, 3, 3, NULL, 18), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_group_subspace_basis(c4, 3, 3, b, 18), SYMCLONE_OK);
+  symclone_group_free(t2), symclone_group_free(c8), symclone_group_free(d3);
+  symclone_group_free(c4);
+}
+END_TEST
+
 static Suite *group_suite(void) {
   Suite *s = suite_create("group");
   TCase *tc = tcase_create("axioms");
@@ -951,6 +1166,13 @@ static Suite *group_suite(void) {
   tcase_add_test(tc, c8_bilinear_rotation_error_falls_as_inverse_square_of_feature_width);
   tcase_add_test(tc, c8_two_45_degree_rotations_approximate_a_quarter_turn_inside_disc);
   tcase_add_test(tc, c3_three_bilinear_rotations_return_close_to_the_start);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("subspaces");
+  tcase_add_loop_test(tc, filter_subspaces_are_orthonormal_invariant_and_as_the_characters_predict,
+                      0, 18);
+  tcase_add_test(tc, c4_subspaces_of_3x3_are_centre_edge_and_corner_parts);
+  tcase_add_test(tc, filter_subspaces_refuse_bad_input);
   suite_add_tcase(s, tc);
   return s;
 }

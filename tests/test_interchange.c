@@ -1,6 +1,7 @@
-/* Interchange of students (<symclone/interchange.h>): round trips through
- * safetensors and npz, the layout read back by an independent parser, and
- * the readers' refusals of damaged files (each built here by hand). */
+/* Interchange (<symclone/interchange.h>): students and networks through
+ * safetensors and npz (round trips, the layout read back by an independent
+ * parser, the readers' refusals of damaged files, each built here by hand),
+ * and teacher layers from kernel banks in .npy and safetensors files. */
 #define _GNU_SOURCE
 #include <check.h>
 #include <math.h>
@@ -29,6 +30,13 @@ static void remove_dir(void) {
 static const char *file(const char *name) {
   snprintf(path, sizeof path, "%s/%s", dir, name);
   return path;
+}
+
+/* A second path, for calls that take two (file's is overwritten by the next call). */
+static char path2[320];
+static const char *bfile(const char *name) {
+  snprintf(path2, sizeof path2, "%s/%s", dir, name);
+  return path2;
 }
 
 static unsigned char *slurp(const char *p, size_t *len) {
@@ -310,7 +318,7 @@ START_TEST(safetensors_damage_is_refused) {
   write_st("nan", META_OK, TENSORS_OK, 18, NAN);
   expect("nan", SYMCLONE_ERR_CORRUPT, "tensor 'blocks' element 0 is NaN");
   write_st("f16", META_OK,
-           ",\"blocks\":{\"dtype\":\"F16\",\"shape\":[1,1,9],\"data_offsets\":[0,36]},"
+           ",\"blocks\":{\"dtype\":\"F16\",\"shape\":[1,1,18],\"data_offsets\":[0,36]},"
            "\"coeffs\":{\"dtype\":\"F32\",\"shape\":[1,9],\"data_offsets\":[36,72]}",
            18, 0.5f);
   expect("f16", SYMCLONE_ERR_UNSUPPORTED, "dtype 'F16'");
@@ -507,6 +515,449 @@ START_TEST(paths_budget_and_arguments) {
 }
 END_TEST
 
+/* ---- networks ---- */
+
+/* A network of every layer kind: cloned layers of three student kinds and
+ * every plain layer, with non-zero parameters everywhere. */
+static symclone_net *make_net(void) {
+  symclone_net *net;
+  ck_assert_int_eq(symclone_net_create(&net, 2, 1, 8, 8), SYMCLONE_OK);
+  symclone_student *s;
+  ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, 3, 8, 8,
+                                           SYMCLONE_PADDING_ZERO, 5, 1),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_cloned(net, s, 3, SYMCLONE_CLONE_BREAK, 0.25), SYMCLONE_OK);
+  symclone_student_free(s);
+  ck_assert_int_eq(symclone_net_add_conv2d(net, 2, 3, SYMCLONE_PADDING_ZERO, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_LIFTING, 4, 3, 8, 8,
+                                           SYMCLONE_PADDING_CIRCULAR, 4, 2),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_cloned(net, s, 2, SYMCLONE_CLONE_RETAIN, 0), SYMCLONE_OK);
+  symclone_student_free(s);
+  ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_GROUP, 4, 3, 8, 8,
+                                           SYMCLONE_PADDING_VALID, 3, 3),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_cloned(net, s, 2, SYMCLONE_CLONE_RETAIN, 0), SYMCLONE_OK);
+  symclone_student_free(s);
+  ck_assert_int_eq(symclone_net_add_group_conv(net, 2, 3, SYMCLONE_PADDING_ZERO, 0), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_maxpool2(net), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_orient_pool(net, SYMCLONE_POOL_MEAN), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_lifting(net, 2, 2, 1, SYMCLONE_PADDING_VALID, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_orient_pool(net, SYMCLONE_POOL_MAX), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_dihedral_lifting(net, 4, 2, 3, SYMCLONE_PADDING_ZERO, 1),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_dihedral_group_conv(net, 2, 3, SYMCLONE_PADDING_CIRCULAR, 1),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_global_avgpool(net), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_dense(net, 4, 1), SYMCLONE_OK);
+  size_t np = symclone_net_param_count(net);
+  float *p = malloc(np * sizeof *p);
+  for (size_t i = 0; i < np; i++) p[i] = (float)((int)(i * 7919 % 201) - 100) / 157.0f;
+  p[0] = -0.0f;
+  ck_assert_int_eq(symclone_net_set_params(net, p, np), SYMCLONE_OK);
+  free(p);
+  return net;
+}
+
+static void net_outputs(symclone_net *net, float *y) {
+  size_t in = symclone_net_input_size(net);
+  float *x = malloc(3 * in * sizeof *x);
+  for (size_t i = 0; i < 3 * in; i++) x[i] = (float)((int)(i * 37 % 19) - 9) / 9.0f;
+  ck_assert_int_eq(symclone_net_forward(net, 3, x, y), SYMCLONE_OK);
+  free(x);
+}
+
+START_TEST(net_round_trip_is_bit_exact) {
+  make_dir();
+  symclone_net *net = make_net();
+  size_t np = symclone_net_param_count(net), out = symclone_net_output_size(net);
+  float *a = malloc(np * sizeof *a), *b = malloc(np * sizeof *b);
+  float *ya = malloc(3 * out * sizeof *ya), *yb = malloc(3 * out * sizeof *yb);
+  ck_assert_int_eq(symclone_net_get_params(net, a, np), SYMCLONE_OK);
+  net_outputs(net, ya);
+  static const symclone_format formats[2] = {SYMCLONE_FORMAT_SAFETENSORS, SYMCLONE_FORMAT_NPZ};
+  for (int f = 0; f < 2; f++) {
+    const char *p = file(f ? "n.npz" : "n.safetensors");
+    ck_assert_int_eq(symclone_net_export(net, p, formats[f]), SYMCLONE_OK);
+    symclone_net *back = NULL;
+    symclone_loader *loader;
+    ck_assert_int_eq(symclone_loader_create(&loader), SYMCLONE_OK);
+    symclone_status st = symclone_net_import(&back, p, loader);
+    ck_assert_msg(st == SYMCLONE_OK, "%s", symclone_loader_last_error(loader));
+    symclone_loader_free(loader);
+    ck_assert_int_eq(symclone_net_layer_count(back), symclone_net_layer_count(net));
+    for (int l = 0; l < symclone_net_layer_count(net); l++) {
+      size_t o1, c1, t1, o2, c2, t2;
+      ck_assert_int_eq(symclone_net_layer_kind(back, l), symclone_net_layer_kind(net, l));
+      symclone_net_layer_params(net, l, &o1, &c1, &t1);
+      symclone_net_layer_params(back, l, &o2, &c2, &t2);
+      ck_assert_uint_eq(o1, o2);
+      ck_assert_uint_eq(c1, c2);
+      ck_assert_uint_eq(t1, t2);
+    }
+    ck_assert_uint_eq(symclone_net_param_count(back), np);
+    ck_assert_int_eq(symclone_net_get_params(back, b, np), SYMCLONE_OK);
+    ck_assert_int_eq(memcmp(a, b, np * sizeof *a), 0);
+    net_outputs(back, yb);
+    ck_assert_int_eq(memcmp(ya, yb, 3 * out * sizeof *ya), 0);
+    symclone_net_free(back);
+  }
+  /* the layout read back by hand: names, PyTorch shapes, metadata */
+  size_t len;
+  unsigned char *h = slurp(file("n.safetensors"), &len);
+  h[8 + le64(h)] = '\0';
+  const char *want[] = {
+      "\"format\":\"symclone-net\"", "\"layers\":\"14\"", "\"input_shape\":\"2,1,8,8\"",
+      "\"layers.0.kind\":\"cloned\"", "\"layers.0.mode\":\"break\"", "\"layers.0.beta\":\"0.25\"",
+      "\"layers.0.student.kind\":\"planar\"", "\"layers.0.theta\":{\"dtype\":\"F32\",\"shape\":[3,2,3,3]",
+      "\"layers.0.blocks\":{\"dtype\":\"F32\",\"shape\":[5,64,64]",
+      "\"layers.1.weight\":{\"dtype\":\"F32\",\"shape\":[2,3,3,3]",
+      "\"layers.1.bias\":{\"dtype\":\"F32\",\"shape\":[2]", "\"layers.4.student.group\":\"C4\"",
+      "\"layers.4.theta\":{\"dtype\":\"F32\",\"shape\":[2,2,4,3,3]",
+      "\"layers.5.weight\":{\"dtype\":\"F32\",\"shape\":[2,2,4,3,3]", "\"layers.5.bias\":\"0\"",
+      "\"layers.7.mode\":\"mean\"", "\"layers.9.mode\":\"max\"", "\"layers.10.group\":\"D4\"",
+      "\"layers.11.weight\":{\"dtype\":\"F32\",\"shape\":[2,2,8,3,3]",
+      "\"layers.13.weight\":{\"dtype\":\"F32\",\"shape\":[4,16]",
+      "\"library_version\":\"" SYMCLONE_VERSION_STRING "\""};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+    ck_assert_msg(strstr((char *)h + 8, want[i]) != NULL, "header lacks %s", want[i]);
+  ck_assert_ptr_null(strstr((char *)h + 8, "layers.5.bias\":{"));
+  free(h);
+  free(a);
+  free(b);
+  free(ya);
+  free(yb);
+  symclone_net_free(net);
+  remove_dir();
+}
+END_TEST
+
+static void expect_net(const char *name, symclone_status want, const char *words,
+                       symclone_loader *loader) {
+  symclone_net *net = NULL;
+  symclone_status st = symclone_net_import(&net, file(name), loader);
+  const char *msg = symclone_loader_last_error(loader);
+  ck_assert_msg(st == want, "%s: %s (%s), expected %s", name, symclone_strerror(st), msg,
+                symclone_strerror(want));
+  if (want != SYMCLONE_OK) {
+    ck_assert_ptr_null(net);
+    ck_assert_msg(strstr(msg, words) != NULL, "%s: message '%s' lacks '%s'", name, msg, words);
+  }
+  symclone_net_free(net);
+}
+
+/* The export of a small network with one thing in its header replaced by
+ * a text of the same length. */
+static void damage(const unsigned char *b, size_t len, const char *name, const char *from,
+                   const char *to) {
+  ck_assert_uint_eq(strlen(from), strlen(to));
+  unsigned char *c = malloc(len);
+  memcpy(c, b, len);
+  unsigned char *at = memmem(c, len, from, strlen(from));
+  ck_assert_msg(at != NULL, "'%s' not found", from);
+  memcpy(at, to, strlen(to));
+  spit(file(name), c, len);
+  free(c);
+}
+
+START_TEST(net_damage_is_refused) {
+  make_dir();
+  symclone_net *net;
+  ck_assert_int_eq(symclone_net_create(&net, 1, 1, 5, 5), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_conv2d(net, 3, 3, SYMCLONE_PADDING_VALID, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_dense(net, 2, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_export(net, file("ok"), SYMCLONE_FORMAT_SAFETENSORS), SYMCLONE_OK);
+  symclone_loader *loader;
+  ck_assert_int_eq(symclone_loader_create(&loader), SYMCLONE_OK);
+  expect_net("ok", SYMCLONE_OK, "", loader);
+  size_t len;
+  unsigned char *b = slurp(file("ok"), &len);
+  damage(b, len, "format", "symclone-net", "symclone-nex");
+  expect_net("format", SYMCLONE_ERR_FORMAT, "format='symclone-nex', not 'symclone-net'", loader);
+  damage(b, len, "version", "\"format_version\":\"1\"", "\"format_version\":\"2\"");
+  expect_net("version", SYMCLONE_ERR_UNSUPPORTED, "format_version='2'", loader);
+  damage(b, len, "kind", "\"layers.1.kind\":\"relu\"", "\"layers.1.kind\":\"relx\"");
+  expect_net("kind", SYMCLONE_ERR_CORRUPT, "layers.1.kind='relx' is not a layer kind", loader);
+  damage(b, len, "chain", "\"layers.1.input_shape\":\"3,1,3,3\"",
+         "\"layers.1.input_shape\":\"3,1,3,4\"");
+  expect_net("chain", SYMCLONE_ERR_CORRUPT, "the layers do not chain", loader);
+  damage(b, len, "output", "\"layers.2.output_shape\":\"2,1,1,1\"",
+         "\"layers.2.output_shape\":\"1,2,1,1\"");
+  expect_net("output", SYMCLONE_ERR_CORRUPT, "its output_shape says [1][2][1][1]", loader);
+  damage(b, len, "padding", "\"layers.0.padding\":\"valid\"", "\"layers.0.padding\":\"vague\"");
+  expect_net("padding", SYMCLONE_ERR_CORRUPT, "padding='vague'", loader);
+  damage(b, len, "dtype", "\"layers.0.bias\":{\"dtype\":\"F32\"",
+         "\"layers.0.bias\":{\"dtype\":\"I32\"");
+  expect_net("dtype", SYMCLONE_ERR_UNSUPPORTED, "tensor 'layers.0.bias' has dtype 'I32'", loader);
+  damage(b, len, "shape", "\"shape\":[3,1,3,3]", "\"shape\":[3,1,9,1]");
+  expect_net("shape", SYMCLONE_ERR_CORRUPT, "has shape [3, 1, 9, 1], the layer gives [3, 1, 3, 3]",
+             loader);
+  damage(b, len, "missing", "\"layers.2.bias\":{", "\"layers.2.bixs\":{");
+  expect_net("missing", SYMCLONE_ERR_CORRUPT, "tensor 'layers.2.bias' is missing", loader);
+  damage(b, len, "unknown", "\"layers.2.bias\":\"1\"", "\"layers.2.bias\":\"0\"");
+  expect_net("unknown", SYMCLONE_ERR_CORRUPT, "tensor 'layers.2.bias' for a layer without it",
+             loader);
+  damage(b, len, "layers", "\"layers\":\"3\"", "\"layers\":\"2\"");
+  expect_net("layers", SYMCLONE_ERR_CORRUPT, "unknown tensor 'layers.2.", loader);
+  damage(b, len, "count", "\"layers.2.in_features\":\"27\"", "\"layers.2.in_features\":\"28\"");
+  expect_net("count", SYMCLONE_ERR_CORRUPT, "in_features=28 for an input of 27", loader);
+  /* a NaN weight; data offsets beyond the data; a file cut short */
+  unsigned char *c = malloc(len);
+  memcpy(c, b, len);
+  float nan = NAN;
+  memcpy(c + 8 + le64(c), &nan, 4);
+  spit(file("nan"), c, len);
+  expect_net("nan", SYMCLONE_ERR_CORRUPT, "tensor 'layers.0.weight' element 0 is NaN", loader);
+  free(c);
+  spit(file("cut"), b, len - 4);
+  expect_net("cut", SYMCLONE_ERR_TRUNCATED, "outside the", loader);
+  /* a student export is not a network, nor the other way round */
+  symclone_student *s = make(1);
+  ck_assert_int_eq(symclone_student_export(s, file("student"), SYMCLONE_FORMAT_NPZ), SYMCLONE_OK);
+  symclone_student_free(s);
+  expect_net("student", SYMCLONE_ERR_FORMAT, "not 'symclone-net'", loader);
+  ck_assert_int_eq(symclone_student_import(&s, file("ok"), loader), SYMCLONE_ERR_CORRUPT);
+  /* the budget: the file fits, the network it makes does not */
+  ck_assert_int_eq(symclone_loader_set(loader, SYMCLONE_LOADER_MAX_BYTES, (double)(2 * len + 64)),
+                   SYMCLONE_OK);
+  expect_net("ok", SYMCLONE_ERR_BUDGET, "more memory than the loader's budget", loader);
+  symclone_loader_free(loader);
+  /* export: arguments, an empty network, a NaN parameter */
+  ck_assert_int_eq(symclone_net_export(NULL, file("x"), SYMCLONE_FORMAT_NPZ), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_net_export(net, NULL, SYMCLONE_FORMAT_NPZ), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_net_export(net, file("x"), (symclone_format)9), SYMCLONE_ERR_ARG);
+  ck_assert_int_eq(symclone_net_export(net, dir, SYMCLONE_FORMAT_NPZ), SYMCLONE_ERR_PATH);
+  size_t np = symclone_net_param_count(net);
+  float *p = malloc(np * sizeof *p);
+  symclone_net_get_params(net, p, np);
+  p[np - 1] = INFINITY;
+  symclone_net_set_params(net, p, np);
+  ck_assert_int_eq(symclone_net_export(net, file("x"), SYMCLONE_FORMAT_NPZ), SYMCLONE_ERR_DATA);
+  ck_assert_ptr_nonnull(strstr(symclone_net_last_error(net), "of layer 2 is infinite"));
+  ck_assert_int_eq(access(file("x"), F_OK), -1);
+  free(p);
+  symclone_net *empty;
+  ck_assert_int_eq(symclone_net_create(&empty, 1, 1, 3, 3), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_export(empty, file("x"), SYMCLONE_FORMAT_NPZ), SYMCLONE_ERR_STATE);
+  symclone_net_free(empty);
+  symclone_net *out = NULL;
+  ck_assert_int_eq(symclone_net_import(NULL, file("ok"), NULL), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_net_import(&out, NULL, NULL), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_net_import(&out, file("none"), NULL), SYMCLONE_ERR_IO);
+  ck_assert_ptr_null(out);
+  free(b);
+  symclone_net_free(net);
+  remove_dir();
+}
+END_TEST
+
+/* ---- teacher layers from kernel banks ---- */
+
+/* An .npy file (version 1, or 2 with a u32 header length) of the given
+ * descr and shape holding bytes. */
+static void write_npy(const char *name, int version, const char *descr, const char *order,
+                      const char *shape, const void *data, size_t bytes) {
+  char dict[256];
+  int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }",
+                   descr, order, shape);
+  size_t pre = version == 1 ? 10 : 12, total = (pre + (size_t)n + 1 + 63) / 64 * 64;
+  unsigned char *b = calloc(total + bytes, 1);
+  memcpy(b, "\x93NUMPY", 6);
+  b[6] = (unsigned char)version;
+  size_t hl = total - pre;
+  for (size_t i = 0; i < pre - 8; i++) b[8 + i] = (unsigned char)(hl >> (8 * i));
+  memcpy(b + pre, dict, (size_t)n);
+  memset(b + pre + n, ' ', hl - (size_t)n - 1);
+  b[total - 1] = '\n';
+  memcpy(b + total, data, bytes);
+  spit(file(name), b, total + bytes);
+  free(b);
+}
+
+/* y[o][i][j] = b[o] + sum_c sum_u sum_v w[o][c][u][v] x[c][i+u-1][j+v-1],
+ * zero outside: a 3x3 conv2d with zero padding, computed directly. */
+static double direct_conv(const float *w, const float *bias, const float *x, int cin, int h,
+                          int wd, int o, int i, int j) {
+  double acc = bias ? bias[o] : 0.0;
+  for (int c = 0; c < cin; c++)
+    for (int u = 0; u < 3; u++)
+      for (int v = 0; v < 3; v++) {
+        int yy = i + u - 1, xx = j + v - 1;
+        if (yy < 0 || yy >= h || xx < 0 || xx >= wd) continue;
+        acc += (double)w[((o * cin + c) * 3 + u) * 3 + v] * x[(c * h + yy) * wd + xx];
+      }
+  return acc;
+}
+
+static symclone_status teacher(const char *name, const char *weight, const char *bias,
+                               symclone_layer_kind kind, int rotations, symclone_loader *loader,
+                               symclone_layer **out) {
+  *out = NULL;
+  return symclone_layer_import(out, file(name), weight, bias, kind, rotations, 6, 5,
+                               SYMCLONE_PADDING_ZERO, loader);
+}
+
+static void expect_teacher(const char *name, const char *weight, const char *bias,
+                           symclone_layer_kind kind, symclone_status want, const char *words) {
+  symclone_loader *loader;
+  ck_assert_int_eq(symclone_loader_create(&loader), SYMCLONE_OK);
+  symclone_layer *l;
+  symclone_status st = teacher(name, weight, bias, kind, 4, loader, &l);
+  const char *msg = symclone_loader_last_error(loader);
+  ck_assert_msg(st == want, "%s: %s (%s), expected %s", name, symclone_strerror(st), msg,
+                symclone_strerror(want));
+  ck_assert_ptr_null(l);
+  ck_assert_msg(strstr(msg, words) != NULL, "%s: message '%s' lacks '%s'", name, msg, words);
+  symclone_loader_free(loader);
+}
+
+START_TEST(teacher_banks_import) {
+  make_dir();
+  /* a conv2d bank [4, 2, 3, 3] and bias [4], as float32 and float64 */
+  float w[72], bias[4], x[60], y[120];
+  double w64[72];
+  for (int i = 0; i < 72; i++) w[i] = (float)((i * 37 % 23) - 11) / 8.0f, w64[i] = w[i];
+  for (int i = 0; i < 4; i++) bias[i] = 0.5f * (float)i - 1.0f;
+  for (int i = 0; i < 60; i++) x[i] = (float)((i * 13 % 17) - 8) / 4.0f;
+  write_npy("w.npy", 1, "<f4", "False", "(4, 2, 3, 3)", w, sizeof w);
+  write_npy("w64.npy", 2, "<f8", "False", "(4, 2, 3, 3)", w64, sizeof w64);
+  write_npy("b.npy", 1, "<f4", "False", "(4,)", bias, sizeof bias);
+  const char *names[2] = {"w.npy", "w64.npy"};
+  for (int f = 0; f < 2; f++) {
+    symclone_layer *l;
+    symclone_loader *loader;
+    ck_assert_int_eq(symclone_loader_create(&loader), SYMCLONE_OK);
+    symclone_status st = teacher(names[f], NULL, bfile("b.npy"), SYMCLONE_LAYER_CONV2D, 1, loader, &l);
+    ck_assert_msg(st == SYMCLONE_OK, "%s", symclone_loader_last_error(loader));
+    symclone_loader_free(loader);
+    ck_assert_int_eq(symclone_layer_kind_of(l), SYMCLONE_LAYER_CONV2D);
+    ck_assert_uint_eq(symclone_layer_param_count(l), 76);
+    float p[76];
+    ck_assert_int_eq(symclone_layer_import_params(l, p, 76, file(names[f]), NULL, bfile("b.npy"),
+                                                  NULL),
+                     SYMCLONE_OK);
+    ck_assert_int_eq(memcmp(p, w, sizeof w), 0);
+    ck_assert_int_eq(memcmp(p + 72, bias, sizeof bias), 0);
+    ck_assert_int_eq(symclone_layer_forward(l, p, 1, x, y, NULL), SYMCLONE_OK);
+    for (int o = 0; o < 4; o++)
+      for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 5; j++)
+          ck_assert_double_eq_tol(y[(o * 6 + i) * 5 + j], direct_conv(w, bias, x, 2, 6, 5, o, i, j),
+                                  1e-4);
+    float small[75];
+    ck_assert_int_eq(symclone_layer_import_params(l, small, 75, file(names[f]), NULL,
+                                                  bfile("b.npy"), NULL),
+                     SYMCLONE_ERR_SIZE);
+    symclone_layer_free(l);
+  }
+  /* a C4 group bank as [2, 1, 4, 3, 3] (.npy) and [2, 4, 3, 3]
+   * (safetensors, chosen by name): the same parameters */
+  write_npy("g.npy", 1, "<f4", "False", "(2, 1, 4, 3, 3)", w, sizeof w);
+  char h[512];
+  int n = snprintf(h, sizeof h,
+                   "{\"other\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]},"
+                   "\"conv.weight\":{\"dtype\":\"F32\",\"shape\":[2,4,3,3],"
+                   "\"data_offsets\":[8,296]},\"conv.bias\":{\"dtype\":\"F32\",\"shape\":[2],"
+                   "\"data_offsets\":[296,304]}}");
+  unsigned char st_file[1024];
+  for (int i = 0; i < 8; i++) st_file[i] = (unsigned char)((uint64_t)n >> (8 * i));
+  memcpy(st_file + 8, h, (size_t)n);
+  memset(st_file + 8 + n, 0, 8);
+  memcpy(st_file + 16 + n, w, 288);
+  memcpy(st_file + 16 + n + 288, bias, 8);
+  spit(file("g.safetensors"), st_file, 8 + (size_t)n + 304);
+  symclone_layer *a, *b;
+  ck_assert_int_eq(teacher("g.npy", NULL, NULL, SYMCLONE_LAYER_GROUP_CONV, 4, NULL, &a),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(teacher("g.safetensors", "conv.weight", "conv.bias", SYMCLONE_LAYER_GROUP_CONV,
+                           4, NULL, &b),
+                   SYMCLONE_OK);
+  ck_assert_uint_eq(symclone_layer_param_count(a), 72);
+  ck_assert_uint_eq(symclone_layer_param_count(b), 74);
+  float pa[72], pb[74];
+  ck_assert_int_eq(symclone_layer_import_params(a, pa, 72, file("g.npy"), NULL, NULL, NULL),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_layer_import_params(b, pb, 74, file("g.safetensors"), "conv.weight",
+                                                "conv.bias", NULL),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(memcmp(pa, pb, sizeof pa), 0);
+  ck_assert_int_eq(memcmp(pb + 72, bias, 8), 0);
+  /* a bank that does not fit the layer it is read into */
+  ck_assert_int_eq(symclone_layer_import_params(a, pa, 72, file("w.npy"), NULL, NULL, NULL),
+                   SYMCLONE_ERR_SHAPE);
+  symclone_layer_free(a);
+  symclone_layer_free(b);
+
+  /* refusals */
+  write_npy("fortran", 1, "<f4", "True", "(4, 2, 3, 3)", w, sizeof w);
+  expect_teacher("fortran", NULL, NULL, SYMCLONE_LAYER_CONV2D, SYMCLONE_ERR_UNSUPPORTED,
+                 "Fortran order");
+  write_npy("int", 1, "<i4", "False", "(4, 2, 3, 3)", w, sizeof w);
+  expect_teacher("int", NULL, NULL, SYMCLONE_LAYER_CONV2D, SYMCLONE_ERR_UNSUPPORTED,
+                 "dtype '<i4'");
+  write_npy("big", 1, ">f4", "False", "(4, 2, 3, 3)", w, sizeof w);
+  expect_teacher("big", NULL, NULL, SYMCLONE_LAYER_CONV2D, SYMCLONE_ERR_UNSUPPORTED,
+                 "descr '>f4'");
+  write_npy("shape", 1, "<f4", "False", "(8, 9)", w, sizeof w);
+  expect_teacher("shape", NULL, NULL, SYMCLONE_LAYER_CONV2D, SYMCLONE_ERR_SHAPE,
+                 "has shape [8, 9]");
+  expect_teacher("w.npy", NULL, NULL, SYMCLONE_LAYER_GROUP_CONV, SYMCLONE_ERR_SHAPE,
+                 "[out, in, G, k, k] or [out, in*G, k, k]");
+  write_npy("size", 1, "<f4", "False", "(4, 2, 3, 3)", w, sizeof w - 4);
+  expect_teacher("size", NULL, NULL, SYMCLONE_LAYER_CONV2D, SYMCLONE_ERR_CORRUPT,
+                 "its shape needs more than its 284 data bytes");
+  w[5] = NAN;
+  write_npy("nan", 1, "<f4", "False", "(4, 2, 3, 3)", w, sizeof w);
+  expect_teacher("nan", NULL, NULL, SYMCLONE_LAYER_CONV2D, SYMCLONE_ERR_CORRUPT,
+                 "element 5 is NaN");
+  w64[7] = 1e300;
+  write_npy("range", 1, "<f8", "False", "(4, 2, 3, 3)", w64, sizeof w64);
+  expect_teacher("range", NULL, NULL, SYMCLONE_LAYER_CONV2D, SYMCLONE_ERR_CORRUPT,
+                 "element 7 is beyond float32's range");
+  write_npy("bias4", 1, "<f4", "False", "(3,)", bias, 12);
+  expect_teacher("w.npy", NULL, bfile("bias4"), SYMCLONE_LAYER_CONV2D, SYMCLONE_ERR_SHAPE,
+                 "has shape [3], not [4]");
+  expect_teacher("w.npy", "weight", NULL, SYMCLONE_LAYER_CONV2D, SYMCLONE_ERR_ARG,
+                 "the weight name must be NULL");
+  expect_teacher("g.safetensors", "conv.w", NULL, SYMCLONE_LAYER_CONV2D, SYMCLONE_ERR_ARG,
+                 "has no tensor 'conv.w'");
+  expect_teacher("g.safetensors", NULL, NULL, SYMCLONE_LAYER_CONV2D, SYMCLONE_ERR_ARG,
+                 "holds 3 tensors");
+  expect_teacher("g.safetensors", "other", NULL, SYMCLONE_LAYER_CONV2D, SYMCLONE_ERR_UNSUPPORTED,
+                 "dtype 'I64'");
+  expect_teacher("w.npy", NULL, NULL, SYMCLONE_LAYER_RELU, SYMCLONE_ERR_ARG, "kind 4");
+  /* a bad header: length beyond the file, an unknown version, no magic */
+  size_t len;
+  unsigned char *b8 = slurp(file("w.npy"), &len);
+  b8[8] = 0xff, b8[9] = 0xff;
+  spit(file("hlen"), b8, len);
+  expect_teacher("hlen", NULL, NULL, SYMCLONE_LAYER_CONV2D, SYMCLONE_ERR_CORRUPT,
+                 "header length 65535 beyond");
+  b8 = memcpy(b8, "\x93NUMPY\x04\x00", 8);
+  spit(file("v4"), b8, len);
+  expect_teacher("v4", NULL, NULL, SYMCLONE_LAYER_CONV2D, SYMCLONE_ERR_UNSUPPORTED,
+                 "NPY format version 4.0");
+  spit(file("garbage"), "hello, world", 12);
+  expect_teacher("garbage", NULL, NULL, SYMCLONE_LAYER_CONV2D, SYMCLONE_ERR_FORMAT,
+                 "neither an .npy, a safetensors nor an npz file");
+  free(b8);
+  symclone_layer *l = NULL;
+  ck_assert_int_eq(symclone_layer_import(&l, NULL, NULL, NULL, SYMCLONE_LAYER_CONV2D, 1, 5, 5,
+                                         SYMCLONE_PADDING_ZERO, NULL),
+                   SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_layer_import(&l, dir, NULL, NULL, SYMCLONE_LAYER_CONV2D, 1, 5, 5,
+                                         SYMCLONE_PADDING_ZERO, NULL),
+                   SYMCLONE_ERR_PATH);
+  ck_assert_int_eq(symclone_layer_import(&l, file("w.npy"), NULL, NULL, SYMCLONE_LAYER_CONV2D, 1,
+                                         2, 2, SYMCLONE_PADDING_ZERO, NULL),
+                   SYMCLONE_ERR_KERNEL);
+  ck_assert_ptr_null(l);
+  remove_dir();
+}
+END_TEST
+
 int main(void) {
   Suite *su = suite_create("interchange");
   TCase *tc = tcase_create("interchange");
@@ -516,6 +967,9 @@ int main(void) {
   tcase_add_test(tc, safetensors_damage_is_refused);
   tcase_add_test(tc, npz_damage_is_refused);
   tcase_add_test(tc, paths_budget_and_arguments);
+  tcase_add_test(tc, net_round_trip_is_bit_exact);
+  tcase_add_test(tc, net_damage_is_refused);
+  tcase_add_test(tc, teacher_banks_import);
   suite_add_tcase(su, tc);
   SRunner *sr = srunner_create(su);
   srunner_run_all(sr, CK_NORMAL);

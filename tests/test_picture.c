@@ -2,7 +2,10 @@
  * the panel layout (gaps, upscaling, blank cells, downscaling), NaN and
  * infinities, the PNG stream's structure (signature, IHDR, chunk CRCs), and
  * bad input: NULL, zero, negative and overflowing sizes, unknown enums,
- * unwritable places, and no temporary file left behind. */
+ * unwritable places, and no temporary file left behind; labelled pictures
+ * (cairo): panels keep their colours where symclone_picture_locate says,
+ * labels have ink in their places, PNG/PDF/SVG, and without cairo the
+ * labelling calls say that labels need cairo. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -835,6 +838,232 @@ START_TEST(unknown_format_and_scale_are_refused) {
 }
 END_TEST
 
+
+/* ---- labels (cairo) ---- */
+
+static int rects_overlap(symclone_picture_rect a, symclone_picture_rect b) {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height &&
+         b.y < a.y + a.height;
+}
+
+/* Pixels of rect r of a w-wide grey picture darker than 200 (text ink). */
+static long ink_in(const unsigned char *px, int w, symclone_picture_rect r) {
+  long n = 0;
+  for (int y = r.y; y < r.y + r.height; y++)
+    for (int x = r.x; x < r.x + r.width; x++) n += px[(size_t)y * (size_t)w + (size_t)x] < 200;
+  return n;
+}
+
+START_TEST(labelling_without_cairo_says_that_labels_need_cairo) {
+  if (symclone_picture_labels_available()) return;
+  symclone_picture *pic;
+  TU_OK(symclone_picture_create(&pic, 2, 2, 3, 3));
+  symclone_status st[5] = {
+      symclone_picture_set_title(pic, "t"), symclone_picture_set_row_label(pic, 0, "r"),
+      symclone_picture_set_column_label(pic, 0, "c"), symclone_picture_set_caption(pic, 0, "p"),
+      symclone_picture_set_colour_bar(pic, 1, "v")};
+  for (int k = 0; k < 5; k++) ck_assert_int_eq(st[k], SYMCLONE_ERR_NOT_AVAILABLE);
+  ck_assert_ptr_nonnull(strstr(symclone_picture_last_error(pic), "labels need cairo"));
+  scratch s;
+  scratch_make(&s);
+  char path[128];
+  const float m[9] = {0};
+  const float *panels[4] = {m, m, m, m};
+  scratch_path(&s, "x.pdf", path, sizeof path);
+  ck_assert_int_eq(symclone_picture_write(pic, path, panels), SYMCLONE_ERR_NOT_AVAILABLE);
+  ck_assert_ptr_nonnull(strstr(symclone_picture_last_error(pic), "cairo"));
+  ck_assert_int_eq(file_exists(path), 0);
+  /* the bare picture is still written, panels where locate says */
+  scratch_path(&s, "x.pgm", path, sizeof path);
+  TU_OK(symclone_picture_write(pic, path, panels));
+  symclone_picture_rect r;
+  TU_OK(symclone_picture_locate(pic, SYMCLONE_PICTURE_REGION_PANEL, 3, &r));
+  ck_assert_int_eq(r.x, 3);
+  ck_assert_int_eq(r.y, 3);
+  TU_OK(symclone_picture_locate(pic, SYMCLONE_PICTURE_REGION_TITLE, 0, &r));
+  ck_assert_int_eq(r.width, 0);
+  symclone_picture_free(pic);
+  scratch_remove(&s);
+}
+END_TEST
+
+START_TEST(labelled_panels_keep_their_colours_where_locate_says_and_labels_have_ink) {
+  if (!symclone_picture_labels_available()) return;
+  enum { DOWN = 2, ACROSS = 2, R = 3, C = 4, UP = 10, GAP = 4 };
+  /* uniform panels: +2 (white), -2 (black), 0 (128), +1 (191) on [-2, 2] */
+  const float value[4] = {2.0f, -2.0f, 0.0f, 1.0f};
+  const int grey[4] = {255, 0, 128, 191};
+  float data[4][R * C];
+  const float *panels[4];
+  for (int k = 0; k < 4; k++) {
+    for (int i = 0; i < R * C; i++) data[k][i] = value[k];
+    panels[k] = data[k];
+  }
+  symclone_picture *pic;
+  ck_assert_int_eq(make_pic(&pic, DOWN, ACROSS, R, C, SYMCLONE_PICTURE_FORMAT_AUTO,
+                            SYMCLONE_PICTURE_SCALE_SYMMETRIC, UP, 1, GAP, NULL, 0),
+                   SYMCLONE_OK);
+  int bare_w, bare_h;
+  TU_OK(symclone_picture_size(pic, &bare_w, &bare_h));
+  TU_OK(symclone_picture_set_title(pic, "A title"));
+  TU_OK(symclone_picture_set_row_label(pic, 0, "teacher"));
+  TU_OK(symclone_picture_set_row_label(pic, 1, "9-block clone"));
+  TU_OK(symclone_picture_set_column_label(pic, 0, "0\u00b0"));
+  TU_OK(symclone_picture_set_column_label(pic, 1, "90\u00b0"));
+  TU_OK(symclone_picture_set_caption(pic, 3, "caption"));
+  TU_OK(symclone_picture_set_colour_bar(pic, 1, "value"));
+  int w, h;
+  TU_OK(symclone_picture_size(pic, &w, &h));
+  ck_assert_int_gt(w, bare_w);
+  ck_assert_int_gt(h, bare_h);
+
+  scratch s;
+  scratch_make(&s);
+  char path[128];
+  scratch_path(&s, "l.pgm", path, sizeof path);
+  TU_OK(symclone_picture_write(pic, path, panels));
+  int pw, ph;
+  unsigned char *px = read_pgm(path, &pw, &ph);
+  ck_assert_int_eq(pw, w);
+  ck_assert_int_eq(ph, h);
+
+  symclone_picture_rect rects[16];
+  int n = 0;
+  for (int k = 0; k < 4; k++) {
+    symclone_picture_rect r;
+    TU_OK(symclone_picture_locate(pic, SYMCLONE_PICTURE_REGION_PANEL, k, &r));
+    ck_assert_int_eq(r.width, C * UP);
+    ck_assert_int_eq(r.height, R * UP);
+    ck_assert(r.x >= 0 && r.y >= 0 && r.x + r.width <= w && r.y + r.height <= h);
+    for (int y = r.y; y < r.y + r.height; y++)
+      for (int x = r.x; x < r.x + r.width; x++)
+        ck_assert_int_eq(px[(size_t)y * (size_t)w + (size_t)x], grey[k]);
+    /* the light grey frame just outside (gap >= 2) */
+    ck_assert_int_eq(px[(size_t)(r.y + 1) * (size_t)w + (size_t)(r.x - 1)], 200);
+    ck_assert_int_eq(px[(size_t)(r.y + r.height) * (size_t)w + (size_t)(r.x + 1)], 200);
+    rects[n++] = r;
+  }
+  /* every label has ink inside its place, and no place overlaps another */
+  const struct {
+    symclone_picture_region region;
+    int index;
+  } labels[] = {{SYMCLONE_PICTURE_REGION_TITLE, 0},        {SYMCLONE_PICTURE_REGION_ROW_LABEL, 0},
+                {SYMCLONE_PICTURE_REGION_ROW_LABEL, 1},    {SYMCLONE_PICTURE_REGION_COLUMN_LABEL, 0},
+                {SYMCLONE_PICTURE_REGION_COLUMN_LABEL, 1}, {SYMCLONE_PICTURE_REGION_CAPTION, 3},
+                {SYMCLONE_PICTURE_REGION_COLOUR_BAR_TEXT, 0}};
+  for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+    symclone_picture_rect r;
+    TU_OK(symclone_picture_locate(pic, labels[i].region, labels[i].index, &r));
+    ck_assert_int_gt(r.width, 0);
+    ck_assert_int_gt(r.height, 0);
+    ck_assert(r.x >= 0 && r.y >= 0 && r.x + r.width <= w && r.y + r.height <= h);
+    ck_assert_int_gt(ink_in(px, w, r), 3);
+    rects[n++] = r;
+  }
+  /* the colour bar: +2 at the top (white), -2 at the bottom (black) */
+  symclone_picture_rect bar;
+  TU_OK(symclone_picture_locate(pic, SYMCLONE_PICTURE_REGION_COLOUR_BAR, 0, &bar));
+  ck_assert_int_gt(bar.height, 2);
+  ck_assert_int_eq(px[(size_t)bar.y * (size_t)w + (size_t)bar.x], 255);
+  ck_assert_int_eq(px[(size_t)(bar.y + bar.height - 1) * (size_t)w + (size_t)bar.x], 0);
+  rects[n++] = bar;
+  for (int a = 0; a < n; a++)
+    for (int b = a + 1; b < n; b++) ck_assert_msg(!rects_overlap(rects[a], rects[b]), "%d %d", a, b);
+  /* labels that are not set have no place */
+  symclone_picture_rect none;
+  TU_OK(symclone_picture_locate(pic, SYMCLONE_PICTURE_REGION_CAPTION, 0, &none));
+  ck_assert_int_eq(none.width, 0);
+  ck_assert_int_eq(ink_in(px, w, (symclone_picture_rect){rects[0].x, rects[0].y + rects[0].height,
+                                                        rects[0].width, GAP}),
+                   0);
+  free(px);
+
+  /* PNG (written by cairo), PDF and SVG */
+  scratch_path(&s, "l.png", path, sizeof path);
+  TU_OK(symclone_picture_write(pic, path, panels));
+  size_t len;
+  unsigned char *bytes = read_file(path, &len);
+  ck_assert_uint_gt(len, 24);
+  ck_assert_int_eq(memcmp(bytes, "\x89PNG\r\n\x1a\n", 8), 0);
+  ck_assert_uint_eq(be32(bytes + 16), (uint32_t)w);
+  ck_assert_uint_eq(be32(bytes + 20), (uint32_t)h);
+  ck_assert_int_eq(bytes[24], 8);
+  free(bytes);
+  scratch_path(&s, "l.pdf", path, sizeof path);
+  TU_OK(symclone_picture_write(pic, path, panels));
+  bytes = read_file(path, &len);
+  ck_assert_int_eq(memcmp(bytes, "%PDF-", 5), 0);
+  free(bytes);
+  scratch_path(&s, "l.SVG", path, sizeof path);
+  TU_OK(symclone_picture_write(pic, path, panels));
+  bytes = read_file(path, &len);
+  ck_assert_ptr_nonnull(strstr((const char *)bytes, "<svg"));
+  free(bytes);
+
+  /* removing every label gives the bare picture back */
+  TU_OK(symclone_picture_set_title(pic, NULL));
+  TU_OK(symclone_picture_set_row_label(pic, 0, ""));
+  TU_OK(symclone_picture_set_row_label(pic, 1, NULL));
+  TU_OK(symclone_picture_set_column_label(pic, 0, NULL));
+  TU_OK(symclone_picture_set_column_label(pic, 1, NULL));
+  TU_OK(symclone_picture_set_caption(pic, 3, NULL));
+  TU_OK(symclone_picture_set_colour_bar(pic, 0, "ignored"));
+  TU_OK(symclone_picture_size(pic, &w, &h));
+  ck_assert_int_eq(w, bare_w);
+  ck_assert_int_eq(h, bare_h);
+  symclone_picture_free(pic);
+  scratch_remove(&s);
+}
+END_TEST
+
+START_TEST(bad_labels_and_regions_are_refused_with_a_message) {
+  symclone_picture *pic;
+  TU_OK(symclone_picture_create(&pic, 2, 3, 4, 4));
+  symclone_picture_rect r;
+  ck_assert_int_eq(symclone_picture_locate(NULL, SYMCLONE_PICTURE_REGION_PANEL, 0, &r),
+                   SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_picture_locate(pic, SYMCLONE_PICTURE_REGION_PANEL, 0, NULL),
+                   SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_picture_locate(pic, SYMCLONE_PICTURE_REGION_PANEL, 6, &r),
+                   SYMCLONE_ERR_ARG);
+  ck_assert_int_eq(symclone_picture_locate(pic, SYMCLONE_PICTURE_REGION_ROW_LABEL, 2, &r),
+                   SYMCLONE_ERR_ARG);
+  ck_assert_int_eq(symclone_picture_locate(pic, (symclone_picture_region)99, 0, &r),
+                   SYMCLONE_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(symclone_picture_last_error(pic), "region"));
+  ck_assert_int_eq(symclone_picture_set_title(NULL, "t"), SYMCLONE_ERR_NULL);
+  if (symclone_picture_labels_available()) {
+    ck_assert_int_eq(symclone_picture_set_row_label(pic, 2, "r"), SYMCLONE_ERR_ARG);
+    ck_assert_int_eq(symclone_picture_set_column_label(pic, -1, "c"), SYMCLONE_ERR_ARG);
+    ck_assert_int_eq(symclone_picture_set_caption(pic, 6, "p"), SYMCLONE_ERR_ARG);
+    ck_assert_int_eq(symclone_picture_set_title(pic, "bad \xff byte"), SYMCLONE_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(symclone_picture_last_error(pic), "UTF-8"));
+    ck_assert_int_eq(symclone_picture_set_title(pic, "line\nbreak"), SYMCLONE_ERR_ARG);
+    char longer[1100];
+    memset(longer, 'a', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    ck_assert_int_eq(symclone_picture_set_title(pic, longer), SYMCLONE_ERR_ARG);
+    /* a labelled picture wider than cairo draws */
+    symclone_picture *big;
+    TU_OK(symclone_picture_create(&big, 1, 1, 1, 40000));
+    TU_OK(symclone_picture_set_title(big, "wide"));
+    scratch s;
+    scratch_make(&s);
+    char path[128];
+    scratch_path(&s, "big.png", path, sizeof path);
+    float *row = calloc(40000, sizeof *row);
+    const float *panels[1] = {row};
+    ck_assert_int_eq(symclone_picture_write(big, path, panels), SYMCLONE_ERR_SIZE);
+    ck_assert_ptr_nonnull(strstr(symclone_picture_last_error(big), "32767"));
+    ck_assert_int_eq(file_exists(path), 0);
+    free(row);
+    symclone_picture_free(big);
+    scratch_remove(&s);
+  }
+  symclone_picture_free(pic);
+}
+END_TEST
+
 static Suite *picture_suite(void) {
   Suite *s = suite_create("picture");
   TCase *tc = tcase_create("levels");
@@ -867,6 +1096,12 @@ static Suite *picture_suite(void) {
   tcase_add_test(tc, zero_and_negative_sizes_are_refused);
   tcase_add_test(tc, overflowing_canvas_sizes_are_refused);
   tcase_add_test(tc, unknown_format_and_scale_are_refused);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("labels");
+  tcase_add_test(tc, labelling_without_cairo_says_that_labels_need_cairo);
+  tcase_add_test(tc, labelled_panels_keep_their_colours_where_locate_says_and_labels_have_ink);
+  tcase_add_test(tc, bad_labels_and_regions_are_refused_with_a_message);
   suite_add_tcase(s, tc);
   return s;
 }

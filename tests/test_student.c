@@ -373,7 +373,7 @@ START_TEST(damaged_files_are_refused) {
   spit(bad, (const unsigned char *)"P5\n3 3\n255\n123456789", 20);
   expect_refused(bad, SYMCLONE_ERR_FORMAT);
   /* a future version */
-  b[8] = 2;
+  b[8] = 99;
   spit(bad, b, len);
   expect_refused(bad, SYMCLONE_ERR_VERSION);
   b[8] = 1;
@@ -717,6 +717,492 @@ START_TEST(dihedral_exact_matches_unrolled_teacher) {
 }
 END_TEST
 
+/* ---- restricted students and the closed-form best loss ------------------- */
+
+/* The group of a student kind for the restriction tests. */
+static symclone_group *group_of(symclone_student_kind kind, int n) {
+  symclone_group *g = NULL;
+  if (kind == SYMCLONE_STUDENT_DIHEDRAL_LIFTING || kind == SYMCLONE_STUDENT_DIHEDRAL_GROUP)
+    ck_assert_int_eq(symclone_group_create_dihedral(&g, n), SYMCLONE_OK);
+  else
+    ck_assert_int_eq(symclone_group_create_cyclic(&g, n), SYMCLONE_OK);
+  return g;
+}
+
+/* Indices of the first subspaces (in the listing's order) whose
+ * dimensions add up to `dim`, skipping `skip` (-1: none); the count. */
+static int pick_subspaces(const symclone_group *g, int k, int dim, int skip, int *idx) {
+  int count, n = 0, total = 0;
+  ck_assert_int_eq(symclone_group_subspace_count(g, k, &count), SYMCLONE_OK);
+  for (int i = 0; i < count && total < dim; i++) {
+    int d;
+    ck_assert_int_eq(symclone_group_subspace_info(g, k, i, &d, NULL, NULL, 0), SYMCLONE_OK);
+    if (i == skip || total + d > dim) continue;
+    idx[n++] = i;
+    total += d;
+  }
+  ck_assert_int_eq(total, dim);
+  return n;
+}
+
+typedef struct {
+  const symclone_student *s;
+  const float *theta;
+} student_at;
+
+static symclone_status student_op(void *user, size_t batch, const float *x, float *y) {
+  const student_at *a = user;
+  return symclone_student_forward(a->s, a->theta, batch, x, y);
+}
+
+/* The equivariance error of S(.; theta) under g (every element). */
+static double equiv_error(const symclone_student *s, const symclone_group *g, const float *theta) {
+  int in[4], out[4];
+  symclone_student_input_shape(s, in);
+  symclone_student_output_shape(s, out);
+  symclone_diag *d;
+  ck_assert_int_eq(symclone_diag_create(&d, g, in, out), SYMCLONE_OK);
+  student_at a = {s, theta};
+  double mean, max;
+  ck_assert_int_eq(symclone_diag_equivariance_error(d, student_op, &a, &mean, &max), SYMCLONE_OK);
+  symclone_diag_free(d);
+  return max;
+}
+
+/* A planar student's family under g: max over the elements of
+ * ||S(g x; rho(g) theta) - g S(x; theta)|| / ||g S(x; theta)||. */
+static double planar_family_error(const symclone_student *s, const symclone_group *g,
+                                  const float *theta) {
+  int in[4], out[4], k = symclone_student_kernel(s);
+  symclone_student_input_shape(s, in);
+  symclone_student_output_shape(s, out);
+  size_t ni = (size_t)in[2] * in[3], no = (size_t)out[2] * out[3];
+  float *x = randv(ni, 11), *gx = malloc(ni * sizeof *gx), *y = malloc(no * sizeof *y);
+  float *gy = malloc(no * sizeof *gy), *y2 = malloc(no * sizeof *y2);
+  float *gt = malloc((size_t)k * k * sizeof *gt);
+  double worst = 0.0;
+  ck_assert_int_eq(symclone_student_forward(s, theta, 1, x, y), SYMCLONE_OK);
+  for (int e = 1; e < symclone_group_order(g); e++) {
+    ck_assert_int_eq(symclone_group_act_planar(g, e, 1, in[2], in[3], x, gx), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_group_act_planar(g, e, 1, k, k, theta, gt), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_group_act_planar(g, e, 1, out[2], out[3], y, gy), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_student_forward(s, gt, 1, gx, y2), SYMCLONE_OK);
+    double err = rel_err(y2, gy, no);
+    if (err > worst) worst = err;
+  }
+  free(x), free(gx), free(y), free(gy), free(y2), free(gt);
+  return worst;
+}
+
+/* Kinds and groups of the projection test: a restricted student with
+ * random blocks is equivariant at once. */
+static const struct {
+  symclone_student_kind kind;
+  int n, dihedral_planar, h;
+  symclone_padding pad;
+} restricted_cases[] = {
+    {SYMCLONE_STUDENT_LIFTING, 4, 0, 7, SYMCLONE_PADDING_VALID},
+    {SYMCLONE_STUDENT_LIFTING, 2, 0, 6, SYMCLONE_PADDING_ZERO},
+    {SYMCLONE_STUDENT_GROUP, 4, 0, 6, SYMCLONE_PADDING_CIRCULAR},
+    {SYMCLONE_STUDENT_DIHEDRAL_LIFTING, 4, 0, 7, SYMCLONE_PADDING_ZERO},
+    {SYMCLONE_STUDENT_DIHEDRAL_LIFTING, 1, 0, 6, SYMCLONE_PADDING_VALID},
+    {SYMCLONE_STUDENT_DIHEDRAL_GROUP, 4, 0, 5, SYMCLONE_PADDING_VALID},
+    {SYMCLONE_STUDENT_DIHEDRAL_GROUP, 2, 0, 6, SYMCLONE_PADDING_CIRCULAR},
+    {SYMCLONE_STUDENT_PLANAR, 4, 0, 7, SYMCLONE_PADDING_ZERO},
+    {SYMCLONE_STUDENT_PLANAR, 4, 1, 6, SYMCLONE_PADDING_VALID},
+};
+
+START_TEST(restriction_makes_any_blocks_equivariant) {
+  const symclone_student_kind kind = restricted_cases[_i].kind;
+  int n = restricted_cases[_i].n, h = restricted_cases[_i].h;
+  symclone_group *g = NULL;
+  if (kind == SYMCLONE_STUDENT_PLANAR)
+    g = restricted_cases[_i].dihedral_planar ? group_of(SYMCLONE_STUDENT_DIHEDRAL_LIFTING, n)
+                                             : group_of(SYMCLONE_STUDENT_LIFTING, n);
+  else
+    g = group_of(kind, n);
+  symclone_student *s;
+  ck_assert_int_eq(symclone_student_create(&s, kind, n, 3, h, h, restricted_cases[_i].pad, 5, 3),
+                   SYMCLONE_OK);
+  size_t nb = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_BLOCKS);
+  float *w = randv(nb, 5), *theta = randv(symclone_student_theta_size(s), 6);
+  ck_assert_int_eq(symclone_student_set_params(s, SYMCLONE_STUDENT_PART_BLOCKS, w, nb),
+                   SYMCLONE_OK);
+  int idx[9], ni = pick_subspaces(g, 3, 5, -1, idx);
+  /* unrestricted random blocks are far from equivariant */
+  double before = kind == SYMCLONE_STUDENT_PLANAR ? planar_family_error(s, g, theta)
+                                                  : equiv_error(s, g, theta);
+  ck_assert_double_gt(before, 0.1);
+  ck_assert_int_eq(symclone_student_restrict(s, g, idx, ni), SYMCLONE_OK);
+  double after = kind == SYMCLONE_STUDENT_PLANAR ? planar_family_error(s, g, theta)
+                                                 : equiv_error(s, g, theta);
+  ck_assert_msg(after <= 1e-5, "case %d: equivariance error %g after the restriction", _i, after);
+  /* the projection is idempotent, and the frozen parts are U^T and the
+   * exact transforms */
+  float *w1 = malloc(nb * sizeof *w1), *w2 = malloc(nb * sizeof *w2);
+  ck_assert_int_eq(symclone_student_get_params(s, SYMCLONE_STUDENT_PART_BLOCKS, w1, nb),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_restrict(s, g, idx, ni), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_get_params(s, SYMCLONE_STUDENT_PART_BLOCKS, w2, nb),
+                   SYMCLONE_OK);
+  ck_assert_double_le(rel_err(w2, w1, nb), 1e-6);
+  size_t na = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_COEFFS);
+  float *a = malloc(na * sizeof *a);
+  ck_assert_int_eq(symclone_student_get_params(s, SYMCLONE_STUDENT_PART_COEFFS, a, na),
+                   SYMCLONE_OK);
+  for (int row = 0, i = 0; i < ni; i++) {
+    int d;
+    double basis[2 * 9];
+    ck_assert_int_eq(symclone_group_subspace_info(g, 3, idx[i], &d, NULL, NULL, 0), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_group_subspace_basis(g, 3, idx[i], basis, (size_t)d * 9),
+                     SYMCLONE_OK);
+    for (int j = 0; j < d; j++, row++)
+      for (int q = 0; q < 9; q++) ck_assert_float_eq(a[row * 9 + q], (float)basis[j * 9 + q]);
+  }
+  free(w), free(w1), free(w2), free(a), free(theta);
+  symclone_student_free(s);
+  symclone_group_free(g);
+}
+END_TEST
+
+static symclone_trainer *moment_trainer(symclone_student *s, int steps) {
+  symclone_trainer *tr;
+  ck_assert_int_eq(symclone_trainer_create(&tr, s), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_OBJECTIVE, SYMCLONE_OBJECTIVE_MOMENT),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_MAX_STEPS, steps), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_SCHEDULE, SYMCLONE_SCHEDULE_COSINE),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_HOLD_STEPS, steps / 2), SYMCLONE_OK);
+  return tr;
+}
+
+/* The Done-when line: a 7-block C4 (and D4) lifting clone restricted to an
+ * invariant subspace reaches the best loss 2/9 and is equivariant. */
+START_TEST(restricted_seven_block_clone_is_optimal_and_equivariant) {
+  symclone_student_kind kind = _i ? SYMCLONE_STUDENT_DIHEDRAL_LIFTING : SYMCLONE_STUDENT_LIFTING;
+  symclone_group *g = group_of(kind, 4);
+  symclone_student *s;
+  ck_assert_int_eq(symclone_student_create(&s, kind, 4, 3, 12, 12, SYMCLONE_PADDING_VALID, 7, 0),
+                   SYMCLONE_OK);
+  int count, idx[9], ni;
+  ck_assert_int_eq(symclone_group_subspace_count(g, 3, &count), SYMCLONE_OK);
+  ni = pick_subspaces(g, 3, 7, count - 1, idx); /* all but the corners' 2-dim part */
+  ck_assert_int_eq(symclone_student_restrict(s, g, idx, ni), SYMCLONE_OK);
+  symclone_trainer *tr = moment_trainer(s, 300);
+  ck_assert_msg(symclone_trainer_run(tr) == SYMCLONE_OK, "%s", symclone_trainer_last_error(tr));
+  double rel, best;
+  ck_assert_int_eq(symclone_student_relative_loss(s, &rel), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_best_loss(s, &best), SYMCLONE_OK);
+  ck_assert_double_le(fabs(best - 2.0 / 9.0), 1e-12);
+  ck_assert_msg(fabs(rel - 2.0 / 9.0) <= 1e-3, "relative loss %g, not 2/9", rel);
+  const float sobel[9] = {-1, 0, 1, -2, 0, 2, -1, 0, 1};
+  double eq = equiv_error(s, g, sobel);
+  ck_assert_msg(eq <= 1e-4, "equivariance error %g", eq);
+  /* the unrestricted 7-block clone reaches the same loss, not the symmetry */
+  symclone_student *u;
+  ck_assert_int_eq(symclone_student_create(&u, kind, 4, 3, 12, 12, SYMCLONE_PADDING_VALID, 7, 0),
+                   SYMCLONE_OK);
+  symclone_trainer *tu = moment_trainer(u, 300);
+  ck_assert_int_eq(symclone_trainer_run(tu), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_relative_loss(u, &rel), SYMCLONE_OK);
+  ck_assert_double_le(fabs(rel - 2.0 / 9.0), 1e-3);
+  ck_assert_double_gt(equiv_error(u, g, sobel), 0.05);
+  symclone_trainer_free(tu);
+  symclone_student_free(u);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+  symclone_group_free(g);
+}
+END_TEST
+
+/* Every objective keeps the constraint: a few steps of each leave the
+ * student equivariant. */
+START_TEST(every_objective_keeps_the_restriction) {
+  symclone_group *g = group_of(SYMCLONE_STUDENT_GROUP, 4);
+  symclone_student *s;
+  ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_GROUP, 4, 3, 6, 6,
+                                           SYMCLONE_PADDING_ZERO, 6, 1),
+                   SYMCLONE_OK);
+  int idx[9], ni = pick_subspaces(g, 3, 6, -1, idx);
+  ck_assert_int_eq(symclone_student_restrict(s, g, idx, ni), SYMCLONE_OK);
+  symclone_trainer *tr;
+  ck_assert_int_eq(symclone_trainer_create(&tr, s), SYMCLONE_OK);
+  float *theta = randv(symclone_student_theta_size(s), 9);
+  const int objectives[3] = {SYMCLONE_OBJECTIVE_STOCHASTIC, SYMCLONE_OBJECTIVE_UNIT_KERNELS,
+                             SYMCLONE_OBJECTIVE_MOMENT};
+  for (int o = 0; o < 3; o++) {
+    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_OBJECTIVE, objectives[o]),
+                     SYMCLONE_OK);
+    for (int step = 0; step < 5; step++)
+      ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_OK);
+    double eq = equiv_error(s, g, theta);
+    ck_assert_msg(eq <= 1e-5, "objective %d: equivariance error %g", objectives[o], eq);
+  }
+  /* and the optimizer SGD */
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_OPTIMIZER, SYMCLONE_OPTIMIZER_SGD),
+                   SYMCLONE_OK);
+  for (int step = 0; step < 5; step++)
+    ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_OK);
+  ck_assert_double_le(equiv_error(s, g, theta), 1e-5);
+  free(theta);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+  symclone_group_free(g);
+}
+END_TEST
+
+START_TEST(restriction_refuses_bad_options) {
+  symclone_group *c4 = group_of(SYMCLONE_STUDENT_LIFTING, 4), *c2 = group_of(SYMCLONE_STUDENT_LIFTING, 2);
+  symclone_group *d4 = group_of(SYMCLONE_STUDENT_DIHEDRAL_LIFTING, 4), *c8, *t2;
+  ck_assert_int_eq(symclone_group_create_cyclic(&c8, 8), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_group_create_t2(&t2, 7, 7), SYMCLONE_OK);
+  symclone_student *s, *rect;
+  ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_LIFTING, 4, 3, 7, 7,
+                                           SYMCLONE_PADDING_VALID, 7, 0),
+                   SYMCLONE_OK);
+  int seven[6] = {0, 1, 2, 3, 4, 5}; /* dimensions 1+1+1+2+1+1 */
+  int idx[6];
+  ck_assert_int_eq(symclone_student_restrict(NULL, c4, seven, 6), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_student_restrict(s, NULL, seven, 6), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_student_restrict(s, c4, NULL, 6), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_student_restrict(s, c4, seven, 0), SYMCLONE_ERR_SIZE);
+  /* dimension != blocks */
+  ck_assert_int_eq(symclone_student_restrict(s, c4, seven, 5), SYMCLONE_ERR_SIZE);
+  ck_assert_ptr_nonnull(strstr(symclone_student_last_error(s), "blocks"));
+  /* unknown subspace, a subspace twice */
+  memcpy(idx, seven, sizeof idx);
+  idx[5] = 7;
+  ck_assert_int_eq(symclone_student_restrict(s, c4, idx, 6), SYMCLONE_ERR_ARG);
+  idx[5] = -1;
+  ck_assert_int_eq(symclone_student_restrict(s, c4, idx, 6), SYMCLONE_ERR_ARG);
+  idx[5] = 4;
+  ck_assert_int_eq(symclone_student_restrict(s, c4, idx, 6), SYMCLONE_ERR_ARG);
+  ck_assert_ptr_nonnull(strstr(symclone_student_last_error(s), "twice"));
+  /* group mismatch: D4, C2 for a C4 lifting student, T2; C8 is not exact */
+  ck_assert_int_eq(symclone_student_restrict(s, d4, seven, 6), SYMCLONE_ERR_GROUP);
+  ck_assert_int_eq(symclone_student_restrict(s, c2, seven, 6), SYMCLONE_ERR_GROUP);
+  ck_assert_int_eq(symclone_student_restrict(s, t2, seven, 6), SYMCLONE_ERR_GROUP);
+  ck_assert_int_eq(symclone_student_restrict(s, c8, seven, 6), SYMCLONE_ERR_UNSUPPORTED);
+  /* nothing was restricted by the refusals */
+  int count = -1;
+  ck_assert_int_eq(symclone_student_restriction(s, NULL, NULL, NULL, 0, &count), SYMCLONE_OK);
+  ck_assert_int_eq(count, 0);
+  ck_assert_int_eq(symclone_student_restrict(s, c4, seven, 6), SYMCLONE_OK);
+  symclone_group_kind kind;
+  int n, got[6];
+  ck_assert_int_eq(symclone_student_restriction(s, &kind, &n, got, 5, &count), SYMCLONE_ERR_SIZE);
+  ck_assert_int_eq(symclone_student_restriction(s, &kind, &n, got, 6, &count), SYMCLONE_OK);
+  ck_assert_int_eq(count, 6);
+  ck_assert_int_eq(kind, SYMCLONE_GROUP_CYCLIC);
+  ck_assert_int_eq(n, 4);
+  ck_assert_mem_eq(got, seven, sizeof got);
+  /* quarter turns on a non-square input */
+  ck_assert_int_eq(symclone_student_create(&rect, SYMCLONE_STUDENT_PLANAR, 1, 3, 7, 8,
+                                           SYMCLONE_PADDING_VALID, 7, 0),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_restrict(rect, c4, seven, 6), SYMCLONE_ERR_SHAPE);
+  /* C2 acts on it: its 3x3 subspaces are nine lines */
+  int c2idx[7] = {0, 1, 2, 3, 4, 5, 6};
+  ck_assert_int_eq(symclone_student_restrict(rect, c2, c2idx, 7), SYMCLONE_OK);
+  /* the exact solution needs k*k blocks, restricted or not */
+  ck_assert_int_eq(symclone_student_init_exact(s), SYMCLONE_ERR_STATE);
+  symclone_student_free(rect);
+  symclone_student_free(s);
+  symclone_group_free(c4), symclone_group_free(c2), symclone_group_free(d4);
+  symclone_group_free(c8), symclone_group_free(t2);
+}
+END_TEST
+
+/* With all nine subspaces the exact solution is expressed in their basis. */
+START_TEST(restricted_exact_solution_is_exact) {
+  symclone_group *d4 = group_of(SYMCLONE_STUDENT_DIHEDRAL_GROUP, 4);
+  symclone_student *s;
+  ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_DIHEDRAL_GROUP, 4, 3, 5, 5,
+                                           SYMCLONE_PADDING_ZERO, 9, 0),
+                   SYMCLONE_OK);
+  int all[9], count;
+  ck_assert_int_eq(symclone_group_subspace_count(d4, 3, &count), SYMCLONE_OK);
+  for (int i = 0; i < count; i++) all[i] = count - 1 - i; /* any order */
+  ck_assert_int_eq(symclone_student_restrict(s, d4, all, count), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_init_exact(s), SYMCLONE_OK);
+  double rel, best;
+  ck_assert_int_eq(symclone_student_relative_loss(s, &rel), SYMCLONE_OK);
+  ck_assert_double_le(rel, 1e-10);
+  ck_assert_int_eq(symclone_student_best_loss(s, &best), SYMCLONE_OK);
+  ck_assert_double_eq(best, 0.0);
+  symclone_student_free(s);
+  symclone_group_free(d4);
+}
+END_TEST
+
+START_TEST(restricted_student_save_load_round_trip) {
+  make_dir();
+  symclone_group *d4 = group_of(SYMCLONE_STUDENT_DIHEDRAL_LIFTING, 4);
+  symclone_student *s, *l, *c;
+  ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_DIHEDRAL_LIFTING, 4, 3, 6, 6,
+                                           SYMCLONE_PADDING_ZERO, 4, 2),
+                   SYMCLONE_OK);
+  int idx[4], ni = pick_subspaces(d4, 3, 4, -1, idx);
+  size_t nb = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_BLOCKS);
+  float *w = randv(nb, 3);
+  ck_assert_int_eq(symclone_student_set_params(s, SYMCLONE_STUDENT_PART_BLOCKS, w, nb),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_restrict(s, d4, idx, ni), SYMCLONE_OK);
+  char path[300], bad[300];
+  snprintf(path, sizeof path, "%s/restricted.scs", dir);
+  snprintf(bad, sizeof bad, "%s/bad.scs", dir);
+  ck_assert_int_eq(symclone_student_save(s, path), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_load(&l, path, NULL), SYMCLONE_OK);
+  size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
+  ck_assert_mem_eq(symclone_student_params(l), symclone_student_params(s), np * sizeof(float));
+  int got[4], count;
+  symclone_group_kind kind;
+  int n;
+  ck_assert_int_eq(symclone_student_restriction(l, &kind, &n, got, 4, &count), SYMCLONE_OK);
+  ck_assert_int_eq(count, ni);
+  ck_assert_int_eq(kind, SYMCLONE_GROUP_DIHEDRAL);
+  ck_assert_int_eq(n, 4);
+  ck_assert_mem_eq(got, idx, (size_t)ni * sizeof(int));
+  /* a clone keeps it too, and training the loaded student keeps it */
+  ck_assert_int_eq(symclone_student_clone(l, &c), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_restriction(c, NULL, NULL, NULL, 0, &count), SYMCLONE_OK);
+  ck_assert_int_eq(count, ni);
+  symclone_trainer *tr = moment_trainer(c, 5);
+  ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_OK);
+  float *theta = randv(9, 4);
+  ck_assert_double_le(equiv_error(c, d4, theta), 1e-5);
+  symclone_trainer_free(tr);
+  /* the file is version 2 and its restriction is checked */
+  size_t len;
+  unsigned char *b = slurp(path, &len);
+  ck_assert_int_eq(b[8], 2);
+  size_t r = 56 + 4 * np; /* group kind, n, count, indices */
+  ck_assert_int_eq(b[r], SYMCLONE_GROUP_DIHEDRAL);
+  ck_assert_int_eq(b[r + 8], ni);
+  spit_field(bad, b, len, r + 12, 99); /* an unknown subspace */
+  expect_message(bad, SYMCLONE_ERR_CORRUPT, "restriction");
+  spit_field(bad, b, len, r, SYMCLONE_GROUP_CYCLIC); /* the group of another student */
+  expect_message(bad, SYMCLONE_ERR_CORRUPT, "restriction");
+  spit_field(bad, b, len, r + 4, 8); /* D8 does not permute */
+  expect_message(bad, SYMCLONE_ERR_CORRUPT, "restriction");
+  spit_field(bad, b, len, r + 8, 100000); /* a count out of range */
+  expect_refused(bad, SYMCLONE_ERR_CORRUPT);
+  spit_field(bad, b, len, r + 8, (uint32_t)ni + 1); /* a count beyond the file */
+  expect_refused(bad, SYMCLONE_ERR_TRUNCATED);
+  spit(bad, b, r + 6); /* cut inside the restriction */
+  expect_refused(bad, SYMCLONE_ERR_TRUNCATED);
+  /* an unrestricted student is still written as version 1 */
+  symclone_student *u;
+  ck_assert_int_eq(symclone_student_create(&u, SYMCLONE_STUDENT_PLANAR, 1, 3, 5, 5,
+                                           SYMCLONE_PADDING_ZERO, 4, 2),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_save(u, bad), SYMCLONE_OK);
+  free(b);
+  b = slurp(bad, &len);
+  ck_assert_int_eq(b[8], 1);
+  symclone_student_free(u);
+  free(b), free(w), free(theta);
+  symclone_student_free(c);
+  symclone_student_free(l);
+  symclone_student_free(s);
+  symclone_group_free(d4);
+  remove_dir();
+}
+END_TEST
+
+/* The closed form against independent computations: the planar Gram matrix
+ * is diagonal (tap q's operator has a one where the tap is inside), so the
+ * best loss drops the smallest tap counts; and for an interpolated C8
+ * lifting teacher, the top-B eigenvalues of the Gram matrix of its
+ * unrolled sub-operators by orthogonal iteration. */
+START_TEST(best_loss_matches_independent_computations) {
+  /* planar, zero padding, 8x8: centre 64, edge 56, corner 49 rows */
+  symclone_student *s;
+  ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_PLANAR, 1, 3, 8, 8,
+                                           SYMCLONE_PADDING_ZERO, 7, 0),
+                   SYMCLONE_OK);
+  double best, rel;
+  ck_assert_int_eq(symclone_student_best_loss(s, &best), SYMCLONE_OK);
+  ck_assert_double_le(fabs(best - 98.0 / 484.0), 1e-12);
+  /* a trained 7-block planar student reaches it */
+  symclone_trainer *tr = moment_trainer(s, 400);
+  ck_assert_int_eq(symclone_trainer_run(tr), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_relative_loss(s, &rel), SYMCLONE_OK);
+  ck_assert_msg(fabs(rel - best) <= 1e-3, "trained %g, best %g", rel, best);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+  /* blocks >= k*k: 0 */
+  ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_GROUP, 4, 3, 6, 6,
+                                           SYMCLONE_PADDING_ZERO, 12, 0),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_best_loss(s, &best), SYMCLONE_OK);
+  ck_assert_double_eq(best, 0.0);
+  ck_assert_int_eq(symclone_student_best_loss(s, NULL), SYMCLONE_ERR_NULL);
+  ck_assert_int_eq(symclone_student_best_loss(NULL, &best), SYMCLONE_ERR_NULL);
+  symclone_student_free(s);
+
+  /* C8 lifting (interpolated rotations), 3x3, 5x5 zero padding, B = 4 */
+  const int B = 4, n = 8;
+  ck_assert_int_eq(symclone_student_create(&s, SYMCLONE_STUDENT_LIFTING, n, 3, 5, 5,
+                                           SYMCLONE_PADDING_ZERO, B, 0),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_best_loss(s, &best), SYMCLONE_OK);
+  symclone_layer *t;
+  ck_assert_int_eq(symclone_student_teacher(s, &t), SYMCLONE_OK);
+  size_t in = symclone_student_input_size(s), out = symclone_student_output_size(s);
+  size_t sub = out / n * in, m = 9 * (size_t)n; /* sub-operators (p, r) */
+  float *k = malloc(out * in * sizeof *k);
+  double *ops = malloc(m * sub * sizeof *ops), *gram = malloc(m * m * sizeof *gram);
+  for (int p = 0; p < 9; p++) {
+    float theta[9] = {0};
+    theta[p] = 1.0f;
+    ck_assert_int_eq(symclone_layer_unroll(t, theta, k), SYMCLONE_OK);
+    for (size_t j = 0; j < n * sub; j++) ops[(size_t)p * n * sub + j] = k[j];
+  }
+  double trace = 0.0;
+  for (size_t a = 0; a < m; a++)
+    for (size_t b = 0; b < m; b++) {
+      double d = 0.0;
+      for (size_t j = 0; j < sub; j++) d += ops[a * sub + j] * ops[b * sub + j];
+      gram[a * m + b] = d;
+      if (a == b) trace += d;
+    }
+  /* orthogonal iteration for the top-B invariant subspace of gram */
+  double *q = malloc(m * B * sizeof *q), *z = malloc(m * B * sizeof *z);
+  for (size_t j = 0; j < m * B; j++) q[j] = (double)((j * 7919) % 101) / 101.0 - 0.5;
+  for (int it = 0; it < 3000; it++) {
+    for (size_t a = 0; a < m; a++)
+      for (int c = 0; c < B; c++) {
+        double d = 0.0;
+        for (size_t b = 0; b < m; b++) d += gram[a * m + b] * q[b * B + c];
+        z[a * B + c] = d;
+      }
+    for (int c = 0; c < B; c++) { /* Gram-Schmidt of z's columns into q */
+      for (int e = 0; e < c; e++) {
+        double d = 0.0;
+        for (size_t a = 0; a < m; a++) d += z[a * B + c] * q[a * B + e];
+        for (size_t a = 0; a < m; a++) z[a * B + c] -= d * q[a * B + e];
+      }
+      double nrm = 0.0;
+      for (size_t a = 0; a < m; a++) nrm += z[a * B + c] * z[a * B + c];
+      for (size_t a = 0; a < m; a++) q[a * B + c] = z[a * B + c] / sqrt(nrm);
+    }
+  }
+  double top = 0.0; /* trace(Q^T gram Q) */
+  for (int c = 0; c < B; c++)
+    for (size_t a = 0; a < m; a++)
+      for (size_t b = 0; b < m; b++) top += q[a * B + c] * gram[a * m + b] * q[b * B + c];
+  double ref = (trace - top) / trace;
+  ck_assert_msg(fabs(best - ref) <= 1e-9, "closed form %.12g, orthogonal iteration %.12g", best,
+                ref);
+  ck_assert_double_gt(best, 0.05); /* not a trivial case */
+  free(k), free(ops), free(gram), free(q), free(z);
+  symclone_layer_free(t);
+  symclone_student_free(s);
+}
+END_TEST
+
 int main(void) {
   Suite *su = suite_create("student");
   TCase *tc = tcase_create("operator");
@@ -730,6 +1216,17 @@ int main(void) {
   tcase_add_loop_test(tc, relative_loss_matches_forward_passes_and_closed_forms, 0, NGEOMS);
   tcase_add_loop_test(tc, dihedral_exact_matches_unrolled_teacher, 0, 18);
   suite_add_tcase(su, tc);
+  TCase *tr = tcase_create("restricted");
+  tcase_set_timeout(tr, 600);
+  tcase_add_loop_test(tr, restriction_makes_any_blocks_equivariant, 0,
+                      (int)(sizeof restricted_cases / sizeof restricted_cases[0]));
+  tcase_add_loop_test(tr, restricted_seven_block_clone_is_optimal_and_equivariant, 0, 2);
+  tcase_add_test(tr, every_objective_keeps_the_restriction);
+  tcase_add_test(tr, restriction_refuses_bad_options);
+  tcase_add_test(tr, restricted_exact_solution_is_exact);
+  tcase_add_test(tr, restricted_student_save_load_round_trip);
+  tcase_add_test(tr, best_loss_matches_independent_computations);
+  suite_add_tcase(su, tr);
   TCase *tf = tcase_create("files");
   tcase_add_test(tf, save_load_round_trip);
   tcase_add_test(tf, save_refuses_a_non_finite_parameter);

@@ -862,6 +862,64 @@ START_TEST(dihedral_stack_cloned_layer_by_layer) {
 }
 END_TEST
 
+/* A restricted student (symclone_student_restrict) stays on its
+ * restriction through every kind of step: data samples transformed by the
+ * group, several micro-batches, clipping, both optimizers; and a step the
+ * trainer rejects leaves it as it was, frozen parts and blocks. */
+START_TEST(restricted_student_stays_restricted_through_steps) {
+  symclone_student *s = student(SYMCLONE_STUDENT_PLANAR, 1, 6, 6);
+  symclone_group *c4;
+  ck_assert_int_eq(symclone_group_create_cyclic(&c4, 4), SYMCLONE_OK);
+  const int sub[5] = {0, 1, 2, 3, 4}; /* dimensions 1 + 1 + 1 + 2 + 1 */
+  ck_assert_int_eq(symclone_student_restrict(s, c4, sub, 5), SYMCLONE_OK);
+  size_t np = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
+  size_t nb = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_BLOCKS);
+  float *frozen = malloc(np * sizeof *frozen), *keep = malloc(np * sizeof *keep);
+  memcpy(frozen, symclone_student_params(s), np * sizeof *frozen);
+  symclone_trainer *tr = trainer(s, SYMCLONE_OBJECTIVE_STOCHASTIC, 100);
+  float samples[3 * 36];
+  for (int i = 0; i < 108; i++) samples[i] = (float)sin(0.37 * i);
+  ck_assert_int_eq(symclone_trainer_set_samples(tr, samples, 3), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUT_SOURCE,
+                                        SYMCLONE_INPUT_SOURCE_SAMPLES_TRANSFORMED),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_ACCUMULATE, 2), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_CLIP_NORM, 1e-3), SYMCLONE_OK);
+  for (int opt = 0; opt < 2; opt++) {
+    ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_OPTIMIZER, opt), SYMCLONE_OK);
+    for (int k = 0; k < 3; k++) ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_OK);
+    /* coefficients frozen bit for bit, blocks trained and already projected */
+    const float *p = symclone_student_params(s);
+    ck_assert_mem_eq(p + nb, frozen + nb, (np - nb) * sizeof *p);
+    double moved = 0.0;
+    for (size_t i = 0; i < nb; i++) moved += fabs((double)p[i] - frozen[i]);
+    ck_assert_double_gt(moved, 0.0);
+    memcpy(keep, p, np * sizeof *keep);
+    ck_assert_int_eq(symclone_student_restrict(s, c4, sub, 5), SYMCLONE_OK);
+    double diff = 0.0, norm = 0.0;
+    for (size_t i = 0; i < nb; i++) {
+      diff += ((double)p[i] - keep[i]) * ((double)p[i] - keep[i]);
+      norm += (double)keep[i] * keep[i];
+    }
+    ck_assert_msg(sqrt(diff / norm) <= 1e-6, "optimizer %d: blocks off their projection by %g",
+                  opt, sqrt(diff / norm));
+  }
+  /* a rejected step changes nothing */
+  memcpy(keep, symclone_student_params(s), np * sizeof *keep);
+  samples[5] = NAN;
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUT_SOURCE,
+                                        SYMCLONE_INPUT_SOURCE_SAMPLES),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tr, SYMCLONE_TRAINER_INPUTS, 64), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_step(tr, NULL, NULL), SYMCLONE_ERR_DIVERGED);
+  ck_assert_mem_eq(symclone_student_params(s), keep, np * sizeof *keep);
+  free(frozen), free(keep);
+  symclone_trainer_free(tr);
+  symclone_student_free(s);
+  symclone_group_free(c4);
+}
+END_TEST
+
 int main(void) {
   Suite *su = suite_create("trainer");
   TCase *tc = tcase_create("cloning");
@@ -887,6 +945,7 @@ int main(void) {
   tcase_add_loop_test(tc, dihedral_sampling_objectives_converge, 0, 6);
   tcase_add_loop_test(tc, dihedral_step_matches_forward_and_backward, 0, 2);
   tcase_add_test(tc, dihedral_stack_cloned_layer_by_layer);
+  tcase_add_test(tc, restricted_student_stays_restricted_through_steps);
   suite_add_tcase(su, tc);
   SRunner *sr = srunner_create(su);
   srunner_run_all(sr, CK_NORMAL);

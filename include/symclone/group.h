@@ -131,6 +131,56 @@ SYMCLONE_API symclone_status symclone_group_act_group(const symclone_group *grou
                                                       int channels, int orientations, int height,
                                                       int width, const float *in, float *out);
 
+/** Number of invariant subspaces of the kernel x kernel filter space
+ * (kernel odd, 1 <= kernel <= 31) under the group, whose filter action is
+ * the tap permutation of the filter transforms (rotations, and mirrors for
+ * Dn; student.h).  Only the groups acting by exact permutations have the
+ * listing: C1, C2, C4, D1, D2, D4 (SYMCLONE_ERR_UNSUPPORTED for T2 and the
+ * other n; SYMCLONE_ERR_KERNEL for a bad kernel).
+ *
+ * The taps split into orbits (the centre; for C4 and 3x3 the four edge
+ * taps and the four corners); the permutation representation of each
+ * orbit splits into its real isotypic parts: for C4 an orbit of 4 taps
+ * into the trivial, the sign (chi(r) = (-1)^r) and the 2-dimensional
+ * rotation part; for D4 an orbit of 4 taps into A1 (trivial), B1 or B2 and
+ * E, an orbit of 8 into A1, A2, B1, B2 and E (twice, one 4-dimensional
+ * part).  The irreducible representations: Cn trivial, sign (n >= 2),
+ * rotation (n = 4); D1 trivial, mirror-odd; D2 and D4 (g = m*n + r) A1
+ * trivial, A2 = (-1)^m, B1 = (-1)^r, B2 = (-1)^(r+m), and for D4 E
+ * (character 2, 0, -2, 0 on the rotations, 0 on the reflections).  The
+ * subspaces are listed orbit after orbit (the centre first, then by
+ * distance from it, then by the first tap in row-major order), each orbit's
+ * parts in that order; they are mutually orthogonal, each is invariant
+ * under every filter transform of the group, and their dimensions add up
+ * to kernel*kernel.  A sum of them is what a restricted student keeps
+ * (symclone_student_restrict). */
+SYMCLONE_API symclone_status symclone_group_subspace_count(const symclone_group *group,
+                                                           int kernel, int *count);
+
+/** Describe invariant subspace `index` (0 <= index < count of
+ * symclone_group_subspace_count): its dimension, the number of its orbit
+ * (0 is the centre) and a name such as "orbit 2 (corner, 4 taps), trivial"
+ * (the position of the orbit's first tap: centre, edge or corner of the
+ * filter, axis, diagonal or off-axis inside it), written to name as a
+ * NUL-terminated string of at most name_len bytes (truncated if longer;
+ * 96 bytes always suffice).  dim, orbit and name may be NULL.
+ * SYMCLONE_ERR_ARG for an index out of range; other errors as for the
+ * count. */
+SYMCLONE_API symclone_status symclone_group_subspace_info(const symclone_group *group, int kernel,
+                                                          int index, int *dim, int *orbit,
+                                                          char *name, size_t name_len);
+
+/** An orthonormal basis of invariant subspace `index`: basis[dim][kernel *
+ * kernel] (count must be dim * kernel * kernel, SYMCLONE_ERR_SIZE
+ * otherwise), one vector a row, taps in row-major order, in double.  The
+ * vectors are those of the orbit's isotypic projector applied to the
+ * orbit's taps, orthonormalised: their entries are 0 or +-1/sqrt(m) for
+ * these groups, and every filter transform acts on the basis of a subspace
+ * by a signed permutation. */
+SYMCLONE_API symclone_status symclone_group_subspace_basis(const symclone_group *group, int kernel,
+                                                           int index, double *basis,
+                                                           size_t count);
+
 /** The message of the last failing call on this handle ("" if none). The
  * string belongs to the handle. */
 SYMCLONE_API const char *symclone_group_last_error(const symclone_group *group);

@@ -44,8 +44,9 @@
  * Files: SYMCLONE_PICTURE_FORMAT_PGM (binary "P5", 8-bit grey) is always available;
  * SYMCLONE_PICTURE_FORMAT_PNG (8-bit RGB) needs libpng at build time, otherwise the
  * call returns SYMCLONE_ERR_NOT_AVAILABLE (see symclone_picture_png_available);
- * SYMCLONE_PICTURE_FORMAT_AUTO chooses by the extension of path, ".png" or ".pgm"
- * in any case, and returns SYMCLONE_ERR_ARG for any other.  A picture is
+ * SYMCLONE_PICTURE_FORMAT_AUTO chooses by the extension of path, ".png", ".pgm",
+ * ".pdf" or ".svg" in any case, and returns SYMCLONE_ERR_ARG for any other;
+ * PDF and SVG need cairo (see Labels below).  A picture is
  * saved as every file of the library is (docs/file-format.md, "Writing"):
  * written through a symbolic link to the file it names; never over
  * a directory, a device or a FIFO (SYMCLONE_ERR_PATH) or a file the caller
@@ -67,6 +68,22 @@
  * symclone_picture_last_error().  symclone_picture_create has no handle
  * yet and reports by its status alone.
  *
+ * Labels (needs cairo at build time, see symclone_picture_labels_available):
+ * a title above the grid, a label left of each row of panels, a label
+ * above each column, a caption under each panel and a colour bar right of
+ * the grid (the colour map from the bottom to the top of the range, its
+ * value at the bottom, middle and top, and a label).  A picture with any of
+ * them is "labelled": it gets white margins that hold the text, its panels
+ * keep their exact colours and size (one value, one upscale x upscale
+ * block), and it is written as PNG (by cairo), PDF or SVG (panels as one
+ * image, text as vectors) or PGM (grey).  symclone_picture_locate reports
+ * where each panel and each label lies, in pixels (PDF and SVG: points).
+ * The text height follows the grid: 4 % of its larger side, from 11 to 32
+ * pixels; a label wider than its place is drawn smaller to fit.  Without
+ * cairo every labelling call returns SYMCLONE_ERR_NOT_AVAILABLE with a
+ * message saying that labels need cairo, PDF and SVG are refused the same
+ * way, and bare pictures are written as described above.
+ *
  * Thread safety: a picture's settings must not change while another thread
  * uses it; symclone_picture_size and symclone_picture_write only read
  * them (their message slot is written under a lock), so any number of
@@ -86,7 +103,9 @@ extern "C" {
 typedef enum symclone_picture_format {
   SYMCLONE_PICTURE_FORMAT_AUTO = 0, /**< by the extension of the path: .png or .pgm */
   SYMCLONE_PICTURE_FORMAT_PGM = 1,  /**< binary PGM (P5), 8-bit grey; always available */
-  SYMCLONE_PICTURE_FORMAT_PNG = 2   /**< PNG, 8-bit RGB; only when built with libpng */
+  SYMCLONE_PICTURE_FORMAT_PNG = 2,  /**< PNG, 8-bit RGB; libpng, or cairo for labelled pictures */
+  SYMCLONE_PICTURE_FORMAT_PDF = 3,  /**< PDF, panels as an image, text as vectors; needs cairo */
+  SYMCLONE_PICTURE_FORMAT_SVG = 4   /**< SVG, panels as an image, text as vectors; needs cairo */
 } symclone_picture_format;
 
 /** Values of SYMCLONE_PICTURE_SCALE: the range of values mapped to the colour scale. */
@@ -152,6 +171,71 @@ SYMCLONE_API const char *symclone_picture_last_error(const symclone_picture *pic
 
 /** 1 if this build writes PNG (libpng was found at build time), else 0. */
 SYMCLONE_API int symclone_picture_png_available(void);
+
+/** The parts of a picture that symclone_picture_locate reports. */
+typedef enum symclone_picture_region {
+  SYMCLONE_PICTURE_REGION_PANEL = 0,        /**< panel `index` (grid row * panels_across + column) */
+  SYMCLONE_PICTURE_REGION_TITLE = 1,        /**< the title's band; index 0 */
+  SYMCLONE_PICTURE_REGION_ROW_LABEL = 2,    /**< the label of grid row `index` */
+  SYMCLONE_PICTURE_REGION_COLUMN_LABEL = 3, /**< the label of grid column `index` */
+  SYMCLONE_PICTURE_REGION_CAPTION = 4,      /**< the caption under panel `index` */
+  SYMCLONE_PICTURE_REGION_COLOUR_BAR = 5,   /**< the colour bar's colours; index 0 */
+  SYMCLONE_PICTURE_REGION_COLOUR_BAR_TEXT = 6 /**< its values and label; index 0 */
+} symclone_picture_region;
+
+/** A rectangle of a picture in pixels: x to the right, y down, from the top
+ * left corner. */
+typedef struct symclone_picture_rect {
+  int x;      /**< left edge */
+  int y;      /**< top edge */
+  int width;  /**< width (0: the region is absent) */
+  int height; /**< height (0: the region is absent) */
+} symclone_picture_rect;
+
+/** 1 if this build draws labelled pictures and PDF/SVG (cairo was found at
+ * build time), else 0. */
+SYMCLONE_API int symclone_picture_labels_available(void);
+
+/** Set the title drawn above the grid; NULL or "" removes it.  Text is
+ * UTF-8, at most 1000 bytes.  Errors: SYMCLONE_ERR_NULL,
+ * SYMCLONE_ERR_ARG (not UTF-8, too long), SYMCLONE_ERR_NOT_AVAILABLE
+ * (labels need cairo), SYMCLONE_ERR_NOMEM. */
+SYMCLONE_API symclone_status symclone_picture_set_title(symclone_picture *pic, const char *text);
+
+/** Set the label left of grid row `row` (0-based); NULL or "" removes it.
+ * Errors as symclone_picture_set_title, and SYMCLONE_ERR_ARG for a row
+ * outside the grid. */
+SYMCLONE_API symclone_status symclone_picture_set_row_label(symclone_picture *pic, int row,
+                                                           const char *text);
+
+/** Set the label above grid column `column` (0-based); NULL or "" removes
+ * it.  Errors as symclone_picture_set_row_label. */
+SYMCLONE_API symclone_status symclone_picture_set_column_label(symclone_picture *pic, int column,
+                                                              const char *text);
+
+/** Set the caption under panel `panel` (grid row * panels_across + grid
+ * column); NULL or "" removes it.  Errors as
+ * symclone_picture_set_row_label. */
+SYMCLONE_API symclone_status symclone_picture_set_caption(symclone_picture *pic, int panel,
+                                                         const char *text);
+
+/** Show (show != 0) or remove the colour bar, with `label` (NULL or "" for
+ * none) written beside it.  The bar shows the range of every panel (the
+ * SYMMETRIC and MINMAX scales) with its values; under the *_PER_PANEL
+ * scales each panel has its own range and the bar is marked "-max", "0",
+ * "+max" or "min", "max".  Errors as symclone_picture_set_title. */
+SYMCLONE_API symclone_status symclone_picture_set_colour_bar(symclone_picture *pic, int show,
+                                                            const char *label);
+
+/** Where a region lies in the picture symclone_picture_write writes with
+ * the current settings and labels.  A label that is not set, and the colour
+ * bar when it is not shown, have width and height 0.  Panels are always
+ * reported (a bare picture's panels where the grid puts them).  Errors:
+ * SYMCLONE_ERR_NULL, SYMCLONE_ERR_ARG (unknown region, index outside the
+ * grid), SYMCLONE_ERR_OVERFLOW (see symclone_picture_size). */
+SYMCLONE_API symclone_status symclone_picture_locate(const symclone_picture *pic,
+                                                    symclone_picture_region region, int index,
+                                                    symclone_picture_rect *rect);
 
 #ifdef __cplusplus
 }

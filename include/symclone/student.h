@@ -47,6 +47,7 @@
 #include <stdint.h>
 
 #include <symclone/common.h>
+#include <symclone/group.h>
 #include <symclone/layer.h>
 #include <symclone/loader.h>
 
@@ -194,6 +195,72 @@ SYMCLONE_API symclone_status symclone_student_toeplitz_distance(const symclone_s
  * scratch matrices.  Returns SYMCLONE_ERR_NULL, SYMCLONE_ERR_NOMEM. */
 SYMCLONE_API symclone_status symclone_student_relative_loss(const symclone_student *student,
                                                             double *rel_loss);
+
+/** The smallest relative loss (as symclone_student_relative_loss
+ * measures it) that any student of this kind, geometry and number of
+ * blocks B can reach: the best rank-B approximation of the teacher family.
+ * Every sub-operator of the teacher (output orientation r, input
+ * orientation s, theta = e_p) is a planar convolution with a kernel
+ * kappa_pt, and every sub-operator of the student lies in the span of its
+ * B blocks, so the best blocks span the top-B principal subspace of those
+ * convolutions: *loss is the sum of the Pc - B smallest eigenvalues of
+ * C^1/2 G C^1/2 over its trace, with G the Pc x Pc Gram matrix of the
+ * unrolled planar unit kernels and C = sum_pt kappa_pt kappa_pt^T.  For a
+ * planar student C = I: the P - B smallest eigenvalues of the P x P Gram
+ * matrix of the unrolled unit kernels over its trace; for the lifting,
+ * group and dihedral kinds with exact filter transforms C is a multiple of
+ * the identity and the figure is the planar one.  0 for B >= k*k.  The
+ * student's parameters and restriction do not enter.  Computed in double
+ * with a Jacobi eigensolver, O(k^6) (k*k <= 1024, SYMCLONE_ERR_KERNEL
+ * otherwise), plus k*k planar unrollings.  Returns SYMCLONE_ERR_NULL,
+ * SYMCLONE_ERR_NOMEM. */
+SYMCLONE_API symclone_status symclone_student_best_loss(const symclone_student *student,
+                                                        double *loss);
+
+/** Restrict the blocks to the sum V of invariant filter subspaces
+ * given by the count indices in subspaces (indices of symclone_group_subspace_count's
+ * listing for the student's kernel and `group`), so that the student stays
+ * equivariant.  With U the orthonormal basis of V (Pc x B, the subspaces'
+ * bases in the order given) the coefficients are frozen at A = U^T and the
+ * transforms at the exact ones (the filter rotations, and mirrors for Dn),
+ * and the blocks are kept equivariant: after every update the trainer
+ * replaces them by their average over the group,
+ *   W_c <- 1/|G| sum_g Rot_g^-1 (sum_b <rho(g) u_c, u_b> W_b) Rot_g
+ * (rho the filter transform, Rot the action on the input and output
+ * planes), and restores A and T.  The student is then exactly equivariant
+ * for every theta whatever the blocks, and its best blocks make it the
+ * teacher composed with the orthogonal projection onto V,
+ * S(.; theta) = K(.; P_V theta) (P_V commutes with the filter transforms):
+ * for a 3x3 C4 lifting clone with 7 blocks the relative loss is 2/9, as
+ * for the best unrestricted student, and the clone is equivariant.
+ * The call applies the restriction at once (frozen values set, blocks
+ * projected); a later symclone_student_init_random or _init_exact keeps
+ * it; writing the parameters directly does not, until the next update or
+ * call.  Saved and loaded with the student.
+ *
+ * The group must be the student's: Cn (same n) for LIFTING and GROUP, Dn
+ * (same n) for the DIHEDRAL kinds, any of them for PLANAR (the student's
+ * family then satisfies S(.; rho(g) theta) = Rot_g S(.; theta) Rot_g^-1).
+ * Errors: SYMCLONE_ERR_NULL; SYMCLONE_ERR_GROUP for a T2 group or a group
+ * that is not the student's; SYMCLONE_ERR_UNSUPPORTED for a group that
+ * does not act by permutations (n not 1, 2 or 4); SYMCLONE_ERR_SHAPE for
+ * quarter turns on a non-square input; SYMCLONE_ERR_KERNEL for kernel >
+ * 31; SYMCLONE_ERR_ARG for an index out of range or given twice;
+ * SYMCLONE_ERR_SIZE for count < 1 or dimensions that do not add up to the
+ * student's blocks; SYMCLONE_ERR_NOMEM (the student is then
+ * unrestricted).  On any other error the student is unchanged. */
+SYMCLONE_API symclone_status symclone_student_restrict(symclone_student *student,
+                                                       const symclone_group *group,
+                                                       const int *subspaces, int count);
+
+/** The student's restriction: *count subspace indices (0 if it has none),
+ * the group kind and n they belong to (kind, n may be NULL; 0 when
+ * unrestricted), and the indices into subspaces (capacity entries; may be
+ * NULL to ask for the count; SYMCLONE_ERR_SIZE if too small). */
+SYMCLONE_API symclone_status symclone_student_restriction(const symclone_student *student,
+                                                          symclone_group_kind *kind, int *n,
+                                                          int *subspaces, int capacity,
+                                                          int *count);
 
 /** Save to a file (format in docs/file-format.md: magic, version, geometry,
  * little-endian floats, CRC-32).  The file is replaced in one step and

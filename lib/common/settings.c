@@ -54,7 +54,7 @@ static const setting_info table[] = {
     {SYMCLONE_NET_PROGRESS_BATCHES, "progress_batches", 0, 1e12, 0, WHOLE},
 
     /* option defaults: AUTO, SYMMETRIC (both 0) */
-    {SYMCLONE_PICTURE_FORMAT, "format", 0, 2, 0, WHOLE},
+    {SYMCLONE_PICTURE_FORMAT, "format", 0, 4, 0, WHOLE},
     {SYMCLONE_PICTURE_SCALE, "scale", 0, 3, 0, WHOLE},
     {SYMCLONE_PICTURE_UPSCALE, "upscale", 1, 2147483647.0, 1, WHOLE},
     {SYMCLONE_PICTURE_DOWNSCALE, "downscale", 1, 2147483647.0, 1, WHOLE},

@@ -5,13 +5,7 @@
 #include "rotate.h"
 #include <symclone/group.h>
 
-struct symclone_group {
-  symclone_group_kind kind;
-  int order;
-  int h, w; /* T2 torus */
-  int n;    /* rotations of Cn and Dn */
-  sym_err err;
-};
+#include "group_priv.h"
 
 /* The largest n of Cn and Dn. */
 #define MAX_CYCLIC_ORDER 360

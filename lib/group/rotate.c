@@ -54,6 +54,15 @@ static void bilinear_source(int y, int x, int h, int w, double c, double s, int 
     }
 }
 
+int sym_dihedral_source(int h, int w, int m, int r, int n, int p) {
+  int q = sym_rot_quarter(r, n);
+  if (q < 0) return -1;
+  int sy, sx;
+  quarter_source(q, p / w, p % w, h, w, &sy, &sx);
+  if (m) sx = w - 1 - sx;
+  return sy * w + sx;
+}
+
 void sym_dihedral_plane(const float *in, float *out, int h, int w, int m, int r, int n) {
   int q = sym_rot_quarter(r, n);
   if (q >= 0) {

@@ -30,6 +30,11 @@ void sym_dihedral_plane(const float *in, float *out, int height, int width, int 
 void sym_dihedral_plane_adjoint_add(const float *in, float *out, int height, int width, int m,
                                     int r, int n);
 
+/* The source pixel of pixel p = y * width + x under R_r M^m when r is a
+ * multiple of a quarter turn (odd ones need height == width): out[p] =
+ * in[source] for sym_dihedral_plane.  -1 for an interpolated angle. */
+int sym_dihedral_source(int height, int width, int m, int r, int n, int p);
+
 /* The group law of Dn on elements g = m * n + r (group.h): a * b and a^-1,
  * for elements in [0, 2n). */
 int sym_dihedral_compose(int a, int b, int n);

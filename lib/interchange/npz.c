@@ -18,7 +18,7 @@
 #include "interchange_priv.h"
 
 #define META_ENTRY "__metadata__"
-#define MAX_ENTRIES 64
+#define MAX_ENTRIES SYM_IX_MAX_TENSORS
 #define LOCAL_SIZE 30u
 #define CENTRAL_SIZE 46u
 #define END_SIZE 22u
@@ -50,7 +50,7 @@ static size_t npy_header(unsigned char *h, size_t cap, const char *descr, int nd
 }
 
 typedef struct zip_entry {
-  char name[32];
+  char name[SYM_IX_NAME_LEN + 8];
   unsigned char header[320];
   size_t hlen;
   const float *floats; /* or bytes */
@@ -61,53 +61,62 @@ typedef struct zip_entry {
   size_t offset; /* of its local header */
 } zip_entry;
 
+static symclone_status write_archive(zip_entry *e, size_t ne, unsigned char **out,
+                                     size_t *out_len);
+
 static void put_u16(unsigned char *p, unsigned v) {
   p[0] = (unsigned char)(v & 0xff);
   p[1] = (unsigned char)((v >> 8) & 0xff);
 }
 
-/* The archive in one buffer: every entry's local header and .npy data,
- * then the central directory and its end record.  One function of about
- * 100 lines: the entries' offsets, sizes and CRCs are gathered on the first
- * walk and written into the directory on the second, which a split would
- * have to pass around. */
-symclone_status sym_ix_write_npz(const symclone_student *s, unsigned char **out,
+symclone_status sym_ix_write_npz(const sym_ix_file *file, unsigned char **out,
                                  size_t *out_len) {
-  char meta[SYM_IX_META][SYM_IX_VALUE_LEN];
-  sym_ix_metadata(s, meta);
-  char json[1024];
-  size_t jn = (size_t)snprintf(json, sizeof json, "{");
-  for (int i = 0; i < SYM_IX_META; i++)
-    jn += (size_t)snprintf(json + jn, sizeof json - jn, "%s\"%s\": \"%s\"", i ? ", " : "",
-                           sym_ix_meta_names[i], meta[i]);
-  jn += (size_t)snprintf(json + jn, sizeof json - jn, "}");
-  if (jn >= sizeof json) return SYMCLONE_ERR_OVERFLOW;
-
-  zip_entry e[SYM_IX_TENSORS + 1];
-  int ne = 0;
-  for (int i = 0; i < SYM_IX_TENSORS; i++) {
-    int ndim;
-    uint64_t dims[SYM_IX_MAX_DIMS];
-    size_t off;
-    sym_ix_shape(s, i, &ndim, dims);
-    if (!ndim) continue;
-    snprintf(e[ne].name, sizeof e[ne].name, "%s.npy", sym_ix_tensor_names[i]);
-    e[ne].hlen = npy_header(e[ne].header, sizeof e[ne].header, "<f4", ndim, dims);
-    sym_ix_span(s, i, &off, &e[ne].count);
-    e[ne].floats = s->params + off;
-    e[ne].bytes = NULL;
-    ne++;
+  /* the metadata as one JSON object: measured, then written */
+  size_t jn = 2;
+  for (size_t i = 0; i < file->nmeta; i++)
+    jn += strlen(file->meta[i].key) + strlen(file->meta[i].value) + 8;
+  char *json = sym_malloc(jn + 1);
+  size_t ne = file->ntensors + 1;
+  zip_entry *e = sym_malloc_array(ne, sizeof *e);
+  if (!json || !e) {
+    sym_free(json);
+    sym_free(e);
+    return SYMCLONE_ERR_NOMEM;
+  }
+  size_t at = (size_t)snprintf(json, jn + 1, "{");
+  for (size_t i = 0; i < file->nmeta; i++)
+    at += (size_t)snprintf(json + at, jn + 1 - at, "%s\"%s\": \"%s\"", i ? ", " : "",
+                           file->meta[i].key, file->meta[i].value);
+  at += (size_t)snprintf(json + at, jn + 1 - at, "}");
+  jn = at;
+  for (size_t i = 0; i < file->ntensors; i++) {
+    const sym_ix_tensor *t = &file->tensor[i];
+    snprintf(e[i].name, sizeof e[i].name, "%s.npy", t->name);
+    e[i].hlen = npy_header(e[i].header, sizeof e[i].header, "<f4", t->ndim, t->dims);
+    e[i].count = t->count;
+    e[i].floats = t->floats;
+    e[i].bytes = NULL;
   }
   uint64_t jdim = jn;
-  snprintf(e[ne].name, sizeof e[ne].name, "%s.npy", META_ENTRY);
-  e[ne].hlen = npy_header(e[ne].header, sizeof e[ne].header, "|u1", 1, &jdim);
-  e[ne].floats = NULL;
-  e[ne].bytes = (const unsigned char *)json;
-  e[ne].count = jn;
-  ne++;
+  zip_entry *m = &e[ne - 1];
+  snprintf(m->name, sizeof m->name, "%s.npy", META_ENTRY);
+  m->hlen = npy_header(m->header, sizeof m->header, "|u1", 1, &jdim);
+  m->floats = NULL;
+  m->bytes = (const unsigned char *)json;
+  m->count = jn;
+  symclone_status st = write_archive(e, ne, out, out_len);
+  sym_free(json);
+  sym_free(e);
+  return st;
+}
 
+/* The archive of the entries in one buffer: every entry's local header and
+ * .npy data, then the central directory and its end record. */
+static symclone_status write_archive(zip_entry *e, size_t ne, unsigned char **out,
+                                     size_t *out_len) {
+  if (ne > 0xfffe) return SYMCLONE_ERR_OVERFLOW;
   size_t len = 0, cd_size = 0;
-  for (int i = 0; i < ne; i++) {
+  for (size_t i = 0; i < ne; i++) {
     size_t data = e[i].floats ? e[i].count : 0;
     if (!e[i].hlen || sym_mul_size(data, 4, &data) ||
         sym_add_size(data, e[i].hlen + (e[i].floats ? 0 : e[i].count), &e[i].size) ||
@@ -125,7 +134,7 @@ symclone_status sym_ix_write_npz(const symclone_student *s, unsigned char **out,
   unsigned char *buf = sym_malloc(len);
   if (!buf) return SYMCLONE_ERR_NOMEM;
   memset(buf, 0, len);
-  for (int i = 0; i < ne; i++) {
+  for (size_t i = 0; i < ne; i++) {
     size_t nl = strlen(e[i].name);
     unsigned char *d = buf + e[i].offset + LOCAL_SIZE + nl;
     memcpy(d, e[i].header, e[i].hlen);
@@ -149,7 +158,7 @@ symclone_status sym_ix_write_npz(const symclone_student *s, unsigned char **out,
     memcpy(l + LOCAL_SIZE, e[i].name, nl);
   }
   unsigned char *c = buf + cd_offset;
-  for (int i = 0; i < ne; i++) {
+  for (size_t i = 0; i < ne; i++) {
     size_t nl = strlen(e[i].name);
     sym_put_u32(c, 0x02014b50u);
     put_u16(c + 4, 0x0314);   /* made by: Unix, 2.0 */
@@ -210,53 +219,54 @@ static int accept_word(sym_json *j, const char *w) {
   return 0;
 }
 
-/* An .npy file of an entry: its descr, shape and data.  Version 1.0 has a
- * u16 header length, 2.0 and 3.0 a u32. */
-static symclone_status read_npy(const char *entry, const unsigned char *d, uint64_t size,
-                                char *descr, size_t dcap, sym_ix_tensor *t, sym_ix_fail *f) {
+/* An .npy file: its descr, shape and data.  Version 1.0 has a u16 header
+ * length, 2.0 and 3.0 a u32; the element size comes from the descr:
+ * little-endian or byte-sized numbers ('<f4', '<f8', '|u1', ...) only. */
+symclone_status sym_ix_read_npy(const char *entry, const unsigned char *d, uint64_t size,
+                                sym_ix_tensor *t, sym_ix_fail *f) {
   if (size < 10 || memcmp(d, "\x93NUMPY", 6) != 0)
     return sym_ix_failf(f, size < 10 && size >= 6 && memcmp(d, "\x93NUMPY", 6) == 0
                                ? SYMCLONE_ERR_TRUNCATED
                                : SYMCLONE_ERR_CORRUPT,
-                        "entry '%s' is not an .npy file", entry);
+                        "%s is not an .npy file", entry);
   unsigned major = d[6];
   uint64_t hstart, hlen;
   if (major == 1) {
     hstart = 10, hlen = get_u16(d + 8);
   } else if (major == 2 || major == 3) {
-    if (size < 12) return sym_ix_failf(f, SYMCLONE_ERR_TRUNCATED, "entry '%s': truncated", entry);
+    if (size < 12) return sym_ix_failf(f, SYMCLONE_ERR_TRUNCATED, "%s: truncated", entry);
     hstart = 12, hlen = sym_get_u32(d + 8);
   } else {
-    return sym_ix_failf(f, SYMCLONE_ERR_UNSUPPORTED, "entry '%s': NPY format version %u.%u",
+    return sym_ix_failf(f, SYMCLONE_ERR_UNSUPPORTED, "%s: NPY format version %u.%u",
                         entry, major, d[7]);
   }
   if (hlen > size - hstart)
-    return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s': npy header length %llu beyond the entry",
+    return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%s: npy header length %llu beyond the entry",
                         entry, (unsigned long long)hlen);
   sym_json j = {(const char *)d + hstart, (const char *)d + hstart,
                 (const char *)d + hstart + hlen};
   symclone_status st = sym_json_expect(&j, '{', f);
-  if (st) return sym_ix_failf(f, st, "entry '%s': npy header is not a dict", entry);
+  if (st) return sym_ix_failf(f, st, "%s: npy header is not a dict", entry);
   int have_descr = 0, have_order = 0, have_shape = 0;
   while (!sym_json_accept(&j, '}')) {
     char key[32];
     if ((st = py_string(&j, key, sizeof key, f))) return st;
     if ((st = sym_json_expect(&j, ':', f))) return st;
     if (strcmp(key, "descr") == 0 && !have_descr) {
-      if ((st = py_string(&j, descr, dcap, f))) return st;
+      if ((st = py_string(&j, t->dtype, sizeof t->dtype, f))) return st;
       have_descr = 1;
     } else if (strcmp(key, "fortran_order") == 0 && !have_order) {
       if (accept_word(&j, "True"))
-        return sym_ix_failf(f, SYMCLONE_ERR_UNSUPPORTED, "entry '%s' is in Fortran order", entry);
+        return sym_ix_failf(f, SYMCLONE_ERR_UNSUPPORTED, "%s is in Fortran order", entry);
       if (!accept_word(&j, "False"))
-        return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s': bad fortran_order", entry);
+        return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%s: bad fortran_order", entry);
       have_order = 1;
     } else if (strcmp(key, "shape") == 0 && !have_shape) {
       if ((st = sym_json_expect(&j, '(', f))) return st;
       t->ndim = 0;
       while (!sym_json_accept(&j, ')')) {
         if (t->ndim == SYM_IX_MAX_DIMS)
-          return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s' has more than %d dims", entry,
+          return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%s has more than %d dims", entry,
                               SYM_IX_MAX_DIMS);
         if ((st = sym_json_uint(&j, &t->dims[t->ndim], f))) return st;
         t->ndim++;
@@ -267,7 +277,7 @@ static symclone_status read_npy(const char *entry, const unsigned char *d, uint6
       }
       have_shape = 1;
     } else {
-      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s': unexpected or repeated key '%s'",
+      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%s: unexpected or repeated key '%s'",
                           entry, key);
     }
     if (!sym_json_accept(&j, ',')) {
@@ -277,29 +287,37 @@ static symclone_status read_npy(const char *entry, const unsigned char *d, uint6
   }
   sym_json_ws(&j);
   if (j.p != j.end)
-    return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s': text after the npy header dict",
+    return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%s: text after the npy header dict",
                         entry);
   if (!have_descr || !have_order || !have_shape)
-    return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s': npy header lacks '%s'", entry,
+    return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%s: npy header lacks '%s'", entry,
                         !have_descr ? "descr" : !have_order ? "fortran_order" : "shape");
   uint64_t data = size - hstart - hlen, count = 1;
   for (int i = 0; i < t->ndim; i++) {
     if (t->dims[i] && count > data / t->dims[i])
-      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s': shape larger than the entry",
+      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%s: shape larger than the entry",
                           entry);
     count *= t->dims[i];
   }
-  /* the element size is checked by the caller, which knows the descr */
+  const char *ds = t->dtype;
+  int size_ok = (ds[0] == '<' || ds[0] == '|') && ds[1] && strchr("fiub", ds[1]) &&
+                ds[2] >= '1' && ds[2] <= '8' && ds[3] == '\0';
+  t->elsize = size_ok ? ds[2] - '0' : 0;
+  if (!t->elsize)
+    return sym_ix_failf(f, SYMCLONE_ERR_UNSUPPORTED,
+                        "%s has descr '%s'; only little-endian numbers ('<f4', '<f8') are read",
+                        entry, ds);
+  if (count > data / (uint64_t)t->elsize)
+    return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
+                        "%s: its shape needs more than its %llu data bytes", entry,
+                        (unsigned long long)data);
+  if ((uint64_t)t->elsize * count != data)
+    return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%s: %llu data bytes, its shape needs %llu",
+                        entry, (unsigned long long)data,
+                        (unsigned long long)((uint64_t)t->elsize * count));
   t->data = d + hstart + hlen;
   t->nbytes = data;
   return SYMCLONE_OK;
-}
-
-/* The number of elements of a parsed shape (fits: read_npy checked it). */
-static uint64_t elements(const sym_ix_tensor *t) {
-  uint64_t count = 1;
-  for (int i = 0; i < t->ndim; i++) count *= t->dims[i];
-  return count;
 }
 
 /* The archive's end record, then each central-directory entry against its
@@ -345,7 +363,7 @@ symclone_status sym_ix_read_npz(const unsigned char *buf, size_t len, sym_ix_fil
     uint64_t local = sym_get_u32(c + 42);
     if (cd_offset + cd_size - pos - CENTRAL_SIZE < (uint64_t)nl + xl + cl)
       return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "central directory entry %u overruns it", k);
-    char name[SYM_IX_VALUE_LEN];
+    char name[SYM_IX_NAME_LEN + 4];
     if (nl == 0 || nl >= sizeof name || memchr(c + CENTRAL_SIZE, 0, nl))
       return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry %u has a bad name", k);
     memcpy(name, c + CENTRAL_SIZE, nl);
@@ -366,9 +384,7 @@ symclone_status sym_ix_read_npz(const unsigned char *buf, size_t len, sym_ix_fil
       return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s' is not an .npy file", name);
     name[nl - 4] = '\0';
     int meta = strcmp(name, META_ENTRY) == 0;
-    int i = meta ? -1 : sym_ix_tensor_index(name);
-    if (!meta && i < 0) return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "unknown tensor '%s'", name);
-    if (meta ? file->has_meta : file->tensor[i].present)
+    if (meta ? file->has_meta : sym_ix_find(file, name) != NULL)
       return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s.npy' given twice", name);
     /* the local header: before the central directory, naming the same entry */
     if (local > cd_offset || cd_offset - local < LOCAL_SIZE ||
@@ -389,19 +405,18 @@ symclone_status sym_ix_read_npz(const unsigned char *buf, size_t len, sym_ix_fil
                           (unsigned long long)csize);
     if (sym_crc32(0, buf + data, (size_t)csize) != crc)
       return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s.npy': CRC-32 mismatch", name);
-    char descr[16];
     sym_ix_tensor t;
     memset(&t, 0, sizeof t);
-    char ename[SYM_IX_VALUE_LEN + 4];
+    char ename[SYM_IX_NAME_LEN + 8], what[SYM_IX_NAME_LEN + 16];
     snprintf(ename, sizeof ename, "%s.npy", name);
-    symclone_status st = read_npy(ename, buf + data, csize, descr, sizeof descr, &t, f);
+    snprintf(what, sizeof what, "entry '%s'", ename);
+    symclone_status st = sym_ix_read_npy(what, buf + data, csize, &t, f);
     if (st) return st;
-    uint64_t count = elements(&t);
     if (meta) {
-      if (strcmp(descr, "|u1") != 0 && strcmp(descr, "<u1") != 0 && strcmp(descr, "|i1") != 0)
+      if (strcmp(t.dtype, "|u1") != 0 && strcmp(t.dtype, "<u1") != 0 && strcmp(t.dtype, "|i1") != 0)
         return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s' has descr '%s', not '|u1'",
-                            ename, descr);
-      if (t.ndim != 1 || count != t.nbytes)
+                            ename, t.dtype);
+      if (t.ndim != 1)
         return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "entry '%s': %llu bytes for its shape",
                             ename, (unsigned long long)t.nbytes);
       sym_json j = {(const char *)t.data, (const char *)t.data, (const char *)t.data + t.nbytes};
@@ -412,19 +427,14 @@ symclone_status sym_ix_read_npz(const unsigned char *buf, size_t len, sym_ix_fil
                             ename);
       continue;
     }
-    if (strcmp(descr, "<f4") != 0)
-      return sym_ix_failf(f, SYMCLONE_ERR_UNSUPPORTED, "entry '%s' has descr '%s'; only '<f4' is read",
-                          ename, descr);
-    if (count > t.nbytes / 4)
-      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
-                          "entry '%s': its shape needs more than its %llu data bytes", ename,
-                          (unsigned long long)t.nbytes);
-    if (4 * count != t.nbytes)
-      return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
-                          "entry '%s': %llu data bytes, its shape needs %llu", ename,
-                          (unsigned long long)t.nbytes, (unsigned long long)(4 * count));
-    t.present = 1;
-    file->tensor[i] = t;
+    sym_ix_tensor *nt;
+    if ((st = sym_ix_new_tensor(file, name, 1, &nt, f))) return st;
+    memcpy(nt->dtype, t.dtype, sizeof t.dtype);
+    nt->elsize = t.elsize;
+    nt->ndim = t.ndim;
+    memcpy(nt->dims, t.dims, sizeof t.dims);
+    nt->data = t.data;
+    nt->nbytes = t.nbytes;
   }
   return SYMCLONE_OK;
 }

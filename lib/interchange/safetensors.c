@@ -8,9 +8,11 @@
  * The header maps each tensor name to {"dtype": "F32", "shape": [...],
  * "data_offsets": [begin, end]} (byte offsets into the data) and
  * "__metadata__" to an object of strings.  The tensors cover the data
- * exactly, without gaps or overlaps. */
+ * exactly, without gaps or overlaps.  Any tensor name and any of the
+ * format's dtypes is read; what a file becomes decides which it needs. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../common/fileio.h"
@@ -20,9 +22,10 @@
 
 /* ---- writing ---- */
 
+/* A text built in two passes: measured with buf NULL, then written. */
 typedef struct text {
-  char buf[2048];
-  size_t n;
+  char *buf;
+  size_t n, cap;
   int overflow;
 } text;
 
@@ -36,58 +39,65 @@ static void put(text *t, const char *fmt, ...) {
   if (t->overflow) return;
   va_list ap;
   va_start(ap, fmt);
-  int r = vsnprintf(t->buf + t->n, sizeof t->buf - t->n, fmt, ap);
+  int r = t->buf ? vsnprintf(t->buf + t->n, t->cap - t->n, fmt, ap) : vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
-  if (r < 0 || (size_t)r >= sizeof t->buf - t->n)
+  if (r < 0 || (t->buf && (size_t)r >= t->cap - t->n) || (size_t)r > MAX_HEADER)
     t->overflow = 1;
   else
     t->n += (size_t)r;
 }
 
-symclone_status sym_ix_write_safetensors(const symclone_student *s, unsigned char **out,
-                                         size_t *out_len) {
-  char meta[SYM_IX_META][SYM_IX_VALUE_LEN];
-  sym_ix_metadata(s, meta);
-  text t = {.n = 0, .overflow = 0};
-  put(&t, "{\"__metadata__\":{");
-  for (int i = 0; i < SYM_IX_META; i++)
-    put(&t, "%s\"%s\":\"%s\"", i ? "," : "", sym_ix_meta_names[i], meta[i]);
-  put(&t, "}");
+static void header_text(const sym_ix_file *file, text *t) {
+  put(t, "{\"__metadata__\":{");
+  for (size_t i = 0; i < file->nmeta; i++)
+    put(t, "%s\"%s\":\"%s\"", i ? "," : "", file->meta[i].key, file->meta[i].value);
+  put(t, "}");
   size_t begin = 0;
-  for (int i = 0; i < SYM_IX_TENSORS; i++) {
-    int ndim;
-    uint64_t dims[SYM_IX_MAX_DIMS];
-    size_t off, count;
-    sym_ix_shape(s, i, &ndim, dims);
-    if (!ndim) continue;
-    sym_ix_span(s, i, &off, &count);
-    put(&t, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[", sym_ix_tensor_names[i]);
-    for (int d = 0; d < ndim; d++) put(&t, d ? ",%llu" : "%llu", (unsigned long long)dims[d]);
-    put(&t, "],\"data_offsets\":[%zu,%zu]}", begin, begin + 4 * count);
-    begin += 4 * count;
+  for (size_t i = 0; i < file->ntensors; i++) {
+    const sym_ix_tensor *x = &file->tensor[i];
+    put(t, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[", x->name);
+    for (int d = 0; d < x->ndim; d++) put(t, d ? ",%llu" : "%llu", (unsigned long long)x->dims[d]);
+    put(t, "],\"data_offsets\":[%zu,%zu]}", begin, begin + 4 * x->count);
+    begin += 4 * x->count;
   }
-  put(&t, "}");
-  while (!t.overflow && t.n % 8) put(&t, " "); /* data aligned to 8 bytes */
-  if (t.overflow) return SYMCLONE_ERR_OVERFLOW;
-  size_t len;
-  if (sym_mul_size(s->nparams, 4, &len) || sym_add_size(len, 8 + t.n, &len))
+  put(t, "}");
+  while (!t->overflow && t->n % 8) put(t, " "); /* data aligned to 8 bytes */
+}
+
+symclone_status sym_ix_write_safetensors(const sym_ix_file *file, unsigned char **out,
+                                         size_t *out_len) {
+  text t = {NULL, 0, 0, 0};
+  header_text(file, &t);
+  size_t floats = 0, len;
+  for (size_t i = 0; i < file->ntensors; i++)
+    if (sym_add_size(floats, file->tensor[i].count, &floats)) return SYMCLONE_ERR_OVERFLOW;
+  if (t.overflow || sym_mul_size(floats, 4, &len) || sym_add_size(len, 8 + t.n + 1, &len))
     return SYMCLONE_ERR_OVERFLOW;
   unsigned char *buf = sym_malloc(len);
   if (!buf) return SYMCLONE_ERR_NOMEM;
-  sym_put_u64(buf, (uint64_t)t.n);
-  memcpy(buf + 8, t.buf, t.n);
-  unsigned char *d = buf + 8 + t.n;
-  /* tensors in the order of the flat parameters, which is data order */
-  for (size_t i = 0; i < s->nparams; i++) sym_put_f32(d + 4 * i, s->params[i]);
+  size_t hlen = t.n;
+  t = (text){(char *)buf + 8, 0, hlen + 1, 0};
+  header_text(file, &t);
+  if (t.overflow || t.n != hlen) {
+    sym_free(buf);
+    return SYMCLONE_ERR_OVERFLOW;
+  }
+  sym_put_u64(buf, (uint64_t)hlen);
+  unsigned char *d = buf + 8 + hlen;
+  for (size_t i = 0; i < file->ntensors; i++) {
+    const sym_ix_tensor *x = &file->tensor[i];
+    for (size_t k = 0; k < x->count; k++) sym_put_f32(d + 4 * k, x->floats[k]);
+    d += 4 * x->count;
+  }
   *out = buf;
-  *out_len = len;
+  *out_len = len - 1;
   return SYMCLONE_OK;
 }
 
 /* ---- reading ---- */
 
-static symclone_status read_tensor(sym_json *j, const char *name, sym_ix_tensor *t,
-                                   uint64_t offsets[2], sym_ix_fail *f) {
+static symclone_status read_tensor(sym_json *j, sym_ix_tensor *t, sym_ix_fail *f) {
+  const char *name = t->name;
   symclone_status st = sym_json_expect(j, '{', f);
   if (st) return st;
   int have_dtype = 0, have_shape = 0, have_offsets = 0;
@@ -98,11 +108,11 @@ static symclone_status read_tensor(sym_json *j, const char *name, sym_ix_tensor 
       if ((st = sym_json_string(j, key, sizeof key, &fits, f))) return st;
       if ((st = sym_json_expect(j, ':', f))) return st;
       if (fits && strcmp(key, "dtype") == 0 && !have_dtype) {
-        char dtype[16];
-        if ((st = sym_json_string(j, dtype, sizeof dtype, &fits, f))) return st;
-        if (!fits || strcmp(dtype, "F32") != 0)
+        if ((st = sym_json_string(j, t->dtype, sizeof t->dtype, &fits, f))) return st;
+        t->elsize = fits ? sym_ix_dtype_size(t->dtype) : 0;
+        if (!t->elsize)
           return sym_ix_failf(f, SYMCLONE_ERR_UNSUPPORTED,
-                              "tensor '%s' has dtype '%s'; only F32 is read", name, dtype);
+                              "tensor '%s' has dtype '%s'; only F32 is read", name, t->dtype);
         have_dtype = 1;
       } else if (fits && strcmp(key, "shape") == 0 && !have_shape) {
         if ((st = sym_json_expect(j, '[', f))) return st;
@@ -119,8 +129,8 @@ static symclone_status read_tensor(sym_json *j, const char *name, sym_ix_tensor 
         }
         have_shape = 1;
       } else if (fits && strcmp(key, "data_offsets") == 0 && !have_offsets) {
-        if ((st = sym_json_expect(j, '[', f)) || (st = sym_json_uint(j, &offsets[0], f)) ||
-            (st = sym_json_expect(j, ',', f)) || (st = sym_json_uint(j, &offsets[1], f)) ||
+        if ((st = sym_json_expect(j, '[', f)) || (st = sym_json_uint(j, &t->begin, f)) ||
+            (st = sym_json_expect(j, ',', f)) || (st = sym_json_uint(j, &t->end, f)) ||
             (st = sym_json_expect(j, ']', f)))
           return st;
         have_offsets = 1;
@@ -137,6 +147,11 @@ static symclone_status read_tensor(sym_json *j, const char *name, sym_ix_tensor 
   return SYMCLONE_OK;
 }
 
+static int by_begin(const void *a, const void *b) {
+  const sym_ix_tensor *x = *(const sym_ix_tensor *const *)a, *y = *(const sym_ix_tensor *const *)b;
+  return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
 symclone_status sym_ix_read_safetensors(const unsigned char *buf, size_t len, sym_ix_file *file,
                                         sym_ix_fail *f) {
   if (len < 8) return sym_ix_failf(f, SYMCLONE_ERR_TRUNCATED, "shorter than its header length");
@@ -150,12 +165,11 @@ symclone_status sym_ix_read_safetensors(const unsigned char *buf, size_t len, sy
   const unsigned char *data = buf + 8 + n;
   uint64_t data_len = len - 8 - n;
   sym_json j = {(const char *)buf + 8, (const char *)buf + 8, (const char *)buf + 8 + n};
-  uint64_t offsets[SYM_IX_TENSORS][2];
   symclone_status st = sym_json_expect(&j, '{', f);
   if (st) return st;
   if (!sym_json_accept(&j, '}')) {
     do {
-      char name[SYM_IX_VALUE_LEN];
+      char name[SYM_IX_NAME_LEN];
       int fits;
       if ((st = sym_json_string(&j, name, sizeof name, &fits, f))) return st;
       if ((st = sym_json_expect(&j, ':', f))) return st;
@@ -165,14 +179,9 @@ symclone_status sym_ix_read_safetensors(const unsigned char *buf, size_t len, sy
         if ((st = sym_json_metadata(&j, file, f))) return st;
         continue;
       }
-      int i = fits ? sym_ix_tensor_index(name) : -1;
-      if (i < 0)
-        return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "unknown tensor '%s%s'", name,
-                            fits ? "" : "...");
-      sym_ix_tensor *t = &file->tensor[i];
-      if (t->present) return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "tensor '%s' given twice", name);
-      if ((st = read_tensor(&j, name, t, offsets[i], f))) return st;
-      t->present = 1;
+      sym_ix_tensor *t;
+      if ((st = sym_ix_new_tensor(file, name, fits, &t, f))) return st;
+      if ((st = read_tensor(&j, t, f))) return st;
     } while (sym_json_accept(&j, ','));
     if ((st = sym_json_expect(&j, '}', f))) return st;
   }
@@ -182,38 +191,52 @@ symclone_status sym_ix_read_safetensors(const unsigned char *buf, size_t len, sy
                         (size_t)(j.p - j.start));
   /* byte ranges: within the data, of the shape's size, covering it exactly */
   uint64_t covered = 0;
-  for (int i = 0; i < SYM_IX_TENSORS; i++) {
+  for (size_t i = 0; i < file->ntensors; i++) {
     sym_ix_tensor *t = &file->tensor[i];
-    if (!t->present) continue;
-    uint64_t b = offsets[i][0], e = offsets[i][1];
+    uint64_t b = t->begin, e = t->end;
     if (b > e || e > data_len)
       return sym_ix_failf(f, e > data_len && b <= e ? SYMCLONE_ERR_TRUNCATED : SYMCLONE_ERR_CORRUPT,
                           "tensor '%s': data_offsets [%llu, %llu] outside the %llu data bytes",
-                          sym_ix_tensor_names[i], (unsigned long long)b, (unsigned long long)e,
+                          t->name, (unsigned long long)b, (unsigned long long)e,
                           (unsigned long long)data_len);
     uint64_t count = 1;
     for (int d = 0; d < t->ndim; d++) {
       if (t->dims[d] && count > data_len / t->dims[d])
         return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "tensor '%s': shape larger than the file",
-                            sym_ix_tensor_names[i]);
+                            t->name);
       count *= t->dims[d];
     }
-    if (count > data_len / 4)
+    if (count > data_len / (uint64_t)t->elsize)
       return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
-                          "tensor '%s': its shape needs more than the %llu data bytes",
-                          sym_ix_tensor_names[i], (unsigned long long)data_len);
-    if (4 * count != e - b)
+                          "tensor '%s': its shape needs more than the %llu data bytes", t->name,
+                          (unsigned long long)data_len);
+    if ((uint64_t)t->elsize * count != e - b)
       return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT,
                           "tensor '%s': data_offsets span %llu bytes, its shape needs %llu",
-                          sym_ix_tensor_names[i], (unsigned long long)(e - b),
-                          (unsigned long long)(4 * count));
-    for (int o = 0; o < SYM_IX_TENSORS; o++)
-      if (o != i && file->tensor[o].present && b < offsets[o][1] && offsets[o][0] < e)
-        return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "tensors '%s' and '%s' overlap",
-                            sym_ix_tensor_names[i], sym_ix_tensor_names[o]);
+                          t->name, (unsigned long long)(e - b),
+                          (unsigned long long)((uint64_t)t->elsize * count));
     t->data = data + b;
     t->nbytes = e - b;
     covered += e - b;
+  }
+  /* no two ranges overlap: sorted by their start, each ends before the next */
+  if (file->ntensors > 1) {
+    const sym_ix_tensor **order = sym_malloc_array(file->ntensors, sizeof *order);
+    if (!order) return sym_ix_failf(f, SYMCLONE_ERR_NOMEM, "cannot allocate the tensor order");
+    for (size_t i = 0; i < file->ntensors; i++) order[i] = &file->tensor[i];
+    qsort(order, file->ntensors, sizeof *order, by_begin);
+    const sym_ix_tensor *last = NULL; /* the non-empty range reaching furthest */
+    for (size_t i = 0; i < file->ntensors; i++) {
+      if (order[i]->begin == order[i]->end) continue;
+      if (last && order[i]->begin < last->end) {
+        st = sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "tensors '%s' and '%s' overlap", last->name,
+                          order[i]->name);
+        break;
+      }
+      if (!last || order[i]->end > last->end) last = order[i];
+    }
+    sym_free(order);
+    if (st) return st;
   }
   if (covered != data_len)
     return sym_ix_failf(f, SYMCLONE_ERR_CORRUPT, "%llu data bytes, the tensors cover %llu",

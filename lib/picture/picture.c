@@ -136,7 +136,7 @@ static const unsigned char viridis[9][3] = {
     {34, 168, 132}, {94, 201, 98},  {168, 219, 52}, {253, 231, 37},
 };
 
-static void colour(const sym_canvas *c, double v, double lo, double hi, unsigned char *px) {
+void sym_canvas_colour(const sym_canvas *c, double v, double lo, double hi, unsigned char *px) {
   if (isnan(v)) {
     if (c->channels == 1) {
       px[0] = 128;
@@ -200,7 +200,7 @@ void sym_canvas_row(const sym_canvas *c, int y, unsigned char *row, long long *c
     }
     for (long long j = 0; j < c->cell_cols; j++) {
       unsigned char px[3];
-      colour(c, cell_value(c, p, i, j), c->low[k], c->high[k], px);
+      sym_canvas_colour(c, cell_value(c, p, i, j), c->low[k], c->high[k], px);
       for (int u = 0; u < c->up; u++) {
         memcpy(out, px, ch);
         out += ch;
@@ -274,7 +274,21 @@ symclone_status symclone_picture_create(symclone_picture **out, int panels_down,
   return SYMCLONE_OK;
 }
 
-void symclone_picture_free(symclone_picture *pic) { sym_free(pic); }
+static void free_labels(char **labels, size_t n) {
+  if (!labels) return;
+  for (size_t k = 0; k < n; k++) sym_free(labels[k]);
+  sym_free(labels);
+}
+
+void symclone_picture_free(symclone_picture *pic) {
+  if (!pic) return;
+  sym_free(pic->title);
+  sym_free(pic->bar_label);
+  free_labels(pic->row_label, (size_t)pic->down);
+  free_labels(pic->column_label, (size_t)pic->across);
+  free_labels(pic->caption, (size_t)pic->down * (size_t)pic->across);
+  sym_free(pic);
+}
 
 symclone_status symclone_picture_set(symclone_picture *pic, symclone_setting key, double value) {
   if (!pic) return SYMCLONE_ERR_NULL;
@@ -294,8 +308,11 @@ symclone_status symclone_picture_size(const symclone_picture *pic, int *width, i
   memset(&c, 0, sizeof c);
   symclone_status st = pic_layout(pic, &c, &pic->err);
   if (st) return st;
-  *width = c.width;
-  *height = c.height;
+  sym_frame fr;
+  st = sym_frame_make(pic, &c, &fr, &pic->err);
+  if (st) return st;
+  *width = fr.width;
+  *height = fr.height;
   return SYMCLONE_OK;
 }
 
@@ -313,11 +330,21 @@ static symclone_status choose_format(const symclone_picture *pic, const char *pa
       f = SYMCLONE_PICTURE_FORMAT_PNG;
     else if (same_ignoring_case(ext, "pgm"))
       f = SYMCLONE_PICTURE_FORMAT_PGM;
+    else if (same_ignoring_case(ext, "pdf"))
+      f = SYMCLONE_PICTURE_FORMAT_PDF;
+    else if (same_ignoring_case(ext, "svg"))
+      f = SYMCLONE_PICTURE_FORMAT_SVG;
     else
       return sym_fail(&pic->err, SYMCLONE_ERR_ARG,
-                      "'%s': extension must be .png or .pgm for an automatic format", path);
+                      "'%s': extension must be .png, .pgm, .pdf or .svg for an automatic format",
+                      path);
   }
-  if (f == SYMCLONE_PICTURE_FORMAT_PNG && !symclone_picture_png_available())
+  if ((f == SYMCLONE_PICTURE_FORMAT_PDF || f == SYMCLONE_PICTURE_FORMAT_SVG) &&
+      !symclone_picture_labels_available())
+    return sym_fail(&pic->err, SYMCLONE_ERR_NOT_AVAILABLE,
+                    "'%s': PDF and SVG pictures need cairo, which this build has not", path);
+  if (f == SYMCLONE_PICTURE_FORMAT_PNG && !sym_picture_labelled(pic) &&
+      !symclone_picture_png_available())
     return sym_fail(&pic->err, SYMCLONE_ERR_NOT_AVAILABLE,
                     "'%s': this build has no PNG support (libpng); write PGM instead", path);
   *format = f;
@@ -327,7 +354,7 @@ static symclone_status choose_format(const symclone_picture *pic, const char *pa
 /* Draw the canvas into the file being saved. */
 static symclone_status draw(const symclone_picture *pic, sym_file_out *o, const char *path,
                             symclone_picture_format format, const sym_canvas *c,
-                            unsigned char *row) {
+                            const sym_frame *fr, unsigned char *row) {
   char eb[160];
   int fd = dup(o->fd);
   FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
@@ -338,7 +365,12 @@ static symclone_status draw(const symclone_picture *pic, sym_file_out *o, const 
                     sym_file_strerror(e, eb, sizeof eb));
   }
   symclone_status st = SYMCLONE_OK;
-  if (format == SYMCLONE_PICTURE_FORMAT_PNG) {
+  if (fr->labelled || format == SYMCLONE_PICTURE_FORMAT_PDF ||
+      format == SYMCLONE_PICTURE_FORMAT_SVG) {
+    st = sym_picture_write_cairo(f, pic, c, fr, format, &pic->err);
+    if (st == SYMCLONE_ERR_IO && !pic->err.msg[0])
+      sym_fail(&pic->err, st, "cannot write '%s'", path);
+  } else if (format == SYMCLONE_PICTURE_FORMAT_PNG) {
     st = sym_picture_write_png(f, c, row, &pic->err);
     if (st == SYMCLONE_ERR_IO && !pic->err.msg[0])
       sym_fail(&pic->err, st, "cannot write '%s'", path);
@@ -374,7 +406,10 @@ symclone_status symclone_picture_write(symclone_picture *pic, const char *path,
   if (st) return st;
   symclone_picture_scale scale = (symclone_picture_scale)setting_int(pic, SYMCLONE_PICTURE_SCALE);
   c.panels = panels;
-  c.channels = format == SYMCLONE_PICTURE_FORMAT_PNG ? 3 : 1;
+  c.channels = format == SYMCLONE_PICTURE_FORMAT_PGM ? 1 : 3;
+  sym_frame fr;
+  st = sym_frame_make(pic, &c, &fr, &pic->err);
+  if (st) return st;
   c.symmetric = scale == SYMCLONE_PICTURE_SCALE_SYMMETRIC ||
                 scale == SYMCLONE_PICTURE_SCALE_SYMMETRIC_PER_PANEL;
 
@@ -398,7 +433,7 @@ symclone_status symclone_picture_write(symclone_picture *pic, const char *path,
                   sym_file_strerror(e, eb, sizeof eb));
     goto done;
   }
-  st = draw(pic, &o, path, format, &c, row);
+  st = draw(pic, &o, path, format, &c, &fr, row);
   if (st) {
     sym_file_out_discard(&o);
     goto done;
@@ -416,3 +451,226 @@ done:
 }
 
 int symclone_picture_png_available(void) { return SYMCLONE_HAVE_PNG ? 1 : 0; }
+
+/* ---- labels ------------------------------------------------------------ */
+
+int symclone_picture_labels_available(void) { return SYMCLONE_HAVE_CAIRO ? 1 : 0; }
+
+int sym_picture_labelled(const symclone_picture *pic) {
+  if (pic->title || pic->bar) return 1;
+  if (pic->row_label)
+    for (int r = 0; r < pic->down; r++)
+      if (pic->row_label[r]) return 1;
+  if (pic->column_label)
+    for (int c = 0; c < pic->across; c++)
+      if (pic->column_label[c]) return 1;
+  if (pic->caption)
+    for (size_t k = 0; k < (size_t)pic->down * (size_t)pic->across; k++)
+      if (pic->caption[k]) return 1;
+  return 0;
+}
+
+#define LABEL_MAX 1000
+
+/* 1 if s (n bytes) is well-formed UTF-8 without control characters. */
+static int utf8_text(const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
+  for (size_t i = 0; i < n;) {
+    unsigned c = u[i];
+    size_t len;
+    unsigned cp;
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) return 0;
+      i++;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return 0;
+    }
+    if (i + len > n) return 0;
+    for (size_t k = 1; k < len; k++) {
+      if ((u[i + k] & 0xc0) != 0x80) return 0;
+      cp = (cp << 6) | (u[i + k] & 0x3f);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+      return 0;
+    i += len;
+  }
+  return 1;
+}
+
+/* Replace *slot by a copy of text (NULL or "" clears it). */
+static symclone_status store_text(symclone_picture *pic, char **slot, const char *text,
+                                  const char *what) {
+  if (!symclone_picture_labels_available())
+    return sym_fail(&pic->err, SYMCLONE_ERR_NOT_AVAILABLE,
+                    "%s: labels need cairo, which this build has not (meson -Dcairo=enabled)",
+                    what);
+  char *copy = NULL;
+  if (text && *text) {
+    size_t n = strlen(text);
+    if (n > LABEL_MAX)
+      return sym_fail(&pic->err, SYMCLONE_ERR_ARG, "%s: %zu bytes, more than %d", what, n,
+                      LABEL_MAX);
+    if (!utf8_text(text, n))
+      return sym_fail(&pic->err, SYMCLONE_ERR_ARG,
+                      "%s: not UTF-8 text (or a control character)", what);
+    copy = sym_malloc(n + 1);
+    if (!copy) return sym_fail(&pic->err, SYMCLONE_ERR_NOMEM, "%s: no memory", what);
+    memcpy(copy, text, n + 1);
+  }
+  sym_free(*slot);
+  *slot = copy;
+  return SYMCLONE_OK;
+}
+
+/* The entry `index` of a label array of n entries, made on first use. */
+static symclone_status label_slot(symclone_picture *pic, char ***labels, size_t n, int index,
+                                  const char *what, char ***slot_array) {
+  if (!symclone_picture_labels_available())
+    return sym_fail(&pic->err, SYMCLONE_ERR_NOT_AVAILABLE,
+                    "%s: labels need cairo, which this build has not (meson -Dcairo=enabled)",
+                    what);
+  if (index < 0 || (size_t)index >= n)
+    return sym_fail(&pic->err, SYMCLONE_ERR_ARG, "%s %d: outside 0..%zu", what, index, n - 1);
+  if (!*labels) {
+    *labels = sym_calloc(n, sizeof **labels);
+    if (!*labels) return sym_fail(&pic->err, SYMCLONE_ERR_NOMEM, "%s: no memory", what);
+  }
+  *slot_array = *labels;
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_picture_set_title(symclone_picture *pic, const char *text) {
+  if (!pic) return SYMCLONE_ERR_NULL;
+  return store_text(pic, &pic->title, text, "title");
+}
+
+symclone_status symclone_picture_set_row_label(symclone_picture *pic, int row, const char *text) {
+  if (!pic) return SYMCLONE_ERR_NULL;
+  char **a;
+  symclone_status st = label_slot(pic, &pic->row_label, (size_t)pic->down, row, "row", &a);
+  return st ? st : store_text(pic, &a[row], text, "row label");
+}
+
+symclone_status symclone_picture_set_column_label(symclone_picture *pic, int column,
+                                                  const char *text) {
+  if (!pic) return SYMCLONE_ERR_NULL;
+  char **a;
+  symclone_status st =
+      label_slot(pic, &pic->column_label, (size_t)pic->across, column, "column", &a);
+  return st ? st : store_text(pic, &a[column], text, "column label");
+}
+
+symclone_status symclone_picture_set_caption(symclone_picture *pic, int panel, const char *text) {
+  if (!pic) return SYMCLONE_ERR_NULL;
+  char **a;
+  symclone_status st = label_slot(pic, &pic->caption, (size_t)pic->down * (size_t)pic->across,
+                                  panel, "panel", &a);
+  return st ? st : store_text(pic, &a[panel], text, "caption");
+}
+
+symclone_status symclone_picture_set_colour_bar(symclone_picture *pic, int show,
+                                                const char *label) {
+  if (!pic) return SYMCLONE_ERR_NULL;
+  symclone_status st = store_text(pic, &pic->bar_label, show ? label : NULL, "colour bar label");
+  if (st) return st;
+  pic->bar = show != 0;
+  return SYMCLONE_OK;
+}
+
+symclone_status symclone_picture_locate(const symclone_picture *pic,
+                                        symclone_picture_region region, int index,
+                                        symclone_picture_rect *rect) {
+  if (!pic) return SYMCLONE_ERR_NULL;
+  if (!rect) return sym_fail(&pic->err, SYMCLONE_ERR_NULL, "rect is NULL");
+  sym_canvas c;
+  memset(&c, 0, sizeof c);
+  symclone_status st = pic_layout(pic, &c, &pic->err);
+  if (st) return st;
+  sym_frame f;
+  st = sym_frame_make(pic, &c, &f, &pic->err);
+  if (st) return st;
+  long long n;
+  switch (region) {
+  case SYMCLONE_PICTURE_REGION_PANEL:
+  case SYMCLONE_PICTURE_REGION_CAPTION: n = (long long)pic->down * pic->across; break;
+  case SYMCLONE_PICTURE_REGION_ROW_LABEL: n = pic->down; break;
+  case SYMCLONE_PICTURE_REGION_COLUMN_LABEL: n = pic->across; break;
+  case SYMCLONE_PICTURE_REGION_TITLE:
+  case SYMCLONE_PICTURE_REGION_COLOUR_BAR:
+  case SYMCLONE_PICTURE_REGION_COLOUR_BAR_TEXT: n = 1; break;
+  default:
+    return sym_fail(&pic->err, SYMCLONE_ERR_ARG, "unknown picture region %d", (int)region);
+  }
+  if (index < 0 || index >= n)
+    return sym_fail(&pic->err, SYMCLONE_ERR_ARG, "region index %d: outside 0..%lld", index,
+                    n - 1);
+  int r = index / pic->across, k = index % pic->across;
+  symclone_picture_rect out = {0, 0, 0, 0};
+  switch (region) {
+  case SYMCLONE_PICTURE_REGION_PANEL:
+  case SYMCLONE_PICTURE_REGION_CAPTION:
+    out.x = f.x0 + k * (f.pw + f.gap);
+    out.y = f.y0 + r * (f.ph + f.caption_h + f.gap);
+    out.width = f.pw;
+    out.height = f.ph;
+    if (region == SYMCLONE_PICTURE_REGION_CAPTION) {
+      out.y += f.ph;
+      out.height = pic->caption && pic->caption[index] ? f.caption_h : 0;
+      if (!out.height) out.width = 0;
+    }
+    break;
+  case SYMCLONE_PICTURE_REGION_ROW_LABEL:
+    if (pic->row_label && pic->row_label[index]) {
+      out.x = f.margin;
+      out.y = f.y0 + index * (f.ph + f.caption_h + f.gap);
+      out.width = f.row_w;
+      out.height = f.ph;
+    }
+    break;
+  case SYMCLONE_PICTURE_REGION_COLUMN_LABEL:
+    if (pic->column_label && pic->column_label[index]) {
+      out.x = f.x0 + index * (f.pw + f.gap);
+      out.y = f.margin + f.title_h;
+      out.width = f.pw;
+      out.height = f.column_h;
+    }
+    break;
+  case SYMCLONE_PICTURE_REGION_TITLE:
+    if (pic->title) {
+      out.x = f.margin;
+      out.y = f.margin;
+      out.width = f.width - 2 * f.margin;
+      out.height = f.title_h;
+    }
+    break;
+  case SYMCLONE_PICTURE_REGION_COLOUR_BAR:
+    if (pic->bar) {
+      out.x = f.bar_x;
+      out.y = f.bar_y;
+      out.width = f.bar_w;
+      out.height = f.bar_h;
+    }
+    break;
+  default: /* SYMCLONE_PICTURE_REGION_COLOUR_BAR_TEXT */
+    if (pic->bar) {
+      out.x = f.text_x;
+      out.y = f.bar_y;
+      out.width = f.tick_w + f.label_w;
+      out.height = f.bar_h;
+    }
+    break;
+  }
+  *rect = out;
+  return SYMCLONE_OK;
+}

@@ -32,15 +32,15 @@ void sym_student_coeffs(const symclone_student *s, const float *phi, size_t kc, 
 
 void sym_student_project(const symclone_student *s, const float *x, size_t nx, float *v) {
   int rows = (int)(nx * (size_t)s->in_n);
-  int cols = (int)((size_t)s->nblocks * s->out_hw);
+  int cols = (int)((size_t)s->nblocks * s->rows);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cols, (int)s->in_hw, 1.0f, x,
               (int)s->in_hw, sym_st_blocks(s), (int)s->in_hw, 0.0f, v, cols);
 }
 
 void sym_student_combine(const symclone_student *s, const float *c, size_t kc, const float *v,
                          size_t nx, float *y) {
-  int m = (int)(kc * (size_t)s->out_n), kd = s->in_n * s->nblocks, how = (int)s->out_hw;
-  size_t vstride = (size_t)kd * s->out_hw, ystride = (size_t)m * s->out_hw;
+  int m = (int)(kc * (size_t)s->out_n), kd = s->in_n * s->nblocks, how = (int)s->rows;
+  size_t vstride = (size_t)kd * s->rows, ystride = (size_t)m * s->rows;
   if (m == 1) {
     for (size_t xi = 0; xi < nx; xi++)
       cblas_sgemv(CblasRowMajor, CblasTrans, kd, how, 1.0f, v + xi * vstride, how, c, 1, 0.0f,
@@ -108,7 +108,7 @@ void sym_student_coeffs_backward(const symclone_student *s, const float *theta, 
 /* ---- the trainer's sample-minor layout (student_priv.h) ------------------ */
 
 void sym_student_project_t(const symclone_student *s, const float *x, size_t nx, float *vt) {
-  int rows = (int)((size_t)s->nblocks * s->out_hw);
+  int rows = (int)((size_t)s->nblocks * s->rows);
   size_t vs = (size_t)rows * nx;
   for (int si = 0; si < s->in_n; si++)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, (int)nx, (int)s->in_hw, 1.0f,
@@ -118,7 +118,7 @@ void sym_student_project_t(const symclone_student *s, const float *x, size_t nx,
 
 void sym_student_project_backward_t(const symclone_student *s, const float *x, size_t nx,
                                     const float *dvt, float beta, float *dblocks) {
-  int rows = (int)((size_t)s->nblocks * s->out_hw);
+  int rows = (int)((size_t)s->nblocks * s->rows);
   size_t vs = (size_t)rows * nx;
   for (int si = 0; si < s->in_n; si++)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, (int)s->in_hw, (int)nx, 1.0f,

@@ -1,16 +1,21 @@
-/* Student files: format version 1 (docs/file-format.md).
+/* Student files: format versions 1 and 2 (docs/file-format.md).
  *
  *   offset size
  *   0      8    magic "SYMCLSTU"
- *   8      4    format version (1)
+ *   8      4    format version (1; 2 for a restricted student)
  *   12     4    header size in bytes (48)
  *   16     4    kind        20  orientations  24 kernel  28 height
  *   32     4    width       36  padding       40 blocks
  *   44     4    reserved (0)
  *   48     8    number of floats F
  *   56     4F   parameters, IEEE-754 binary32 little-endian
- *   56+4F  4    CRC-32 (ISO-HDLC, as zlib's crc32) of all preceding bytes
- * All integers are unsigned little-endian. */
+ *   version 2 only, the restriction (symclone_student_restrict):
+ *   56+4F  4    group kind (2 cyclic, 3 dihedral)   60+4F  4  n
+ *   64+4F  4    R, the number of subspace indices (1 <= R <= 1024)
+ *   68+4F  4R   the indices
+ *   end-4  4    CRC-32 (ISO-HDLC, as zlib's crc32) of all preceding bytes
+ * All integers are unsigned little-endian.  An unrestricted student is
+ * written as version 1. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +26,8 @@
 
 #define MAGIC "SYMCLSTU"
 #define FORMAT_VERSION 1u
+#define FORMAT_VERSION_RESTRICTED 2u
+#define MAX_RESTRICTION 1024u
 #define HEADER_SIZE 48u
 #define PREFIX_SIZE 56u
 #define MAX_FILE ((size_t)1 << 34)
@@ -33,14 +40,14 @@ symclone_status symclone_student_save(const symclone_student *s, const char *pat
     if (!isfinite(s->params[i]))
       return sym_fail(&s->err, SYMCLONE_ERR_DATA, "cannot save to '%s': parameter %zu is %s",
                       path, i, isnan(s->params[i]) ? "NaN" : "infinite");
-  size_t len;
-  if (sym_mul_size(s->nparams, 4, &len) || sym_add_size(len, PREFIX_SIZE + 4, &len))
+  size_t len, rbytes = s->r_count ? 12 + 4 * (size_t)s->r_count : 0;
+  if (sym_mul_size(s->nparams, 4, &len) || sym_add_size(len, PREFIX_SIZE + 4 + rbytes, &len))
     return sym_fail(&s->err, SYMCLONE_ERR_OVERFLOW, "student too large to save");
   unsigned char *buf = sym_malloc(len);
   if (!buf) return sym_fail(&s->err, SYMCLONE_ERR_NOMEM, "cannot allocate %zu bytes", len);
   memset(buf, 0, PREFIX_SIZE);
   memcpy(buf, MAGIC, 8);
-  sym_put_u32(buf + 8, FORMAT_VERSION);
+  sym_put_u32(buf + 8, s->r_count ? FORMAT_VERSION_RESTRICTED : FORMAT_VERSION);
   sym_put_u32(buf + 12, HEADER_SIZE);
   sym_put_u32(buf + 16, (uint32_t)s->kind);
   sym_put_u32(buf + 20, (uint32_t)s->n);
@@ -51,6 +58,13 @@ symclone_status symclone_student_save(const symclone_student *s, const char *pat
   sym_put_u32(buf + 40, (uint32_t)s->nblocks);
   sym_put_u64(buf + 48, (uint64_t)s->nparams);
   for (size_t i = 0; i < s->nparams; i++) sym_put_f32(buf + PREFIX_SIZE + 4 * i, s->params[i]);
+  if (s->r_count) {
+    unsigned char *r = buf + PREFIX_SIZE + 4 * s->nparams;
+    sym_put_u32(r, (uint32_t)s->r_kind);
+    sym_put_u32(r + 4, (uint32_t)s->r_n);
+    sym_put_u32(r + 8, (uint32_t)s->r_count);
+    for (int i = 0; i < s->r_count; i++) sym_put_u32(r + 12 + 4 * (size_t)i, (uint32_t)s->r_index[i]);
+  }
   sym_put_u32(buf + len - 4, sym_crc32(0, buf, len - 4));
   int e = sym_write_file_atomic(path, buf, len);
   sym_free(buf);
@@ -98,10 +112,12 @@ static symclone_status check_geometry(const sym_err *err, const char *path, cons
 /* Every check of a student file's contents buf[len], in the order a
  * reader meets the fields: magic, version, header size, length, checksum,
  * reserved field, geometry (g[7] is filled), the float count the geometry
- * gives, and finite parameters.  Nothing is allocated. */
+ * gives, and finite parameters; *rcount gets the number of the
+ * restriction's indices (0 for version 1), which the loader checks once the
+ * student is made.  Nothing is allocated. */
 static symclone_status check_contents(const sym_err *err, const char *path,
                                       const unsigned char *buf, size_t len, uint32_t g[7],
-                                      uint64_t *nfloats_out) {
+                                      uint64_t *nfloats_out, uint32_t *rcount) {
   if (len < 8 || memcmp(buf, MAGIC, 8) != 0) {
     return len < 8 && memcmp(buf, MAGIC, len) == 0
                ? sym_fail(err, SYMCLONE_ERR_TRUNCATED, "'%s': truncated magic", path)
@@ -110,10 +126,10 @@ static symclone_status check_contents(const sym_err *err, const char *path,
   if (len < 12)
     return sym_fail(err, SYMCLONE_ERR_TRUNCATED, "'%s': truncated header", path);
   uint32_t version = sym_get_u32(buf + 8);
-  if (version != FORMAT_VERSION) {
+  if (version != FORMAT_VERSION && version != FORMAT_VERSION_RESTRICTED) {
     return sym_fail(err, SYMCLONE_ERR_VERSION,
-                    "'%s': format version %u, this library reads version %u", path, version,
-                    FORMAT_VERSION);
+                    "'%s': format version %u, this library reads versions %u and %u", path,
+                    version, FORMAT_VERSION, FORMAT_VERSION_RESTRICTED);
   }
   if (len < PREFIX_SIZE + 4)
     return sym_fail(err, SYMCLONE_ERR_TRUNCATED, "'%s': truncated header (%zu bytes)", path, len);
@@ -129,6 +145,21 @@ static symclone_status check_contents(const sym_err *err, const char *path,
                     (unsigned long long)nfloats);
   }
   size_t expect = PREFIX_SIZE + 4 * (size_t)nfloats + 4;
+  *rcount = 0;
+  if (version == FORMAT_VERSION_RESTRICTED) {
+    /* the restriction's count sits behind the floats */
+    if (len < expect + 12)
+      return sym_fail(err, SYMCLONE_ERR_TRUNCATED,
+                      "'%s': %zu bytes, the header and restriction need at least %zu", path, len,
+                      expect + 12);
+    uint32_t r = sym_get_u32(buf + expect - 4 + 8);
+    if (r < 1 || r > MAX_RESTRICTION)
+      return sym_fail(err, SYMCLONE_ERR_CORRUPT,
+                      "'%s': the restriction names %u subspaces (1 to %u)", path, r,
+                      MAX_RESTRICTION);
+    *rcount = r;
+    expect += 12 + 4 * (size_t)r;
+  }
   if (len < expect) {
     return sym_fail(err, SYMCLONE_ERR_TRUNCATED, "'%s': %zu bytes, the header announces %zu", path,
                     len, expect);
@@ -180,9 +211,10 @@ symclone_status symclone_student_load(symclone_student **out, const char *path,
   symclone_status st = sym_loader_read_whole(loader, path, MAX_FILE, "loading", &buf, &len);
   if (st) return st;
   symclone_student *s = NULL;
-  uint32_t g[7];
+  uint32_t g[7], rcount = 0;
   uint64_t nfloats = 0;
-  st = check_contents(err, path, buf, len, g, &nfloats);
+  int *rindex = NULL;
+  st = check_contents(err, path, buf, len, g, &nfloats, &rcount);
   if (st) goto done;
   st = symclone_student_create(&s, (symclone_student_kind)g[0], (int)g[1], (int)g[2], (int)g[3],
                                (int)g[4], (symclone_padding)g[5], (int)g[6], 0);
@@ -198,7 +230,32 @@ symclone_status symclone_student_load(symclone_student **out, const char *path,
     goto done;
   }
   for (size_t i = 0; i < s->nparams; i++) s->params[i] = sym_get_f32(buf + PREFIX_SIZE + 4 * i);
+  if (rcount) {
+    const unsigned char *r = buf + PREFIX_SIZE + 4 * s->nparams;
+    uint32_t gk = sym_get_u32(r), gn = sym_get_u32(r + 4);
+    rindex = sym_malloc_array(rcount, sizeof *rindex);
+    if (!rindex) {
+      st = sym_fail(err, SYMCLONE_ERR_NOMEM, "'%s': cannot allocate the restriction", path);
+      goto done;
+    }
+    for (uint32_t i = 0; i < rcount; i++) {
+      uint32_t v = sym_get_u32(r + 12 + 4 * (size_t)i);
+      rindex[i] = v > 1u << 20 ? -1 : (int)v;
+    }
+    char why[SYM_ERRMSG_LEN];
+    sym_err rerr;
+    sym_err_init(&rerr);
+    st = sym_student_restrict_build(s, &rerr, gk > 16 ? 0 : (int)gk, gn > 360 ? 0 : (int)gn,
+                                    rindex, (int)rcount);
+    if (st) {
+      snprintf(why, sizeof why, "%s", rerr.msg);
+      st = sym_fail(err, st == SYMCLONE_ERR_NOMEM ? st : SYMCLONE_ERR_CORRUPT,
+                    "'%s': invalid restriction: %s", path, why);
+      goto done;
+    }
+  }
 done:
+  sym_free(rindex);
   sym_free(buf);
   if (st) {
     symclone_student_free(s);

@@ -33,9 +33,12 @@ int sym_student_layout_count(const uint32_t g[7], size_t *count) {
 }
 
 
-symclone_status symclone_student_create(symclone_student **out, symclone_student_kind kind,
-                                        int orientations, int kernel, int height, int width,
-                                        symclone_padding padding, int blocks, uint64_t seed) {
+/* A student, or (shard) the rows [row0, row0 + rows) of every block of
+ * one: rows = SIZE_MAX for all of them. */
+static symclone_status student_make(symclone_student **out, symclone_student_kind kind,
+                                    int orientations, int kernel, int height, int width,
+                                    symclone_padding padding, int blocks, uint64_t seed,
+                                    size_t row0, size_t rows) {
   if (!out) return SYMCLONE_ERR_NULL;
   if (!sym_student_kind_is_valid(kind)) return SYMCLONE_ERR_ARG;
   if (blocks < 1 || blocks > MAX_BLOCKS) return SYMCLONE_ERR_SIZE;
@@ -82,6 +85,21 @@ symclone_status symclone_student_create(symclone_student **out, symclone_student
     return SYMCLONE_ERR_OVERFLOW;
   }
   s->off_coeffs = nb;
+  s->row0 = 0;
+  s->rows = s->out_hw;
+  if (rows != SIZE_MAX) {
+    if (rows < 1 || row0 > s->out_hw || rows > s->out_hw - row0) {
+      sym_free(s);
+      return SYMCLONE_ERR_ARG;
+    }
+    /* the shard's blocks, then the same coefficients and transforms */
+    size_t small = s->nparams - nb;
+    s->row0 = row0;
+    s->rows = rows;
+    s->off_coeffs = (size_t)blocks * rows * s->in_hw;
+    s->off_trans = s->off_coeffs + (size_t)blocks * s->pc;
+    s->nparams = s->off_coeffs + small;
+  }
   s->params = sym_malloc_array(s->nparams, sizeof(float));
   if (!s->params) {
     sym_free(s);
@@ -90,6 +108,22 @@ symclone_status symclone_student_create(symclone_student **out, symclone_student
   symclone_student_init_random(s, seed);
   *out = s;
   return SYMCLONE_OK;
+}
+
+symclone_status symclone_student_create(symclone_student **out, symclone_student_kind kind,
+                                        int orientations, int kernel, int height, int width,
+                                        symclone_padding padding, int blocks, uint64_t seed) {
+  return student_make(out, kind, orientations, kernel, height, width, padding, blocks, seed, 0,
+                      SIZE_MAX);
+}
+
+symclone_status sym_student_create_shard(symclone_student **out, symclone_student_kind kind,
+                                         int orientations, int kernel, int height, int width,
+                                         symclone_padding padding, int blocks, uint64_t seed,
+                                         size_t row0, size_t rows) {
+  if (rows == SIZE_MAX) return SYMCLONE_ERR_ARG;
+  return student_make(out, kind, orientations, kernel, height, width, padding, blocks, seed, row0,
+                      rows);
 }
 
 symclone_status symclone_student_clone(const symclone_student *src, symclone_student **out) {
@@ -104,12 +138,25 @@ symclone_status symclone_student_clone(const symclone_student *src, symclone_stu
     return SYMCLONE_ERR_NOMEM;
   }
   memcpy(s->params, src->params, src->nparams * sizeof(float));
+  s->r_count = s->r_nreps = 0;
+  s->r_index = s->r_perm = s->r_reps = NULL;
+  s->r_coeffs = s->r_trans = s->r_sign = s->r_acc = NULL;
+  s->r_act_in = s->r_act_out = NULL;
+  if (src->r_count) {
+    symclone_status st =
+        sym_student_restrict_build(s, NULL, src->r_kind, src->r_n, src->r_index, src->r_count);
+    if (st) {
+      symclone_student_free(s);
+      return st;
+    }
+  }
   *out = s;
   return SYMCLONE_OK;
 }
 
 void symclone_student_free(symclone_student *s) {
   if (!s) return;
+  sym_student_restrict_free(s);
   sym_free(s->params);
   sym_free(s);
 }
@@ -220,6 +267,10 @@ static void exact_transform(const symclone_student *s, int t, float *tm) {
   }
 }
 
+void sym_student_exact_trans(const symclone_student *s, float *t) {
+  for (int ti = s->tfirst; ti < s->tcount; ti++, t += sym_st_trans_size(s)) exact_transform(s, ti, t);
+}
+
 symclone_status symclone_student_init_random(symclone_student *s, uint64_t seed) {
   if (!s) return SYMCLONE_ERR_NULL;
   sym_rng rng;
@@ -232,6 +283,7 @@ symclone_status symclone_student_init_random(symclone_student *s, uint64_t seed)
   for (int ti = s->tfirst; ti < s->tcount; ti++, t += ts) {
     sym_rng_fill_normal(&rng, t, ts, (float)(1.0 / sqrt((double)s->p)));
   }
+  sym_student_restrict_apply(s); /* a restricted student keeps its restriction */
   return SYMCLONE_OK;
 }
 
@@ -320,8 +372,18 @@ symclone_status symclone_student_init_exact(symclone_student *s) {
   float *a = sym_st_coeffs(s);
   memset(a, 0, (size_t)s->nblocks * s->pc * sizeof *a);
   for (int b = 0; b < s->nblocks; b++) a[(size_t)b * s->pc + b] = 1.0f;
-  float *t = sym_st_trans(s);
-  for (int ti = s->tfirst; ti < s->tcount; ti++, t += sym_st_trans_size(s)) exact_transform(s, ti, t);
+  sym_student_exact_trans(s, sym_st_trans(s));
+  if (s->r_count) {
+    /* in the restriction's basis: W_b = sum_q u_b[q] S_q, A = U^T */
+    size_t pc = (size_t)s->pc;
+    float *shifts = sym_malloc_array(pc * bsz, sizeof *shifts);
+    if (!shifts) return sym_fail(&s->err, SYMCLONE_ERR_NOMEM, "cannot allocate the scratch");
+    memcpy(shifts, sym_st_blocks(s), pc * bsz * sizeof *shifts);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->nblocks, (int)bsz, s->pc, 1.0f,
+                s->r_coeffs, s->pc, shifts, (int)bsz, 0.0f, sym_st_blocks(s), (int)bsz);
+    sym_free(shifts);
+    memcpy(a, s->r_coeffs, pc * pc * sizeof *a);
+  }
   return SYMCLONE_OK;
 }
 

@@ -23,7 +23,24 @@ struct symclone_student {
   int tcount;         /* transforms used: 1 planar, n lifting, n*n group */
   int tfirst;         /* first stored transform (lifting: T_0 = I is implicit) */
   size_t off_coeffs, off_trans, nparams;
+  /* the output rows of every block held: all (0, out_hw), or a shard's
+   * (sym_student_create_shard: the offsets and nparams are the shard's,
+   * every other field the whole student's) */
+  size_t row0, rows;
   float *params;
+  /* the restriction (symclone_student_restrict; r_count 0: none): r_count
+   * subspace indices of the filter subspaces of (r_kind, r_n), and what
+   * keeping it takes: the frozen coefficients A = U^T ([B][Pc]) and
+   * transforms (the exact ones), and the Reynolds projection of the blocks
+   * (restrict.c): D_g[c][b] = <rho(g) u_c, u_b> is a signed permutation,
+   * r_sign[g][c] at b = r_perm[g][c]; the plane permutations
+   * r_act_in[g][in_hw], r_act_out[g][out_hw] (lib/group/subspace.h); one
+   * output pixel of each orbit of the output plane, r_reps[r_nreps]; a row
+   * of scratch, r_acc[in_hw] */
+  int r_count, r_kind, r_n, r_order, r_nreps;
+  int *r_index, *r_perm, *r_reps;
+  float *r_coeffs, *r_trans, *r_sign, *r_acc;
+  int *r_act_in, *r_act_out;
   sym_err err;
 };
 
@@ -36,11 +53,21 @@ struct symclone_student {
  * refuses it later. */
 int sym_student_layout_count(const uint32_t g[7], size_t *count);
 
+/* A shard of a student (lib/mpi): the output rows [row0, row0 + rows) of
+ * every block, with the coefficients and transforms of the student that
+ * symclone_student_create with the same arguments makes.  Only the
+ * trainer's passes, the coefficient functions, project and combine, the
+ * projections in the trainer's layout below and freeing take one; SYMCLONE_ERR_ARG for an empty or out-of-range row range. */
+symclone_status sym_student_create_shard(symclone_student **out, symclone_student_kind kind,
+                                         int orientations, int kernel, int height, int width,
+                                         symclone_padding padding, int blocks, uint64_t seed,
+                                         size_t row0, size_t rows);
+
 /* Phi[K][tcount][Pc] = T_t theta_k (theta[K][P]). */
 void sym_student_phi(const symclone_student *s, const float *theta, size_t kcount, float *phi);
 /* C[K][tcount][B] = Phi A^T. */
 void sym_student_coeffs(const symclone_student *s, const float *phi, size_t kcount, float *c);
-/* V = X W^T for N samples. */
+/* V = X W^T for N samples (over the rows the student holds, as combine). */
 void sym_student_project(const symclone_student *s, const float *x, size_t nx, float *v);
 /* Y[N][K][out_n][out_hw] from C and V. */
 void sym_student_combine(const symclone_student *s, const float *c, size_t kcount, const float *v,
@@ -57,7 +84,8 @@ void sym_student_coeffs_backward(const symclone_student *s, const float *theta, 
                                  size_t kcount, const float *dc, float *dparams, float *dtheta,
                                  float *scratch);
 
-/* The projections in the trainer's sample-minor layout, where every step
+/* The projections in the trainer's sample-minor layout (over the rows the
+ * student holds: out_hw below is a shard's rows), where every step
  * is one matrix product over the whole batch (no per-sample products):
  *   Xs  rows x of X at orientation s (ld in_size)
  *   Vt  [in_n][B*out_hw][N]          Vt_s = W Xs^T; as a matrix, in_n*B rows
@@ -74,6 +102,27 @@ void sym_student_project_backward_t(const symclone_student *s, const float *x, s
  * i.e. the exact solution's transforms applied to the unit kernels.
  * SYMCLONE_ERR_KERNEL if k*k > 1024, SYMCLONE_ERR_NOMEM. */
 symclone_status sym_student_exact_kernels(const symclone_student *s, float *kappa);
+
+/* The restriction of student.h (restrict.c).  build: check (kind, n,
+ * indices) against the student and compute what keeping the restriction
+ * takes, without touching the parameters (err: where the message goes;
+ * on failure the student is unrestricted); apply: set the coefficients and
+ * transforms to their frozen values and project the blocks, with the
+ * scratch build allocated (the trainer calls it after every update); free:
+ * drop it. */
+symclone_status sym_student_restrict_build(symclone_student *s, const sym_err *err, int kind,
+                                           int n, const int *index, int count);
+void sym_student_restrict_apply(symclone_student *s);
+void sym_student_restrict_free(symclone_student *s);
+
+/* Cyclic Jacobi (best.c): the eigenvalues of the symmetric n x n matrix a
+ * (row-major, destroyed) into w, ascending, and the eigenvectors into the
+ * columns of v (n x n, may be NULL) in the same order.  Returns 0, or -1 if
+ * 100 sweeps did not bring the off-diagonal part below rounding. */
+int sym_student_jacobi(double *a, int n, double *w, double *v);
+
+/* The exact solution's transforms into trans (the transform part). */
+void sym_student_exact_trans(const symclone_student *s, float *trans);
 
 /* The one map between student kinds and teacher layers: the teacher layer
  * of a student of kind (planar: conv2d, lifting, group: group_conv,

@@ -5,7 +5,7 @@
 
 #include "trainer_priv.h"
 
-static symclone_status ensure_group(symclone_trainer *tr) {
+symclone_status sym_trainer_input_group(symclone_trainer *tr) {
   if (tr->tgroup) return SYMCLONE_OK;
   int shape[4];
   if (tr->instance) {
@@ -46,7 +46,7 @@ symclone_status sym_trainer_draw_inputs(symclone_trainer *tr, size_t N) {
     return sym_fail(&tr->err, SYMCLONE_ERR_STATE,
                     "input_source asks for samples but none were set (set_samples)");
   symclone_status st = SYMCLONE_OK;
-  if (src == SYMCLONE_INPUT_SOURCE_SAMPLES_TRANSFORMED && (st = ensure_group(tr)))
+  if (src == SYMCLONE_INPUT_SOURCE_SAMPLES_TRANSFORMED && (st = sym_trainer_input_group(tr)))
     return sym_fail(&tr->err, st, "cannot create the group of the input transforms");
   int shape[4] = {1, 1, 1, 1};
   if (tr->instance)
@@ -75,21 +75,23 @@ symclone_status sym_trainer_draw_inputs(symclone_trainer *tr, size_t N) {
   return SYMCLONE_OK;
 }
 
-/* xt[s][i][x] = x[x][s][i], then cols[(s,q)][(o,x)] = xt[s][tap(o,q)][x],
+/* xt[s][i][x] = x[x][s][i], then cols[(s,q)][(o,x)] = xt[s][tap(o,q)][x]
+ * for the output rows o the student holds,
  * the copies in tasks of COLS_OUTPUTS output positions. */
 #define COLS_OUTPUTS ((size_t)64)
 
 static void cols_task(void *ctx, size_t t) {
   symclone_trainer *tr = ctx;
   const symclone_student *s = tr->st;
-  size_t N = (size_t)tr->set[SYMCLONE_TRAINER_INPUTS], pc = (size_t)s->pc, how = s->out_hw;
+  size_t N = (size_t)tr->set[SYMCLONE_TRAINER_INPUTS], pc = (size_t)s->pc, how = s->rows;
+  const int *tapidx = tr->tapidx + s->row0 * pc; /* the rows held */
   size_t o0 = t * COLS_OUTPUTS, o1 = o0 + COLS_OUTPUTS < how ? o0 + COLS_OUTPUTS : how;
   for (int si = 0; si < s->in_n; si++)
     for (size_t q = 0; q < pc; q++) {
       float *row = tr->cols + ((size_t)si * pc + q) * how * N;
       const float *xs = tr->xt + (size_t)si * s->in_hw * N;
       for (size_t o = o0; o < o1; o++) {
-        int tap = tr->tapidx[o * pc + q];
+        int tap = tapidx[o * pc + q];
         if (tap < 0)
           memset(row + o * N, 0, N * sizeof *row);
         else
@@ -99,7 +101,7 @@ static void cols_task(void *ctx, size_t t) {
 }
 
 void sym_trainer_build_cols(symclone_trainer *tr, size_t N) {
-  size_t in = tr->in_size, how = tr->st->out_hw;
+  size_t in = tr->in_size, how = tr->st->rows;
   for (size_t xi = 0; xi < N; xi++)
     for (size_t i = 0; i < in; i++) tr->xt[i * N + xi] = tr->x[xi * in + i];
   sym_pool_run(tr->pool, how / COLS_OUTPUTS + (how % COLS_OUTPUTS != 0), cols_task, tr);

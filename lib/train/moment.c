@@ -73,15 +73,19 @@ static double moment_norm2(const symclone_trainer *tr, const moment_mats *mm, do
 double sym_moment_grad(symclone_trainer *tr, int first) {
   sym_blocks blocks = sym_trainer_blocks(tr->st);
   moment_mats mm = moment_mats_of(tr);
-  return sym_pass_moment_grad(tr->pool, tr->partial, &blocks, mm.ctc, tr->tapidx,
-                              (size_t)tr->st->pc, mm.e, !first, tr->grad);
+  size_t pc = (size_t)tr->st->pc;
+  return sym_trainer_shard_sum(
+      tr, sym_pass_moment_grad(tr->pool, tr->partial, &blocks, mm.ctc,
+                               tr->tapidx + tr->st->row0 * pc, pc, mm.e, !first, tr->grad));
 }
 
 size_t sym_moment_fused_adamw(symclone_trainer *tr, const sym_adam_consts *k) {
   sym_blocks blocks = sym_trainer_blocks(tr->st);
   moment_mats mm = moment_mats_of(tr);
-  return sym_pass_moment_adamw(tr->pool, tr->partial, &blocks, mm.ctc, tr->tapidx,
-                               (size_t)tr->st->pc, mm.e, tr->fused, tr->m1, tr->m2, k);
+  size_t pc = (size_t)tr->st->pc;
+  return sym_pass_moment_adamw(tr->pool, tr->partial, &blocks, mm.ctc,
+                               tr->tapidx + tr->st->row0 * pc, pc, mm.e, tr->fused, tr->m1,
+                               tr->m2, k);
 }
 
 /* The bound on the rounding of the expanded loss's terms: each entry of
@@ -115,7 +119,8 @@ static double moment_loss(symclone_trainer *tr, const moment_mats *mm, double *r
   const symclone_student *s = tr->st;
   size_t pc = (size_t)s->pc, B = (size_t)s->nblocks, rows = tr->p * (size_t)s->tcount;
   sym_blocks blocks = sym_trainer_blocks(s);
-  sym_pass_gram(tr->pool, tr->partial, &blocks, tr->tapidx, pc, mm->g, mm->z);
+  sym_pass_gram(tr->pool, tr->partial, &blocks, tr->tapidx + s->row0 * pc, pc, mm->g, mm->z);
+  if (tr->shard.reduce) sym_trainer_shard_reduce(tr, mm->g, B * B, mm->z, B * pc, NULL, 0);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)B, (int)pc, 1.0f,
               tr->kappa, (int)pc, mm->z, (int)pc, 0.0f, mm->h, (int)B);
   double l = 0.0;

@@ -47,6 +47,7 @@ static double label_power(symclone_trainer *tr, size_t N, size_t m, float *gc) {
   size_t kin = (size_t)s->in_n * (size_t)s->pc;
   sym_blocks cb = sym_trainer_cols_blocks(s, tr->cols, N);
   sym_pass_gram(tr->pool, tr->partial, &cb, NULL, 0, gc, NULL);
+  if (tr->shard.reduce) sym_trainer_shard_reduce(tr, gc, kin * kin, NULL, 0, NULL, 0);
   double lp = 0.0;
   for (size_t r = 0; r < m; r++) {
     const float *kr = tr->kx + r * kin;
@@ -64,8 +65,8 @@ static double label_power(symclone_trainer *tr, size_t N, size_t m, float *gc) {
  * takes both, and the loss (sum E^2), while the piece is in cache
  * (passes.h); without the product kernel E goes to memory, dC comes from
  * the cross pass and dV from sgemm.  Returns sum E^2. */
-static double error_pass(symclone_trainer *tr, size_t m, size_t cols, const float *caug,
-                         float scale) {
+static double error_pass_rows(symclone_trainer *tr, size_t m, size_t cols, const float *caug,
+                              float scale) {
   const symclone_student *s = tr->st;
   size_t kv = (size_t)s->in_n * (size_t)s->nblocks, kaug = kv + (size_t)s->in_n * (size_t)s->pc;
   if (sym_trainer_own_products(tr)) {
@@ -79,6 +80,18 @@ static double error_pass(symclone_trainer *tr, size_t m, size_t cols, const floa
   double sq = sym_pass_cross(tr->pool, tr->partial, tr->ys, m, tr->v, kv, cols, scale, tr->dc);
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kv, (int)cols, (int)m, scale, tr->c,
               (int)kv, tr->ys, (int)cols, 0.0f, tr->dv, (int)cols);
+  return sq;
+}
+
+/* The error pass over the rows held; a shard's dC and sum E^2 summed over
+ * the shards. */
+static double error_pass(symclone_trainer *tr, size_t m, size_t cols, const float *caug,
+                         float scale) {
+  double sq = error_pass_rows(tr, m, cols, caug, scale);
+  if (tr->shard.reduce) {
+    size_t kv = (size_t)tr->st->in_n * (size_t)tr->st->nblocks;
+    sym_trainer_shard_reduce(tr, tr->dc, m * kv, NULL, 0, &sq, 1);
+  }
   return sq;
 }
 
@@ -109,7 +122,8 @@ symclone_status sym_trainer_micro_family(symclone_trainer *tr, int first, int fu
   symclone_status st = prepare(tr, K, N);
   if (st) return st;
   draw_theta(tr, obj, K);
-  size_t m = K * (size_t)s->out_n, cols = s->out_hw * N, total = m * cols;
+  /* cols: the step's columns (o, x) of the rows held; total: of all */
+  size_t m = K * (size_t)s->out_n, cols = s->rows * N, total = m * s->out_hw * N;
   size_t kin = (size_t)s->in_n * (size_t)s->pc, kaug = (size_t)s->in_n * (size_t)s->nblocks + kin;
   float *gc = tr->smat, *caug = gc + kin * kaug;
   sym_trainer_build_cols(tr, N);

@@ -44,10 +44,11 @@ static void syrk_pieces(int trans, size_t N, size_t rows, const float *a, size_t
  * (|dW_ri| <= sqrt(tr D tr XX^T)). */
 double sym_family_norm2(symclone_trainer *tr, size_t N, double *mag) {
   const symclone_student *s = tr->st;
-  size_t rows = (size_t)s->nblocks * s->out_hw;
+  size_t rows = (size_t)s->nblocks * s->rows;
   double *d = tr->norm_d, *xx = d + N * N;
   float *tmp = tr->fused;
   syrk_pieces(1, N, rows, tr->dv, N, tmp, d);
+  if (tr->shard.reduce) sym_trainer_shard_reduce(tr, NULL, 0, NULL, 0, d, N * N);
   syrk_pieces(0, N, s->in_hw, tr->x, s->in_size, tmp, xx);
   double total = 0.0, size = 0.0, trd = 0.0, trx = 0.0;
   for (size_t i = 0; i < N; i++) {
@@ -73,7 +74,7 @@ double sym_family_norm2(symclone_trainer *tr, size_t N, double *mag) {
 size_t sym_family_fused_adamw(symclone_trainer *tr, const sym_adam_consts *k) {
   const symclone_student *s = tr->st;
   size_t N = (size_t)tr->set[SYMCLONE_TRAINER_INPUTS], L = s->in_hw;
-  size_t rows = (size_t)s->nblocks * s->out_hw;
+  size_t rows = (size_t)s->nblocks * s->rows;
   return sym_pass_prod_adamw(tr->pool, tr->partial, tr->dv, N, tr->x, s->in_size, rows, L, N,
                              tr->fused + N * N, tr->params, tr->m1, tr->m2, k);
 }

@@ -37,12 +37,12 @@ static symclone_status ensure_moment(symclone_trainer *tr) {
 }
 
 sym_blocks sym_trainer_blocks(const symclone_student *s) {
-  sym_blocks b = {s->params, (size_t)s->nblocks, s->out_hw, s->in_hw};
+  sym_blocks b = {s->params, (size_t)s->nblocks, s->rows, s->in_hw};
   return b;
 }
 
 sym_blocks sym_trainer_cols_blocks(const symclone_student *s, const float *cols, size_t N) {
-  sym_blocks b = {cols, (size_t)s->in_n * (size_t)s->pc, s->out_hw, N};
+  sym_blocks b = {cols, (size_t)s->in_n * (size_t)s->pc, s->rows, N};
   return b;
 }
 
@@ -63,13 +63,13 @@ static symclone_status alloc_partial(symclone_trainer *tr, size_t K, size_t N, i
       sym_blocks cb = sym_trainer_cols_blocks(s, NULL, N);
       size_t g, x;
       if (sym_mul3_size(sym_pass_block_tasks(&cb), cb.nblocks, cb.nblocks, &g) ||
-          sym_mul3_size(sym_pass_cross_tasks(s->out_hw * N),
+          sym_mul3_size(sym_pass_cross_tasks(s->rows * N),
                         K * (size_t)s->out_n * (size_t)s->in_n * (size_t)s->nblocks + 1, 1, &x))
         return SYMCLONE_ERR_OVERFLOW;
       if (g > other) other = g;
       if (x > other) other = x;
       /* the family fused update's tasks (sym_pass_prod_adamw) */
-      size_t rows = (size_t)s->nblocks * s->out_hw, rpt = sym_pass_prod_rows(s->in_hw);
+      size_t rows = (size_t)s->nblocks * s->rows, rpt = sym_pass_prod_rows(s->in_hw);
       if (rows / rpt + 1 > other) other = rows / rpt + 1;
     }
   }
@@ -141,14 +141,14 @@ static symclone_status alloc_sampling(symclone_trainer *tr, size_t K, size_t N) 
   const symclone_student *s = tr->st;
   size_t tc = (size_t)s->tcount, pc = (size_t)s->pc, nb = (size_t)s->nblocks;
   size_t vrow;
-  if (sym_mul3_size((size_t)s->in_n, nb, s->out_hw, &vrow)) return SYMCLONE_ERR_OVERFLOW;
+  if (sym_mul3_size((size_t)s->in_n, nb, s->rows, &vrow)) return SYMCLONE_ERR_OVERFLOW;
   /* v holds [Vt; cols]: in_n*(B + Pc) rows of out_hw*N floats; smat the
    * im2col rows' Gram matrix (kin x kin, in kin rows of kaug) and [C | -Kx] */
   size_t kin = (size_t)s->in_n * pc, kaug = (size_t)s->in_n * nb + kin, m = K * (size_t)s->out_n;
   scratch_req req[10] = {
       {&tr->xt, N, in, 1},    {&tr->smat, kin + m, kaug, 1},
       {&tr->kx, K, tc, pc},   {&tr->theta, K, tr->p, 1},
-      {&tr->v, kaug, s->out_hw, N},   {&tr->dv, N, vrow, 1},
+      {&tr->v, kaug, s->rows, N},     {&tr->dv, N, vrow, 1},
       {&tr->phi, K, tc, pc},  {&tr->dphi, K, tc, pc},
       {&tr->c, K, tc, nb},    {&tr->dc, K, tc, nb},
   };

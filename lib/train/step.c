@@ -59,6 +59,67 @@ static int fused_kind(const symclone_trainer *tr) {
   return SYM_FUSED_NONE;
 }
 
+double sym_trainer_shard_sum(symclone_trainer *tr, double v) {
+  if (!tr->shard.reduce) return v;
+  symclone_status st = tr->shard.reduce(tr->shard.ctx, &v, 1);
+  if (st && !tr->shard_status) tr->shard_status = st;
+  return v;
+}
+
+double sym_trainer_grad_sumsq(symclone_trainer *tr) {
+  if (!tr->shard.reduce) return sym_pass_sumsq(tr->pool, tr->partial, tr->grad, tr->nparams);
+  size_t n = tr->shard.first ? tr->nparams : tr->st->off_coeffs;
+  return sym_trainer_shard_sum(tr, sym_pass_sumsq(tr->pool, tr->partial, tr->grad, n));
+}
+
+/* The most doubles one reduction of a step takes with the present
+ * settings: the moment objective's G and z; the sampling objectives' Gram
+ * matrix of the im2col rows, dC with the loss, and the fused update's
+ * D (N x N). */
+static size_t shard_reduce_size(const symclone_trainer *tr) {
+  const symclone_student *s = tr->st;
+  size_t B = (size_t)s->nblocks, pc = (size_t)s->pc, kin = (size_t)s->in_n * pc;
+  size_t need = B * (B + pc);
+  if ((int)tr->set[SYMCLONE_TRAINER_OBJECTIVE] != SYMCLONE_OBJECTIVE_MOMENT) {
+    int unit = (int)tr->set[SYMCLONE_TRAINER_OBJECTIVE] == SYMCLONE_OBJECTIVE_UNIT_KERNELS;
+    size_t K = unit ? tr->p : (size_t)tr->set[SYMCLONE_TRAINER_KERNELS];
+    size_t N = (size_t)tr->set[SYMCLONE_TRAINER_INPUTS];
+    size_t dc = K * (size_t)s->out_n * (size_t)s->in_n * B + 1;
+    if (kin * kin > need) need = kin * kin;
+    if (dc > need) need = dc;
+    if (N * N > need) need = N * N;
+  }
+  return need;
+}
+
+size_t sym_trainer_shard_reduce_size(const symclone_trainer *tr) { return shard_reduce_size(tr); }
+
+void sym_trainer_shard_reduce(symclone_trainer *tr, float *a, size_t na, float *b, size_t nb,
+                              double *d, size_t nd) {
+  double *v = tr->shard_buf;
+  size_t n = na + nb + nd;
+  if (n > tr->shard_cap) {
+    if (!tr->shard_status) tr->shard_status = SYMCLONE_ERR_SIZE;
+    return;
+  }
+  for (size_t i = 0; i < na; i++) v[i] = a[i];
+  for (size_t i = 0; i < nb; i++) v[na + i] = b[i];
+  for (size_t i = 0; i < nd; i++) v[na + nb + i] = d[i];
+  symclone_status st = tr->shard.reduce(tr->shard.ctx, v, n);
+  if (st && !tr->shard_status) tr->shard_status = st;
+  for (size_t i = 0; i < na; i++) a[i] = (float)v[i];
+  for (size_t i = 0; i < nb; i++) b[i] = (float)v[na + i];
+  for (size_t i = 0; i < nd; i++) d[i] = v[na + nb + i];
+}
+
+/* A failed reduction of a shard's step. */
+static symclone_status shard_failed(symclone_trainer *tr) {
+  symclone_status st = tr->shard_status;
+  tr->shard_status = SYMCLONE_OK;
+  return sym_fail(&tr->err, st, "step %lld: the reduction over the shards failed",
+                  tr->steps + 1);
+}
+
 /* The settings a step refuses before it starts. */
 static symclone_status check_step(symclone_trainer *tr) {
   if (!tr->instance &&
@@ -67,6 +128,51 @@ static symclone_status check_step(symclone_trainer *tr) {
     return sym_fail(&tr->err, SYMCLONE_ERR_SETTING,
                     "objective=moment is defined for standard normal inputs only "
                     "(input_source=gaussian)");
+  return SYMCLONE_OK;
+}
+
+symclone_status sym_trainer_prepare(symclone_trainer *tr) {
+  symclone_status st = ensure_pool(tr);
+  if (st) return st;
+  if ((st = check_step(tr))) return st;
+  int obj = (int)tr->set[SYMCLONE_TRAINER_OBJECTIVE];
+  if (!tr->instance && obj == SYMCLONE_OBJECTIVE_MOMENT && (st = sym_trainer_scratch(tr, 0, 0)))
+    return sym_fail(&tr->err, st, "cannot prepare the moment objective");
+  if (!tr->instance && obj != SYMCLONE_OBJECTIVE_MOMENT) {
+    const symclone_student *s = tr->st;
+    size_t K = obj == SYMCLONE_OBJECTIVE_UNIT_KERNELS ? tr->p
+                                                      : (size_t)tr->set[SYMCLONE_TRAINER_KERNELS];
+    size_t N = (size_t)tr->set[SYMCLONE_TRAINER_INPUTS], total;
+    if (s->out_hw * N > (size_t)INT32_MAX || K * (size_t)s->out_n > (size_t)INT32_MAX ||
+        sym_mul3_size(K * (size_t)s->out_n, s->out_hw, N, &total) ||
+        total > SIZE_MAX / sizeof(float))
+      return sym_fail(&tr->err, SYMCLONE_ERR_OVERFLOW,
+                      "kernels=%zu and inputs=%zu make the step's matrices too large", K, N);
+    if ((st = sym_trainer_scratch(tr, K, N)))
+      return sym_fail(&tr->err, st, "cannot allocate the step's scratch");
+    if (sym_trainer_own_products(tr) && (st = sym_trainer_error_scratch(tr, K * (size_t)s->out_n)))
+      return st;
+    if ((int)tr->set[SYMCLONE_TRAINER_INPUT_SOURCE] != SYMCLONE_INPUT_SOURCE_GAUSSIAN &&
+        (!tr->samples || tr->nsamples == 0))
+      return sym_fail(&tr->err, SYMCLONE_ERR_STATE,
+                      "input_source asks for samples but none were set (set_samples)");
+    if ((int)tr->set[SYMCLONE_TRAINER_INPUT_SOURCE] == SYMCLONE_INPUT_SOURCE_SAMPLES_TRANSFORMED &&
+        (st = sym_trainer_input_group(tr)))
+      return sym_fail(&tr->err, st, "cannot create the group of the input transforms");
+  }
+  if (tr->shard.reduce) {
+    size_t need = shard_reduce_size(tr);
+    if (need > tr->shard_cap) {
+      sym_free(tr->shard_buf);
+      tr->shard_cap = 0;
+      if (!(tr->shard_buf = sym_malloc_array(need, sizeof(double))))
+        return sym_fail(&tr->err, SYMCLONE_ERR_NOMEM, "cannot allocate the reduction's buffer");
+      tr->shard_cap = need;
+    }
+  }
+  int fused = fused_kind(tr);
+  if (fused && (st = sym_trainer_fused_scratch(tr, fused)) && st != SYMCLONE_ERR_OVERFLOW)
+    return sym_fail(&tr->err, st, "cannot allocate the fused update's scratch");
   return SYMCLONE_OK;
 }
 
@@ -128,7 +234,7 @@ static symclone_status micro_batches(symclone_trainer *tr, int *fused, double *l
   *lpow /= acc;
   /* the squared norm of one micro-batch's gradient may have come with it */
   if (acc > 1 || *gnorm2 < 0.0)
-    *gnorm2 = sym_pass_sumsq(tr->pool, tr->partial, tr->grad, tr->nparams);
+    *gnorm2 = sym_trainer_grad_sumsq(tr);
   /* a formed gradient's sum of squares, in double, is off by far less */
   if (!*fused) *gsq_hi = *gnorm2 * (1.0 + 1e-6);
   return SYMCLONE_OK;
@@ -147,6 +253,7 @@ static symclone_status step_body(symclone_trainer *tr) {
   double loss, lpow, gnorm2, gsq_hi;
   symclone_status st = micro_batches(tr, &fused, &loss, &lpow, &gnorm2, &gsq_hi);
   if (st) return st;
+  if (tr->shard_status) return shard_failed(tr);
   int acc = (int)tr->set[SYMCLONE_TRAINER_ACCUMULATE];
   double clip = tr->set[SYMCLONE_TRAINER_CLIP_NORM];
   double gscale = 1.0 / acc, gnorm = sqrt(gnorm2) * gscale;
@@ -160,11 +267,15 @@ static symclone_status step_body(symclone_trainer *tr) {
   double gmax = sqrt(gsq_hi) * gscale * (1.0 + 1e-6);
   int applied;
   size_t bad = sym_trainer_apply_update(tr, gscale, gmax, &fused, &applied);
+  if (tr->shard_status) return shard_failed(tr);
   if (!applied)
     return sym_fail(&tr->err, SYMCLONE_ERR_DIVERGED,
                     "step %lld: the update would make %zu parameters non-finite; nothing of "
                     "it was applied",
                     tr->steps + 1, bad);
+  /* a restricted student is projected back onto its restriction
+   * (student.h, symclone_student_restrict) */
+  if (!tr->instance) sym_student_restrict_apply(tr->st);
   tr->steps++;
   tr->loss = loss;
   tr->rel = lpow > 0 ? loss / lpow : (loss > 0 ? INFINITY : 0.0);

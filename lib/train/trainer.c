@@ -83,6 +83,17 @@ symclone_status symclone_trainer_create(symclone_trainer **out, symclone_student
   return SYMCLONE_OK;
 }
 
+symclone_status sym_trainer_create_shard(symclone_trainer **out, symclone_student *shard_student,
+                                         const sym_shard *shard) {
+  if (!out || !shard_student || !shard || !shard->reduce) return SYMCLONE_ERR_NULL;
+  symclone_trainer *tr = NULL;
+  symclone_status st = symclone_trainer_create(&tr, shard_student);
+  if (st) return st;
+  tr->shard = *shard;
+  *out = tr;
+  return SYMCLONE_OK;
+}
+
 symclone_status symclone_trainer_create_instance(symclone_trainer **out,
                                                  const symclone_layer *teacher,
                                                  const float *teacher_params,
@@ -118,7 +129,7 @@ void symclone_trainer_free(symclone_trainer *tr) {
   if (!tr) return;
   sym_trainer_free_scratch(tr);
   void *bufs[] = {tr->fused,  tr->norm_d, tr->epiece, tr->ct, tr->tap_rows, tr->tapidx,
-                  tr->kappa, tr->grad,   tr->m1,     tr->m2};
+                  tr->kappa, tr->grad,   tr->m1,     tr->m2,     tr->shard_buf};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) sym_free(bufs[i]);
   symclone_group_free(tr->tgroup);
   sym_pool_free(tr->pool);

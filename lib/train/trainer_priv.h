@@ -16,6 +16,20 @@
 #include <symclone/trainer.h>
 
 
+/* A trainer of one shard of a student (lib/mpi): its student holds the
+ * output rows [st->row0, st->row0 + st->rows) of every block
+ * (sym_student_create_shard) and the optimizer state of those, the
+ * coefficients and transforms in full.  reduce replaces v[0 .. n) by
+ * their sums over every shard, taken in a fixed order so that every shard
+ * gets the same bits (and, with one shard, v itself); first is set on one
+ * shard, the one that counts the replicated parameters in a sum over all
+ * parameters.  With reduce NULL the trainer has the whole student. */
+typedef struct sym_shard {
+  symclone_status (*reduce)(void *ctx, double *v, size_t n);
+  void *ctx;
+  int first;
+} sym_shard;
+
 struct symclone_trainer {
   int instance;
   symclone_student *st;
@@ -68,6 +82,10 @@ struct symclone_trainer {
   double loss_res; /* the micro-batches' summed loss resolution, in a step */
   double rel_res;  /* the resolution of rel (0 where the loss has no cancellation) */
   sym_err err;
+  sym_shard shard;
+  symclone_status shard_status; /* the first failed reduction of a step */
+  double *shard_buf;            /* a reduction's values (sym_trainer_shard_reduce) */
+  size_t shard_cap;
 };
 
 /* How a step's update gets the blocks' gradient: from tr->grad (NONE), or
@@ -95,6 +113,8 @@ sym_blocks sym_trainer_cols_blocks(const symclone_student *s, const float *cols,
 /* inputs.c: the step's N inputs in tr->x, and (family) their im2col rows
  * in tr->cols. */
 symclone_status sym_trainer_draw_inputs(symclone_trainer *tr, size_t N);
+/* The group whose elements transform the samples (made on first use). */
+symclone_status sym_trainer_input_group(symclone_trainer *tr);
 void sym_trainer_build_cols(symclone_trainer *tr, size_t N);
 
 /* One micro-batch of each objective: writes (first) or adds its gradient,
@@ -139,5 +159,26 @@ double sym_trainer_form_gradient(symclone_trainer *tr, int kind);
 size_t sym_trainer_apply_update(symclone_trainer *tr, double gscale, double gmax, int *fused,
                                 int *applied);
 int sym_norm_usable(double gnorm2, double gmag, double rel, double clip);
+
+/* trainer.c: a trainer of a shard (sym_shard; family mode).
+ * step.c: the sum of v over the shards (v itself for a whole student),
+ * and the squared norm of the gradient over every shard (the replicated
+ * parameters once). */
+symclone_status sym_trainer_create_shard(symclone_trainer **out, symclone_student *shard_student,
+                                         const sym_shard *shard);
+double sym_trainer_shard_sum(symclone_trainer *tr, double v);
+/* a[0 .. na), b[0 .. nb) (floats) and d[0 .. nd) summed over the shards in
+ * one reduction, in double (the floats rounded once after it); the most
+ * values one reduction of a step takes with the present settings (the
+ * buffer for them is allocated by sym_trainer_prepare). */
+void sym_trainer_shard_reduce(symclone_trainer *tr, float *a, size_t na, float *b, size_t nb,
+                              double *d, size_t nd);
+size_t sym_trainer_shard_reduce_size(const symclone_trainer *tr);
+/* step.c: what a step of a family student allocates or starts (the
+ * worker pool, the scratch, a shard's reduction buffer) and the checks it
+ * makes, done ahead of it, so that a shard's step fails, if at all,
+ * before its first reduction. */
+symclone_status sym_trainer_prepare(symclone_trainer *tr);
+double sym_trainer_grad_sumsq(symclone_trainer *tr);
 
 #endif

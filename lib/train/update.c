@@ -21,7 +21,7 @@ double sym_trainer_form_gradient(symclone_trainer *tr, int kind) {
   if (kind == SYM_FUSED_MOMENT) return sym_moment_grad(tr, 1) + sym_trainer_small_sumsq(tr);
   sym_student_project_backward_t(tr->st, tr->x, (size_t)tr->set[SYMCLONE_TRAINER_INPUTS], tr->dv,
                                  0.0f, tr->grad);
-  return sym_pass_sumsq(tr->pool, tr->partial, tr->grad, tr->nparams);
+  return sym_trainer_grad_sumsq(tr);
 }
 
 /* A fused update may go ahead on a squared norm from a formula with the
@@ -72,6 +72,51 @@ static int adamw_surely_finite(const symclone_trainer *tr, const sym_adam_consts
   return m < 1e36 && step * m < 1e36 && step * m / (double)k->eps < 1e30;
 }
 
+/* A count over the parameters of every shard, the replicated ones once:
+ * a shard's count over its blocks and over the coefficients and
+ * transforms. */
+static size_t shard_count(symclone_trainer *tr, size_t blocks, size_t small) {
+  double v = (double)blocks + (tr->shard.first ? (double)small : 0.0);
+  return (size_t)sym_trainer_shard_sum(tr, v);
+}
+
+/* sym_pass_adamw or its check over all parameters; a shard counts over
+ * every shard. */
+static size_t adamw_all(symclone_trainer *tr, int check, const sym_adam_consts *k) {
+  size_t n = tr->nparams;
+  float *p = tr->params, *g = tr->grad, *m = tr->m1, *v = tr->m2;
+  if (!tr->shard.reduce)
+    return check ? sym_pass_adamw_check(tr->pool, tr->partial, p, g, m, v, n, k)
+                 : sym_pass_adamw(tr->pool, tr->partial, p, g, m, v, n, k);
+  size_t o = tr->st->off_coeffs, b, s;
+  if (check) {
+    b = sym_pass_adamw_check(tr->pool, tr->partial, p, g, m, v, o, k);
+    s = sym_pass_adamw_check(tr->pool, tr->partial, p + o, g + o, m + o, v + o, n - o, k);
+  } else {
+    b = sym_pass_adamw(tr->pool, tr->partial, p, g, m, v, o, k);
+    s = sym_pass_adamw(tr->pool, tr->partial, p + o, g + o, m + o, v + o, n - o, k);
+  }
+  return shard_count(tr, b, s);
+}
+
+/* sym_pass_sgd or its check over all parameters, as adamw_all. */
+static size_t sgd_all(symclone_trainer *tr, int check, float mu, float lr, float wd, float gs) {
+  size_t n = tr->nparams;
+  float *p = tr->params, *g = tr->grad, *m = tr->m1;
+  if (!tr->shard.reduce)
+    return check ? sym_pass_sgd_check(tr->pool, tr->partial, p, g, m, n, mu, lr, wd, gs)
+                 : sym_pass_sgd(tr->pool, tr->partial, p, g, m, n, mu, lr, wd, gs);
+  size_t o = tr->st->off_coeffs, b, s;
+  if (check) {
+    b = sym_pass_sgd_check(tr->pool, tr->partial, p, g, m, o, mu, lr, wd, gs);
+    s = sym_pass_sgd_check(tr->pool, tr->partial, p + o, g + o, m + o, n - o, mu, lr, wd, gs);
+  } else {
+    b = sym_pass_sgd(tr->pool, tr->partial, p, g, m, o, mu, lr, wd, gs);
+    s = sym_pass_sgd(tr->pool, tr->partial, p + o, g + o, m + o, n - o, mu, lr, wd, gs);
+  }
+  return shard_count(tr, b, s);
+}
+
 /* The AdamW update (see sym_trainer_apply_update). */
 static size_t adamw_update(symclone_trainer *tr, double lr, double gscale, double gmax,
                            int *fused, int *applied) {
@@ -85,16 +130,18 @@ static size_t adamw_update(symclone_trainer *tr, double lr, double gscale, doubl
       sym_trainer_form_gradient(tr, *fused);
       *fused = SYM_FUSED_NONE;
     }
-    if ((bad = sym_pass_adamw_check(tr->pool, tr->partial, p, g, m, v, n, &k))) return bad;
+    if ((bad = adamw_all(tr, 1, &k))) return bad;
   }
   *applied = 1;
   if (!*fused) {
-    bad = sym_pass_adamw(tr->pool, tr->partial, p, g, m, v, n, &k);
+    bad = adamw_all(tr, 0, &k);
   } else {
     /* the blocks, forming their gradient; then the rest */
     bad = *fused == SYM_FUSED_FAMILY ? sym_family_fused_adamw(tr, &k)
                                      : sym_moment_fused_adamw(tr, &k);
-    bad += sym_pass_adamw(tr->pool, tr->partial, p + off, g + off, m + off, v + off, n - off, &k);
+    size_t rest =
+        sym_pass_adamw(tr->pool, tr->partial, p + off, g + off, m + off, v + off, n - off, &k);
+    bad = tr->shard.reduce ? shard_count(tr, bad, rest) : bad + rest;
   }
   tr->adam_t++;
   if (gmax > tr->adam_mmax) tr->adam_mmax = gmax;
@@ -109,10 +156,8 @@ size_t sym_trainer_apply_update(symclone_trainer *tr, double gscale, double gmax
     return adamw_update(tr, lr, gscale, gmax, fused, applied);
   float mu = (float)tr->set[SYMCLONE_TRAINER_MOMENTUM];
   float wd = (float)tr->set[SYMCLONE_TRAINER_WEIGHT_DECAY];
-  size_t bad = sym_pass_sgd_check(tr->pool, tr->partial, tr->params, tr->grad, tr->m1,
-                                  tr->nparams, mu, (float)lr, wd, (float)gscale);
+  size_t bad = sgd_all(tr, 1, mu, (float)lr, wd, (float)gscale);
   if (bad) return bad;
   *applied = 1;
-  return sym_pass_sgd(tr->pool, tr->partial, tr->params, tr->grad, tr->m1, tr->nparams, mu,
-                      (float)lr, wd, (float)gscale);
+  return sgd_all(tr, 0, mu, (float)lr, wd, (float)gscale);
 }

@@ -170,6 +170,59 @@ done:
   return st;
 }
 
+/* Student and network exports, and a teacher layer from an .npy bank. */
+static symclone_status interchange_files(void) {
+  char st_path[128], npz_path[128], net_path[128], npy_path[128];
+  path_in_tmp(st_path, sizeof st_path, "student.safetensors");
+  path_in_tmp(npz_path, sizeof npz_path, "student.npz");
+  path_in_tmp(net_path, sizeof net_path, "net.npz");
+  path_in_tmp(npy_path, sizeof npy_path, "bank.npy");
+  /* a [2, 1, 3, 3] float32 bank, written without the library */
+  static const char head[] = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 3, 3), }";
+  unsigned char npy[128 + 72] = "\x93NUMPY\x01\x00\x76\x00";
+  memcpy(npy + 10, head, sizeof head - 1);
+  memset(npy + 10 + sizeof head - 1, ' ', 128 - 10 - (sizeof head - 1));
+  npy[127] = '\n';
+  for (int i = 0; i < 18; i++) {
+    float v = (float)i / 8.0f;
+    memcpy(npy + 128 + 4 * i, &v, 4);
+  }
+  FILE *f = fopen(npy_path, "wb");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(fwrite(npy, 1, sizeof npy, f), sizeof npy);
+  fclose(f);
+  symclone_student *back = UNTOUCHED, *s = UNTOUCHED;
+  symclone_net *net = UNTOUCHED, *net_back = UNTOUCHED;
+  symclone_layer *teacher = UNTOUCHED;
+  float params[18];
+  symclone_status st;
+  TRY(symclone_student_export(saved, st_path, SYMCLONE_FORMAT_SAFETENSORS));
+  TRY(symclone_student_export(saved, npz_path, SYMCLONE_FORMAT_NPZ));
+  TRY(symclone_student_import(&back, st_path, NULL));
+  symclone_student_free(back);
+  back = UNTOUCHED;
+  TRY(symclone_student_import(&back, npz_path, NULL));
+  TRY(symclone_student_create(&s, SYMCLONE_STUDENT_LIFTING, 4, 3, 5, 5, SYMCLONE_PADDING_ZERO, 3,
+                              1));
+  TRY(symclone_net_create(&net, 1, 1, 5, 5));
+  TRY(symclone_net_add_cloned(net, s, 2, SYMCLONE_CLONE_RETAIN, 0));
+  TRY(symclone_net_add_relu(net));
+  TRY(symclone_net_add_group_conv(net, 1, 3, SYMCLONE_PADDING_VALID, 1));
+  TRY(symclone_net_add_dense(net, 2, 1));
+  TRY(symclone_net_export(net, net_path, SYMCLONE_FORMAT_NPZ));
+  TRY(symclone_net_import(&net_back, net_path, NULL));
+  TRY(symclone_layer_import(&teacher, npy_path, NULL, NULL, SYMCLONE_LAYER_LIFTING, 4, 5, 5,
+                            SYMCLONE_PADDING_ZERO, NULL));
+  TRY(symclone_layer_import_params(teacher, params, 18, npy_path, NULL, NULL, NULL));
+done:
+  if (back != UNTOUCHED) symclone_student_free(back);
+  if (s != UNTOUCHED) symclone_student_free(s);
+  if (net != UNTOUCHED) symclone_net_free(net);
+  if (net_back != UNTOUCHED) symclone_net_free(net_back);
+  if (teacher != UNTOUCHED) symclone_layer_free(teacher);
+  return st;
+}
+
 /* ---- trainer ---- */
 
 static float samples[4 * 72]; /* 4 fields of up to 2 x 6 x 6 */
@@ -400,6 +453,7 @@ FAULT_TEST(groups)
 FAULT_TEST(layers)
 FAULT_TEST(students)
 FAULT_TEST(student_files)
+FAULT_TEST(interchange_files)
 FAULT_TEST(train_stochastic)
 FAULT_TEST(train_unit_kernels)
 FAULT_TEST(train_moment)
@@ -430,7 +484,8 @@ static void setup(void) {
 
 static void teardown(void) {
   static const char *const names[] = {"student.bin", "images", "labels", "images.gz",
-                                      "labels.gz", "m.pgm", "m.png"};
+                                      "labels.gz", "m.pgm", "m.png", "student.safetensors",
+                                      "student.npz", "net.npz", "bank.npy"};
   char p[128];
   for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
     path_in_tmp(p, sizeof p, names[i]);
@@ -450,6 +505,7 @@ int main(void) {
   tcase_add_test(tc, nomem_layers);
   tcase_add_test(tc, nomem_students);
   tcase_add_test(tc, nomem_student_files);
+  tcase_add_test(tc, nomem_interchange_files);
   tcase_add_test(tc, nomem_train_stochastic);
   tcase_add_test(tc, nomem_train_unit_kernels);
   tcase_add_test(tc, nomem_train_moment);

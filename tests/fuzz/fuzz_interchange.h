@@ -1,8 +1,9 @@
 /* Shared by the fuzz targets of the interchange readers (fuzz_safetensors.c,
- * fuzz_npz.c): import an input, and use what loads.  A student that loads
- * is run (forward pass), exported again in the same format and imported
- * back, and must come back bit for bit.  A refusal must leave *out alone,
- * return a negative status and leave a message on the loader. */
+ * fuzz_npz.c): import an input as a student and as a network, and use what
+ * loads.  A student or network that loads is run (forward pass), exported
+ * again in the same format and imported back, and must come back bit for
+ * bit.  A refusal must leave *out alone, return a negative status and
+ * leave a message on the loader. */
 #ifndef SYMCLONE_FUZZ_INTERCHANGE_H
 #define SYMCLONE_FUZZ_INTERCHANGE_H
 
@@ -44,6 +45,39 @@ static void fuzz_ix_use(symclone_student *s, symclone_format format) {
   unlink(path);
 }
 
+static void fuzz_ix_use_net(symclone_net *net, symclone_format format) {
+  size_t in = symclone_net_input_size(net), out = symclone_net_output_size(net);
+  size_t np = symclone_net_param_count(net);
+  if (in == 0 || out == 0 || symclone_net_layer_count(net) < 1) abort();
+  float *x = calloc(in, sizeof *x), *y = calloc(out, sizeof *y);
+  if (x && y && in < ((size_t)1 << 20)) {
+    for (size_t i = 0; i < in; i++) x[i] = (float)(i % 7) - 3.0f;
+    symclone_status st = symclone_net_forward(net, 1, x, y);
+    if (st != SYMCLONE_OK && st != SYMCLONE_ERR_NOMEM && st != SYMCLONE_ERR_OVERFLOW) abort();
+  }
+  free(x);
+  free(y);
+  char path[128];
+  snprintf(path, sizeof path, "%s/export-net", fuzz_tmpdir());
+  if (symclone_net_export(net, path, format) == SYMCLONE_OK) {
+    symclone_net *back = NULL;
+    float *a = malloc((np ? np : 1) * sizeof *a), *b = malloc((np ? np : 1) * sizeof *b);
+    if (symclone_net_import(&back, path, NULL) != SYMCLONE_OK) abort();
+    if (symclone_net_param_count(back) != np || symclone_net_layer_count(back) !=
+        symclone_net_layer_count(net))
+      abort();
+    if (a && b) {
+      symclone_net_get_params(net, a, np);
+      symclone_net_get_params(back, b, np);
+      if (memcmp(a, b, np * sizeof *a)) abort();
+    }
+    free(a);
+    free(b);
+    symclone_net_free(back);
+  }
+  unlink(path);
+}
+
 static void fuzz_ix_import(const uint8_t *data, size_t size, symclone_format format) {
   char path[64];
   int fd = fuzz_memfile(data, size, path, sizeof path);
@@ -55,11 +89,19 @@ static void fuzz_ix_import(const uint8_t *data, size_t size, symclone_format for
   }
   symclone_student *s = NULL;
   symclone_status st = symclone_student_import(&s, path, loader);
-  close(fd);
   if (st == SYMCLONE_OK) {
     fuzz_ix_use(s, format);
     symclone_student_free(s);
   } else if (s != NULL || st > 0 || !symclone_loader_last_error(loader)[0]) {
+    abort();
+  }
+  symclone_net *net = NULL;
+  st = symclone_net_import(&net, path, loader);
+  close(fd);
+  if (st == SYMCLONE_OK) {
+    fuzz_ix_use_net(net, format);
+    symclone_net_free(net);
+  } else if (net != NULL || st > 0 || !symclone_loader_last_error(loader)[0]) {
     abort();
   }
   symclone_loader_free(loader);

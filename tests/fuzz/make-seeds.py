@@ -79,14 +79,20 @@ write('idx_gz', 'bad-crc', idx_gz_input(mtime0(img)[:-8] + b'\1\2\3\4' + mtime0(
 write('idx_gz', 'bad-trailing-garbage', idx_gz_input(mtime0(img) + b'garbage'))
 
 # ---- student files (lib/student/io.c) ----
-def student(kind, n, k, h, w, pad, blocks, nparams, fill=0.25, reserved=0, first=None):
-    head = b'SYMCLSTU' + struct.pack('<II', 1, 48)
+def student(kind, n, k, h, w, pad, blocks, nparams, fill=0.25, reserved=0, first=None,
+            restriction=None):
+    # restriction: (group kind, n, [subspace indices]), format version 2
+    head = b'SYMCLSTU' + struct.pack('<II', 2 if restriction else 1, 48)
     head += struct.pack('<IIIIIIII', kind, n, k, h, w, pad, blocks, reserved)
     head += struct.pack('<Q', nparams)
     values = [fill * ((i % 5) - 2) for i in range(nparams)]
     if first is not None:
         values[0] = first
     body = b''.join(struct.pack('<f', v) for v in values)
+    if restriction:
+        gkind, gn, idx = restriction
+        body += struct.pack('<III', gkind, gn, len(idx))
+        body += b''.join(struct.pack('<I', i) for i in idx)
     data = head + body
     return data + struct.pack('<I', zlib.crc32(data))
 
@@ -101,7 +107,13 @@ write('student', 'valid-planar', planar)
 write('student', 'valid-lifting', lifting)
 write('student', 'valid-group', group)
 write('student', 'bad-magic', b'SYMCLSTX' + planar[8:])
-write('student', 'bad-version', planar[:8] + struct.pack('<I', 2) + planar[12:])
+write('student', 'bad-version', planar[:8] + struct.pack('<I', 99) + planar[12:])
+# planar, 3x3 on 3x3, 2 blocks restricted to C4's centre and edge trivial parts
+write('student', 'valid-restricted', student(1, 1, 3, 3, 3, 0, 2, 36, restriction=(2, 4, [0, 1])))
+write('student', 'bad-restricted-index',
+      student(1, 1, 3, 3, 3, 0, 2, 36, restriction=(2, 4, [0, 7])))
+write('student', 'bad-restricted-group',
+      student(2, 4, 1, 2, 2, 1, 1, 21, restriction=(3, 4, [0])))
 write('student', 'bad-truncated', planar[:70])
 write('student', 'bad-crc', planar[:-1] + bytes([planar[-1] ^ 1]))
 write('student', 'bad-geometry-even-kernel', student(1, 1, 2, 3, 3, 0, 2, 36))
@@ -222,3 +234,95 @@ write('npz', 'bad-deflate', npz(tensors, meta, method=8))
 write('npz', 'bad-group', npz(tensors, dict(meta, group='C3')))
 write('npz', 'bad-missing-transforms', npz(tensors[:2], meta))
 write('npz', 'bad-shape', npz([(tensors[1][0], [9, 1], tensors[1][2])] + tensors[:1] + tensors[2:], meta))
+
+# ---- network exports (lib/interchange/network.c): safetensors and npz ----
+def net_file(layers, input_shape):
+    """The tensors and metadata of a network export: layers is a list of
+    (metadata of the layer, [(part, shape, data)])."""
+    meta = {'format': 'symclone-net', 'format_version': '1', 'library_version': '1.0.0',
+            'layers': str(len(layers)), 'input_shape': input_shape}
+    tensors = []
+    for i, (m, ts) in enumerate(layers):
+        meta.update({f'layers.{i}.{k}': v for k, v in m.items()})
+        tensors += [(f'layers.{i}.{part}', shape, data) for part, shape, data in ts]
+    return tensors, meta
+
+
+def floats(count, fill=0.25):
+    return b''.join(struct.pack('<f', fill * ((i % 5) - 2)) for i in range(count))
+
+
+student_t, student_m = export_tensors(1, 1, 3, 3, 3, 'valid', 1)
+cloned = ({'kind': 'cloned', 'input_shape': '1,1,3,3', 'output_shape': '2,1,1,1',
+           'in_channels': '1', 'out_channels': '2', 'mode': 'retain', 'beta': '0',
+           **{f'student.{k}': v for k, v in student_m.items()
+              if k not in ('format', 'format_version', 'library_version')}},
+          [('theta', [2, 1, 3, 3], floats(18)), ('bias', [2], floats(2))] + student_t)
+relu = ({'kind': 'relu', 'input_shape': '2,1,1,1', 'output_shape': '2,1,1,1'}, [])
+dense = ({'kind': 'dense', 'input_shape': '2,1,1,1', 'output_shape': '3,1,1,1',
+          'in_features': '2', 'out_features': '3', 'bias': '1'},
+         [('weight', [3, 2], floats(6)), ('bias', [3], floats(3))])
+net_cloned = net_file([cloned, relu, dense], '1,1,3,3')
+
+
+def conv(kind, i, o, shape_in, shape_out, group, rot, k, pad, bias, wshape):
+    count = 1
+    for d in wshape:
+        count *= d
+    ts = [('weight', wshape, floats(count))] + ([('bias', [o], floats(o))] if bias else [])
+    return ({'kind': kind, 'input_shape': shape_in, 'output_shape': shape_out,
+             'in_channels': str(i), 'out_channels': str(o), 'group': group,
+             'rotations': str(rot), 'kernel': str(k), 'padding': pad, 'bias': str(bias)}, ts)
+
+
+net_plain = net_file([
+    conv('conv2d', 1, 1, '1,1,4,4', '1,1,4,4', 'T2', 1, 1, 'zero', 1, [1, 1, 1, 1]),
+    conv('lifting', 1, 1, '1,1,4,4', '1,2,4,4', 'C2', 2, 1, 'valid', 0, [1, 1, 1, 1]),
+    conv('group_conv', 1, 1, '1,2,4,4', '1,2,4,4', 'C2', 2, 1, 'circular', 1, [1, 1, 2, 1, 1]),
+    ({'kind': 'maxpool2', 'input_shape': '1,2,4,4', 'output_shape': '1,2,2,2'}, []),
+    ({'kind': 'orient_pool', 'input_shape': '1,2,2,2', 'output_shape': '1,1,2,2',
+      'mode': 'max'}, []),
+    conv('dihedral_lifting', 1, 1, '1,1,2,2', '1,2,2,2', 'D1', 1, 1, 'zero', 1, [1, 1, 1, 1]),
+    ({'kind': 'global_avgpool', 'input_shape': '1,2,2,2', 'output_shape': '1,2,1,1'}, []),
+], '1,1,4,4')
+net_dihedral = net_file([
+    conv('dihedral_group_conv', 1, 1, '1,2,2,2', '1,2,2,2', 'D1', 1, 1, 'valid', 0,
+         [1, 1, 2, 1, 1]),
+], '1,2,2,2')
+for label, (tensors, meta) in (('net-cloned', net_cloned), ('net-plain', net_plain),
+                               ('net-dihedral', net_dihedral)):
+    write('safetensors', f'valid-{label}', safetensors(tensors, meta))
+    write('npz', f'valid-{label}', npz(tensors, meta))
+tensors, meta = net_cloned
+write('safetensors', 'bad-net-chain', safetensors(tensors, dict(meta, **{'layers.1.input_shape': '3,1,1,1'})))
+write('npz', 'bad-net-extra-tensor', npz(tensors + [('layers.1.weight', [1], floats(1))], meta))
+
+
+# ---- teacher kernel banks (lib/interchange/teacher.c): fuzz_npy's input is
+# [kind, rotations, height, width, padding] then an .npy file ----
+def npy_seed(kind, rot, h, w, pad, descr, shape, data, version=1, order='False'):
+    dims = ', '.join(str(d) for d in shape) + (',' if len(shape) == 1 else '')
+    head = f"{{'descr': '{descr}', 'fortran_order': {order}, 'shape': ({dims}), }}"
+    size = 10 if version == 1 else 12
+    head += ' ' * (-(size + len(head) + 1) % 64) + '\n'
+    length = struct.pack('<H', len(head)) if version == 1 else struct.pack('<I', len(head))
+    return (bytes([kind, rot, h, w, pad]) + b'\x93NUMPY' + bytes([version, 0]) + length +
+            head.encode() + data)
+
+
+def f8(count):
+    return b''.join(struct.pack('<d', 0.5 * ((i % 7) - 3)) for i in range(count))
+
+
+write('npy', 'valid-conv2d', npy_seed(0, 1, 5, 5, 1, '<f4', [2, 1, 3, 3], floats(18)))
+write('npy', 'valid-lifting-f8', npy_seed(1, 4, 5, 5, 2, '<f8', [1, 2, 3, 3], f8(18)))
+write('npy', 'valid-group-c2', npy_seed(2, 2, 4, 4, 0, '<f4', [1, 1, 2, 3, 3], floats(18)))
+write('npy', 'valid-dihedral-group-v2', npy_seed(4, 1, 3, 3, 1, '<f4', [1, 2, 1, 1], floats(2), version=2))
+write('npy', 'valid-dense-v3', npy_seed(5, 0, 0, 0, 0, '<f8', [3, 4], f8(12), version=3))
+write('npy', 'bad-fortran', npy_seed(0, 1, 5, 5, 1, '<f4', [2, 1, 3, 3], floats(18), order='True'))
+write('npy', 'bad-big-endian', npy_seed(0, 1, 5, 5, 1, '>f4', [2, 1, 3, 3], floats(18)))
+write('npy', 'bad-int', npy_seed(0, 1, 5, 5, 1, '<i4', [2, 1, 3, 3], floats(18)))
+write('npy', 'bad-shape', npy_seed(0, 1, 5, 5, 1, '<f4', [2, 9], floats(18)))
+write('npy', 'bad-truncated', npy_seed(0, 1, 5, 5, 1, '<f4', [2, 1, 3, 3], floats(17)))
+write('npy', 'bad-nan', npy_seed(0, 1, 5, 5, 1, '<f4', [1, 1, 1, 1], struct.pack('<f', float('nan'))))
+write('npy', 'bad-huge-shape', npy_seed(0, 1, 5, 5, 1, '<f4', [1 << 40, 1 << 40, 3, 3], floats(4)))

@@ -6,7 +6,7 @@
 #   tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
 #
 # SECONDS_PER_TARGET defaults to $FUZZ_SECONDS or 45; targets default to
-# all of idx, idx_gz, student, api, safetensors, npz.  The build goes to
+# all of idx, idx_gz, student, api, safetensors, npz, npy.  The build goes to
 # build-fuzz/ (or $FUZZ_BUILD).
 # Each target starts from its seed corpus (tests/fuzz/corpus/NAME) and the
 # inputs of earlier failures (tests/fuzz/regressions/NAME); what it learns
@@ -22,7 +22,7 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-${FUZZ_SECONDS:-45}}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(idx idx_gz student api safetensors npz)
+[ ${#targets[@]} -gt 0 ] || targets=(idx idx_gz student api safetensors npz npy)
 build=${FUZZ_BUILD:-build-fuzz}
 CLANG=${CLANG:-clang}
 

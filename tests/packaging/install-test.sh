@@ -58,8 +58,12 @@ if [ -z "$app_flags" ]; then
   fi
 fi
 
+# mpi.h belongs to libsymclone-mpi, installed only by a build with MPI
+have_mpi=0
+[ -e "$dest$libdir/libsymclone-mpi.so" ] && have_mpi=1
 for h in "$source_headers"/*.h version.h; do
   name=$(basename "$h")
+  [ "$name" = mpi.h ] && [ "$have_mpi" = 0 ] && continue
   [ -f "$dest$includedir/symclone/$name" ] || fail "header $name is not installed"
 done
 echo "ok: headers in $includedir/symclone"
@@ -77,6 +81,11 @@ PKG_CONFIG_ALLOW_SYSTEM_LIBS=1
 export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_ALLOW_SYSTEM_CFLAGS PKG_CONFIG_ALLOW_SYSTEM_LIBS
 flags=$(pkg-config --cflags --libs symclone) || fail "pkg-config --cflags --libs symclone"
 modversion=$(pkg-config --modversion symclone)
+if [ "$have_mpi" = 1 ]; then
+  # libsymclone-mpi holds libsymclone's objects: it requires this very version
+  pkg-config --print-requires symclone-mpi | grep -qx "symclone = $modversion" ||
+    fail "symclone-mpi.pc does not require symclone = $modversion"
+fi
 echo "pkg-config: $flags (version $modversion)"
 case " $flags " in *" -I$dest"*) ;; *) fail "pkg-config --cflags does not point into the destdir" ;; esac
 case " $flags " in *" -L$dest"*) ;; *) fail "pkg-config --libs does not point into the destdir" ;; esac

@@ -21,7 +21,9 @@ ALLOWED = {
     'picture': {'common'},
     'diag': {'common', 'group', 'layer'},
     'net': {'common', 'kernels', 'layer', 'student'},
-    'interchange': {'common', 'student'},
+    'interchange': {'common', 'layer', 'student', 'net'},
+    # libsymclone-mpi, above train: the sharded student and trainer
+    'mpi': {'common', 'kernels', 'group', 'layer', 'student', 'train'},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"\.\./([a-z_]+)/', re.M)
 

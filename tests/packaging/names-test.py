@@ -34,6 +34,13 @@ LOWER_RE = re.compile(r"^symclone_[a-z0-9]+(?:_[a-z0-9]+)*$")
 HANDLE_RE = re.compile(r"^symclone_" + OBJECT_RE + r"$")
 CALLBACK_RE = re.compile(r"^symclone_" + OBJECT_RE + r"(?:_[a-z0-9]+)*_fn$")
 MACRO_RE = re.compile(r"^SYMCLONE_[A-Z0-9_]+$")
+# <symclone/mpi.h> (libsymclone-mpi) has the namespace symclone_mpi_ and
+# only it: functions symclone_mpi_<object>_<verb>, handles
+# symclone_mpi_<object>; no other header may use that namespace.
+MPI_HEADER = "mpi.h"
+MPI_OBJECT_RE = "mpi_" + OBJECT_RE
+MPI_FUNCTION_RE = re.compile(r"^symclone_" + MPI_OBJECT_RE + r"_[a-z0-9]+(?:_[a-z0-9]+)*$")
+MPI_HANDLE_RE = re.compile(r"^symclone_" + MPI_OBJECT_RE + r"$")
 
 
 def strip_comments(text):
@@ -85,6 +92,9 @@ def check_enum(tag, name, body, where, errors):
 
 
 def check_text(text, where):
+    mpi = where == MPI_HEADER
+    function_re = MPI_FUNCTION_RE if mpi else FUNCTION_RE
+    handle_re = MPI_HANDLE_RE if mpi else HANDLE_RE
     errors = []
     # macros, before the comments go (a directive is one line)
     for m in re.finditer(r"^\s*#\s*define\s+([A-Za-z_][A-Za-z0-9_]*)", text, re.M):
@@ -105,7 +115,7 @@ def check_text(text, where):
     # typedef'd structs: handles
     for m in re.finditer(r"typedef\s+struct\s+([A-Za-z_]\w*)\s+([A-Za-z_]\w*)\s*;", code):
         tag, name = m.group(1), m.group(2)
-        if tag != name or not HANDLE_RE.match(name):
+        if tag != name or not handle_re.match(name):
             errors.append(f"{where}: handle type {name} (struct {tag}) is not "
                           "symclone_<object>")
     # struct definitions and other struct tags
@@ -126,15 +136,15 @@ def check_text(text, where):
         name = m.group(2)
         if name in FUNCTION_EXCEPTIONS:
             continue
-        if not FUNCTION_RE.match(name):
-            errors.append(f"{where}: function {name} is not symclone_<object>_<verb> "
-                          f"(objects: {', '.join(OBJECTS)})")
+        if not function_re.match(name):
+            errors.append(f"{where}: function {name} is not symclone_{'mpi_' if mpi else ''}"
+                          f"<object>_<verb> (objects: {', '.join(OBJECTS)})")
     # any other declaration at file scope that is not exported cannot be
     # called; a function declared without SYMCLONE_API is still a name
     for m in re.finditer(r"^\s*(?!SYMCLONE_API|typedef|return)[A-Za-z_][\w\s\*]*?\b"
                          r"(symclone_\w+|[a-z]\w*)\s*\([^;{}]*\)\s*;", code, re.M):
         name = m.group(1)
-        if name not in FUNCTION_EXCEPTIONS and not FUNCTION_RE.match(name):
+        if name not in FUNCTION_EXCEPTIONS and not function_re.match(name):
             errors.append(f"{where}: function {name} is not symclone_<object>_<verb>")
     return errors
 
@@ -156,6 +166,13 @@ SELF_TESTS = [
     ("#define CLONE_MAX 4", "macro"),
     ("typedef double sym_real;", "type"),
 ]
+# bad declarations of <symclone/mpi.h>: outside its namespace, or an
+# object that is not one
+MPI_SELF_TESTS = [
+    ("SYMCLONE_API int symclone_student_shard(void);", "function"),
+    ("SYMCLONE_API int symclone_mpi_shard_create(int *out);", "function"),
+    ("typedef struct symclone_mpi_plan symclone_mpi_plan;", "handle"),
+]
 
 
 def self_test():
@@ -166,6 +183,21 @@ def self_test():
             print(f"names-test: the bad declaration\n  {snippet}\nwas not caught "
                   f"(expected a '{what}' error, got {errors})", file=sys.stderr)
             ok = False
+    for snippet, what in MPI_SELF_TESTS:
+        errors = check_text(snippet, MPI_HEADER)
+        if not any(what in e for e in errors):
+            print(f"names-test: the bad declaration of {MPI_HEADER}\n  {snippet}\nwas not "
+                  f"caught (expected a '{what}' error, got {errors})", file=sys.stderr)
+            ok = False
+    # the mpi namespace anywhere else is a breach
+    if not check_text("SYMCLONE_API int symclone_mpi_student_create(int *out);", "student.h"):
+        print("names-test: symclone_mpi_ outside mpi.h was not caught", file=sys.stderr)
+        ok = False
+    mpi_good = ("typedef struct symclone_mpi_student symclone_mpi_student;\n"
+                "SYMCLONE_API int symclone_mpi_student_create(int *out);\n")
+    if check_text(mpi_good, MPI_HEADER):
+        print(f"names-test: good declarations of {MPI_HEADER} refused", file=sys.stderr)
+        ok = False
     good = ("typedef enum symclone_layer_kind { SYMCLONE_LAYER_DENSE = 8 } symclone_layer_kind;\n"
             "typedef enum symclone_setting { SYMCLONE_NET_SEED = 109 } symclone_setting;\n"
             "SYMCLONE_API int symclone_layer_create_dense(int *out);\n"

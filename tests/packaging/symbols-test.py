@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Exported-symbol test of libsymclone.so.
 
-usage: symbols-test.py LIBRARY HEADER_DIR VERSION_SCRIPT
+usage: symbols-test.py LIBRARY HEADER_DIR VERSION_SCRIPT [HEADER]
+
+(HEADER: the one header of the library, mpi.h for libsymclone-mpi; without
+it every header but mpi.h.)
 
 Checks, with `nm -D --defined-only`:
   * every exported symbol starts with symclone_ (the version-node names
@@ -34,9 +37,13 @@ def exported(library):
     return symbols
 
 
-def declared(header_dir):
+def declared(header_dir, only=None):
+    """The SYMCLONE_API functions of the headers: of every header but
+    mpi.h (libsymclone-mpi's), or of the header `only`."""
     names = {}
     for path in sorted(glob.glob(os.path.join(header_dir, '*.h'))):
+        if (os.path.basename(path) != only) if only else os.path.basename(path) == 'mpi.h':
+            continue
         with open(path, encoding='utf-8') as f:
             text = f.read()
         text = re.sub(r'/\*.*?\*/', ' ', text, flags=re.S)  # comments
@@ -60,12 +67,12 @@ def version_script(path):
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         print(__doc__, file=sys.stderr)
         return 2
-    library, header_dir, script = sys.argv[1:]
+    library, header_dir, script = sys.argv[1:4]
     symbols = exported(library)
-    api = declared(header_dir)
+    api = declared(header_dir, sys.argv[4] if len(sys.argv) == 5 else None)
     nodes, listed = version_script(script)
     errors = []
 
