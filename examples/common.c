@@ -487,6 +487,10 @@ const char *ex_picture_ext(void) { return symclone_picture_png_available() ? "pn
 /* ---- the downstream experiments --------------------------------------------- */
 
 int ex_xp_parse(int argc, char **argv, const char *about, ex_xp_opts *o) {
+  return ex_xp_parse_ext(argc, argv, about, 0, o);
+}
+
+int ex_xp_parse_ext(int argc, char **argv, const char *about, int extras, ex_xp_opts *o) {
   memset(o, 0, sizeof *o);
   const ex_option opts[] = {
       {"--quick", EX_OPT_FLAG, &o->quick, NULL, 0, 0, 0, NULL,
@@ -509,8 +513,12 @@ int ex_xp_parse(int argc, char **argv, const char *about, ex_xp_opts *o) {
        "break penalty of the cloned layers in break mode (default 0)"},
       {"--seed", EX_OPT_INT, &o->seed, "S", 0, 4294967295.0, 0, NULL,
        "seed of the networks and their training (default 0)"},
+      /* the extras, in the order of their bits */
+      {"--clone-steps", EX_OPT_INT, &o->clone_steps, "N", 1, 1e6, 0, NULL,
+       "updates of every student (default: 3,000 for the lifting student,\n"
+       "2,000 for the group students)"},
   };
-  int n = (int)(sizeof opts / sizeof opts[0]);
+  int n = (int)(sizeof opts / sizeof opts[0]) - ((extras & EX_XP_CLONE_STEPS) ? 0 : 1);
   int rc = ex_parse(argc, argv, about, opts, n);
   if (rc >= 0) return rc;
   if (!o->images != !o->labels || !o->test_images != !o->test_labels) {
@@ -701,8 +709,133 @@ ex_rot_geom ex_rot_geom_for(const ex_xp_opts *o, int classes) {
                    !o->quick,
                    o->quick ? 6 : 8,
                    32,
-                   classes};
+                   classes,
+                   0,
+                   0};
   return g;
+}
+
+ex_rot_geom ex_refl_geom_for(const ex_xp_opts *o, int classes) {
+  ex_rot_geom g = ex_rot_geom_for(o, classes);
+  g.cnn_channels = 2 * g.channels;
+  g.channels = o->quick ? 4 : 6;
+  g.dihedral = 1;
+  return g;
+}
+
+/* splitmix64: the draws of the reflection experiments' transforms. */
+static unsigned long long next_draw(unsigned long long *state) {
+  unsigned long long z = (*state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+/* Image i transformed by D4 element elements[i], labelled label +
+ * shift[i]; classes in the result.  0, or 1 after a message. */
+static int transform_d4(const symclone_dataset *ds, const int *elements, const int *shift,
+                        int classes, symclone_dataset **out) {
+  size_t count = symclone_dataset_count(ds);
+  int rows = symclone_dataset_rows(ds), cols = symclone_dataset_cols(ds);
+  size_t px = (size_t)rows * cols;
+  const float *in = symclone_dataset_images(ds);
+  const int *lab = symclone_dataset_labels(ds);
+  float *im = malloc(count * px * sizeof *im);
+  int *labels = malloc(count * sizeof *labels);
+  symclone_group *d4 = NULL;
+  symclone_status st = im && labels ? symclone_group_create_dihedral(&d4, 4) : SYMCLONE_ERR_NOMEM;
+  for (size_t i = 0; i < count && !st; i++) {
+    st = symclone_group_act_planar(d4, elements[i], 1, rows, cols, in + i * px, im + i * px);
+    labels[i] = lab[i] + shift[i];
+  }
+  if (!st) st = symclone_dataset_create(out, count, rows, cols, classes, im, labels);
+  if (st)
+    fprintf(stderr, "%s: cannot transform the images: %s%s%s\n", prog_name, symclone_strerror(st),
+            d4 && *symclone_group_last_error(d4) ? ": " : "",
+            d4 ? symclone_group_last_error(d4) : "");
+  symclone_group_free(d4);
+  free(im);
+  free(labels);
+  return st != SYMCLONE_OK;
+}
+
+/* mode 0: every image mirrored; 1: a random element of D4; 2: the mirror
+ * task. */
+static int d4_dataset(const symclone_dataset *ds, int mode, unsigned long long seed,
+                      symclone_dataset **out) {
+  size_t count = symclone_dataset_count(ds);
+  int classes = symclone_dataset_num_classes(ds);
+  size_t n = count ? count : 1;
+  int *el = malloc(n * sizeof *el), *shift = calloc(n, sizeof *shift);
+  if (!el || !shift) {
+    fprintf(stderr, "%s: out of memory for %zu images\n", prog_name, count);
+    free(el);
+    free(shift);
+    return 1;
+  }
+  unsigned long long state = seed;
+  for (size_t i = 0; i < count; i++) {
+    if (mode == 0) {
+      el[i] = 4; /* M: the mirror about the vertical axis */
+    } else if (mode == 1) {
+      el[i] = (int)(next_draw(&state) >> 61); /* 0..7 */
+    } else {
+      int m = (int)(next_draw(&state) >> 63);
+      el[i] = 4 * m;
+      shift[i] = m * classes;
+    }
+  }
+  int rc = transform_d4(ds, el, shift, mode == 2 ? 2 * classes : classes, out);
+  free(el);
+  free(shift);
+  return rc;
+}
+
+int ex_xp_mirror(const symclone_dataset *ds, symclone_dataset **out) {
+  return d4_dataset(ds, 0, 0, out);
+}
+
+int ex_xp_d4_random(const symclone_dataset *ds, unsigned long long seed, symclone_dataset **out) {
+  return d4_dataset(ds, 1, seed, out);
+}
+
+int ex_xp_mirror_task(const symclone_dataset *ds, unsigned long long seed,
+                      symclone_dataset **out) {
+  return d4_dataset(ds, 2, seed, out);
+}
+
+double ex_xp_logit_change(symclone_net *net, const symclone_dataset *a, const symclone_dataset *b) {
+  size_t count = symclone_dataset_count(a), px = (size_t)symclone_dataset_rows(a) *
+                                                   symclone_dataset_cols(a);
+  size_t nc = symclone_net_output_size(net), chunk = 256;
+  if (!fits_net(net, "the network", a) || !fits_net(net, "the network", b)) return -1;
+  if (symclone_dataset_count(b) != count) {
+    fprintf(stderr, "%s: %zu and %zu images do not pair up\n", prog_name, count,
+            symclone_dataset_count(b));
+    return -1;
+  }
+  float *ya = malloc(chunk * nc * sizeof *ya), *yb = malloc(chunk * nc * sizeof *yb);
+  double num = 0, den = 0;
+  symclone_status st = ya && yb ? SYMCLONE_OK : SYMCLONE_ERR_NOMEM;
+  for (size_t i = 0; i < count && !st; i += chunk) {
+    size_t n = count - i < chunk ? count - i : chunk;
+    if ((st = symclone_net_forward(net, n, symclone_dataset_images(a) + i * px, ya)) ||
+        (st = symclone_net_forward(net, n, symclone_dataset_images(b) + i * px, yb)))
+      break;
+    for (size_t j = 0; j < n * nc; j++) {
+      double d = (double)ya[j] - (double)yb[j];
+      num += d * d;
+      den += (double)ya[j] * ya[j];
+    }
+  }
+  free(ya);
+  free(yb);
+  if (st) {
+    fprintf(stderr, "%s: forward pass failed: %s (%s)\n", prog_name, symclone_net_last_error(net),
+            symclone_strerror(st));
+    return -1;
+  }
+  return den > 0 ? sqrt(num / den) : 0.0;
 }
 
 int ex_rot_clone(const ex_rot_geom *g, long long lift_steps, long long group_steps,
@@ -711,14 +844,14 @@ int ex_rot_clone(const ex_rot_geom *g, long long lift_steps, long long group_ste
   int a = g->lift_pad == SYMCLONE_PADDING_VALID ? g->hw - g->lift_k + 1 : g->hw;
   if (g->pool_first) a /= 2;
   int b = a / 2;
-  st->lift =
-      ex_xp_clone("lifting", SYMCLONE_STUDENT_LIFTING, g->lift_k, g->hw, g->lift_pad, lift_steps);
-  st->group_a = st->lift ? ex_xp_clone("group_a", SYMCLONE_STUDENT_GROUP, 3, a,
-                                       SYMCLONE_PADDING_ZERO, group_steps)
-                         : NULL;
-  st->group_b = st->group_a ? ex_xp_clone("group_b", SYMCLONE_STUDENT_GROUP, 3, b,
-                                          SYMCLONE_PADDING_ZERO, group_steps)
-                            : NULL;
+  symclone_student_kind lk = g->dihedral ? SYMCLONE_STUDENT_DIHEDRAL_LIFTING
+                                          : SYMCLONE_STUDENT_LIFTING;
+  symclone_student_kind gk = g->dihedral ? SYMCLONE_STUDENT_DIHEDRAL_GROUP : SYMCLONE_STUDENT_GROUP;
+  st->lift = ex_xp_clone("lifting", lk, g->lift_k, g->hw, g->lift_pad, lift_steps);
+  st->group_a =
+      st->lift ? ex_xp_clone("group_a", gk, 3, a, SYMCLONE_PADDING_ZERO, group_steps) : NULL;
+  st->group_b =
+      st->group_a ? ex_xp_clone("group_b", gk, 3, b, SYMCLONE_PADDING_ZERO, group_steps) : NULL;
   if (st->group_b) return 0;
   ex_rot_free(st);
   return 1;
@@ -749,7 +882,7 @@ symclone_net *ex_rot_model(const ex_rot_geom *g, const char *kind, const ex_rot_
     return net;
   }
   int planar = !strcmp(kind, "cnn");
-  if (planar) c *= 2;
+  if (planar) c = g->cnn_channels ? g->cnn_channels : 2 * c;
   for (int layer = 0; layer < 4; layer++) {
     if (st)
       EX_NET_TRY(symclone_net_add_cloned(net,
@@ -760,8 +893,12 @@ symclone_net *ex_rot_model(const ex_rot_geom *g, const char *kind, const ex_rot_
     else if (planar)
       EX_NET_TRY(symclone_net_add_conv2d(net, c, layer ? 3 : g->lift_k,
                                          layer ? SYMCLONE_PADDING_ZERO : g->lift_pad, 1));
+    else if (layer == 0 && g->dihedral)
+      EX_NET_TRY(symclone_net_add_dihedral_lifting(net, 4, c, g->lift_k, g->lift_pad, 1));
     else if (layer == 0)
       EX_NET_TRY(symclone_net_add_lifting(net, 4, c, g->lift_k, g->lift_pad, 1));
+    else if (g->dihedral)
+      EX_NET_TRY(symclone_net_add_dihedral_group_conv(net, c, 3, SYMCLONE_PADDING_ZERO, 1));
     else
       EX_NET_TRY(symclone_net_add_group_conv(net, c, 3, SYMCLONE_PADDING_ZERO, 1));
     EX_NET_TRY(symclone_net_add_relu(net));

@@ -170,9 +170,17 @@ typedef struct ex_xp_opts {
                                             given (train_count 0: every image) */
   double beta;                           /* break penalty */
   long long seed;
+  long long clone_steps;                 /* --clone-steps (EX_XP_CLONE_STEPS); 0: the
+                                            program's own */
 } ex_xp_opts;
 
 int ex_xp_parse(int argc, char **argv, const char *about, ex_xp_opts *o);
+
+/* Options some experiments add to those of ex_xp_parse (a bit set). */
+#define EX_XP_CLONE_STEPS 1 /* --clone-steps N: updates of every student */
+
+/* ex_xp_parse with the options of `extras` as well. */
+int ex_xp_parse_ext(int argc, char **argv, const char *about, int extras, ex_xp_opts *o);
 
 /* The training and test sets, 28x28 images.  MNIST digits: the
  * 10,000-digit set with the documented split (2,000 test images, seed 0)
@@ -185,8 +193,8 @@ int ex_xp_load(const ex_xp_opts *o, symclone_dataset **train, symclone_dataset *
 /* Replace *ds by its 2x2 mean pooling; 0, or 1 after a message. */
 int ex_xp_downsample(symclone_dataset **ds);
 
-/* Clone one teacher family (4 orientations for lifting and group students)
- * with the second-moment objective and print its Toeplitz distance; NULL
+/* Clone one teacher family (n = 4 for the lifting and group kinds: C4, or
+ * D4 for the dihedral ones) with the second-moment objective and print its Toeplitz distance; NULL
  * after a message. */
 symclone_student *ex_xp_clone(const char *name, symclone_student_kind kind, int k, int hw,
                               symclone_padding pad, long long steps);
@@ -211,30 +219,63 @@ double ex_xp_accuracy(symclone_net *net, const symclone_dataset *ds);
     }                                                                                              \
   } while (0)
 
-/* The models of the rotation experiments.
+/* The models of the rotation and reflection experiments.
  * G-CNN: lifting (k x k, valid or zero padding) - ReLU - [2x2 max-pool at
  *        full resolution] - group conv 3x3 (zero padding) - ReLU - max-pool
  *        - group conv - ReLU - group conv - ReLU - max over orientations
  *        - global average over space - dense - ReLU - dense.
- * Exactly C4-invariant on even square inputs.  The cloned G-CNN replaces
- * every convolution by a cloned layer of the student of its resolution; the
- * CNN has planar convolutions with twice the channels (about the same
- * parameter count); the MLP two hidden layers. */
+ * Exactly C4-invariant on even square inputs (D4-invariant with the
+ * dihedral layers).  The cloned G-CNN replaces every convolution by a
+ * cloned layer of the student of its resolution; the CNN has planar
+ * convolutions with twice the channels (about the same parameter count;
+ * cnn_channels otherwise); the MLP two hidden layers. */
 typedef struct ex_rot_geom {
   int hw, lift_k;
   symclone_padding lift_pad;
   int pool_first, channels, hidden, classes;
+  int dihedral;     /* 1: the p4m G-CNN (D4 lifting and group convolutions, D4
+                       students, max over the 8 orientations); 0: C4 */
+  int cnn_channels; /* channels of the CNN; 0: twice `channels` */
 } ex_rot_geom;
 
 /* The rotation experiments' geometry for the parsed options (--quick:
  * 14x14 digits, valid padding, no first pooling, 6 channels). */
 ex_rot_geom ex_rot_geom_for(const ex_xp_opts *o, int classes);
 
+/* The reflection experiments' geometry: that of the rotation experiments
+ * with the p4m G-CNN, 4 channels (quick) or 6 (default) in place of 6 or 8
+ * (a D4 group convolution has 8 filter slices per channel pair where a C4
+ * one has 4), and the rotation experiments' CNN (12 or 16 channels). */
+ex_rot_geom ex_refl_geom_for(const ex_xp_opts *o, int classes);
+
+/* The reflection experiments' transforms of the digits, through the D4
+ * action of group.h: the mirror M reverses the columns (numpy's fliplr;
+ * docs/conventions.md).  Labels are kept unless said otherwise.
+ *   ex_xp_mirror:     every image mirrored;
+ *   ex_xp_d4_random:  image i transformed by element g_i of D4 drawn
+ *                     uniformly in 0..7 (rotations and reflections);
+ *   ex_xp_mirror_task: image i mirrored with probability 1/2, and then
+ *                     labelled label + C (C the input's classes; the result
+ *                     has 2C).
+ * The draws come from a generator seeded with seed, image by image in
+ * order.  Each returns 0, or 1 after a message. */
+int ex_xp_mirror(const symclone_dataset *ds, symclone_dataset **out);
+int ex_xp_d4_random(const symclone_dataset *ds, unsigned long long seed, symclone_dataset **out);
+int ex_xp_mirror_task(const symclone_dataset *ds, unsigned long long seed,
+                      symclone_dataset **out);
+
+/* How far the network's logits move between two datasets of the same count
+ * (the same images transformed): ||f(a) - f(b)|| / ||f(a)|| over all
+ * images and classes; 0 for an invariant network up to float rounding.
+ * -1 after a message. */
+double ex_xp_logit_change(symclone_net *net, const symclone_dataset *a, const symclone_dataset *b);
+
 typedef struct ex_rot_students {
   symclone_student *lift, *group_a, *group_b; /* group_a at the first group conv's size */
 } ex_rot_students;
 
-/* Clone the three students; 0, or 1 after a message. */
+/* Clone the three students (C4, or D4 for a dihedral geometry); 0, or 1
+ * after a message. */
 int ex_rot_clone(const ex_rot_geom *g, long long lift_steps, long long group_steps,
                  ex_rot_students *st);
 void ex_rot_free(ex_rot_students *st);

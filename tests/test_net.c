@@ -1,6 +1,8 @@
-/* Networks: a cloned layer built from an exact student is its teacher;
- * gradients of small networks (cloned layers retained and broken, lifting
- * and group convolutions) against central finite differences; a short
+/* Networks: a cloned layer built from an exact student is its teacher (a
+ * cloned p4m network too, and it is D4-invariant); a cloned group student
+ * needs a field of its group; gradients of small networks (cloned layers
+ * retained and broken, lifting and group convolutions, Cn and Dn) against
+ * central finite differences; clone_stack's D4 students in a network; a short
  * training run beats chance by a wide margin; retain leaves the cloned
  * parameters bit for bit unchanged while break changes them; bad input. */
 #include <check.h>
@@ -15,18 +17,25 @@ static float urand(unsigned *state) {
   return (float)((*state >> 8) & 0xFFFFFF) / 16777216.0f;
 }
 
-/* A student of the given kind, set to its exact solution and then
- * perturbed (so that the frozen parameters have non-trivial gradients). */
-static symclone_student *exact_student(symclone_student_kind kind, int hw, float noise) {
+/* A student of the given kind (n of Cn or Dn), set to its exact solution
+ * and then perturbed (so that the frozen parameters have non-trivial
+ * gradients). */
+static symclone_student *exact_student_n(symclone_student_kind kind, int rotations, int hw,
+                                         float noise) {
   symclone_student *s;
-  ck_assert_int_eq(symclone_student_create(&s, kind, 4, 3, hw, hw, SYMCLONE_PADDING_VALID, 9, 7),
-                   SYMCLONE_OK);
+  ck_assert_int_eq(
+      symclone_student_create(&s, kind, rotations, 3, hw, hw, SYMCLONE_PADDING_VALID, 9, 7),
+      SYMCLONE_OK);
   ck_assert_int_eq(symclone_student_init_exact(s), SYMCLONE_OK);
   float *p = symclone_student_params(s);
   unsigned st = 11;
   size_t n = symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL);
   for (size_t j = 0; j < n; j++) p[j] += noise * (urand(&st) - 0.5f);
   return s;
+}
+
+static symclone_student *exact_student(symclone_student_kind kind, int hw, float noise) {
+  return exact_student_n(kind, 4, hw, noise);
 }
 
 static float *random_floats(size_t n, unsigned seed) {
@@ -65,6 +74,122 @@ START_TEST(cloned_layer_fields_know_their_group) {
   symclone_net_free(net);
   symclone_student_free(d);
   symclone_student_free(c);
+}
+END_TEST
+
+/* A cloned group student needs a field of its own group: a C8 group
+ * student after a D4 field (8 orientations as well) is refused, and a D4
+ * one after a C8 field; each is accepted after a field of its group. */
+START_TEST(cloned_group_student_needs_its_group) {
+  symclone_student *c8, *d4;
+  ck_assert_int_eq(symclone_student_create(&c8, SYMCLONE_STUDENT_GROUP, 8, 3, 5, 5,
+                                           SYMCLONE_PADDING_VALID, 9, 1),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_student_create(&d4, SYMCLONE_STUDENT_DIHEDRAL_GROUP, 4, 3, 5, 5,
+                                           SYMCLONE_PADDING_VALID, 9, 1),
+                   SYMCLONE_OK);
+  symclone_net *net;
+  ck_assert_int_eq(symclone_net_create(&net, 1, 1, 7, 7), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_dihedral_lifting(net, 4, 2, 3, SYMCLONE_PADDING_VALID, 1),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_cloned(net, c8, 2, SYMCLONE_CLONE_RETAIN, 0),
+                   SYMCLONE_ERR_SHAPE);
+  ck_assert_ptr_nonnull(strstr(symclone_net_last_error(net), "Dn field"));
+  ck_assert_int_eq(symclone_net_layer_count(net), 2);
+  ck_assert_int_eq(symclone_net_add_cloned(net, d4, 2, SYMCLONE_CLONE_BREAK, 0), SYMCLONE_OK);
+  symclone_net_free(net);
+  ck_assert_int_eq(symclone_net_create(&net, 1, 1, 7, 7), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_lifting(net, 8, 2, 3, SYMCLONE_PADDING_VALID, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_cloned(net, d4, 2, SYMCLONE_CLONE_RETAIN, 0),
+                   SYMCLONE_ERR_SHAPE);
+  ck_assert_int_eq(symclone_net_add_cloned(net, c8, 2, SYMCLONE_CLONE_RETAIN, 0), SYMCLONE_OK);
+  symclone_net_free(net);
+  /* the network's input taken as either group's field */
+  ck_assert_int_eq(symclone_net_create(&net, 1, 8, 5, 5), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_cloned(net, d4, 2, SYMCLONE_CLONE_RETAIN, 0), SYMCLONE_OK);
+  symclone_net_free(net);
+  symclone_student_free(c8);
+  symclone_student_free(d4);
+}
+END_TEST
+
+/* The p4m G-CNN of the reflection experiments, built from exact D4
+ * students, computes the network of D4 lifting and group convolutions
+ * with the same parameters (compared layer by layer through the whole
+ * network), and after max-pooling over the 8 orientations and global
+ * average pooling its logits are invariant to every element of D4. */
+START_TEST(cloned_exact_p4m_equals_teacher_and_is_invariant) {
+  symclone_student *lift = exact_student_n(SYMCLONE_STUDENT_DIHEDRAL_LIFTING, 4, 8, 0.0f);
+  symclone_student *grp = exact_student_n(SYMCLONE_STUDENT_DIHEDRAL_GROUP, 4, 6, 0.0f);
+  symclone_net *a, *b;
+  for (int k = 0; k < 2; k++) {
+    symclone_net **net = k ? &b : &a;
+    ck_assert_int_eq(symclone_net_create(net, 1, 1, 8, 8), SYMCLONE_OK);
+    ck_assert_int_eq(k ? symclone_net_add_dihedral_lifting(*net, 4, 2, 3, SYMCLONE_PADDING_VALID, 1)
+                       : symclone_net_add_cloned(*net, lift, 2, SYMCLONE_CLONE_RETAIN, 0),
+                     SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_relu(*net), SYMCLONE_OK);
+    ck_assert_int_eq(k ? symclone_net_add_dihedral_group_conv(*net, 3, 3, SYMCLONE_PADDING_VALID, 1)
+                       : symclone_net_add_cloned(*net, grp, 3, SYMCLONE_CLONE_BREAK, 0),
+                     SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_relu(*net), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_orient_pool(*net, SYMCLONE_POOL_MAX), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_global_avgpool(*net), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_dense(*net, 5, 1), SYMCLONE_OK);
+  }
+  int shape[4];
+  ck_assert_int_eq(symclone_net_output_shape(a, shape), SYMCLONE_OK);
+  ck_assert_int_eq(shape[0], 5);
+  /* the teacher's parameters, then the same thetas and biases in the clone
+   * (theta[o][i][P] and bias are the teacher's layout) */
+  size_t na = symclone_net_param_count(a), nb = symclone_net_param_count(b);
+  float *pa = malloc(na * sizeof *pa), *pb = random_floats(nb, 21);
+  ck_assert_int_eq(symclone_net_get_params(a, pa, na), SYMCLONE_OK);
+  for (int l = 0; l < symclone_net_layer_count(b); l++) {
+    size_t oa, ob, cb, ca;
+    ck_assert_int_eq(symclone_net_layer_params(a, l, &oa, &ca, NULL), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_layer_params(b, l, &ob, &cb, NULL), SYMCLONE_OK);
+    if (l == 0 || l == 2) ck_assert_uint_gt(ca, cb);
+    memcpy(pa + oa, pb + ob, cb * sizeof *pa);
+  }
+  ck_assert_int_eq(symclone_net_set_params(a, pa, na), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_set_params(b, pb, nb), SYMCLONE_OK);
+  size_t batch = 2;
+  float *x = random_floats(batch * 64, 23), *gx = malloc(batch * 64 * sizeof *gx);
+  float ya[10], yb[10], yg[10];
+  ck_assert_int_eq(symclone_net_forward(a, batch, x, ya), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_forward(b, batch, x, yb), SYMCLONE_OK);
+  double scale = 0;
+  for (int j = 0; j < 10; j++) scale = fmax(scale, fabs(yb[j]));
+  ck_assert_double_gt(scale, 1e-3);
+  for (int j = 0; j < 10; j++) ck_assert_float_eq_tol(ya[j], yb[j], 1e-4 * scale);
+  symclone_group *d4;
+  ck_assert_int_eq(symclone_group_create_dihedral(&d4, 4), SYMCLONE_OK);
+  for (int g = 1; g < 8; g++) {
+    ck_assert_int_eq(symclone_group_act_planar(d4, g, (int)batch, 8, 8, x, gx), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_forward(a, batch, gx, yg), SYMCLONE_OK);
+    for (int j = 0; j < 10; j++) ck_assert_float_eq_tol(yg[j], ya[j], 1e-5 * scale);
+  }
+  /* and a planar CNN of the same depth is not invariant (the check can fail) */
+  symclone_net *c;
+  ck_assert_int_eq(symclone_net_create(&c, 1, 1, 8, 8), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_conv2d(c, 4, 3, SYMCLONE_PADDING_VALID, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_relu(c), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_dense(c, 5, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_group_act_planar(d4, 4, (int)batch, 8, 8, x, gx), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_forward(c, batch, x, ya), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_forward(c, batch, gx, yg), SYMCLONE_OK);
+  double d = 0;
+  for (int j = 0; j < 10; j++) d = fmax(d, fabs(ya[j] - yg[j]));
+  ck_assert_double_gt(d, 1e-3);
+  symclone_net_free(c);
+  symclone_group_free(d4);
+  free(pa); free(pb); free(x); free(gx);
+  symclone_net_free(a);
+  symclone_net_free(b);
+  symclone_student_free(lift);
+  symclone_student_free(grp);
 }
 END_TEST
 
@@ -187,6 +312,124 @@ START_TEST(gradient_cloned_group_break_penalty) {
   free(p);
   symclone_net_free(net);
   symclone_student_free(s);
+}
+END_TEST
+
+/* dihedral lifting (D2) -> dihedral group clone (break, beta > 0, moved
+ * away from its cloned values) -> relu -> max over the 4 orientations ->
+ * dense; then the same with a cloned dihedral lifting layer (retain) in
+ * front. */
+START_TEST(gradient_cloned_dihedral_break) {
+  symclone_student *s = exact_student_n(SYMCLONE_STUDENT_DIHEDRAL_GROUP, 2, 5, 0.2f);
+  symclone_student *l = exact_student_n(SYMCLONE_STUDENT_DIHEDRAL_LIFTING, 2, 7, 0.2f);
+  for (int k = 0; k < 2; k++) {
+    symclone_net *net;
+    ck_assert_int_eq(symclone_net_create(&net, 1, 1, 7, 7), SYMCLONE_OK);
+    ck_assert_int_eq(k ? symclone_net_add_cloned(net, l, 2, SYMCLONE_CLONE_RETAIN, 0)
+                       : symclone_net_add_dihedral_lifting(net, 2, 2, 3, SYMCLONE_PADDING_VALID, 1),
+                     SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_cloned(net, s, 2, SYMCLONE_CLONE_BREAK, 0.5), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_orient_pool(net, SYMCLONE_POOL_MAX), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_dense(net, 3, 1), SYMCLONE_OK);
+    size_t np = symclone_net_param_count(net), off, cnt, tr;
+    ck_assert_int_eq(symclone_net_layer_params(net, 1, &off, &cnt, &tr), SYMCLONE_OK);
+    ck_assert_uint_eq(tr, cnt);
+    ck_assert_uint_eq(cnt, 2 * 2 * 36 + 2 +
+                               symclone_student_param_count(s, SYMCLONE_STUDENT_PART_ALL));
+    float *p = malloc(np * sizeof *p);
+    ck_assert_int_eq(symclone_net_get_params(net, p, np), SYMCLONE_OK);
+    unsigned st = 78;
+    for (size_t j = off + 2 * 2 * 36 + 2; j < off + cnt; j++) p[j] += 0.1f * (urand(&st) - 0.5f);
+    ck_assert_int_eq(symclone_net_set_params(net, p, np), SYMCLONE_OK);
+    check_gradient(net, 3, 6 + (unsigned)k);
+    free(p);
+    symclone_net_free(net);
+  }
+  symclone_student_free(s);
+  symclone_student_free(l);
+}
+END_TEST
+
+/* symclone_trainer_clone_stack on a p4m stack (D4 lifting - ReLU - D4
+ * group convolution) gives D4 students; built into a network in break
+ * mode with the teacher's thetas they reproduce the teacher stack, and the
+ * network trains every parameter. */
+START_TEST(clone_stack_p4m_into_break_network) {
+  symclone_layer *l[3];
+  ck_assert_int_eq(symclone_layer_create_dihedral_lifting(&l[0], 4, 1, 2, 3, 8, 8,
+                                                          SYMCLONE_PADDING_VALID, 1),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_layer_create_relu(&l[1], 2, 8, 6, 6), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_layer_create_dihedral_group_conv(&l[2], 4, 2, 2, 3, 6, 6,
+                                                             SYMCLONE_PADDING_ZERO, 1),
+                   SYMCLONE_OK);
+  symclone_net *teacher;
+  ck_assert_int_eq(symclone_net_create(&teacher, 1, 1, 8, 8), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_dihedral_lifting(teacher, 4, 2, 3, SYMCLONE_PADDING_VALID, 1),
+                   SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_relu(teacher), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_dihedral_group_conv(teacher, 2, 3, SYMCLONE_PADDING_ZERO, 1),
+                   SYMCLONE_OK);
+  size_t nt = symclone_net_param_count(teacher);
+  float *pt = random_floats(nt, 31);
+  ck_assert_int_eq(symclone_net_set_params(teacher, pt, nt), SYMCLONE_OK);
+  size_t o2;
+  ck_assert_int_eq(symclone_net_layer_params(teacher, 2, &o2, NULL, NULL), SYMCLONE_OK);
+  const float *params[3] = {pt, NULL, pt + o2};
+
+  symclone_student *tmpl_s, *st[3];
+  ck_assert_int_eq(symclone_student_create(&tmpl_s, SYMCLONE_STUDENT_PLANAR, 1, 3, 6, 6,
+                                           SYMCLONE_PADDING_VALID, 9, 1),
+                   SYMCLONE_OK);
+  symclone_trainer *tmpl;
+  ck_assert_int_eq(symclone_trainer_create(&tmpl, tmpl_s), SYMCLONE_OK);
+  ck_assert_int_eq(
+      symclone_trainer_set(tmpl, SYMCLONE_TRAINER_OBJECTIVE, SYMCLONE_OBJECTIVE_MOMENT),
+      SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_set(tmpl, SYMCLONE_TRAINER_MAX_STEPS, 600), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_trainer_clone_stack(tmpl, (const symclone_layer *const *)l, params, 3,
+                                                NULL, 0, 9, st),
+                   SYMCLONE_OK);
+  ck_assert_ptr_null(st[1]);
+  ck_assert_int_eq(symclone_student_kind_of(st[0]), SYMCLONE_STUDENT_DIHEDRAL_LIFTING);
+  ck_assert_int_eq(symclone_student_kind_of(st[2]), SYMCLONE_STUDENT_DIHEDRAL_GROUP);
+  ck_assert_int_eq(symclone_student_orientations(st[2]), 4);
+  ck_assert_uint_eq(symclone_student_input_size(st[2]), 8u * 36);
+
+  symclone_net *net;
+  ck_assert_int_eq(symclone_net_create(&net, 1, 1, 8, 8), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_cloned(net, st[0], 2, SYMCLONE_CLONE_BREAK, 0), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_cloned(net, st[2], 2, SYMCLONE_CLONE_BREAK, 0), SYMCLONE_OK);
+  ck_assert_uint_eq(symclone_net_trainable_count(net), symclone_net_param_count(net));
+  size_t nn = symclone_net_param_count(net);
+  float *pn = malloc(nn * sizeof *pn);
+  ck_assert_int_eq(symclone_net_get_params(net, pn, nn), SYMCLONE_OK);
+  for (int k = 0; k < 3; k += 2) {
+    size_t on, ot, ct;
+    ck_assert_int_eq(symclone_net_layer_params(net, k, &on, NULL, NULL), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_layer_params(teacher, k, &ot, &ct, NULL), SYMCLONE_OK);
+    memcpy(pn + on, pt + ot, ct * sizeof *pn);
+  }
+  ck_assert_int_eq(symclone_net_set_params(net, pn, nn), SYMCLONE_OK);
+  size_t batch = 2, no = symclone_net_output_size(net);
+  ck_assert_uint_eq(no, symclone_net_output_size(teacher));
+  float *x = random_floats(batch * 64, 33);
+  float *yn = malloc(batch * no * sizeof *yn), *yt = malloc(batch * no * sizeof *yt);
+  ck_assert_int_eq(symclone_net_forward(net, batch, x, yn), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_forward(teacher, batch, x, yt), SYMCLONE_OK);
+  double num = 0, den = 0;
+  for (size_t j = 0; j < batch * no; j++)
+    num += (yn[j] - yt[j]) * (double)(yn[j] - yt[j]), den += yt[j] * (double)yt[j];
+  ck_assert_msg(sqrt(num / den) < 1e-2, "the cloned p4m stack is %g away from its teacher",
+                sqrt(num / den));
+  free(pn); free(pt); free(x); free(yn); free(yt);
+  for (int i = 0; i < 3; i++) symclone_student_free(st[i]), symclone_layer_free(l[i]);
+  symclone_trainer_free(tmpl);
+  symclone_student_free(tmpl_s);
+  symclone_net_free(net);
+  symclone_net_free(teacher);
 }
 END_TEST
 
@@ -423,6 +666,10 @@ static Suite *net_suite(void) {
   tcase_add_test(tc, gradient_cloned_lifting_retain);
   tcase_add_test(tc, gradient_cloned_group_break_penalty);
   tcase_add_test(tc, gradient_cloned_planar_break_and_conv);
+  tcase_add_test(tc, cloned_group_student_needs_its_group);
+  tcase_add_test(tc, cloned_exact_p4m_equals_teacher_and_is_invariant);
+  tcase_add_test(tc, gradient_cloned_dihedral_break);
+  tcase_add_test(tc, clone_stack_p4m_into_break_network);
   tcase_add_test(tc, training_retain_beats_chance_and_keeps_clone);
   tcase_add_test(tc, training_break_beats_chance_and_moves_clone);
   tcase_add_test(tc, bad_input_returns_documented_codes);

@@ -140,7 +140,9 @@ SYMCLONE_API symclone_status symclone_net_add_layer(symclone_net *net, symclone_
 /** Append a cloned convolution layer of out_channels output channels, built
  * from a copy of `student` (borrowed for the call only).  The current
  * output must be [Cin][n][H][W] with n, H, W the student's input field
- * (n = 1 planar), Cin >= 1 any, else SYMCLONE_ERR_SHAPE.  mode is a
+ * (n = 1 planar), Cin >= 1 any, and for a group student a field of its
+ * group (a Cn group student after a Dn field, or a dihedral one after a Cn
+ * field, as for the group convolutions above), else SYMCLONE_ERR_SHAPE.  mode is a
  * symclone_clone_mode (SYMCLONE_ERR_ARG otherwise); beta >= 0 and finite
  * (SYMCLONE_ERR_ARG otherwise) is the break penalty, ignored when
  * retaining.  The layer has a bias. */

@@ -343,6 +343,20 @@ symclone_status symclone_net_add_cloned(symclone_net *net, const symclone_studen
     return sym_fail(&net->err, SYMCLONE_ERR_SHAPE,
                     "the student takes [%d][%d][%d], the network gives [%d][%d][%d]", sin[1],
                     sin[2], sin[3], cs[1], cs[2], cs[3]);
+  /* a group student takes the group field it was cloned for: the same
+   * number of orientations is not enough (C8 and D4 both have 8) */
+  symclone_student_kind kind = symclone_student_kind_of(student);
+  int field = cur_field_group(net);
+  if (kind == SYMCLONE_STUDENT_GROUP && field == FIELD_DIHEDRAL)
+    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE,
+                    "a cloned Cn group convolution after a Dn field of %d orientations (clone a "
+                    "dihedral group convolution)",
+                    cs[1]);
+  if (kind == SYMCLONE_STUDENT_DIHEDRAL_GROUP && field == FIELD_CYCLIC)
+    return sym_fail(&net->err, SYMCLONE_ERR_SHAPE,
+                    "a cloned dihedral group convolution after a field of %d orientations that is "
+                    "not a Dn field",
+                    cs[1]);
   int cin = cs[0], t;
   if (sym_mul_int(out_channels, sout[1], &t) || sym_mul_int(t, sout[2], &t) ||
       sym_mul_int(t, sout[3], &t))
