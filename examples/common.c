@@ -490,9 +490,31 @@ int ex_xp_parse(int argc, char **argv, const char *about, ex_xp_opts *o) {
   return ex_xp_parse_ext(argc, argv, about, 0, o);
 }
 
+/* "break,mlp" -> the bits of those models; 0, or 1 after a message. */
+static int parse_models(const char *text, int *bits) {
+  static const char *const names[] = {"gcnn", "retain", "break", "cnn", "mlp"};
+  int set = 0;
+  for (const char *p = text;;) {
+    size_t w = strcspn(p, ",");
+    int k = 0;
+    while (k < 5 && !(strlen(names[k]) == w && !strncmp(names[k], p, w))) k++;
+    if (k == 5) {
+      fprintf(stderr, "%s: --models: '%.*s' is not one of gcnn, retain, break, cnn, mlp\n",
+              prog_name, (int)w, p);
+      return 1;
+    }
+    set |= 1 << k;
+    if (!p[w]) break;
+    p += w + 1;
+  }
+  *bits = set;
+  return 0;
+}
+
 int ex_xp_parse_ext(int argc, char **argv, const char *about, int extras, ex_xp_opts *o) {
   memset(o, 0, sizeof *o);
-  const ex_option opts[] = {
+  const char *models = NULL;
+  const ex_option base[] = {
       {"--quick", EX_OPT_FLAG, &o->quick, NULL, 0, 0, 0, NULL,
        "the short run of docs/results.md (3,000 training images, 5 epochs)"},
       {"--fashion", EX_OPT_FLAG, &o->fashion, NULL, 0, 0, 0, NULL,
@@ -513,12 +535,21 @@ int ex_xp_parse_ext(int argc, char **argv, const char *about, int extras, ex_xp_
        "break penalty of the cloned layers in break mode (default 0)"},
       {"--seed", EX_OPT_INT, &o->seed, "S", 0, 4294967295.0, 0, NULL,
        "seed of the networks and their training (default 0)"},
-      /* the extras, in the order of their bits */
+  };
+  const ex_option extra[] = {
       {"--clone-steps", EX_OPT_INT, &o->clone_steps, "N", 1, 1e6, 0, NULL,
        "updates of every student (default: 3,000 for the lifting student,\n"
        "2,000 for the group students)"},
+      {"--models", EX_OPT_TEXT, &models, "M[,M...]", 0, 0, 0, NULL,
+       "train and test only these models, of gcnn, retain, break, cnn, mlp\n"
+       "(default: all five, in this order)"},
   };
-  int n = (int)(sizeof opts / sizeof opts[0]) - ((extras & EX_XP_CLONE_STEPS) ? 0 : 1);
+  enum { NBASE = sizeof base / sizeof base[0], NEXTRA = sizeof extra / sizeof extra[0] };
+  ex_option opts[NBASE + NEXTRA];
+  int n = 0;
+  for (int i = 0; i < NBASE; i++) opts[n++] = base[i];
+  for (int i = 0; i < NEXTRA; i++)
+    if (extras & (1 << i)) opts[n++] = extra[i];
   int rc = ex_parse(argc, argv, about, opts, n);
   if (rc >= 0) return rc;
   if (!o->images != !o->labels || !o->test_images != !o->test_labels) {
@@ -528,10 +559,16 @@ int ex_xp_parse_ext(int argc, char **argv, const char *about, int extras, ex_xp_
     usage(stderr, about, opts, n);
     return 2;
   }
+  if (models && parse_models(models, &o->models)) {
+    usage(stderr, about, opts, n);
+    return 2;
+  }
   if (!o->train_count && o->quick) o->train_count = 3000;
   if (!o->epochs) o->epochs = o->quick ? 5 : 6;
   return -1;
 }
+
+int ex_xp_wants(const ex_xp_opts *o, int k) { return !o->models || (o->models >> k & 1); }
 
 #define XP_TEST_COUNT 2000
 #define FASHION_DIR "/usr/share/datasets/fashion-mnist"

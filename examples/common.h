@@ -172,12 +172,21 @@ typedef struct ex_xp_opts {
   long long seed;
   long long clone_steps;                 /* --clone-steps (EX_XP_CLONE_STEPS); 0: the
                                             program's own */
+  int models;                            /* --models (EX_XP_MODELS): bit k for model k of
+                                            gcnn, retain, break, cnn, mlp; 0: all */
 } ex_xp_opts;
 
 int ex_xp_parse(int argc, char **argv, const char *about, ex_xp_opts *o);
 
 /* Options some experiments add to those of ex_xp_parse (a bit set). */
 #define EX_XP_CLONE_STEPS 1 /* --clone-steps N: updates of every student */
+#define EX_XP_MODELS 2      /* --models M[,M...]: only these of gcnn, retain, break, cnn,
+                               mlp (the five models of the rotation and reflection
+                               experiments, in this order) */
+
+/* 1 when model k (0 gcnn, 1 the retained clone, 2 the broken clone, 3 cnn,
+ * 4 mlp) is among the parsed --models, else 0. */
+int ex_xp_wants(const ex_xp_opts *o, int k);
 
 /* ex_xp_parse with the options of `extras` as well. */
 int ex_xp_parse_ext(int argc, char **argv, const char *about, int extras, ex_xp_opts *o);

@@ -26,7 +26,7 @@ int main(int argc, char **argv) {
   int rc = ex_xp_parse_ext(argc, argv,
                            "Experiment 4, reflection generalisation: train on upright digits,\n"
                            "test on upright, mirrored and D4-transformed ones (docs/results.md).",
-                           EX_XP_CLONE_STEPS, &o);
+                           EX_XP_CLONE_STEPS | EX_XP_MODELS, &o);
   if (rc >= 0) return rc;
   ex_rot_geom g = ex_refl_geom_for(&o, 10);
 
@@ -42,12 +42,14 @@ int main(int argc, char **argv) {
       o.fashion ? "fashion" : "mnist", o.quick ? "quick" : "default", g.hw,
       symclone_dataset_count(train), symclone_dataset_count(test), o.epochs);
 
-  if (ex_rot_clone(&g, o.clone_steps ? o.clone_steps : 3000, o.clone_steps ? o.clone_steps : 2000,
+  if ((ex_xp_wants(&o, 1) || ex_xp_wants(&o, 2)) &&
+      ex_rot_clone(&g, o.clone_steps ? o.clone_steps : 3000, o.clone_steps ? o.clone_steps : 2000,
                    &st))
     goto done;
 
   const char *names[5] = {"gcnn", "cloned_gcnn_retain", "cloned_gcnn_break", "cnn", "mlp"};
   for (int m = 0; m < 5; m++) {
+    if (!ex_xp_wants(&o, m)) continue;
     const char *kind = m == 3 ? "cnn" : m == 4 ? "mlp" : "gcnn";
     symclone_net *net =
         ex_rot_model(&g, kind, (m == 1 || m == 2) ? &st : NULL,

@@ -14,6 +14,7 @@
 #   the generalisation experiment the same accuracy on upright, mirrored
 #   and D4-transformed digits), its retained clone nearly so (<= 1e-2),
 #   and the CNN and the MLP are not (> 1e-2).
+# Then --models gcnn,mlp: those two model lines only, and no student.
 # make_idx.py runs with $PYTHON3 (meson's Python), else python3.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -82,4 +83,11 @@ if [ "$kind" = generalisation ]; then
     [ "$(value model=gcnn acc_upright)" = "$(value model=gcnn acc_d4)" ] ||
     fail "the p4m G-CNN's accuracies differ between upright, mirrored and D4-transformed digits"
 fi
+"$program" --quick --train 200 --epochs 1 --models mlp,gcnn --images tr-images \
+  --labels tr-labels --test-images te-images --test-labels te-labels >some.txt 2>err.txt ||
+  status=$?
+[ "$status" -eq 0 ] || { cat err.txt; fail "--models mlp,gcnn: exit status $status"; }
+[ "$(grep -c '^student=' some.txt)" -eq 0 ] || fail "--models mlp,gcnn clones students"
+[ "$(grep '^model=' some.txt | cut -d' ' -f1 | tr '\n' ' ')" = "model=gcnn model=mlp " ] ||
+  fail "--models mlp,gcnn: not the models gcnn and mlp, in this order"
 echo "ok: $kind, $classes classes, mirror_change gcnn $(c gcnn) retain $(c cloned_gcnn_retain) cnn $(c cnn) mlp $(c mlp)"
