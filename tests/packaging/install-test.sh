@@ -9,7 +9,10 @@
 # Exits 77 (skipped) when the library needs a sanitizer run-time that
 # APP_FLAGS does not provide (a sanitizer given through c_args).
 # environment: CC and CXX (command lines; CXX empty skips the C++ part),
-# MESON (optional, default `meson`).
+# MESON (optional, default `meson`); SYMCLONE_TOOL=1 when the symclone tool
+# is built, with SYMCLONE_BINDIR and SYMCLONE_MANDIR (absolute or relative to
+# the prefix): the installed tool then runs clone, check and export, and its
+# manual page must be installed.
 set -eu
 
 build_root=$1
@@ -118,4 +121,37 @@ if [ -n "${CXX:-}" ]; then
 else
   echo "no C++ compiler: C++ part skipped"
 fi
+# The tool, as a user runs it after installing: from bindir, on the
+# installed library, with its manual page in man1.
+if [ "${SYMCLONE_TOOL:-0}" = 1 ]; then
+  bindir=${SYMCLONE_BINDIR:-bin}
+  mandir=${SYMCLONE_MANDIR:-share/man}
+  case $bindir in /*) ;; *) bindir=$prefix/$bindir ;; esac
+  case $mandir in /*) ;; *) mandir=$prefix/$mandir ;; esac
+  tool=$dest$bindir/symclone
+  [ -x "$tool" ] || fail "no $bindir/symclone"
+  [ -f "$dest$mandir/man1/symclone.1" ] || fail "no $mandir/man1/symclone.1"
+  if readelf -d "$tool" | grep -E '\((RPATH|RUNPATH)\)' | grep -F "$build_root" >/dev/null; then
+    fail "the installed symclone keeps a run path into the build tree"
+  fi
+  deps=$(LD_LIBRARY_PATH=$dest$libdir ldd "$tool") || fail "ldd symclone"
+  echo "$deps" | grep 'libsymclone' | grep -F "$dest" >/dev/null ||
+    fail "symclone does not load the installed library: $deps"
+  out=$(LD_LIBRARY_PATH=$dest$libdir "$tool" --version) || fail "symclone --version"
+  [ "$out" = "symclone $modversion (libsymclone $modversion)" ] ||
+    fail "symclone --version: $out, not version $modversion"
+  (
+    cd "$tmp"
+    export LD_LIBRARY_PATH="$dest$libdir"
+    "$tool" clone --group C4 --kind lifting --size 7 --blocks 9 --steps 300 --threads 1 \
+      --quiet -o c4.scs >clone.txt || fail "symclone clone from the install"
+    "$tool" check c4.scs --max-rel-loss 0.01 >check.txt || fail "symclone check from the install"
+    "$tool" export c4.scs -o c4.safetensors >export.txt ||
+      fail "symclone export from the install"
+    grep -x 'kind=lifting' check.txt >/dev/null || fail "symclone check: no kind=lifting"
+    [ -s c4.safetensors ] || fail "symclone export wrote nothing"
+  )
+  echo "ok: $bindir/symclone runs clone, check and export; $mandir/man1/symclone.1"
+fi
+
 echo "install test passed"
