@@ -948,3 +948,44 @@ symclone_net *ex_rot_model(const ex_rot_geom *g, const char *kind, const ex_rot_
   EX_NET_TRY(symclone_net_add_dense(net, g->classes, 1));
   return net;
 }
+
+int ex_trans_task(const symclone_dataset *train0, const symclone_dataset *test0,
+                  symclone_dataset **train, symclone_dataset **test) {
+  if (symclone_dataset_make_translation_task(train0, 48, 5, 15, 15, 1, NULL, train) ||
+      symclone_dataset_make_translation_task(test0, 48, 5, 15, 15, 2, NULL, test)) {
+    fprintf(stderr, "%s: %s%s\n", prog_name, symclone_dataset_last_error(train0),
+            symclone_dataset_last_error(test0));
+    return 1;
+  }
+  return ex_xp_downsample(train) || ex_xp_downsample(test);
+}
+
+symclone_net *ex_trans_model(const char *kind, symclone_student *st, int hw, int c,
+                             symclone_clone_mode mode, double beta, long long seed) {
+  symclone_net *net = NULL;
+  if (symclone_net_create(&net, 1, 1, hw, hw)) {
+    fprintf(stderr, "%s: cannot create a network for %dx%d inputs\n", prog_name, hw, hw);
+    return NULL;
+  }
+  EX_NET_TRY(symclone_net_set(net, SYMCLONE_NET_SEED, (double)seed));
+  if (!strcmp(kind, "mlp")) {
+    EX_NET_TRY(symclone_net_add_dense(net, 128, 1));
+    EX_NET_TRY(symclone_net_add_relu(net));
+    EX_NET_TRY(symclone_net_add_dense(net, 32, 1));
+    EX_NET_TRY(symclone_net_add_relu(net));
+    EX_NET_TRY(symclone_net_add_dense(net, 20, 1));
+    return net;
+  }
+  for (int layer = 0; layer < 3; layer++) {
+    if (st)
+      EX_NET_TRY(symclone_net_add_cloned(net, st, c, mode, beta));
+    else
+      EX_NET_TRY(symclone_net_add_conv2d(net, c, 3, SYMCLONE_PADDING_CIRCULAR, 1));
+    EX_NET_TRY(symclone_net_add_relu(net));
+  }
+  EX_NET_TRY(symclone_net_add_global_avgpool(net));
+  EX_NET_TRY(symclone_net_add_dense(net, 32, 1));
+  EX_NET_TRY(symclone_net_add_relu(net));
+  EX_NET_TRY(symclone_net_add_dense(net, 20, 1));
+  return net;
+}

@@ -294,4 +294,20 @@ void ex_rot_free(ex_rot_students *st);
 symclone_net *ex_rot_model(const ex_rot_geom *g, const char *kind, const ex_rot_students *st,
                            symclone_clone_mode mode, double beta, long long seed);
 
+/* The translation breaking task (examples/translation_breaking.c): the
+ * digits moved on a 48x48 canvas, left by 5 to 15 pixels (label kept) or
+ * right (label + 10), up to 15 pixels up or down (seed 1 for the training
+ * set, 2 for the test set), then reduced to 24x24 by 2x2 mean pooling.  0,
+ * or 1 after a message. */
+int ex_trans_task(const symclone_dataset *train0, const symclone_dataset *test0,
+                  symclone_dataset **train, symclone_dataset **test);
+
+/* Its models on hw x hw inputs, 20 classes.  kind "cnn": 3 x (conv 3x3
+ * circular, c channels - ReLU) - global average pool - dense 32 - ReLU -
+ * dense; with st, every convolution is a cloned layer of st (the cloned
+ * CNN).  kind "mlp": dense 128 - ReLU - dense 32 - ReLU - dense.  NULL after
+ * a message. */
+symclone_net *ex_trans_model(const char *kind, symclone_student *st, int hw, int c,
+                             symclone_clone_mode mode, double beta, long long seed);
+
 #endif

@@ -20,12 +20,20 @@
  *                         entries of the 9-block student during cloning
  *   equivariance.csv      group,element,angle,rel_error: the C4 and C8 lifting
  *                         teachers' equivariance error element by element
- * With --downstream (a few minutes), the rotation experiments in quick mode:
+ * With --downstream, the breaking and generalisation experiments in quick
+ * mode (about 12 minutes for the rotation tasks and 7 for the translation
+ * task on a shared 2-core machine):
  *   rotation_accuracy.csv model,angle,accuracy
  *   breaking.csv          model,correct,label_plus_minus_10,other: the test
  *                         images of the 20-class rotation task by prediction
+ *   translation_breaking.csv
+ *                         the same columns for the 20-class translation task
+ * --only GROUP makes one group of the above: fig2 (fig2-transforms.png),
+ * equivariance, t2 (fig4-*, fig5-t2-features.png, curves.csv, weights.csv),
+ * fig6, rotation (rotation_accuracy.csv, breaking.csv),
+ * translation_breaking.
  *
- *   figures --out docs/img [--mnist DIR] [--downstream]
+ *   figures --out docs/img [--mnist DIR] [--downstream] [--only GROUP]
  */
 #include <math.h>
 #include <stdio.h>
@@ -566,26 +574,67 @@ done:
   return rc;
 }
 
-/* ---- downstream (quick mode of the rotation experiments) -------------------- */
+/* ---- downstream (quick mode of the breaking and generalisation experiments) - */
+
+/* The experiments' quick mode: 3,000 training images, 5 epochs; the digits
+ * in mnist when given.  0, or 1 when they are not found there. */
+static int quick_opts(const char *mnist, ex_xp_opts *o) {
+  static char ip[1024], lp[1024];
+  memset(o, 0, sizeof *o);
+  o->quick = 1;
+  o->train_count = 3000;
+  o->epochs = 5;
+  if (mnist) {
+    if (!ex_find_mnist(mnist, ip, lp, sizeof ip)) {
+      fprintf(stderr, "figures: no digits in %s\n", mnist);
+      return 1;
+    }
+    o->images = ip;
+    o->labels = lp;
+  }
+  return 0;
+}
+
+/* Sort the test images of a 20-class breaking task (label t and t + 10 are
+ * the same digit) by prediction: right, the same digit with the other half's
+ * label, another digit; one row of CSV and a line on stdout.  0, or 1 after
+ * a message. */
+static int breakdown(symclone_net *net, const symclone_dataset *test, const char *task,
+                     const char *name, FILE *csv) {
+  long long *conf = calloc(20 * 20, sizeof *conf);
+  if (!conf) return 1;
+  if (symclone_net_evaluate(net, symclone_dataset_images(test), symclone_dataset_labels(test),
+                            symclone_dataset_count(test), NULL, NULL, conf)) {
+    fprintf(stderr, "figures: %s: %s\n", name, symclone_net_last_error(net));
+    free(conf);
+    return 1;
+  }
+  long long right = 0, swapped = 0, other = 0;
+  for (int t = 0; t < 20; t++)
+    for (int p = 0; p < 20; p++) {
+      long long c = conf[t * 20 + p];
+      if (p == t) right += c;
+      else if (p % 10 == t % 10) swapped += c;
+      else other += c;
+    }
+  free(conf);
+  double total = (double)(right + swapped + other);
+  fprintf(csv, "\"%s\",%.4f,%.4f,%.4f\n", name, right / total, swapped / total, other / total);
+  fflush(csv);
+  printf("model=%s task=%s correct=%.4f swapped=%.4f\n", name, task, right / total,
+         swapped / total);
+  fflush(stdout);
+  return 0;
+}
 
 static int downstream(const char *mnist) {
   int rc = 1;
   char path[1024];
   ex_xp_opts o;
-  memset(&o, 0, sizeof o);
-  o.quick = 1;
-  o.train_count = 3000;
-  o.epochs = 5;
-  if (mnist) {
-    static char ip[1024], lp[1024];
-    if (!ex_find_mnist(mnist, ip, lp, sizeof ip)) return 1;
-    o.images = ip;
-    o.labels = lp;
-  }
+  if (quick_opts(mnist, &o)) return 1;
   symclone_dataset *train0 = NULL, *test0 = NULL, *train = NULL, *test = NULL, *rt = NULL;
   ex_rot_students st = {NULL, NULL, NULL};
   FILE *acc = NULL, *brk = NULL;
-  long long *conf = NULL;
   out_path(path, sizeof path, "rotation_accuracy.csv");
   acc = fopen(path, "w");
   out_path(path, sizeof path, "breaking.csv");
@@ -631,28 +680,9 @@ static int downstream(const char *mnist) {
           fprintf(acc, "\"%s\",%d,%.4f\n", names[m], 90 * q, a);
           printf("model=%s angle=%d acc=%.4f\n", names[m], 90 * q, a);
         }
-      } else {
-        free(conf);
-        conf = calloc(20 * 20, sizeof *conf);
-        if (!conf || symclone_net_evaluate(net, symclone_dataset_images(test),
-                                           symclone_dataset_labels(test),
-                                           symclone_dataset_count(test), NULL, NULL, conf)) {
-          symclone_net_free(net);
-          goto done;
-        }
-        long long right = 0, swapped = 0, other = 0;
-        for (int t = 0; t < 20; t++)
-          for (int p = 0; p < 20; p++) {
-            long long c = conf[t * 20 + p];
-            if (p == t) right += c;
-            else if (p % 10 == t % 10) swapped += c;
-            else other += c;
-          }
-        double total = (double)(right + swapped + other);
-        fprintf(brk, "\"%s\",%.4f,%.4f,%.4f\n", names[m], right / total, swapped / total,
-                other / total);
-        printf("model=%s task=rotation_breaking correct=%.4f swapped=%.4f\n", names[m],
-               right / total, swapped / total);
+      } else if (breakdown(net, test, "rotation_breaking", names[m], brk)) {
+        symclone_net_free(net);
+        goto done;
       }
       fflush(acc);
       fflush(brk);
@@ -665,16 +695,58 @@ done:
   if (rc) fprintf(stderr, "figures: the downstream runs failed\n");
   if (acc) fclose(acc);
   if (brk) fclose(brk);
-  free(conf);
   ex_rot_free(&st);
   symclone_dataset_free(train0), symclone_dataset_free(test0), symclone_dataset_free(train);
   symclone_dataset_free(test), symclone_dataset_free(rt);
   return rc;
 }
 
+/* The translation breaking task in quick mode, the models of
+ * examples/translation_breaking.c with its seeds (student 0, networks 1,
+ * training 2). */
+static int translation_breaking(const char *mnist) {
+  int rc = 1;
+  char path[1024];
+  ex_xp_opts o;
+  if (quick_opts(mnist, &o)) return 1;
+  symclone_dataset *train0 = NULL, *test0 = NULL, *train = NULL, *test = NULL;
+  symclone_student *st = NULL;
+  out_path(path, sizeof path, "translation_breaking.csv");
+  FILE *brk = fopen(path, "w");
+  if (!brk) {
+    fprintf(stderr, "figures: cannot write %s\n", path);
+    return 1;
+  }
+  fprintf(brk, "model,correct,label_plus_minus_10,other\n");
+  const int hw = 24, channels = 8;
+  if (ex_xp_load(&o, &train0, &test0) || ex_trans_task(train0, test0, &train, &test)) goto done;
+  st = ex_xp_clone("planar", SYMCLONE_STUDENT_PLANAR, 3, hw, SYMCLONE_PADDING_CIRCULAR, 400);
+  if (!st) goto done;
+  const char *names[4] = {"cloned CNN, retain", "cloned CNN, break", "CNN", "MLP"};
+  for (int m = 0; m < 4; m++) {
+    symclone_net *net =
+        ex_trans_model(m == 3 ? "mlp" : "cnn", m < 2 ? st : NULL, hw, channels,
+                       m == 1 ? SYMCLONE_CLONE_BREAK : SYMCLONE_CLONE_RETAIN, 0.0, 1);
+    if (!net) goto done;
+    int bad = ex_xp_train(net, names[m], train, o.epochs, 3e-3, 2) < 0 ||
+              breakdown(net, test, "translation_breaking", names[m], brk);
+    symclone_net_free(net);
+    if (bad) goto done;
+  }
+  printf("csv=%s\n", path);
+  rc = 0;
+done:
+  if (rc) fprintf(stderr, "figures: the translation breaking runs failed\n");
+  fclose(brk);
+  symclone_student_free(st);
+  symclone_dataset_free(train0), symclone_dataset_free(test0);
+  symclone_dataset_free(train), symclone_dataset_free(test);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   const char *mnist = NULL;
-  int with_downstream = 0;
+  int with_downstream = 0, only = -1;
   const ex_option opts[] = {
       {"--out", EX_OPT_DIR, &out_dir, "DIR", 0, 0, 0, NULL,
        "the directory the figures and CSV files go to (required)"},
@@ -683,7 +755,11 @@ int main(int argc, char **argv) {
       {"--quick", EX_OPT_FLAG, &quick, NULL, 0, 0, 0, NULL,
        "a tenth of the cloning steps (the figures' layout, not their content; for tests)"},
       {"--downstream", EX_OPT_FLAG, &with_downstream, NULL, 0, 0, 0, NULL,
-       "also the rotation experiments in quick mode (a few minutes; needs the digits)"},
+       "also the breaking and generalisation experiments in quick mode (about\n"
+       "20 minutes; needs the digits)"},
+      {"--only", EX_OPT_CHOICE, &only, NULL, 0, 0, 0,
+       "fig2|equivariance|t2|fig6|rotation|translation_breaking",
+       "make only this group of figures (docs/figures.md)"},
   };
   int rc = ex_parse(argc, argv,
                     "Write the figures of docs/results.md (PNG) and the data of its plots (CSV).",
@@ -696,8 +772,14 @@ int main(int argc, char **argv) {
   float digit[SIZE * SIZE];
   printf("library_version=%s labels=%d\n", symclone_version_string(),
          symclone_picture_labels_available());
-  if (load_digit(mnist, digit)) return 1;
-  if (fig2(digit) || equivariance_csv() || t2_figures(digit) || c4_figure(digit)) return 1;
-  if (with_downstream && downstream(mnist)) return 1;
+  enum { FIG2, EQUIVARIANCE, T2, FIG6, ROTATION, TRANSLATION };
+  int all = only < 0;
+  if ((all || only == FIG2 || only == T2 || only == FIG6) && load_digit(mnist, digit)) return 1;
+  if ((all || only == FIG2) && fig2(digit)) return 1;
+  if ((all || only == EQUIVARIANCE) && equivariance_csv()) return 1;
+  if ((all || only == T2) && t2_figures(digit)) return 1;
+  if ((all || only == FIG6) && c4_figure(digit)) return 1;
+  if (((all && with_downstream) || only == ROTATION) && downstream(mnist)) return 1;
+  if (((all && with_downstream) || only == TRANSLATION) && translation_breaking(mnist)) return 1;
   return 0;
 }

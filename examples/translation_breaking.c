@@ -15,39 +15,8 @@
  * Prints student=... lines and  model= acc= params= trainable= seconds=.
  * --quick: 3,000 training images, 5 epochs; default: 8,000, 6 epochs. */
 #include <stdio.h>
-#include <string.h>
 
 #include "common.h"
-
-static symclone_net *model(const char *kind, symclone_student *st, int hw, int c,
-                           symclone_clone_mode mode, double beta, long long seed) {
-  symclone_net *net = NULL;
-  if (symclone_net_create(&net, 1, 1, hw, hw)) {
-    fprintf(stderr, "%s: cannot create a network for %dx%d inputs\n", ex_prog(), hw, hw);
-    return NULL;
-  }
-  EX_NET_TRY(symclone_net_set(net, SYMCLONE_NET_SEED, (double)seed));
-  if (!strcmp(kind, "mlp")) {
-    EX_NET_TRY(symclone_net_add_dense(net, 128, 1));
-    EX_NET_TRY(symclone_net_add_relu(net));
-    EX_NET_TRY(symclone_net_add_dense(net, 32, 1));
-    EX_NET_TRY(symclone_net_add_relu(net));
-    EX_NET_TRY(symclone_net_add_dense(net, 20, 1));
-    return net;
-  }
-  for (int layer = 0; layer < 3; layer++) {
-    if (st)
-      EX_NET_TRY(symclone_net_add_cloned(net, st, c, mode, beta));
-    else
-      EX_NET_TRY(symclone_net_add_conv2d(net, c, 3, SYMCLONE_PADDING_CIRCULAR, 1));
-    EX_NET_TRY(symclone_net_add_relu(net));
-  }
-  EX_NET_TRY(symclone_net_add_global_avgpool(net));
-  EX_NET_TRY(symclone_net_add_dense(net, 32, 1));
-  EX_NET_TRY(symclone_net_add_relu(net));
-  EX_NET_TRY(symclone_net_add_dense(net, 20, 1));
-  return net;
-}
 
 int main(int argc, char **argv) {
   ex_xp_opts o;
@@ -62,13 +31,7 @@ int main(int argc, char **argv) {
   symclone_student *st = NULL;
   rc = 1;
   if (ex_xp_load(&o, &train0, &test0)) goto done;
-  if (symclone_dataset_make_translation_task(train0, 48, 5, 15, 15, 1, NULL, &train) ||
-      symclone_dataset_make_translation_task(test0, 48, 5, 15, 15, 2, NULL, &test)) {
-    fprintf(stderr, "%s: %s%s\n", ex_prog(), symclone_dataset_last_error(train0),
-            symclone_dataset_last_error(test0));
-    goto done;
-  }
-  if (ex_xp_downsample(&train) || ex_xp_downsample(&test)) goto done;
+  if (ex_trans_task(train0, test0, &train, &test)) goto done;
   printf(
       "experiment=translation_breaking data=%s mode=%s canvas=48 hw=%d classes=20 train=%zu "
       "test=%zu epochs=%lld\n",
@@ -83,8 +46,8 @@ int main(int argc, char **argv) {
   const char *names[4] = {"cloned_cnn_retain", "cloned_cnn_break", "cnn", "mlp"};
   for (int m = 0; m < 4; m++) {
     symclone_net *net =
-        model(m == 3 ? "mlp" : "cnn", m < 2 ? st : NULL, hw, c,
-              m == 1 ? SYMCLONE_CLONE_BREAK : SYMCLONE_CLONE_RETAIN, o.beta, o.seed + 1);
+        ex_trans_model(m == 3 ? "mlp" : "cnn", m < 2 ? st : NULL, hw, c,
+                       m == 1 ? SYMCLONE_CLONE_BREAK : SYMCLONE_CLONE_RETAIN, o.beta, o.seed + 1);
     if (!net) goto done;
     double sec = ex_xp_train(net, names[m], train, o.epochs, 3e-3, o.seed + 2);
     double acc = sec < 0 ? -1 : ex_xp_accuracy(net, test);

@@ -7,8 +7,10 @@ Runs the program into a scratch directory and checks: every picture of
 docs/results.md is there, a PNG of the size the program reports; in a
 labelled picture every label the program reports (symclone_picture_locate)
 lies inside the picture, holds dark ink, and overlaps no panel and no other
-label; every CSV has its header and rows.  Then, when this Python has
-matplotlib, each plot of scripts/plot is drawn and must be 800 x 450.
+label; every CSV has its header and rows; --only fig2 makes that picture
+alone.  Then, when this Python has matplotlib, each plot of scripts/plot is
+drawn and must be 800 x 450 (the downstream plots from CSV files of their
+columns written here: the quick run leaves the experiments out).
 """
 import csv
 import os
@@ -27,6 +29,17 @@ CSVS = {
 }
 PLOTS = [("curves", "curves.csv"), ("weights", "weights.csv"),
          ("equivariance", "equivariance.csv")]
+# the downstream CSV files (examples/figures --downstream), as the plots get them
+DOWNSTREAM = {
+    "rotation_accuracy.csv": "model,angle,accuracy\n\"CNN\",0,0.9\n\"CNN\",90,0.2\n"
+                             "\"MLP\",0,0.8\n\"MLP\",90,0.1\n",
+    "breaking.csv": "model,correct,label_plus_minus_10,other\n\"G-CNN\",0.45,0.45,0.1\n"
+                    "\"CNN\",0.8,0.1,0.1\n",
+    "translation_breaking.csv": "model,correct,label_plus_minus_10,other\n"
+                                "\"cloned CNN, break\",0.7,0.2,0.1\n\"CNN\",0.5,0.4,0.1\n",
+}
+DOWNSTREAM_PLOTS = [("accuracy", "rotation_accuracy.csv", []), ("breaking", "breaking.csv", []),
+                    ("breaking", "translation_breaking.csv", ["--task", "translation"])]
 
 
 def fail(msg):
@@ -134,18 +147,34 @@ def main():
                 rows = list(csv.reader(f))
             if rows[0] != header or len(rows) < 3:
                 fail(f"{name}: header {rows[0]} or only {len(rows) - 1} rows")
+        with tempfile.TemporaryDirectory(prefix="symclone-figures-only-") as one:
+            run = subprocess.run([program, "--quick", "--only", "fig2", "--out", one],
+                                 capture_output=True, text=True, timeout=120)
+            if run.returncode != 0:
+                fail(f"figures --only fig2 exited with {run.returncode}: {run.stderr[-2000:]}")
+            made = sorted(os.listdir(one))
+            if made != ["fig2-transforms.png"]:
+                fail(f"figures --only fig2 made {made}")
+        run = subprocess.run([program, "--only", "nothing", "--out", out], capture_output=True,
+                             text=True, timeout=60)
+        if run.returncode != 2 or "--only" not in run.stderr:
+            fail(f"figures --only nothing: exit {run.returncode}, {run.stderr[-500:]!r}")
         try:
             import matplotlib  # noqa: F401
         except ImportError:
             print("figures_check: no matplotlib here: plots not checked")
             return
-        for kind, name in PLOTS:
-            png = os.path.join(out, kind + ".png")
-            subprocess.run([sys.executable, plot, kind, os.path.join(out, name), png], check=True)
+        for name, text in DOWNSTREAM.items():
+            with open(os.path.join(out, name), "w", encoding="utf-8") as f:
+                f.write(text)
+        for kind, name, extra in [(k, n, []) for k, n in PLOTS] + DOWNSTREAM_PLOTS:
+            png = os.path.join(out, name[:-len(".csv")] + ".png")
+            subprocess.run([sys.executable, plot, kind, os.path.join(out, name), png] + extra,
+                           check=True)
             w, h, _, _ = read_png(png)
             if (w, h) != (800, 450):
-                fail(f"{kind}.png: {w} x {h}, not 800 x 450")
-            print(f"{kind}.png: {w} x {h}")
+                fail(f"{os.path.basename(png)}: {w} x {h}, not 800 x 450")
+            print(f"{os.path.basename(png)}: {w} x {h}")
 
 
 if __name__ == "__main__":
