@@ -1218,6 +1218,9 @@ int main(void) {
   suite_add_tcase(su, tc);
   TCase *tr = tcase_create("restricted");
   tcase_set_timeout(tr, 600);
+  /* trainings: left out under valgrind (CK_EXCLUDE_TAGS in meson.build's
+   * valgrind setup), run under ASan and in every other build */
+  tcase_set_tags(tr, "numeric");
   tcase_add_loop_test(tr, restriction_makes_any_blocks_equivariant, 0,
                       (int)(sizeof restricted_cases / sizeof restricted_cases[0]));
   tcase_add_loop_test(tr, restricted_seven_block_clone_is_optimal_and_equivariant, 0, 2);
