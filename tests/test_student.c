@@ -1209,13 +1209,19 @@ int main(void) {
   tcase_set_timeout(tc, 600);
   tcase_add_loop_test(tc, exact_construction_reproduces_teacher, 0, NGEOMS);
   tcase_add_loop_test(tc, effective_matrix_matches_forward, 0, NGEOMS);
-  tcase_add_loop_test(tc, gradients_match_finite_differences, 0, NGEOMS);
   tcase_add_test(tc, random_student_is_far_from_teacher);
   tcase_add_test(tc, exact_needs_p_blocks);
   tcase_add_test(tc, parts_get_set_round_trip);
-  tcase_add_loop_test(tc, relative_loss_matches_forward_passes_and_closed_forms, 0, NGEOMS);
-  tcase_add_loop_test(tc, dihedral_exact_matches_unrolled_teacher, 0, 18);
   suite_add_tcase(su, tc);
+  /* the operator checks over every geometry: numeric, left out under
+   * valgrind like the trainings below */
+  TCase *tn = tcase_create("operator numerics");
+  tcase_set_timeout(tn, 600);
+  tcase_set_tags(tn, "numeric");
+  tcase_add_loop_test(tn, gradients_match_finite_differences, 0, NGEOMS);
+  tcase_add_loop_test(tn, relative_loss_matches_forward_passes_and_closed_forms, 0, NGEOMS);
+  tcase_add_loop_test(tn, dihedral_exact_matches_unrolled_teacher, 0, 18);
+  suite_add_tcase(su, tn);
   TCase *tr = tcase_create("restricted");
   tcase_set_timeout(tr, 600);
   /* trainings: left out under valgrind (CK_EXCLUDE_TAGS in meson.build's
