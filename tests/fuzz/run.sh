@@ -33,7 +33,8 @@ else
   action=()
 fi
 CC=$CLANG meson setup "${action[@]}" "$build" -Dtests=disabled -Dexamples=disabled \
-  -Ddocs=disabled -Dbuildtype=debugoptimized -Db_lundef=false \
+  -Ddocs=disabled -Dtool=disabled -Dmpi=disabled -Dcairo=disabled \
+  -Dbuildtype=debugoptimized -Db_lundef=false \
   -Dc_args="-fsanitize=fuzzer-no-link $san" -Dc_link_args="$san" >"$build.setup.log" 2>&1 ||
   { cat "$build.setup.log"; exit 1; }
 ninja -C "$build" lib/libsymclone_test.a >/dev/null
