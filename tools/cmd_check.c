@@ -133,7 +133,7 @@ bad:
 int cmd_check(int argc, char **argv) {
   const tool_cmd *cmd = tool_find_cmd("check");
   tool_common c = {0, 0};
-  long long draws = 8, samples = 8, max_elements = -1, seed = 7;
+  long long draws = TOOL_DIST_DRAWS, samples = 8, max_elements = -1, seed = TOOL_DIST_SEED;
   double max_toeplitz = -1, max_equiv = -1, max_rel = -1;
   const char *teacher_path = NULL, *weight = NULL, *channel_s = NULL;
   int ch_out = 0, ch_in = 0;

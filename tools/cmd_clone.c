@@ -444,7 +444,7 @@ int cmd_clone(int argc, char **argv) {
   int out_shape[4];
   symclone_student_output_shape(s, out_shape);
   if ((st = symclone_student_relative_loss(s, &rel)) ||
-      (st = symclone_student_toeplitz_distance(s, 8, 12345, &dist, per))) {
+      (st = symclone_student_toeplitz_distance(s, TOOL_DIST_DRAWS, TOOL_DIST_SEED, &dist, per))) {
     rc = tool_fail("cannot measure the student: %s (%s)", symclone_student_last_error(s),
                    symclone_strerror(st));
     goto done;

@@ -87,7 +87,8 @@ int cmd_info(int argc, char **argv) {
   tool_file_version(path, fk, version, sizeof version);
   double rel = NAN, dist = NAN, best = NAN;
   symclone_status st = symclone_student_relative_loss(s, &rel);
-  if (!st) st = symclone_student_toeplitz_distance(s, 8, 12345, &dist, NULL);
+  if (!st)
+    st = symclone_student_toeplitz_distance(s, TOOL_DIST_DRAWS, TOOL_DIST_SEED, &dist, NULL);
   if (!st && symclone_student_best_loss(s, &best) != SYMCLONE_OK) best = NAN;
   if (st) {
     rc = tool_fail("%s: cannot measure the student: %s (%s)", path,

@@ -22,6 +22,13 @@
 #define TOOL_FAIL 1
 #define TOOL_USAGE 2
 
+/* The Toeplitz distance every command reports (clone, info, and check by
+ * default): the mean over TOOL_DIST_DRAWS random kernels drawn from
+ * TOOL_DIST_SEED, so that the commands print the same figure for one
+ * student. */
+#define TOOL_DIST_DRAWS 8
+#define TOOL_DIST_SEED 7
+
 /* ---- options (opts.c) ------------------------------------------------------ */
 
 typedef enum opt_kind {

@@ -81,6 +81,7 @@ for k in ("kind", "group", "orientations", "kernel", "height", "width", "padding
           "param_count", "rel_loss", "toeplitz_rel_dist"):
     assert a[k] == i[k], (k, a[k], i[k])
 assert i["rel_loss"] == c["rel_loss"]
+assert i["toeplitz_rel_dist"] == c["toeplitz_rel_dist"], (i["toeplitz_rel_dist"], c["toeplitz_rel_dist"])
 assert i["param_count"] == 9 * 49 * 81 + 9 * 9 + 4 * 81, i["param_count"]
 ' clone.json "info-$f.json" check.json || fail "info $f: differs from clone's figures"
 done
