@@ -989,3 +989,19 @@ symclone_net *ex_trans_model(const char *kind, symclone_student *st, int hw, int
   EX_NET_TRY(symclone_net_add_dense(net, 20, 1));
   return net;
 }
+
+const char *const ex_refl_names[EX_REFL_MODELS] = {"gcnn", "cloned_gcnn_retain",
+                                                   "cloned_gcnn_break", "cnn", "mlp"};
+
+int ex_refl_clone(const ex_rot_geom *g, const ex_xp_opts *o, ex_rot_students *st) {
+  if (!ex_xp_wants(o, 1) && !ex_xp_wants(o, 2)) return 0;
+  return ex_rot_clone(g, o->clone_steps ? o->clone_steps : 3000,
+                      o->clone_steps ? o->clone_steps : 2000, st);
+}
+
+symclone_net *ex_refl_model(const ex_rot_geom *g, const ex_xp_opts *o, const ex_rot_students *st,
+                            int m) {
+  const char *kind = m == 3 ? "cnn" : m == 4 ? "mlp" : "gcnn";
+  return ex_rot_model(g, kind, (m == 1 || m == 2) ? st : NULL,
+                      m == 2 ? SYMCLONE_CLONE_BREAK : SYMCLONE_CLONE_RETAIN, o->beta, o->seed + 1);
+}

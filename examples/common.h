@@ -294,6 +294,18 @@ void ex_rot_free(ex_rot_students *st);
 symclone_net *ex_rot_model(const ex_rot_geom *g, const char *kind, const ex_rot_students *st,
                            symclone_clone_mode mode, double beta, long long seed);
 
+/* The five models of the reflection experiments, by index (the order of
+ * --models): the p4m G-CNN, its clone in retain and in break mode, the
+ * CNN and the MLP. */
+#define EX_REFL_MODELS 5
+extern const char *const ex_refl_names[EX_REFL_MODELS];
+/* Clone the D4 students (3,000 and 2,000 steps, or --clone-steps) when a
+ * selected model needs them; 0, or 1 after a message. */
+int ex_refl_clone(const ex_rot_geom *g, const ex_xp_opts *o, ex_rot_students *st);
+/* Model m of ex_refl_names, or NULL (message printed). */
+symclone_net *ex_refl_model(const ex_rot_geom *g, const ex_xp_opts *o, const ex_rot_students *st,
+                            int m);
+
 /* The translation breaking task (examples/translation_breaking.c): the
  * digits moved on a 48x48 canvas, left by 5 to 15 pixels (label kept) or
  * right (label + 10), up to 15 pixels up or down (seed 1 for the training

@@ -38,18 +38,12 @@ int main(int argc, char **argv) {
       o.fashion ? "fashion" : "mnist", o.quick ? "quick" : "default", g.hw,
       symclone_dataset_count(train), symclone_dataset_count(test), o.epochs);
 
-  if ((ex_xp_wants(&o, 1) || ex_xp_wants(&o, 2)) &&
-      ex_rot_clone(&g, o.clone_steps ? o.clone_steps : 3000, o.clone_steps ? o.clone_steps : 2000,
-                   &st))
-    goto done;
+  if (ex_refl_clone(&g, &o, &st)) goto done;
 
-  const char *names[5] = {"gcnn", "cloned_gcnn_retain", "cloned_gcnn_break", "cnn", "mlp"};
-  for (int m = 0; m < 5; m++) {
+  const char *const *names = ex_refl_names;
+  for (int m = 0; m < EX_REFL_MODELS; m++) {
     if (!ex_xp_wants(&o, m)) continue;
-    const char *kind = m == 3 ? "cnn" : m == 4 ? "mlp" : "gcnn";
-    symclone_net *net =
-        ex_rot_model(&g, kind, (m == 1 || m == 2) ? &st : NULL,
-                     m == 2 ? SYMCLONE_CLONE_BREAK : SYMCLONE_CLONE_RETAIN, o.beta, o.seed + 1);
+    symclone_net *net = ex_refl_model(&g, &o, &st, m);
     if (!net) goto done;
     /* The clone in break mode trains its students' blocks too: 5.5 million
      * entries in the 28x28 lifting student.  AdamW moves every entry by
