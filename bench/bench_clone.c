@@ -245,7 +245,7 @@ typedef struct shape {
   double ms; /* measured by gemm_ref at the current thread count */
 } shape;
 
-#define MAX_SHAPES 64
+#define MAX_SHAPES 128
 static shape shapes[MAX_SHAPES];
 static int nshapes;
 static double bandwidth_gbs; /* streaming bandwidth at the current thread count */
@@ -478,7 +478,7 @@ typedef struct options {
   int threads[4], nthreads;
   double cap_seconds;
   int check_every;
-  int want_gemm, want_t2, want_c4, want_inst, want_conv, want_net;
+  int want_gemm, want_t2, want_c4, want_inst, want_conv, want_net, want_gcnn;
 } options;
 
 static int parse_list(const char *s, int *out, int max) {
@@ -500,7 +500,7 @@ static void usage(FILE *to) {
           "usage: bench_clone [--help] [--quick] [--workloads LIST] [--threads LIST] [--reps N]\n"
           "                   [--cap SECONDS] [--check-every STEPS]\n"
           "  --workloads  comma-separated: gemm_ref,t2_family,c4_family,t2_instance,\n"
-          "               converge,net (default: all)\n"
+          "               converge,net,net_gcnn (default: all)\n"
           "  --threads    thread counts to run with, for the BLAS and the trainer\n"
           "               (default 1,2)\n"
           "  --reps       timed steps per figure, median taken (default 15; quick 5)\n"
@@ -573,7 +573,8 @@ static int parse_options(int argc, char **argv, options *o) {
   o->warmup = o->quick ? 2 : 4;
   if (!(o->cap_seconds > 0)) o->cap_seconds = o->quick ? 10.0 : 300.0;
   if (!workloads) {
-    o->want_gemm = o->want_t2 = o->want_c4 = o->want_inst = o->want_conv = o->want_net = 1;
+    o->want_gemm = o->want_t2 = o->want_c4 = o->want_inst = o->want_conv = o->want_net =
+        o->want_gcnn = 1;
     return 0;
   }
   char buf[256];
@@ -585,6 +586,7 @@ static int parse_options(int argc, char **argv, options *o) {
     else if (!strcmp(tok, "t2_instance")) o->want_inst = 1;
     else if (!strcmp(tok, "converge")) o->want_conv = 1;
     else if (!strcmp(tok, "net")) o->want_net = 1;
+    else if (!strcmp(tok, "net_gcnn")) o->want_gcnn = 1;
     else return bad_value("--workloads", workloads, "names from the list in --help");
   }
   return 0;
@@ -876,12 +878,181 @@ static void run_converge(int threads, const options *o) {
     printf("unit_speedup_to_1e-3%s=%.1f\n", isinf(secs[0]) ? "_at_least" : "", st / secs[1]);
 }
 
-/* ---- the downstream cloned layer ------------------------------------------- */
+/* ---- networks: the downstream cloned layer and the cloned G-CNN ----------- */
+
+/* A network training step's products, each shape with the number of times
+ * the step makes it, built beside the network from the public geometry of
+ * its layers.  What the step needs and no more: the forward pass; for a
+ * cloned layer dCbig (the gradient of theta and of the bias comes from it),
+ * dV and dX where a layer before it needs its input's gradient, and the
+ * blocks' gradient in break mode; for a dense layer dW and dX (not for the
+ * first layer).  The small products of theta with the transforms and
+ * coefficients and the element-wise layers are not charged. */
+typedef struct net_model {
+  int idx[64];
+  double times[64];
+  int count;
+  double flops;
+  size_t ntrain; /* AdamW's parameters */
+} net_model;
+
+static void net_add(net_model *nm, const char *what, int m, int n, int k, int ta, int tb,
+                    double times) {
+  if (nm->count == 64) {
+    fprintf(stderr, "bench_clone: too many products in a network\n");
+    exit(1);
+  }
+  nm->idx[nm->count] = shape_index(what, m, n, k, ta, tb);
+  nm->times[nm->count++] = times;
+  nm->flops += 2.0 * m * n * k * times;
+}
+
+/* A cloned layer of `student` with `cout` output channels, on a batch of
+ * N: V = X W^T (one product for every input channel and orientation), then
+ * per sample Y = Cbig V (Cbig: (cout out_n) x (cin in_n B)); backward per
+ * sample dCbig^T = V E^T and, where needed, dV = Cbig^T E, then
+ * dX = dV W and the blocks' gradient dW = dV^T X. */
+static void net_add_cloned(net_model *nm, symclone_net *net, const symclone_student *s, int cout,
+                           symclone_clone_mode mode, int N) {
+  int first = symclone_net_layer_count(net) == 0;
+  int ish[4], osh[4], nsh[4];
+  symclone_student_input_shape(s, ish);
+  symclone_student_output_shape(s, osh);
+  symclone_net_output_shape(net, nsh); /* the network's current output: cin channels */
+  int cin = nsh[0], in_n = ish[1], in_hw = ish[2] * ish[3], out_n = osh[1],
+      out_hw = osh[2] * osh[3], B = symclone_student_blocks(s);
+  int rows = N * cin * in_n, kd = cin * in_n * B, m = cout * out_n;
+  CHECK(symclone_net_add_cloned(net, s, cout, mode, 0.0));
+  net_add(nm, "net_project", rows, B * out_hw, in_hw, 0, 1, 1);
+  net_add(nm, "net_combine", m, out_hw, kd, 0, 0, N);
+  net_add(nm, "net_dcbig", kd, m, out_hw, 0, 1, N);
+  int brk = mode == SYMCLONE_CLONE_BREAK;
+  if (!first || brk) net_add(nm, "net_dv", kd, out_hw, m, 1, 0, N);
+  if (!first) net_add(nm, "net_dx", rows, in_hw, B * out_hw, 0, 0, 1);
+  if (brk) net_add(nm, "net_dw", B * out_hw, in_hw, rows, 1, 0, 1);
+  size_t off, cnt, tr;
+  CHECK(symclone_net_layer_params(net, symclone_net_layer_count(net) - 1, &off, &cnt, &tr));
+  nm->ntrain += tr;
+}
+
+static void net_add_dense(net_model *nm, symclone_net *net, int out, int N) {
+  int first = symclone_net_layer_count(net) == 0;
+  int in = (int)symclone_net_output_size(net);
+  CHECK(symclone_net_add_dense(net, out, 1));
+  net_add(nm, "net_dense_fwd", N, out, in, 0, 1, 1);
+  net_add(nm, "net_dense_dw", out, in, N, 1, 0, 1);
+  if (!first) net_add(nm, "net_dense_dx", N, in, out, 0, 0, 1);
+  nm->ntrain += (size_t)out * in + (size_t)out;
+}
+
+/* A group convolution (C4 of the current field, 3x3 valid) as the layer
+ * computes it: im2col, then one product over the batch; backward the
+ * filters' gradient and, not for the first layer, the columns' one. */
+static void net_add_group_conv(net_model *nm, symclone_net *net, int cout, int N) {
+  int first = symclone_net_layer_count(net) == 0;
+  int sh[4], oh[4];
+  symclone_net_output_shape(net, sh);
+  CHECK(symclone_net_add_group_conv(net, cout, KERNEL, SYMCLONE_PADDING_VALID, 1));
+  symclone_net_output_shape(net, oh);
+  int ex_out = cout * oh[1], ckk = sh[0] * sh[1] * KERNEL * KERNEL, cols = N * oh[2] * oh[3];
+  net_add(nm, "net_conv_fwd", ex_out, cols, ckk, 0, 0, 1);
+  net_add(nm, "net_conv_dw", ex_out, ckk, cols, 0, 1, 1);
+  if (!first) net_add(nm, "net_conv_dx", ckk, cols, ex_out, 1, 0, 1);
+  nm->ntrain += (size_t)cout * sh[0] * sh[1] * KERNEL * KERNEL + (size_t)cout;
+}
+
+/* The products at the better of two ways to use `threads` cores: the BLAS
+ * threaded on each product, or (for the per-sample products) the samples
+ * shared among the threads, each product on one thread, at the 1-thread
+ * time over `threads`.  Plus AdamW's memory traffic. */
+static double net_roofline_ms(const net_model *nm, int threads, const options *o) {
+  int reps = o->quick ? 5 : 11;
+  bandwidth_gbs = measure_bandwidth(stream_floats(), reps, threads);
+  double ms = 0.0;
+  for (int i = 0; i < nm->count; i++) {
+    shape *sh = &shapes[nm->idx[i]];
+    sh->ms = time_gemm(sh, reps);
+    double best = nm->times[i] * sh->ms;
+    if (threads > 1 && nm->times[i] > 1 && blas_set_threads) {
+      blas_threads(1);
+      double one = time_gemm(sh, reps);
+      blas_threads(threads);
+      double split = ceil(nm->times[i] / threads) * one;
+      if (split < best) best = split;
+    }
+    ms += best;
+  }
+  return ms + 1e3 * optimizer_bytes(nm->ntrain) / (bandwidth_gbs * 1e9);
+}
+
+/* Times a network: the forward pass, every gradient (symclone_net_gradient,
+ * the frozen parameters' included) and a training step (symclone_net_train
+ * on one batch: forward, the backward pass training needs, AdamW), with
+ * the network's own threads and the BLAS's at `threads`. */
+static void time_net(symclone_net *net, const net_model *nm, int batch, int threads,
+                     const options *o) {
+  CHECK(symclone_net_set(net, SYMCLONE_NET_THREADS, threads));
+  CHECK(symclone_net_set(net, SYMCLONE_NET_BATCH_SIZE, batch));
+  CHECK(symclone_net_set(net, SYMCLONE_NET_EPOCHS, 1));
+  CHECK(symclone_net_set(net, SYMCLONE_NET_LEARNING_RATE, 1e-6));
+  double roof = nm ? net_roofline_ms(nm, threads, o) : 0.0;
+  size_t in = symclone_net_input_size(net), out = symclone_net_output_size(net);
+  size_t np = symclone_net_param_count(net);
+  float *x = xmalloc((size_t)batch * in * sizeof *x), *y = xmalloc((size_t)batch * out * sizeof *y);
+  float *grad = xmalloc(np * sizeof *grad);
+  int *labels = xmalloc((size_t)batch * sizeof *labels);
+  for (size_t i = 0; i < (size_t)batch * in; i++) x[i] = (float)sin(0.37 * (double)i);
+  for (int i = 0; i < batch; i++) labels[i] = (int)((size_t)i * 97 % out);
+  double *tf = xmalloc((size_t)o->reps * sizeof *tf), *tg = xmalloc((size_t)o->reps * sizeof *tg);
+  double *tt = xmalloc((size_t)o->reps * sizeof *tt);
+  long lib0 = 0, other0 = 0;
+  for (int r = -o->warmup; r < o->reps; r++) {
+    double t0 = now();
+    CHECK(symclone_net_forward(net, (size_t)batch, x, y));
+    double t1 = now();
+    CHECK(symclone_net_gradient(net, (size_t)batch, x, labels, NULL, grad));
+    double t2 = now();
+    if (r == 0) {
+      lib0 = lib_allocs_now();
+      other0 = other_allocs_now();
+    }
+    CHECK(symclone_net_train(net, x, labels, (size_t)batch));
+    double t3 = now();
+    if (r >= 0) {
+      tf[r] = t1 - t0;
+      tg[r] = t2 - t1;
+      tt[r] = t3 - t2;
+    }
+  }
+  double f = median(tf, o->reps), g = median(tg, o->reps), t = median(tt, o->reps);
+  printf("available=1\nbatch=%d\nforward_ms=%.3f\nforward_images_per_s=%.0f\n", batch, 1e3 * f,
+         batch / f);
+  printf("forward_backward_ms=%.3f\nforward_backward_images_per_s=%.0f\n", 1e3 * g, batch / g);
+  if (g > f) printf("backward_images_per_s=%.0f\n", batch / (g - f));
+  printf("train_step_ms=%.3f\ntrain_images_per_s=%.0f\n", 1e3 * t, batch / t);
+  if (nm) {
+    printf("train_gflops=%.2f\ntrain_roofline_ms=%.3f\ntrain_roofline_frac=%.3f\n",
+           nm->flops / t * 1e-9, roof, roof / (1e3 * t));
+  }
+  /* the training steps of the timed repetitions, the forward and gradient
+   * calls between them included: 0 when nothing allocates once warm */
+  printf("allocs_per_step=%.2f\nblas_allocs_per_step=%.2f\n",
+         (double)(lib_allocs_now() - lib0) / o->reps,
+         (double)(other_allocs_now() - other0) / o->reps);
+  printf("peak_rss_mb=%.1f\n", peak_rss_mb());
+  fflush(stdout);
+  free(tf);
+  free(tg);
+  free(tt);
+  free(x);
+  free(y);
+  free(grad);
+  free(labels);
+}
 
 /* A cloned group convolution (C4, 3x3 valid, 8 -> 8 channels on 14x14, a
  * 9-block student, retain mode) and the teacher group convolution of the
- * same geometry, each alone in a network: images per second through the
- * forward pass and through forward + backward (symclone_net_gradient). */
+ * same geometry, each alone in a network. */
 static void run_net(int threads, const options *o) {
   enum { NET_N = 4, NET_C = 8, NET_HW = 14, NET_BATCH = 64 };
   symclone_student *s;
@@ -891,52 +1062,79 @@ static void run_net(int threads, const options *o) {
     reset_peak_rss();
     symclone_net *net;
     CHECK(symclone_net_create(&net, NET_C, NET_N, NET_HW, NET_HW));
-    symclone_status st =
-        which == 0 ? symclone_net_add_cloned(net, s, NET_C, SYMCLONE_CLONE_RETAIN, 0.0)
-                   : symclone_net_add_group_conv(net, NET_C, KERNEL, SYMCLONE_PADDING_VALID, 1);
-    const char *name = which == 0 ? "cloned_group_conv" : "teacher_group_conv";
-    printf("workload=net\nthreads=%d\nmode=%s\n", threads, name);
-    if (st) {
-      printf("available=0\n");
-      symclone_net_free(net);
-      continue;
-    }
-    size_t in = symclone_net_input_size(net), out = symclone_net_output_size(net);
-    size_t np = symclone_net_param_count(net);
-    float *x = xmalloc(NET_BATCH * in * sizeof *x), *y = xmalloc(NET_BATCH * out * sizeof *y);
-    float *grad = xmalloc(np * sizeof *grad);
-    int *labels = xmalloc(NET_BATCH * sizeof *labels);
-    for (size_t i = 0; i < NET_BATCH * in; i++) x[i] = (float)sin(0.37 * (double)i);
-    for (int i = 0; i < NET_BATCH; i++) labels[i] = (int)((size_t)i * 97 % out);
-    double *tf = xmalloc((size_t)o->reps * sizeof *tf), *tg = xmalloc((size_t)o->reps * sizeof *tg);
-    for (int r = -o->warmup; r < o->reps; r++) {
-      double t0 = now();
-      CHECK(symclone_net_forward(net, NET_BATCH, x, y));
-      double t1 = now();
-      CHECK(symclone_net_gradient(net, NET_BATCH, x, labels, NULL, grad));
-      double t2 = now();
-      if (r >= 0) {
-        tf[r] = t1 - t0;
-        tg[r] = t2 - t1;
-      }
-    }
-    double f = median(tf, o->reps), g = median(tg, o->reps);
-    printf("available=1\nbatch=%d\nforward_ms=%.3f\nforward_images_per_s=%.0f\n", NET_BATCH,
-           1e3 * f, NET_BATCH / f);
-    printf("forward_backward_ms=%.3f\nforward_backward_images_per_s=%.0f\n", 1e3 * g,
-           NET_BATCH / g);
-    if (g > f) printf("backward_images_per_s=%.0f\n", NET_BATCH / (g - f));
-    printf("peak_rss_mb=%.1f\n", peak_rss_mb());
-    fflush(stdout);
-    free(tf);
-    free(tg);
-    free(x);
-    free(y);
-    free(grad);
-    free(labels);
+    net_model nm = {{0}, {0}, 0, 0.0, 0};
+    if (which == 0)
+      net_add_cloned(&nm, net, s, NET_C, SYMCLONE_CLONE_RETAIN, NET_BATCH);
+    else
+      net_add_group_conv(&nm, net, NET_C, NET_BATCH);
+    printf("workload=net\nthreads=%d\nmode=%s\n", threads,
+           which == 0 ? "cloned_group_conv" : "teacher_group_conv");
+    time_net(net, &nm, NET_BATCH, threads, o);
     symclone_net_free(net);
   }
   symclone_student_free(s);
+}
+
+/* The cloned G-CNN of the rotation experiment (examples/rotation_generalisation,
+ * default geometry: 28x28 digits, a C4 lifting layer with zero padding and
+ * three C4 group convolutions, 8 channels, 9-block students, ReLU, 2x2
+ * max-pooling after the first two, orientation max-pooling, global
+ * average pooling, dense 8 -> 32 -> 10), batch 32, retain and break mode.
+ * The students are not trained: the step's time does not depend on their
+ * values. */
+static void run_net_gcnn(int threads, const options *o) {
+  enum { HW = 28, C = 8, BATCH = 32 };
+  symclone_student *lift, *ga, *gb;
+  CHECK(symclone_student_create(&lift, SYMCLONE_STUDENT_LIFTING, 4, KERNEL, HW, HW,
+                                SYMCLONE_PADDING_ZERO, BLOCKS, 1));
+  CHECK(symclone_student_create(&ga, SYMCLONE_STUDENT_GROUP, 4, KERNEL, HW / 2, HW / 2,
+                                SYMCLONE_PADDING_ZERO, BLOCKS, 2));
+  CHECK(symclone_student_create(&gb, SYMCLONE_STUDENT_GROUP, 4, KERNEL, HW / 4, HW / 4,
+                                SYMCLONE_PADDING_ZERO, BLOCKS, 3));
+  for (int mode = 0; mode < 2; mode++) {
+    symclone_clone_mode cm = mode ? SYMCLONE_CLONE_BREAK : SYMCLONE_CLONE_RETAIN;
+    reset_peak_rss();
+    symclone_net *net;
+    CHECK(symclone_net_create(&net, 1, 1, HW, HW));
+    net_model nm = {{0}, {0}, 0, 0.0, 0};
+    for (int layer = 0; layer < 4; layer++) {
+      net_add_cloned(&nm, net, layer == 0 ? lift : layer == 1 ? ga : gb, C, cm, BATCH);
+      CHECK(symclone_net_add_relu(net));
+      if (layer < 2) CHECK(symclone_net_add_maxpool2(net));
+    }
+    CHECK(symclone_net_add_orient_pool(net, SYMCLONE_POOL_MAX));
+    CHECK(symclone_net_add_global_avgpool(net));
+    net_add_dense(&nm, net, 32, BATCH);
+    CHECK(symclone_net_add_relu(net));
+    net_add_dense(&nm, net, 10, BATCH);
+    printf("workload=net_gcnn\nthreads=%d\nmode=%s\n", threads, mode ? "break" : "retain");
+    time_net(net, &nm, BATCH, threads, o);
+    symclone_net_free(net);
+  }
+  symclone_student_free(lift);
+  symclone_student_free(ga);
+  symclone_student_free(gb);
+}
+
+/* The CPU as the system names it (/proc/cpuinfo), or "unknown". */
+static void print_cpu(void) {
+  char line[512], model[256] = "unknown", fam[32] = "?", mnum[32] = "?";
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  while (f && fgets(line, sizeof line, f)) {
+    char *colon = strchr(line, ':');
+    if (!colon) continue;
+    char *v = colon + 1;
+    while (*v == ' ' || *v == '\t') v++;
+    v[strcspn(v, "\n")] = 0;
+    if (!strncmp(line, "model name", 10) && !strcmp(model, "unknown"))
+      snprintf(model, sizeof model, "%s", v);
+    else if (!strncmp(line, "cpu family", 10) && !strcmp(fam, "?"))
+      snprintf(fam, sizeof fam, "%s", v);
+    else if (!strncmp(line, "model\t", 6) && !strcmp(mnum, "?"))
+      snprintf(mnum, sizeof mnum, "%s", v);
+  }
+  if (f) fclose(f);
+  printf("cpu_model=%s\ncpu_family=%s\ncpu_model_number=%s\n", model, fam, mnum);
 }
 
 /* ---- main ------------------------------------------------------------------------ */
@@ -951,6 +1149,8 @@ int main(int argc, char **argv) {
   find_blas_controls();
   locate_library();
   printf("library_version=%s\n", symclone_version_string());
+  print_cpu();
+  printf("kernels=%s\n", symclone_kernels_string());
   printf("blas=%s\n", blas_config ? blas_config() : "unknown (no openblas_get_config)");
   printf("blas_core=%s\n", blas_corename ? blas_corename() : "unknown");
   printf("blas_thread_control=%s\n", blas_set_threads ? "openblas_set_num_threads" : "none");
@@ -988,6 +1188,10 @@ int main(int argc, char **argv) {
   for (int ti = 0; o.want_net && ti < o.nthreads; ti++) {
     use_threads(o.threads[ti]);
     run_net(o.threads[ti], &o);
+  }
+  for (int ti = 0; o.want_gcnn && ti < o.nthreads; ti++) {
+    use_threads(o.threads[ti]);
+    run_net_gcnn(o.threads[ti], &o);
   }
   if (o.want_conv) {
     int threads = trainer_threads = o.threads[o.nthreads - 1];

@@ -719,6 +719,7 @@ double ex_xp_train(symclone_net *net, const char *name, const symclone_dataset *
       symclone_net_set(net, SYMCLONE_NET_BATCH_SIZE, 32) ||
       symclone_net_set(net, SYMCLONE_NET_LEARNING_RATE, lr) ||
       symclone_net_set(net, SYMCLONE_NET_SEED, (double)seed) ||
+      symclone_net_set(net, SYMCLONE_NET_THREADS, ex_online_cpus()) ||
       symclone_net_set_progress(net, xp_progress, (void *)name) ||
       symclone_net_train(net, symclone_dataset_images(train), symclone_dataset_labels(train),
                          symclone_dataset_count(train))) {

@@ -549,6 +549,60 @@ END_TEST
 START_TEST(training_break_beats_chance_and_moves_clone) { train_cloned(SYMCLONE_CLONE_BREAK); }
 END_TEST
 
+/* The network's own threads (SYMCLONE_NET_THREADS) do not change a bit:
+ * a cloned lifting layer (retain) then a cloned group convolution (break,
+ * so that dV, dX and the blocks' gradient are formed), trained for two
+ * epochs with 1, 2 and 3 threads, give the same parameters, gradient and
+ * outputs. */
+START_TEST(threads_give_the_same_bits) {
+  size_t n = 96;
+  float *x = malloc(n * 144 * sizeof *x);
+  int *y = malloc(n * sizeof *y);
+  make_data(n, 5, x, y);
+  symclone_student *lift = exact_student(SYMCLONE_STUDENT_LIFTING, 12, 0.05f);
+  symclone_student *grp = exact_student(SYMCLONE_STUDENT_GROUP, 10, 0.05f);
+  float *ref[3] = {NULL, NULL, NULL};
+  size_t np = 0, nout = 0;
+  for (int threads = 1; threads <= 3; threads++) {
+    symclone_net *net;
+    ck_assert_int_eq(symclone_net_create(&net, 1, 1, 12, 12), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_SEED, 9), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_cloned(net, lift, 3, SYMCLONE_CLONE_RETAIN, 0), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_cloned(net, grp, 3, SYMCLONE_CLONE_BREAK, 0.1), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_global_avgpool(net), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_dense(net, 10, 1), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_THREADS, threads), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_EPOCHS, 2), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_BATCH_SIZE, 16), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_LEARNING_RATE, 3e-3), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_train(net, x, y, n), SYMCLONE_OK);
+    np = symclone_net_param_count(net);
+    nout = n * symclone_net_output_size(net);
+    float *got = malloc((2 * np + nout) * sizeof *got);
+    ck_assert_int_eq(symclone_net_get_params(net, got, np), SYMCLONE_OK);
+    double loss;
+    ck_assert_int_eq(symclone_net_gradient(net, 24, x, y, &loss, got + np), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_forward(net, n, x, got + 2 * np), SYMCLONE_OK);
+    ref[threads - 1] = got;
+    symclone_net_free(net);
+  }
+  for (int t = 1; t < 3; t++)
+    ck_assert_msg(memcmp(ref[0], ref[t], (2 * np + nout) * sizeof(float)) == 0,
+                  "%d threads differ from 1", t + 1);
+  /* the comparison is not of nothing: the gradient and the outputs are not zero */
+  size_t nonzero = 0;
+  for (size_t j = np; j < 2 * np + nout; j++) nonzero += ref[0][j] != 0.0f;
+  ck_assert_uint_gt(nonzero, (np + nout) / 2);
+  for (int t = 0; t < 3; t++) free(ref[t]);
+  free(x);
+  free(y);
+  symclone_student_free(lift);
+  symclone_student_free(grp);
+}
+END_TEST
+
 static int cancel_at_once(void *user, int epoch, int epochs, long long batch, long long batches,
                           double loss, double acc, double seconds, double eta) {
   (void)user; (void)epoch; (void)epochs; (void)batch; (void)batches; (void)loss; (void)acc;
@@ -637,7 +691,7 @@ START_TEST(bad_input_returns_documented_codes) {
   ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_BETA1, 1), SYMCLONE_ERR_SETTING);
   ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_EPOCHS, INFINITY), SYMCLONE_ERR_SETTING);
   ck_assert_int_eq(symclone_net_set(net, (symclone_setting)99, 1), SYMCLONE_ERR_ARG);
-  ck_assert_int_eq(symclone_net_set(net, (symclone_setting)111, 1), SYMCLONE_ERR_ARG);
+  ck_assert_int_eq(symclone_net_set(net, (symclone_setting)112, 1), SYMCLONE_ERR_ARG);
   /* a trainer's key is refused, and the message names it and its object */
   ck_assert_int_eq(symclone_net_set(net, SYMCLONE_TRAINER_LEARNING_RATE, 1e-3), SYMCLONE_ERR_ARG);
   ck_assert_ptr_nonnull(strstr(symclone_net_last_error(net), "learning_rate"));
@@ -673,6 +727,7 @@ static Suite *net_suite(void) {
   tcase_add_test(tc, training_retain_beats_chance_and_keeps_clone);
   tcase_add_test(tc, training_break_beats_chance_and_moves_clone);
   tcase_add_test(tc, bad_input_returns_documented_codes);
+  tcase_add_test(tc, threads_give_the_same_bits);
   suite_add_tcase(s, tc);
   return s;
 }

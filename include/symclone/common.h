@@ -81,6 +81,17 @@ SYMCLONE_API const char *symclone_version_string(void);
 /** The same as one number, SYMCLONE_VERSION_NUMBER's layout: 0x00MMmmpp. */
 SYMCLONE_API unsigned symclone_version_number(void);
 
+/** The code paths the library chose for this CPU at run time (it asks the
+ * CPU once), as a static string of name=path pairs separated by spaces:
+ * "product=avx512 passes=avx2" says that the product kernel (a cloned
+ * layer's per-sample products and the trainer's products of short inner
+ * dimension) runs its AVX-512 code and the passes over whole arrays
+ * (AdamW, sums of squares, the Gram matrix) their AVX2 code.  A path is
+ * one of scalar, sse2, avx2 and avx512; "product=blas" means that the BLAS
+ * does those products because the CPU has no fast vector code for them.
+ * Every path gives the same bits. */
+SYMCLONE_API const char *symclone_kernels_string(void);
+
 #ifdef __cplusplus
 }
 #endif

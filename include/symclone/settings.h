@@ -82,6 +82,11 @@ typedef enum symclone_setting {
                                               default 0 */
   SYMCLONE_NET_PROGRESS_BATCHES = 110,   /**< callback every so many updates too, [0, 1e12],
                                               0 = at the end of each epoch only; default 0 */
+  SYMCLONE_NET_THREADS = 111,            /**< threads of the network's own passes (a cloned
+                                              layer's per-sample products), the calling
+                                              thread included, [1, 256]; default 1.  The BLAS
+                                              keeps its own setting (OPENBLAS_NUM_THREADS).
+                                              Results do not depend on it. */
 
   /* ---- picture (picture.h): 201..299 ---- */
   SYMCLONE_PICTURE_FORMAT = 201,         /**< a symclone_picture_format; default AUTO */

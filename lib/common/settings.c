@@ -52,6 +52,7 @@ static const setting_info table[] = {
     {SYMCLONE_NET_EPOCHS, "epochs", 0, 1e6, 1, WHOLE},
     {SYMCLONE_NET_SEED, "seed", 0, 9007199254740992.0, 0, WHOLE},
     {SYMCLONE_NET_PROGRESS_BATCHES, "progress_batches", 0, 1e12, 0, WHOLE},
+    {SYMCLONE_NET_THREADS, "threads", 1, 256, 1, WHOLE},
 
     /* option defaults: AUTO, SYMMETRIC (both 0) */
     {SYMCLONE_PICTURE_FORMAT, "format", 0, 4, 0, WHOLE},

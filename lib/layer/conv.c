@@ -155,10 +155,13 @@ static void im2col(const symclone_layer *l, const float *x, size_t nb, float *co
   }
 }
 
-/* dx (nb samples) += col2im(dcols) */
+/* dx (nb samples) += col2im(dcols): im2col's rows added back, a row of
+ * the output at a time (the same additions in the same order as one tap
+ * index per element, im2col's row copies run backwards). */
 static void col2im_add(const symclone_layer *l, const float *dcols, size_t nb, float *dx) {
   size_t hw_in = (size_t)l->in_h * l->in_w, how = out_hw(l), ld = nb * how;
-  int k = l->k;
+  int k = l->k, h = l->in_h, w = l->in_w, ow = l->out_w;
+  int circ = l->pad == SYMCLONE_PADDING_CIRCULAR;
   for (size_t j = 0; j < nb; j++) {
     float *ds = dx + j * l->in_size;
     for (int c = 0; c < l->ex_in; c++) {
@@ -166,11 +169,32 @@ static void col2im_add(const symclone_layer *l, const float *dcols, size_t nb, f
       for (int ky = 0; ky < k; ky++)
         for (int kx = 0; kx < k; kx++) {
           const float *row = dcols + ((size_t)c * k * k + (size_t)ky * k + kx) * ld + j * how;
-          for (int oy = 0; oy < l->out_h; oy++)
-            for (int ox = 0; ox < l->out_w; ox++) {
-              int t = tap_index(l, oy, ox, ky, kx);
-              if (t >= 0) dc[t] += row[(size_t)oy * l->out_w + ox];
+          if (l->pad == SYMCLONE_PADDING_VALID) {
+            for (int oy = 0; oy < l->out_h; oy++) {
+              float *dst = dc + (size_t)(oy + ky) * w + kx;
+              const float *src = row + (size_t)oy * ow;
+              for (int ox = 0; ox < ow; ox++) dst[ox] += src[ox];
             }
+            continue;
+          }
+          int d = kx - k / 2;
+          int lo = d < 0 ? -d : 0, hi = w - d < ow ? w - d : ow;
+          if (lo > ow) lo = ow;
+          if (hi < lo) hi = lo;
+          for (int oy = 0; oy < l->out_h; oy++) {
+            int iy = oy + ky - k / 2;
+            if (circ)
+              iy = ((iy % h) + h) % h;
+            else if (iy < 0 || iy >= h)
+              continue;
+            float *dst = dc + (size_t)iy * w;
+            const float *src = row + (size_t)oy * ow;
+            if (circ)
+              for (int ox = 0; ox < lo; ox++) dst[((ox + d) % w + w) % w] += src[ox];
+            for (int ox = lo; ox < hi; ox++) dst[ox + d] += src[ox];
+            if (circ)
+              for (int ox = hi; ox < ow; ox++) dst[((ox + d) % w + w) % w] += src[ox];
+          }
         }
     }
   }

@@ -6,6 +6,7 @@
 
 #include <cblas.h>
 
+#include "../kernels/kernels.h"
 #include "net_priv.h"
 
 static int kd_of(const sym_net_layer *L) { return L->cin * L->st.in_n * L->st.nblocks; }
@@ -66,10 +67,42 @@ void sym_net_cloned_free(sym_net_layer *L) {
   L->params = L->grad = L->m = L->v = L->cloned = L->phi = L->c = L->cbig = L->vcache = NULL;
 }
 
-size_t sym_net_cloned_scratch(const sym_net_layer *L, size_t batch) {
-  size_t nc = (size_t)m_of(L) * kd_of(L);
-  size_t nphi = (size_t)L->cout * L->cin * L->st.tcount * L->st.pc;
-  return batch * vsize(L) + 2 * nc + nphi;
+/* The backward pass's scratch, in this order: the per-sample bias sums
+ * (doubles, first so that they are aligned), dV, dCbig, dC, dPhi, then,
+ * where the product kernel runs the per-sample products, their partials
+ * of dCbig^T (batch x kd x m), Cbig^T and one transposed error per thread
+ * (out_hw x m). */
+typedef struct cl_scratch {
+  double *dbias;
+  float *dv, *dcbig, *dc, *dphi, *part, *cbigt, *et;
+} cl_scratch;
+
+static size_t nc_of(const sym_net_layer *L) { return (size_t)m_of(L) * kd_of(L); }
+static size_t nphi_of(const sym_net_layer *L) {
+  return (size_t)L->cout * L->cin * L->st.tcount * L->st.pc;
+}
+
+size_t sym_net_cloned_scratch(const sym_net_layer *L, size_t batch, int threads) {
+  size_t nc = nc_of(L), m = (size_t)m_of(L), how = L->st.out_hw, a, b, c, total;
+  if (sym_mul_size(batch, vsize(L), &a) || sym_mul3_size(batch, (size_t)kd_of(L), m, &b) ||
+      sym_mul3_size((size_t)threads, how, m, &c) ||
+      sym_add_size(2 * batch * (size_t)L->cout + a + 3 * nc + nphi_of(L), b + c, &total))
+    return 0;
+  return total;
+}
+
+static cl_scratch split_scratch(const sym_net_layer *L, size_t batch, float *f) {
+  cl_scratch w;
+  size_t nc = nc_of(L);
+  w.dbias = (double *)(void *)f;
+  w.dv = f + 2 * batch * (size_t)L->cout;
+  w.dcbig = w.dv + batch * vsize(L);
+  w.dc = w.dcbig + nc;
+  w.dphi = w.dc + nc;
+  w.part = w.dphi + nphi_of(L);
+  w.cbigt = w.part + batch * nc;
+  w.et = w.cbigt + nc;
+  return w;
 }
 
 symclone_status sym_net_cloned_reserve(symclone_net *net, sym_net_layer *L, size_t batch) {
@@ -101,7 +134,78 @@ static void reorder(const sym_net_layer *L, float *c, float *cbig, int back) {
       }
 }
 
-void sym_net_cloned_forward(sym_net_layer *L, size_t batch, const float *x, float *y) {
+/* The per-sample products of one batch on the pool: each task is one
+ * sample, and what is summed over samples is kept per sample and added in
+ * sample order, so that any number of threads gives the same bits. */
+typedef struct cl_job {
+  const sym_net_layer *L;
+  const sym_kernels *kern;
+  const float *dy;
+  float *y;
+  cl_scratch w;
+  int want_dc, want_dv;
+} cl_job;
+
+static void forward_task(void *ctx, size_t xi) {
+  const cl_job *j = ctx;
+  const sym_net_layer *L = j->L;
+  size_t m = (size_t)m_of(L), kd = (size_t)kd_of(L), how = L->st.out_hw;
+  size_t plane = (size_t)L->st.out_n * how;
+  float *yx = j->y + xi * m * how;
+  /* Y_x = Cbig V_x, then the bias */
+  j->kern->prod(L->cbig, kd, L->vcache + xi * vsize(L), how, yx, how, m, how, kd);
+  const float *bias = L->params + L->ntheta;
+  for (int o = 0; o < L->cout; o++) {
+    float *row = yx + (size_t)o * plane;
+    for (size_t t = 0; t < plane; t++) row[t] += bias[o];
+  }
+}
+
+static void backward_task(void *ctx, size_t xi, int worker) {
+  const cl_job *j = ctx;
+  const sym_net_layer *L = j->L;
+  size_t m = (size_t)m_of(L), kd = (size_t)kd_of(L), how = L->st.out_hw;
+  size_t plane = (size_t)L->st.out_n * how;
+  const float *e = j->dy + xi * m * how;
+  for (int o = 0; o < L->cout; o++) {
+    double acc = 0;
+    for (size_t t = 0; t < plane; t++) acc += e[(size_t)o * plane + t];
+    j->w.dbias[xi * (size_t)L->cout + (size_t)o] = acc;
+  }
+  if (j->want_dc) {
+    /* dCbig_x^T (kd x m) = V_x E_x^T */
+    float *et = j->w.et + (size_t)worker * how * m;
+    for (size_t r = 0; r < m; r++)
+      for (size_t t = 0; t < how; t++) et[t * m + r] = e[r * how + t];
+    j->kern->prod(L->vcache + xi * vsize(L), how, et, m, j->w.part + xi * kd * m, m, kd, m, how);
+  }
+  if (j->want_dv) /* dV_x (kd x how) = Cbig^T E_x */
+    j->kern->prod(j->w.cbigt, m, e, how, j->w.dv + xi * vsize(L), how, kd, how, m);
+}
+
+/* dCbig[r][c] = sum over samples, in sample order, of the partials [c][r];
+ * task t takes the columns c of one run. */
+#define DC_RUN 64
+typedef struct dc_job {
+  const float *part;
+  float *dcbig;
+  size_t batch, kd, m;
+} dc_job;
+
+static void dc_task(void *ctx, size_t t) {
+  const dc_job *j = ctx;
+  size_t c0 = t * DC_RUN, c1 = c0 + DC_RUN < j->kd ? c0 + DC_RUN : j->kd, stride = j->kd * j->m;
+  for (size_t c = c0; c < c1; c++)
+    for (size_t r = 0; r < j->m; r++) {
+      const float *p = j->part + c * j->m + r;
+      float acc = p[0];
+      for (size_t x = 1; x < j->batch; x++) acc += p[x * stride];
+      j->dcbig[r * j->kd + c] = acc;
+    }
+}
+
+void sym_net_cloned_forward(sym_net_layer *L, sym_pool *pool, size_t batch, const float *x,
+                            float *y) {
   const symclone_student *s = &L->st;
   size_t pairs = (size_t)L->cout * L->cin;
   int m = m_of(L), kd = kd_of(L), how = (int)s->out_hw;
@@ -109,51 +213,75 @@ void sym_net_cloned_forward(sym_net_layer *L, size_t batch, const float *x, floa
   sym_student_coeffs(s, L->phi, pairs, L->c);
   reorder(L, L->c, L->cbig, 0);
   sym_student_project(s, x, batch * (size_t)L->cin, L->vcache);
+  const sym_kernels *kern = sym_kernels_get();
+  if (kern->prod_fast) {
+    cl_job j = {.L = L, .kern = kern, .y = y};
+    sym_pool_run(pool, batch, forward_task, &j);
+    return;
+  }
+  /* without vector code for the product kernel, the BLAS does the products */
   const float *bias = L->params + L->ntheta;
   size_t ystride = (size_t)m * s->out_hw;
   for (size_t xi = 0; xi < batch; xi++) {
     float *yx = y + xi * ystride;
     for (int o = 0; o < L->cout; o++) {
       float *row = yx + (size_t)o * s->out_n * s->out_hw;
-      for (size_t j = 0; j < (size_t)s->out_n * s->out_hw; j++) row[j] = bias[o];
+      for (size_t t = 0; t < (size_t)s->out_n * s->out_hw; t++) row[t] = bias[o];
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, how, kd, 1.0f, L->cbig, kd,
                 L->vcache + xi * vsize(L), how, 1.0f, yx, how);
   }
 }
 
-void sym_net_cloned_backward(sym_net_layer *L, size_t batch, const float *x, const float *dy,
-                             float *dx, int student_grads, float *scratch) {
+void sym_net_cloned_backward(sym_net_layer *L, sym_pool *pool, size_t batch, const float *x,
+                             const float *dy, float *dx, int student_grads, float *scratch) {
   const symclone_student *s = &L->st;
   size_t pairs = (size_t)L->cout * L->cin;
   int m = m_of(L), kd = kd_of(L), how = (int)s->out_hw;
   size_t nc = (size_t)m * kd, ystride = (size_t)m * s->out_hw;
-  float *dv = scratch, *dcbig = dv + batch * vsize(L), *dc = dcbig + nc, *dphi = dc + nc;
+  cl_scratch w = split_scratch(L, batch, scratch);
   float *dtheta = L->grad, *dbias = L->grad + L->ntheta, *dstudent = dbias + L->cout;
-  memset(dcbig, 0, nc * sizeof(float));
-  size_t plane = (size_t)s->out_n * s->out_hw;
-  for (size_t xi = 0; xi < batch; xi++) {
-    const float *e = dy + xi * ystride;
+  int want_dv = dx || student_grads;
+  const sym_kernels *kern = sym_kernels_get();
+  if (kern->prod_fast) {
+    if (want_dv)
+      for (int r = 0; r < m; r++)
+        for (int c = 0; c < kd; c++) w.cbigt[(size_t)c * m + r] = L->cbig[(size_t)r * kd + c];
+    cl_job j = {.L = L, .kern = kern, .dy = dy, .w = w, .want_dc = 1, .want_dv = want_dv};
+    sym_pool_run_workers(pool, batch, backward_task, &j);
+    dc_job d = {w.part, w.dcbig, batch, (size_t)kd, (size_t)m};
+    sym_pool_run(pool, ((size_t)kd + DC_RUN - 1) / DC_RUN, dc_task, &d);
     for (int o = 0; o < L->cout; o++) {
       double acc = 0;
-      for (size_t j = 0; j < plane; j++) acc += e[(size_t)o * plane + j];
+      for (size_t xi = 0; xi < batch; xi++) acc += w.dbias[xi * (size_t)L->cout + (size_t)o];
       dbias[o] += (float)acc;
     }
-    const float *vx = L->vcache + xi * vsize(L);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, kd, how, 1.0f, e, how, vx, how, 1.0f,
-                dcbig, kd);
-    if (dx || student_grads)
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kd, how, m, 1.0f, L->cbig, kd, e, how,
-                  0.0f, dv + xi * vsize(L), how);
+  } else {
+    memset(w.dcbig, 0, nc * sizeof(float));
+    size_t plane = (size_t)s->out_n * s->out_hw;
+    for (size_t xi = 0; xi < batch; xi++) {
+      const float *e = dy + xi * ystride;
+      for (int o = 0; o < L->cout; o++) {
+        double acc = 0;
+        for (size_t t = 0; t < plane; t++) acc += e[(size_t)o * plane + t];
+        dbias[o] += (float)acc;
+      }
+      const float *vx = L->vcache + xi * vsize(L);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, kd, how, 1.0f, e, how, vx, how,
+                  1.0f, w.dcbig, kd);
+      if (want_dv)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kd, how, m, 1.0f, L->cbig, kd, e,
+                    how, 0.0f, w.dv + xi * vsize(L), how);
+    }
   }
   int rows = (int)(batch * (size_t)L->cin * s->in_n);
   int cols = (int)((size_t)s->nblocks * s->out_hw);
   if (dx) /* dX (rows x in_hw) = dV (rows x B*out_hw) W (B*out_hw x in_hw) */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, (int)s->in_hw, cols, 1.0f, dv,
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, (int)s->in_hw, cols, 1.0f, w.dv,
                 cols, s->params, (int)s->in_hw, 0.0f, dx, (int)s->in_hw);
-  if (student_grads) sym_student_project_backward(s, x, batch * (size_t)L->cin, dv, dstudent);
-  reorder(L, dc, dcbig, 1);
-  sym_student_coeffs_backward(s, L->params, L->phi, pairs, dc, dstudent, dtheta, dphi);
+  if (student_grads) sym_student_project_backward(s, x, batch * (size_t)L->cin, w.dv, dstudent);
+  reorder(L, w.dc, w.dcbig, 1);
+  sym_student_coeffs_backward(s, L->params, L->phi, pairs, w.dc, dstudent, dtheta, w.dphi);
 }
 
 double sym_net_cloned_penalty(sym_net_layer *L, int grads) {

@@ -7,13 +7,31 @@
 #include "../kernels/kernels.h"
 #include "net_priv.h"
 
+/* The pool follows SYMCLONE_NET_THREADS; it is (re)started, and the
+ * scratch (whose size depends on it) dropped, only when that changes. */
+static symclone_status ensure_pool(symclone_net *net) {
+  int want = (int)sym_net_setting(net, SYMCLONE_NET_THREADS);
+  if (want < 1) want = 1;
+  if (net->pool ? sym_pool_threads(net->pool) == want : want == 1) return SYMCLONE_OK;
+  sym_net_free_scratch(net);
+  sym_pool_free(net->pool);
+  net->pool = NULL;
+  if (want == 1) return SYMCLONE_OK;
+  symclone_status st = sym_pool_create(&net->pool, want);
+  if (st) return sym_fail(&net->err, st, "cannot start %d threads", want);
+  return SYMCLONE_OK;
+}
+
 /* Activations, gradient buffers and workspaces for `batch` samples. */
 static symclone_status reserve(symclone_net *net, size_t batch) {
   if (net->count == 0)
     return sym_fail(&net->err, SYMCLONE_ERR_STATE, "the network has no layer");
+  symclone_status st = ensure_pool(net);
+  if (st) return st;
   if (net->scap >= batch && net->act) return SYMCLONE_OK;
   sym_net_free_scratch(net);
   size_t maxio = net->in_size, work = 0, cs = 0, n;
+  int threads = sym_pool_threads(net->pool);
   net->act = sym_calloc((size_t)net->count, sizeof(float *));
   if (!net->act) goto nomem;
   for (int l = 0; l < net->count; l++) {
@@ -23,9 +41,9 @@ static symclone_status reserve(symclone_net *net, size_t batch) {
     if (!(net->act[l] = sym_malloc_array(n, sizeof(float)))) goto nomem;
     if (L->out_size > maxio) maxio = L->out_size;
     if (L->kind == SYMCLONE_LAYER_CLONED) {
-      symclone_status st = sym_net_cloned_reserve(net, L, batch);
-      if (st) return st;
-      size_t c = sym_net_cloned_scratch(L, batch);
+      if ((st = sym_net_cloned_reserve(net, L, batch))) return st;
+      size_t c = sym_net_cloned_scratch(L, batch, threads);
+      if (!c) return sym_fail(&net->err, SYMCLONE_ERR_OVERFLOW, "batch=%zu overflows", batch);
       if (c > cs) cs = c;
     } else {
       size_t w = symclone_layer_workspace_size(L->layer, batch);
@@ -35,6 +53,8 @@ static symclone_status reserve(symclone_net *net, size_t batch) {
   if (sym_mul_size(batch, maxio, &n)) return sym_fail(&net->err, SYMCLONE_ERR_OVERFLOW, "batch overflows");
   if (!(net->dbuf[0] = sym_malloc_array(n, sizeof(float)))) goto nomem;
   if (!(net->dbuf[1] = sym_malloc_array(n, sizeof(float)))) goto nomem;
+  if (!(net->xb = sym_malloc_array(n, sizeof(float)))) goto nomem;
+  if (!(net->lb = sym_malloc_array(batch, sizeof(int)))) goto nomem;
   if (work && !(net->work = sym_malloc(work))) goto nomem;
   if (cs && !(net->cscratch = sym_malloc_array(cs, sizeof(float)))) goto nomem;
   net->work_bytes = work;
@@ -49,7 +69,7 @@ static symclone_status forward(symclone_net *net, size_t batch, const float *x) 
   for (int l = 0; l < net->count; l++) {
     sym_net_layer *L = &net->layers[l];
     if (L->kind == SYMCLONE_LAYER_CLONED) {
-      sym_net_cloned_forward(L, batch, in, net->act[l]);
+      sym_net_cloned_forward(L, net->pool, batch, in, net->act[l]);
     } else {
       symclone_status st = symclone_layer_forward(L->layer, L->params, batch, in, net->act[l], net->work);
       if (st) return sym_fail(&net->err, st, "layer %d: %s", l, symclone_layer_last_error(L->layer));
@@ -71,13 +91,21 @@ static double softmax_xent(const float *z, const int *labels, size_t batch, size
       if (zi[j] > zi[am]) am = j;
     if (correct && (int)am == labels[i]) (*correct)++;
     double mx = zi[am], sum = 0;
-    for (size_t j = 0; j < c; j++) sum += exp((double)zi[j] - mx);
+    if (dz) { /* one exponential per logit: exp(z - max) kept in dz */
+      float *di = dz + i * c;
+      for (size_t j = 0; j < c; j++) {
+        double e = exp((double)zi[j] - mx);
+        di[j] = (float)e;
+        sum += e;
+      }
+      double inv = 1.0 / sum;
+      for (size_t j = 0; j < c; j++)
+        di[j] = scale * (float)((double)di[j] * inv - ((int)j == labels[i] ? 1.0 : 0.0));
+    } else {
+      for (size_t j = 0; j < c; j++) sum += exp((double)zi[j] - mx);
+    }
     double lse = mx + log(sum);
     total += lse - zi[labels[i]];
-    if (dz)
-      for (size_t j = 0; j < c; j++)
-        dz[i * c + j] =
-            scale * (float)(exp((double)zi[j] - lse) - ((int)j == labels[i] ? 1.0 : 0.0));
   }
   return total;
 }
@@ -109,8 +137,8 @@ static symclone_status loss_grad(symclone_net *net, size_t batch, const float *x
     const float *in = k ? net->act[k - 1] : x;
     float *dxp = k ? dx : NULL;
     if (L->kind == SYMCLONE_LAYER_CLONED) {
-      sym_net_cloned_backward(L, batch, in, dy, dxp, full || L->mode == SYMCLONE_CLONE_BREAK,
-                              net->cscratch);
+      sym_net_cloned_backward(L, net->pool, batch, in, dy, dxp,
+                              full || L->mode == SYMCLONE_CLONE_BREAK, net->cscratch);
       l += sym_net_cloned_penalty(L, 1);
     } else {
       if (!dxp && !L->nparams) break;
@@ -206,13 +234,16 @@ symclone_status symclone_net_train(symclone_net *net, const float *x, const int 
   size_t bs = (size_t)sym_net_setting(net, SYMCLONE_NET_BATCH_SIZE);
   if (bs > count) bs = count;
   if ((st = reserve(net, bs))) return st;
-  size_t *perm = sym_malloc_array(count, sizeof *perm);
-  float *xb = sym_malloc_array(bs, net->in_size * sizeof(float));
-  int *lb = sym_malloc_array(bs, sizeof *lb);
-  if (!perm || !xb || !lb) {
-    st = sym_fail(&net->err, SYMCLONE_ERR_NOMEM, "cannot allocate the batch buffers");
-    goto done;
+  if (net->order_cap < count) {
+    size_t *o = sym_malloc_array(count, sizeof *o);
+    if (!o) return sym_fail(&net->err, SYMCLONE_ERR_NOMEM, "cannot allocate %zu indices", count);
+    sym_free(net->order);
+    net->order = o;
+    net->order_cap = count;
   }
+  size_t *perm = net->order;
+  float *xb = net->xb;
+  int *lb = net->lb;
   int epochs = (int)sym_net_setting(net, SYMCLONE_NET_EPOCHS);
   long long every = (long long)sym_net_setting(net, SYMCLONE_NET_PROGRESS_BATCHES);
   long long batches = (long long)((count + bs - 1) / bs);
@@ -268,9 +299,6 @@ symclone_status symclone_net_train(symclone_net *net, const float *x, const int 
     net->epochs_done++;
   }
 done:
-  sym_free(perm);
-  sym_free(xb);
-  sym_free(lb);
   return st;
 }
 

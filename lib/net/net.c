@@ -55,8 +55,11 @@ void sym_net_free_scratch(symclone_net *net) {
   sym_free(net->dbuf[1]);
   sym_free(net->work);
   sym_free(net->cscratch);
+  sym_free(net->xb);
+  sym_free(net->lb);
   net->act = NULL;
-  net->dbuf[0] = net->dbuf[1] = net->cscratch = NULL;
+  net->dbuf[0] = net->dbuf[1] = net->cscratch = net->xb = NULL;
+  net->lb = NULL;
   net->work = NULL;
   net->work_bytes = 0;
   net->scap = 0;
@@ -77,6 +80,8 @@ static void layer_free(sym_net_layer *L) {
 void symclone_net_free(symclone_net *net) {
   if (!net) return;
   sym_net_free_scratch(net);
+  sym_pool_free(net->pool);
+  sym_free(net->order);
   for (int l = 0; l < net->count; l++) layer_free(&net->layers[l]);
   sym_free(net->layers);
   sym_free(net);

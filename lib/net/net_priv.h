@@ -12,6 +12,7 @@
 #define SYMCLONE_NET_PRIV_H
 
 #include "../common/internal.h"
+#include "../common/pool.h"
 #include "../common/settings_priv.h"
 #include "../student/student_priv.h"
 #include <symclone/net.h>
@@ -51,7 +52,13 @@ struct symclone_net {
   float *dbuf[2];
   void *work;
   size_t work_bytes;
-  float *cscratch;          /* cloned backward: dV, dCbig, dC, dPhi */
+  float *cscratch;          /* cloned passes: dV, dCbig, dC, dPhi, the per-sample
+                               partials and the threads' transposes */
+  size_t *order;            /* train(): the shuffled indices, `order_cap` of them */
+  size_t order_cap;
+  float *xb;                /* train(): one batch of inputs (scap samples) */
+  int *lb;                  /* and of labels */
+  sym_pool *pool;           /* SYMCLONE_NET_THREADS threads, the caller included */
   sym_err err;
 };
 
@@ -69,14 +76,18 @@ symclone_status sym_net_cloned_init(symclone_net *net, sym_net_layer *L,
                                     const symclone_student *student, int cin, int cout, int mode,
                                     double beta);
 void sym_net_cloned_free(sym_net_layer *L);
-/* Floats of scratch the backward pass needs for `batch` samples. */
-size_t sym_net_cloned_scratch(const sym_net_layer *L, size_t batch);
+/* Floats of scratch the passes need for `batch` samples on `threads`
+ * threads (0 on overflow). */
+size_t sym_net_cloned_scratch(const sym_net_layer *L, size_t batch, int threads);
 symclone_status sym_net_cloned_reserve(symclone_net *net, sym_net_layer *L, size_t batch);
-void sym_net_cloned_forward(sym_net_layer *L, size_t batch, const float *x, float *y);
+/* Forward: the per-sample products on the pool (any thread count gives
+ * the same bits). */
+void sym_net_cloned_forward(sym_net_layer *L, sym_pool *pool, size_t batch, const float *x,
+                            float *y);
 /* Backward: dx (may be NULL), grads into L->grad (ADDED); the student's
- * blocks gradient only if `student_grads`. */
-void sym_net_cloned_backward(sym_net_layer *L, size_t batch, const float *x, const float *dy,
-                             float *dx, int student_grads, float *scratch);
+ * blocks gradient only if `student_grads`; dV only if one of them needs it. */
+void sym_net_cloned_backward(sym_net_layer *L, sym_pool *pool, size_t batch, const float *x,
+                             const float *dy, float *dx, int student_grads, float *scratch);
 /* beta * ||params - cloned||^2, and its gradient added into L->grad. */
 double sym_net_cloned_penalty(sym_net_layer *L, int grads);
 
