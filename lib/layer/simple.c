@@ -40,6 +40,19 @@ static void dense_backward(const symclone_layer *l, const float *p, size_t batch
   }
 }
 
+/* ReLU and its gradient, branch-free so that the compiler vectorises them
+ * (the arrays never overlap). */
+static void relu_fwd(size_t n, const float *restrict x, float *restrict y) {
+  for (size_t t = 0; t < n; t++) y[t] = x[t] > 0.0f ? x[t] : 0.0f;
+}
+static void relu_bwd(size_t n, const float *restrict x, const float *restrict dy,
+                     float *restrict dx) {
+  for (size_t t = 0; t < n; t++) {
+    float g = dy[t]; /* loaded whatever x says, so that the loop has no branch */
+    dx[t] = x[t] > 0.0f ? g : 0.0f;
+  }
+}
+
 /* 2x2 max-pool: index of the maximum of window (oy, ox) in one plane. */
 static size_t pool_argmax(const float *plane, int w, int oy, int ox) {
   size_t best = (size_t)(2 * oy) * w + 2 * ox;
@@ -59,7 +72,7 @@ symclone_status sym_simple_forward(const symclone_layer *l, const float *p, size
     dense_forward(l, p, batch, x, y);
     break;
   case SYMCLONE_LAYER_RELU:
-    for (size_t t = 0; t < total; t++) y[t] = x[t] > 0.0f ? x[t] : 0.0f;
+    relu_fwd(total, x, y);
     break;
   case SYMCLONE_LAYER_MAXPOOL2: {
     size_t planes = batch * (size_t)l->in_c * l->in_n;
@@ -119,17 +132,30 @@ symclone_status sym_simple_backward(const symclone_layer *l, const float *p, siz
   size_t total = batch * l->in_size;
   switch (l->kind) {
   case SYMCLONE_LAYER_RELU:
-    for (size_t t = 0; t < total; t++) dx[t] = x[t] > 0.0f ? dy[t] : 0.0f;
+    if (dx == dy || dx == x) /* in place: element by element */
+      for (size_t t = 0; t < total; t++) dx[t] = x[t] > 0.0f ? dy[t] : 0.0f;
+    else
+      relu_bwd(total, x, dy, dx);
     break;
   case SYMCLONE_LAYER_MAXPOOL2: {
-    memset(dx, 0, total * sizeof *dx);
     size_t planes = batch * (size_t)l->in_c * l->in_n;
     size_t ihw = (size_t)l->in_h * l->in_w, ohw = (size_t)l->out_h * l->out_w;
-    for (size_t q = 0; q < planes; q++)
+    int w = l->in_w, even = l->in_h % 2 == 0 && l->in_w % 2 == 0;
+    /* the windows tile an even plane: each writes its four entries, so no
+     * clearing pass is needed; an odd plane's last row or column is not in
+     * any window and is cleared first */
+    if (!even) memset(dx, 0, total * sizeof *dx);
+    for (size_t q = 0; q < planes; q++) {
+      const float *xq = x + q * ihw;
+      float *dq = dx + q * ihw;
       for (int oy = 0; oy < l->out_h; oy++)
-        for (int ox = 0; ox < l->out_w; ox++)
-          dx[q * ihw + pool_argmax(x + q * ihw, l->in_w, oy, ox)] +=
-              dy[q * ohw + (size_t)oy * l->out_w + ox];
+        for (int ox = 0; ox < l->out_w; ox++) {
+          size_t top = (size_t)(2 * oy) * w + 2 * ox, best = pool_argmax(xq, w, oy, ox);
+          float g = dy[q * ohw + (size_t)oy * l->out_w + ox];
+          dq[top] = dq[top + 1] = dq[top + w] = dq[top + w + 1] = 0.0f;
+          dq[best] = g;
+        }
+    }
     break;
   }
   case SYMCLONE_LAYER_ORIENT_POOL: {
