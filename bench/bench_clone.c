@@ -15,7 +15,11 @@
  *   converge     seconds of training until the Toeplitz distance of the
  *                t2_family student is <= 1e-3, per mode (capped)
  *   net          forward / backward images per second of a cloned
- *                convolution layer beside the teacher group convolution
+ *                convolution layer beside the teacher group convolution,
+ *                and its training step against its roofline
+ *   net_gcnn     the training step of the rotation experiment's cloned
+ *                G-CNN (28x28, batch 32), retain and break mode, against
+ *                its roofline
  *
  * Every figure is printed as name=value, after the lines workload=NAME,
  * threads=N and mode=NAME that it belongs to:
@@ -36,6 +40,14 @@
  *   blas_allocs_per_step  those made by anything else (OpenBLAS allocates
  *                   a job table on each threaded call)
  *   peak_rss_mb     peak resident memory of the workload (getrusage)
+ *
+ *   train_step_ms, train_roofline_ms, train_roofline_frac (net, net_gcnn):
+ *                   a training step (symclone_net_train on one batch) and
+ *                   the products it needs (the forward pass, and of the
+ *                   backward pass only what training needs) at the better
+ *                   of sgemm threaded on each product or the per-sample
+ *                   products shared among the threads at sgemm's 1-thread
+ *                   rate, plus AdamW's traffic at the measured bandwidth
  *
  *   memory_roofline_ms, memory_roofline_frac (moment mode): the bytes the
  *                   step's passes over the blocks and the optimizer must
