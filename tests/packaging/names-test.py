@@ -22,7 +22,7 @@ import re
 import sys
 
 OBJECTS = ["group", "layer", "student", "trainer", "net", "dataset", "diag", "picture",
-           "loader", "setting", "version"]
+           "loader", "setting", "version", "kernels"]
 FUNCTION_EXCEPTIONS = {"symclone_strerror"}
 # The values of the setting keys of each object (<symclone/settings.h>).
 SETTING_RANGES = {"TRAINER": (1, 99), "NET": (101, 199), "PICTURE": (201, 299),
