@@ -278,7 +278,7 @@ START_TEST(every_setting_has_a_name_bounds_and_its_default) {
     per_object[key / 100]++;
   }
   ck_assert_int_eq(per_object[0], 23); /* trainer */
-  ck_assert_int_eq(per_object[1], 10); /* net */
+  ck_assert_int_eq(per_object[1], 11); /* net */
   ck_assert_int_eq(per_object[3], 5);  /* diag */
   /* a trainer starts from the defaults */
   symclone_student *s = student(SYMCLONE_STUDENT_PLANAR, 1, 6, 9);
