@@ -44,7 +44,9 @@ symclone_status sym_net_cloned_init(symclone_net *net, sym_net_layer *L,
   L->phi = sym_malloc_array(nphi, sizeof(float));
   L->c = sym_malloc_array(nc, sizeof(float));
   L->cbig = sym_malloc_array(nc, sizeof(float));
-  if (!L->params || !L->grad || !L->m || !L->v || !L->cloned || !L->phi || !L->c || !L->cbig) {
+  L->wt = sym_malloc_array((size_t)s->nblocks * s->out_hw, s->in_hw * sizeof(float));
+  if (!L->params || !L->grad || !L->m || !L->v || !L->cloned || !L->phi || !L->c || !L->cbig ||
+      !L->wt) {
     sym_net_cloned_free(L);
     return sym_fail(&net->err, SYMCLONE_ERR_NOMEM, "cannot allocate the cloned layer");
   }
@@ -64,7 +66,9 @@ void sym_net_cloned_free(sym_net_layer *L) {
   sym_free(L->c);
   sym_free(L->cbig);
   sym_free(L->vcache);
+  sym_free(L->wt);
   L->params = L->grad = L->m = L->v = L->cloned = L->phi = L->c = L->cbig = L->vcache = NULL;
+  L->wt = NULL;
 }
 
 /* The backward pass's scratch, in this order: the per-sample bias sums
@@ -183,6 +187,63 @@ static void backward_task(void *ctx, size_t xi, int worker) {
     j->kern->prod(j->w.cbigt, m, e, how, j->w.dv + xi * vsize(L), how, kd, how, m);
 }
 
+/* V = X W^T by the product kernel: the blocks transposed once per pass
+ * (W^T, in_hw x B out_hw: the kernel's b operand), then tasks of
+ * PROJECT_ROWS rows of X (a multiple of its 6-row blocks) times all of
+ * W^T.  Each element is the kernel's chain in k order, so the split does
+ * not matter. */
+#define PROJECT_ROWS 48
+#define TRANSPOSE_TILE 32
+typedef struct proj_job {
+  const sym_kernels *kern;
+  const float *x, *w;
+  float *wt, *v;
+  size_t rows, cols, in_hw;
+} proj_job;
+
+static void transpose_task(void *ctx, size_t t) {
+  const proj_job *j = ctx;
+  size_t r0 = t * TRANSPOSE_TILE, r1 = r0 + TRANSPOSE_TILE < j->cols ? r0 + TRANSPOSE_TILE : j->cols;
+  for (size_t q0 = 0; q0 < j->in_hw; q0 += TRANSPOSE_TILE) {
+    size_t q1 = q0 + TRANSPOSE_TILE < j->in_hw ? q0 + TRANSPOSE_TILE : j->in_hw;
+    for (size_t q = q0; q < q1; q++)
+      for (size_t r = r0; r < r1; r++) j->wt[q * j->cols + r] = j->w[r * j->in_hw + q];
+  }
+}
+
+static void project_task(void *ctx, size_t t) {
+  const proj_job *j = ctx;
+  size_t r0 = t * PROJECT_ROWS, n = j->rows - r0 < PROJECT_ROWS ? j->rows - r0 : PROJECT_ROWS;
+  j->kern->prod(j->x + r0 * j->in_hw, j->in_hw, j->wt, j->cols, j->v + r0 * j->cols, j->cols, n,
+                j->cols, j->in_hw);
+}
+
+/* dX = dV W, PROJECT_ROWS rows of dV a task (x: dV, v: dX; cols is the
+ * inner dimension B out_hw). */
+static void input_grad_task(void *ctx, size_t t) {
+  const proj_job *j = ctx;
+  size_t r0 = t * PROJECT_ROWS, n = j->rows - r0 < PROJECT_ROWS ? j->rows - r0 : PROJECT_ROWS;
+  j->kern->prod(j->x + r0 * j->cols, j->cols, j->w, j->in_hw, j->v + r0 * j->in_hw, j->in_hw, n,
+                j->in_hw, j->cols);
+}
+
+/* Whether the product kernel does V = X W^T: where the b panel of W^T
+ * (in_hw x 32 floats) stays in the first-level cache, and there are rows
+ * enough to pay for transposing the blocks; otherwise (a layer on a large
+ * grid, a small batch of one field) the BLAS, which reads the blocks once. */
+static int project_by_kernel(const sym_net_layer *L, size_t batch) {
+  return L->st.in_hw <= 256 && batch * (size_t)L->cin * L->st.in_n >= 64;
+}
+
+static void project(sym_net_layer *L, sym_pool *pool, const sym_kernels *kern, const float *x,
+                    size_t batch) {
+  const symclone_student *s = &L->st;
+  proj_job j = {kern, x, sym_st_blocks(s), L->wt, L->vcache,
+                batch * (size_t)L->cin * s->in_n, (size_t)s->nblocks * s->out_hw, s->in_hw};
+  sym_pool_run(pool, (j.cols + TRANSPOSE_TILE - 1) / TRANSPOSE_TILE, transpose_task, &j);
+  sym_pool_run(pool, (j.rows + PROJECT_ROWS - 1) / PROJECT_ROWS, project_task, &j);
+}
+
 /* dCbig[r][c] = sum over samples, in sample order, of the partials [c][r];
  * task t takes the columns c of one run. */
 #define DC_RUN 64
@@ -212,14 +273,18 @@ void sym_net_cloned_forward(sym_net_layer *L, sym_pool *pool, size_t batch, cons
   sym_student_phi(s, L->params, pairs, L->phi);
   sym_student_coeffs(s, L->phi, pairs, L->c);
   reorder(L, L->c, L->cbig, 0);
-  sym_student_project(s, x, batch * (size_t)L->cin, L->vcache);
   const sym_kernels *kern = sym_kernels_get();
   if (kern->prod_fast) {
+    if (project_by_kernel(L, batch))
+      project(L, pool, kern, x, batch);
+    else
+      sym_student_project(s, x, batch * (size_t)L->cin, L->vcache);
     cl_job j = {.L = L, .kern = kern, .y = y};
     sym_pool_run(pool, batch, forward_task, &j);
     return;
   }
   /* without vector code for the product kernel, the BLAS does the products */
+  sym_student_project(s, x, batch * (size_t)L->cin, L->vcache);
   const float *bias = L->params + L->ntheta;
   size_t ystride = (size_t)m * s->out_hw;
   for (size_t xi = 0; xi < batch; xi++) {
@@ -276,9 +341,13 @@ void sym_net_cloned_backward(sym_net_layer *L, sym_pool *pool, size_t batch, con
   }
   int rows = (int)(batch * (size_t)L->cin * s->in_n);
   int cols = (int)((size_t)s->nblocks * s->out_hw);
-  if (dx) /* dX (rows x in_hw) = dV (rows x B*out_hw) W (B*out_hw x in_hw) */
+  if (dx && kern->prod_fast) { /* dX (rows x in_hw) = dV (rows x B*out_hw) W (B*out_hw x in_hw) */
+    proj_job j = {kern, w.dv, sym_st_blocks(s), NULL, dx, (size_t)rows, (size_t)cols, s->in_hw};
+    sym_pool_run(pool, ((size_t)rows + PROJECT_ROWS - 1) / PROJECT_ROWS, input_grad_task, &j);
+  } else if (dx) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, (int)s->in_hw, cols, 1.0f, w.dv,
                 cols, s->params, (int)s->in_hw, 0.0f, dx, (int)s->in_hw);
+  }
   if (student_grads) sym_student_project_backward(s, x, batch * (size_t)L->cin, w.dv, dstudent);
   reorder(L, w.dc, w.dcbig, 1);
   sym_student_coeffs_backward(s, L->params, L->phi, pairs, w.dc, dstudent, dtheta, w.dphi);

@@ -32,6 +32,7 @@ typedef struct sym_net_layer {
   int mode, cin, cout;
   double beta;
   float *vcache, *phi, *c, *cbig; /* forward state kept for backward */
+  float *wt;                /* the blocks transposed, [in_hw][B*out_hw] */
   size_t vcap;              /* batch capacity of vcache */
 } sym_net_layer;
 
