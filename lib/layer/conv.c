@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../group/rotate.h"
+#include "../kernels/kernels.h"
 #include "layer_priv.h"
 #include "tap.h"
 
@@ -26,7 +27,54 @@ static size_t chunk_of(const symclone_layer *l, size_t batch) {
   return batch < (size_t)l->chunk ? batch : (size_t)l->chunk;
 }
 
+/* ---- the product kernel's path: one sample a task --------------------------
+ *
+ * Where the product kernel has vector code, each sample is one task on the
+ * layer's pool: its im2col columns (ckk x out_hw) in the thread's scratch,
+ * then Y = Wx cols straight into the sample's output.  Backward, per
+ * sample, the filters' gradient dWx^T (ckk x ex_out) = cols dY^T and the
+ * bias sums are kept per sample and added in sample order, CONV_ROUND
+ * samples at a time; dcols = Wx^T dY is added back into the sample's dx.
+ * Every product is the kernel's chain in k order, so any thread count gives
+ * the same bits. */
+#define CONV_ROUND 32
+
+static int fast_path(void) { return sym_kernels_get()->prod_fast; }
+
+typedef struct conv_fast_ws {
+  double *bpart;   /* CONV_ROUND x ex_out bias sums */
+  double *bacc;    /* ex_out */
+  float *wx, *wxt, *dwx, *dwxt;
+  float *part;     /* CONV_ROUND x ckk x ex_out */
+  float *thr;      /* per thread: cols, dcols (ckk x out_hw each), dY^T (out_hw x ex_out) */
+  size_t thr_stride;
+} conv_fast_ws;
+
+static size_t fast_floats(const symclone_layer *l, size_t *thr_stride) {
+  size_t how = out_hw(l), wx = (size_t)l->ex_out * (size_t)l->ckk;
+  size_t t = (size_t)sym_pool_threads(l->pool);
+  *thr_stride = 2 * (size_t)l->ckk * how + how * (size_t)l->ex_out;
+  return 2 * (CONV_ROUND + 1) * (size_t)l->ex_out + 4 * wx + CONV_ROUND * wx + t * *thr_stride;
+}
+
+static void fast_split(const symclone_layer *l, void *work, conv_fast_ws *w) {
+  size_t wx = (size_t)l->ex_out * (size_t)l->ckk;
+  fast_floats(l, &w->thr_stride);
+  w->bpart = work;
+  w->bacc = w->bpart + CONV_ROUND * (size_t)l->ex_out;
+  w->wx = (float *)(void *)(w->bacc + l->ex_out);
+  w->wxt = w->wx + wx;
+  w->dwx = w->wxt + wx;
+  w->dwxt = w->dwx + wx;
+  w->part = w->dwxt + wx;
+  w->thr = w->part + CONV_ROUND * wx;
+}
+
 size_t sym_conv_workspace(const symclone_layer *l, size_t batch) {
+  if (fast_path()) {
+    size_t stride;
+    return fast_floats(l, &stride) * sizeof(float);
+  }
   size_t nb = chunk_of(l, batch);
   size_t wx = (size_t)l->ex_out * (size_t)l->ckk;
   size_t cols = (size_t)l->ckk * nb * out_hw(l);
@@ -35,6 +83,14 @@ size_t sym_conv_workspace(const symclone_layer *l, size_t batch) {
 }
 
 static void ws_split(const symclone_layer *l, size_t batch, void *work, conv_ws *w) {
+  if (fast_path()) { /* sym_conv_unroll: the expanded bank only */
+    conv_fast_ws f;
+    fast_split(l, work, &f);
+    w->wx = f.wx;
+    w->dwx = f.dwx;
+    w->cols = w->yc = NULL;
+    return;
+  }
   size_t nb = chunk_of(l, batch);
   float *f = work;
   size_t wx = (size_t)l->ex_out * (size_t)l->ckk;
@@ -200,8 +256,129 @@ static void col2im_add(const symclone_layer *l, const float *dcols, size_t nb, f
   }
 }
 
+typedef struct conv_job {
+  const symclone_layer *l;
+  const sym_kernels *kern;
+  const float *p, *x, *dy;
+  float *y, *dx;
+  conv_fast_ws w;
+  size_t first; /* the round's first sample */
+  int want_dp;
+} conv_job;
+
+static void fast_forward_task(void *ctx, size_t j, int worker) {
+  const conv_job *c = ctx;
+  const symclone_layer *l = c->l;
+  size_t how = out_hw(l);
+  float *cols = c->w.thr + (size_t)worker * c->w.thr_stride;
+  float *y = c->y + j * l->out_size;
+  im2col(l, c->x + j * l->in_size, 1, cols);
+  c->kern->prod(c->w.wx, (size_t)l->ckk, cols, how, y, how, (size_t)l->ex_out, how,
+                (size_t)l->ckk);
+  if (l->bias) {
+    const float *bias = c->p + l->weight_count;
+    int per = l->ex_out / l->out_c;
+    for (int oc = 0; oc < l->ex_out; oc++) {
+      float bv = bias[oc / per], *row = y + (size_t)oc * how;
+      for (size_t t = 0; t < how; t++) row[t] += bv;
+    }
+  }
+}
+
+static void fast_backward_task(void *ctx, size_t t, int worker) {
+  const conv_job *c = ctx;
+  const symclone_layer *l = c->l;
+  size_t j = c->first + t, how = out_hw(l), ckk = (size_t)l->ckk, eo = (size_t)l->ex_out;
+  float *cols = c->w.thr + (size_t)worker * c->w.thr_stride, *dcols = cols + ckk * how;
+  float *dyt = dcols + ckk * how;
+  const float *e = c->dy + j * l->out_size; /* ex_out x out_hw */
+  if (c->want_dp) {
+    im2col(l, c->x + j * l->in_size, 1, cols);
+    for (size_t oc = 0; oc < eo; oc++) {
+      const float *row = e + oc * how;
+      double acc = 0.0;
+      for (size_t q = 0; q < how; q++) {
+        dyt[q * eo + oc] = row[q];
+        acc += row[q];
+      }
+      c->w.bpart[t * eo + oc] = acc;
+    }
+    c->kern->prod(cols, how, dyt, eo, c->w.part + t * ckk * eo, eo, ckk, eo, how);
+  }
+  if (c->dx) {
+    float *dxj = c->dx + j * l->in_size;
+    c->kern->prod(c->w.wxt, eo, e, how, dcols, how, ckk, how, eo);
+    memset(dxj, 0, l->in_size * sizeof *dxj);
+    col2im_add(l, dcols, 1, dxj);
+  }
+}
+
+/* dWx^T += the round's partials in sample order, rows of it a task. */
+#define REDUCE_ROWS 16
+typedef struct reduce_job {
+  const float *part;
+  float *acc;
+  size_t rows, cols, count;
+  int first_round;
+} reduce_job;
+
+static void reduce_task(void *ctx, size_t t) {
+  const reduce_job *r = ctx;
+  size_t r0 = t * REDUCE_ROWS, r1 = r0 + REDUCE_ROWS < r->rows ? r0 + REDUCE_ROWS : r->rows;
+  size_t stride = r->rows * r->cols;
+  for (size_t i = r0 * r->cols; i < r1 * r->cols; i++) {
+    float a = r->first_round ? r->part[i] : r->acc[i] + r->part[i];
+    for (size_t s = 1; s < r->count; s++) a += r->part[s * stride + i];
+    r->acc[i] = a;
+  }
+}
+
+static void fast_forward(const symclone_layer *l, const float *p, size_t batch, const float *x,
+                         float *y, void *work) {
+  conv_job c = {.l = l, .kern = sym_kernels_get(), .p = p, .x = x, .y = y};
+  fast_split(l, work, &c.w);
+  expand(l, p, c.w.wx);
+  sym_pool_run_workers(l->pool, batch, fast_forward_task, &c);
+}
+
+static void fast_backward(const symclone_layer *l, const float *p, size_t batch, const float *x,
+                          const float *dy, float *dx, float *dp, void *work) {
+  conv_job c = {.l = l, .kern = sym_kernels_get(), .p = p, .x = x, .dy = dy, .dx = dx,
+                .want_dp = dp != NULL};
+  fast_split(l, work, &c.w);
+  size_t ckk = (size_t)l->ckk, eo = (size_t)l->ex_out;
+  expand(l, p, c.w.wx);
+  if (dx)
+    for (size_t oc = 0; oc < eo; oc++)
+      for (size_t q = 0; q < ckk; q++) c.w.wxt[q * eo + oc] = c.w.wx[oc * ckk + q];
+  for (size_t oc = 0; oc < eo; oc++) c.w.bacc[oc] = 0.0;
+  for (size_t first = 0; first < batch; first += CONV_ROUND) {
+    size_t count = batch - first < CONV_ROUND ? batch - first : CONV_ROUND;
+    c.first = first;
+    sym_pool_run_workers(l->pool, count, fast_backward_task, &c);
+    if (!dp) continue;
+    reduce_job r = {c.w.part, c.w.dwxt, ckk, eo, count, first == 0};
+    sym_pool_run(l->pool, (ckk + REDUCE_ROWS - 1) / REDUCE_ROWS, reduce_task, &r);
+    for (size_t s = 0; s < count; s++)
+      for (size_t oc = 0; oc < eo; oc++) c.w.bacc[oc] += c.w.bpart[s * eo + oc];
+  }
+  if (!dp) return;
+  for (size_t oc = 0; oc < eo; oc++)
+    for (size_t q = 0; q < ckk; q++) c.w.dwx[oc * ckk + q] = c.w.dwxt[q * eo + oc];
+  if (l->bias) {
+    float *db = dp + l->weight_count;
+    int per = l->ex_out / l->out_c;
+    for (int oc = 0; oc < l->ex_out; oc++) db[oc / per] += (float)c.w.bacc[oc];
+  }
+  fold(l, c.w.dwx, dp);
+}
+
 symclone_status sym_conv_forward(const symclone_layer *l, const float *p, size_t batch,
                                  const float *x, float *y, void *work) {
+  if (fast_path()) {
+    fast_forward(l, p, batch, x, y, work);
+    return SYMCLONE_OK;
+  }
   conv_ws w;
   ws_split(l, batch, work, &w);
   expand(l, p, w.wx);
@@ -228,6 +405,10 @@ symclone_status sym_conv_forward(const symclone_layer *l, const float *p, size_t
 symclone_status sym_conv_backward(const symclone_layer *l, const float *p, size_t batch,
                                   const float *x, const float *dy, float *dx, float *dp,
                                   void *work) {
+  if (fast_path()) {
+    fast_backward(l, p, batch, x, dy, dx, dp, work);
+    return SYMCLONE_OK;
+  }
   conv_ws w;
   ws_split(l, batch, work, &w);
   expand(l, p, w.wx);

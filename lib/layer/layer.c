@@ -365,4 +365,8 @@ symclone_status symclone_layer_unroll(const symclone_layer *l, const float *para
   return st;
 }
 
+void sym_layer_set_pool(symclone_layer *l, sym_pool *pool) {
+  if (l) l->pool = pool;
+}
+
 const char *symclone_layer_last_error(const symclone_layer *l) { return l ? l->err.msg : ""; }

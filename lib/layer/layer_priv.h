@@ -3,6 +3,8 @@
 #define SYMCLONE_LAYER_PRIV_H
 
 #include "../common/internal.h"
+#include "../common/pool.h"
+#include "layer_pool.h"
 #include <symclone/layer.h>
 
 struct symclone_layer {
@@ -19,6 +21,7 @@ struct symclone_layer {
   int ex_out, ex_in; /* expanded output / input channels */
   int ckk;           /* ex_in * k * k */
   int chunk;         /* samples per GEMM */
+  sym_pool *pool;    /* borrowed from the network that owns the layer, or NULL */
   sym_err err;
 };
 

@@ -5,6 +5,7 @@
 
 #include "../common/clock.h"
 #include "../kernels/kernels.h"
+#include "../layer/layer_pool.h"
 #include "net_priv.h"
 
 /* The pool follows SYMCLONE_NET_THREADS; it is (re)started, and the
@@ -46,6 +47,7 @@ static symclone_status reserve(symclone_net *net, size_t batch) {
       if (!c) return sym_fail(&net->err, SYMCLONE_ERR_OVERFLOW, "batch=%zu overflows", batch);
       if (c > cs) cs = c;
     } else {
+      sym_layer_set_pool(L->layer, net->pool); /* before its workspace, which depends on it */
       size_t w = symclone_layer_workspace_size(L->layer, batch);
       if (w > work) work = w;
     }

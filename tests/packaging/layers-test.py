@@ -14,7 +14,7 @@ ALLOWED = {
     'common': set(),
     'group': {'common'},
     'kernels': {'common'},
-    'layer': {'common', 'group'},
+    'layer': {'common', 'group', 'kernels'},
     'student': {'common', 'group', 'layer'},
     'train': {'common', 'kernels', 'group', 'layer', 'student'},
     'data': {'common', 'group'},
