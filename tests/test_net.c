@@ -551,9 +551,10 @@ END_TEST
 
 /* The network's own threads (SYMCLONE_NET_THREADS) do not change a bit:
  * a cloned lifting layer (retain) then a cloned group convolution (break,
- * so that dV, dX and the blocks' gradient are formed), trained for two
- * epochs with 1, 2 and 3 threads, give the same parameters, gradient and
- * outputs. */
+ * so that dV, dX and the blocks' gradient are formed) and a teacher group
+ * convolution (its filters' gradient summed over the samples), trained for
+ * two epochs with 1, 2 and 3 threads, give the same parameters, gradient
+ * and outputs. */
 START_TEST(threads_give_the_same_bits) {
   size_t n = 96;
   float *x = malloc(n * 144 * sizeof *x);
@@ -571,6 +572,9 @@ START_TEST(threads_give_the_same_bits) {
     ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
     ck_assert_int_eq(symclone_net_add_cloned(net, grp, 3, SYMCLONE_CLONE_BREAK, 0.1), SYMCLONE_OK);
     ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_group_conv(net, 2, 3, SYMCLONE_PADDING_ZERO, 1),
+                     SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_maxpool2(net), SYMCLONE_OK);
     ck_assert_int_eq(symclone_net_add_global_avgpool(net), SYMCLONE_OK);
     ck_assert_int_eq(symclone_net_add_dense(net, 10, 1), SYMCLONE_OK);
     ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_THREADS, threads), SYMCLONE_OK);
