@@ -47,7 +47,11 @@
  * LEARNING_RATE * LR_DECAY^e.
  *
  * Thread safety: a network is used by one thread at a time (even forward
- * passes use its scratch).  BLAS threading belongs to the application.
+ * passes use its scratch).  SYMCLONE_NET_THREADS (default 1) gives the
+ * network a pool of its own threads, the calling one included, for its
+ * layers' passes: a cloned layer's products and a convolution's samples;
+ * the results are the same bits for any setting.  BLAS threading belongs
+ * to the application.
  */
 #ifndef SYMCLONE_NET_H
 #define SYMCLONE_NET_H
