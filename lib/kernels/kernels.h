@@ -1,7 +1,8 @@
 /* Private: the SIMD kernels of one piece of an array (lib/kernels).
  *
  * Every kernel exists as scalar code and, where the CPU has it, as SSE2,
- * AVX2 or AVX-512 code; all paths give the same bits (the lanes and the
+ * AVX2 or AVX-512 code (the sums of squares, the squared error, dot32 and
+ * cross have no AVX-512 code: their AVX2 code serves there); all paths give the same bits (the lanes and the
  * order of operations are fixed, see each kernel).  The code path is chosen
  * once, at the first call of sym_kernels_get(), into a table of function
  * pointers; the passes over whole arrays (lib/train/passes.h) call through
@@ -45,6 +46,10 @@ typedef struct sym_kernels {
   /* sum x[i] y[i], element i in float lane i mod 32, the lanes folded as
    * (l[j] + l[j+8]) + (l[j+16] + l[j+24]) in float, then j = 0..7 in double */
   double (*dot32)(const float *x, const float *y, size_t n);
+  /* out[a * nb + b] += dot32(x + a * stride, x + b * stride, n) for
+   * a <= b < nb: the upper triangle of the Gram matrix of nb rows, each
+   * entry with dot32's bits */
+  void (*gram)(const float *x, size_t stride, size_t nb, size_t n, double *out);
   /* out[i] = sum_c s[c] x[c * stride + i] (+ out[i] when acc), in c order */
   void (*comb)(float *out, const float *x, size_t stride, size_t ncomb, const float *s, size_t n,
                int acc);

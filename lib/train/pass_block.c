@@ -46,9 +46,7 @@ static void gram_task(void *ctx, size_t t) {
   size_t end = r1 * w->rowlen;
   for (size_t off = r0 * w->rowlen; off < end; off += GRAM_RUN) {
     size_t len = end - off < GRAM_RUN ? end - off : GRAM_RUN;
-    for (size_t a = 0; a < B; a++)
-      for (size_t b = a; b < B; b++)
-        out[a * B + b] += j->kern->dot32(w->w + a * bsz + off, w->w + b * bsz + off, len);
+    j->kern->gram(w->w + off, bsz, B, len, out);
   }
   /* the tap sums of the same rows, still in cache */
   double *ts = out + B * B;
