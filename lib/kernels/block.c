@@ -14,6 +14,13 @@ static double fold32(const float l[32]) {
   return t;
 }
 
+/* fold32's last sum: the eight lanes' doubles from zero, in order */
+static inline double sum8(const double d[8]) {
+  double t = 0.0;
+  for (int j = 0; j < 8; j++) t += d[j];
+  return t;
+}
+
 static void dot32_tail(const float *x, const float *y, size_t i, size_t n, float l[32]) {
   for (size_t j = 0; i < n; i++, j++) l[j] += x[i] * y[i];
 }
@@ -121,6 +128,15 @@ gram_group_avx2(const float *xa, const float *xb, size_t stride, int G, size_t n
   }
 #pragma GCC unroll 8
   for (int g = 0; g < G; g++) {
+    if (i == n) { /* fold32 on the registers */
+      __m256 s = _mm256_add_ps(_mm256_add_ps(acc[g][0], acc[g][1]),
+                               _mm256_add_ps(acc[g][2], acc[g][3]));
+      double d[8];
+      _mm256_storeu_pd(d, _mm256_cvtps_pd(_mm256_castps256_ps128(s)));
+      _mm256_storeu_pd(d + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(s, 1)));
+      out[g] += sum8(d);
+      continue;
+    }
     float l[32];
     for (int h = 0; h < 4; h++) _mm256_storeu_ps(l + 8 * h, acc[g][h]);
     dot32_tail(xa, xb + (size_t)g * stride, i, n, l);
@@ -141,6 +157,11 @@ __attribute__((target("avx2"))) void sym_gram_avx2(const float *x, size_t stride
 }
 
 #define GRAM_AVX512_G 8
+
+/* the upper eight floats of x (AVX-512F has no float form of this) */
+static inline __attribute__((always_inline, target("avx512f"))) __m256 hi256(__m512 x) {
+  return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1));
+}
 static inline __attribute__((always_inline, target("avx512f"))) void
 gram_group_avx512(const float *xa, const float *xb, size_t stride, int G, size_t n,
                   double *out) {
@@ -159,6 +180,16 @@ gram_group_avx512(const float *xa, const float *xb, size_t stride, int G, size_t
   }
 #pragma GCC unroll 8
   for (int g = 0; g < G; g++) {
+    if (i == n) { /* fold32 on the registers */
+      __m256 s0 = _mm256_add_ps(_mm512_castps512_ps256(acc[g][0]),
+                                hi256(acc[g][0]));
+      __m256 s1 = _mm256_add_ps(_mm512_castps512_ps256(acc[g][1]),
+                                hi256(acc[g][1]));
+      double d[8];
+      _mm512_storeu_pd(d, _mm512_cvtps_pd(_mm256_add_ps(s0, s1)));
+      out[g] += sum8(d);
+      continue;
+    }
     float l[32];
     _mm512_storeu_ps(l, acc[g][0]);
     _mm512_storeu_ps(l + 16, acc[g][1]);

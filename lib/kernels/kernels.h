@@ -80,6 +80,22 @@ enum { SYM_ISA_SCALAR = 1, SYM_ISA_SSE2 = 2, SYM_ISA_AVX2 = 3, SYM_ISA_AVX512 = 
 /* The table of the best path this CPU has (chosen once, thread-safe). */
 const sym_kernels *sym_kernels_get(void);
 
+/* Asks for the cache lines of p[0 .. n) ahead of their use (a software
+ * prefetch of each line into the first-level cache; nothing where the
+ * compiler has no prefetch).  A macro: GCC takes a function made only of
+ * prefetches for one without effect and drops the calls to it. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SYM_PREFETCH_FLOATS(p, n)                                                                 \
+  do {                                                                                            \
+    const float *pf_p_ = (p);                                                                     \
+    size_t pf_n_ = (n);                                                                           \
+    for (size_t pf_i_ = 0; pf_i_ < pf_n_; pf_i_ += 16) __builtin_prefetch(pf_p_ + pf_i_, 0, 3);   \
+    if (pf_n_) __builtin_prefetch(pf_p_ + pf_n_ - 1, 0, 3);                                       \
+  } while (0)
+#else
+#define SYM_PREFETCH_FLOATS(p, n) ((void)(p), (void)(n))
+#endif
+
 #ifdef SYMCLONE_STATIC
 /* Tests: use the path isa (SYM_ISA_*) or the best the CPU has below it;
  * 0 for the best the CPU has. */
