@@ -56,7 +56,9 @@ static void gram_by_pairs(double (*dot)(const float *, const float *, size_t), c
     for (size_t b = a; b < nb; b++) out[a * nb + b] += dot(x + a * stride, x + b * stride, n);
 }
 
-void sym_gram_scalar(const float *x, size_t stride, size_t nb, size_t n, double *out) {
+void sym_gram_scalar(const float *x, size_t stride, size_t nb, size_t n, size_t ahead,
+                     double *out) {
+  (void)ahead;
   gram_by_pairs(sym_dot32_scalar, x, stride, nb, n, out);
 }
 
@@ -99,7 +101,9 @@ __attribute__((target("avx2"))) double sym_dot32_avx2(const float *x, const floa
   return fold32(l);
 }
 
-void sym_gram_sse2(const float *x, size_t stride, size_t nb, size_t n, double *out) {
+void sym_gram_sse2(const float *x, size_t stride, size_t nb, size_t n, size_t ahead,
+                   double *out) {
+  (void)ahead;
   gram_by_pairs(sym_dot32_sse2, x, stride, nb, n, out);
 }
 
@@ -145,8 +149,9 @@ gram_group_avx2(const float *xa, const float *xb, size_t stride, int G, size_t n
 }
 
 __attribute__((target("avx2"))) void sym_gram_avx2(const float *x, size_t stride, size_t nb,
-                                                   size_t n, double *out) {
-  for (size_t a = 0; a < nb; a++)
+                                                   size_t n, size_t ahead, double *out) {
+  for (size_t a = 0; a < nb; a++) {
+    SYM_PREFETCH_FLOATS(x + a * stride + n, ahead);
     for (size_t b = a; b < nb; b += GRAM_AVX2_G) {
       const float *xa = x + a * stride, *xb = x + b * stride;
       if (nb - b >= 2)
@@ -154,6 +159,7 @@ __attribute__((target("avx2"))) void sym_gram_avx2(const float *x, size_t stride
       else
         gram_group_avx2(xa, xb, stride, 1, n, out + a * nb + b);
     }
+  }
 }
 
 #define GRAM_AVX512_G 8
@@ -199,8 +205,11 @@ gram_group_avx512(const float *xa, const float *xb, size_t stride, int G, size_t
 }
 
 __attribute__((target("avx512f"))) void sym_gram_avx512(const float *x, size_t stride,
-                                                        size_t nb, size_t n, double *out) {
-  for (size_t a = 0; a < nb; a++)
+                                                        size_t nb, size_t n, size_t ahead,
+                                                        double *out) {
+  for (size_t a = 0; a < nb; a++) {
+    /* row a's next run, while the rows of this one are in cache */
+    SYM_PREFETCH_FLOATS(x + a * stride + n, ahead);
     for (size_t b = a; b < nb; b += GRAM_AVX512_G) {
       const float *xa = x + a * stride, *xb = x + b * stride;
       double *o = out + a * nb + b;
@@ -215,6 +224,7 @@ __attribute__((target("avx512f"))) void sym_gram_avx512(const float *x, size_t s
       default: gram_group_avx512(xa, xb, stride, 8, n, o); break;
       }
     }
+  }
 }
 
 /* comb at every width */

@@ -48,8 +48,9 @@ typedef struct sym_kernels {
   double (*dot32)(const float *x, const float *y, size_t n);
   /* out[a * nb + b] += dot32(x + a * stride, x + b * stride, n) for
    * a <= b < nb: the upper triangle of the Gram matrix of nb rows, each
-   * entry with dot32's bits */
-  void (*gram)(const float *x, size_t stride, size_t nb, size_t n, double *out);
+   * entry with dot32's bits; the ahead floats that follow each row
+   * (x[a * stride + n ..]) are asked for on the way (prefetched, 0: none) */
+  void (*gram)(const float *x, size_t stride, size_t nb, size_t n, size_t ahead, double *out);
   /* out[i] = sum_c s[c] x[c * stride + i] (+ out[i] when acc), in c order */
   void (*comb)(float *out, const float *x, size_t stride, size_t ncomb, const float *s, size_t n,
                int acc);

@@ -45,8 +45,10 @@ static void gram_task(void *ctx, size_t t) {
   for (size_t i = 0; i < B * B; i++) out[i] = 0.0;
   size_t end = r1 * w->rowlen;
   for (size_t off = r0 * w->rowlen; off < end; off += GRAM_RUN) {
-    size_t len = end - off < GRAM_RUN ? end - off : GRAM_RUN;
-    j->kern->gram(w->w + off, bsz, B, len, out);
+    size_t len = end - off < GRAM_RUN ? end - off : GRAM_RUN, rest = bsz - off - len;
+    /* the next run asked for while this one is paired (past the piece's
+     * rows too: the next piece's, usually this thread's next) */
+    j->kern->gram(w->w + off, bsz, B, len, rest < GRAM_RUN ? rest : GRAM_RUN, out);
   }
   /* the tap sums of the same rows, still in cache */
   double *ts = out + B * B;
