@@ -147,9 +147,10 @@ static void subtract_taps_cols(const block_job *j, size_t b, float *g, size_t ro
 
 /* A row at a time, and a row in pieces of moment_cols columns: the piece's
  * gradient of every block goes to the thread's scratch (B pieces), and then
- * the piece of each block is updated from it, while all of it (blocks,
- * gradient, moments) is in the first-level cache.  The same operations as
- * the gradient pass followed by sym_pass_adamw, on the same elements. */
+ * the piece of each block is updated from it, while the pieces (blocks,
+ * gradient, moments) are still mostly in the first-level cache.  The same
+ * operations as the gradient pass followed by sym_pass_adamw, on the same
+ * elements. */
 static void moment_adamw_task(void *ctx, size_t t, int worker) {
   block_job *j = ctx;
   const sym_blocks *w = j->w;
