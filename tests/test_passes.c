@@ -349,7 +349,8 @@ START_TEST(gram_kernel_is_dot32_of_every_pair) {
         const sym_kernels *sk = sym_kernels_get();
         memcpy(ref, out0, nb * nb * sizeof *ref);
         for (size_t a = 0; a < nb; a++)
-          for (size_t b = a; b < nb; b++) ref[a * nb + b] += sk->dot32(x + a * stride, x + b * stride, n);
+          for (size_t b = a; b < nb; b++)
+            ref[a * nb + b] += sk->dot32(x + a * stride, x + b * stride, n);
         sym_kernels_force_isa(isas[ii]);
         for (size_t ahead = 0; ahead <= pad; ahead += pad) {
           memcpy(out, out0, nb * nb * sizeof *out);

@@ -2,11 +2,12 @@
  *
  * Every kernel exists as scalar code and, where the CPU has it, as SSE2,
  * AVX2 or AVX-512 code (the sums of squares, the squared error, dot32 and
- * cross have no AVX-512 code: their AVX2 code serves there); all paths give the same bits (the lanes and the
- * order of operations are fixed, see each kernel).  The code path is chosen
- * once, at the first call of sym_kernels_get(), into a table of function
- * pointers; the passes over whole arrays (lib/train/passes.h) call through
- * it.  Only the static test library can force a lesser path. */
+ * cross have no AVX-512 code: their AVX2 code serves there); all paths
+ * give the same bits (the lanes and the order of operations are fixed, see
+ * each kernel).  The code path is chosen once, at the first call of
+ * sym_kernels_get(), into a table of function pointers; the passes over
+ * whole arrays (lib/train/passes.h) call through it.  Only the static test
+ * library can force a lesser path. */
 #ifndef SYMCLONE_KERNELS_H
 #define SYMCLONE_KERNELS_H
 
