@@ -1,7 +1,9 @@
 /* White-box: the worker pool and the trainer's passes (lib/common/pool.h,
  * lib/train/passes.h).  Every task runs exactly once whatever the thread
- * count; every pass gives the same bits on the scalar, SSE2 and AVX2 paths
- * and with 1, 2 or 3 threads, and agrees with a double-precision reference;
+ * count; every pass gives the same bits on the scalar, SSE2, AVX2 and
+ * AVX-512 paths and with 1, 2 or 3 threads, and agrees with a
+ * double-precision reference; the gram kernel of every path adds each
+ * pair's dot32 exactly;
  * the moment gradient follows its documented order of operations exactly
  * (and the sum of squares that comes with it is right), and the fused
  * update that forms it on the way is exactly that gradient followed by
@@ -248,8 +250,11 @@ typedef struct geometry {
 } geometry;
 
 /* small and odd; one that is cut into several pieces (8192 / 300 = 27 rows
- * a piece: 4 pieces) */
-static const geometry geos[] = {{1, 5, 7, 3}, {5, 13, 37, 9}, {9, 26, 28, 9}, {12, 100, 300, 25}};
+ * a piece: 4 pieces); one whose rows the fused update cuts into pieces of
+ * columns (1100: three of 368, 368 and 364), with taps in each */
+static const geometry geos[] = {
+    {1, 5, 7, 3}, {5, 13, 37, 9}, {9, 26, 28, 9}, {12, 100, 300, 25}, {9, 7, 1100, 9}};
+#define NGEOS 5
 
 /* A tap table: distinct columns in a row, some outside (-1). */
 static int *make_taps(const geometry *ge) {
@@ -257,7 +262,7 @@ static int *make_taps(const geometry *ge) {
   int *tap = malloc(rows * T * sizeof *tap);
   for (size_t r = 0; r < rows; r++)
     for (size_t q = 0; q < T; q++) {
-      size_t col = (r + 3 * q) % L;
+      size_t col = L > 512 ? (r + 3 * q + 370 * (q % 3)) % L : (r + 3 * q) % L;
       tap[r * T + q] = (q + r) % 5 == 4 || q >= L ? -1 : (int)col;
       for (size_t q2 = 0; q2 < q; q2++)
         if (tap[r * T + q2] == tap[r * T + q]) tap[r * T + q] = -1;
@@ -315,6 +320,49 @@ START_TEST(gram_same_bits_and_accurate) {
     }
   free_variants(v, nv);
   free(g0), free(g), free(w), free(partial);
+}
+END_TEST
+
+/* The gram kernel of every path adds to each entry of the upper triangle
+ * exactly the scalar dot32 of its two rows (lanes, fold and all: the same
+ * bits), leaves the lower triangle alone, and does so for any number of
+ * rows (more and fewer than a register group holds), any length (with and
+ * without a tail past the last 32 floats) and any prefetch distance. */
+START_TEST(gram_kernel_is_dot32_of_every_pair) {
+  static const size_t nbs[] = {1, 2, 3, 7, 8, 9, 12, 17};
+  static const size_t ns[] = {0, 1, 5, 31, 32, 33, 64, 96, 100, 1024, 1056};
+  const size_t maxn = 1056, pad = 40, stride = maxn + pad, maxnb = 17;
+  float *x = random_floats(maxnb * stride, 1.0f);
+  for (size_t i = 0; i < maxnb * stride; i++) x[i] *= powf(10.0f, (float)(i % 7) - 3.0f);
+  double out0[17 * 17], ref[17 * 17], out[17 * 17];
+  for (size_t i = 0; i < maxnb * maxnb; i++) out0[i] = (double)uniform();
+  find_isas();
+  ck_assert_int_ge(nisas, 1);
+  for (int ii = 0; ii < nisas; ii++) {
+    sym_kernels_force_isa(isas[ii]);
+    const sym_kernels *kern = sym_kernels_get();
+    ck_assert_int_eq(kern->isa, isas[ii]);
+    for (size_t bi = 0; bi < sizeof nbs / sizeof nbs[0]; bi++)
+      for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
+        size_t nb = nbs[bi], n = ns[ni];
+        sym_kernels_force_isa(SYM_ISA_SCALAR);
+        const sym_kernels *sk = sym_kernels_get();
+        memcpy(ref, out0, nb * nb * sizeof *ref);
+        for (size_t a = 0; a < nb; a++)
+          for (size_t b = a; b < nb; b++)
+            ref[a * nb + b] += sk->dot32(x + a * stride, x + b * stride, n);
+        sym_kernels_force_isa(isas[ii]);
+        for (size_t ahead = 0; ahead <= pad; ahead += pad) {
+          memcpy(out, out0, nb * nb * sizeof *out);
+          kern->gram(x, stride, nb, n, ahead, out);
+          ck_assert_msg(memcmp(out, ref, nb * nb * sizeof *out) == 0,
+                        "isa %d, %zu rows of %zu floats, ahead %zu: not dot32's bits", isas[ii], nb,
+                        n, ahead);
+        }
+      }
+  }
+  sym_kernels_force_isa(0);
+  free(x);
 }
 END_TEST
 
@@ -718,9 +766,10 @@ static Suite *passes_suite(void) {
   tcase_add_test(tc, pool_runs_every_task_exactly_once);
   tcase_add_test(tc, pool_tells_tasks_their_thread);
   tcase_add_test(tc, streaming_passes_same_bits_every_path_and_thread_count);
-  tcase_add_loop_test(tc, gram_same_bits_and_accurate, 0, 4);
-  tcase_add_loop_test(tc, moment_gradient_follows_its_definition_exactly, 0, 4);
-  tcase_add_loop_test(tc, moment_adamw_is_gradient_then_adamw, 0, 4);
+  tcase_add_loop_test(tc, gram_same_bits_and_accurate, 0, NGEOS);
+  tcase_add_test(tc, gram_kernel_is_dot32_of_every_pair);
+  tcase_add_loop_test(tc, moment_gradient_follows_its_definition_exactly, 0, NGEOS);
+  tcase_add_loop_test(tc, moment_adamw_is_gradient_then_adamw, 0, NGEOS);
   tcase_add_loop_test(tc, norm_formulas_match_formed_gradient, 0, 6);
   tcase_add_test(tc, moment_norm_usable_only_when_sure);
   tcase_add_loop_test(tc, fused_updates_match_formed_gradient, 0, 9);

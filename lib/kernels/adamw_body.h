@@ -15,7 +15,7 @@ VTARGET size_t KNAME(adamw)(float *p, const float *g, float *m, float *v, size_t
     VEC pi = VLOAD(p + i);
     VEC den = VADD(VMUL(VSQRT(vi), rbc2), eps);
     VEC np = VSUB(VMUL(pi, decay), VDIV(VMUL(step, mi), den));
-    VEC ok = VABS_LE(np, big);
+    VMASK ok = VABS_LE(np, big);
     VSTORE(m + i, mi);
     VSTORE(v + i, vi);
     VSTORE(p + i, VSELECT(ok, np, pi));

@@ -1,11 +1,13 @@
 /* Private: the SIMD kernels of one piece of an array (lib/kernels).
  *
  * Every kernel exists as scalar code and, where the CPU has it, as SSE2,
- * AVX2 or AVX-512 code; all paths give the same bits (the lanes and the
- * order of operations are fixed, see each kernel).  The code path is chosen
- * once, at the first call of sym_kernels_get(), into a table of function
- * pointers; the passes over whole arrays (lib/train/passes.h) call through
- * it.  Only the static test library can force a lesser path. */
+ * AVX2 or AVX-512 code (the sums of squares, the squared error, dot32 and
+ * cross have no AVX-512 code: their AVX2 code serves there); all paths
+ * give the same bits (the lanes and the order of operations are fixed, see
+ * each kernel).  The code path is chosen once, at the first call of
+ * sym_kernels_get(), into a table of function pointers; the passes over
+ * whole arrays (lib/train/passes.h) call through it.  Only the static test
+ * library can force a lesser path. */
 #ifndef SYMCLONE_KERNELS_H
 #define SYMCLONE_KERNELS_H
 
@@ -45,6 +47,11 @@ typedef struct sym_kernels {
   /* sum x[i] y[i], element i in float lane i mod 32, the lanes folded as
    * (l[j] + l[j+8]) + (l[j+16] + l[j+24]) in float, then j = 0..7 in double */
   double (*dot32)(const float *x, const float *y, size_t n);
+  /* out[a * nb + b] += dot32(x + a * stride, x + b * stride, n) for
+   * a <= b < nb: the upper triangle of the Gram matrix of nb rows, each
+   * entry with dot32's bits; the ahead floats that follow each row
+   * (x[a * stride + n ..]) are asked for on the way (prefetched, 0: none) */
+  void (*gram)(const float *x, size_t stride, size_t nb, size_t n, size_t ahead, double *out);
   /* out[i] = sum_c s[c] x[c * stride + i] (+ out[i] when acc), in c order */
   void (*comb)(float *out, const float *x, size_t stride, size_t ncomb, const float *s, size_t n,
                int acc);
@@ -74,6 +81,22 @@ enum { SYM_ISA_SCALAR = 1, SYM_ISA_SSE2 = 2, SYM_ISA_AVX2 = 3, SYM_ISA_AVX512 = 
 
 /* The table of the best path this CPU has (chosen once, thread-safe). */
 const sym_kernels *sym_kernels_get(void);
+
+/* Asks for the cache lines of p[0 .. n) ahead of their use (a software
+ * prefetch of each line into the first-level cache; nothing where the
+ * compiler has no prefetch).  A macro: GCC takes a function made only of
+ * prefetches for one without effect and drops the calls to it. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SYM_PREFETCH_FLOATS(p, n)                                                                 \
+  do {                                                                                            \
+    const float *pf_p_ = (p);                                                                     \
+    size_t pf_n_ = (n);                                                                           \
+    for (size_t pf_i_ = 0; pf_i_ < pf_n_; pf_i_ += 16) __builtin_prefetch(pf_p_ + pf_i_, 0, 3);   \
+    if (pf_n_) __builtin_prefetch(pf_p_ + pf_n_ - 1, 0, 3);                                       \
+  } while (0)
+#else
+#define SYM_PREFETCH_FLOATS(p, n) ((void)(p), (void)(n))
+#endif
 
 #ifdef SYMCLONE_STATIC
 /* Tests: use the path isa (SYM_ISA_*) or the best the CPU has below it;

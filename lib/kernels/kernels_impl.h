@@ -18,6 +18,8 @@
   size_t sym_adamw_##suffix(float *p, const float *g, float *m, float *v, size_t n,              \
                             const sym_adam_consts *k);                                            \
   double sym_dot32_##suffix(const float *x, const float *y, size_t n);                            \
+  void sym_gram_##suffix(const float *x, size_t stride, size_t nb, size_t n, size_t ahead,        \
+                         double *out);                                                            \
   void sym_comb_##suffix(float *out, const float *x, size_t stride, size_t ncomb, const float *s, \
                          size_t n, int acc);                                                      \
   void sym_cross_##suffix(const float *e, const float *v, size_t ldv, size_t nb, size_t n,       \
@@ -27,6 +29,13 @@ SYM_KERNEL_SET(scalar)
 #if SYM_X86
 SYM_KERNEL_SET(sse2)
 SYM_KERNEL_SET(avx2)
+/* the kernels with AVX-512 code of their own */
+size_t sym_adamw_avx512(float *p, const float *g, float *m, float *v, size_t n,
+                        const sym_adam_consts *k);
+void sym_gram_avx512(const float *x, size_t stride, size_t nb, size_t n, size_t ahead,
+                     double *out);
+void sym_comb_avx512(float *out, const float *x, size_t stride, size_t ncomb, const float *s,
+                     size_t n, int acc);
 #endif
 
 size_t sym_sgd_scalar(float *p, const float *g, float *m, size_t n, float mu, float lr, float wd,

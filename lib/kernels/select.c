@@ -1,7 +1,8 @@
 /* Which code path the kernels take: the CPU is asked once, at the first
  * call of sym_kernels_get() (pthread_once), and the answer is one of the
- * tables below.  The passes other than the product have no AVX-512 code:
- * their AVX2 code serves there; the product's AVX2 code needs FMA too. */
+ * tables below.  AdamW, gram, comb and the product have AVX-512 code; the
+ * other kernels' AVX2 code serves there.  The product's AVX2 code needs
+ * FMA too. */
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -11,15 +12,17 @@
  * product kernel prod (fast: whether it has vector code). */
 #define KERNEL_TABLE(isa, sfx, prod, fast)                                                      \
   {isa,           sym_sumsq_##sfx, sym_sqerr_##sfx, sym_adamw_##sfx, sym_sgd_scalar,           \
-   sym_dot32_##sfx, sym_comb_##sfx, sym_cross_##sfx, prod,            fast}
+   sym_dot32_##sfx, sym_gram_##sfx, sym_comb_##sfx, sym_cross_##sfx, prod, fast}
 
 static const sym_kernels scalar_table = KERNEL_TABLE(SYM_ISA_SCALAR, scalar, sym_prod_scalar, 0);
 #if SYM_X86
 static const sym_kernels sse2_table = KERNEL_TABLE(SYM_ISA_SSE2, sse2, sym_prod_scalar, 0);
 static const sym_kernels avx2_table = KERNEL_TABLE(SYM_ISA_AVX2, avx2, sym_prod_scalar, 0);
 static const sym_kernels avx2_fma_table = KERNEL_TABLE(SYM_ISA_AVX2, avx2, sym_prod_avx2, 1);
-/* the passes other than the product run their AVX2 code there */
-static const sym_kernels avx512_table = KERNEL_TABLE(SYM_ISA_AVX512, avx2, sym_prod_avx512, 1);
+static const sym_kernels avx512_table = {SYM_ISA_AVX512,  sym_sumsq_avx2,  sym_sqerr_avx2,
+                                         sym_adamw_avx512, sym_sgd_scalar,  sym_dot32_avx2,
+                                         sym_gram_avx512,  sym_comb_avx512, sym_cross_avx2,
+                                         sym_prod_avx512,  1};
 #endif
 
 static int best_isa(void) {

@@ -252,5 +252,5 @@ __attribute__((target("avx2"))) double sym_sqerr_avx2(const float *ys, const flo
 /* ---- AdamW at both widths -------------------------------------------------- */
 
 #define KERNEL_BODY "adamw_body.h"
-#include "both_widths.h"
+#include "vec_widths.h"
 #endif

@@ -1,8 +1,11 @@
 /* Private to lib/kernels: the float vector operations of one width, for
  * the kernel bodies written once for any width (*_body.h, included by
- * both_widths.h).  Define VEC_WIDTH (4: SSE2, 8: AVX2) and include this
- * file; it may be included again with another width. */
+ * vec_widths.h).  Define VEC_WIDTH (4: SSE2, 8: AVX2, 16: AVX-512) and
+ * include this file; it may be included again with another width.  A
+ * comparison gives a VMASK (a vector of all-ones lanes below AVX-512, a
+ * mask register at AVX-512). */
 #undef VEC
+#undef VMASK
 #undef VW
 #undef VTARGET
 #undef VZERO
@@ -20,6 +23,7 @@
 
 #if VEC_WIDTH == 4
 #define VEC __m128
+#define VMASK __m128
 #define VW 4
 #define VTARGET
 #define VZERO() _mm_setzero_ps()
@@ -39,6 +43,7 @@
 #define VCOUNT(mask) __builtin_popcount((unsigned)_mm_movemask_ps(mask))
 #elif VEC_WIDTH == 8
 #define VEC __m256
+#define VMASK __m256
 #define VW 8
 #define VTARGET __attribute__((target("avx2")))
 #define VZERO() _mm256_setzero_ps()
@@ -55,8 +60,25 @@
                 _CMP_LE_OQ)
 #define VSELECT(mask, a, b) _mm256_blendv_ps(b, a, mask)
 #define VCOUNT(mask) __builtin_popcount((unsigned)_mm256_movemask_ps(mask))
+#elif VEC_WIDTH == 16
+#define VEC __m512
+#define VMASK __mmask16
+#define VW 16
+#define VTARGET __attribute__((target("avx512f")))
+#define VZERO() _mm512_setzero_ps()
+#define VLOAD(p) _mm512_loadu_ps(p)
+#define VSTORE(p, x) _mm512_storeu_ps(p, x)
+#define VSET1(x) _mm512_set1_ps(x)
+#define VADD(a, b) _mm512_add_ps(a, b)
+#define VSUB(a, b) _mm512_sub_ps(a, b)
+#define VMUL(a, b) _mm512_mul_ps(a, b)
+#define VDIV(a, b) _mm512_div_ps(a, b)
+#define VSQRT(a) _mm512_sqrt_ps(a)
+#define VABS_LE(a, b) _mm512_cmp_ps_mask(_mm512_abs_ps(a), b, _CMP_LE_OQ)
+#define VSELECT(mask, a, b) _mm512_mask_blend_ps(mask, b, a)
+#define VCOUNT(mask) __builtin_popcount((unsigned)(mask))
 #else
-#error "VEC_WIDTH must be 4 or 8"
+#error "VEC_WIDTH must be 4, 8 or 16"
 #endif
 
 /* sym_<base>_<suffix> for the width's suffix KSUFFIX */
