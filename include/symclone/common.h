@@ -82,13 +82,15 @@ SYMCLONE_API const char *symclone_version_string(void);
 SYMCLONE_API unsigned symclone_version_number(void);
 
 /** The code paths the library chose for this CPU at run time (it asks the
- * CPU once), as a static string of name=path pairs separated by spaces:
- * "product=avx512 passes=avx2" says that the product kernel (a cloned
- * layer's per-sample products and the trainer's products of short inner
- * dimension) runs its AVX-512 code and the passes over whole arrays
- * (AdamW, sums of squares, the Gram matrix) their AVX2 code.  A path is
- * one of scalar, sse2, avx2 and avx512; "product=blas" means that the BLAS
- * does those products because the CPU has no fast vector code for them.
+ * CPU once), as a static string of kernel=path pairs separated by spaces,
+ * for example
+ *   "product=avx512 adamw=avx512 gram=avx512 comb=avx512 sums=avx2 sgd=scalar"
+ * The kernels: product (a cloned layer's and a convolution's products, the
+ * trainer's products of short inner dimension), adamw (the AdamW update),
+ * gram (the moment objective's Gram matrix), comb (its gradient), sums
+ * (sums of squares, squared errors, dot products), sgd (the SGD update).  A
+ * path is one of scalar, sse2, avx2 and avx512; product=blas means that the
+ * BLAS does those products, the CPU having no fast vector code for them.
  * Every path gives the same bits. */
 SYMCLONE_API const char *symclone_kernels_string(void);
 
