@@ -582,6 +582,8 @@ START_TEST(threads_give_the_same_bits) {
     ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_BATCH_SIZE, 16), SYMCLONE_OK);
     ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_LEARNING_RATE, 3e-3), SYMCLONE_OK);
     ck_assert_int_eq(symclone_net_train(net, x, y, n), SYMCLONE_OK);
+    /* a change of the setting restarts the pool (and remakes the scratch) */
+    if (threads == 2) ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_THREADS, 3), SYMCLONE_OK);
     np = symclone_net_param_count(net);
     nout = n * symclone_net_output_size(net);
     float *got = malloc((2 * np + nout) * sizeof *got);

@@ -50,16 +50,16 @@ typedef struct conv_fast_ws {
   size_t thr_stride;
 } conv_fast_ws;
 
-static size_t fast_floats(const symclone_layer *l, size_t *thr_stride) {
+static size_t fast_floats(const symclone_layer *l, int threads, size_t *thr_stride) {
   size_t how = out_hw(l), wx = (size_t)l->ex_out * (size_t)l->ckk;
-  size_t t = (size_t)sym_pool_threads(l->pool);
+  size_t t = (size_t)(threads > 1 ? threads : 1);
   *thr_stride = 2 * (size_t)l->ckk * how + how * (size_t)l->ex_out;
   return 2 * (CONV_ROUND + 1) * (size_t)l->ex_out + 4 * wx + CONV_ROUND * wx + t * *thr_stride;
 }
 
 static void fast_split(const symclone_layer *l, void *work, conv_fast_ws *w) {
   size_t wx = (size_t)l->ex_out * (size_t)l->ckk;
-  fast_floats(l, &w->thr_stride);
+  fast_floats(l, 1, &w->thr_stride); /* the threads' scratch comes last */
   w->bpart = work;
   w->bacc = w->bpart + CONV_ROUND * (size_t)l->ex_out;
   w->wx = (float *)(void *)(w->bacc + l->ex_out);
@@ -70,10 +70,10 @@ static void fast_split(const symclone_layer *l, void *work, conv_fast_ws *w) {
   w->thr = w->part + CONV_ROUND * wx;
 }
 
-size_t sym_conv_workspace(const symclone_layer *l, size_t batch) {
+size_t sym_conv_workspace(const symclone_layer *l, size_t batch, int threads) {
   if (fast_path()) {
     size_t stride;
-    return fast_floats(l, &stride) * sizeof(float);
+    return fast_floats(l, threads, &stride) * sizeof(float);
   }
   size_t nb = chunk_of(l, batch);
   size_t wx = (size_t)l->ex_out * (size_t)l->ckk;
@@ -333,16 +333,16 @@ static void reduce_task(void *ctx, size_t t) {
   }
 }
 
-static void fast_forward(const symclone_layer *l, const float *p, size_t batch, const float *x,
-                         float *y, void *work) {
+static void fast_forward(const symclone_layer *l, sym_pool *pool, const float *p, size_t batch,
+                         const float *x, float *y, void *work) {
   conv_job c = {.l = l, .kern = sym_kernels_get(), .p = p, .x = x, .y = y};
   fast_split(l, work, &c.w);
   expand(l, p, c.w.wx);
-  sym_pool_run_workers(l->pool, batch, fast_forward_task, &c);
+  sym_pool_run_workers(pool, batch, fast_forward_task, &c);
 }
 
-static void fast_backward(const symclone_layer *l, const float *p, size_t batch, const float *x,
-                          const float *dy, float *dx, float *dp, void *work) {
+static void fast_backward(const symclone_layer *l, sym_pool *pool, const float *p, size_t batch,
+                          const float *x, const float *dy, float *dx, float *dp, void *work) {
   conv_job c = {.l = l, .kern = sym_kernels_get(), .p = p, .x = x, .dy = dy, .dx = dx,
                 .want_dp = dp != NULL};
   fast_split(l, work, &c.w);
@@ -355,10 +355,10 @@ static void fast_backward(const symclone_layer *l, const float *p, size_t batch,
   for (size_t first = 0; first < batch; first += CONV_ROUND) {
     size_t count = batch - first < CONV_ROUND ? batch - first : CONV_ROUND;
     c.first = first;
-    sym_pool_run_workers(l->pool, count, fast_backward_task, &c);
+    sym_pool_run_workers(pool, count, fast_backward_task, &c);
     if (!dp) continue;
     reduce_job r = {c.w.part, c.w.dwxt, ckk, eo, count, first == 0};
-    sym_pool_run(l->pool, (ckk + REDUCE_ROWS - 1) / REDUCE_ROWS, reduce_task, &r);
+    sym_pool_run(pool, (ckk + REDUCE_ROWS - 1) / REDUCE_ROWS, reduce_task, &r);
     for (size_t s = 0; s < count; s++)
       for (size_t oc = 0; oc < eo; oc++) c.w.bacc[oc] += c.w.bpart[s * eo + oc];
   }
@@ -373,10 +373,10 @@ static void fast_backward(const symclone_layer *l, const float *p, size_t batch,
   fold(l, c.w.dwx, dp);
 }
 
-symclone_status sym_conv_forward(const symclone_layer *l, const float *p, size_t batch,
-                                 const float *x, float *y, void *work) {
+symclone_status sym_conv_forward(const symclone_layer *l, sym_pool *pool, const float *p,
+                                 size_t batch, const float *x, float *y, void *work) {
   if (fast_path()) {
-    fast_forward(l, p, batch, x, y, work);
+    fast_forward(l, pool, p, batch, x, y, work);
     return SYMCLONE_OK;
   }
   conv_ws w;
@@ -402,11 +402,11 @@ symclone_status sym_conv_forward(const symclone_layer *l, const float *p, size_t
   return SYMCLONE_OK;
 }
 
-symclone_status sym_conv_backward(const symclone_layer *l, const float *p, size_t batch,
-                                  const float *x, const float *dy, float *dx, float *dp,
-                                  void *work) {
+symclone_status sym_conv_backward(const symclone_layer *l, sym_pool *pool, const float *p,
+                                  size_t batch, const float *x, const float *dy, float *dx,
+                                  float *dp, void *work) {
   if (fast_path()) {
-    fast_backward(l, p, batch, x, dy, dx, dp, work);
+    fast_backward(l, pool, p, batch, x, dy, dx, dp, work);
     return SYMCLONE_OK;
   }
   conv_ws w;

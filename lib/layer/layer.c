@@ -269,9 +269,13 @@ int symclone_layer_is_linear(const symclone_layer *l) {
          (l->kind == SYMCLONE_LAYER_ORIENT_POOL && l->mode == SYMCLONE_POOL_MEAN);
 }
 
-size_t symclone_layer_workspace_size(const symclone_layer *l, size_t batch) {
+size_t sym_layer_workspace_threads(const symclone_layer *l, size_t batch, int threads) {
   if (!l) return 0;
-  return is_conv(l) ? sym_conv_workspace(l, batch) : sym_simple_workspace(l, batch);
+  return is_conv(l) ? sym_conv_workspace(l, batch, threads) : sym_simple_workspace(l, batch);
+}
+
+size_t symclone_layer_workspace_size(const symclone_layer *l, size_t batch) {
+  return sym_layer_workspace_threads(l, batch, 1);
 }
 
 symclone_status symclone_layer_init_params(const symclone_layer *l, uint64_t seed, float *params) {
@@ -304,11 +308,11 @@ static symclone_status check_call(const symclone_layer *l, const float *params, 
   return SYMCLONE_OK;
 }
 
-static symclone_status get_work(const symclone_layer *l, size_t batch, void *work, void **owned,
-                                void **use) {
+static symclone_status get_work(const symclone_layer *l, size_t batch, int threads, void *work,
+                                void **owned, void **use) {
   *owned = NULL;
   *use = work;
-  size_t need = symclone_layer_workspace_size(l, batch);
+  size_t need = sym_layer_workspace_threads(l, batch, threads);
   if (!work && need) {
     *owned = sym_malloc(need);
     if (!*owned) return sym_fail(&l->err, SYMCLONE_ERR_NOMEM, "cannot allocate %zu bytes", need);
@@ -317,15 +321,34 @@ static symclone_status get_work(const symclone_layer *l, size_t batch, void *wor
   return SYMCLONE_OK;
 }
 
-symclone_status symclone_layer_forward(const symclone_layer *l, const float *params, size_t batch,
-                                       const float *x, float *y, void *work) {
+symclone_status sym_layer_forward_pool(const symclone_layer *l, sym_pool *pool, const float *params,
+                                       size_t batch, const float *x, float *y, void *work) {
   if (!l) return SYMCLONE_ERR_NULL;
   symclone_status st = check_call(l, params, batch, x, y, "y");
   if (st) return st;
   if (!is_conv(l)) return sym_simple_forward(l, params, batch, x, y);
   void *owned, *use;
-  if ((st = get_work(l, batch, work, &owned, &use))) return st;
-  st = sym_conv_forward(l, params, batch, x, y, use);
+  if ((st = get_work(l, batch, sym_pool_threads(pool), work, &owned, &use))) return st;
+  st = sym_conv_forward(l, pool, params, batch, x, y, use);
+  sym_free(owned);
+  return st;
+}
+
+symclone_status symclone_layer_forward(const symclone_layer *l, const float *params, size_t batch,
+                                       const float *x, float *y, void *work) {
+  return sym_layer_forward_pool(l, NULL, params, batch, x, y, work);
+}
+
+symclone_status sym_layer_backward_pool(const symclone_layer *l, sym_pool *pool,
+                                        const float *params, size_t batch, const float *x,
+                                        const float *dy, float *dx, float *dparams, void *work) {
+  if (!l) return SYMCLONE_ERR_NULL;
+  symclone_status st = check_call(l, params, batch, x, dy, "dy");
+  if (st) return st;
+  if (!is_conv(l)) return sym_simple_backward(l, params, batch, x, dy, dx, dparams);
+  void *owned, *use;
+  if ((st = get_work(l, batch, sym_pool_threads(pool), work, &owned, &use))) return st;
+  st = sym_conv_backward(l, pool, params, batch, x, dy, dx, dparams, use);
   sym_free(owned);
   return st;
 }
@@ -333,15 +356,7 @@ symclone_status symclone_layer_forward(const symclone_layer *l, const float *par
 symclone_status symclone_layer_backward(const symclone_layer *l, const float *params, size_t batch,
                                         const float *x, const float *dy, float *dx, float *dparams,
                                         void *work) {
-  if (!l) return SYMCLONE_ERR_NULL;
-  symclone_status st = check_call(l, params, batch, x, dy, "dy");
-  if (st) return st;
-  if (!is_conv(l)) return sym_simple_backward(l, params, batch, x, dy, dx, dparams);
-  void *owned, *use;
-  if ((st = get_work(l, batch, work, &owned, &use))) return st;
-  st = sym_conv_backward(l, params, batch, x, dy, dx, dparams, use);
-  sym_free(owned);
-  return st;
+  return sym_layer_backward_pool(l, NULL, params, batch, x, dy, dx, dparams, work);
 }
 
 symclone_status symclone_layer_unroll(const symclone_layer *l, const float *params,
@@ -358,15 +373,11 @@ symclone_status symclone_layer_unroll(const symclone_layer *l, const float *para
   if (!is_conv(l)) return sym_simple_unroll(l, params, matrix);
   void *owned;
   void *use;
-  symclone_status st = get_work(l, 0, NULL, &owned, &use);
+  symclone_status st = get_work(l, 0, 1, NULL, &owned, &use);
   if (st) return st;
   st = sym_conv_unroll(l, params, matrix, use);
   sym_free(owned);
   return st;
-}
-
-void sym_layer_set_pool(symclone_layer *l, sym_pool *pool) {
-  if (l) l->pool = pool;
 }
 
 const char *symclone_layer_last_error(const symclone_layer *l) { return l ? l->err.msg : ""; }

@@ -1,7 +1,9 @@
-/* Private: the threads a layer's passes may use.  A network lends its pool
- * (SYMCLONE_NET_THREADS) to the layers it owns; a layer without one runs
- * on the calling thread.  The workspace a layer needs depends on the pool's
- * thread count: ask for it again after a change.  The results do not. */
+/* Private: a layer's passes on a pool of threads.  The layer handle stays
+ * immutable (any number of threads may use one at once): the pool is an
+ * argument of the call, lent by the network or the trainer that makes it.
+ * The workspace a call needs depends on the pool's thread count; the
+ * results do not (every path and thread count gives the same bits).  The
+ * public calls are these with no pool (the calling thread alone). */
 #ifndef SYMCLONE_LAYER_POOL_H
 #define SYMCLONE_LAYER_POOL_H
 
@@ -9,6 +11,15 @@
 
 #include "../common/pool.h"
 
-void sym_layer_set_pool(symclone_layer *l, sym_pool *pool);
+/* Bytes of workspace a call on `threads` threads needs for `batch` samples. */
+size_t sym_layer_workspace_threads(const symclone_layer *l, size_t batch, int threads);
+/* symclone_layer_forward and _backward on `pool` (NULL: the caller alone);
+ * work holds sym_layer_workspace_threads(l, batch, sym_pool_threads(pool))
+ * bytes, or is NULL to have the call allocate it. */
+symclone_status sym_layer_forward_pool(const symclone_layer *l, sym_pool *pool, const float *params,
+                                       size_t batch, const float *x, float *y, void *work);
+symclone_status sym_layer_backward_pool(const symclone_layer *l, sym_pool *pool,
+                                        const float *params, size_t batch, const float *x,
+                                        const float *dy, float *dx, float *dparams, void *work);
 
 #endif

@@ -21,7 +21,6 @@ struct symclone_layer {
   int ex_out, ex_in; /* expanded output / input channels */
   int ckk;           /* ex_in * k * k */
   int chunk;         /* samples per GEMM */
-  sym_pool *pool;    /* borrowed from the network that owns the layer, or NULL */
   sym_err err;
 };
 
@@ -30,12 +29,12 @@ symclone_layer *sym_layer_alloc(symclone_layer_kind kind);
 symclone_status sym_layer_finish_sizes(symclone_layer *l);
 
 /* Convolution family (conv.c) */
-size_t sym_conv_workspace(const symclone_layer *l, size_t batch);
-symclone_status sym_conv_forward(const symclone_layer *l, const float *p, size_t batch,
-                                 const float *x, float *y, void *work);
-symclone_status sym_conv_backward(const symclone_layer *l, const float *p, size_t batch,
-                                  const float *x, const float *dy, float *dx, float *dp,
-                                  void *work);
+size_t sym_conv_workspace(const symclone_layer *l, size_t batch, int threads);
+symclone_status sym_conv_forward(const symclone_layer *l, sym_pool *pool, const float *p,
+                                 size_t batch, const float *x, float *y, void *work);
+symclone_status sym_conv_backward(const symclone_layer *l, sym_pool *pool, const float *p,
+                                  size_t batch, const float *x, const float *dy, float *dx,
+                                  float *dp, void *work);
 symclone_status sym_conv_unroll(const symclone_layer *l, const float *p, float *m, void *work);
 
 /* Simple layers (simple.c) */

@@ -47,8 +47,7 @@ static symclone_status reserve(symclone_net *net, size_t batch) {
       if (!c) return sym_fail(&net->err, SYMCLONE_ERR_OVERFLOW, "batch=%zu overflows", batch);
       if (c > cs) cs = c;
     } else {
-      sym_layer_set_pool(L->layer, net->pool); /* before its workspace, which depends on it */
-      size_t w = symclone_layer_workspace_size(L->layer, batch);
+      size_t w = sym_layer_workspace_threads(L->layer, batch, threads);
       if (w > work) work = w;
     }
   }
@@ -73,7 +72,8 @@ static symclone_status forward(symclone_net *net, size_t batch, const float *x) 
     if (L->kind == SYMCLONE_LAYER_CLONED) {
       sym_net_cloned_forward(L, net->pool, batch, in, net->act[l]);
     } else {
-      symclone_status st = symclone_layer_forward(L->layer, L->params, batch, in, net->act[l], net->work);
+      symclone_status st = sym_layer_forward_pool(L->layer, net->pool, L->params, batch, in, net->act[l],
+                                                  net->work);
       if (st) return sym_fail(&net->err, st, "layer %d: %s", l, symclone_layer_last_error(L->layer));
     }
     in = net->act[l];
@@ -144,7 +144,8 @@ static symclone_status loss_grad(symclone_net *net, size_t batch, const float *x
       l += sym_net_cloned_penalty(L, 1);
     } else {
       if (!dxp && !L->nparams) break;
-      st = symclone_layer_backward(L->layer, L->params, batch, in, dy, dxp, L->grad, net->work);
+      st = sym_layer_backward_pool(L->layer, net->pool, L->params, batch, in, dy, dxp, L->grad,
+                                   net->work);
       if (st) return sym_fail(&net->err, st, "layer %d: %s", k, symclone_layer_last_error(L->layer));
     }
     float *t = dy;

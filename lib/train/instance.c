@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <string.h>
 
+#include "../layer/layer_pool.h"
 #include "trainer_priv.h"
 
 /* Instance mode: the dense layer's gradient (W[out][in], then the bias;
@@ -14,7 +15,17 @@ symclone_status sym_trainer_micro_instance(symclone_trainer *tr, int first, doub
   symclone_status st = sym_trainer_scratch(tr, 1, N);
   if (st) return sym_fail(&tr->err, st, "cannot allocate the step's scratch");
   if ((st = sym_trainer_draw_inputs(tr, N))) return st;
-  st = symclone_layer_forward(tr->teacher, tr->teacher_params, N, tr->x, tr->labels, tr->work);
+  int threads = sym_pool_threads(tr->pool);
+  if (threads != tr->work_threads) { /* the threads setting changed since the scratch was made */
+    size_t ws = sym_layer_workspace_threads(tr->teacher, tr->cap_n, threads);
+    void *w = ws ? sym_malloc(ws) : NULL;
+    if (ws && !w) return sym_fail(&tr->err, SYMCLONE_ERR_NOMEM, "cannot allocate %zu bytes", ws);
+    sym_free(tr->work);
+    tr->work = w;
+    tr->work_threads = threads;
+  }
+  st = sym_layer_forward_pool(tr->teacher, tr->pool, tr->teacher_params, N, tr->x, tr->labels,
+                              tr->work);
   if (st) return sym_fail(&tr->err, st, "forward failed");
   size_t nw = in * out;
   int bias = tr->nparams > nw;

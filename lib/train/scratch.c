@@ -2,6 +2,7 @@
  * changes or K, N grow (never in steady state), the passes' partial
  * results, the error pass's pieces and the fused updates' scratch. */
 #include "hooks.h"
+#include "../layer/layer_pool.h"
 #include "trainer_priv.h"
 
 void sym_trainer_free_scratch(symclone_trainer *tr) {
@@ -134,7 +135,9 @@ static symclone_status alloc_sampling(symclone_trainer *tr, size_t K, size_t N) 
   symclone_status st = grow_all(io, tr->instance ? 3 : sym_trainer_own_products(tr) ? 1 : 2);
   if (st) return st;
   if (tr->instance) {
-    size_t ws = symclone_layer_workspace_size(tr->teacher, N);
+    /* the teacher's forward pass runs on the trainer's pool */
+    tr->work_threads = sym_pool_threads(tr->pool);
+    size_t ws = sym_layer_workspace_threads(tr->teacher, N, tr->work_threads);
     if (ws && !(tr->work = sym_malloc(ws))) return SYMCLONE_ERR_NOMEM;
     return SYMCLONE_OK;
   }
