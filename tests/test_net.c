@@ -609,6 +609,66 @@ START_TEST(threads_give_the_same_bits) {
 }
 END_TEST
 
+/* The transposed blocks a cloned layer keeps for its product follow the
+ * blocks: after training in break mode and after set_params, the outputs
+ * are those of a network built afresh with the same parameters (batches of
+ * 16 samples of 3 channels and 4 orientations: 192 rows, the product
+ * kernel's path). */
+static symclone_net *transpose_net(symclone_student *lift, symclone_student *grp) {
+  symclone_net *net;
+  ck_assert_int_eq(symclone_net_create(&net, 1, 1, 12, 12), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_SEED, 4), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_cloned(net, lift, 3, SYMCLONE_CLONE_RETAIN, 0), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_cloned(net, grp, 3, SYMCLONE_CLONE_BREAK, 0), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_global_avgpool(net), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_dense(net, 10, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_BATCH_SIZE, 16), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_LEARNING_RATE, 1e-2), SYMCLONE_OK);
+  return net;
+}
+
+START_TEST(cloned_transpose_follows_the_blocks) {
+  size_t n = 64;
+  float *x = malloc(n * 144 * sizeof *x);
+  int *y = malloc(n * sizeof *y);
+  make_data(n, 21, x, y);
+  symclone_student *lift = exact_student(SYMCLONE_STUDENT_LIFTING, 12, 0.05f);
+  symclone_student *grp = exact_student(SYMCLONE_STUDENT_GROUP, 10, 0.05f);
+  symclone_net *a = transpose_net(lift, grp);
+  size_t np = symclone_net_param_count(a), no = n * symclone_net_output_size(a);
+  float *p = malloc(np * sizeof *p), *ya = malloc(no * sizeof *ya), *yb = malloc(no * sizeof *yb);
+  float *y0 = malloc(no * sizeof *y0);
+  ck_assert_int_eq(symclone_net_forward(a, n, x, y0), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_train(a, x, y, n), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_forward(a, n, x, ya), SYMCLONE_OK);
+  ck_assert(memcmp(y0, ya, no * sizeof *ya) != 0);
+  ck_assert_int_eq(symclone_net_get_params(a, p, np), SYMCLONE_OK);
+  symclone_net *b = transpose_net(lift, grp);
+  ck_assert_int_eq(symclone_net_set_params(b, p, np), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_forward(b, n, x, yb), SYMCLONE_OK);
+  ck_assert_msg(memcmp(ya, yb, no * sizeof *ya) == 0, "after training in break mode");
+  /* new blocks for both cloned layers through set_params */
+  size_t off, cnt;
+  for (int layer = 0; layer <= 2; layer += 2) {
+    ck_assert_int_eq(symclone_net_layer_params(a, layer, &off, &cnt, NULL), SYMCLONE_OK);
+    for (size_t j = off + cnt / 2; j < off + cnt; j++) p[j] *= 0.5f;
+  }
+  ck_assert_int_eq(symclone_net_set_params(a, p, np), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_forward(a, n, x, ya), SYMCLONE_OK);
+  symclone_net_free(b);
+  b = transpose_net(lift, grp);
+  ck_assert_int_eq(symclone_net_set_params(b, p, np), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_forward(b, n, x, yb), SYMCLONE_OK);
+  ck_assert_msg(memcmp(ya, yb, no * sizeof *ya) == 0, "after set_params");
+  symclone_net_free(a);
+  symclone_net_free(b);
+  symclone_student_free(lift);
+  symclone_student_free(grp);
+  free(x), free(y), free(p), free(ya), free(yb), free(y0);
+}
+END_TEST
+
 static int cancel_at_once(void *user, int epoch, int epochs, long long batch, long long batches,
                           double loss, double acc, double seconds, double eta) {
   (void)user; (void)epoch; (void)epochs; (void)batch; (void)batches; (void)loss; (void)acc;
@@ -734,6 +794,7 @@ static Suite *net_suite(void) {
   tcase_add_test(tc, training_break_beats_chance_and_moves_clone);
   tcase_add_test(tc, bad_input_returns_documented_codes);
   tcase_add_test(tc, threads_give_the_same_bits);
+  tcase_add_test(tc, cloned_transpose_follows_the_blocks);
   suite_add_tcase(s, tc);
   return s;
 }

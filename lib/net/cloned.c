@@ -9,6 +9,7 @@
 #include "../kernels/kernels.h"
 #include "net_priv.h"
 
+static int project_by_kernel(const sym_net_layer *L, size_t batch);
 static int kd_of(const sym_net_layer *L) { return L->cin * L->st.in_n * L->st.nblocks; }
 static int m_of(const sym_net_layer *L) { return L->cout * L->st.out_n; }
 static size_t vsize(const sym_net_layer *L) { return (size_t)kd_of(L) * L->st.out_hw; }
@@ -44,9 +45,7 @@ symclone_status sym_net_cloned_init(symclone_net *net, sym_net_layer *L,
   L->phi = sym_malloc_array(nphi, sizeof(float));
   L->c = sym_malloc_array(nc, sizeof(float));
   L->cbig = sym_malloc_array(nc, sizeof(float));
-  L->wt = sym_malloc_array((size_t)s->nblocks * s->out_hw, s->in_hw * sizeof(float));
-  if (!L->params || !L->grad || !L->m || !L->v || !L->cloned || !L->phi || !L->c || !L->cbig ||
-      !L->wt) {
+  if (!L->params || !L->grad || !L->m || !L->v || !L->cloned || !L->phi || !L->c || !L->cbig) {
     sym_net_cloned_free(L);
     return sym_fail(&net->err, SYMCLONE_ERR_NOMEM, "cannot allocate the cloned layer");
   }
@@ -110,6 +109,11 @@ static cl_scratch split_scratch(const sym_net_layer *L, size_t batch, float *f) 
 }
 
 symclone_status sym_net_cloned_reserve(symclone_net *net, sym_net_layer *L, size_t batch) {
+  if (!L->wt && sym_kernels_get()->prod_fast && project_by_kernel(L, batch)) {
+    L->wt = sym_malloc_array((size_t)L->st.nblocks * L->st.out_hw, L->st.in_hw * sizeof(float));
+    if (!L->wt) return sym_fail(&net->err, SYMCLONE_ERR_NOMEM, "cannot allocate the blocks' transpose");
+    L->wt_valid = 0;
+  }
   if (L->vcap >= batch) return SYMCLONE_OK;
   size_t n;
   if (sym_mul_size(batch, vsize(L), &n))
@@ -193,6 +197,7 @@ static void backward_task(void *ctx, size_t xi, int worker) {
  * W^T.  Each element is the kernel's chain in k order, so the split does
  * not matter. */
 #define PROJECT_ROWS 48
+#define PROJECT_MAX_IN 1024
 #define TRANSPOSE_TILE 32
 typedef struct proj_job {
   const sym_kernels *kern;
@@ -228,11 +233,13 @@ static void input_grad_task(void *ctx, size_t t) {
 }
 
 /* Whether the product kernel does V = X W^T: where the b panel of W^T
- * (in_hw x 32 floats) stays in the first-level cache, and there are rows
- * enough to pay for transposing the blocks; otherwise (a layer on a large
- * grid, a small batch of one field) the BLAS, which reads the blocks once. */
+ * (in_hw x 32 floats) stays in the second-level cache and there are rows
+ * enough to use it; otherwise (a layer on a large grid, a small batch of
+ * one field) the BLAS.  The transpose W^T is made when the blocks have
+ * changed (wt_valid): once for a layer in retain mode, every step in break
+ * mode. */
 static int project_by_kernel(const sym_net_layer *L, size_t batch) {
-  return L->st.in_hw <= 256 && batch * (size_t)L->cin * L->st.in_n >= 64;
+  return L->st.in_hw <= PROJECT_MAX_IN && batch * (size_t)L->cin * L->st.in_n >= 64;
 }
 
 static void project(sym_net_layer *L, sym_pool *pool, const sym_kernels *kern, const float *x,
@@ -240,7 +247,10 @@ static void project(sym_net_layer *L, sym_pool *pool, const sym_kernels *kern, c
   const symclone_student *s = &L->st;
   proj_job j = {kern, x, sym_st_blocks(s), L->wt, L->vcache,
                 batch * (size_t)L->cin * s->in_n, (size_t)s->nblocks * s->out_hw, s->in_hw};
-  sym_pool_run(pool, (j.cols + TRANSPOSE_TILE - 1) / TRANSPOSE_TILE, transpose_task, &j);
+  if (!L->wt_valid) { /* the blocks changed (break mode's update, set_params) */
+    sym_pool_run(pool, (j.cols + TRANSPOSE_TILE - 1) / TRANSPOSE_TILE, transpose_task, &j);
+    L->wt_valid = 1;
+  }
   sym_pool_run(pool, (j.rows + PROJECT_ROWS - 1) / PROJECT_ROWS, project_task, &j);
 }
 
@@ -275,7 +285,7 @@ void sym_net_cloned_forward(sym_net_layer *L, sym_pool *pool, size_t batch, cons
   reorder(L, L->c, L->cbig, 0);
   const sym_kernels *kern = sym_kernels_get();
   if (kern->prod_fast) {
-    if (project_by_kernel(L, batch))
+    if (L->wt && project_by_kernel(L, batch))
       project(L, pool, kern, x, batch);
     else
       sym_student_project(s, x, batch * (size_t)L->cin, L->vcache);

@@ -439,8 +439,10 @@ static symclone_status copy_params(const symclone_net *net, float *dst, const fl
     if (!L->nparams) continue;
     if (dst)
       memcpy(dst + L->offset, L->params, L->nparams * sizeof(float));
-    else
+    else {
       memcpy(L->params, src + L->offset, L->nparams * sizeof(float));
+      L->wt_valid = 0; /* a cloned layer's blocks may have changed */
+    }
   }
   return SYMCLONE_OK;
 }

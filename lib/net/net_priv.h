@@ -32,7 +32,8 @@ typedef struct sym_net_layer {
   int mode, cin, cout;
   double beta;
   float *vcache, *phi, *c, *cbig; /* forward state kept for backward */
-  float *wt;                /* the blocks transposed, [in_hw][B*out_hw] */
+  float *wt;                /* the blocks transposed, [in_hw][B*out_hw], or NULL */
+  int wt_valid;             /* wt holds the current blocks (cleared when they change) */
   size_t vcap;              /* batch capacity of vcache */
 } sym_net_layer;
 
