@@ -176,6 +176,16 @@ void sym_pool_run(sym_pool *p, size_t ntasks, sym_task_fn fn, void *ctx) {
 
 int sym_pool_threads(const sym_pool *p) { return p ? p->nworkers + 1 : 1; }
 
+int sym_pool_resize(sym_pool **pool, int want) {
+  if (want < 1) want = 1;
+  if (sym_pool_threads(*pool) == want) return 0;
+  sym_pool_free(*pool);
+  *pool = NULL;
+  if (want == 1) return 1;
+  symclone_status st = sym_pool_create(pool, want);
+  return st ? (int)st : 1;
+}
+
 void sym_pool_free(sym_pool *p) {
   if (!p) return;
   stop_workers(p, p->nworkers);

@@ -27,6 +27,11 @@ void sym_pool_run(sym_pool *pool, size_t ntasks, sym_task_fn fn, void *ctx);
 typedef void (*sym_worker_task_fn)(void *ctx, size_t task, int worker);
 void sym_pool_run_workers(sym_pool *pool, size_t ntasks, sym_worker_task_fn fn, void *ctx);
 int sym_pool_threads(const sym_pool *pool); /* 1 for NULL */
+/* Make *pool a pool of `want` threads in all (below 1: 1): kept if it has
+ * that many already, else stopped and, for want > 1, started anew (NULL
+ * for 1).  Returns 1 if it changed, 0 if not, or a negative status (then
+ * *pool is NULL). */
+int sym_pool_resize(sym_pool **pool, int want);
 void sym_pool_free(sym_pool *pool);
 
 #endif

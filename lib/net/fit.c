@@ -12,14 +12,12 @@
  * scratch (whose size depends on it) dropped, only when that changes. */
 static symclone_status ensure_pool(symclone_net *net) {
   int want = (int)sym_net_setting(net, SYMCLONE_NET_THREADS);
-  if (want < 1) want = 1;
-  if (net->pool ? sym_pool_threads(net->pool) == want : want == 1) return SYMCLONE_OK;
-  sym_net_free_scratch(net);
-  sym_pool_free(net->pool);
-  net->pool = NULL;
-  if (want == 1) return SYMCLONE_OK;
-  symclone_status st = sym_pool_create(&net->pool, want);
-  if (st) return sym_fail(&net->err, st, "cannot start %d threads", want);
+  int changed = sym_pool_resize(&net->pool, want);
+  if (changed < 0) {
+    sym_net_free_scratch(net);
+    return sym_fail(&net->err, (symclone_status)changed, "cannot start %d threads", want);
+  }
+  if (changed) sym_net_free_scratch(net); /* its size depends on the thread count */
   return SYMCLONE_OK;
 }
 

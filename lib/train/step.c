@@ -26,13 +26,10 @@
  * that changes. */
 static symclone_status ensure_pool(symclone_trainer *tr) {
   int want = (int)tr->set[SYMCLONE_TRAINER_THREADS];
-  if (want < 1) want = 1;
-  if (sym_pool_threads(tr->pool) == want) return SYMCLONE_OK;
-  sym_pool_free(tr->pool);
-  tr->pool = NULL;
-  if (want == 1) return SYMCLONE_OK;
-  symclone_status st = sym_pool_create(&tr->pool, want);
-  if (st) return sym_fail(&tr->err, st, "cannot start threads=%d worker threads", want);
+  int changed = sym_pool_resize(&tr->pool, want);
+  if (changed < 0)
+    return sym_fail(&tr->err, (symclone_status)changed, "cannot start threads=%d worker threads",
+                    want);
   return SYMCLONE_OK;
 }
 
