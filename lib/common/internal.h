@@ -47,6 +47,14 @@ void *sym_calloc(size_t count, size_t size);
 void *sym_malloc_array(size_t count, size_t size); /* NULL on overflow too */
 void sym_free(void *p);
 
+/* dst[c][r] = src[r][c] for a block of rows x cols floats (row strides
+ * lds of src, ldd of dst). */
+static inline void sym_transpose(const float *src, size_t lds, size_t rows, size_t cols,
+                                 float *dst, size_t ldd) {
+  for (size_t r = 0; r < rows; r++)
+    for (size_t c = 0; c < cols; c++) dst[c * ldd + r] = src[r * lds + c];
+}
+
 /* Reproducible random numbers: xoshiro256** seeded through splitmix64. */
 typedef struct sym_rng {
   uint64_t s[4];

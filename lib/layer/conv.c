@@ -50,16 +50,20 @@ typedef struct conv_fast_ws {
   size_t thr_stride;
 } conv_fast_ws;
 
-static size_t fast_floats(const symclone_layer *l, int threads, size_t *thr_stride) {
-  size_t how = out_hw(l), wx = (size_t)l->ex_out * (size_t)l->ckk;
-  size_t t = (size_t)(threads > 1 ? threads : 1);
-  *thr_stride = 2 * (size_t)l->ckk * how + how * (size_t)l->ex_out;
-  return 2 * (CONV_ROUND + 1) * (size_t)l->ex_out + 4 * wx + CONV_ROUND * wx + t * *thr_stride;
+/* Floats of one thread's scratch. */
+static size_t thr_floats(const symclone_layer *l) {
+  size_t how = out_hw(l);
+  return 2 * (size_t)l->ckk * how + how * (size_t)l->ex_out;
+}
+
+static size_t fast_floats(const symclone_layer *l, int threads) {
+  size_t wx = (size_t)l->ex_out * (size_t)l->ckk, t = (size_t)(threads > 1 ? threads : 1);
+  return 2 * (CONV_ROUND + 1) * (size_t)l->ex_out + 4 * wx + CONV_ROUND * wx + t * thr_floats(l);
 }
 
 static void fast_split(const symclone_layer *l, void *work, conv_fast_ws *w) {
   size_t wx = (size_t)l->ex_out * (size_t)l->ckk;
-  fast_floats(l, 1, &w->thr_stride); /* the threads' scratch comes last */
+  w->thr_stride = thr_floats(l); /* the threads' scratch comes last */
   w->bpart = work;
   w->bacc = w->bpart + CONV_ROUND * (size_t)l->ex_out;
   w->wx = (float *)(void *)(w->bacc + l->ex_out);
@@ -71,10 +75,7 @@ static void fast_split(const symclone_layer *l, void *work, conv_fast_ws *w) {
 }
 
 size_t sym_conv_workspace(const symclone_layer *l, size_t batch, int threads) {
-  if (fast_path()) {
-    size_t stride;
-    return fast_floats(l, threads, &stride) * sizeof(float);
-  }
+  if (fast_path()) return fast_floats(l, threads) * sizeof(float);
   size_t nb = chunk_of(l, batch);
   size_t wx = (size_t)l->ex_out * (size_t)l->ckk;
   size_t cols = (size_t)l->ckk * nb * out_hw(l);
@@ -294,13 +295,10 @@ static void fast_backward_task(void *ctx, size_t t, int worker) {
   const float *e = c->dy + j * l->out_size; /* ex_out x out_hw */
   if (c->want_dp) {
     im2col(l, c->x + j * l->in_size, 1, cols);
+    sym_transpose(e, how, eo, how, dyt, eo);
     for (size_t oc = 0; oc < eo; oc++) {
-      const float *row = e + oc * how;
       double acc = 0.0;
-      for (size_t q = 0; q < how; q++) {
-        dyt[q * eo + oc] = row[q];
-        acc += row[q];
-      }
+      for (size_t q = 0; q < how; q++) acc += e[oc * how + q];
       c->w.bpart[t * eo + oc] = acc;
     }
     c->kern->prod(cols, how, dyt, eo, c->w.part + t * ckk * eo, eo, ckk, eo, how);
@@ -348,9 +346,7 @@ static void fast_backward(const symclone_layer *l, sym_pool *pool, const float *
   fast_split(l, work, &c.w);
   size_t ckk = (size_t)l->ckk, eo = (size_t)l->ex_out;
   expand(l, p, c.w.wx);
-  if (dx)
-    for (size_t oc = 0; oc < eo; oc++)
-      for (size_t q = 0; q < ckk; q++) c.w.wxt[q * eo + oc] = c.w.wx[oc * ckk + q];
+  if (dx) sym_transpose(c.w.wx, ckk, eo, ckk, c.w.wxt, eo);
   for (size_t oc = 0; oc < eo; oc++) c.w.bacc[oc] = 0.0;
   for (size_t first = 0; first < batch; first += CONV_ROUND) {
     size_t count = batch - first < CONV_ROUND ? batch - first : CONV_ROUND;
@@ -363,8 +359,7 @@ static void fast_backward(const symclone_layer *l, sym_pool *pool, const float *
       for (size_t oc = 0; oc < eo; oc++) c.w.bacc[oc] += c.w.bpart[s * eo + oc];
   }
   if (!dp) return;
-  for (size_t oc = 0; oc < eo; oc++)
-    for (size_t q = 0; q < ckk; q++) c.w.dwx[oc * ckk + q] = c.w.dwxt[q * eo + oc];
+  sym_transpose(c.w.dwxt, eo, ckk, eo, c.w.dwx, ckk);
   if (l->bias) {
     float *db = dp + l->weight_count;
     int per = l->ex_out / l->out_c;

@@ -3,7 +3,6 @@
 #define SYMCLONE_LAYER_PRIV_H
 
 #include "../common/internal.h"
-#include "../common/pool.h"
 #include "layer_pool.h"
 #include <symclone/layer.h>
 

@@ -40,19 +40,6 @@ static void dense_backward(const symclone_layer *l, const float *p, size_t batch
   }
 }
 
-/* ReLU and its gradient, branch-free so that the compiler vectorises them
- * (the arrays never overlap). */
-static void relu_fwd(size_t n, const float *restrict x, float *restrict y) {
-  for (size_t t = 0; t < n; t++) y[t] = x[t] > 0.0f ? x[t] : 0.0f;
-}
-static void relu_bwd(size_t n, const float *restrict x, const float *restrict dy,
-                     float *restrict dx) {
-  for (size_t t = 0; t < n; t++) {
-    float g = dy[t]; /* loaded whatever x says, so that the loop has no branch */
-    dx[t] = x[t] > 0.0f ? g : 0.0f;
-  }
-}
-
 /* 2x2 max-pool: index of the maximum of window (oy, ox) in one plane. */
 static size_t pool_argmax(const float *plane, int w, int oy, int ox) {
   size_t best = (size_t)(2 * oy) * w + 2 * ox;
@@ -72,7 +59,7 @@ symclone_status sym_simple_forward(const symclone_layer *l, const float *p, size
     dense_forward(l, p, batch, x, y);
     break;
   case SYMCLONE_LAYER_RELU:
-    relu_fwd(total, x, y);
+    for (size_t t = 0; t < total; t++) y[t] = x[t] > 0.0f ? x[t] : 0.0f;
     break;
   case SYMCLONE_LAYER_MAXPOOL2: {
     size_t planes = batch * (size_t)l->in_c * l->in_n;
@@ -132,10 +119,10 @@ symclone_status sym_simple_backward(const symclone_layer *l, const float *p, siz
   size_t total = batch * l->in_size;
   switch (l->kind) {
   case SYMCLONE_LAYER_RELU:
-    if (dx == dy || dx == x) /* in place: element by element */
-      for (size_t t = 0; t < total; t++) dx[t] = x[t] > 0.0f ? dy[t] : 0.0f;
-    else
-      relu_bwd(total, x, dy, dx);
+    for (size_t t = 0; t < total; t++) {
+      float g = dy[t]; /* loaded whatever x says: no branch, so the loop vectorises */
+      dx[t] = x[t] > 0.0f ? g : 0.0f;
+    }
     break;
   case SYMCLONE_LAYER_MAXPOOL2: {
     size_t planes = batch * (size_t)l->in_c * l->in_n;

@@ -183,53 +183,51 @@ static void backward_task(void *ctx, size_t xi, int worker) {
   if (j->want_dc) {
     /* dCbig_x^T (kd x m) = V_x E_x^T */
     float *et = j->w.et + (size_t)worker * how * m;
-    for (size_t r = 0; r < m; r++)
-      for (size_t t = 0; t < how; t++) et[t * m + r] = e[r * how + t];
+    sym_transpose(e, how, m, how, et, m);
     j->kern->prod(L->vcache + xi * vsize(L), how, et, m, j->w.part + xi * kd * m, m, kd, m, how);
   }
   if (j->want_dv) /* dV_x (kd x how) = Cbig^T E_x */
     j->kern->prod(j->w.cbigt, m, e, how, j->w.dv + xi * vsize(L), how, kd, how, m);
 }
 
-/* V = X W^T by the product kernel: the blocks transposed once per pass
- * (W^T, in_hw x B out_hw: the kernel's b operand), then tasks of
- * PROJECT_ROWS rows of X (a multiple of its 6-row blocks) times all of
- * W^T.  Each element is the kernel's chain in k order, so the split does
- * not matter. */
+/* V = X W^T and dX = dV W by the product kernel on the pool, in tasks of
+ * PROJECT_ROWS rows of the left operand (a multiple of the kernel's 6-row
+ * blocks).  For V the b operand is W^T (in_hw x B out_hw), the blocks
+ * transposed, which the layer keeps while they do not change.  Each
+ * element is the kernel's chain in k order, so the split does not
+ * matter. */
 #define PROJECT_ROWS 48
 #define PROJECT_MAX_IN 1024
-#define TRANSPOSE_TILE 32
-typedef struct proj_job {
+#define TRANSPOSE_ROWS 32
+typedef struct rows_job {
   const sym_kernels *kern;
-  const float *x, *w;
-  float *wt, *v;
-  size_t rows, cols, in_hw;
-} proj_job;
+  const float *a, *b;
+  float *out;
+  size_t lda, ldb, ldo, rows, n, K;
+} rows_job;
+
+static void rows_task(void *ctx, size_t t) {
+  const rows_job *j = ctx;
+  size_t r0 = t * PROJECT_ROWS, n = j->rows - r0 < PROJECT_ROWS ? j->rows - r0 : PROJECT_ROWS;
+  j->kern->prod(j->a + r0 * j->lda, j->lda, j->b, j->ldb, j->out + r0 * j->ldo, j->ldo, n, j->n,
+                j->K);
+}
+
+static void prod_rows(sym_pool *pool, const rows_job *j) {
+  sym_pool_run(pool, (j->rows + PROJECT_ROWS - 1) / PROJECT_ROWS, rows_task, (void *)j);
+}
+
+/* W^T from W (B out_hw rows of in_hw), TRANSPOSE_ROWS rows of W a task. */
+typedef struct transpose_job {
+  const float *w;
+  float *wt;
+  size_t rows, in_hw;
+} transpose_job;
 
 static void transpose_task(void *ctx, size_t t) {
-  const proj_job *j = ctx;
-  size_t r0 = t * TRANSPOSE_TILE, r1 = r0 + TRANSPOSE_TILE < j->cols ? r0 + TRANSPOSE_TILE : j->cols;
-  for (size_t q0 = 0; q0 < j->in_hw; q0 += TRANSPOSE_TILE) {
-    size_t q1 = q0 + TRANSPOSE_TILE < j->in_hw ? q0 + TRANSPOSE_TILE : j->in_hw;
-    for (size_t q = q0; q < q1; q++)
-      for (size_t r = r0; r < r1; r++) j->wt[q * j->cols + r] = j->w[r * j->in_hw + q];
-  }
-}
-
-static void project_task(void *ctx, size_t t) {
-  const proj_job *j = ctx;
-  size_t r0 = t * PROJECT_ROWS, n = j->rows - r0 < PROJECT_ROWS ? j->rows - r0 : PROJECT_ROWS;
-  j->kern->prod(j->x + r0 * j->in_hw, j->in_hw, j->wt, j->cols, j->v + r0 * j->cols, j->cols, n,
-                j->cols, j->in_hw);
-}
-
-/* dX = dV W, PROJECT_ROWS rows of dV a task (x: dV, v: dX; cols is the
- * inner dimension B out_hw). */
-static void input_grad_task(void *ctx, size_t t) {
-  const proj_job *j = ctx;
-  size_t r0 = t * PROJECT_ROWS, n = j->rows - r0 < PROJECT_ROWS ? j->rows - r0 : PROJECT_ROWS;
-  j->kern->prod(j->x + r0 * j->cols, j->cols, j->w, j->in_hw, j->v + r0 * j->in_hw, j->in_hw, n,
-                j->in_hw, j->cols);
+  const transpose_job *j = ctx;
+  size_t r0 = t * TRANSPOSE_ROWS, n = j->rows - r0 < TRANSPOSE_ROWS ? j->rows - r0 : TRANSPOSE_ROWS;
+  sym_transpose(j->w + r0 * j->in_hw, j->in_hw, n, j->in_hw, j->wt + r0, j->rows);
 }
 
 /* Whether the product kernel does V = X W^T: where the b panel of W^T
@@ -245,13 +243,16 @@ static int project_by_kernel(const sym_net_layer *L, size_t batch) {
 static void project(sym_net_layer *L, sym_pool *pool, const sym_kernels *kern, const float *x,
                     size_t batch) {
   const symclone_student *s = &L->st;
-  proj_job j = {kern, x, sym_st_blocks(s), L->wt, L->vcache,
-                batch * (size_t)L->cin * s->in_n, (size_t)s->nblocks * s->out_hw, s->in_hw};
+  size_t cols = (size_t)s->nblocks * s->out_hw;
   if (!L->wt_valid) { /* the blocks changed (break mode's update, set_params) */
-    sym_pool_run(pool, (j.cols + TRANSPOSE_TILE - 1) / TRANSPOSE_TILE, transpose_task, &j);
+    transpose_job t = {sym_st_blocks(s), L->wt, cols, s->in_hw};
+    sym_pool_run(pool, (cols + TRANSPOSE_ROWS - 1) / TRANSPOSE_ROWS, transpose_task, &t);
     L->wt_valid = 1;
   }
-  sym_pool_run(pool, (j.rows + PROJECT_ROWS - 1) / PROJECT_ROWS, project_task, &j);
+  rows_job j = {.kern = kern, .a = x, .b = L->wt, .out = L->vcache, .lda = s->in_hw,
+                .ldb = cols, .ldo = cols, .rows = batch * (size_t)L->cin * s->in_n, .n = cols,
+                .K = s->in_hw};
+  prod_rows(pool, &j);
 }
 
 /* dCbig[r][c] = sum over samples, in sample order, of the partials [c][r];
@@ -319,9 +320,7 @@ void sym_net_cloned_backward(sym_net_layer *L, sym_pool *pool, size_t batch, con
   int want_dv = dx || student_grads;
   const sym_kernels *kern = sym_kernels_get();
   if (kern->prod_fast) {
-    if (want_dv)
-      for (int r = 0; r < m; r++)
-        for (int c = 0; c < kd; c++) w.cbigt[(size_t)c * m + r] = L->cbig[(size_t)r * kd + c];
+    if (want_dv) sym_transpose(L->cbig, (size_t)kd, (size_t)m, (size_t)kd, w.cbigt, (size_t)m);
     cl_job j = {.L = L, .kern = kern, .dy = dy, .w = w, .want_dc = 1, .want_dv = want_dv};
     sym_pool_run_workers(pool, batch, backward_task, &j);
     dc_job d = {w.part, w.dcbig, batch, (size_t)kd, (size_t)m};
@@ -352,8 +351,10 @@ void sym_net_cloned_backward(sym_net_layer *L, sym_pool *pool, size_t batch, con
   int rows = (int)(batch * (size_t)L->cin * s->in_n);
   int cols = (int)((size_t)s->nblocks * s->out_hw);
   if (dx && kern->prod_fast) { /* dX (rows x in_hw) = dV (rows x B*out_hw) W (B*out_hw x in_hw) */
-    proj_job j = {kern, w.dv, sym_st_blocks(s), NULL, dx, (size_t)rows, (size_t)cols, s->in_hw};
-    sym_pool_run(pool, ((size_t)rows + PROJECT_ROWS - 1) / PROJECT_ROWS, input_grad_task, &j);
+    rows_job j = {.kern = kern, .a = w.dv, .b = sym_st_blocks(s), .out = dx,
+                  .lda = (size_t)cols, .ldb = s->in_hw, .ldo = s->in_hw,
+                  .rows = (size_t)rows, .n = s->in_hw, .K = (size_t)cols};
+    prod_rows(pool, &j);
   } else if (dx) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, (int)s->in_hw, cols, 1.0f, w.dv,
                 cols, s->params, (int)s->in_hw, 0.0f, dx, (int)s->in_hw);

@@ -223,8 +223,8 @@ static size_t adamw(symclone_net *net, double lr) {
     size_t nw = L->nweights < L->ntrain ? L->nweights : L->ntrain;
     bad += kern->adamw(L->params, L->grad, L->m, L->v, nw, &decayed);
     bad += kern->adamw(L->params + nw, L->grad + nw, L->m + nw, L->v + nw, L->ntrain - nw, &plain);
-    if (L->kind == SYMCLONE_LAYER_CLONED && L->ntrain > L->ntheta + (size_t)L->cout)
-      L->wt_valid = 0; /* break mode: the blocks moved */
+    if (L->kind == SYMCLONE_LAYER_CLONED && L->mode == SYMCLONE_CLONE_BREAK)
+      L->wt_valid = 0; /* the blocks moved */
   }
   return bad;
 }
