@@ -16,7 +16,7 @@ symclone_status sym_trainer_micro_instance(symclone_trainer *tr, int first, doub
   if (st) return sym_fail(&tr->err, st, "cannot allocate the step's scratch");
   if ((st = sym_trainer_draw_inputs(tr, N))) return st;
   int threads = sym_pool_threads(tr->pool);
-  if (threads != tr->work_threads) { /* the threads setting changed since the scratch was made */
+  if (threads != tr->work_threads) { /* new scratch, or the threads setting changed */
     size_t ws = sym_layer_workspace_threads(tr->teacher, tr->cap_n, threads);
     void *w = ws ? sym_malloc(ws) : NULL;
     if (ws && !w) return sym_fail(&tr->err, SYMCLONE_ERR_NOMEM, "cannot allocate %zu bytes", ws);

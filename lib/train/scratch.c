@@ -2,7 +2,6 @@
  * changes or K, N grow (never in steady state), the passes' partial
  * results, the error pass's pieces and the fused updates' scratch. */
 #include "hooks.h"
-#include "../layer/layer_pool.h"
 #include "trainer_priv.h"
 
 void sym_trainer_free_scratch(symclone_trainer *tr) {
@@ -14,6 +13,7 @@ void sym_trainer_free_scratch(symclone_trainer *tr) {
   }
   sym_free(tr->work);
   tr->work = NULL;
+  tr->work_threads = 0;
   sym_free(tr->partial);
   tr->partial = NULL;
   tr->cols = NULL; /* inside v */
@@ -134,13 +134,7 @@ static symclone_status alloc_sampling(symclone_trainer *tr, size_t K, size_t N) 
    * the error a piece at a time */
   symclone_status st = grow_all(io, tr->instance ? 3 : sym_trainer_own_products(tr) ? 1 : 2);
   if (st) return st;
-  if (tr->instance) {
-    /* the teacher's forward pass runs on the trainer's pool */
-    tr->work_threads = sym_pool_threads(tr->pool);
-    size_t ws = sym_layer_workspace_threads(tr->teacher, N, tr->work_threads);
-    if (ws && !(tr->work = sym_malloc(ws))) return SYMCLONE_ERR_NOMEM;
-    return SYMCLONE_OK;
-  }
+  if (tr->instance) return SYMCLONE_OK; /* the teacher's workspace: instance.c */
   const symclone_student *s = tr->st;
   size_t tc = (size_t)s->tcount, pc = (size_t)s->pc, nb = (size_t)s->nblocks;
   size_t vrow;

@@ -57,7 +57,7 @@ struct symclone_trainer {
   int scratch_ready;
   float *x, *xt, *theta, *cols, *kx, *labels, *ys, *v, *dv, *phi, *dphi, *c, *dc;
   void *work;
-  int work_threads;       /* the thread count work was sized for (instance mode) */
+  int work_threads;       /* the thread count work was sized for (instance mode; 0: none yet) */
   double *partial; /* the passes' partial results (passes.h) */
   sym_pool *pool;  /* NULL while threads = 1 */
   /* family mode, built at creation */
