@@ -549,6 +549,32 @@ END_TEST
 START_TEST(training_break_beats_chance_and_moves_clone) { train_cloned(SYMCLONE_CLONE_BREAK); }
 END_TEST
 
+/* A cloned lifting layer (retain) and a cloned group convolution (break,
+ * with penalty beta), both of 3 channels, then ReLU, [a teacher group
+ * convolution and max-pooling,] global average pooling and a dense layer
+ * of 10: a network on 12x12 inputs that forms every gradient a cloned
+ * layer has.  Batches of 16. */
+static symclone_net *two_clone_net(symclone_student *lift, symclone_student *grp, double seed,
+                                   double beta, int with_conv, double lr) {
+  symclone_net *net;
+  ck_assert_int_eq(symclone_net_create(&net, 1, 1, 12, 12), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_SEED, seed), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_cloned(net, lift, 3, SYMCLONE_CLONE_RETAIN, 0), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_cloned(net, grp, 3, SYMCLONE_CLONE_BREAK, beta), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
+  if (with_conv) {
+    ck_assert_int_eq(symclone_net_add_group_conv(net, 2, 3, SYMCLONE_PADDING_ZERO, 1),
+                     SYMCLONE_OK);
+    ck_assert_int_eq(symclone_net_add_maxpool2(net), SYMCLONE_OK);
+  }
+  ck_assert_int_eq(symclone_net_add_global_avgpool(net), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_add_dense(net, 10, 1), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_BATCH_SIZE, 16), SYMCLONE_OK);
+  ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_LEARNING_RATE, lr), SYMCLONE_OK);
+  return net;
+}
+
 /* The network's own threads (SYMCLONE_NET_THREADS) do not change a bit:
  * a cloned lifting layer (retain) then a cloned group convolution (break,
  * so that dV, dX and the blocks' gradient are formed) and a teacher group
@@ -565,22 +591,9 @@ START_TEST(threads_give_the_same_bits) {
   float *ref[3] = {NULL, NULL, NULL};
   size_t np = 0, nout = 0;
   for (int threads = 1; threads <= 3; threads++) {
-    symclone_net *net;
-    ck_assert_int_eq(symclone_net_create(&net, 1, 1, 12, 12), SYMCLONE_OK);
-    ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_SEED, 9), SYMCLONE_OK);
-    ck_assert_int_eq(symclone_net_add_cloned(net, lift, 3, SYMCLONE_CLONE_RETAIN, 0), SYMCLONE_OK);
-    ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
-    ck_assert_int_eq(symclone_net_add_cloned(net, grp, 3, SYMCLONE_CLONE_BREAK, 0.1), SYMCLONE_OK);
-    ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
-    ck_assert_int_eq(symclone_net_add_group_conv(net, 2, 3, SYMCLONE_PADDING_ZERO, 1),
-                     SYMCLONE_OK);
-    ck_assert_int_eq(symclone_net_add_maxpool2(net), SYMCLONE_OK);
-    ck_assert_int_eq(symclone_net_add_global_avgpool(net), SYMCLONE_OK);
-    ck_assert_int_eq(symclone_net_add_dense(net, 10, 1), SYMCLONE_OK);
+    symclone_net *net = two_clone_net(lift, grp, 9, 0.1, 1, 3e-3);
     ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_THREADS, threads), SYMCLONE_OK);
     ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_EPOCHS, 2), SYMCLONE_OK);
-    ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_BATCH_SIZE, 16), SYMCLONE_OK);
-    ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_LEARNING_RATE, 3e-3), SYMCLONE_OK);
     ck_assert_int_eq(symclone_net_train(net, x, y, n), SYMCLONE_OK);
     /* a change of the setting restarts the pool (and remakes the scratch) */
     if (threads == 2) ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_THREADS, 3), SYMCLONE_OK);
@@ -614,20 +627,6 @@ END_TEST
  * are those of a network built afresh with the same parameters (batches of
  * 16 samples of 3 channels and 4 orientations: 192 rows, the product
  * kernel's path). */
-static symclone_net *transpose_net(symclone_student *lift, symclone_student *grp) {
-  symclone_net *net;
-  ck_assert_int_eq(symclone_net_create(&net, 1, 1, 12, 12), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_SEED, 4), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_net_add_cloned(net, lift, 3, SYMCLONE_CLONE_RETAIN, 0), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_net_add_relu(net), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_net_add_cloned(net, grp, 3, SYMCLONE_CLONE_BREAK, 0), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_net_add_global_avgpool(net), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_net_add_dense(net, 10, 1), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_BATCH_SIZE, 16), SYMCLONE_OK);
-  ck_assert_int_eq(symclone_net_set(net, SYMCLONE_NET_LEARNING_RATE, 1e-2), SYMCLONE_OK);
-  return net;
-}
-
 START_TEST(cloned_transpose_follows_the_blocks) {
   size_t n = 64;
   float *x = malloc(n * 144 * sizeof *x);
@@ -635,7 +634,7 @@ START_TEST(cloned_transpose_follows_the_blocks) {
   make_data(n, 21, x, y);
   symclone_student *lift = exact_student(SYMCLONE_STUDENT_LIFTING, 12, 0.05f);
   symclone_student *grp = exact_student(SYMCLONE_STUDENT_GROUP, 10, 0.05f);
-  symclone_net *a = transpose_net(lift, grp);
+  symclone_net *a = two_clone_net(lift, grp, 4, 0, 0, 1e-2);
   size_t np = symclone_net_param_count(a), no = n * symclone_net_output_size(a);
   float *p = malloc(np * sizeof *p), *ya = malloc(no * sizeof *ya), *yb = malloc(no * sizeof *yb);
   float *y0 = malloc(no * sizeof *y0);
@@ -644,7 +643,7 @@ START_TEST(cloned_transpose_follows_the_blocks) {
   ck_assert_int_eq(symclone_net_forward(a, n, x, ya), SYMCLONE_OK);
   ck_assert(memcmp(y0, ya, no * sizeof *ya) != 0);
   ck_assert_int_eq(symclone_net_get_params(a, p, np), SYMCLONE_OK);
-  symclone_net *b = transpose_net(lift, grp);
+  symclone_net *b = two_clone_net(lift, grp, 4, 0, 0, 1e-2);
   ck_assert_int_eq(symclone_net_set_params(b, p, np), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_forward(b, n, x, yb), SYMCLONE_OK);
   ck_assert_msg(memcmp(ya, yb, no * sizeof *ya) == 0, "after training in break mode");
@@ -657,7 +656,7 @@ START_TEST(cloned_transpose_follows_the_blocks) {
   ck_assert_int_eq(symclone_net_set_params(a, p, np), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_forward(a, n, x, ya), SYMCLONE_OK);
   symclone_net_free(b);
-  b = transpose_net(lift, grp);
+  b = two_clone_net(lift, grp, 4, 0, 0, 1e-2);
   ck_assert_int_eq(symclone_net_set_params(b, p, np), SYMCLONE_OK);
   ck_assert_int_eq(symclone_net_forward(b, n, x, yb), SYMCLONE_OK);
   ck_assert_msg(memcmp(ya, yb, no * sizeof *ya) == 0, "after set_params");
