@@ -491,6 +491,7 @@ typedef struct options {
   double cap_seconds;
   int check_every;
   int want_gemm, want_t2, want_c4, want_inst, want_conv, want_net, want_gcnn;
+  int want_mode[3]; /* the family workloads' modes, in the order of modes[] */
 } options;
 
 static int parse_list(const char *s, int *out, int max) {
@@ -509,10 +510,12 @@ static int parse_list(const char *s, int *out, int max) {
 
 static void usage(FILE *to) {
   fprintf(to,
-          "usage: bench_clone [--help] [--quick] [--workloads LIST] [--threads LIST] [--reps N]\n"
-          "                   [--cap SECONDS] [--check-every STEPS]\n"
+          "usage: bench_clone [--help] [--quick] [--workloads LIST] [--modes LIST]\n"
+          "                   [--threads LIST] [--reps N] [--cap SECONDS] [--check-every STEPS]\n"
           "  --workloads  comma-separated: gemm_ref,t2_family,c4_family,t2_instance,\n"
           "               converge,net,net_gcnn (default: all)\n"
+          "  --modes      the family workloads' modes, comma-separated:\n"
+          "               stochastic,unit,moment (default: all)\n"
           "  --threads    thread counts to run with, for the BLAS and the trainer\n"
           "               (default 1,2)\n"
           "  --reps       timed steps per figure, median taken (default 15; quick 5)\n"
@@ -544,10 +547,11 @@ static int parse_options(int argc, char **argv, options *o) {
   o->threads[1] = 2;
   o->nthreads = 2;
   o->check_every = 5;
-  const char *workloads = NULL;
+  const char *workloads = NULL, *modes_list = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    int takes_value = !strcmp(a, "--workloads") || !strcmp(a, "--threads") ||
+    int takes_value = !strcmp(a, "--workloads") || !strcmp(a, "--modes") ||
+                      !strcmp(a, "--threads") ||
                       !strcmp(a, "--reps") || !strcmp(a, "--cap") || !strcmp(a, "--check-every");
     const char *v = takes_value && i + 1 < argc ? argv[++i] : NULL;
     long n;
@@ -561,6 +565,8 @@ static int parse_options(int argc, char **argv, options *o) {
       o->quick = 1;
     } else if (!strcmp(a, "--workloads")) {
       workloads = v;
+    } else if (!strcmp(a, "--modes")) {
+      modes_list = v;
     } else if (!strcmp(a, "--threads")) {
       if ((o->nthreads = parse_list(v, o->threads, 4)) < 1)
         return bad_value(a, v, "up to 4 comma-separated thread counts in [1, 256]");
@@ -584,12 +590,27 @@ static int parse_options(int argc, char **argv, options *o) {
   if (!o->reps) o->reps = o->quick ? 5 : 15;
   o->warmup = o->quick ? 2 : 4;
   if (!(o->cap_seconds > 0)) o->cap_seconds = o->quick ? 10.0 : 300.0;
+  char buf[256];
+  if (!modes_list) {
+    o->want_mode[0] = o->want_mode[1] = o->want_mode[2] = 1;
+  } else {
+    snprintf(buf, sizeof buf, "%s", modes_list);
+    if (strlen(modes_list) >= sizeof buf || !*modes_list)
+      return bad_value("--modes", modes_list, "names from the list in --help");
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+      if (!strcmp(tok, "stochastic")) o->want_mode[0] = 1;
+      else if (!strcmp(tok, "unit")) o->want_mode[1] = 1;
+      else if (!strcmp(tok, "moment")) o->want_mode[2] = 1;
+      else return bad_value("--modes", modes_list, "names from the list in --help");
+    }
+  }
   if (!workloads) {
     o->want_gemm = o->want_t2 = o->want_c4 = o->want_inst = o->want_conv = o->want_net =
         o->want_gcnn = 1;
     return 0;
   }
-  char buf[256];
+  if (strlen(workloads) >= sizeof buf || !*workloads)
+    return bad_value("--workloads", workloads, "names from the list in --help");
   snprintf(buf, sizeof buf, "%s", workloads);
   for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
     if (!strcmp(tok, "gemm_ref")) o->want_gemm = 1;
@@ -1188,7 +1209,7 @@ int main(int argc, char **argv) {
   for (int fi = 0; fi < 2; fi++) {
     if (!(fi ? o.want_c4 : o.want_t2)) continue;
     for (int mi = 0; mi < 3; mi++)
-      for (int ti = 0; ti < o.nthreads; ti++) {
+      for (int ti = 0; o.want_mode[mi] && ti < o.nthreads; ti++) {
         use_threads(o.threads[ti]);
         run_family(&families[fi], modes[mi], o.threads[ti], &o);
       }

@@ -591,8 +591,8 @@ END_TEST
  * definition; and the update that consumes it row band by row band is that
  * product followed by AdamW, bit for bit, on every path and thread count. */
 START_TEST(prod_follows_its_definition_and_feeds_adamw) {
-  static const size_t shapes[][3] = {{1, 1, 1},  {5, 7, 3},     {6, 16, 64},
-                                     {13, 33, 9}, {100, 784, 64}, {250, 51, 17}};
+  static const size_t shapes[][3] = {{1, 1, 1},      {5, 7, 3},     {6, 16, 64},   {13, 33, 9},
+                                     {100, 784, 64}, {250, 51, 17}, {130, 64, 784}};
   size_t m = shapes[_i][0], n = shapes[_i][1], K = shapes[_i][2];
   float *a = random_floats(m * (K + 1) + 3, 1.0f), *b = random_floats(K * (n + 1) + 5, 1.0f);
   float *ref = malloc(m * n * sizeof *ref), *out = malloc(m * n * sizeof *out);
@@ -620,6 +620,12 @@ START_TEST(prod_follows_its_definition_and_feeds_adamw) {
     sym_pass_prod(a, K, b, n, out, n, m, n, K);
     ck_assert_msg(memcmp(out, ref, m * n * sizeof *out) == 0, "isa %d: %zux%zux%zu differs",
                   v[vi].isa, m, n, K);
+    /* the rows shared among the threads */
+    memset(out, 0xff, m * n * sizeof *out);
+    sym_pass_prod_pool(v[vi].pool, a, K, b, n, out, n, m, n, K);
+    ck_assert_msg(memcmp(out, ref, m * n * sizeof *out) == 0,
+                  "isa %d, %d threads: %zux%zux%zu in tasks of rows differs", v[vi].isa,
+                  v[vi].threads, m, n, K);
     float *p2 = copy_floats(p0, m * n), *m2 = copy_floats(m0, m * n), *v2 = copy_floats(v0, m * n);
     float *scratch = malloc((size_t)v[vi].threads * rpt * n * sizeof *scratch);
     size_t bad2 = sym_pass_prod_adamw(v[vi].pool, partial, a, K, b, n, m, n, K, scratch, p2, m2,
@@ -774,7 +780,7 @@ static Suite *passes_suite(void) {
   tcase_add_test(tc, moment_norm_usable_only_when_sure);
   tcase_add_loop_test(tc, fused_updates_match_formed_gradient, 0, 9);
   tcase_add_loop_test(tc, cross_same_bits_and_accurate, 0, 4);
-  tcase_add_loop_test(tc, prod_follows_its_definition_and_feeds_adamw, 0, 6);
+  tcase_add_loop_test(tc, prod_follows_its_definition_and_feeds_adamw, 0, 7);
   tcase_add_loop_test(tc, error_pass_is_product_cross_product, 0, 4);
   tcase_add_test(tc, polar_normals_are_standard_normal);
   suite_add_tcase(s, tc);

@@ -95,6 +95,21 @@ static double error_pass(symclone_trainer *tr, size_t m, size_t cols, const floa
   return sq;
 }
 
+/* Vt = W X^T for each input channel (student_priv.h): in the product
+ * kernel on the trainer's threads, from the transposed inputs the im2col
+ * pass built (xt), where the kernel has vector code; the BLAS otherwise. */
+static void project(symclone_trainer *tr, size_t N) {
+  const symclone_student *s = tr->st;
+  if (!sym_trainer_own_products(tr)) {
+    sym_student_project_t(s, tr->x, N, tr->v);
+    return;
+  }
+  size_t rows = (size_t)s->nblocks * s->rows, L = s->in_hw;
+  for (size_t si = 0; si < (size_t)s->in_n; si++)
+    sym_pass_prod_pool(tr->pool, sym_st_blocks(s), L, tr->xt + si * L * N, N,
+                       tr->v + si * rows * N, N, rows, N, L);
+}
+
 /* The step's matrices must fit BLAS ints (every stage is one product over
  * the batch) and their sizes a size_t; then the scratch. */
 static symclone_status prepare(symclone_trainer *tr, size_t K, size_t N) {
@@ -128,7 +143,7 @@ symclone_status sym_trainer_micro_family(symclone_trainer *tr, int first, int fu
   float *gc = tr->smat, *caug = gc + kin * kaug;
   sym_trainer_build_cols(tr, N);
   build_caug(tr, K, caug);
-  sym_student_project_t(s, tr->x, N, tr->v);
+  project(tr, N);
   *lpow = label_power(tr, N, m, gc) / (double)total;
   *loss = error_pass(tr, m, cols, caug, (float)(2.0 / (double)total)) / (double)total;
   if (!fused) sym_student_project_backward_t(s, tr->x, N, tr->dv, first ? 0.0f : 1.0f, tr->grad);
