@@ -1,7 +1,8 @@
 /* bench_clone: how fast the cloning trainer runs, against the roofline of
  * the same machine measured in the same run.
  *
- * Workloads (select with --workloads a,b,...; default all):
+ * Workloads (select with --workloads a,b,...; default all; the family
+ * workloads' modes with --modes stochastic,unit,moment):
  *   gemm_ref     cblas_sgemm on 1024^3 and on every matrix-product shape of
  *                the steps below, and the memory bandwidth of a streaming
  *                pass: the roofline the steps are compared with
@@ -66,6 +67,7 @@
  *   bench_clone                          # everything (about 12 minutes)
  *   bench_clone --quick                  # short sanity run
  *   bench_clone --workloads t2_family --threads 2 --reps 21
+ *   bench_clone --workloads t2_family,c4_family --modes moment
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -603,6 +605,8 @@ static int parse_options(int argc, char **argv, options *o) {
       else if (!strcmp(tok, "moment")) o->want_mode[2] = 1;
       else return bad_value("--modes", modes_list, "names from the list in --help");
     }
+    if (!o->want_mode[0] && !o->want_mode[1] && !o->want_mode[2])
+      return bad_value("--modes", modes_list, "names from the list in --help");
   }
   if (!workloads) {
     o->want_gemm = o->want_t2 = o->want_c4 = o->want_inst = o->want_conv = o->want_net =
@@ -622,6 +626,9 @@ static int parse_options(int argc, char **argv, options *o) {
     else if (!strcmp(tok, "net_gcnn")) o->want_gcnn = 1;
     else return bad_value("--workloads", workloads, "names from the list in --help");
   }
+  if (!(o->want_gemm || o->want_t2 || o->want_c4 || o->want_inst || o->want_conv || o->want_net ||
+        o->want_gcnn))
+    return bad_value("--workloads", workloads, "names from the list in --help");
   return 0;
 }
 
