@@ -622,7 +622,7 @@ START_TEST(prod_follows_its_definition_and_feeds_adamw) {
                   v[vi].isa, m, n, K);
     /* the rows shared among the threads */
     memset(out, 0xff, m * n * sizeof *out);
-    sym_pass_prod_pool(v[vi].pool, a, K, b, n, out, n, m, n, K);
+    sym_prod_pool(v[vi].pool, a, K, b, n, out, n, m, n, K);
     ck_assert_msg(memcmp(out, ref, m * n * sizeof *out) == 0,
                   "isa %d, %d threads: %zux%zux%zu in tasks of rows differs", v[vi].isa,
                   v[vi].threads, m, n, K);

@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include "../common/pool.h"
+
 /* The constants of one AdamW update:
  *   g' = gs g,  m = b1 m + c1 g',  v = b2 v + c2 g'^2,
  *   p = decay p - step m / (sqrt(v) rbc2 + eps)
@@ -81,6 +83,16 @@ enum { SYM_ISA_SCALAR = 1, SYM_ISA_SSE2 = 2, SYM_ISA_AVX2 = 3, SYM_ISA_AVX512 = 
 
 /* The table of the best path this CPU has (chosen once, thread-safe). */
 const sym_kernels *sym_kernels_get(void);
+
+/* The prod kernel's out = a b with its rows shared among the pool's
+ * threads (NULL: the caller's), in tasks of SYM_PROD_TASK_ROWS rows (a
+ * multiple of the kernel's 6-row blocks; a task's rows of a, and b, stay
+ * in the second-level cache while its column blocks pass over them).  Each
+ * element is the kernel's chain in k order, so any thread count gives the
+ * same bits. */
+#define SYM_PROD_TASK_ROWS ((size_t)48)
+void sym_prod_pool(sym_pool *pool, const float *a, size_t lda, const float *b, size_t ldb,
+                   float *out, size_t ldo, size_t m, size_t n, size_t K);
 
 /* Asks for the cache lines of p[0 .. n) ahead of their use (a software
  * prefetch of each line into the first-level cache; nothing where the

@@ -190,33 +190,11 @@ static void backward_task(void *ctx, size_t xi, int worker) {
     j->kern->prod(j->w.cbigt, m, e, how, j->w.dv + xi * vsize(L), how, kd, how, m);
 }
 
-/* V = X W^T and dX = dV W by the product kernel on the pool, in tasks of
- * PROJECT_ROWS rows of the left operand (a multiple of the kernel's 6-row
- * blocks).  For V the b operand is W^T (in_hw x B out_hw), the blocks
- * transposed, which the layer keeps while they do not change.  Each
- * element is the kernel's chain in k order, so the split does not
- * matter. */
-#define PROJECT_ROWS 48
+/* V = X W^T and dX = dV W by the product kernel on the pool
+ * (sym_prod_pool).  For V the b operand is W^T (in_hw x B out_hw), the
+ * blocks transposed, which the layer keeps while they do not change. */
 #define PROJECT_MAX_IN 1024
 #define TRANSPOSE_ROWS 32
-typedef struct rows_job {
-  const sym_kernels *kern;
-  const float *a, *b;
-  float *out;
-  size_t lda, ldb, ldo, rows, n, K;
-} rows_job;
-
-static void rows_task(void *ctx, size_t t) {
-  const rows_job *j = ctx;
-  size_t r0 = t * PROJECT_ROWS, n = j->rows - r0 < PROJECT_ROWS ? j->rows - r0 : PROJECT_ROWS;
-  j->kern->prod(j->a + r0 * j->lda, j->lda, j->b, j->ldb, j->out + r0 * j->ldo, j->ldo, n, j->n,
-                j->K);
-}
-
-static void prod_rows(sym_pool *pool, const rows_job *j) {
-  sym_pool_run(pool, (j->rows + PROJECT_ROWS - 1) / PROJECT_ROWS, rows_task, (void *)j);
-}
-
 /* W^T from W (B out_hw rows of in_hw), TRANSPOSE_ROWS rows of W a task. */
 typedef struct transpose_job {
   const float *w;
@@ -240,8 +218,7 @@ static int project_by_kernel(const sym_net_layer *L, size_t batch) {
   return L->st.in_hw <= PROJECT_MAX_IN && batch * (size_t)L->cin * L->st.in_n >= 64;
 }
 
-static void project(sym_net_layer *L, sym_pool *pool, const sym_kernels *kern, const float *x,
-                    size_t batch) {
+static void project(sym_net_layer *L, sym_pool *pool, const float *x, size_t batch) {
   const symclone_student *s = &L->st;
   size_t cols = (size_t)s->nblocks * s->out_hw;
   if (!L->wt_valid) { /* the blocks changed (break mode's update, set_params) */
@@ -249,10 +226,8 @@ static void project(sym_net_layer *L, sym_pool *pool, const sym_kernels *kern, c
     sym_pool_run(pool, (cols + TRANSPOSE_ROWS - 1) / TRANSPOSE_ROWS, transpose_task, &t);
     L->wt_valid = 1;
   }
-  rows_job j = {.kern = kern, .a = x, .b = L->wt, .out = L->vcache, .lda = s->in_hw,
-                .ldb = cols, .ldo = cols, .rows = batch * (size_t)L->cin * s->in_n, .n = cols,
-                .K = s->in_hw};
-  prod_rows(pool, &j);
+  sym_prod_pool(pool, x, s->in_hw, L->wt, cols, L->vcache, cols, batch * (size_t)L->cin * s->in_n,
+                cols, s->in_hw);
 }
 
 /* dCbig[r][c] = sum over samples, in sample order, of the partials [c][r];
@@ -287,7 +262,7 @@ void sym_net_cloned_forward(sym_net_layer *L, sym_pool *pool, size_t batch, cons
   const sym_kernels *kern = sym_kernels_get();
   if (kern->prod_fast) {
     if (L->wt && project_by_kernel(L, batch))
-      project(L, pool, kern, x, batch);
+      project(L, pool, x, batch);
     else
       sym_student_project(s, x, batch * (size_t)L->cin, L->vcache);
     cl_job j = {.L = L, .kern = kern, .y = y};
@@ -351,10 +326,8 @@ void sym_net_cloned_backward(sym_net_layer *L, sym_pool *pool, size_t batch, con
   int rows = (int)(batch * (size_t)L->cin * s->in_n);
   int cols = (int)((size_t)s->nblocks * s->out_hw);
   if (dx && kern->prod_fast) { /* dX (rows x in_hw) = dV (rows x B*out_hw) W (B*out_hw x in_hw) */
-    rows_job j = {.kern = kern, .a = w.dv, .b = sym_st_blocks(s), .out = dx,
-                  .lda = (size_t)cols, .ldb = s->in_hw, .ldo = s->in_hw,
-                  .rows = (size_t)rows, .n = s->in_hw, .K = (size_t)cols};
-    prod_rows(pool, &j);
+    sym_prod_pool(pool, w.dv, (size_t)cols, sym_st_blocks(s), s->in_hw, dx, s->in_hw,
+                  (size_t)rows, s->in_hw, (size_t)cols);
   } else if (dx) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, (int)s->in_hw, cols, 1.0f, w.dv,
                 cols, s->params, (int)s->in_hw, 0.0f, dx, (int)s->in_hw);

@@ -9,28 +9,6 @@ void sym_pass_prod(const float *a, size_t lda, const float *b, size_t ldb, float
   sym_kernels_get()->prod(a, lda, b, ldb, out, ldo, m, n, K);
 }
 
-typedef struct rows_job {
-  const sym_kernels *kern;
-  const float *a, *b;
-  float *out;
-  size_t lda, ldb, ldo, m, n, K;
-} rows_job;
-
-static void prod_rows_task(void *ctx, size_t t) {
-  const rows_job *j = ctx;
-  size_t r0 = t * SYM_PASS_PROD_TASK_ROWS;
-  size_t rb = j->m - r0 < SYM_PASS_PROD_TASK_ROWS ? j->m - r0 : SYM_PASS_PROD_TASK_ROWS;
-  j->kern->prod(j->a + r0 * j->lda, j->lda, j->b, j->ldb, j->out + r0 * j->ldo, j->ldo, rb, j->n,
-                j->K);
-}
-
-void sym_pass_prod_pool(sym_pool *pool, const float *a, size_t lda, const float *b, size_t ldb,
-                        float *out, size_t ldo, size_t m, size_t n, size_t K) {
-  rows_job j = {sym_kernels_get(), a, b, out, lda, ldb, ldo, m, n, K};
-  size_t tasks = m / SYM_PASS_PROD_TASK_ROWS + (m % SYM_PASS_PROD_TASK_ROWS != 0);
-  sym_pool_run(pool, tasks, prod_rows_task, &j);
-}
-
 int sym_pass_prod_fast(void) { return sym_kernels_get()->prod_fast; }
 
 int sym_pass_isa(void) { return sym_kernels_get()->isa; }

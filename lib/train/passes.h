@@ -108,13 +108,6 @@ double sym_pass_cross(sym_pool *pool, double *partial, const float *e, size_t m,
  * bits on every path (AVX-512, AVX2 with FMA, scalar fmaf). */
 void sym_pass_prod(const float *a, size_t lda, const float *b, size_t ldb, float *out,
                    size_t ldo, size_t m, size_t n, size_t K);
-/* The same product with its rows shared among the pool's threads, in
- * tasks of SYM_PASS_PROD_TASK_ROWS rows (their rows of a, and b, stay in
- * the second-level cache while the task's column blocks pass over them):
- * the same bits as sym_pass_prod for any thread count. */
-#define SYM_PASS_PROD_TASK_ROWS ((size_t)48)
-void sym_pass_prod_pool(sym_pool *pool, const float *a, size_t lda, const float *b, size_t ldb,
-                        float *out, size_t ldo, size_t m, size_t n, size_t K);
 /* Whether sym_pass_prod has vector code here (AVX-512, or AVX2 with FMA);
  * its scalar code is far slower than a BLAS, so callers keep the BLAS
  * where it is not. */

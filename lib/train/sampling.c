@@ -106,8 +106,8 @@ static void project(symclone_trainer *tr, size_t N) {
   }
   size_t rows = (size_t)s->nblocks * s->rows, L = s->in_hw;
   for (size_t si = 0; si < (size_t)s->in_n; si++)
-    sym_pass_prod_pool(tr->pool, sym_st_blocks(s), L, tr->xt + si * L * N, N,
-                       tr->v + si * rows * N, N, rows, N, L);
+    sym_prod_pool(tr->pool, sym_st_blocks(s), L, tr->xt + si * L * N, N, tr->v + si * rows * N, N,
+                  rows, N, L);
 }
 
 /* The step's matrices must fit BLAS ints (every stage is one product over
