@@ -542,6 +542,28 @@ static int bad_value(const char *option, const char *value, const char *want) {
   return -1;
 }
 
+/* *flags[i] = 1 for each names[i] in the comma-separated list (all of
+ * them for no list); -1 (the message printed) for an unknown name or a
+ * list that names none. */
+static int parse_names(const char *option, const char *list, const char *const names[],
+                       int *const flags[], int count) {
+  if (!list) {
+    for (int i = 0; i < count; i++) *flags[i] = 1;
+    return 0;
+  }
+  char buf[256];
+  int any = 0;
+  if (strlen(list) >= sizeof buf) return bad_value(option, list, "names from the list in --help");
+  snprintf(buf, sizeof buf, "%s", list);
+  for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    int i = 0;
+    while (i < count && strcmp(tok, names[i])) i++;
+    if (i == count) return bad_value(option, list, "names from the list in --help");
+    *flags[i] = any = 1;
+  }
+  return any ? 0 : bad_value(option, list, "names from the list in --help");
+}
+
 /* 0 to run, 1 for --help, -1 for bad options (the message is printed). */
 static int parse_options(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
@@ -592,44 +614,15 @@ static int parse_options(int argc, char **argv, options *o) {
   if (!o->reps) o->reps = o->quick ? 5 : 15;
   o->warmup = o->quick ? 2 : 4;
   if (!(o->cap_seconds > 0)) o->cap_seconds = o->quick ? 10.0 : 300.0;
-  char buf[256];
-  if (!modes_list) {
-    o->want_mode[0] = o->want_mode[1] = o->want_mode[2] = 1;
-  } else {
-    snprintf(buf, sizeof buf, "%s", modes_list);
-    if (strlen(modes_list) >= sizeof buf || !*modes_list)
-      return bad_value("--modes", modes_list, "names from the list in --help");
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-      if (!strcmp(tok, "stochastic")) o->want_mode[0] = 1;
-      else if (!strcmp(tok, "unit")) o->want_mode[1] = 1;
-      else if (!strcmp(tok, "moment")) o->want_mode[2] = 1;
-      else return bad_value("--modes", modes_list, "names from the list in --help");
-    }
-    if (!o->want_mode[0] && !o->want_mode[1] && !o->want_mode[2])
-      return bad_value("--modes", modes_list, "names from the list in --help");
-  }
-  if (!workloads) {
-    o->want_gemm = o->want_t2 = o->want_c4 = o->want_inst = o->want_conv = o->want_net =
-        o->want_gcnn = 1;
-    return 0;
-  }
-  if (strlen(workloads) >= sizeof buf || !*workloads)
-    return bad_value("--workloads", workloads, "names from the list in --help");
-  snprintf(buf, sizeof buf, "%s", workloads);
-  for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-    if (!strcmp(tok, "gemm_ref")) o->want_gemm = 1;
-    else if (!strcmp(tok, "t2_family")) o->want_t2 = 1;
-    else if (!strcmp(tok, "c4_family")) o->want_c4 = 1;
-    else if (!strcmp(tok, "t2_instance")) o->want_inst = 1;
-    else if (!strcmp(tok, "converge")) o->want_conv = 1;
-    else if (!strcmp(tok, "net")) o->want_net = 1;
-    else if (!strcmp(tok, "net_gcnn")) o->want_gcnn = 1;
-    else return bad_value("--workloads", workloads, "names from the list in --help");
-  }
-  if (!(o->want_gemm || o->want_t2 || o->want_c4 || o->want_inst || o->want_conv || o->want_net ||
-        o->want_gcnn))
-    return bad_value("--workloads", workloads, "names from the list in --help");
-  return 0;
+  static const char *const mode_names[] = {"stochastic", "unit", "moment"};
+  int *mode_flags[] = {&o->want_mode[0], &o->want_mode[1], &o->want_mode[2]};
+  static const char *const workload_names[] = {"gemm_ref",    "t2_family", "c4_family",
+                                               "t2_instance", "converge",  "net",
+                                               "net_gcnn"};
+  int *workload_flags[] = {&o->want_gemm, &o->want_t2,  &o->want_c4,  &o->want_inst,
+                           &o->want_conv, &o->want_net, &o->want_gcnn};
+  if (parse_names("--modes", modes_list, mode_names, mode_flags, 3)) return -1;
+  return parse_names("--workloads", workloads, workload_names, workload_flags, 7);
 }
 
 #define CHECK(call)                                                                         \
