@@ -169,6 +169,31 @@ static inline int tap_index(const symclone_layer *l, int oy, int ox, int ky, int
   return sym_tap_index(l->pad, l->in_h, l->in_w, l->k, oy, ox, ky, kx);
 }
 
+/* A same-size output (zero or circular padding): output row oy reads,
+ * through tap row ky, input row in_row (-1: outside a zero-padded plane),
+ * and through tap column kx its columns ox + d, those of [lo, hi) inside
+ * the plane, the others wrapped (circular) or zero.  im2col copies these
+ * runs and col2im_add adds them back. */
+static inline int wrap(int i, int n) { return ((i % n) + n) % n; }
+
+static int in_row(const symclone_layer *l, int oy, int ky) {
+  int iy = oy + ky - l->k / 2;
+  if (l->pad == SYMCLONE_PADDING_CIRCULAR) return wrap(iy, l->in_h);
+  return iy < 0 || iy >= l->in_h ? -1 : iy;
+}
+
+typedef struct col_span {
+  int d, lo, hi;
+} col_span;
+
+static col_span span_of(const symclone_layer *l, int kx) {
+  int w = l->in_w, ow = l->out_w, d = kx - l->k / 2;
+  int lo = d < 0 ? -d : 0, hi = w - d < ow ? w - d : ow;
+  if (lo > ow) lo = ow;
+  if (hi < lo) hi = lo;
+  return (col_span){d, lo, hi};
+}
+
 /* cols[c*k*k + tap][j*HoWo + pos] for the nb samples starting at x. */
 static void im2col(const symclone_layer *l, const float *x, size_t nb, float *cols) {
   size_t hw_in = (size_t)l->in_h * l->in_w, how = out_hw(l), ld = nb * how;
@@ -187,24 +212,20 @@ static void im2col(const symclone_layer *l, const float *x, size_t nb, float *co
           } else {
             /* same-size output: each output row copies one input row, shifted
              * by kx - half, and only the ends wrap (circular) or are zero */
-            int h = l->in_h, w = l->in_w, ow = l->out_w, d = kx - k / 2;
-            int lo = d < 0 ? -d : 0, hi = w - d < ow ? w - d : ow;
-            if (lo > ow) lo = ow;
-            if (hi < lo) hi = lo;
-            int circ = l->pad == SYMCLONE_PADDING_CIRCULAR;
+            int w = l->in_w, ow = l->out_w, circ = l->pad == SYMCLONE_PADDING_CIRCULAR;
+            col_span sp = span_of(l, kx);
             for (int oy = 0; oy < l->out_h; oy++) {
               float *dst = row + (size_t)oy * ow;
-              int iy = oy + ky - k / 2;
-              if (circ)
-                iy = ((iy % h) + h) % h;
-              else if (iy < 0 || iy >= h) {
+              int iy = in_row(l, oy, ky);
+              if (iy < 0) {
                 memset(dst, 0, (size_t)ow * sizeof *dst);
                 continue;
               }
               const float *src = xc + (size_t)iy * w;
-              for (int ox = 0; ox < lo; ox++) dst[ox] = circ ? src[((ox + d) % w + w) % w] : 0.0f;
-              for (int ox = hi; ox < ow; ox++) dst[ox] = circ ? src[((ox + d) % w + w) % w] : 0.0f;
-              if (hi > lo) memcpy(dst + lo, src + lo + d, (size_t)(hi - lo) * sizeof *dst);
+              for (int ox = 0; ox < sp.lo; ox++) dst[ox] = circ ? src[wrap(ox + sp.d, w)] : 0.0f;
+              for (int ox = sp.hi; ox < ow; ox++) dst[ox] = circ ? src[wrap(ox + sp.d, w)] : 0.0f;
+              if (sp.hi > sp.lo)
+                memcpy(dst + sp.lo, src + sp.lo + sp.d, (size_t)(sp.hi - sp.lo) * sizeof *dst);
             }
           }
         }
@@ -217,7 +238,7 @@ static void im2col(const symclone_layer *l, const float *x, size_t nb, float *co
  * index per element, im2col's row copies run backwards). */
 static void col2im_add(const symclone_layer *l, const float *dcols, size_t nb, float *dx) {
   size_t hw_in = (size_t)l->in_h * l->in_w, how = out_hw(l), ld = nb * how;
-  int k = l->k, h = l->in_h, w = l->in_w, ow = l->out_w;
+  int k = l->k, w = l->in_w, ow = l->out_w;
   int circ = l->pad == SYMCLONE_PADDING_CIRCULAR;
   for (size_t j = 0; j < nb; j++) {
     float *ds = dx + j * l->in_size;
@@ -234,23 +255,17 @@ static void col2im_add(const symclone_layer *l, const float *dcols, size_t nb, f
             }
             continue;
           }
-          int d = kx - k / 2;
-          int lo = d < 0 ? -d : 0, hi = w - d < ow ? w - d : ow;
-          if (lo > ow) lo = ow;
-          if (hi < lo) hi = lo;
+          col_span sp = span_of(l, kx);
           for (int oy = 0; oy < l->out_h; oy++) {
-            int iy = oy + ky - k / 2;
-            if (circ)
-              iy = ((iy % h) + h) % h;
-            else if (iy < 0 || iy >= h)
-              continue;
+            int iy = in_row(l, oy, ky);
+            if (iy < 0) continue;
             float *dst = dc + (size_t)iy * w;
             const float *src = row + (size_t)oy * ow;
             if (circ)
-              for (int ox = 0; ox < lo; ox++) dst[((ox + d) % w + w) % w] += src[ox];
-            for (int ox = lo; ox < hi; ox++) dst[ox + d] += src[ox];
+              for (int ox = 0; ox < sp.lo; ox++) dst[wrap(ox + sp.d, w)] += src[ox];
+            for (int ox = sp.lo; ox < sp.hi; ox++) dst[ox + sp.d] += src[ox];
             if (circ)
-              for (int ox = hi; ox < ow; ox++) dst[((ox + d) % w + w) % w] += src[ox];
+              for (int ox = sp.hi; ox < ow; ox++) dst[wrap(ox + sp.d, w)] += src[ox];
           }
         }
     }
